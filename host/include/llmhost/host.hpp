@@ -1,0 +1,247 @@
+// llmhost host library — the C++ API (libllmhost.so, target llmhost::host).
+//
+// A Host reads the configuration (file + environment bridge + CLI-flag overrides), discovers
+// provider plugins, creates provider instances lazily, runs requests on them, and swaps them live.
+// Every message that leaves the Host (logs, errors, hints) has every known secret redacted.
+//
+//   auto host = llmhost::Host::open({});            // config file search, env bridge
+//   llmhost::GenerateRequest req;
+//   req.prompt = "Hello";
+//   auto res = host->generate("", req, [](std::string_view piece, uint32_t) {
+//       std::cout << piece << std::flush;
+//       return true;                                 // false cancels
+//   });
+//
+// Thread-safety: every member function may be called from several threads at once.
+// The embeddable C API over this class is <llmhost/host.h>.
+#pragma once
+
+#include <llmhost/host.h>
+#include <llmhost/plugin.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace llmhost {
+
+// Where in a configuration file an error is (1-based line and column, in bytes).
+struct SourceLocation {
+    std::string file;
+    int line = 0;
+    int column = 0;
+};
+
+// Every failure of the host library. code() is an llmh_status (LLMH_ERR_*) or one of the host's
+// own codes (LLMHOST_ERR_CONFIG, LLMHOST_ERR_PLUGIN, LLMHOST_ERR_NO_PROVIDER, see host.h).
+// what() and hint() are already redacted. For configuration errors location() is set and what()
+// starts with "file:line:column: ".
+class LLMHOST_API HostError : public std::runtime_error {
+public:
+    HostError(int code, const std::string &message, std::string hint = {},
+              std::optional<SourceLocation> location = std::nullopt, double retry_after_s = 0,
+              int http_status = 0);
+    int code() const noexcept { return code_; }
+    const std::string &hint() const noexcept { return hint_; }
+    const std::optional<SourceLocation> &location() const noexcept { return location_; }
+    double retry_after_s() const noexcept { return retry_after_s_; }
+    int http_status() const noexcept { return http_status_; }
+    // "invalid_argument", "config", "plugin", "no_provider", ...
+    const char *code_name() const noexcept { return llmhost_status_name(code_); }
+
+private:
+    int code_;
+    std::string hint_;
+    std::optional<SourceLocation> location_;
+    double retry_after_s_;
+    int http_status_;
+};
+
+struct HostOptions {
+    // Configuration file. Empty: $LLMHOST_CONFIG, ./llmhost.json, $XDG_CONFIG_HOME/llmhost/config.json
+    // (the first that exists; none is fine: the environment bridge then defines the providers).
+    // A path given here must exist.
+    std::string config_path;
+    // false: ignore every configuration file (initialize_from_env sets this).
+    bool use_config_file = true;
+
+    // Plugin directories searched first (e.g. `--plugin-dir`), before the config's plugin_dirs,
+    // $LLMHOST_PLUGIN_PATH and the built-in ones.
+    std::vector<std::string> plugin_dirs;
+    // false: search only plugin_dirs above and the config's (tests use this to isolate).
+    bool search_default_plugin_dirs = true;
+
+    // CLI-flag overrides: they beat the config file and the environment. Never secrets.
+    std::string default_provider; // --provider
+    std::string model;            // --model: key "model" of the provider a request runs on
+    std::string device;           // --device: key "device" of every provider of plugin huggingface
+    // Arbitrary config overrides: {"<provider name>" or "*": {"<key>": value, ...}}.
+    nlohmann::json provider_config_overrides = nlohmann::json::object();
+
+    // Minimum level that reaches the log sink.
+    llmh_log_level log_level = LLMH_LOG_INFO;
+};
+
+// One plugin file found during discovery.
+struct PluginInfo {
+    std::string path;
+    bool loaded = false;      // false: `error` says why
+    std::string name;         // descriptor name ("huggingface"); empty if it failed to load
+    std::string version;
+    std::string description;
+    uint32_t abi_major = 0;   // the ABI the plugin was built for
+    uint32_t abi_minor = 0;
+    uint32_t capabilities = 0; // LLMH_CAP_*
+    std::string shadowed_by;  // another file with the same plugin name that wins, if any
+    int error_code = 0;       // llmh_status / LLMHOST_ERR_* when !loaded
+    std::string error;        // names the file and the cause (redacted)
+    std::string hint;
+};
+
+// "chat,completion,streaming"
+LLMHOST_API std::string capability_names(uint32_t capabilities);
+
+enum class ProviderState {
+    configured, // not created yet (instances are created on first use)
+    ready,      // an instance serves requests
+    failed      // the last attempt to create an instance failed (see ProviderInfo::error)
+};
+LLMHOST_API const char *to_string(ProviderState s);
+
+struct ProviderInfo {
+    std::string name;
+    std::string plugin;     // plugin name, or the plugin file path when the config gives one
+    bool is_default = false;
+    ProviderState state = ProviderState::configured;
+    std::string error;      // last creation error (redacted), when state == failed
+    bool thread_safe = false;
+    uint64_t generation = 0; // instances created so far for this provider (each swap adds one)
+};
+
+struct Message {
+    std::string role;
+    std::string content;
+};
+
+struct GenerateRequest {
+    std::string model;              // empty: HostOptions::model, else the provider's own
+    std::vector<Message> messages;  // chat; empty: use prompt
+    std::string prompt;
+    int max_tokens = 0;             // <= 0: provider default
+    float temperature = -1.0f;      // < 0: default
+    float top_p = 0.0f;
+    int top_k = 0;
+    float min_p = 0.0f;
+    float repetition_penalty = 0.0f;
+    std::optional<uint64_t> seed;
+    std::vector<std::string> stop;
+    bool stream = true;
+    // Polled by the plugin while no token flows; return true to cancel.
+    std::function<bool()> should_cancel;
+};
+
+// Called for every generated piece, in order, on the calling thread. Return false to cancel.
+using TokenCallback = std::function<bool(std::string_view piece, uint32_t n_tokens)>;
+
+struct GenerateResult {
+    std::string provider; // the provider that served it
+    llmh_finish_reason finish_reason = LLMH_FINISH_NONE;
+    uint32_t prompt_tokens = 0;
+    uint32_t completion_tokens = 0;
+    double time_to_first_token_ms = 0;
+    double total_ms = 0;
+    std::string text; // everything streamed
+    const char *finish_reason_name() const noexcept { return llmhost_finish_reason_name(finish_reason); }
+};
+
+struct ModelInfo {
+    std::string id;
+    std::string description;
+};
+
+struct ResolvedSecret {
+    std::string value;
+    // "config", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "token file /root/.cache/huggingface/token",
+    // "env MY_VAR" (config {"env": "MY_VAR"}), "file /path" (config {"file": "/path"})
+    std::string source;
+};
+
+// Receives every log line (already redacted, prefixed "[provider] " for provider logs).
+using LogSink = std::function<void(llmh_log_level level, std::string_view message)>;
+// Receives plugin progress; return true to cancel the task.
+using ProgressSink =
+    std::function<bool(std::string_view task, uint64_t done, uint64_t total)>;
+
+class LLMHOST_API Host {
+public:
+    // Reads the config file (see HostOptions::config_path) and the environment, discovers plugins.
+    // Throws HostError (code LLMHOST_ERR_CONFIG with a location for file errors).
+    static std::unique_ptr<Host> open(const HostOptions &options = {});
+    // The original framework's API: the environment bridge only, no configuration file.
+    static std::unique_ptr<Host> initialize_from_env(HostOptions options = {});
+
+    ~Host();
+    Host(const Host &) = delete;
+    Host &operator=(const Host &) = delete;
+
+    // Every plugin file found (loaded ones and the reason the others failed).
+    std::vector<PluginInfo> plugins() const;
+    // The directories searched, in order.
+    std::vector<std::string> plugin_search_path() const;
+
+    std::vector<ProviderInfo> providers() const;
+    std::string default_provider() const; // "" when none can be determined
+    // The configuration file in use; empty when none (environment only).
+    std::string config_path() const;
+
+    // Creates the provider's instance now if it has none (otherwise the first request does).
+    void start(std::string_view provider);
+
+    // Runs one request. provider empty: the default provider. Throws HostError; a cancellation
+    // asked for by on_token/should_cancel is not an error (finish_reason == LLMH_FINISH_CANCELLED).
+    GenerateResult generate(std::string_view provider, const GenerateRequest &request,
+                            const TokenCallback &on_token = {});
+
+    std::vector<ModelInfo> list_models(std::string_view provider);
+
+    // Replaces or adds provider `name` from an entry {"plugin": ..., "config": {...},
+    // "secrets": {...}} (${VAR}s are expanded). The new instance is created first; if that fails
+    // the old one keeps serving and HostError is thrown. Requests running on the old instance
+    // finish on it; it is destroyed (and its library unloaded) after the last of them.
+    void swap(std::string_view name, const nlohmann::json &provider_entry);
+
+    // Re-reads the configuration file and swaps every provider whose entry changed, adds new
+    // ones, removes deleted ones (what SIGHUP does). On a config error nothing changes.
+    // When some swaps fail the others still apply and HostError lists the failures.
+    void reload();
+
+    // The resolved configuration, secrets shown as "hf_…(set, from HF_TOKEN)", never values.
+    nlohmann::json resolved_config_for_display() const;
+
+    // A secret of a provider and where it came from (for `llmhost download`, `whoami`, `doctor`).
+    std::optional<ResolvedSecret> secret(std::string_view provider, std::string_view name) const;
+
+    // `text` with every known secret replaced by "[redacted]".
+    std::string redact(std::string_view text) const;
+
+    // Default: warnings and errors to stderr. An empty function restores the default.
+    void set_log_sink(LogSink sink);
+    void set_log_level(llmh_log_level min_level);
+    // Default: none (progress is dropped, nothing is cancelled).
+    void set_progress_sink(ProgressSink sink);
+
+    struct Impl;
+
+private:
+    explicit Host(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+} // namespace llmhost

@@ -1,0 +1,20 @@
+// Who may call the server: client API keys (Authorization: Bearer), admin keys, and the rule
+// that without any client key only loopback clients are served (unless --insecure-public).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace llmhost::server {
+
+// Compares in time that depends only on the lengths, never on where the strings differ.
+bool constant_time_equal(std::string_view a, std::string_view b);
+
+// True when `authorization` is "Bearer <k>" for one of `keys` (every key is compared).
+bool bearer_matches(std::string_view authorization, const std::vector<std::string> &keys);
+
+// Splits a comma-separated key list (LLMHOST_API_KEYS), trimming spaces, dropping empties.
+std::vector<std::string> split_keys(std::string_view list);
+
+} // namespace llmhost::server

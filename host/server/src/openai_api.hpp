@@ -1,0 +1,79 @@
+// The OpenAI wire format as the server speaks it (shared/reference/openai-wire.md): request
+// validation with the error envelope, model-name resolution, and every response body and stream
+// chunk. Pure functions over strings; the HTTP session only moves the bytes.
+#pragma once
+
+#include "backend.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace llmhost::server {
+
+// An error answered with {"error":{"message","type","param","code"}}.
+struct ApiError {
+    int status = 400;
+    std::string message;
+    std::string type = "invalid_request_error";
+    std::string param; // "" -> null
+    std::string code;  // "" -> null
+    double retry_after_s = 0;
+    bool should_retry = true; // false -> x-should-retry: false (non-transient 5xx)
+};
+
+std::string error_body(const ApiError &e);
+
+// A validated request, ready for the backend, plus what the response must echo.
+struct ParsedRequest {
+    GenerationRequest generation;
+    std::string model_label; // the `model` the client sent (echoed back)
+    bool include_usage = false;
+    bool echo_prompt = false; // legacy completions `echo`
+};
+
+// Which provider and model a `model` string names: "provider", "provider/model", or a model of
+// the default provider. `providers` are the configured names. Returns nullopt and fills `err`
+// when nothing matches.
+struct ModelTarget {
+    std::string provider;
+    std::string model;
+};
+std::optional<ModelTarget> resolve_model(std::string_view name,
+                                         const std::vector<std::string> &providers,
+                                         const std::string &default_provider, ApiError &err);
+
+// Parse and validate a body of POST /v1/chat/completions or /v1/completions. The provider is
+// not resolved yet (generation.provider is empty, generation.model holds the raw name).
+std::optional<ParsedRequest> parse_chat_request(std::string_view body, ApiError &err);
+std::optional<ParsedRequest> parse_completion_request(std::string_view body, ApiError &err);
+
+// A provider failure as the client sees it.
+ApiError api_error_from_backend(const BackendError &e, const std::string &provider);
+
+// Response bodies. `id` is "chatcmpl-..." or "cmpl-...", `created` unix seconds.
+struct ResponseMeta {
+    std::string id;
+    long long created = 0;
+    std::string model;
+    bool chat = true;
+};
+ResponseMeta make_response_meta(bool chat, std::string model);
+
+std::string completion_body(const ResponseMeta &m, const std::string &text,
+                            const GenerationResult &r);
+// One SSE event "data: {...}\n\n": the first chunk (role delta), a content piece, the finish
+// chunk, the usage chunk, a mid-stream error, and the terminator.
+std::string sse_role_chunk(const ResponseMeta &m);
+std::string sse_content_chunk(const ResponseMeta &m, std::string_view piece);
+std::string sse_finish_chunk(const ResponseMeta &m, const std::string &finish_reason,
+                             bool include_usage);
+std::string sse_usage_chunk(const ResponseMeta &m, const GenerationResult &r);
+std::string sse_error_event(const ApiError &e);
+inline constexpr std::string_view kSseDone = "data: [DONE]\n\n";
+
+// GET /v1/models: every entry as "provider/model" (or "provider" for one that cannot list).
+std::string models_body(const std::vector<ModelEntry> &entries);
+
+} // namespace llmhost::server

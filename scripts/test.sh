@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The whole check, as CI runs it: dependencies, a full build and its tests, then the host built
+# with AddressSanitizer + UBSan and its tests. Exits non-zero if any step fails.
+#   bash scripts/test.sh          (env: JOBS=N to override the parallelism)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=${JOBS:-$(nproc)}
+
+step() { printf '\n== %s\n' "$*" >&2; }
+
+step "dependencies"
+bash scripts/deps.sh
+
+step "configure build/ (Ninja, RelWithDebInfo)"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+step "build build/ (-j$jobs)"
+cmake --build build -j"$jobs"
+
+failed=()
+step "test build/"
+# ctest prints its own summary ("100% tests passed, 0 tests failed out of N").
+ctest --test-dir build --output-on-failure -j"$jobs" || failed+=("ctest build/")
+
+# CI also runs the host under -fsanitize=address,undefined. Only the host side: libtorch and the
+# network plugins are not instrumented and would only add noise and time.
+step "configure build-asan/ (-fsanitize=address,undefined, host components)"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLLMHOST_SANITIZE=ON \
+  -DLLMHOST_WITH_TORCH=OFF -DLLMHOST_BUILD_BENCH=OFF \
+  -DLLMHOST_COMPONENTS="plugin_api;host;examples/echo-plugin-c;tests/host"
+step "build build-asan/"
+cmake --build build-asan -j"$jobs"
+step "test build-asan/"
+ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
+UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+  ctest --test-dir build-asan --output-on-failure -j"$jobs" || failed+=("ctest build-asan/")
+
+if ((${#failed[@]})); then
+  echo "test.sh: FAILED: ${failed[*]}" >&2
+  exit 1
+fi
+echo "test.sh: all tests passed (build/ and build-asan/)" >&2
