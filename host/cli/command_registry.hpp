@@ -33,8 +33,15 @@ enum ExitCode : int {
 struct Context {
     std::string config_path;              // --config (empty: the default search)
     std::vector<std::string> plugin_dirs; // --plugin-dir (repeatable)
+    bool no_default_plugin_dirs = false;  // --no-default-plugin-dirs: only --plugin-dir + config's
     bool verbose = false;                 // -v: debug logs to stderr
     bool quiet = false;                   // -q: warnings and errors only
+
+    // Command-line overrides a command may set before its first host() call (HostOptions'
+    // default_provider / model / device: they beat the config file and the environment).
+    std::string provider_override;        // -p/--provider
+    std::string model_override;           // -m/--model
+    std::string device_override;          // --device
 
     // Opens the host (config file + environment bridge + plugin discovery) on first call.
     // Throws llmhost::HostError (see <llmhost/host.hpp>) on failure. Implemented in main.cpp.

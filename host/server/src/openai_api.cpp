@@ -1,5 +1,6 @@
 #include "openai_api.hpp"
 
+#include <llmhost/host.h>
 #include <llmhost/plugin.h>
 
 #include <nlohmann/json.hpp>
@@ -272,6 +273,11 @@ ApiError api_error_from_backend(const BackendError &e, const std::string &provid
     case LLMH_ERR_NETWORK: a.status = 502; a.type = "server_error"; break;
     case LLMH_ERR_TIMEOUT: a.status = 504; a.type = "server_error"; break;
     case LLMH_ERR_CANCELLED: a.status = 499; a.type = "server_error"; a.code = "cancelled"; break;
+    case LLMHOST_ERR_NO_PROVIDER: a.status = 404; a.code = "model_not_found"; a.param = "model"; break;
+    case LLMHOST_ERR_CONFIG: a.status = 400; a.code = "invalid_config"; break;
+    case LLMHOST_ERR_PLUGIN:
+        a.status = 500; a.type = "server_error"; a.code = "plugin_failed"; a.should_retry = false;
+        break;
     default: a.status = 500; a.type = "server_error"; a.should_retry = false; break;
     }
     return a;

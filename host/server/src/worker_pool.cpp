@@ -5,19 +5,22 @@ namespace llmhost::server {
 WorkerPool::WorkerPool(std::size_t threads, std::size_t queue_capacity)
     : capacity_(queue_capacity) {
     if (threads == 0) threads = 1;
+    thread_count_ = threads;
     threads_.reserve(threads);
     for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
 }
 
-WorkerPool::~WorkerPool() {
+void WorkerPool::stop() {
     std::deque<std::function<void()>> dropped;
     {
         std::lock_guard lk(m_);
+        if (stopping_ && threads_.empty()) return;
         stopping_ = true;
         dropped.swap(queue_);
     }
     cv_.notify_all();
     for (auto &t : threads_) t.join();
+    threads_.clear();
     // `dropped` is destroyed here, outside the lock: jobs may own sessions whose destructors lock.
 }
 
@@ -27,7 +30,7 @@ bool WorkerPool::try_submit(std::function<void()> job) {
         if (stopping_) return false;
         // Jobs not yet picked up by an idle worker sit in queue_ too, so count everything
         // outstanding against threads + capacity.
-        if (running_ + queue_.size() >= threads_.size() + capacity_) return false;
+        if (running_ + queue_.size() >= thread_count_ + capacity_) return false;
         queue_.push_back(std::move(job));
     }
     cv_.notify_one();

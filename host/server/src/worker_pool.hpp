@@ -15,7 +15,9 @@ namespace llmhost::server {
 class WorkerPool {
 public:
     WorkerPool(std::size_t threads, std::size_t queue_capacity);
-    ~WorkerPool(); // stops: jobs still queued are dropped (destroyed, not run); running ones end first
+    ~WorkerPool() { stop(); }
+    // Stops: jobs still queued are dropped (destroyed, not run); running ones end first. Idempotent.
+    void stop();
 
     // Runs `job` on a worker now, or when one frees up. False when `threads` jobs run and
     // `queue_capacity` already wait: the caller answers 429.
@@ -32,6 +34,7 @@ private:
     std::deque<std::function<void()>> queue_;
     std::size_t running_ = 0;
     std::size_t capacity_;
+    std::size_t thread_count_ = 0;
     bool stopping_ = false;
     std::vector<std::thread> threads_;
 };

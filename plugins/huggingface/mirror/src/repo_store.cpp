@@ -242,7 +242,7 @@ std::shared_ptr<Snapshot> RepoStore::index_directory(const fs::path &dir, bool r
         if (top && name == kRepoConfig) continue;
         std::error_code sec;
         if (!fs::is_regular_file(fs::status(it->path(), sec))) continue;  // dirs, dangling cache links
-        std::string rel = fs::relative(it->path(), dir).generic_string();
+        std::string rel = it->path().lexically_relative(dir).generic_string();  // not relative(): it follows links
         snapshot->files.push_back(describe_file(it->path(), rel, resolve_cache_links));
     }
     if (ec) throw std::runtime_error("cannot list " + dir.string() + ": " + ec.message());
@@ -288,7 +288,7 @@ std::shared_ptr<const Repo> RepoStore::load(RepoType type, const std::string &id
             if (!it->is_regular_file()) continue;
             std::string commit = trim(read_small_file(it->path()));
             if (repo->snapshots.count(commit))
-                repo->refs[fs::relative(it->path(), refs).generic_string()] = commit;
+                repo->refs[it->path().lexically_relative(refs).generic_string()] = commit;
         }
         // A cache filled by commit only has no refs/main: serve its newest snapshot as main.
         if (repo->refs.count("main")) main_commit = repo->refs["main"];

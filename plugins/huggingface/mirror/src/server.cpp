@@ -323,6 +323,8 @@ std::string Server::endpoint() const {
     return "http://" + host + ":" + std::to_string(impl_->port);
 }
 
+std::size_t Server::repo_count() const { return impl_->store ? impl_->store->repo_count() : 0; }
+
 FaultInjector &Server::faults() { return impl_->faults; }
 
 std::vector<RequestRecord> Server::requests() const {

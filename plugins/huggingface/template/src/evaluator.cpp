@@ -285,6 +285,11 @@ CallArgs Interpreter::eval_args(const Expr& node, size_t first, Scope& scope) {
 
 Value Interpreter::call(const Value& fn, CallArgs& args, Scope& scope) {
   if (fn.kind != Kind::Function) throw EvalError(std::string("Cannot call something that is not a function: got ") + type_name(fn));
+  constexpr int kMaxCallDepth = 100;
+  if (call_depth_ >= kMaxCallDepth)
+    throw EvalError("calls nested deeper than " + std::to_string(kMaxCallDepth) + " levels (runaway macro recursion?)");
+  ++call_depth_;
+  struct Leave { int& d; ~Leave() { --d; } } leave{call_depth_};
   return (*fn.fn)(args, scope);
 }
 

@@ -38,6 +38,7 @@ class Interpreter {
 
  private:
   const Program& program_;
+  int call_depth_ = 0;  // macro / caller nesting, bounded so recursion cannot overflow the stack
 
   void exec_block(const Block& block, Scope& scope, std::string& out);
   void exec(const Stmt& s, Scope& scope, std::string& out);

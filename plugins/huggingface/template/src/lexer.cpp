@@ -35,7 +35,7 @@ bool is_line_start(const std::string& s, size_t i) {
   if (i == 0) return true;
   const char p = s[i - 1];
   if (p == '\n' || p == '\r') return true;
-  return i >= 3 && s.compare(i - 3, 3, "\xE2\x80\xA8") == 0 || (i >= 3 && s.compare(i - 3, 3, "\xE2\x80\xA9") == 0);
+  return i >= 3 && (s.compare(i - 3, 3, "\xE2\x80\xA8") == 0 || s.compare(i - 3, 3, "\xE2\x80\xA9") == 0);
 }
 
 // preprocess() of the reference, with lstrip_blocks and trim_blocks on (Template's defaults).
@@ -324,7 +324,7 @@ struct Lexer {
 }  // namespace
 
 std::vector<Token> tokenize(std::string_view source) {
-  Lexer lx{source, preprocess(source)};
+  Lexer lx{source, preprocess(source), 0, {}};
   lx.run();
   return std::move(lx.tokens);
 }

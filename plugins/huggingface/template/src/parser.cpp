@@ -24,6 +24,17 @@ class Parser {
   const std::string& source_;
   std::vector<Token> toks_;
   size_t cur_ = 0;
+  int depth_ = 0;
+
+  // Nesting guard: a pathological template must give an error, not overflow the stack.
+  static constexpr int kMaxDepth = 200;
+  struct DepthGuard {
+    Parser& p;
+    explicit DepthGuard(Parser& parser) : p(parser) {
+      if (++p.depth_ > kMaxDepth) p.fail("nesting deeper than " + std::to_string(kMaxDepth) + " levels");
+    }
+    ~DepthGuard() { --p.depth_; }
+  };
 
   size_t here() const { return cur_ < toks_.size() ? toks_[cur_].pos : source_.size(); }
 
@@ -83,6 +94,7 @@ class Parser {
   }
 
   StmtPtr parse_any() {
+    DepthGuard guard(*this);
     const Token& t = toks_[cur_];
     switch (t.type) {
       case Tok::Comment: { auto s = std::make_unique<Stmt>(StmtKind::Comment, t.pos); ++cur_; return s; }
@@ -270,7 +282,10 @@ class Parser {
     return t;
   }
 
-  ExprPtr parse_expression() { return parse_if_expression(); }
+  ExprPtr parse_expression() {
+    DepthGuard guard(*this);
+    return parse_if_expression();
+  }
 
   ExprPtr parse_if_expression() {
     auto a = parse_or();
@@ -311,6 +326,7 @@ class Parser {
     return left;
   }
   ExprPtr parse_not() {
+    DepthGuard guard(*this);
     if (is_ident("not")) {
       const size_t at = here();
       ++cur_;
@@ -403,6 +419,7 @@ class Parser {
     return e;
   }
   ExprPtr parse_unary_sign() {
+    DepthGuard guard(*this);
     if ((is(Tok::UnaryOperator) || is(Tok::AdditiveBinaryOperator)) &&
         (toks_[cur_].value == "-" || toks_[cur_].value == "+")) {
       auto e = std::make_unique<Expr>(ExprKind::Unary, here());

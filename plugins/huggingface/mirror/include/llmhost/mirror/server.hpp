@@ -101,21 +101,21 @@ private:
 };
 
 struct ServerOptions {
-    std::filesystem::path root;          // directory of repos, or a huggingface_hub cache (auto-detected)
+    std::filesystem::path root{};        // directory of repos, or a huggingface_hub cache (auto-detected)
     std::string host = "127.0.0.1";      // address to bind
     std::uint16_t port = 0;              // 0: an ephemeral port (start() returns it)
     unsigned threads = 2;                // io_context threads
-    std::filesystem::path tokens_file;   // JSON tokens file (see docs/deployment.md); empty: no tokens
+    std::filesystem::path tokens_file{}; // JSON tokens file (see docs/deployment.md); empty: no tokens
     // When set (e.g. "localhost"), the LFS 302 points to http://<lfs_redirect_host>:<port>/_lfs/...,
     // a different host name on this same server, to test that clients drop Authorization across hosts.
     // Empty: the redirect keeps the Host the client used.
-    std::string lfs_redirect_host;
+    std::string lfs_redirect_host{};
     std::size_t page_size = 50;          // entries per page of the tree API (Link rel="next" beyond)
     // Files at least this large, or named *.safetensors/*.bin/*.pt/*.pth/*.gguf/*.onnx/*.msgpack/*.h5,
     // are served as LFS files (sha256 etag, 302 to a blob URL) from a plain directory.
     std::uint64_t lfs_threshold_bytes = 10ull * 1024 * 1024;
     std::size_t max_recorded_requests = 10000;  // requests() keeps at most the latest N
-    std::function<void(const RequestRecord &)> on_request;  // called once per request (the CLI logs)
+    std::function<void(const RequestRecord &)> on_request{};  // called once per request (the CLI logs)
     std::chrono::seconds idle_timeout{60};     // keep-alive connection idle limit
 };
 
@@ -133,6 +133,7 @@ public:
     void stop();  // closes the listener and every connection, joins the threads; idempotent
 
     std::string endpoint() const;  // "http://127.0.0.1:<port>" (no trailing slash)
+    std::size_t repo_count() const;  // repos indexed (after start)
     FaultInjector &faults();
     std::vector<RequestRecord> requests() const;
     void clear_requests();

@@ -1,0 +1,202 @@
+// `llmhost doctor`: checks the setup and says what to fix — the configuration file (found? valid?),
+// each provider's secrets and where they come from (never their values), the plugins (and why a
+// bad one failed), the Hugging Face cache directory and its free space, and whether a CUDA GPU is
+// visible. Keeps going after a failure so one run shows every problem. Exit 0 when none is found.
+#include "cli_common.hpp"
+#include "console.hpp"
+#include "progress_bar.hpp"
+#include "system_probe.hpp"
+
+#include <llmhost/host.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+
+namespace llmhost::cli {
+
+namespace {
+
+class Report {
+public:
+    explicit Report(Console &c) : console_(c) {}
+    void section(const std::string &title) { console_.out_line("\n" + title); }
+    void ok(const std::string &what) { console_.out_line("  ok    " + what); }
+    void note(const std::string &what) { console_.out_line("  --    " + what); }
+    void warn(const std::string &what, const std::string &hint = {}) {
+        console_.out_line("  WARN  " + what);
+        if (!hint.empty()) console_.out_line("        hint: " + hint);
+        ++warnings_;
+    }
+    void fail(const std::string &what, const std::string &hint = {}) {
+        console_.out_line("  FAIL  " + what);
+        if (!hint.empty()) console_.out_line("        hint: " + hint);
+        ++problems_;
+    }
+    int problems() const { return problems_; }
+    int warnings() const { return warnings_; }
+
+private:
+    Console &console_;
+    int problems_ = 0;
+    int warnings_ = 0;
+};
+
+// The secrets each plugin asks the host for (docs/configuration.md), plus any the config names.
+std::set<std::string> secret_names(const ProviderInfo &p, const nlohmann::json &display) {
+    std::set<std::string> names;
+    if (p.plugin == "huggingface") names.insert("token");
+    if (p.plugin == "openai") names.insert("api_key");
+    auto ptr = nlohmann::json::json_pointer("/providers/" + p.name + "/secrets");
+    if (display.contains(ptr) && display[ptr].is_object())
+        for (auto it = display[ptr].begin(); it != display[ptr].end(); ++it) names.insert(it.key());
+    return names;
+}
+
+void check_environment(Report &r) {
+    r.section("Environment");
+    for (const char *var : {"LLM_PROVIDER", "HF_MODEL_PATH", "HF_DEVICE", "HF_ENDPOINT",
+                            "HF_HUB_OFFLINE", "OPENAI_BASE_URL"}) {
+        if (const char *v = std::getenv(var); v && *v) r.ok(std::string(var) + "=" + v);
+    }
+    // Secrets: presence only.
+    for (const char *var : {"HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "OPENAI_API_KEY"}) {
+        const char *v = std::getenv(var);
+        if (v && *v) r.ok(std::string(var) + " is set");
+        else r.note(std::string(var) + " is not set");
+    }
+}
+
+void check_providers(Report &r, Host &host) {
+    r.section("Providers");
+    auto providers = host.providers();
+    auto plugins = host.plugins();
+    auto display = host.resolved_config_for_display();
+    if (providers.empty())
+        r.warn("no provider configured",
+               "add one to the config file (docs/configuration.md) or set LLM_PROVIDER and its secret");
+    for (const auto &p : providers) {
+        std::string label = p.name + " (plugin " + p.plugin + (p.is_default ? ", default" : "") + ")";
+        bool plugin_found = false;
+        for (const auto &pl : plugins)
+            plugin_found |= pl.loaded && (pl.name == p.plugin || pl.path == p.plugin);
+        if (p.state == ProviderState::failed) r.fail(label + ": " + p.error);
+        else if (!plugin_found)
+            r.fail(label + ": no loaded plugin is named '" + p.plugin + "'",
+                   "see `llmhost plugins`; add its directory with --plugin-dir or plugin_dirs");
+        else r.ok(label + ": " + to_string(p.state));
+        for (const auto &name : secret_names(p, display)) {
+            auto s = host.secret(p.name, name);
+            if (s) {
+                r.ok(p.name + " secret '" + name + "': set (from " + s->source + ")");
+            } else if (p.plugin == "huggingface") {
+                r.warn(p.name + " secret 'token': not set; public models work, gated and private ones "
+                                "need a token",
+                       "create one at https://huggingface.co/settings/tokens and export HF_TOKEN "
+                       "(docs/huggingface-token.md)");
+            } else if (p.plugin == "openai") {
+                r.warn(p.name + " secret 'api_key': not set",
+                       "export OPENAI_API_KEY, or set \"secrets\": {\"api_key\": ...} for this provider");
+            } else {
+                r.note(p.name + " secret '" + name + "': not set");
+            }
+        }
+    }
+}
+
+void check_plugins(Report &r, Host &host) {
+    r.section("Plugins");
+    auto plugins = host.plugins();
+    if (plugins.empty())
+        r.warn("no plugin found", "build them (scripts/test.sh) or point --plugin-dir / "
+                                  "$LLMHOST_PLUGIN_PATH at their directory");
+    for (const auto &p : plugins) {
+        if (p.loaded)
+            r.ok(p.name + " " + p.version + " (ABI " + std::to_string(p.abi_major) + "." +
+                 std::to_string(p.abi_minor) + ", " + capability_names(p.capabilities) + ") " + p.path +
+                 (p.shadowed_by.empty() ? "" : " (shadowed by " + p.shadowed_by + ")"));
+        else r.fail(p.error, p.hint);
+    }
+    std::string dirs;
+    for (const auto &d : host.plugin_search_path()) dirs += (dirs.empty() ? "" : ":") + d;
+    r.note("searched: " + dirs);
+}
+
+void check_cache(Report &r) {
+    r.section("Hugging Face cache");
+    auto c = probe_hf_cache_dir();
+    std::string where = c.path + " (from " + c.source + ")";
+    std::string space = c.free_bytes ? ProgressBar::format_bytes(static_cast<double>(*c.free_bytes)) + " free"
+                                     : std::string("free space unknown");
+    if (!c.exists) r.note(where + ": does not exist yet (created on first download); " + space + " on " + c.checked);
+    else if (c.free_bytes && *c.free_bytes < 5'000'000'000ULL)
+        r.warn(where + ": only " + space, "models need several GB; set HF_HUB_CACHE to a larger disk");
+    else r.ok(where + ", " + space);
+}
+
+void check_gpu(Report &r) {
+    r.section("GPU");
+    auto g = probe_gpu();
+    if (g.cuda_visible_devices) r.note("CUDA_VISIBLE_DEVICES=" + *g.cuda_visible_devices);
+    if (!g.driver_loaded) {
+        r.note("no NVIDIA driver (/proc/driver/nvidia absent): the huggingface provider runs on CPU");
+        return;
+    }
+    if (!g.driver_version.empty()) r.ok(g.driver_version);
+    for (const auto &line : g.smi_list) r.ok(line);
+    if (g.smi_list.empty())
+        for (const auto &d : g.devices) r.ok(d);
+    if (g.visible()) r.ok("CUDA is visible to this process (HF_DEVICE=auto will use cuda:0)");
+    else r.warn("an NVIDIA driver is loaded but no device is visible to this process",
+                "check CUDA_VISIBLE_DEVICES and the container's device mounts");
+}
+
+void run_doctor(Context &ctx) {
+    Console &console = Console::get();
+    Report r(console);
+    console.out_line(std::string("llmhost ") + llmhost_version() + ", plugin ABI " +
+                     std::to_string(LLMH_ABI_MAJOR) + "." + std::to_string(LLMH_ABI_MINOR));
+    r.section("Configuration");
+    Host *host = nullptr;
+    int open_error = 0;
+    try {
+        host = &ctx.host();
+        std::string path = host->config_path();
+        if (path.empty())
+            r.note("no configuration file (looked at --config, $LLMHOST_CONFIG, ./llmhost.json, "
+                   "$XDG_CONFIG_HOME/llmhost/config.json): providers come from the environment");
+        else r.ok("configuration file " + path);
+        std::string def = host->default_provider();
+        if (def.empty()) r.warn("no default provider", "set \"default_provider\" or LLM_PROVIDER");
+        else r.ok("default provider: " + def);
+    } catch (const HostError &e) {
+        r.fail(e.what(), e.hint());
+        open_error = e.code();
+    }
+    check_environment(r);
+    if (host) {
+        check_providers(r, *host);
+        check_plugins(r, *host);
+    }
+    check_cache(r);
+    check_gpu(r);
+
+    console.out_line("");
+    if (r.problems() == 0)
+        console.out_line("No problem found" +
+                         (r.warnings() ? " (" + std::to_string(r.warnings()) + " warning(s))" : std::string()) + ".");
+    else console.out_line(std::to_string(r.problems()) + " problem(s) found.");
+    if (open_error) ctx.exit_code = exit_code_for(open_error);
+    else if (r.problems() > 0) ctx.exit_code = kExitFailure;
+}
+
+void register_doctor(CLI::App &app, Context &ctx) {
+    app.add_subcommand("doctor", "Check the configuration, secrets, plugins, cache and GPU")
+        ->callback([&ctx] { run_doctor(ctx); });
+}
+
+} // namespace
+
+} // namespace llmhost::cli
+
+LLMHOST_CLI_COMMAND(doctor, llmhost::cli::register_doctor)

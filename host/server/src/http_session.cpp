@@ -1,0 +1,456 @@
+#include "http_session.hpp"
+
+#include "auth.hpp"
+
+#include <llmhost/plugin.h>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <nlohmann/json.hpp>
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+
+namespace llmhost::server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto kIdleTimeout = std::chrono::seconds(120); // keep-alive and request read
+constexpr auto kWriteTimeout = std::chrono::seconds(60); // a client that stops reading
+
+// The status line and headers of a streamed answer. Written by hand because the body is a
+// sequence of chunks produced on another thread (see http_session.hpp).
+constexpr std::string_view kStreamHeader =
+    "HTTP/1.1 200 OK\r\n"
+    "Content-Type: text/event-stream\r\n"
+    "Cache-Control: no-cache\r\n"
+    "X-Accel-Buffering: no\r\n"
+    "Server: llmhost\r\n"
+    "Transfer-Encoding: chunked\r\n\r\n";
+constexpr std::string_view kLastChunk = "0\r\n\r\n";
+
+// One HTTP/1.1 chunk: "<hex size>\r\n<bytes>\r\n".
+std::string chunk(std::string_view bytes) {
+    char size[20];
+    int n = std::snprintf(size, sizeof size, "%zx\r\n", bytes.size());
+    std::string out(size, static_cast<std::size_t>(n));
+    out.append(bytes).append("\r\n");
+    return out;
+}
+
+ApiError make_error(int status, std::string message, std::string type = "invalid_request_error",
+                    std::string code = {}) {
+    ApiError e;
+    e.status = status;
+    e.message = std::move(message);
+    e.type = std::move(type);
+    e.code = std::move(code);
+    return e;
+}
+
+} // namespace
+
+HttpSession::HttpSession(tcp::socket &&socket, ServerState &state)
+    : stream_(std::move(socket)), executor_(stream_.get_executor()), st_(state) {
+    beast::error_code ec;
+    auto remote = stream_.socket().remote_endpoint(ec);
+    loopback_ = !ec && remote.address().is_loopback();
+}
+
+HttpSession::~HttpSession() {
+    if (request_active_) --st_.active_requests;
+}
+
+void HttpSession::run() {
+    asio::dispatch(executor_, beast::bind_front_handler(&HttpSession::do_read, shared_from_this()));
+}
+
+void HttpSession::do_read() {
+    parser_.emplace();
+    parser_->body_limit(st_.options.max_body);
+    parser_->header_limit(64 * 1024);
+    stream_.expires_after(kIdleTimeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
+}
+
+void HttpSession::on_read(beast::error_code ec, std::size_t) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == asio::error::operation_aborted || ec == asio::error::connection_reset)
+        return do_close();
+    request_active_ = true;
+    ++st_.active_requests;
+    if (ec == http::error::body_limit) {
+        req_ = {};
+        req_.keep_alive(false);
+        return send_error(make_error(413, "the request body exceeds the server's limit of " +
+                                              std::to_string(st_.options.max_body) +
+                                              " bytes (llmhost serve --max-body)"));
+    }
+    if (ec) {
+        req_ = {};
+        req_.keep_alive(false);
+        return send_error(make_error(400, "malformed HTTP request: " + ec.message()));
+    }
+    req_ = parser_->release();
+    stream_.expires_never(); // generations may take long; writes set their own deadline
+    route();
+}
+
+bool HttpSession::authorize(const std::vector<std::string> &keys) {
+    auto it = req_.find(http::field::authorization);
+    return it != req_.end() && bearer_matches(it->value(), keys);
+}
+
+void HttpSession::route() {
+    std::string target(req_.target());
+    std::string path = target.substr(0, target.find('?'));
+    const auto method = req_.method();
+
+    if (st_.draining) {
+        req_.keep_alive(false);
+        ApiError e = make_error(503, "llmhost serve is shutting down; retry on another instance",
+                                "server_error", "shutting_down");
+        e.retry_after_s = 1;
+        return send_error(e);
+    }
+    if (!loopback_ && st_.options.api_keys.empty() && !st_.options.insecure_public)
+        return send_error(make_error(
+            403, "this llmhost serve has no API key configured, so it serves only clients on "
+                 "this machine (loopback); its operator can set LLMHOST_API_KEYS (or pass "
+                 "--insecure-public)", "permission_error", "loopback_only"));
+    if (path == "/health" || path == "/v1/health") {
+        if (method != http::verb::get && method != http::verb::head)
+            return send_error(make_error(405, "use GET /health"));
+        return send_json(200, R"({"status":"ok"})");
+    }
+    if (path.rfind("/admin/", 0) == 0) {
+        if (st_.options.admin_keys.empty())
+            return send_error(make_error(403, "the admin endpoints are disabled: start llmhost serve "
+                                              "with LLMHOST_ADMIN_KEYS (or --admin-key)",
+                                         "permission_error", "admin_disabled"));
+        if (!authorize(st_.options.admin_keys))
+            return send_error(make_error(401, "missing or wrong admin key: send Authorization: "
+                                              "Bearer <admin key>", "invalid_request_error",
+                                         "invalid_api_key"));
+        if (method != http::verb::post)
+            return send_error(make_error(405, "the admin endpoints take POST"));
+        return handle_admin(path);
+    }
+    if (!st_.options.api_keys.empty() && !authorize(st_.options.api_keys))
+        return send_error(make_error(401, "incorrect or missing API key: send Authorization: "
+                                          "Bearer <key> with one of the server's keys "
+                                          "(OPENAI_API_KEY for the OpenAI SDKs)",
+                                     "invalid_request_error", "invalid_api_key"));
+    auto want = [&](http::verb v) {
+        if (method == v) return true;
+        send_error(make_error(405, std::string("use ") + std::string(http::to_string(v)) + " " + path));
+        return false;
+    };
+    if (path == "/v1/chat/completions") {
+        if (want(http::verb::post)) handle_generation(true);
+    } else if (path == "/v1/completions") {
+        if (want(http::verb::post)) handle_generation(false);
+    } else if (path == "/v1/models") {
+        if (want(http::verb::get)) handle_models();
+    } else {
+        send_error(make_error(404, "unknown endpoint " + path + ": llmhost serve answers POST "
+                                   "/v1/chat/completions, POST /v1/completions, GET /v1/models, "
+                                   "GET /health", "invalid_request_error", "unknown_url"));
+    }
+}
+
+void HttpSession::handle_generation(bool chat) {
+    ApiError err;
+    auto parsed = chat ? parse_chat_request(req_.body(), err) : parse_completion_request(req_.body(), err);
+    if (!parsed) return send_error(err);
+    call_ = std::make_shared<Call>();
+    auto self = shared_from_this();
+    bool accepted = st_.workers.try_submit(
+        [self, call = call_, p = std::move(*parsed)]() mutable { self->run_generation(call, std::move(p)); });
+    if (!accepted) {
+        call_.reset();
+        ++st_.rejected;
+        ApiError e = make_error(429, "llmhost serve is at capacity (" +
+                                         std::to_string(st_.options.max_concurrency) + " running, " +
+                                         std::to_string(st_.options.queue) +
+                                         " queued); retry shortly", "rate_limit_error",
+                                "server_busy");
+        e.retry_after_s = 1;
+        return send_error(e);
+    }
+    watch_peer();
+}
+
+void HttpSession::handle_models() {
+    auto self = shared_from_this();
+    bool accepted = st_.workers.try_submit([self] {
+        std::vector<ModelEntry> entries;
+        try {
+            for (const auto &p : self->st_.backend->providers()) {
+                std::vector<std::string> models;
+                try {
+                    models = self->st_.backend->models(p);
+                } catch (const BackendError &e) { // one failing provider does not hide the others
+                    self->st_.log("GET /v1/models: provider '" + p + "': " + e.what());
+                }
+                if (models.empty()) entries.push_back({p, ""});
+                for (auto &m : models) entries.push_back({p, std::move(m)});
+            }
+            self->post_json(200, models_body(entries));
+        } catch (const std::exception &e) {
+            self->post_error(make_error(500, std::string("listing models failed: ") + e.what(), "server_error"));
+        }
+    });
+    if (!accepted) {
+        ApiError e = make_error(429, "llmhost serve is at capacity; retry shortly", "rate_limit_error", "server_busy");
+        e.retry_after_s = 1;
+        send_error(e);
+    }
+}
+
+void HttpSession::handle_admin(const std::string &path) {
+    constexpr std::string_view prefix = "/admin/providers/";
+    std::string name, entry;
+    if (path == "/admin/reload") {
+    } else if (path.rfind(prefix, 0) == 0 && path.size() > prefix.size() &&
+               path.find('/', prefix.size()) == std::string::npos) {
+        name = path.substr(prefix.size());
+        entry = req_.body();
+    } else {
+        return send_error(make_error(404, "unknown admin endpoint " + path +
+                                              ": use POST /admin/reload or POST /admin/providers/<name>"));
+    }
+    auto self = shared_from_this();
+    bool accepted = st_.admin.try_submit([self, name, entry] {
+        try {
+            if (name.empty()) {
+                self->st_.backend->reload();
+                self->st_.log("reloaded the configuration (POST /admin/reload)");
+                self->post_json(200, R"({"status":"reloaded"})");
+            } else {
+                self->st_.backend->swap(name, entry);
+                self->st_.log("swapped provider '" + name + "' (POST /admin/providers/" + name + ")");
+                self->post_json(200, nlohmann::json{{"status", "swapped"}, {"provider", name}}.dump());
+            }
+        } catch (const BackendError &e) {
+            self->st_.log(std::string("admin request failed: ") + e.what());
+            ApiError a = api_error_from_backend(e, name);
+            if (a.status >= 500 && e.code != LLMH_ERR_NETWORK) a.status = 400; // a bad entry, not a crash
+            self->post_error(a);
+        } catch (const std::exception &e) {
+            self->post_error(make_error(500, std::string("admin request failed: ") + e.what(), "server_error"));
+        }
+    });
+    if (!accepted) send_error(make_error(429, "too many admin requests in flight", "rate_limit_error"));
+}
+
+// ---- worker side -------------------------------------------------------------------------------
+
+void HttpSession::post_json(int status, std::string body) {
+    asio::post(executor_, [self = shared_from_this(), status, body = std::move(body)]() mutable {
+        self->send_json(status, std::move(body));
+    });
+}
+
+void HttpSession::post_error(ApiError e) {
+    asio::post(executor_, [self = shared_from_this(), e = std::move(e)] { self->send_error(e); });
+}
+
+void HttpSession::run_generation(std::shared_ptr<Call> call, ParsedRequest p) {
+    auto cancelled = [this, &call] { return call->cancelled.load() || st_.abort_all.load(); };
+    try {
+        if (cancelled()) return push(call, "", true, true), void();
+        ApiError err;
+        auto target = resolve_model(p.generation.model, st_.backend->providers(),
+                                    st_.backend->default_provider(), err);
+        if (!target) return post_error(err);
+        p.generation.provider = target->provider;
+        p.generation.model = target->model;
+        ResponseMeta meta = make_response_meta(p.generation.chat,
+                                               p.model_label.empty() ? target->provider : p.model_label);
+        if (p.generation.stream) return run_stream(call, p, meta);
+
+        std::string text = p.echo_prompt ? p.generation.prompt : std::string();
+        try {
+            GenerationResult r = st_.backend->generate(
+                p.generation, [&](std::string_view piece) { text.append(piece); return !cancelled(); },
+                cancelled);
+            post_json(200, completion_body(meta, text, r));
+        } catch (const BackendError &e) {
+            if (cancelled()) return push(call, "", true, true), void(); // nobody to answer
+            st_.log("generation on '" + p.generation.provider + "' failed: " + e.what());
+            post_error(api_error_from_backend(e, p.generation.provider));
+        }
+    } catch (const std::exception &e) {
+        post_error(make_error(500, std::string("internal error: ") + e.what(), "server_error"));
+    }
+}
+
+void HttpSession::run_stream(const std::shared_ptr<Call> &call, ParsedRequest &p,
+                             const ResponseMeta &meta) {
+    auto cancelled = [this, &call] { return call->cancelled.load() || st_.abort_all.load(); };
+    bool started = false;
+    auto begin = [&] { // headers go out with the first piece, so an early failure keeps its status
+        started = true;
+        std::string s(kStreamHeader);
+        s += chunk(sse_role_chunk(meta));
+        if (p.echo_prompt && !p.generation.prompt.empty())
+            s += chunk(sse_content_chunk(meta, p.generation.prompt));
+        return s;
+    };
+    try {
+        GenerationResult r = st_.backend->generate(
+            p.generation,
+            [&](std::string_view piece) {
+                std::string out = started ? std::string() : begin();
+                out += chunk(sse_content_chunk(meta, piece));
+                return push(call, std::move(out), false) && !cancelled();
+            },
+            cancelled);
+        std::string out = started ? std::string() : begin();
+        out += chunk(sse_finish_chunk(meta, r.finish_reason, p.include_usage));
+        if (p.include_usage) out += chunk(sse_usage_chunk(meta, r));
+        out += chunk(kSseDone);
+        out += kLastChunk;
+        push(call, std::move(out), true);
+    } catch (const BackendError &e) {
+        if (cancelled()) return push(call, "", true, true), void();
+        st_.log("generation on '" + p.generation.provider + "' failed: " + e.what());
+        ApiError a = api_error_from_backend(e, p.generation.provider);
+        if (!started) return post_error(a);
+        // After the 200: an error event, then the end of the body (spec §7).
+        push(call, chunk(sse_error_event(a)) + std::string(kLastChunk), true, true);
+    }
+}
+
+bool HttpSession::push(const std::shared_ptr<Call> &call, std::string bytes, bool final,
+                       bool close_after) {
+    std::unique_lock lk(call->m);
+    if (call->dead) {
+        lk.unlock();
+        if (final) asio::post(executor_, [self = shared_from_this()] { self->end_stream(true); });
+        return false;
+    }
+    call->pending += bytes;
+    call->final |= final;
+    call->close_after |= close_after;
+    const bool start = !call->writing;
+    call->writing = true;
+    if (start) asio::post(executor_, [self = shared_from_this()] { self->flush_stream(); });
+    if (!final) // back-pressure: do not run ahead of a slow reader without bound
+        call->cv.wait(lk, [&] {
+            return call->pending.size() < kMaxPending || call->dead || call->cancelled || st_.abort_all;
+        });
+    return !call->dead;
+}
+
+// ---- session side (strand) ----------------------------------------------------------------------
+
+void HttpSession::send_json(int status, std::string body, const ApiError *error) {
+    res_ = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(status),
+                                                                req_.version() ? req_.version() : 11);
+    res_->set(http::field::server, "llmhost");
+    res_->set(http::field::content_type, "application/json");
+    if (error && error->retry_after_s > 0)
+        res_->set(http::field::retry_after, std::to_string(static_cast<long>(error->retry_after_s + 0.999)));
+    if (error && !error->should_retry) res_->set("x-should-retry", "false");
+    res_->keep_alive(req_.keep_alive() && !st_.draining);
+    res_->body() = std::move(body);
+    res_->prepare_payload();
+    stream_.expires_after(kWriteTimeout);
+    http::async_write(stream_, *res_,
+                      beast::bind_front_handler(&HttpSession::on_write, shared_from_this(),
+                                                !res_->keep_alive()));
+}
+
+void HttpSession::on_write(bool close, beast::error_code ec, std::size_t) {
+    res_.reset();
+    finish_request(close || static_cast<bool>(ec));
+}
+
+void HttpSession::watch_peer() {
+    watching_ = true;
+    stream_.socket().async_wait(tcp::socket::wait_read,
+                                beast::bind_front_handler(&HttpSession::on_peer_readable,
+                                                          shared_from_this(), call_));
+}
+
+void HttpSession::on_peer_readable(std::shared_ptr<Call> call, beast::error_code ec) {
+    if (ec || call != call_ || !watching_) return; // cancelled: the request already ended
+    char c;
+    ssize_t n = ::recv(stream_.socket().native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return watch_peer();
+    watching_ = false;
+    if (n > 0) return; // a pipelined request: the client is still there
+    call->cancelled = true; // EOF or reset: the client went away, stop generating
+    call->cv.notify_all();
+}
+
+void HttpSession::flush_stream() {
+    std::unique_lock lk(call_->m);
+    if (call_->pending.empty()) {
+        if (call_->final) {
+            bool close = call_->close_after;
+            lk.unlock();
+            return end_stream(close);
+        }
+        call_->writing = false;
+        return;
+    }
+    stream_writing_.clear();
+    stream_writing_.swap(call_->pending);
+    lk.unlock();
+    call_->cv.notify_all();
+    stream_.expires_after(kWriteTimeout);
+    asio::async_write(stream_, asio::buffer(stream_writing_),
+                      beast::bind_front_handler(&HttpSession::on_stream_write, shared_from_this()));
+}
+
+void HttpSession::on_stream_write(beast::error_code ec, std::size_t) {
+    if (!ec) return flush_stream();
+    call_->cancelled = true;
+    bool final;
+    {
+        std::lock_guard lk(call_->m);
+        call_->dead = true;
+        final = call_->final;
+    }
+    call_->cv.notify_all();
+    if (final) end_stream(true); // otherwise the worker's last push ends it (see push)
+}
+
+void HttpSession::end_stream(bool close) { finish_request(close); }
+
+void HttpSession::finish_request(bool close) {
+    if (watching_) {
+        watching_ = false;
+        beast::error_code ignored;
+        stream_.socket().cancel(ignored); // ends the EOF watch
+    }
+    call_.reset();
+    if (request_active_) {
+        request_active_ = false;
+        ++st_.served;
+        --st_.active_requests;
+    }
+    if (close || st_.draining) return do_close();
+    do_read();
+}
+
+void HttpSession::do_close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.socket().close(ec);
+}
+
+} // namespace llmhost::server

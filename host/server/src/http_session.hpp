@@ -1,0 +1,90 @@
+// One client connection of `llmhost serve`, in the style of Beast's http_server_async example:
+// the session owns its socket (on a strand), keeps itself alive with shared_from_this, and each
+// asynchronous step is finished by a handler named after it (on_read, on_write, on_stream_write).
+//
+// A generation runs on a worker thread (provider calls block). A streamed answer travels from the
+// worker to the socket through Call::pending: the worker appends ready-made chunked SSE bytes,
+// the session writes whatever has accumulated, one write at a time; the worker waits when the
+// client falls more than kMaxPending behind. While a generation runs the session watches the
+// socket for EOF, so a client that goes away cancels its generation.
+#pragma once
+
+#include "openai_api.hpp"
+#include "server_state.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+namespace llmhost::server {
+
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+public:
+    HttpSession(boost::asio::ip::tcp::socket &&socket, ServerState &state);
+    ~HttpSession();
+    void run();
+
+private:
+    // One generation: shared by the session (strand) and the worker running it.
+    struct Call {
+        std::atomic<bool> cancelled{false};
+        std::mutex m;
+        std::condition_variable cv;
+        std::string pending;      // bytes ready to be written
+        bool writing = false;     // the session owns the write side
+        bool final = false;       // the last bytes have been queued
+        bool dead = false;        // a write failed: the client is gone
+        bool close_after = false; // close the connection after the last bytes
+    };
+    static constexpr std::size_t kMaxPending = 1u << 20;
+
+    void do_read();
+    void on_read(boost::beast::error_code ec, std::size_t bytes);
+    void route();
+    bool authorize(const std::vector<std::string> &keys);
+    void handle_generation(bool chat);
+    void handle_models();
+    void handle_admin(const std::string &path);
+
+    // Worker side.
+    void run_generation(std::shared_ptr<Call> call, ParsedRequest p);
+    void run_stream(const std::shared_ptr<Call> &call, ParsedRequest &p, const ResponseMeta &meta);
+    bool push(const std::shared_ptr<Call> &call, std::string bytes, bool final,
+              bool close_after = false);
+    void post_json(int status, std::string body);
+    void post_error(ApiError e);
+
+    // Session side (strand).
+    void send_json(int status, std::string body, const ApiError *error = nullptr);
+    void send_error(const ApiError &e) { send_json(e.status, error_body(e), &e); }
+    void on_write(bool close, boost::beast::error_code ec, std::size_t bytes);
+    void watch_peer();
+    void on_peer_readable(std::shared_ptr<Call> call, boost::beast::error_code ec);
+    void flush_stream();
+    void on_stream_write(boost::beast::error_code ec, std::size_t bytes);
+    void end_stream(bool close);
+    void finish_request(bool close);
+    void do_close();
+
+    boost::beast::tcp_stream stream_;
+    boost::asio::any_io_executor executor_; // the strand; workers post here
+    boost::beast::flat_buffer buffer_;
+    std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+    boost::beast::http::request<boost::beast::http::string_body> req_;
+    std::shared_ptr<boost::beast::http::response<boost::beast::http::string_body>> res_;
+    ServerState &st_;
+    bool loopback_ = false;
+    bool request_active_ = false; // counted in st_.active_requests
+    bool watching_ = false;       // an async_wait for EOF is pending
+    std::shared_ptr<Call> call_;
+    std::string stream_writing_;  // the bytes of the write in flight
+};
+
+} // namespace llmhost::server

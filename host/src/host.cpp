@@ -1,0 +1,306 @@
+// llmhost::Host: opening (config + environment + discovery), lazy provider creation, requests,
+// live swap and reload.
+#include "host_impl.hpp"
+
+#include "environment.hpp"
+
+namespace llmhost {
+
+using namespace detail;
+
+// ---- Impl ------------------------------------------------------------------------------------
+
+void Host::Impl::learn_secrets(const ProviderSpec &spec) {
+    for (const auto &[name, s] : spec.secrets) core->redactor.add(s.value);
+}
+
+void Host::Impl::update_plugin_dirs() {
+    std::vector<std::string> dirs = options.plugin_dirs;
+    {
+        std::shared_lock lock(mu);
+        dirs.insert(dirs.end(), config.plugin_dirs.begin(), config.plugin_dirs.end());
+    }
+    if (options.search_default_plugin_dirs) {
+        auto d = default_plugin_dirs();
+        dirs.insert(dirs.end(), d.begin(), d.end());
+    }
+    catalog.set_dirs(std::move(dirs));
+}
+
+void Host::Impl::apply_config(ResolvedConfig rc) {
+    for (const auto &[name, spec] : rc.providers) {
+        learn_secrets(spec);
+        auto s = std::make_shared<ProviderSlot>();
+        s->spec = spec;
+        slots[name] = std::move(s);
+    }
+    config = std::move(rc);
+}
+
+std::shared_ptr<ProviderSlot> Host::Impl::slot(std::string_view name, bool for_request) const {
+    std::shared_lock lock(mu);
+    std::string wanted(name.empty() ? config.default_provider : std::string(name));
+    if (auto it = slots.find(wanted); it != slots.end()) return it->second;
+    std::string names;
+    for (const auto &[n, s] : slots) names += (names.empty() ? "" : ", ") + n;
+    std::string why = name.empty() ? " (the default provider, from " + config.default_provider_source + ")" : "";
+    (void)for_request;
+    throw HostError(LLMHOST_ERR_NO_PROVIDER,
+                    core->redactor.redact("no provider named '" + wanted + "'" + why +
+                                          " is configured; configured: " + (names.empty() ? "none" : names)),
+                    config.file.empty()
+                        ? "without a config file the providers are 'huggingface' and 'openai' "
+                          "(pick one with LLM_PROVIDER), or write llmhost.json (docs/configuration.md)"
+                        : "add it under \"providers\" in " + config.file + " or pick a configured one");
+}
+
+std::shared_ptr<ProviderInstance> Host::Impl::create_instance(const ProviderSpec &spec) {
+    try {
+        auto lib = catalog.acquire(spec.plugin);
+        if (lib->info().name == "huggingface" && !spec.secrets.count("token")) {
+            std::lock_guard lock(warned_mu);
+            if (warned_no_hf_token.insert(spec.name).second)
+                core->log(LLMH_LOG_WARN, spec.name,
+                          "no Hugging Face token: public models work, but gated and private ones "
+                          "need HF_TOKEN (create a token at https://huggingface.co/settings/tokens, "
+                          "then export HF_TOKEN=... or run `llmhost login`)");
+        }
+        return ProviderInstance::create(std::move(lib), spec);
+    } catch (const HostError &e) {
+        throw core->redacted(e);
+    }
+}
+
+std::shared_ptr<ProviderInstance> Host::Impl::instance(ProviderSlot &s) {
+    {
+        std::lock_guard lock(s.mu);
+        if (s.current) return s.current;
+    }
+    std::lock_guard creating(s.create_mu);
+    ProviderSpec spec;
+    {
+        std::lock_guard lock(s.mu);
+        if (s.current) return s.current; // another thread created it meanwhile
+        spec = s.spec;
+    }
+    try {
+        auto inst = create_instance(spec);
+        std::lock_guard lock(s.mu);
+        if (!s.current) { // a concurrent swap may have installed one: keep that
+            s.current = inst;
+            s.state = ProviderState::ready;
+            s.error.clear();
+            ++s.generation;
+        }
+        return s.current;
+    } catch (const HostError &e) {
+        std::lock_guard lock(s.mu);
+        s.state = ProviderState::failed;
+        s.error = e.what();
+        throw;
+    }
+}
+
+void Host::Impl::swap_slot(ProviderSlot &s, const ProviderSpec &spec) {
+    learn_secrets(spec);
+    std::shared_ptr<ProviderInstance> fresh = create_instance(spec); // throws: old one stays
+    std::shared_ptr<ProviderInstance> old;
+    {
+        std::lock_guard lock(s.mu);
+        old = std::exchange(s.current, std::move(fresh));
+        s.spec = spec;
+        s.state = ProviderState::ready;
+        s.error.clear();
+        ++s.generation;
+    }
+    // `old` is released here; requests still running on it hold their own references, and the
+    // last of them destroys it (then its library is unloaded if nothing else uses it).
+}
+
+// ---- Host ------------------------------------------------------------------------------------
+
+Host::Host(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Host::~Host() = default;
+
+std::unique_ptr<Host> Host::open(const HostOptions &options) {
+    auto impl = std::make_unique<Impl>();
+    impl->options = options;
+    impl->core->set_log_level(options.log_level);
+    // Everything the environment knows is redacted from the first message on, assigned or not.
+    for (const auto &v : environment_secret_values()) impl->core->redactor.add(v);
+    try {
+        impl->apply_config(resolve_config(options));
+    } catch (const HostError &e) {
+        throw impl->core->redacted(e);
+    }
+    impl->update_plugin_dirs();
+    return std::unique_ptr<Host>(new Host(std::move(impl)));
+}
+
+std::unique_ptr<Host> Host::initialize_from_env(HostOptions options) {
+    options.use_config_file = false;
+    options.config_path.clear();
+    return open(options);
+}
+
+std::vector<PluginInfo> Host::plugins() const { return impl_->catalog.scan(); }
+std::vector<std::string> Host::plugin_search_path() const { return impl_->catalog.dirs(); }
+
+std::vector<ProviderInfo> Host::providers() const {
+    std::shared_lock lock(impl_->mu);
+    std::vector<ProviderInfo> out;
+    for (const auto &[name, s] : impl_->slots) {
+        std::lock_guard slock(s->mu);
+        ProviderInfo p;
+        p.name = name;
+        p.plugin = s->spec.plugin;
+        p.is_default = name == impl_->config.default_provider;
+        p.state = s->state;
+        p.error = s->error;
+        p.thread_safe = s->current && s->current->thread_safe();
+        p.generation = s->generation;
+        out.push_back(std::move(p));
+    }
+    return out;
+}
+
+std::string Host::default_provider() const {
+    std::shared_lock lock(impl_->mu);
+    return impl_->config.default_provider;
+}
+
+std::string Host::config_path() const {
+    std::shared_lock lock(impl_->mu);
+    return impl_->config.file;
+}
+
+void Host::start(std::string_view provider) { impl_->instance(*impl_->slot(provider, false)); }
+
+GenerateResult Host::generate(std::string_view provider, const GenerateRequest &request,
+                              const TokenCallback &on_token) {
+    auto inst = impl_->instance(*impl_->slot(provider, true));
+    return inst->generate(request, impl_->options.model, on_token);
+}
+
+std::vector<ModelInfo> Host::list_models(std::string_view provider) {
+    return impl_->instance(*impl_->slot(provider, false))->list_models();
+}
+
+void Host::swap(std::string_view name, const nlohmann::json &provider_entry) {
+    if (name.empty())
+        throw HostError(LLMHOST_ERR_NO_PROVIDER, "swap: the provider name is empty",
+                        "name the provider to replace or add");
+    ProviderSpec spec;
+    try {
+        spec = resolve_swap_entry(std::string(name), provider_entry, impl_->options);
+    } catch (const HostError &e) {
+        throw impl_->core->redacted(e);
+    }
+    std::shared_ptr<ProviderSlot> s;
+    {
+        std::shared_lock lock(impl_->mu);
+        if (auto it = impl_->slots.find(name); it != impl_->slots.end()) s = it->second;
+    }
+    if (!s) {
+        // A new provider: its slot becomes visible only once its instance exists.
+        auto fresh = std::make_shared<ProviderSlot>();
+        impl_->swap_slot(*fresh, spec);
+        std::unique_lock lock(impl_->mu);
+        auto &entry = impl_->slots[std::string(name)];
+        if (!entry) {
+            entry = fresh;
+            impl_->config.providers[std::string(name)] = spec;
+            return;
+        }
+        s = entry; // another swap added it meanwhile: replace that one too
+    }
+    impl_->swap_slot(*s, spec);
+    std::unique_lock lock(impl_->mu);
+    impl_->config.providers[std::string(name)] = spec;
+}
+
+void Host::reload() {
+    ResolvedConfig fresh;
+    try {
+        fresh = resolve_config(impl_->options);
+    } catch (const HostError &e) {
+        throw impl_->core->redacted(e); // nothing changes
+    }
+    for (const auto &v : environment_secret_values()) impl_->core->redactor.add(v);
+    std::vector<std::pair<std::shared_ptr<ProviderSlot>, ProviderSpec>> to_swap;
+    {
+        std::unique_lock lock(impl_->mu);
+        for (auto it = impl_->slots.begin(); it != impl_->slots.end();) // removed providers
+            it = fresh.providers.count(it->first) ? std::next(it) : impl_->slots.erase(it);
+        for (const auto &[name, spec] : fresh.providers) {
+            impl_->learn_secrets(spec);
+            auto &s = impl_->slots[name];
+            if (!s) {
+                s = std::make_shared<ProviderSlot>();
+                s->spec = spec;
+                continue;
+            }
+            std::lock_guard slock(s->mu);
+            if (s->spec.same_as(spec)) {
+                s->spec = spec; // sources may differ
+            } else if (!s->current) {
+                s->spec = spec; // not started: the first request creates it from the new spec
+                s->state = ProviderState::configured;
+                s->error.clear();
+            } else {
+                to_swap.emplace_back(s, spec);
+            }
+        }
+        impl_->config = fresh;
+    }
+    impl_->update_plugin_dirs();
+    std::string failures;
+    for (auto &[s, spec] : to_swap) {
+        try {
+            impl_->swap_slot(*s, spec);
+            impl_->core->log(LLMH_LOG_INFO, spec.name, "reloaded");
+        } catch (const HostError &e) {
+            failures += std::string(failures.empty() ? "" : "; ") + e.what();
+        }
+    }
+    if (!failures.empty())
+        throw HostError(LLMH_ERR_INVALID_ARGUMENT,
+                        impl_->core->redactor.redact("reload: some providers keep their previous "
+                                                     "instance: " + failures),
+                        "fix their entries in the configuration and reload again");
+}
+
+nlohmann::json Host::resolved_config_for_display() const {
+    nlohmann::json out;
+    {
+        std::shared_lock lock(impl_->mu);
+        out = display_config(impl_->config);
+    }
+    out["plugin_search_path"] = impl_->catalog.dirs();
+    // Defence in depth: a secret pasted into an ordinary config value is hidden as well.
+    std::function<void(nlohmann::json &)> scrub = [&](nlohmann::json &v) {
+        if (v.is_string()) v = impl_->core->redactor.redact(v.get<std::string>());
+        else if (v.is_structured())
+            for (auto &c : v) scrub(c);
+    };
+    scrub(out);
+    return out;
+}
+
+std::optional<ResolvedSecret> Host::secret(std::string_view provider, std::string_view name) const {
+    std::shared_lock lock(impl_->mu);
+    auto it = impl_->slots.find(provider);
+    if (it == impl_->slots.end()) return std::nullopt;
+    std::lock_guard slock(it->second->mu);
+    auto s = it->second->spec.secrets.find(std::string(name));
+    if (s == it->second->spec.secrets.end()) return std::nullopt;
+    return s->second;
+}
+
+std::string Host::redact(std::string_view text) const { return impl_->core->redactor.redact(text); }
+
+void Host::set_log_sink(LogSink sink) { impl_->core->set_log_sink(std::move(sink)); }
+void Host::set_log_level(llmh_log_level level) { impl_->core->set_log_level(level); }
+void Host::set_progress_sink(ProgressSink sink) { impl_->core->set_progress_sink(std::move(sink)); }
+
+} // namespace llmhost

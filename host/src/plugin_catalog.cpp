@@ -1,0 +1,155 @@
+#include "plugin_catalog.hpp"
+
+#include "environment.hpp"
+
+#include <boost/dll/runtime_symbol_info.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+namespace fs = std::filesystem;
+
+namespace llmhost::detail {
+
+static constexpr std::string_view kPrefix = "libllmhost_";
+static constexpr std::string_view kSuffix = ".so";
+
+std::vector<std::string> default_plugin_dirs() {
+    std::vector<std::string> dirs;
+    if (auto v = env_value("LLMHOST_PLUGIN_PATH")) {
+        size_t start = 0;
+        for (;;) {
+            size_t colon = v->find(':', start);
+            std::string d = v->substr(start, colon - start);
+            if (!d.empty()) dirs.push_back(d);
+            if (colon == std::string::npos) break;
+            start = colon + 1;
+        }
+    }
+    try {
+        fs::path exe = boost::dll::program_location().string();
+        dirs.push_back((exe.parent_path() / ".." / "lib" / "llmhost" / "plugins").lexically_normal().string());
+    } catch (...) { // no /proc: skip this one
+    }
+    try {
+        fs::path self = boost::dll::this_line_location().string();
+        dirs.push_back((self.parent_path() / "llmhost" / "plugins").lexically_normal().string());
+    } catch (...) {
+    }
+    dirs.push_back(LLMHOST_INSTALL_PLUGIN_DIR);
+    return dirs;
+}
+
+void PluginCatalog::set_dirs(std::vector<std::string> dirs) {
+    // Drop duplicates (the exe- and lib-relative dirs usually coincide), keeping the first.
+    std::vector<std::string> unique;
+    std::set<std::string> seen;
+    for (auto &d : dirs) {
+        std::error_code ec;
+        fs::path canon = fs::weakly_canonical(d, ec);
+        std::string key = ec ? d : canon.string();
+        if (seen.insert(key).second) unique.push_back(d);
+    }
+    std::lock_guard lock(mu_);
+    dirs_ = std::move(unique);
+}
+
+std::vector<std::string> PluginCatalog::dirs() const {
+    std::lock_guard lock(mu_);
+    return dirs_;
+}
+
+std::vector<std::string> PluginCatalog::plugin_files() const {
+    std::vector<std::string> files;
+    for (const auto &dir : dirs()) {
+        std::error_code ec;
+        std::vector<std::string> here;
+        for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+            std::string name = it->path().filename().string();
+            if (name.size() > kPrefix.size() + kSuffix.size() && name.rfind(kPrefix, 0) == 0 &&
+                name.compare(name.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0 &&
+                !it->is_directory())
+                here.push_back(it->path().string());
+        }
+        std::sort(here.begin(), here.end()); // stable order within a directory
+        files.insert(files.end(), here.begin(), here.end());
+    }
+    return files;
+}
+
+std::shared_ptr<PluginLibrary> PluginCatalog::open(const std::string &path, PluginInfo &info) {
+    {
+        std::lock_guard lock(mu_);
+        if (auto it = loaded_.find(path); it != loaded_.end())
+            if (auto lib = it->second.lock()) {
+                info = lib->info();
+                return lib;
+            }
+    }
+    auto lib = PluginLibrary::load(path, core_, info);
+    if (lib) {
+        std::lock_guard lock(mu_);
+        for (auto it = loaded_.begin(); it != loaded_.end();) // forget unloaded ones
+            it = it->second.expired() ? loaded_.erase(it) : std::next(it);
+        loaded_[path] = lib;
+    }
+    return lib;
+}
+
+std::vector<PluginInfo> PluginCatalog::scan() {
+    std::vector<PluginInfo> out;
+    std::vector<std::shared_ptr<PluginLibrary>> hold; // keep each loaded until the scan ends
+    std::map<std::string, std::string> winner;       // plugin name -> first path
+    for (const auto &path : plugin_files()) {
+        PluginInfo info;
+        auto lib = open(path, info);
+        if (lib) {
+            hold.push_back(lib);
+            auto [it, first] = winner.emplace(info.name, path);
+            if (!first) info.shadowed_by = it->second;
+        } else {
+            info.error = core_->redactor.redact(info.error);
+            info.hint = core_->redactor.redact(info.hint);
+        }
+        out.push_back(std::move(info));
+    }
+    return out;
+}
+
+std::shared_ptr<PluginLibrary> PluginCatalog::acquire(const std::string &name_or_path) {
+    PluginInfo info;
+    if (name_or_path.find('/') != std::string::npos) {
+        if (!fs::exists(name_or_path))
+            throw HostError(LLMHOST_ERR_PLUGIN, "plugin file " + name_or_path + " does not exist",
+                            "check the \"plugin\" path in the configuration");
+        if (auto lib = open(name_or_path, info)) return lib;
+        throw HostError(info.error_code, info.error, info.hint);
+    }
+    const auto search = dirs();
+    // Fast path: the conventional file name libllmhost_<name>.so.
+    for (const auto &dir : search) {
+        std::string path = (fs::path(dir) / (std::string(kPrefix) + name_or_path + std::string(kSuffix))).string();
+        if (!fs::exists(path)) continue;
+        auto lib = open(path, info);
+        if (lib && lib->info().name == name_or_path) return lib;
+        if (!lib) throw HostError(info.error_code, info.error, info.hint);
+    }
+    // Otherwise any file whose descriptor has this name.
+    std::string failures;
+    for (const auto &path : plugin_files()) {
+        auto lib = open(path, info);
+        if (lib && lib->info().name == name_or_path) return lib;
+        if (!lib) failures += "\n  " + info.error;
+    }
+    std::string searched;
+    for (const auto &d : search) searched += (searched.empty() ? "" : ", ") + d;
+    throw HostError(LLMHOST_ERR_PLUGIN,
+                    "no plugin named '" + name_or_path + "' was found (searched: " +
+                        (searched.empty() ? "no directories" : searched) + ")" +
+                        (failures.empty() ? "" : "; files that failed to load:" + failures),
+                    "build or install the plugin, or add its directory to \"plugin_dirs\" in the "
+                    "configuration or to $LLMHOST_PLUGIN_PATH; `llmhost plugins` lists what is found");
+}
+
+} // namespace llmhost::detail

@@ -1,0 +1,49 @@
+// One provider, fully resolved: its plugin, the config the plugin sees (no secrets), the secrets it
+// may ask for and where each value came from. Applies the environment bridge and the precedence
+// CLI flag > config file > environment > token file.
+#pragma once
+
+#include "config_file.hpp"
+
+#include <llmhost/host.hpp>
+
+#include <map>
+#include <string>
+
+namespace llmhost::detail {
+
+struct ProviderSpec {
+    std::string name;
+    std::string plugin; // plugin name, or an absolute path to a plugin file
+    nlohmann::json config = nlohmann::json::object();
+    std::map<std::string, ResolvedSecret> secrets;
+    std::map<std::string, std::string> sources; // config key -> "config", "HF_DEVICE", "--device", ...
+
+    // Same plugin, config and secret values (sources do not matter): reload leaves it alone.
+    bool same_as(const ProviderSpec &o) const {
+        if (plugin != o.plugin || config != o.config || secrets.size() != o.secrets.size())
+            return false;
+        for (const auto &[k, v] : secrets) {
+            auto it = o.secrets.find(k);
+            if (it == o.secrets.end() || it->second.value != v.value) return false;
+        }
+        return true;
+    }
+};
+
+// Keys that hold credentials: given under "config" they are moved to the secrets.
+bool is_secret_key(std::string_view key);
+
+// Resolves an entry {"plugin", "config", "secrets"} whose strings are already ${VAR}-expanded.
+// raw_entry: the same entry as written (to tell "${HF_TOKEN}" from a literal), may be null.
+// base_dir: relative plugin and secret file paths are taken from there.
+ProviderSpec resolve_provider(const std::string &name, const nlohmann::json &entry,
+                              const nlohmann::json *raw_entry, const HostOptions &options,
+                              const std::string &base_dir, const Locate &locate,
+                              const std::string &pointer);
+
+// The providers the environment defines when there is no configuration file:
+// "huggingface" and "openai".
+std::map<std::string, ProviderSpec> providers_from_environment(const HostOptions &options);
+
+} // namespace llmhost::detail

@@ -1,0 +1,94 @@
+// llmhost::engine — runs a Hugging Face causal LM from its directory on libtorch (CPU or CUDA).
+//
+//   auto e = Engine::load("/models/tiny-llama", {.device = "cpu"});
+//   auto r = e->generate(prompt_ids, opts, [&](int32_t id) { ...; return StepAction::Continue; });
+//
+// The engine works on token ids; text (tokenizer, chat template, stop strings) is the plugin's
+// business. One Engine owns one static KV cache sized to max_context, allocated at load time,
+// and runs one generation at a time (not thread-safe; the host serialises calls).
+//
+// Context policy: a prompt that does not leave room for one new token is refused with
+// LLMH_ERR_CONTEXT_OVERFLOW; an explicit max_tokens that would run past the context is refused
+// the same way; without max_tokens, generation stops at the end of the context with
+// finish reason "length". Nothing is truncated silently.
+//
+// This header is torch-free on purpose: the plugin's other files compile without libtorch.
+// Errors are llmh::Error (plugin.hpp) with an ABI code, a message naming the thing, and a hint.
+#pragma once
+
+#include <llmhost/engine/model_config.hpp>
+#include <llmhost/engine/sampling.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace llmhost::engine {
+
+struct LoadOptions {
+    std::string device = "auto";    // auto | cpu | cuda | cuda:N (HF_DEVICE)
+    std::string dtype = "auto";     // auto | float32 | bfloat16 | float16 (CPU: fp32 or bf16)
+    std::int64_t max_context = 0;   // KV-cache length; 0: min(max_position_embeddings, 4096)
+    int threads = 0;                // CPU intra-op threads; 0: libtorch's default
+};
+
+enum class StepAction { Continue, Stop };
+enum class Finish { Stop, Length };
+
+struct GenerateOptions {
+    SamplingParams sampling;
+    std::int64_t max_tokens = 0;          // <= 0: until eos or the end of the context
+    std::vector<std::int64_t> eos_ids;    // stop ids (not passed to on_token)
+};
+
+struct GenerateResult {
+    std::vector<std::int32_t> tokens;     // generated ids (eos excluded)
+    Finish finish = Finish::Stop;
+    std::int64_t prompt_tokens = 0;
+    double time_to_first_token_ms = 0;    // prefill + first sample
+    double prefill_ms = 0, decode_ms = 0, total_ms = 0;
+};
+
+// Called with each generated id; Stop ends generation with Finish::Stop (e.g. a stop string).
+using TokenFn = std::function<StepAction(std::int32_t id)>;
+// Polled before prefill and between decode steps; true cancels (llmh::Error cancelled).
+using CancelFn = std::function<bool()>;
+
+class Engine {
+public:
+    static std::unique_ptr<Engine> load(const std::filesystem::path &model_dir,
+                                        const LoadOptions &opts = {});
+    ~Engine();
+
+    GenerateResult generate(std::span<const std::int32_t> prompt, const GenerateOptions &opts,
+                            const TokenFn &on_token = {}, const CancelFn &should_cancel = {});
+
+    // Low level, for tests and benchmarks: run `ids` at positions start_pos.. through the model,
+    // using (and filling) the KV cache, which must already hold positions [0, start_pos).
+    // Returns fp32 logits, row-major [ids.size(), vocab] (all_logits) or [1, vocab].
+    std::vector<float> forward(std::span<const std::int32_t> ids, std::int64_t start_pos,
+                               bool all_logits);
+
+    const ModelConfig &config() const;
+    const GenerationDefaults &generation_defaults() const;
+    // eos ids: generation_config.json's, else config.json's.
+    const std::vector<std::int64_t> &eos_ids() const;
+    std::int64_t max_context() const;
+    std::string device() const;            // "cpu", "cuda:0"
+    std::string dtype() const;             // "float32", "bfloat16", "float16"
+    std::size_t weight_bytes() const;      // bytes of weights as computed on (after conversion)
+    std::size_t kv_cache_bytes() const;
+    bool weights_mapped() const;           // true when CPU weights are views of the mmap
+
+    struct Impl;
+
+private:
+    explicit Engine(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+} // namespace llmhost::engine

@@ -1,0 +1,242 @@
+// Engine: load a model directory onto a device, own its static KV cache, and run
+// prefill + decode with sampling. See engine.hpp for the contract and the context policy.
+#include <llmhost/engine/engine.hpp>
+
+#include "../../models/model.hpp"
+
+#include <llmhost/plugin.hpp>
+
+#include <ATen/Parallel.h>
+#include <ATen/detail/CUDAHooksInterface.h>
+#include <c10/core/InferenceMode.h>
+
+#include <algorithm>
+#include <chrono>
+
+namespace llmhost::engine {
+namespace fs = std::filesystem;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+at::Device parse_device(const std::string &spec) {
+    const bool have_cuda = at::hasCUDA();
+    if (spec.empty() || spec == "auto") return have_cuda ? at::Device(at::kCUDA, 0) : at::kCPU;
+    if (spec == "cpu") return at::kCPU;
+    if (spec == "cuda" || spec.rfind("cuda:", 0) == 0) {
+        int index = 0;
+        if (spec.size() > 5) {
+            try {
+                std::size_t used = 0;
+                index = std::stoi(spec.substr(5), &used);
+                if (used != spec.size() - 5 || index < 0) throw std::invalid_argument(spec);
+            } catch (const std::exception &) {
+                throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT, "device '" + spec + "' is not valid",
+                                  "use auto, cpu, cuda or cuda:N (HF_DEVICE or config \"device\")");
+            }
+        }
+        if (!have_cuda)
+            throw llmh::Error(LLMH_ERR_UNSUPPORTED,
+                              "device '" + spec + "' requested but no CUDA device is usable "
+                              "(libtorch built without CUDA, or no GPU/driver)",
+                              "use device cpu (HF_DEVICE=cpu) or a CUDA build of libtorch");
+        const int n = at::detail::getCUDAHooks().getNumGPUs();
+        if (index >= n)
+            throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT,
+                              "device '" + spec + "' does not exist: " + std::to_string(n) +
+                                  " CUDA device(s) visible",
+                              "use cuda:0 .. cuda:" + std::to_string(n - 1));
+        return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
+    }
+    throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT, "device '" + spec + "' is not valid",
+                      "use auto, cpu, cuda or cuda:N (HF_DEVICE or config \"device\")");
+}
+
+at::ScalarType parse_dtype(const std::string &spec, at::Device device) {
+    at::ScalarType t;
+    if (spec.empty() || spec == "auto") t = device.is_cpu() ? at::kFloat : at::kBFloat16;
+    else if (spec == "float32" || spec == "fp32") t = at::kFloat;
+    else if (spec == "bfloat16" || spec == "bf16") t = at::kBFloat16;
+    else if (spec == "float16" || spec == "fp16") t = at::kHalf;
+    else
+        throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT, "dtype '" + spec + "' is not valid",
+                          "use auto, float32, bfloat16 or float16");
+    if (device.is_cpu() && t == at::kHalf)
+        throw llmh::Error(LLMH_ERR_UNSUPPORTED, "float16 is not supported on the CPU",
+                          "use float32 or bfloat16 on the CPU, float16 on CUDA");
+    return t;
+}
+
+std::string dtype_str(at::ScalarType t) {
+    return t == at::kFloat ? "float32" : t == at::kBFloat16 ? "bfloat16" : "float16";
+}
+
+} // namespace
+
+struct Engine::Impl {
+    ModelConfig cfg;
+    GenerationDefaults gen;
+    std::vector<std::int64_t> eos;
+    at::Device device = at::kCPU;
+    at::ScalarType dtype = at::kFloat;
+    std::int64_t max_ctx = 0;
+    std::unique_ptr<CausalLM> model;
+    KVCache cache;
+    std::size_t weight_bytes = 0;
+    bool mapped = false;
+
+    at::Tensor ids_tensor(std::span<const std::int32_t> ids) const {
+        std::vector<std::int64_t> v(ids.begin(), ids.end());
+        return at::tensor(v, at::kLong).view({1, (std::int64_t)v.size()}).to(device);
+    }
+
+    // Runs ids at positions [start, start + n); returns fp32 logits on the CPU, [n or 1, V].
+    at::Tensor run(std::span<const std::int32_t> ids, std::int64_t start, bool all) {
+        const std::int64_t n = static_cast<std::int64_t>(ids.size());
+        for (std::int32_t id : ids)
+            if (id < 0 || id >= cfg.vocab_size)
+                throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT,
+                                  "token id " + std::to_string(id) + " is outside the vocabulary (" +
+                                      std::to_string(cfg.vocab_size) + " ids)",
+                                  "the tokenizer does not match the model");
+        at::Tensor tokens = ids_tensor(ids);
+        at::Tensor pos = at::arange(start, start + n, at::TensorOptions().dtype(at::kLong).device(device))
+                             .view({1, n});
+        at::Tensor logits = model->forward(tokens, pos, start + n, cache, all);
+        return logits[0].to(at::kCPU).contiguous();
+    }
+};
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() = default;
+
+std::unique_ptr<Engine> Engine::load(const fs::path &dir, const LoadOptions &opts) {
+    c10::InferenceMode guard;
+    auto im = std::make_unique<Impl>();
+    try {
+        if (!fs::is_directory(dir))
+            throw llmh::Error(LLMH_ERR_NOT_FOUND, "model directory " + dir.string() + " does not exist",
+                              "give a directory with config.json and model.safetensors, or a repo id");
+        im->cfg = load_model_config(dir);
+        im->gen = load_generation_defaults(dir);
+        im->eos = !im->gen.eos_token_ids.empty() ? im->gen.eos_token_ids : im->cfg.eos_token_ids;
+        im->device = parse_device(opts.device);
+        im->dtype = parse_dtype(opts.dtype, im->device);
+        if (opts.threads > 0) at::set_num_threads(opts.threads);
+        im->max_ctx = opts.max_context > 0 ? opts.max_context
+                                           : std::min<std::int64_t>(im->cfg.max_position_embeddings, 4096);
+        if (im->max_ctx > im->cfg.max_position_embeddings)
+            throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT,
+                              "max_context " + std::to_string(im->max_ctx) + " exceeds the model's " +
+                                  "max_position_embeddings (" +
+                                  std::to_string(im->cfg.max_position_embeddings) + ")",
+                              "set max_context to at most " +
+                                  std::to_string(im->cfg.max_position_embeddings));
+        require_supported_architecture(im->cfg.architecture); // before touching weights
+        SafetensorsCheckpoint ckpt = SafetensorsCheckpoint::open_dir(dir);
+        Weights w(ckpt, im->device, im->dtype);
+        im->model = make_model(im->cfg, w, im->max_ctx);
+        im->weight_bytes = w.loaded_bytes();
+        im->mapped = w.all_views();
+        im->cache = im->model->make_cache(1, im->max_ctx);
+    } catch (const ModelFileError &e) {
+        throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT, e.what(),
+                          "re-download or re-export the model; the files are incomplete or corrupt");
+    } catch (const c10::Error &e) {
+        const std::string what = e.what_without_backtrace();
+        if (what.find("out of memory") != std::string::npos)
+            throw llmh::Error(LLMH_ERR_OUT_OF_MEMORY, "loading " + dir.string() + ": " + what,
+                              "use a smaller model, a smaller max_context, or bfloat16");
+        throw llmh::Error(LLMH_ERR_INTERNAL, "loading " + dir.string() + ": " + what,
+                          "this is a bug in the engine; please report it");
+    }
+    return std::unique_ptr<Engine>(new Engine(std::move(im)));
+}
+
+std::vector<float> Engine::forward(std::span<const std::int32_t> ids, std::int64_t start_pos,
+                                   bool all_logits) {
+    c10::InferenceMode guard;
+    if (ids.empty() || start_pos < 0 || start_pos + (std::int64_t)ids.size() > impl_->max_ctx)
+        throw llmh::Error(LLMH_ERR_CONTEXT_OVERFLOW, "forward: positions out of the context",
+                          "max_context is " + std::to_string(impl_->max_ctx));
+    at::Tensor l = impl_->run(ids, start_pos, all_logits);
+    return std::vector<float>(l.data_ptr<float>(), l.data_ptr<float>() + l.numel());
+}
+
+GenerateResult Engine::generate(std::span<const std::int32_t> prompt, const GenerateOptions &opts,
+                                const TokenFn &on_token, const CancelFn &should_cancel) {
+    c10::InferenceMode guard;
+    Impl &m = *impl_;
+    const auto t0 = Clock::now();
+    GenerateResult r;
+    const std::int64_t n = static_cast<std::int64_t>(prompt.size());
+    r.prompt_tokens = n;
+    if (n == 0)
+        throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT, "the prompt is empty (0 tokens)",
+                          "give a non-empty prompt");
+    if (n >= m.max_ctx)
+        throw llmh::Error(LLMH_ERR_CONTEXT_OVERFLOW,
+                          "the prompt has " + std::to_string(n) + " tokens; the context holds " +
+                              std::to_string(m.max_ctx) + ", leaving no room to generate",
+                          "shorten the prompt or raise max_context (up to " +
+                              std::to_string(m.cfg.max_position_embeddings) + " for this model)");
+    const std::int64_t room = m.max_ctx - n;
+    std::int64_t budget = room;
+    if (opts.max_tokens > 0) {
+        if (opts.max_tokens > room)
+            throw llmh::Error(LLMH_ERR_CONTEXT_OVERFLOW,
+                              "prompt (" + std::to_string(n) + " tokens) + max_tokens (" +
+                                  std::to_string(opts.max_tokens) + ") exceeds the context of " +
+                                  std::to_string(m.max_ctx) + " tokens",
+                              "lower max_tokens to at most " + std::to_string(room) +
+                                  ", shorten the prompt, or raise max_context");
+        budget = opts.max_tokens;
+    }
+    auto cancelled = [&] { return should_cancel && should_cancel(); };
+    if (cancelled()) throw llmh::Error(LLMH_ERR_CANCELLED, "generation cancelled by the caller");
+
+    Sampler sampler(opts.sampling);
+    std::vector<std::int32_t> history(prompt.begin(), prompt.end());
+    at::Tensor logits = m.run(prompt, 0, false); // prefill: one pass over the whole prompt
+    r.prefill_ms = ms_since(t0);
+    const auto t_decode = Clock::now();
+    r.finish = Finish::Length;
+    for (std::int64_t i = 0; i < budget; ++i) {
+        std::span<float> row(logits.data_ptr<float>(), static_cast<std::size_t>(logits.size(-1)));
+        const std::int32_t id = sampler.sample(row, history);
+        if (i == 0) r.time_to_first_token_ms = ms_since(t0);
+        if (std::find(opts.eos_ids.begin(), opts.eos_ids.end(), id) != opts.eos_ids.end()) {
+            r.finish = Finish::Stop;
+            break;
+        }
+        r.tokens.push_back(id);
+        history.push_back(id);
+        if (on_token && on_token(id) == StepAction::Stop) {
+            r.finish = Finish::Stop;
+            break;
+        }
+        if (i + 1 == budget) break; // no forward pass for a token nobody will sample
+        if (cancelled()) throw llmh::Error(LLMH_ERR_CANCELLED, "generation cancelled by the caller");
+        const std::int32_t one[1] = {id};
+        logits = m.run(one, n + i, false);
+    }
+    r.decode_ms = ms_since(t_decode);
+    r.total_ms = ms_since(t0);
+    return r;
+}
+
+const ModelConfig &Engine::config() const { return impl_->cfg; }
+const GenerationDefaults &Engine::generation_defaults() const { return impl_->gen; }
+const std::vector<std::int64_t> &Engine::eos_ids() const { return impl_->eos; }
+std::int64_t Engine::max_context() const { return impl_->max_ctx; }
+std::string Engine::device() const { return impl_->device.str(); }
+std::string Engine::dtype() const { return dtype_str(impl_->dtype); }
+std::size_t Engine::weight_bytes() const { return impl_->weight_bytes; }
+std::size_t Engine::kv_cache_bytes() const { return impl_->cache.bytes(); }
+bool Engine::weights_mapped() const { return impl_->mapped; }
+
+} // namespace llmhost::engine

@@ -1,0 +1,78 @@
+// Sampling (see sampling.hpp).
+#include <llmhost/engine/sampling.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <unordered_set>
+
+namespace llmhost::engine {
+
+Sampler::Sampler(const SamplingParams &p) : p_(p), rng_(p.seed) {}
+
+std::int32_t Sampler::sample(std::span<float> logits, std::span<const std::int32_t> history) {
+    const std::int32_t V = static_cast<std::int32_t>(logits.size());
+    if (p_.repetition_penalty > 0 && p_.repetition_penalty != 1.0f) {
+        // transformers' RepetitionPenaltyLogitsProcessor: each distinct id once.
+        std::unordered_set<std::int32_t> seen(history.begin(), history.end());
+        for (std::int32_t id : seen) {
+            if (id < 0 || id >= V) continue;
+            float &l = logits[id];
+            l = l > 0 ? l / p_.repetition_penalty : l * p_.repetition_penalty;
+        }
+    }
+    if (p_.temperature <= 0.0f)
+        return static_cast<std::int32_t>(std::max_element(logits.begin(), logits.end()) -
+                                         logits.begin());
+
+    for (float &l : logits) l /= p_.temperature;
+    // Candidates sorted by logit, descending (stable: ties keep the lower id first).
+    order_.resize(V);
+    std::iota(order_.begin(), order_.end(), 0);
+    std::int32_t keep = V;
+    if (p_.top_k > 0 && p_.top_k < V) {
+        keep = p_.top_k;
+        std::partial_sort(order_.begin(), order_.begin() + keep, order_.end(),
+                          [&](std::int32_t a, std::int32_t b) {
+                              return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
+                          });
+    } else {
+        std::sort(order_.begin(), order_.end(), [&](std::int32_t a, std::int32_t b) {
+            return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
+        });
+    }
+    // Softmax over the kept candidates.
+    probs_.resize(keep);
+    const float mx = logits[order_[0]];
+    double sum = 0;
+    for (std::int32_t i = 0; i < keep; ++i) sum += probs_[i] = std::exp(logits[order_[i]] - mx);
+    for (std::int32_t i = 0; i < keep; ++i) probs_[i] = static_cast<float>(probs_[i] / sum);
+    if (p_.top_p > 0.0f && p_.top_p < 1.0f) {
+        // Smallest prefix whose mass reaches top_p (always at least one token).
+        double cum = 0;
+        std::int32_t n = 0;
+        while (n < keep) {
+            cum += probs_[n++];
+            if (cum >= p_.top_p) break;
+        }
+        keep = n;
+    }
+    if (p_.min_p > 0.0f) {
+        const float floor = p_.min_p * probs_[0];
+        std::int32_t n = 1;
+        while (n < keep && probs_[n] >= floor) ++n;
+        keep = n;
+    }
+    double mass = 0;
+    for (std::int32_t i = 0; i < keep; ++i) mass += probs_[i];
+    // Our own uniform in [0, 1) from 53 random bits: identical on every platform.
+    const double u = static_cast<double>(rng_() >> 11) * 0x1.0p-53 * mass;
+    double cum = 0;
+    for (std::int32_t i = 0; i < keep; ++i) {
+        cum += probs_[i];
+        if (u < cum) return order_[i];
+    }
+    return order_[keep - 1];
+}
+
+} // namespace llmhost::engine

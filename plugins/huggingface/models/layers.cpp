@@ -1,0 +1,169 @@
+// Shared building blocks of the model files: weights placement, the static KV cache, RMSNorm,
+// the causal mask, cached (grouped-query) attention and rotary embeddings.
+#include "model.hpp"
+
+#include <ATen/TensorIndexing.h>
+#include <torch/version.h>
+
+#include <cmath>
+
+namespace llmhost::engine {
+
+// ---- KV cache ---------------------------------------------------------------------------------
+
+KVCache KVCache::allocate(std::int64_t layers, std::int64_t batch, std::int64_t kv_heads,
+                          std::int64_t max_ctx, std::int64_t head_dim, const at::TensorOptions &o) {
+    KVCache c;
+    c.batch = batch;
+    c.max_ctx = max_ctx;
+    for (std::int64_t l = 0; l < layers; ++l) {
+        // Zeroed, not empty: masked positions get probability 0, and 0 * NaN would still be NaN.
+        c.k.push_back(at::zeros({batch, kv_heads, max_ctx, head_dim}, o));
+        c.v.push_back(at::zeros({batch, kv_heads, max_ctx, head_dim}, o));
+    }
+    return c;
+}
+
+std::size_t KVCache::bytes() const {
+    std::size_t n = 0;
+    for (const auto &t : k) n += t.numel() * t.element_size();
+    for (const auto &t : v) n += t.numel() * t.element_size();
+    return n;
+}
+
+// ---- weights ------------------------------------------------------------------------------
+
+namespace {
+at::ScalarType to_scalar(DType d) {
+    switch (d) {
+    case DType::F32: return at::kFloat;
+    case DType::F16: return at::kHalf;
+    case DType::BF16: return at::kBFloat16;
+    }
+    return at::kFloat;
+}
+
+std::string shape_str(const std::vector<std::int64_t> &s) {
+    std::string r = "[";
+    for (std::size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
+    return r + "]";
+}
+} // namespace
+
+Weights::Weights(const SafetensorsCheckpoint &ckpt, at::Device device, at::ScalarType dtype)
+    : ckpt_(ckpt), device_(device), dtype_(dtype) {}
+
+at::Tensor Weights::get(const std::string &name, std::vector<std::int64_t> shape) const {
+    const TensorView &v = ckpt_.get(name);
+    if (v.shape != shape)
+        throw ModelFileError(ckpt_.origin() + ": tensor '" + name + "' has shape " +
+                             shape_str(v.shape) + " but config.json implies " + shape_str(shape));
+    // A view of the mapping; the deleter holds the mapping alive as long as the tensor lives.
+    auto keep = v.file;
+    at::Tensor t = at::from_blob(const_cast<void *>(v.data), v.shape,
+                                 [keep](void *) mutable { keep.reset(); },
+                                 at::TensorOptions().dtype(to_scalar(v.dtype)));
+    if (t.scalar_type() != dtype_) t = t.to(dtype_), all_views_ = false; // converted copy
+    if (device_ != t.device()) t = t.to(device_), all_views_ = false;     // device copy
+    loaded_bytes_ += t.numel() * t.element_size();
+    return t;
+}
+
+std::optional<at::Tensor> Weights::get_optional(const std::string &name,
+                                                std::vector<std::int64_t> shape) const {
+    if (!has(name)) return std::nullopt;
+    return get(name, std::move(shape));
+}
+
+// ---- normalisation, mask, attention ---------------------------------------------------------
+
+at::Tensor rms_norm(const at::Tensor &x, const at::Tensor &weight, double eps) {
+    at::Tensor h = x.to(at::kFloat);
+    h = h * at::rsqrt(h.pow(2).mean(-1, /*keepdim=*/true) + eps);
+    return weight * h.to(x.scalar_type());
+}
+
+at::Tensor attention_mask(const at::Tensor &positions, std::int64_t kv_len,
+                          std::optional<std::int64_t> sliding_window) {
+    at::Tensor key_pos = at::arange(kv_len, positions.options()).view({1, 1, kv_len});
+    at::Tensor q_pos = positions.unsqueeze(-1); // [B, T, 1]
+    at::Tensor visible = key_pos <= q_pos;      // causal
+    if (sliding_window) visible = visible & ((q_pos - key_pos) < *sliding_window);
+    return visible.unsqueeze(1); // [B, 1, T, S]
+}
+
+at::Tensor cached_attention(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v,
+                            const at::Tensor &positions, const at::Tensor &mask,
+                            std::int64_t kv_len, KVCache &cache, std::int64_t layer) {
+    using at::indexing::Slice;
+    const std::int64_t B = q.size(0), T = q.size(1), H = q.size(2), hd = q.size(3);
+    const std::int64_t KV = k.size(2), groups = H / KV;
+
+    // Scatter this call's keys/values to their absolute positions: cache[b, :, pos[b, t], :].
+    at::Tensor rows = at::arange(B, positions.options()).unsqueeze(1).expand({B, T});
+    cache.k[layer].index_put_({rows, Slice(), positions}, k.to(cache.k[layer].scalar_type()));
+    cache.v[layer].index_put_({rows, Slice(), positions}, v.to(cache.v[layer].scalar_type()));
+    at::Tensor keys = cache.k[layer].narrow(2, 0, kv_len);   // [B, KV, S, hd]
+    at::Tensor values = cache.v[layer].narrow(2, 0, kv_len);
+
+    // GQA without copying the cache: fold the query heads that share a KV head into the
+    // sequence dimension, so one KV head serves `groups * T` query rows.
+    at::Tensor qg = q.transpose(1, 2).reshape({B, KV, groups * T, hd});
+    at::Tensor m = mask.unsqueeze(2).expand({B, 1, groups, T, kv_len}).reshape({B, 1, groups * T, kv_len});
+    at::Tensor out;
+#if TORCH_VERSION_MAJOR >= 2
+    out = at::scaled_dot_product_attention(qg, keys, values, m);
+#else
+    at::Tensor scores = at::matmul(qg, keys.transpose(-1, -2)).to(at::kFloat) / std::sqrt(double(hd));
+    scores = scores.masked_fill(m.logical_not(), -std::numeric_limits<float>::infinity());
+    at::Tensor probs = at::softmax(scores, -1).to(values.scalar_type());
+    out = at::matmul(probs, values);
+#endif
+    // [B, KV, groups*T, hd] -> [B, H, T, hd] -> [B, T, H*hd]
+    return out.reshape({B, H, T, hd}).transpose(1, 2).reshape({B, T, H * hd});
+}
+
+// ---- rotary embeddings --------------------------------------------------------------------
+
+RopeTables RopeTables::build(const ModelConfig &cfg, std::int64_t max_positions, at::Device device,
+                             at::ScalarType dtype) {
+    const std::int64_t hd = cfg.head_dim;
+    // inv_freq in fp32 exactly as transformers computes it.
+    at::Tensor inv_freq =
+        1.0 / at::pow(at::scalar_tensor(cfg.rope_theta, at::kFloat),
+                      at::arange(0, hd, 2, at::kLong).to(at::kFloat) / float(hd));
+    const RopeScaling &rs = cfg.rope_scaling;
+    if (rs.type == "linear") {
+        inv_freq = inv_freq / rs.factor;
+    } else if (rs.type == "llama3") {
+        const double old_ctx = rs.original_max_position_embeddings;
+        const double low_wavelen = old_ctx / rs.low_freq_factor;
+        const double high_wavelen = old_ctx / rs.high_freq_factor;
+        at::Tensor wavelen = 2 * M_PI / inv_freq;
+        at::Tensor scaled = at::where(wavelen > low_wavelen, inv_freq / rs.factor, inv_freq);
+        at::Tensor smooth = (old_ctx / wavelen - rs.low_freq_factor) /
+                            (rs.high_freq_factor - rs.low_freq_factor);
+        at::Tensor smoothed = (1 - smooth) * scaled / rs.factor + smooth * scaled;
+        at::Tensor medium = (wavelen >= high_wavelen) & (wavelen <= low_wavelen);
+        inv_freq = at::where(medium, smoothed, scaled);
+    }
+    at::Tensor pos = at::arange(max_positions, at::kLong).to(at::kFloat);
+    at::Tensor freqs = at::outer(pos, inv_freq);           // [P, hd/2]
+    at::Tensor emb = at::cat({freqs, freqs}, -1);          // rotate-half layout
+    RopeTables t;
+    t.cos = emb.cos().to(dtype).to(device);
+    t.sin = emb.sin().to(dtype).to(device);
+    return t;
+}
+
+at::Tensor RopeTables::apply(const at::Tensor &x, const at::Tensor &positions) const {
+    const std::int64_t B = x.size(0), T = x.size(1), hd = x.size(3);
+    at::Tensor flat = positions.reshape({-1});
+    at::Tensor c = cos.index_select(0, flat).view({B, T, 1, hd});
+    at::Tensor s = sin.index_select(0, flat).view({B, T, 1, hd});
+    at::Tensor x1 = x.narrow(-1, 0, hd / 2), x2 = x.narrow(-1, hd / 2, hd / 2);
+    at::Tensor rotated = at::cat({-x2, x1}, -1);
+    return x * c + rotated * s;
+}
+
+} // namespace llmhost::engine

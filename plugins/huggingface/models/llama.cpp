@@ -1,0 +1,118 @@
+// The Llama family, top to bottom: LlamaForCausalLM (Llama 2, 3, 3.1, 3.2), MistralForCausalLM,
+// Qwen2ForCausalLM and Qwen3ForCausalLM. They are one decoder with small switches:
+//   Qwen2: biases on q/k/v projections.   Qwen3: RMSNorm on each head of q and k before RoPE.
+//   Mistral: sliding-window attention.    Llama 3.1+: rope_scaling "llama3" (in RopeTables).
+// Weight names are transformers' (model.layers.N.self_attn.q_proj.weight, ...).
+#include "model.hpp"
+
+namespace llmhost::engine {
+namespace {
+
+struct Layer {
+    at::Tensor input_norm, post_attn_norm;
+    at::Tensor wq, wk, wv, wo;
+    at::Tensor bq, bk, bv, bo;   // undefined when the architecture has none
+    at::Tensor q_norm, k_norm;   // Qwen3 only
+    at::Tensor gate, up, down;
+};
+
+class LlamaFamily final : public CausalLM {
+public:
+    LlamaFamily(const ModelConfig &cfg, const Weights &w, std::int64_t max_context)
+        : CausalLM(cfg) {
+        const std::int64_t D = cfg.hidden_size, H = cfg.num_attention_heads,
+                           KV = cfg.num_key_value_heads, hd = cfg.head_dim,
+                           F = cfg.intermediate_size, V = cfg.vocab_size;
+        const bool qkv_bias = cfg.architecture == "Qwen2ForCausalLM";
+        const bool qk_norm = cfg.architecture == "Qwen3ForCausalLM";
+        if (cfg.hidden_act != "silu")
+            throw ModelFileError(cfg.architecture + ": hidden_act '" + cfg.hidden_act +
+                                 "' is not supported (this family uses silu)");
+        embed_ = w.get("model.embed_tokens.weight", {V, D});
+        for (std::int64_t i = 0; i < cfg.num_hidden_layers; ++i) {
+            const std::string p = "model.layers." + std::to_string(i) + ".";
+            Layer L;
+            L.input_norm = w.get(p + "input_layernorm.weight", {D});
+            L.post_attn_norm = w.get(p + "post_attention_layernorm.weight", {D});
+            L.wq = w.get(p + "self_attn.q_proj.weight", {H * hd, D});
+            L.wk = w.get(p + "self_attn.k_proj.weight", {KV * hd, D});
+            L.wv = w.get(p + "self_attn.v_proj.weight", {KV * hd, D});
+            L.wo = w.get(p + "self_attn.o_proj.weight", {D, H * hd});
+            if (qkv_bias || cfg.attention_bias) {
+                L.bq = w.get(p + "self_attn.q_proj.bias", {H * hd});
+                L.bk = w.get(p + "self_attn.k_proj.bias", {KV * hd});
+                L.bv = w.get(p + "self_attn.v_proj.bias", {KV * hd});
+            }
+            if (cfg.attention_bias) L.bo = w.get(p + "self_attn.o_proj.bias", {D});
+            if (qk_norm) {
+                L.q_norm = w.get(p + "self_attn.q_norm.weight", {hd});
+                L.k_norm = w.get(p + "self_attn.k_norm.weight", {hd});
+            }
+            L.gate = w.get(p + "mlp.gate_proj.weight", {F, D});
+            L.up = w.get(p + "mlp.up_proj.weight", {F, D});
+            L.down = w.get(p + "mlp.down_proj.weight", {D, F});
+            layers_.push_back(std::move(L));
+        }
+        final_norm_ = w.get("model.norm.weight", {D});
+        // Tied checkpoints usually omit lm_head.weight; when both exist the file wins.
+        if (auto head = w.get_optional("lm_head.weight", {V, D})) lm_head_ = *head;
+        else if (cfg.tie_word_embeddings) lm_head_ = embed_;
+        else lm_head_ = w.get("lm_head.weight", {V, D}); // throws, naming the tensor
+        rope_ = RopeTables::build(cfg, max_context, w.device(), w.dtype());
+        dtype_ = w.dtype();
+        device_ = w.device();
+    }
+
+    KVCache make_cache(std::int64_t batch, std::int64_t max_ctx) const override {
+        return KVCache::allocate(cfg_.num_hidden_layers, batch, cfg_.num_key_value_heads, max_ctx,
+                                 cfg_.head_dim, at::TensorOptions().dtype(dtype_).device(device_));
+    }
+
+    at::Tensor forward(const at::Tensor &tokens, const at::Tensor &positions, std::int64_t kv_len,
+                       KVCache &cache, bool all_logits) override {
+        const std::int64_t B = tokens.size(0), T = tokens.size(1);
+        const std::int64_t H = cfg_.num_attention_heads, KV = cfg_.num_key_value_heads,
+                           hd = cfg_.head_dim;
+        const double eps = cfg_.rms_norm_eps;
+        at::Tensor mask = attention_mask(positions, kv_len, cfg_.sliding_window);
+        at::Tensor x = embed_.index_select(0, tokens.reshape({-1})).view({B, T, -1});
+        for (std::size_t i = 0; i < layers_.size(); ++i) {
+            const Layer &L = layers_[i];
+            // Attention block.
+            at::Tensor h = rms_norm(x, L.input_norm, eps);
+            at::Tensor q = at::linear(h, L.wq, L.bq).view({B, T, H, hd});
+            at::Tensor k = at::linear(h, L.wk, L.bk).view({B, T, KV, hd});
+            at::Tensor v = at::linear(h, L.wv, L.bv).view({B, T, KV, hd});
+            if (L.q_norm.defined()) {
+                q = rms_norm(q, L.q_norm, eps);
+                k = rms_norm(k, L.k_norm, eps);
+            }
+            q = rope_.apply(q, positions);
+            k = rope_.apply(k, positions);
+            at::Tensor a = cached_attention(q, k, v, positions, mask, kv_len, cache, (std::int64_t)i);
+            x = x + at::linear(a, L.wo, L.bo);
+            // Feed-forward block (SwiGLU).
+            h = rms_norm(x, L.post_attn_norm, eps);
+            x = x + at::linear(at::silu(at::linear(h, L.gate)) * at::linear(h, L.up), L.down);
+        }
+        if (!all_logits) x = x.narrow(1, T - 1, 1);
+        x = rms_norm(x, final_norm_, eps);
+        return at::linear(x, lm_head_).to(at::kFloat);
+    }
+
+private:
+    at::Tensor embed_, final_norm_, lm_head_;
+    std::vector<Layer> layers_;
+    RopeTables rope_;
+    at::ScalarType dtype_ = at::kFloat;
+    at::Device device_ = at::kCPU;
+};
+
+} // namespace
+
+std::unique_ptr<CausalLM> make_llama_family(const ModelConfig &cfg, const Weights &w,
+                                            std::int64_t max_context) {
+    return std::make_unique<LlamaFamily>(cfg, w, max_context);
+}
+
+} // namespace llmhost::engine

@@ -1,0 +1,112 @@
+// The model interface the engine drives, and what every architecture file shares: the static KV
+// cache, the weight source, and the attention/normalisation/RoPE building blocks.
+//
+// Shapes: B = batch rows (= KV-cache rows), T = tokens per row in this call, S = cache positions
+// attended to (kv_len), H = query heads, KV = key/value heads (GQA: H = KV * groups), hd = head dim.
+// A forward call writes the keys/values of its T tokens into the cache at their absolute
+// positions, then attends to cache positions [0, kv_len) under a causal mask built from the
+// positions tensor. Because every row carries its own positions, rows can sit at different
+// points of their sequences (continuous batching), and because the cache never grows or moves,
+// the decode step has static shapes (CUDA graphs) when kv_len is fixed to the cache length.
+#pragma once
+
+#include <llmhost/engine/model_config.hpp>
+#include <llmhost/engine/safetensors.hpp>
+
+#include <ATen/ATen.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace llmhost::engine {
+
+// Preallocated (static) KV cache: per layer, keys and values of shape [B, KV, max_ctx, hd].
+struct KVCache {
+    std::vector<at::Tensor> k, v;
+    std::int64_t batch = 0, max_ctx = 0;
+
+    static KVCache allocate(std::int64_t layers, std::int64_t batch, std::int64_t kv_heads,
+                            std::int64_t max_ctx, std::int64_t head_dim, const at::TensorOptions &o);
+    std::size_t bytes() const;
+};
+
+// Where the model code takes its weights from: a checkpoint, placed on the target device in the
+// target dtype. On CPU, a tensor whose file dtype already matches is a view of the mmap (no
+// copy); otherwise it is converted once.
+class Weights {
+public:
+    Weights(const SafetensorsCheckpoint &ckpt, at::Device device, at::ScalarType dtype);
+    bool has(const std::string &name) const { return ckpt_.contains(name); }
+    // Throws ModelFileError naming the tensor when absent or when its shape is not `shape`.
+    at::Tensor get(const std::string &name, std::vector<std::int64_t> shape) const;
+    std::optional<at::Tensor> get_optional(const std::string &name,
+                                           std::vector<std::int64_t> shape) const;
+    at::Device device() const { return device_; }
+    at::ScalarType dtype() const { return dtype_; }
+    std::size_t loaded_bytes() const { return loaded_bytes_; } // as placed on the device
+    bool all_views() const { return all_views_; } // every tensor so far views the mmap
+
+private:
+    const SafetensorsCheckpoint &ckpt_;
+    mutable std::size_t loaded_bytes_ = 0;
+    mutable bool all_views_ = true;
+    at::Device device_;
+    at::ScalarType dtype_;
+};
+
+class CausalLM {
+public:
+    virtual ~CausalLM() = default;
+    // tokens, positions: [B, T] int64 on the model's device. Returns fp32 logits [B, T, V], or
+    // [B, 1, V] for the last token of each row only when all_logits is false.
+    virtual at::Tensor forward(const at::Tensor &tokens, const at::Tensor &positions,
+                               std::int64_t kv_len, KVCache &cache, bool all_logits) = 0;
+    virtual KVCache make_cache(std::int64_t batch, std::int64_t max_ctx) const = 0;
+    const ModelConfig &config() const { return cfg_; }
+
+protected:
+    explicit CausalLM(ModelConfig cfg) : cfg_(std::move(cfg)) {}
+    ModelConfig cfg_;
+};
+
+// Architectures by their config.json name; unknown ones are refused naming the supported list.
+// max_context: the longest sequence the caller will run (sizes position tables).
+std::unique_ptr<CausalLM> make_model(const ModelConfig &cfg, const Weights &w,
+                                     std::int64_t max_context);
+const std::vector<std::string> &supported_architectures();
+// Throws llmh::Error(unsupported) naming `architecture` and the supported list.
+void require_supported_architecture(const std::string &architecture);
+
+// One factory per architecture family file.
+std::unique_ptr<CausalLM> make_llama_family(const ModelConfig &cfg, const Weights &w,
+                                            std::int64_t max_context);
+std::unique_ptr<CausalLM> make_gpt2(const ModelConfig &cfg, const Weights &w);
+
+// ---- building blocks (layers.cpp) ----------------------------------------------------------
+
+// RMSNorm as transformers computes it: in fp32, cast back, then scaled by the weight.
+at::Tensor rms_norm(const at::Tensor &x, const at::Tensor &weight, double eps);
+
+// Boolean mask [B, 1, T, S]: true where query (b, t) may attend to cache position s.
+at::Tensor attention_mask(const at::Tensor &positions, std::int64_t kv_len,
+                          std::optional<std::int64_t> sliding_window);
+
+// Writes k, v ([B, T, KV, hd]) into layer `layer` of the cache at `positions`, then attends
+// q ([B, T, H, hd]) to cache positions [0, kv_len). Returns [B, T, H * hd].
+at::Tensor cached_attention(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v,
+                            const at::Tensor &positions, const at::Tensor &mask,
+                            std::int64_t kv_len, KVCache &cache, std::int64_t layer);
+
+// Rotary embedding tables cos/sin [max_positions, hd] in the rotate-half layout of
+// transformers (and its rope_scaling variants default, linear, llama3).
+struct RopeTables {
+    at::Tensor cos, sin;
+    static RopeTables build(const ModelConfig &cfg, std::int64_t max_positions, at::Device device,
+                            at::ScalarType dtype);
+    // x: [B, T, heads, hd] -> rotated, positions [B, T].
+    at::Tensor apply(const at::Tensor &x, const at::Tensor &positions) const;
+};
+
+} // namespace llmhost::engine
