@@ -100,6 +100,7 @@ TEST_CASE("whoami: user and role, never the token; errors without or with a bad 
     CHECK(w.name == "alice");
     CHECK(w.token_role == "read");
     CHECK(w.token_name == "alice");
+    m.server->clear_requests();
     hub::Client anon(m.options());
     CHECK(hubtest::expect_error([&] { anon.whoami(); }).code() == LLMH_ERR_AUTH_REQUIRED);
     CHECK(m.requests_for("whoami").empty()); // nothing sent without a token

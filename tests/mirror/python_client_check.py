@@ -33,14 +33,20 @@ same_tree(snap, os.path.join(root, "org", "private"))
 snap = snapshot_download("org/data", repo_type="dataset", cache_dir=cache)
 same_tree(snap, os.path.join(root, "datasets", "org", "data"))
 
+# A fresh cache: with the file cached, hf_hub_download would fall back to it instead of raising.
+fresh = cache + "-fresh"
 for call, expected in [
-    (lambda: hf_hub_download("org/gated", "config.json", cache_dir=cache), GatedRepoError),
-    (lambda: hf_hub_download("org/private", "config.json", cache_dir=cache, token=False), RepositoryNotFoundError),
-    (lambda: hf_hub_download("org/tiny", "missing.txt", cache_dir=cache), EntryNotFoundError),
+    (lambda: hf_hub_download("org/gated", "config.json", cache_dir=fresh), GatedRepoError),
+    (lambda: hf_hub_download("org/private", "config.json", cache_dir=fresh, token=False), RepositoryNotFoundError),
+    (lambda: hf_hub_download("org/tiny", "missing.txt", cache_dir=fresh), EntryNotFoundError),
 ]:
     try:
         call()
         sys.exit(f"expected {expected.__name__}")
     except expected:
         pass
+# The LFS file went through the 302 to the blob URL and is stored under its sha256.
+blobs = os.listdir(os.path.join(cache, "models--org--tiny", "blobs"))
+if not any(len(b) == 64 for b in blobs):
+    sys.exit(f"no sha256-named blob in {blobs}")
 print("huggingface_hub downloaded from the mirror and raised the Hub's errors")

@@ -55,7 +55,7 @@ void check_no_secret(const OpenAiPlugin &p, const llmhost::test::Outcome &o) {
 
 } // namespace
 
-TEST_CASE("non-streaming chat: body, headers, bearer key, usage and finish reason") {
+TEST_CASE("non-streaming chat: body - headers - bearer key - usage and finish reason") {
     FakeOpenAiServer server([](const FakeRequest &, int) { return FakeReply::json(200, chat_json("Hello there", "length")); });
     OpenAiPlugin p({{"api_key", kKey}});
     REQUIRE(p.create(config(server)) == LLMH_OK);
@@ -89,7 +89,7 @@ TEST_CASE("non-streaming chat: body, headers, bearer key, usage and finish reaso
     check_no_secret(p, o);
 }
 
-TEST_CASE("streaming chat: pieces in order across comments, CRLF and split chunks; usage chunk") {
+TEST_CASE("streaming chat: pieces in order across comments - CRLF and split chunks - usage chunk") {
     FakeOpenAiServer server([](const FakeRequest &, int) {
         std::string all = ": ping\r\n\r\n" + sse_chunk("Hel") + sse_chunk("lo") + sse_chunk(" w\xC3\xB6rld") +
                           sse_chunk("", "stop") +
@@ -114,7 +114,7 @@ TEST_CASE("streaming chat: pieces in order across comments, CRLF and split chunk
     CHECK(body["model"] == "m"); // the configured default model
 }
 
-TEST_CASE("429 with retry-after: the plugin waits as told, then succeeds") {
+TEST_CASE("429 with retry-after: the plugin waits as told - then succeeds") {
     FakeOpenAiServer server([](const FakeRequest &, int i) {
         if (i == 0) {
             FakeReply r = FakeReply::json(429, R"({"error":{"message":"slow down","type":"rate_limit_error"}})");
@@ -151,7 +151,7 @@ TEST_CASE("429 beyond max_retries: rate_limited with retry_after and a hint") {
     CHECK(server.request_count() == 2); // 1 + max_retries
 }
 
-TEST_CASE("a burst of 500s is retried (default 2 retries); a longer one reports the endpoint failing") {
+TEST_CASE("a burst of 500s is retried (default 2 retries) - a longer one reports the endpoint failing") {
     FakeOpenAiServer burst([](const FakeRequest &, int i) {
         if (i < 2) {
             FakeReply r = FakeReply::json(500, R"({"error":{"message":"internal"}})");
@@ -181,7 +181,7 @@ TEST_CASE("a burst of 500s is retried (default 2 retries); a longer one reports 
     CHECK(down.request_count() == 3);
 }
 
-TEST_CASE("x-should-retry: false stops retries; 400 is never retried") {
+TEST_CASE("x-should-retry: false stops retries - 400 is never retried") {
     FakeOpenAiServer server([](const FakeRequest &, int i) {
         FakeReply r = FakeReply::json(i == 0 ? 500 : 400, R"({"error":{"message":"no"}})");
         r.headers.emplace_back("x-should-retry", "false");
@@ -193,7 +193,7 @@ TEST_CASE("x-should-retry: false stops retries; 400 is never retried") {
     CHECK(server.request_count() == 1);
 }
 
-TEST_CASE("a stream dropped mid-event is an error, not a hang, and is not retried") {
+TEST_CASE("a stream dropped mid-event is an error - not a hang - and is not retried") {
     FakeOpenAiServer server([](const FakeRequest &, int) {
         FakeReply r = FakeReply::stream({sse_chunk("partial"), "data: {\"choices\":[{\"ind"});
         r.drop = true;
@@ -318,7 +318,7 @@ TEST_CASE("timeouts and connection errors are reported (and retried)") {
     CHECK(std::string(o.error.hint).find("base_url") != std::string::npos);
 }
 
-TEST_CASE("bad configs are refused with the key named; api.openai.com without a key asks for one") {
+TEST_CASE("bad configs are refused with the key named - api.openai.com without a key asks for one") {
     OpenAiPlugin p;
     CHECK(p.create(R"({"base_url": "ftp://x"})") == LLMH_ERR_INVALID_ARGUMENT);
     CHECK(std::string(p.create_error.message).find("base_url") != std::string::npos);

@@ -27,7 +27,7 @@ std::vector<SseEvent> decode(const std::string &text, std::size_t step = 0) {
 
 } // namespace
 
-TEST_CASE("events end at a blank line; data lines are joined with a newline") {
+TEST_CASE("events end at a blank line - data lines are joined with a newline") {
     auto ev = decode("data: {\"a\":1}\n\ndata: line1\ndata: line2\n\n");
     REQUIRE(ev.size() == 2);
     CHECK(ev[0].data == "{\"a\":1}");
@@ -35,20 +35,20 @@ TEST_CASE("events end at a blank line; data lines are joined with a newline") {
     CHECK(ev[1].event.empty());
 }
 
-TEST_CASE("comments are skipped and unknown fields (error:, id:, retry:) are dropped") {
+TEST_CASE("comments are skipped and unknown fields (error: - id: - retry:) are dropped") {
     auto ev = decode(": ping\n\n: keep-alive\ndata: x\nid: 7\nretry: 100\nerror: boom\n\n");
     REQUIRE(ev.size() == 1); // the comment-only block dispatches nothing
     CHECK(ev[0].data == "x");
 }
 
-TEST_CASE("event: names the event, also for error events") {
+TEST_CASE("event: names the event - also for error events") {
     auto ev = decode("event: error\ndata: {\"error\":{\"message\":\"m\"}}\n\n");
     REQUIRE(ev.size() == 1);
     CHECK(ev[0].event == "error");
     CHECK(ev[0].data == "{\"error\":{\"message\":\"m\"}}");
 }
 
-TEST_CASE("CRLF, CR and LF all end lines, also when split between chunks") {
+TEST_CASE("CRLF - CR and LF all end lines - also when split between chunks") {
     const std::string text = "data: a\r\n\r\ndata: b\r\rdata: c\n\ndata: [DONE]\r\n\r\n";
     for (std::size_t step : {0u, 1u, 2u, 3u, 5u}) {
         CAPTURE(step);
@@ -61,7 +61,7 @@ TEST_CASE("CRLF, CR and LF all end lines, also when split between chunks") {
     }
 }
 
-TEST_CASE("a chunk boundary anywhere gives the same events, including inside UTF-8") {
+TEST_CASE("a chunk boundary anywhere gives the same events - including inside UTF-8") {
     const std::string text = "data: {\"content\":\"h\xC3\xA9llo \xE2\x82\xAC\"}\n\n: c\n\ndata:no-space\n\n";
     auto whole = decode(text);
     REQUIRE(whole.size() == 2);
@@ -74,14 +74,14 @@ TEST_CASE("a chunk boundary anywhere gives the same events, including inside UTF
     }
 }
 
-TEST_CASE("only one leading space is stripped; a line without a colon is a field with no value") {
+TEST_CASE("only one leading space is stripped - a line without a colon is a field with no value") {
     auto ev = decode("data:  two spaces\n\ndata\n\n");
     REQUIRE(ev.size() == 2);
     CHECK(ev[0].data == " two spaces");
     CHECK(ev[1].data == ""); // an empty data is an event (the SDKs then fail to parse it)
 }
 
-TEST_CASE("an unfinished event at the end is reported, not dispatched") {
+TEST_CASE("an unfinished event at the end is reported - not dispatched") {
     SseParser p;
     int n = 0;
     p.feed("data: {\"partial\"", [&](const SseEvent &) { ++n; });

@@ -10,7 +10,7 @@
 using namespace llmhost::openai;
 using nlohmann::json;
 
-TEST_CASE("a chat request body carries model, messages, limits, stop, seed and usage for streams") {
+TEST_CASE("a chat request body carries model - messages - limits - stop - seed and usage for streams") {
     llmh::Request r;
     r.is_chat = true;
     r.messages = {{"system", "be brief"}, {"user", "hi"}};
@@ -44,7 +44,7 @@ TEST_CASE("a raw prompt goes to the legacy completions body") {
     CHECK_FALSE(b.contains("messages"));
 }
 
-TEST_CASE("stream events decode to content, finish reason, usage and [DONE]") {
+TEST_CASE("stream events decode to content - finish reason - usage and [DONE]") {
     auto d = decode_stream_event({"", R"({"choices":[{"index":0,"delta":{"role":"assistant","content":"He"},"finish_reason":null}]})"}, true);
     CHECK(d.content == "He");
     CHECK(d.finish == LLMH_FINISH_NONE);
@@ -61,7 +61,7 @@ TEST_CASE("stream events decode to content, finish reason, usage and [DONE]") {
     CHECK(decode_stream_event({"", R"({"choices":[{"index":0,"delta":{"role":"assistant","content":null}}]})"}, true).content.empty());
 }
 
-TEST_CASE("malformed data, an error object and event: error abort the stream") {
+TEST_CASE("malformed data - an error object and event: error abort the stream") {
     auto code_of = [](const llmhost::openai::SseEvent &e) {
         try {
             decode_stream_event(e, true);
@@ -76,7 +76,7 @@ TEST_CASE("malformed data, an error object and event: error abort the stream") {
     CHECK(code_of({"error", R"({"message":"boom"})"}).find("boom") != std::string::npos);
 }
 
-TEST_CASE("non-streamed responses and model lists decode; others are rejected") {
+TEST_CASE("non-streamed responses and model lists decode - others are rejected") {
     auto r = decode_response(R"({"choices":[{"index":0,"message":{"role":"assistant","content":"Hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":2}})", true);
     CHECK(r.text == "Hi");
     CHECK(r.finish == LLMH_FINISH_STOP);
@@ -108,7 +108,7 @@ TEST_CASE("HTTP failures map to ABI codes with the user's next step") {
     CHECK(map_http_failure({400, "{}", 0, ""}, "u", "m", {}).code() == LLMH_ERR_INVALID_ARGUMENT);
 }
 
-TEST_CASE("retry decisions follow the SDKs: x-should-retry, then 408/409/429/5xx") {
+TEST_CASE("retry decisions follow the SDKs: x-should-retry - then 408/409/429/5xx") {
     llmhost::net::Headers none;
     for (int s : {408, 409, 429, 500, 502, 503, 504}) CHECK(should_retry_status(s, none));
     for (int s : {400, 401, 403, 404, 422}) CHECK_FALSE(should_retry_status(s, none));
@@ -120,7 +120,7 @@ TEST_CASE("retry decisions follow the SDKs: x-should-retry, then 408/409/429/5xx
     CHECK(should_retry_status(400, yes));
 }
 
-TEST_CASE("retry delays: retry-after-ms, retry-after, else jittered exponential backoff to 8 s") {
+TEST_CASE("retry delays: retry-after-ms - retry-after - else jittered exponential backoff to 8 s") {
     std::mt19937_64 rng(1);
     llmhost::net::Headers ms;
     ms.add("retry-after-ms", "250");

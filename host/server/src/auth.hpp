@@ -2,6 +2,8 @@
 // that without any client key only loopback clients are served (unless --insecure-public).
 #pragma once
 
+#include <llmhost/server/server.hpp>
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,7 +16,6 @@ bool constant_time_equal(std::string_view a, std::string_view b);
 // True when `authorization` is "Bearer <k>" for one of `keys` (every key is compared).
 bool bearer_matches(std::string_view authorization, const std::vector<std::string> &keys);
 
-// Splits a comma-separated key list (LLMHOST_API_KEYS), trimming spaces, dropping empties.
-std::vector<std::string> split_keys(std::string_view list);
+// split_keys (the LLMHOST_API_KEYS parser) is declared in <llmhost/server/server.hpp>.
 
 } // namespace llmhost::server

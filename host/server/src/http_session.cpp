@@ -11,7 +11,9 @@
 
 #include <sys/socket.h>
 
+#include <array>
 #include <cerrno>
+#include <functional>
 #include <chrono>
 #include <cstdio>
 
@@ -448,9 +450,31 @@ void HttpSession::finish_request(bool close) {
 }
 
 void HttpSession::do_close() {
+    // Lingering close: after our FIN, read and drop what the client still sends (e.g. the rest of
+    // a body refused with 413) until it closes too. Closing with unread bytes would send a reset
+    // that can destroy our answer before the client has read it.
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.socket().close(ec);
+    if (ec) {
+        stream_.socket().close(ec);
+        return;
+    }
+    stream_.expires_after(std::chrono::seconds(2));
+    auto drain = std::make_shared<std::array<char, 16384>>();
+    auto total = std::make_shared<std::size_t>(0);
+    auto self = shared_from_this();
+    auto step = std::make_shared<std::function<void(beast::error_code, std::size_t)>>();
+    *step = [self, drain, total, step](beast::error_code e, std::size_t n) {
+        *total += n;
+        if (e || *total > (64u << 20)) {
+            beast::error_code ignored;
+            self->stream_.socket().close(ignored);
+            *step = nullptr; // break the self-reference
+            return;
+        }
+        self->stream_.async_read_some(asio::buffer(*drain), *step);
+    };
+    stream_.async_read_some(asio::buffer(*drain), *step);
 }
 
 } // namespace llmhost::server

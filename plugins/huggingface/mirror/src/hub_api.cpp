@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <set>
 #include <stdexcept>
 
 namespace llmhost::mirror {
@@ -384,7 +385,7 @@ HttpResponse HubApi::tree(const HttpRequest &request, RepoType type, const std::
 
     // Entries below `path`: files, and the folders on their way (all levels, or direct children only).
     std::vector<json> entries;
-    std::vector<std::string> folders_seen;
+    std::set<std::string> folders_seen;
     bool path_exists = path.empty();
     for (const RepoFile &f : snapshot->files) {
         if (f.path.rfind(prefix, 0) != 0) continue;
@@ -392,8 +393,7 @@ HttpResponse HubApi::tree(const HttpRequest &request, RepoType type, const std::
         std::string rest = f.path.substr(prefix.size());
         for (std::size_t slash = rest.find('/'); slash != std::string::npos; slash = rest.find('/', slash + 1)) {
             std::string folder = prefix + rest.substr(0, slash);
-            if (std::find(folders_seen.begin(), folders_seen.end(), folder) == folders_seen.end()) {
-                folders_seen.push_back(folder);
+            if (folders_seen.insert(folder).second) {
                 entries.push_back(json{{"type", "directory"},
                                        {"oid", sha1_hex("tree\n" + snapshot->commit + "\n" + folder)},
                                        {"size", 0},

@@ -7,7 +7,23 @@
 
 namespace llmhost::tmpl {
 
-Template::Template(std::string source) : program_(detail::parse_template(std::move(source))) {}
+namespace {
+// Our own errors pass through; anything else (e.g. std::bad_alloc) still reaches the caller as a
+// TemplateError, so callers need to handle one exception type.
+template <typename F>
+auto guarded(const char* stage, F f) {
+  try {
+    return f();
+  } catch (const TemplateError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw TemplateError(std::string("template ") + stage + " failed: " + e.what());
+  }
+}
+}  // namespace
+
+Template::Template(std::string source)
+    : program_(guarded("parsing", [&] { return std::shared_ptr<const detail::Program>(detail::parse_template(std::move(source))); })) {}
 Template::~Template() = default;
 Template::Template(Template&&) noexcept = default;
 Template& Template::operator=(Template&&) noexcept = default;
@@ -30,7 +46,7 @@ std::string Template::render(const nlohmann::ordered_json& context) const {
     }
   }
   detail::Interpreter interpreter(*program_);
-  return interpreter.run(globals);
+  return guarded("rendering", [&] { return interpreter.run(globals); });
 }
 
 }  // namespace llmhost::tmpl

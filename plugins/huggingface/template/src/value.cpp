@@ -155,8 +155,8 @@ double js_string_to_number(std::string_view text) {
 
 std::string raw_string(const Value& v) {
   switch (v.kind) {
-    case Kind::Undefined: return "undefined";
-    case Kind::Null: return "null";
+    // The reference's NullValue holds JS undefined, so String(value) is "undefined" for both.
+    case Kind::Undefined: case Kind::Null: return "undefined";
     case Kind::Bool: return v.boolean ? "true" : "false";
     case Kind::Int: case Kind::Float: return js_number(v.number);
     case Kind::String: return v.str;
@@ -203,9 +203,9 @@ static const void* identity(const Value& v) {
 bool strict_equal(const Value& a, const Value& b) {
   if (a.is_number() && b.is_number()) return a.number == b.number;
   if (is_object_like(a) || is_object_like(b)) return is_object_like(a) && is_object_like(b) && identity(a) == identity(b);
+  if (a.is_nullish() || b.is_nullish()) return a.is_nullish() && b.is_nullish();  // both hold JS undefined
   if (a.kind != b.kind) return false;
   switch (a.kind) {
-    case Kind::Undefined: case Kind::Null: return true;
     case Kind::Bool: return a.boolean == b.boolean;
     case Kind::String: return a.str == b.str;
     default: return false;

@@ -46,6 +46,9 @@ struct ServerOptions {
     std::function<void(std::string_view)> log;
 };
 
+// Splits a comma-separated key list (LLMHOST_API_KEYS), trimming spaces, dropping empty items.
+std::vector<std::string> split_keys(std::string_view list);
+
 struct ServerError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };

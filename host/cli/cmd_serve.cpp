@@ -1,0 +1,111 @@
+// `llmhost serve`: the OpenAI-compatible HTTP server (host/server) over the configured providers.
+// Keys come from the environment or a file rather than argv, where `ps` would show them.
+#include "cli_common.hpp"
+#include "console.hpp"
+
+#include <llmhost/host.hpp>
+#include <llmhost/server/server.hpp>
+
+#include <cstdlib>
+#include <fstream>
+
+namespace llmhost::cli {
+
+namespace {
+
+struct ServeOptions {
+    server::ServerOptions server;
+    std::vector<std::string> api_keys_argv;
+    std::string api_key_file;
+    std::vector<std::string> admin_keys_argv;
+    std::string admin_key_file;
+};
+
+// Keys from, in order: a file (one per line), the environment variable, the command line.
+std::vector<std::string> gather_keys(const std::string &file, const char *env,
+                                     const std::vector<std::string> &argv_keys, const char *flag) {
+    std::vector<std::string> keys;
+    if (!file.empty()) {
+        std::ifstream in(file);
+        if (!in)
+            throw UsageError(std::string("cannot read ") + flag + "-file '" + file + "'",
+                             "give a readable file with one key per line");
+        for (std::string line; std::getline(in, line);)
+            for (auto &k : server::split_keys(line))
+                if (k[0] != '#') keys.push_back(k); // '#' starts a comment line
+    }
+    if (const char *v = std::getenv(env))
+        for (auto &k : server::split_keys(v)) keys.push_back(k);
+    for (const auto &k : argv_keys) keys.push_back(k);
+    return keys;
+}
+
+void run_serve(Context &ctx, ServeOptions &opt) {
+    Console &console = Console::get();
+    opt.server.api_keys = gather_keys(opt.api_key_file, "LLMHOST_API_KEYS", opt.api_keys_argv, "--api-key");
+    opt.server.admin_keys = gather_keys(opt.admin_key_file, "LLMHOST_ADMIN_KEYS", opt.admin_keys_argv, "--admin-key");
+    if (!opt.api_keys_argv.empty() || !opt.admin_keys_argv.empty())
+        console.err_line("warning: keys given on the command line are visible to other users in "
+                         "`ps`; prefer LLMHOST_API_KEYS / LLMHOST_ADMIN_KEYS or --api-key-file");
+    if (opt.server.max_concurrency == 0) throw UsageError("--max-concurrency must be at least 1");
+    if (opt.server.max_body < 1024) throw UsageError("--max-body must be at least 1024 bytes");
+
+    Host &host = ctx.host();
+    opt.server.log = [&console](std::string_view line) { console.err_line(std::string("serve: ") + std::string(line)); };
+    server::Server srv(host, opt.server);
+    srv.start();
+    srv.handle_signals();
+
+    std::string providers;
+    for (const auto &p : host.providers()) providers += (providers.empty() ? "" : ", ") + p.name;
+    console.err_line("llmhost serve: listening on http://" + opt.server.host + ":" +
+                     std::to_string(srv.port()) + "/v1  (providers: " +
+                     (providers.empty() ? "none" : providers) + "; default: " +
+                     (host.default_provider().empty() ? "none" : host.default_provider()) + ")");
+    if (opt.server.api_keys.empty())
+        console.err_line(opt.server.insecure_public
+                             ? "warning: no API key and --insecure-public: anyone who can reach this port can use it"
+                             : "no API key configured: only clients on this machine (loopback) are served");
+    console.err_line(opt.server.admin_keys.empty()
+                         ? "admin endpoints disabled (set LLMHOST_ADMIN_KEYS to enable live swaps over HTTP); SIGHUP reloads the config"
+                         : "admin endpoints enabled: POST /admin/reload, POST /admin/providers/<name>; SIGHUP reloads the config");
+    srv.wait();
+    console.err_line("llmhost serve: stopped");
+}
+
+void register_serve(CLI::App &app, Context &ctx) {
+    auto opt = std::make_shared<ServeOptions>();
+    auto *cmd = app.add_subcommand("serve", "Serve the configured providers over an OpenAI-compatible HTTP API");
+    cmd->add_option("--host", opt->server.host, "Address to listen on")->capture_default_str();
+    cmd->add_option("--port", opt->server.port, "Port to listen on (0: any free port)")->capture_default_str();
+    cmd->add_option("--api-key", opt->api_keys_argv,
+                    "A client API key (repeatable). Prefer LLMHOST_API_KEYS (comma list) or "
+                    "--api-key-file: argv is visible in `ps`")->option_text("KEY");
+    cmd->add_option("--api-key-file", opt->api_key_file, "File with client API keys, one per line")->option_text("PATH");
+    cmd->add_option("--admin-key", opt->admin_keys_argv,
+                    "A key for /admin/* (repeatable). Prefer LLMHOST_ADMIN_KEYS or --admin-key-file")->option_text("KEY");
+    cmd->add_option("--admin-key-file", opt->admin_key_file, "File with admin keys, one per line")->option_text("PATH");
+    cmd->add_flag("--insecure-public", opt->server.insecure_public,
+                  "Serve non-loopback clients even though no API key is configured");
+    cmd->add_option("--max-concurrency", opt->server.max_concurrency, "Generations running at once")->capture_default_str();
+    cmd->add_option("--queue", opt->server.queue, "Generations waiting for a slot; beyond it clients get 429")->capture_default_str();
+    cmd->add_option("--max-body", opt->server.max_body, "Request body limit in bytes")->capture_default_str();
+    cmd->add_option("--io-threads", opt->server.io_threads, "Threads doing HTTP I/O")->capture_default_str();
+    cmd->footer("Authentication: without any key only clients on this machine are served. Keys are read\n"
+                "from LLMHOST_API_KEYS / LLMHOST_ADMIN_KEYS (comma lists) or --api-key-file; --api-key\n"
+                "works too but shows the key to anyone running `ps`.\n"
+                "Signals: SIGINT/SIGTERM finish in-flight requests and stop (twice: stop now); SIGHUP\n"
+                "re-reads the config and swaps changed providers without failing a request.\n"
+                "Examples:\n"
+                "  llmhost serve\n"
+                "  LLMHOST_API_KEYS=k1,k2 llmhost serve --host 0.0.0.0 --port 8000 --max-concurrency 8\n"
+                "  OPENAI_BASE_URL=http://127.0.0.1:8080/v1 OPENAI_API_KEY=unused python my_agent.py\n"
+                "See docs/serving.md.");
+    cmd->callback([&ctx, opt] { run_serve(ctx, *opt); });
+}
+
+} // namespace
+
+} // namespace llmhost::cli
+
+LLMHOST_CLI_COMMAND(serve, llmhost::cli::register_serve)

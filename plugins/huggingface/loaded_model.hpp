@@ -1,0 +1,46 @@
+// One model ready to serve: the engine, the tokenizer (tokenizer.json) and the chat template
+// (tokenizer_config.json), plus the text side of a request: prompt building, streaming decode,
+// stop strings, and the mapping of request parameters onto the engine's.
+#pragma once
+
+#include "provider_config.hpp"
+
+#include <llmhost/engine/engine.hpp>
+#include <llmhost/plugin.hpp>
+#include <llmhost/template/chat_template.hpp>
+#include <llmhost/tokenizer/tokenizer.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace llmhost::hf {
+
+class LoadedModel {
+public:
+    LoadedModel(std::string id, const std::filesystem::path &dir, const ProviderConfig &cfg);
+
+    // Runs one request to completion, streaming text pieces into `sink`.
+    llmh::Completion generate(const llmh::Request &req, llmh::TokenSink &sink,
+                              const ProviderConfig &cfg);
+
+    const std::string &id() const { return id_; }
+    const std::filesystem::path &dir() const { return dir_; }
+    std::string description() const;
+    engine::Engine &engine() { return *engine_; }
+
+private:
+    std::vector<std::int32_t> prompt_ids(const llmh::Request &req) const;
+    engine::GenerateOptions options(const llmh::Request &req, const ProviderConfig &cfg,
+                                    std::size_t prompt_tokens) const;
+
+    std::string id_;
+    std::filesystem::path dir_;
+    std::unique_ptr<engine::Engine> engine_;
+    std::optional<tok::Tokenizer> tokenizer_;
+    std::optional<tmpl::ChatTemplate> template_;
+    std::string template_error_; // why there is no chat template, for the error message
+};
+
+} // namespace llmhost::hf

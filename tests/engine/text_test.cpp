@@ -1,0 +1,111 @@
+// Stop strings across token boundaries, and the sampler's processors and determinism.
+#include <llmhost/engine/sampling.hpp>
+#include <llmhost/engine/stop_strings.hpp>
+
+#include <doctest/doctest.h>
+
+#include <map>
+
+using namespace llmhost::engine;
+
+namespace {
+// Feeds pieces; returns what was emitted and whether a stop fired.
+std::pair<std::string, bool> run(std::vector<std::string> stops, std::vector<std::string> pieces) {
+    StopStringMatcher m(std::move(stops));
+    std::string out;
+    for (const auto &p : pieces) {
+        auto r = m.push(p);
+        out += r.text;
+        if (r.stopped) return {out, true};
+    }
+    return {out + m.flush(), false};
+}
+} // namespace
+
+TEST_CASE("stop strings: matched across token boundaries, never emitted") {
+    CHECK(run({"END"}, {"hello E", "N", "D tail"}) == std::pair<std::string, bool>{"hello ", true});
+    CHECK(run({"\n\nUser:"}, {"ok.\n", "\nUs", "er: hi"}) == std::pair<std::string, bool>{"ok.", true});
+    // A false start is released as soon as it cannot match any more.
+    StopStringMatcher m({"END"});
+    CHECK(m.push("abcE").text == "abc");
+    CHECK(m.push("Nx").text == "ENx");
+    // Earliest of several stop strings wins; unmatched text is flushed at the end.
+    CHECK(run({"bb", "c"}, {"aab", "cbb"}) == std::pair<std::string, bool>{"aab", true});
+    CHECK(run({"zz"}, {"ab", "z"}) == std::pair<std::string, bool>{"abz", false});
+    CHECK(run({}, {"a", "b"}) == std::pair<std::string, bool>{"ab", false});
+    // UTF-8 stop strings and text: holds back whole characters only.
+    CHECK(run({"é!"}, {"caf", "é", "!"}) == std::pair<std::string, bool>{"caf", true});
+}
+
+TEST_CASE("sampler: greedy, penalties, truncation and seeds") {
+    std::vector<float> base = {1.0f, 3.0f, 2.0f, 3.0f, -1.0f};
+    {
+        Sampler s({}); // greedy; ties go to the lowest id
+        auto l = base;
+        CHECK(s.sample(l, {}) == 1);
+    }
+    {
+        SamplingParams p;
+        p.repetition_penalty = 2.0f; // 3 -> 1.5 for ids 1 and 3: id 2 wins
+        Sampler s(p);
+        auto l = base;
+        std::vector<std::int32_t> hist = {1, 3, 3};
+        CHECK(s.sample(l, hist) == 2);
+        CHECK(l[1] == doctest::Approx(1.5f));
+        CHECK(l[4] == doctest::Approx(-1.0f)); // not in history: untouched
+    }
+    {
+        SamplingParams p;
+        p.temperature = 1.0f;
+        p.top_k = 1; // only the best candidate survives
+        p.seed = 99;
+        Sampler s(p);
+        for (int i = 0; i < 20; ++i) {
+            auto l = base;
+            CHECK(s.sample(l, {}) == 1);
+        }
+    }
+    {
+        SamplingParams p;
+        p.temperature = 1.0f;
+        p.min_p = 0.5f; // keeps ids with p >= 0.5 * p_max: 1, 3 (e^0), 2 (e^-1 = 0.37 < 0.5: out)
+        p.seed = 5;
+        Sampler s(p);
+        std::map<int, int> seen;
+        for (int i = 0; i < 200; ++i) {
+            auto l = base;
+            seen[s.sample(l, {})]++;
+        }
+        CHECK(seen.size() == 2);
+        CHECK(seen.count(1) == 1);
+        CHECK(seen.count(3) == 1);
+    }
+    {
+        SamplingParams p;
+        p.temperature = 1.0f;
+        p.top_p = 0.6f; // p(1) = p(3) = 0.40: the first two reach 0.6
+        p.seed = 5;
+        Sampler s(p);
+        std::map<int, int> seen;
+        for (int i = 0; i < 200; ++i) {
+            auto l = base;
+            seen[s.sample(l, {})]++;
+        }
+        CHECK(seen.size() == 2);
+    }
+    // Same seed -> same draws; another seed -> a different sequence.
+    auto draws = [&](std::uint64_t seed) {
+        SamplingParams p;
+        p.temperature = 1.5f;
+        p.seed = seed;
+        Sampler s(p);
+        std::vector<int> r;
+        for (int i = 0; i < 64; ++i) {
+            auto l = base;
+            r.push_back(s.sample(l, {}));
+        }
+        return r;
+    };
+    CHECK(draws(42) == draws(42));
+    CHECK(draws(42) != draws(43));
+}

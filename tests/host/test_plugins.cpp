@@ -1,0 +1,187 @@
+// Plugin loading and ABI negotiation: wrong major refused (naming both versions), newer minor
+// accepted, malformed files reported with file and cause while the others keep working, a
+// throwing C++ plugin becomes an error object.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include "test_support.hpp"
+
+using namespace test;
+using llmhost::Host;
+
+static const llmhost::PluginInfo *find_file(const std::vector<llmhost::PluginInfo> &all,
+                                            const std::string &file) {
+    for (const auto &p : all)
+        if (fs::path(p.path).filename() == file) return &p;
+    return nullptr;
+}
+
+static nlohmann::json entry(const std::string &plugin, nlohmann::json config = nlohmann::json::object()) {
+    return {{"plugin", plugin}, {"config", config}};
+}
+
+TEST_CASE("plugin scan reports every file: good ones loaded, bad ones with file and cause") {
+    CleanEnvironment clean;
+    auto host = Host::open(test_options());
+    auto all = host->plugins();
+
+    const auto *echo = find_file(all, "libllmhost_echo.so");
+    REQUIRE(echo != nullptr);
+    CHECK(echo->loaded);
+    CHECK(echo->name == "echo");
+    CHECK(echo->abi_major == LLMH_ABI_MAJOR);
+    CHECK(llmhost::capability_names(echo->capabilities) == "chat,completion,streaming,list_models");
+
+    const auto *garbage = find_file(all, "libllmhost_garbage.so");
+    REQUIRE(garbage != nullptr);
+    CHECK_FALSE(garbage->loaded);
+    CHECK(garbage->error.find(garbage->path) != std::string::npos);
+    CHECK(garbage->error.find("cannot be loaded") != std::string::npos);
+    CHECK(garbage->hint.find("not a loadable shared library") != std::string::npos);
+
+    const auto *noentry = find_file(all, "libllmhost_noentry.so");
+    REQUIRE(noentry != nullptr);
+    CHECK_FALSE(noentry->loaded);
+    CHECK(noentry->error.find("llmh_plugin_entry") != std::string::npos);
+    CHECK(noentry->error.find(noentry->path) != std::string::npos);
+
+    const auto *initfails = find_file(all, "libllmhost_initfails.so");
+    REQUIRE(initfails != nullptr);
+    CHECK_FALSE(initfails->loaded);
+    CHECK(initfails->error_code == LLMH_ERR_UNSUPPORTED);
+    CHECK(initfails->error.find("the runtime it needs is missing") != std::string::npos);
+    CHECK(initfails->hint.find("install the runtime") != std::string::npos);
+}
+
+TEST_CASE("a plugin built for another ABI major is refused, naming both versions") {
+    CleanEnvironment clean;
+    auto host = Host::open(test_options());
+    const auto *future = find_file(host->plugins(), "libllmhost_future.so");
+    REQUIRE(future != nullptr);
+    CHECK_FALSE(future->loaded);
+    CHECK(future->error_code == LLMH_ERR_ABI_MISMATCH);
+    const std::string theirs = std::to_string(LLMH_ABI_MAJOR + 1) + ".3";
+    const std::string ours = std::to_string(LLMH_ABI_MAJOR) + "." + std::to_string(LLMH_ABI_MINOR);
+    CHECK(future->error.find("ABI " + theirs) != std::string::npos);
+    CHECK(future->error.find("ABI " + ours) != std::string::npos);
+    CHECK(future->hint.find("rebuild") != std::string::npos);
+
+    // Using it as a provider fails with the same clear error; the host keeps working.
+    auto plugin_path = (fs::path(LLMHOST_TEST_PLUGIN_DIR) / "libllmhost_future.so").string();
+    auto e = expect_host_error([&] { host->swap("future", entry(plugin_path)); });
+    CHECK(e.code() == LLMH_ERR_ABI_MISMATCH);
+    CHECK(std::string(e.what()).find(theirs) != std::string::npos);
+    host->swap("echo", entry("echo"));
+    CHECK(host->generate("echo", prompt("still works")).text == "still works");
+}
+
+TEST_CASE("a plugin built for a newer minor (larger descriptor, extra field) works") {
+    CleanEnvironment clean;
+    auto host = Host::open(test_options());
+    const auto *newer = find_file(host->plugins(), "libllmhost_newer.so");
+    REQUIRE(newer != nullptr);
+    CHECK(newer->loaded);
+    CHECK(newer->abi_minor == LLMH_ABI_MINOR + 5);
+    host->swap("n", entry("newer"));
+    auto r = host->generate("n", prompt("x"));
+    CHECK(r.text == "newer minor works");
+    CHECK(r.finish_reason == LLMH_FINISH_STOP);
+}
+
+TEST_CASE("bad plugin files do not stop the host: the others still load and serve") {
+    CleanEnvironment clean;
+    auto host = Host::open(test_options());
+    // 'thrower' has no conventional file name match problem, but resolving an unknown name
+    // probes every file, broken ones included: the error lists them and nothing crashes.
+    auto e = expect_host_error([&] { host->swap("x", entry("no-such-plugin")); });
+    CHECK(e.code() == LLMHOST_ERR_PLUGIN);
+    const std::string msg = e.what();
+    CHECK(msg.find("no plugin named 'no-such-plugin'") != std::string::npos);
+    CHECK(msg.find("libllmhost_garbage.so") != std::string::npos);
+    CHECK(msg.find(LLMHOST_TEST_PLUGIN_DIR) != std::string::npos);
+    host->swap("e", entry("echo"));
+    CHECK(host->generate("e", prompt("a b c")).text == "a b c");
+}
+
+TEST_CASE("a throwing C++ plugin yields error objects, never a crash") {
+    CleanEnvironment clean;
+    auto host = Host::open(test_options());
+
+    SUBCASE("std::runtime_error in generate -> internal, message kept, partial output streamed") {
+        host->swap("t", entry("thrower", {{"throw_in", "generate"}, {"kind", "runtime"}}));
+        std::string streamed;
+        auto e = expect_host_error([&] {
+            host->generate("t", prompt("x"), [&](std::string_view p, uint32_t) {
+                streamed += p;
+                return true;
+            });
+        });
+        CHECK(e.code() == LLMH_ERR_INTERNAL);
+        CHECK(std::string(e.what()).find("something broke inside the plugin") != std::string::npos);
+        CHECK(std::string(e.what()).find("provider 't'") != std::string::npos);
+        CHECK(e.hint().find("bug in the plugin") != std::string::npos);
+        CHECK(streamed == "partial ");
+    }
+    SUBCASE("std::bad_alloc in generate -> out_of_memory") {
+        host->swap("t", entry("thrower", {{"throw_in", "generate"}, {"kind", "bad_alloc"}}));
+        CHECK(expect_host_error([&] { host->generate("t", prompt("x")); }).code() ==
+              LLMH_ERR_OUT_OF_MEMORY);
+    }
+    SUBCASE("llmh::Error keeps its code and hint") {
+        host->swap("t", entry("thrower", {{"throw_in", "generate"}, {"kind", "llmh"}}));
+        auto e = expect_host_error([&] { host->generate("t", prompt("x")); });
+        CHECK(e.code() == LLMH_ERR_GATED);
+        CHECK(e.hint() == "request access on the Hub");
+    }
+    SUBCASE("throwing in create -> the swap fails, the old instance keeps serving") {
+        host->swap("t", entry("echo"));
+        auto e = expect_host_error(
+            [&] { host->swap("t", entry("thrower", {{"throw_in", "create"}, {"kind", "bad_alloc"}})); });
+        CHECK(e.code() == LLMH_ERR_OUT_OF_MEMORY);
+        CHECK(host->generate("t", prompt("old one")).text == "old one");
+    }
+    SUBCASE("throwing in list_models") {
+        host->swap("t", entry("thrower", {{"throw_in", "list_models"}, {"kind", "runtime"}}));
+        CHECK(expect_host_error([&] { host->list_models("t"); }).code() == LLMH_ERR_INTERNAL);
+    }
+}
+
+TEST_CASE("echo plugin: streaming, max_tokens, stop strings, cancellation, usage") {
+    CleanEnvironment clean;
+    auto host = Host::open(test_options());
+    host->swap("e", entry("echo", {{"prefix", ">> "}, {"instance_id", "7"}}));
+
+    std::vector<std::string> pieces;
+    auto r = host->generate("e", prompt("one two  three"), [&](std::string_view p, uint32_t) {
+        pieces.emplace_back(p);
+        return true;
+    });
+    CHECK(pieces == std::vector<std::string>{">> ", "one ", "two  ", "three"});
+    CHECK(r.text == ">> one two  three");
+    CHECK(r.prompt_tokens == 3);
+    CHECK(r.completion_tokens == 4);
+    CHECK(r.finish_reason == LLMH_FINISH_STOP);
+
+    auto req = prompt("a b c d e");
+    req.max_tokens = 3;
+    r = host->generate("e", req);
+    CHECK(r.text == ">> a b ");
+    CHECK(r.finish_reason == LLMH_FINISH_LENGTH);
+
+    req = prompt("alpha beta gamma delta");
+    req.stop = {"a gam"};
+    r = host->generate("e", req);
+    CHECK(r.text == ">> alpha bet");
+    CHECK(r.finish_reason == LLMH_FINISH_STOP);
+
+    int calls = 0;
+    r = host->generate("e", prompt("a b c d"), [&](std::string_view, uint32_t) { return ++calls < 2; });
+    CHECK(r.finish_reason == LLMH_FINISH_CANCELLED);
+    CHECK(calls == 2);
+
+    llmhost::GenerateRequest chat;
+    chat.messages = {{"system", "be brief"}, {"user", "hello there"}, {"assistant", "hi"}};
+    CHECK(host->generate("e", chat).text == ">> hello there");
+
+    auto models = host->list_models("e");
+    REQUIRE(models.size() == 1);
+    CHECK(models[0].id == "echo:7");
+}

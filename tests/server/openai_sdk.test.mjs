@@ -1,0 +1,104 @@
+// llmhost serve against the official `openai` npm SDK: streaming and not, the stream helper,
+// legacy completions, model listing, errors (bad model, bad request, wrong key) and SIGTERM.
+// Usage: node openai_sdk.test.mjs <path to llmhost> <node_modules dir>. Exit 77 = skipped.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import assert from 'node:assert/strict';
+import { startServe } from './serve_process.mjs';
+
+const [llmhostBin, nodeModules] = process.argv.slice(2);
+const pkg = join(nodeModules, 'openai');
+if (!existsSync(pkg)) {
+  console.log(`skipped: the openai npm package is not installed in ${nodeModules} (scripts/deps.sh installs it)`);
+  process.exit(77);
+}
+const { default: OpenAI } = await import(pathToFileURL(join(pkg, 'index.mjs')).href);
+
+const echo = (prefix) => ({ plugin: 'echo', config: { prefix } });
+const server = await startServe(llmhostBin, { providers: { echo: echo(''), echo2: echo('TWO ') } },
+  { LLMHOST_API_KEYS: 'sdk-key-1,sdk-key-2' });
+const baseURL = `http://127.0.0.1:${server.port}/v1`;
+const client = new OpenAI({ apiKey: 'sdk-key-2', baseURL, maxRetries: 0 });
+let failures = 0;
+async function test(name, fn) {
+  try { await fn(); console.log(`ok   ${name}`); } catch (e) { failures++; console.log(`FAIL ${name}\n${e.stack}`); }
+}
+
+await test('models.list', async () => {
+  const ids = [];
+  for await (const m of client.models.list()) ids.push(m.id);
+  assert.ok(ids.some((id) => id.startsWith('echo')), ids.join(','));
+  assert.ok(ids.some((id) => id.startsWith('echo2')), ids.join(','));
+});
+
+await test('chat.completions.create (non-streaming)', async () => {
+  const r = await client.chat.completions.create({ model: 'echo', messages: [{ role: 'user', content: 'hello from node' }] });
+  assert.equal(r.object, 'chat.completion');
+  assert.equal(r.choices[0].message.content, 'hello from node');
+  assert.equal(r.choices[0].finish_reason, 'stop');
+  assert.ok(r.usage.total_tokens > 0);
+});
+
+await test('chat.completions.create (streaming, include_usage)', async () => {
+  const stream = await client.chat.completions.create({
+    model: 'echo2', messages: [{ role: 'user', content: 'streamed words here' }], stream: true,
+    stream_options: { include_usage: true },
+  });
+  let text = ''; let finish = null; let usage = null; let chunks = 0;
+  for await (const c of stream) {
+    chunks++;
+    if (c.choices.length) { text += c.choices[0].delta.content ?? ''; finish = c.choices[0].finish_reason ?? finish; }
+    if (c.usage) usage = c.usage;
+  }
+  assert.equal(text, 'TWO streamed words here');
+  assert.equal(finish, 'stop');
+  assert.ok(usage && usage.completion_tokens >= 3);
+  assert.ok(chunks >= 5);
+});
+
+await test('chat.completions.stream helper (checks role and finish_reason)', async () => {
+  const s = client.chat.completions.stream({ model: 'echo', messages: [{ role: 'user', content: 'helper works' }] });
+  const final = await s.finalChatCompletion();
+  assert.equal(final.choices[0].message.content, 'helper works');
+  assert.equal(final.choices[0].message.role, 'assistant');
+});
+
+await test('completions.create (legacy)', async () => {
+  const r = await client.completions.create({ model: 'echo', prompt: 'legacy prompt', max_tokens: 10 });
+  assert.equal(r.choices[0].text, 'legacy prompt');
+});
+
+await test('unknown model -> NotFoundError 404', async () => {
+  await assert.rejects(client.chat.completions.create({ model: 'nosuch/model', messages: [{ role: 'user', content: 'x' }] }),
+    (e) => e instanceof OpenAI.NotFoundError && e.status === 404 && /nosuch\/model/.test(e.message));
+});
+
+await test('invalid parameter -> BadRequestError 400 naming the param', async () => {
+  await assert.rejects(client.chat.completions.create({ model: 'echo', messages: [{ role: 'user', content: 'x' }], n: 3 }),
+    (e) => e instanceof OpenAI.BadRequestError && e.param === 'n');
+});
+
+await test('bad JSON -> 400 with the error envelope', async () => {
+  const r = await fetch(`${baseURL}/chat/completions`, {
+    method: 'POST', headers: { Authorization: 'Bearer sdk-key-1', 'Content-Type': 'application/json' }, body: '{"model":',
+  });
+  assert.equal(r.status, 400);
+  const j = await r.json();
+  for (const k of ['message', 'type', 'param', 'code']) assert.ok(k in j.error, k);
+});
+
+await test('wrong key -> AuthenticationError 401', async () => {
+  const bad = new OpenAI({ apiKey: 'not-a-key', baseURL, maxRetries: 0 });
+  await assert.rejects(bad.chat.completions.create({ model: 'echo', messages: [{ role: 'user', content: 'x' }] }),
+    (e) => e instanceof OpenAI.AuthenticationError && e.status === 401 && e.code === 'invalid_api_key');
+});
+
+await test('SIGTERM stops the server cleanly', async () => {
+  const { code } = await server.stop('SIGTERM');
+  assert.equal(code, 0, server.log());
+  assert.ok(!server.log().includes('sdk-key'), 'a key leaked into the log');
+});
+
+if (failures) { console.log(`${failures} test(s) failed`); process.exit(1); }
+console.log('all openai SDK tests passed');

@@ -1,0 +1,89 @@
+// Round trip: the openai plugin (in a client Host) -> llmhost serve (a server Host) -> echo.
+// Two Hosts, so the server never lists or calls the provider that points back at itself.
+#include <doctest/doctest.h>
+
+#include "server_fixture.hpp"
+
+using namespace llmhost::test;
+using nlohmann::json;
+
+namespace {
+
+json remote_entry(unsigned short port, const std::string &key) {
+    return {{"plugin", "openai"},
+            {"config", {{"base_url", "http://127.0.0.1:" + std::to_string(port) + "/v1"},
+                        {"model", "echo"}, {"max_retries", 0}}},
+            {"secrets", {{"api_key", key}}}};
+}
+
+// A Host whose only provider, "remote", is the openai plugin aimed at the server.
+struct ClientHost {
+    ClientHost(unsigned short port, const std::string &key)
+        : config(json{{"providers", {{"remote", remote_entry(port, key)}}}}),
+          host(llmhost::Host::open(host_options(config.path()))) {}
+    TempConfig config;
+    std::unique_ptr<llmhost::Host> host;
+};
+
+} // namespace
+
+TEST_CASE("openai plugin -> llmhost serve -> echo: streamed - plain - completions - models") {
+    llmhost::server::ServerOptions o;
+    o.api_keys = {"rt-key"};
+    ServerFixture f({{"providers", {{"echo", echo_entry({{"prefix", "P "}})}}}}, o);
+    ClientHost c(f.port, "rt-key");
+
+    for (bool stream : {true, false}) {
+        CAPTURE(stream);
+        llmhost::GenerateRequest req;
+        req.messages = {{"system", "be an echo"}, {"user", "round trip works"}};
+        req.stream = stream;
+        std::vector<std::string> pieces;
+        auto res = c.host->generate("remote", req, [&](std::string_view p, uint32_t) {
+            pieces.emplace_back(p);
+            return true;
+        });
+        CHECK(res.text == "P round trip works");
+        CHECK(res.finish_reason == LLMH_FINISH_STOP);
+        CHECK(res.completion_tokens >= 3);
+        if (stream) CHECK(pieces.size() >= 3); // token by token through both hops
+    }
+
+    llmhost::GenerateRequest completion;
+    completion.prompt = "raw prompt text";
+    completion.max_tokens = 50;
+    auto res = c.host->generate("remote", completion);
+    CHECK(res.text == "P raw prompt text");
+
+    auto models = c.host->list_models("remote");
+    REQUIRE(!models.empty());
+    CHECK(models[0].id.rfind("echo", 0) == 0);
+}
+
+TEST_CASE("round trip errors: a wrong key and an unknown model come back as ABI errors") {
+    llmhost::server::ServerOptions o;
+    o.api_keys = {"rt-key"};
+    ServerFixture f({{"providers", {{"echo", echo_entry()}, {"echo2", echo_entry()}}}}, o);
+    llmhost::GenerateRequest req;
+    req.messages = {{"user", "x"}};
+    {
+        ClientHost bad(f.port, "not-the-key");
+        try {
+            bad.host->generate("remote", req);
+            FAIL("expected an auth error");
+        } catch (const llmhost::HostError &e) {
+            CHECK(e.code() == LLMH_ERR_AUTH_INVALID);
+            CHECK(e.hint().find("OPENAI_API_KEY") != std::string::npos);
+            CHECK(std::string(e.what()).find("not-the-key") == std::string::npos);
+        }
+    }
+    ClientHost c(f.port, "rt-key");
+    req.model = "nosuch/model";
+    try {
+        c.host->generate("remote", req);
+        FAIL("expected not_found");
+    } catch (const llmhost::HostError &e) {
+        CHECK(e.code() == LLMH_ERR_NOT_FOUND);
+        CHECK(e.hint().find("echo2") != std::string::npos); // the hint lists the server's models
+    }
+}
