@@ -7,16 +7,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${JOBS:-$(nproc)}
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold="" plain=""; fi
+say() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
 
 say "dependencies (scripts/deps.sh)"
 bash scripts/deps.sh
-say "build (build/, Ninja)"
-[ -f build/CMakeCache.txt ] || cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$jobs" | tail -n 1
+# BUILD_DIR: where to build (default build/, shared with scripts/test.sh). Only what the demo runs
+# is built, so it is quick even on a fresh machine.
+build=${BUILD_DIR:-build}
+say "build ($build/: the llmhost CLI and the echo plugin)"
+[ -f "$build/CMakeCache.txt" ] || cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" -j"$jobs" --target llmhost_cli llmhost_plugin_echo | tail -n 1
 
-llmhost=$PWD/build/bin/llmhost
+llmhost=$PWD/$build/bin/llmhost
 tmp=$(mktemp -d)
 chat_pid=""
 cleanup() {
@@ -46,10 +50,8 @@ say "providers configured"
 run "$llmhost" --config "$cfg" providers
 say "generate: tokens stream to stdout"
 run "$llmhost" --config "$cfg" generate "Hello from llmhost"
-echo
 say "generate from stdin"
 echo "piped prompt works too" | { printf '$ echo "piped prompt works too" | llmhost generate\n'; "$llmhost" --config "$cfg" generate; }
-echo
 
 say "live swap: one chat session, the provider is replaced between two turns"
 mkfifo "$tmp/in"

@@ -149,6 +149,8 @@ int run(int argc, char **argv) {
                              ", plugin ABI " + std::to_string(LLMH_ABI_MAJOR) + "." +
                              std::to_string(LLMH_ABI_MINOR) + ")");
     app.require_subcommand(1);
+    // Global options are accepted after the subcommand too: `llmhost plugins --plugin-dir D`.
+    app.fallthrough();
 
     for (auto &[name, fn] : command_registry()) fn(app, ctx);
 

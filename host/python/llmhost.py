@@ -297,7 +297,7 @@ class Host:
 
 
 def _open(config_path: Optional[str], use_config_file: bool, plugin_dirs, default_plugin_dirs: bool,
-          default_provider: Optional[str], lib_path: Optional[str]) -> Host:
+          default_provider: Optional[str], lib_path: Optional[str], log_level: int) -> Host:
     lib = load_library(lib_path)
     op = lib.llmhost_open_default_params()
     op.config_path = config_path.encode() if config_path else None
@@ -308,6 +308,7 @@ def _open(config_path: Optional[str], use_config_file: bool, plugin_dirs, defaul
     op.n_plugin_dirs = len(dirs)
     op.search_default_plugin_dirs = 1 if default_plugin_dirs else 0
     op.default_provider = default_provider.encode() if default_provider else None
+    op.log_level = log_level
     h = lib.llmhost_open_ext(ctypes.byref(op))
     if not h:
         raise _last_error(lib)
@@ -320,15 +321,18 @@ _default_host: Optional[Host] = None
 
 
 def open(config_path: Optional[str] = None, *, plugin_dirs=None, default_plugin_dirs: bool = True,
-         default_provider: Optional[str] = None, library: Optional[str] = None) -> Host:
+         default_provider: Optional[str] = None, library: Optional[str] = None,
+         log_level: int = LLMH_LOG_INFO) -> Host:
     """Opens a host from a config file (None: $LLMHOST_CONFIG, ./llmhost.json, XDG) + environment."""
-    return _open(config_path, True, plugin_dirs, default_plugin_dirs, default_provider, library)
+    return _open(config_path, True, plugin_dirs, default_plugin_dirs, default_provider, library,
+                 log_level)
 
 
 def initialize_from_env(*, plugin_dirs=None, default_plugin_dirs: bool = True,
-                        default_provider: Optional[str] = None, library: Optional[str] = None) -> Host:
+                        default_provider: Optional[str] = None, library: Optional[str] = None,
+                        log_level: int = LLMH_LOG_INFO) -> Host:
     """The environment bridge only: LLM_PROVIDER, HF_TOKEN, OPENAI_API_KEY, ... (no config file)."""
-    return _open(None, False, plugin_dirs, default_plugin_dirs, default_provider, library)
+    return _open(None, False, plugin_dirs, default_plugin_dirs, default_provider, library, log_level)
 
 
 def generate(prompt: Optional[str] = None, provider: Optional[str] = None,

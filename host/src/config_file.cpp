@@ -3,6 +3,7 @@
 #include "environment.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 
 namespace fs = std::filesystem;
@@ -175,9 +176,19 @@ ConfigFile load_config_file(const std::string &path) {
     try {
         cf.raw = nlohmann::json::parse(cf.text);
     } catch (const nlohmann::json::parse_error &e) {
-        // e.byte is the 1-based index of the last byte read: the byte where parsing failed.
-        LineColumn lc = line_column(cf.text, e.byte > 0 ? e.byte - 1 : 0);
+        // e.byte counts the bytes read, up to the end of the offending token: point at the
+        // token's first byte instead (the opening quote of a string, the start of a literal).
         std::string what = e.what();
+        size_t offset = std::min<size_t>(e.byte > 0 ? e.byte - 1 : 0, cf.text.size());
+        auto literal = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '+'; };
+        if (offset < cf.text.size() && offset > 0 && cf.text[offset] == '"') {
+            size_t open = offset - 1;
+            while (open > 0 && !(cf.text[open] == '"' && cf.text[open - 1] != '\\')) --open;
+            if (cf.text[open] == '"') offset = open;
+        } else if (offset < cf.text.size() && literal(cf.text[offset])) {
+            while (offset > 0 && literal(cf.text[offset - 1])) --offset;
+        }
+        LineColumn lc = line_column(cf.text, offset);
         if (auto p = what.find(": "); p != std::string::npos) what = what.substr(p + 2);
         if (auto p = what.find(": "); p != std::string::npos && what.rfind("syntax", 0) != 0)
             what = what.substr(p + 2); // drop nlohmann's own "parse error at line x, column y: "

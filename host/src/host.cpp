@@ -37,14 +37,13 @@ void Host::Impl::apply_config(ResolvedConfig rc) {
     config = std::move(rc);
 }
 
-std::shared_ptr<ProviderSlot> Host::Impl::slot(std::string_view name, bool for_request) const {
+std::shared_ptr<ProviderSlot> Host::Impl::slot(std::string_view name) const {
     std::shared_lock lock(mu);
     std::string wanted(name.empty() ? config.default_provider : std::string(name));
     if (auto it = slots.find(wanted); it != slots.end()) return it->second;
     std::string names;
     for (const auto &[n, s] : slots) names += (names.empty() ? "" : ", ") + n;
     std::string why = name.empty() ? " (the default provider, from " + config.default_provider_source + ")" : "";
-    (void)for_request;
     throw HostError(LLMHOST_ERR_NO_PROVIDER,
                     core->redactor.redact("no provider named '" + wanted + "'" + why +
                                           " is configured; configured: " + (names.empty() ? "none" : names)),
@@ -63,7 +62,7 @@ std::shared_ptr<ProviderInstance> Host::Impl::create_instance(const ProviderSpec
                 core->log(LLMH_LOG_WARN, spec.name,
                           "no Hugging Face token: public models work, but gated and private ones "
                           "need HF_TOKEN (create a token at https://huggingface.co/settings/tokens, "
-                          "then export HF_TOKEN=... or run `llmhost login`)");
+                          "then export HF_TOKEN=... or put it in ~/.cache/huggingface/token)");
         }
         return ProviderInstance::create(std::move(lib), spec);
     } catch (const HostError &e) {
@@ -103,7 +102,20 @@ std::shared_ptr<ProviderInstance> Host::Impl::instance(ProviderSlot &s) {
 
 void Host::Impl::swap_slot(ProviderSlot &s, const ProviderSpec &spec) {
     learn_secrets(spec);
-    std::shared_ptr<ProviderInstance> fresh = create_instance(spec); // throws: old one stays
+    std::shared_ptr<ProviderInstance> fresh;
+    try {
+        fresh = create_instance(spec);
+    } catch (const HostError &e) { // the old instance (if any) keeps serving
+        bool had_instance;
+        {
+            std::lock_guard lock(s.mu);
+            had_instance = s.current != nullptr;
+        }
+        core->log(LLMH_LOG_WARN, spec.name,
+                  std::string("swap failed") +
+                      (had_instance ? "; the previous instance keeps serving: " : ": ") + e.what());
+        throw;
+    }
     std::shared_ptr<ProviderInstance> old;
     {
         std::lock_guard lock(s.mu);
@@ -174,16 +186,16 @@ std::string Host::config_path() const {
     return impl_->config.file;
 }
 
-void Host::start(std::string_view provider) { impl_->instance(*impl_->slot(provider, false)); }
+void Host::start(std::string_view provider) { impl_->instance(*impl_->slot(provider)); }
 
 GenerateResult Host::generate(std::string_view provider, const GenerateRequest &request,
                               const TokenCallback &on_token) {
-    auto inst = impl_->instance(*impl_->slot(provider, true));
+    auto inst = impl_->instance(*impl_->slot(provider));
     return inst->generate(request, impl_->options.model, on_token);
 }
 
 std::vector<ModelInfo> Host::list_models(std::string_view provider) {
-    return impl_->instance(*impl_->slot(provider, false))->list_models();
+    return impl_->instance(*impl_->slot(provider))->list_models();
 }
 
 void Host::swap(std::string_view name, const nlohmann::json &provider_entry) {

@@ -46,7 +46,7 @@ struct Host::Impl {
     void apply_config(detail::ResolvedConfig rc); // at open: slots from scratch
     void learn_secrets(const detail::ProviderSpec &spec);
     void update_plugin_dirs();
-    std::shared_ptr<detail::ProviderSlot> slot(std::string_view name, bool for_request) const;
+    std::shared_ptr<detail::ProviderSlot> slot(std::string_view name) const; // throws NO_PROVIDER
     std::shared_ptr<detail::ProviderInstance> instance(detail::ProviderSlot &slot);
     std::shared_ptr<detail::ProviderInstance> create_instance(const detail::ProviderSpec &spec);
     // Replaces the slot's instance by a new one created from spec (created first; throws on failure).

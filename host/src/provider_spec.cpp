@@ -15,11 +15,12 @@ static bool ends_with(std::string_view s, std::string_view suffix) {
 }
 
 bool is_secret_key(std::string_view key) {
-    for (std::string_view k : {"token", "api_key", "apikey", "password", "secret", "access_token"})
+    // An explicit list: a looser rule (say, every key ending in "_secret") would also catch
+    // ordinary options that merely talk about secrets.
+    for (std::string_view k : {"token", "hf_token", "access_token", "api_key", "apikey",
+                               "openai_api_key", "password", "secret", "client_secret"})
         if (key == k) return true;
-    for (std::string_view s : {"_token", "_api_key", "_secret", "_password"})
-        if (ends_with(key, s)) return true;
-    return false;
+    return ends_with(key, "_api_key");
 }
 
 static std::string absolute_from(const std::string &base_dir, const std::string &path) {

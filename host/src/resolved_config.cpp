@@ -89,6 +89,11 @@ nlohmann::json display_config(const ResolvedConfig &config) {
         p["sources"] = spec.sources;
         p["secrets"] = nlohmann::json::object();
         for (const auto &[k, s] : spec.secrets) p["secrets"][k] = display_secret(s);
+        // Say so when a bridged credential is missing: that is what people look for here.
+        if (spec.plugin == "huggingface" && !spec.secrets.count("token"))
+            p["secrets"]["token"] = "(not set: public models only; set HF_TOKEN)";
+        if (spec.plugin == "openai" && !spec.secrets.count("api_key"))
+            p["secrets"]["api_key"] = "(not set; set OPENAI_API_KEY)";
         out["providers"][name] = p;
     }
     return out;

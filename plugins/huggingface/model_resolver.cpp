@@ -32,11 +32,8 @@ fs::path resolve_model(const std::string &model, const ProviderConfig &cfg, cons
         throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT, "no model given to the huggingface provider",
                           "set HF_MODEL_PATH, config \"model_path\" or \"model\" (a repo id), "
                           "or pass -m DIR_OR_REPO");
-    std::string path = model;
-    if (path[0] == '~')
-        if (auto home = host.config("/home")) path = *home + path.substr(1);
     std::error_code ec;
-    if (fs::is_directory(path, ec)) return fs::absolute(path);
+    if (fs::is_directory(model, ec)) return fs::absolute(model);
     if (looks_like_path(model) || !looks_like_repo_id(model))
         throw llmh::Error(LLMH_ERR_NOT_FOUND, "model directory '" + model + "' does not exist",
                           "give an existing directory with config.json, model.safetensors and "

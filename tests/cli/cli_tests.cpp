@@ -224,7 +224,6 @@ TEST_CASE("the secret granted to a provider reaches its plugin (without being pr
     char expected[64];
     std::snprintf(expected, sizeof expected, "fnv1a64=%016llx", static_cast<unsigned long long>(fnv1a64(kFakeHfToken)));
     CHECK(contains(r.out, expected));
-
 }
 
 TEST_CASE("a secret that a provider sends back is redacted from the output") {

@@ -54,7 +54,8 @@ TEST_CASE("plugin scan reports every file: good ones loaded, bad ones with file 
 TEST_CASE("a plugin built for another ABI major is refused, naming both versions") {
     CleanEnvironment clean;
     auto host = Host::open(test_options());
-    const auto *future = find_file(host->plugins(), "libllmhost_future.so");
+    const auto all = host->plugins();
+    const auto *future = find_file(all, "libllmhost_future.so");
     REQUIRE(future != nullptr);
     CHECK_FALSE(future->loaded);
     CHECK(future->error_code == LLMH_ERR_ABI_MISMATCH);
@@ -76,7 +77,8 @@ TEST_CASE("a plugin built for another ABI major is refused, naming both versions
 TEST_CASE("a plugin built for a newer minor (larger descriptor, extra field) works") {
     CleanEnvironment clean;
     auto host = Host::open(test_options());
-    const auto *newer = find_file(host->plugins(), "libllmhost_newer.so");
+    const auto all = host->plugins();
+    const auto *newer = find_file(all, "libllmhost_newer.so");
     REQUIRE(newer != nullptr);
     CHECK(newer->loaded);
     CHECK(newer->abi_minor == LLMH_ABI_MINOR + 5);
@@ -184,4 +186,49 @@ TEST_CASE("echo plugin: streaming, max_tokens, stop strings, cancellation, usage
     auto models = host->list_models("e");
     REQUIRE(models.size() == 1);
     CHECK(models[0].id == "echo:7");
+}
+
+TEST_CASE("plugin directories: --plugin-dir, config plugin_dirs, $LLMHOST_PLUGIN_PATH, next to libllmhost.so") {
+    CleanEnvironment clean;
+    // A private copy of the 'newer' fixture under another file name, found only via each source.
+    auto stage = [&](const std::string &dir) {
+        fs::create_directories(clean.home.path() / dir);
+        fs::copy_file(fs::path(LLMHOST_TEST_PLUGIN_DIR) / "libllmhost_newer.so",
+                      clean.home.path() / dir / "libllmhost_private.so");
+        return (clean.home.path() / dir).string();
+    };
+    auto works = [&](llmhost::HostOptions o) {
+        auto host = Host::open(o);
+        host->swap("p", entry("newer"));
+        return host->generate("p", prompt("x")).text == "newer minor works";
+    };
+    llmhost::HostOptions o;
+    o.search_default_plugin_dirs = false;
+    CHECK_THROWS_AS(works(o), llmhost::HostError);
+
+    o.plugin_dirs = {stage("flag")};
+    CHECK(works(o));
+
+    o.plugin_dirs.clear();
+    stage("cfgdir");
+    o.config_path = clean.home.write("c.json", R"({"plugin_dirs": ["cfgdir"]})"); // relative to the file
+    CHECK(works(o));
+    o.config_path.clear();
+
+    o.search_default_plugin_dirs = true;
+    clean.env.set("LLMHOST_PLUGIN_PATH", "/nonexistent:" + stage("envdir"));
+    auto host = Host::open(o);
+    auto path = host->plugin_search_path();
+    CHECK(path.at(0) == "/nonexistent");
+    CHECK(works(o));
+
+    // The in-tree echo plugin is found relative to libllmhost.so (build/lib/llmhost/plugins).
+    clean.env.unset("LLMHOST_PLUGIN_PATH");
+    host = Host::open(o);
+    host->swap("e", entry("echo"));
+    CHECK(host->generate("e", prompt("found")).text == "found");
+    bool lib_relative = false;
+    for (const auto &d : host->plugin_search_path())
+        lib_relative |= d.ends_with("/lib/llmhost/plugins") && fs::exists(fs::path(d) / "libllmhost_echo.so");
+    CHECK(lib_relative);
 }

@@ -75,7 +75,8 @@ class PythonModuleTest(unittest.TestCase):
                 json.dump({"default_provider": "e",
                            "providers": {"e": {"plugin": "echo", "config": {"prefix": "> "}}}}, f)
             logs = []
-            with llmhost.open(path, plugin_dirs=[PLUGINS], default_plugin_dirs=False) as host:
+            with llmhost.open(path, plugin_dirs=[PLUGINS], default_plugin_dirs=False,
+                              log_level=llmhost.LLMH_LOG_DEBUG) as host:
                 host.on_log(lambda level, msg: logs.append(msg))
                 self.assertEqual(host.generate("a b").text, "> a b")
                 r = host.generate(messages=[{"role": "user", "content": "chat"}], stop=["at"])

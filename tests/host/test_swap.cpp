@@ -147,7 +147,7 @@ TEST_CASE("reload re-reads the file: changed providers swapped, removed ones gon
         if (p.name == "a") CHECK(p.generation == 2);
 }
 
-TEST_CASE("an instance that is not thread-safe gets its calls serialized; lazy creation") {
+TEST_CASE("an instance that is not thread-safe gets its calls serialized, and creation is lazy") {
     CleanEnvironment clean;
     auto host = Host::open(test_options());
     host->swap("t", {{"plugin", "thrower"}, {"config", {{"throw_in", "never"}}}});

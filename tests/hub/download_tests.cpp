@@ -23,7 +23,7 @@ std::string git_sha1(const std::string &content) {
 std::set<std::string> tree_of(const fs::path &dir) {
     std::set<std::string> out;
     for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator(); ++it) {
-        std::string rel = fs::relative(it->path(), dir).generic_string();
+        std::string rel = it->path().lexically_relative(dir).generic_string();
         if (it->is_symlink()) out.insert(rel + " -> " + fs::read_symlink(it->path()).generic_string());
         else if (it->is_directory()) out.insert(rel + "/");
         else out.insert(rel);

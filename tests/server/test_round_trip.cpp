@@ -30,7 +30,7 @@ struct ClientHost {
 TEST_CASE("openai plugin -> llmhost serve -> echo: streamed - plain - completions - models") {
     llmhost::server::ServerOptions o;
     o.api_keys = {"rt-key"};
-    ServerFixture f({{"providers", {{"echo", echo_entry({{"prefix", "P "}})}}}}, o);
+    ServerFixture f(json{{"providers", {{"echo", echo_entry({{"prefix", "P "}})}}}}, o);
     ClientHost c(f.port, "rt-key");
 
     for (bool stream : {true, false}) {
@@ -63,7 +63,7 @@ TEST_CASE("openai plugin -> llmhost serve -> echo: streamed - plain - completion
 TEST_CASE("round trip errors: a wrong key and an unknown model come back as ABI errors") {
     llmhost::server::ServerOptions o;
     o.api_keys = {"rt-key"};
-    ServerFixture f({{"providers", {{"echo", echo_entry()}, {"echo2", echo_entry()}}}}, o);
+    ServerFixture f(json{{"providers", {{"echo", echo_entry()}, {"echo2", echo_entry()}}}}, o);
     llmhost::GenerateRequest req;
     req.messages = {{"user", "x"}};
     {

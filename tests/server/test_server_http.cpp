@@ -153,7 +153,7 @@ TEST_CASE("legacy completions - plain and streamed") {
 }
 
 TEST_CASE("bad requests get the OpenAI error envelope") {
-    ServerFixture f({{"providers", {{"echo", echo_entry()}, {"echo2", echo_entry()}}}});
+    ServerFixture f(json{{"providers", {{"echo", echo_entry()}, {"echo2", echo_entry()}}}});
     check_envelope(http(f.port, "POST", "/v1/chat/completions", "{not json"), 400);
     check_envelope(http(f.port, "POST", "/v1/chat/completions", R"({"model":"echo"})"), 400);
     CHECK(http(f.port, "POST", "/v1/chat/completions", R"({"model":"echo"})").json()["error"]["param"] == "messages");

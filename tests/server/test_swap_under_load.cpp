@@ -26,7 +26,7 @@ TEST_CASE("200 streaming clients - 20 live swaps - zero failed requests") {
     o.max_concurrency = kClients;
     o.queue = kClients;
     o.admin_keys = {"adm"};
-    ServerFixture f({{"providers", {{"echo", echo_entry({{"prefix", "gen0 "}, {"delay_ms", 2}})}}}}, o);
+    ServerFixture f(json{{"providers", {{"echo", echo_entry({{"prefix", "gen0 "}, {"delay_ms", 2}})}}}}, o);
 
     const std::string prompt = "the quick brown fox jumps over the lazy dog";
     const std::string body =

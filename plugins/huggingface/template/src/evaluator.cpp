@@ -131,6 +131,7 @@ void Interpreter::exec_for(const Stmt& s, Scope& outer, std::string& out) {
   const double n = static_cast<double>(items.size());
   for (size_t i = 0; i < items.size(); ++i) {
     ObjectData loop;
+    loop.entries.reserve(9);
     const double d = static_cast<double>(i);
     loop.set("index", Value::integer(d + 1));
     loop.set("index0", Value::integer(d));

@@ -11,18 +11,30 @@
 
 namespace llmhost::tmpl::detail {
 
+// Small objects (messages, loop, most schemas) are searched linearly; the hash index is built only
+// for large ones, to spare an allocation per object.
+constexpr size_t kIndexThreshold = 12;
+
 const Value* ObjectData::find(std::string_view key) const {
+  if (index.empty()) {
+    for (const auto& e : entries)
+      if (e.first == key) return &e.second;
+    return nullptr;
+  }
   auto it = index.find(std::string(key));
   return it == index.end() ? nullptr : &entries[it->second].second;
 }
 
 void ObjectData::set(const std::string& key, Value value) {
-  auto it = index.find(key);
-  if (it != index.end()) {
-    entries[it->second].second = std::move(value);
-  } else {
-    index.emplace(key, entries.size());
-    entries.emplace_back(key, std::move(value));
+  if (Value* existing = const_cast<Value*>(find(key))) {
+    *existing = std::move(value);
+    return;
+  }
+  entries.emplace_back(key, std::move(value));
+  if (!index.empty()) {
+    index.emplace(key, entries.size() - 1);
+  } else if (entries.size() > kIndexThreshold) {
+    for (size_t i = 0; i < entries.size(); ++i) index.emplace(entries[i].first, i);
   }
 }
 

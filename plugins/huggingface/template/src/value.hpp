@@ -25,7 +25,7 @@ enum class Kind : uint8_t { Undefined, Null, Bool, Int, Float, String, Array, Ob
 // Insertion-ordered string map (JS Map): key order is visible through tojson and items().
 struct ObjectData {
   std::vector<std::pair<std::string, Value>> entries;
-  std::unordered_map<std::string, size_t> index;
+  std::unordered_map<std::string, size_t> index;  // key -> position; empty for small objects
 
   const Value* find(std::string_view key) const;
   void set(const std::string& key, Value value);

@@ -27,10 +27,12 @@ struct Merge {
     bool operator<(const Merge &o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
 };
 
-// Per-thread word cache: encode is const and may run on many threads.
+// Per-thread word cache: encode is const and may run on many threads. Values are (offset, count)
+// into `ids`.
 struct WordCache {
     uint64_t owner = 0;
-    std::unordered_map<std::string, std::vector<int32_t>, StringHash, std::equal_to<>> words;
+    FlatStringMap<std::pair<uint32_t, uint32_t>> words;
+    std::vector<int32_t> ids;
 };
 constexpr std::size_t kCacheMaxWords = 1 << 16, kCacheMaxWordBytes = 64;
 
@@ -89,16 +91,20 @@ BpeModel::BpeModel(const nlohmann::json &m, const std::string &where, bool byte_
         if (auto id = find_id(vocab_, name)) fallback_id_[b] = *id;
     }
     byte_unit_id_.fill(-1);
+    unit_vocab_.reserve(vocab_.size());
+    if (!byte_level_)
+        for (const auto &[tok, id] : vocab_) unit_vocab_.insert_or_assign(tok, id);
     if (byte_level_) {
-        raw_vocab_.reserve(vocab_.size());
         for (const auto &[tok, id] : vocab_)
-            if (auto raw = byte_level::decode_token(tok)) raw_vocab_.emplace(std::move(*raw), id);
+            if (auto raw = byte_level::decode_token(tok)) unit_vocab_.insert_or_assign(*raw, id);
         for (int b = 0; b < 256; ++b) {
             std::string unit;
             utf8::append(unit, byte_level::char_of_byte(static_cast<uint8_t>(b)));
             if (auto id = find_id(vocab_, unit)) byte_unit_id_[b] = *id;
         }
     }
+
+    prepare_marker_cuts();
 
     const auto &merges = json_util::member(m, where, "merges");
     if (!merges.is_array()) fail(where + "/merges", "expected an array");
@@ -156,7 +162,7 @@ void BpeModel::add_symbol_for_unit(std::string_view unit, bool first, bool last,
             key_storage = (!first ? prefix_ : std::string()) + std::string(unit) + (last ? suffix_ : std::string());
             key = key_storage;
         }
-        id = find_id(vocab_, key);
+        id = unit_vocab_.find(key);
     }
     uint32_t byte_len = static_cast<uint32_t>(unit.size());
     if (id) {
@@ -228,10 +234,56 @@ void BpeModel::merge_word(std::string_view word, std::vector<int32_t> &out) cons
         if (s.len != 0) out.push_back(s.id);
 }
 
+namespace {
+constexpr std::string_view kMarker = "\xE2\x96\x81"; // U+2581 "▁"
+}
+
+void BpeModel::prepare_marker_cuts() {
+    if (byte_level_ || !prefix_.empty() || !suffix_.empty() || !find_id(vocab_, kMarker)) return;
+    for (const auto &[tok, id] : vocab_) {
+        for (std::size_t pos = tok.find(kMarker, 1); pos != std::string::npos; pos = tok.find(kMarker, pos + 1)) {
+            std::size_t start = pos - 1;
+            while (start > 0 && (static_cast<unsigned char>(tok[start]) & 0xC0) == 0x80) --start;
+            std::string prev = tok.substr(start, pos - start);
+            if (std::find(chars_before_marker_.begin(), chars_before_marker_.end(), prev) == chars_before_marker_.end())
+                chars_before_marker_.push_back(prev);
+        }
+    }
+    marker_cuts_ = true;
+}
+
+// A cut between `prev_char` and a following "▁" is invisible to BPE when no vocabulary token
+// contains that pair (no merge can ever join across it) and prev_char is itself a token (so byte
+// fallback / unk fusing cannot reach across either).
+bool BpeModel::can_cut_before_marker(std::string_view prev_char) const {
+    if (!find_id(vocab_, prev_char)) return false;
+    return std::find(chars_before_marker_.begin(), chars_before_marker_.end(), prev_char) == chars_before_marker_.end();
+}
+
 void BpeModel::tokenize(std::string_view word, std::vector<int32_t> &out) const {
     if (word.empty()) return;
+    if (marker_cuts_ && word.size() > kCacheMaxWordBytes && !ignore_merges_) {
+        std::size_t seg = 0, prev_char = std::string_view::npos;
+        for (std::size_t i = 0; i < word.size();) {
+            std::size_t len = utf8::char_length(static_cast<unsigned char>(word[i]));
+            if (i > seg && word.compare(i, kMarker.size(), kMarker) == 0 && prev_char != std::string_view::npos &&
+                can_cut_before_marker(word.substr(prev_char, i - prev_char))) {
+                tokenize_cached(word.substr(seg, i - seg), out);
+                seg = i;
+            }
+            prev_char = i;
+            i += len;
+        }
+        tokenize_cached(word.substr(seg), out);
+        return;
+    }
+    tokenize_cached(word, out);
+}
+
+void BpeModel::tokenize_cached(std::string_view word, std::vector<int32_t> &out) const {
+    if (word.empty()) return;
     if (ignore_merges_) {
-        if (auto id = find_id(byte_level_ ? raw_vocab_ : vocab_, word)) {
+        if (auto id = unit_vocab_.find(word)) {
             out.push_back(*id);
             return;
         }
@@ -243,15 +295,17 @@ void BpeModel::tokenize(std::string_view word, std::vector<int32_t> &out) const 
     thread_local WordCache cache;
     if (cache.owner != cache_owner_ || cache.words.size() >= kCacheMaxWords) {
         cache.words.clear();
+        cache.ids.clear();
         cache.owner = cache_owner_;
     }
-    if (auto it = cache.words.find(word); it != cache.words.end()) {
-        out.insert(out.end(), it->second.begin(), it->second.end());
+    if (auto hit = cache.words.find(word)) {
+        out.insert(out.end(), cache.ids.begin() + hit->first, cache.ids.begin() + hit->first + hit->second);
         return;
     }
     std::size_t start = out.size();
     merge_word(word, out);
-    cache.words.emplace(std::string(word), std::vector<int32_t>(out.begin() + start, out.end()));
+    cache.words.insert_or_assign(word, {static_cast<uint32_t>(cache.ids.size()), static_cast<uint32_t>(out.size() - start)});
+    cache.ids.insert(cache.ids.end(), out.begin() + start, out.end());
 }
 
 } // namespace llmhost::tok

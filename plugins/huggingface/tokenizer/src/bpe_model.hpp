@@ -36,18 +36,26 @@ class BpeModel {
 
   private:
     void merge_word(std::string_view word, std::vector<int32_t> &out) const;
+    void tokenize_cached(std::string_view word, std::vector<int32_t> &out) const;
+    // Metaspace vocabularies (Llama-2, Gemma) see a whole text as one word; it can be cut before a
+    // "▁" wherever no vocabulary entry spans that boundary, which gives the same ids, fast.
+    bool can_cut_before_marker(std::string_view prev_char) const;
+    void prepare_marker_cuts();
     void add_symbol_for_unit(std::string_view unit, bool first, bool last, struct WordBuilder &w) const;
 
     StringIdMap vocab_;                      // token string -> id
     std::vector<std::string> vocab_r_;       // id -> token string ("" for holes)
     std::vector<bool> vocab_has_;            // id is in the vocabulary
-    StringIdMap raw_vocab_;                  // byte-level: the bytes a token stands for -> id
+    FlatStringMap<int32_t> unit_vocab_;      // what tokenize() looks up: the token's bytes in
+                                             // byte-level mode, else the token string
     std::array<int32_t, 256> byte_unit_id_;  // byte-level: id of each single byte, or -1
     std::array<int32_t, 256> fallback_id_;   // <0xNN> ids when byte_fallback, or -1
     MergeTable merges_;
     std::optional<int32_t> unk_id_;
     std::string prefix_, suffix_;
     bool fuse_unk_ = false, byte_fallback_ = false, ignore_merges_ = false, byte_level_ = false;
+    bool marker_cuts_ = false;
+    std::vector<std::string> chars_before_marker_; // characters followed by "▁" inside some token
     uint64_t cache_owner_;                   // identifies this model in the per-thread word cache
 };
 

