@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole check, as CI runs it: dependencies, a full build and its tests, then the host built
 # with AddressSanitizer + UBSan and its tests. Exits non-zero if any step fails.
-#   bash scripts/test.sh          (env: JOBS=N to override the parallelism)
+#   bash scripts/test.sh          (env: JOBS=N to override the parallelism,
+#                                  LLMHOST_COMPONENTS=... to restrict the first build while developing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${JOBS:-$(nproc)}
@@ -12,7 +13,10 @@ step "dependencies"
 bash scripts/deps.sh
 
 step "configure build/ (Ninja, RelWithDebInfo)"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# Everything, even if an earlier configure of build/ restricted it. (Developers may restrict it
+# on purpose: LLMHOST_COMPONENTS="plugin_api;host;..." bash scripts/test.sh; CI never does.)
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLLMHOST_SANITIZE=OFF \
+  -DLLMHOST_COMPONENTS="${LLMHOST_COMPONENTS:-}"
 step "build build/ (-j$jobs)"
 cmake --build build -j"$jobs"
 

@@ -3,12 +3,13 @@
 // Usage: node agent.test.mjs <path to llmhost> <node_modules dir>. Exit 77 = skipped.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import assert from 'node:assert/strict';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const [llmhostBin, nodeModules] = process.argv.slice(2);
+const [llmhostBin, nodeModulesArg] = process.argv.slice(2);
+const nodeModules = resolve(nodeModulesArg);
 if (!existsSync(join(nodeModules, 'openai'))) {
   console.log(`skipped: the openai npm package is not installed in ${nodeModules}`);
   process.exit(77);

@@ -17,7 +17,7 @@ void use_history_plugin(Sandbox &sb) {
 }
 } // namespace
 
-TEST_CASE("chat over a pipe sends the whole history as messages; /reset clears it") {
+TEST_CASE("chat over a pipe sends the whole history as messages, /reset clears it") {
     Sandbox sb;
     use_history_plugin(sb);
     auto r = sb.llmhost({"chat"}, "first\nsecond question\n\n/reset\nthird\n");

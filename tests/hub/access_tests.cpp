@@ -93,7 +93,7 @@ TEST_CASE("invalid token: auth_invalid, and the token never appears in the error
     CHECK(e.hint().find("settings/tokens") != std::string::npos);
 }
 
-TEST_CASE("whoami: user and role, never the token; errors without or with a bad token") {
+TEST_CASE("whoami: user and role, never the token - errors without or with a bad token") {
     Mirror m;
     hub::Client alice(m.options(hubtest::kAlice));
     auto w = alice.whoami();

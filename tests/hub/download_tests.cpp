@@ -161,7 +161,7 @@ TEST_CASE("local_dir mode writes files and huggingface_hub's metadata") {
     CHECK(m.requests_for("/resolve/").empty());
 }
 
-TEST_CASE("progress reaches the total; cache ls and rm") {
+TEST_CASE("progress reaches the total - cache ls and rm") {
     Mirror m;
     std::vector<hub::Progress> seen;
     hub::Client client(m.options(), {}, [&](const hub::Progress &p) { seen.push_back(p); });

@@ -59,7 +59,7 @@ TEST_CASE("5xx bursts are retried with backoff") {
     CHECK(failures == 3);
 }
 
-TEST_CASE("429 waits for Retry-After; when retries run out the error says how long") {
+TEST_CASE("429 waits for Retry-After - when retries run out the error says how long") {
     Mirror m;
     m.server->faults().rate_limit("*config.json", 1, 1);
     hub::Client client(m.options());
@@ -79,7 +79,7 @@ TEST_CASE("429 waits for Retry-After; when retries run out the error says how lo
     CHECK(e.hint().find("token") != std::string::npos);
 }
 
-TEST_CASE("a wrong sha256 is detected while streaming; nothing is published") {
+TEST_CASE("a wrong sha256 is detected while streaming - nothing is published") {
     Mirror m;
     m.server->faults().wrong_sha("*model.safetensors");
     hub::Client client(m.options());
@@ -121,7 +121,7 @@ TEST_CASE("disk full: the error names the directory and nothing half-written is 
         CHECK_FALSE(fs::exists(fs::symlink_status(snap.path() / "model.safetensors")));
 }
 
-TEST_CASE("cancel stops a download promptly; the partial file is kept for resume") {
+TEST_CASE("cancel stops a download promptly - the partial file is kept for resume") {
     Mirror m;
     m.server->faults().slow_body("*model.safetensors", 256 * 1024);
     std::atomic<bool> stop{false};

@@ -15,7 +15,7 @@
 using namespace llmhost;
 using hubtest::Mirror;
 
-TEST_CASE("transport: fetch collects a small body; many transfers share one io thread") {
+TEST_CASE("transport: fetch collects a small body - many transfers share one io thread") {
     Mirror m;
     net::HttpClient http;
     auto r = http.fetch({.url = m.server->endpoint() + "/api/models/org/public-model"});

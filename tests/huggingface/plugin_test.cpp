@@ -72,7 +72,7 @@ const llmh_plugin *plugin() {
         void *lib = dlopen(LLMHOST_HF_PLUGIN_FILE, RTLD_NOW | RTLD_LOCAL);
         REQUIRE_MESSAGE(lib != nullptr, dlerror());
         auto entry = reinterpret_cast<llmh_plugin_entry_fn>(dlsym(lib, LLMH_PLUGIN_ENTRY_NAME));
-        REQUIRE(entry != nullptr);
+        REQUIRE(static_cast<bool>(entry));
         static FakeHost lib_host;
         const llmh_plugin *out = nullptr;
         llmh_error err;

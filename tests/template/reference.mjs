@@ -49,7 +49,7 @@ for (const [model, configPath] of Object.entries(conv.models)) {
         let template = config.chat_template;
         if (Array.isArray(template)) {
           const named = Object.fromEntries(template.map((t) => [t.name, t.template]));
-          template = tools && tools.length && named.tool_use ? named.tool_use : named.default;
+          template = tools !== null && named.tool_use ? named.tool_use : named.default;
         }
         run(`${model}/${name}/agp=${agp ? 1 : 0}/x${i}`, template, {
           messages: c.messages,

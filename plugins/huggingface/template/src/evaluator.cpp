@@ -432,13 +432,12 @@ Value Interpreter::eval_slice(const Value& object, const Expr& slice, Scope& sco
     if (v.kind != Kind::Int) throw EvalError(std::string("Slice ") + names[i] + " must be numeric or undefined");
     part[i] = static_cast<long long>(v.number);
   }
-  const long long step = part[2].value_or(1);
-  if (step == 0) throw EvalError("slice step cannot be zero");
+  const long long step = part[2].value_or(1);  // 0 gives an empty result, as in the reference
   std::vector<uint32_t> cps;
   const long long len = object.kind == Kind::Array ? static_cast<long long>(object.array->size())
                                                    : static_cast<long long>((cps = to_code_points(object.str)).size());
   long long start, stop;  // the reference's slice(): Python semantics
-  if (step > 0) {
+  if (step >= 0) {
     start = part[0].value_or(0);
     start = start < 0 ? std::max(len + start, 0LL) : std::min(start, len);
     stop = part[1].value_or(len);
@@ -449,7 +448,7 @@ Value Interpreter::eval_slice(const Value& object, const Expr& slice, Scope& sco
     stop = part[1].value_or(-1);
     stop = stop < -1 ? std::max(len + stop, -1LL) : std::min(stop, len - 1);
   }
-  const long long dir = step > 0 ? 1 : -1;
+  const long long dir = step > 0 ? 1 : step < 0 ? -1 : 0;  // with 0 the loops below do not run
   if (object.kind == Kind::Array) {
     ArrayData out;
     for (long long i = start; dir * i < dir * stop; i += step) out.push_back((*object.array)[static_cast<size_t>(i)]);

@@ -37,10 +37,8 @@ Tokenizer Tokenizer::from_json(std::string_view text, std::string origin) {
     impl->origin = origin;
     try {
         if (!j.is_object()) json_util::fail("", "expected a JSON object (a tokenizer.json)");
-        if (auto it = j.find("truncation"); it != j.end() && !it->is_null())
-            json_util::fail("/truncation", "truncation is not supported; set it to null");
-        if (auto it = j.find("padding"); it != j.end() && !it->is_null())
-            json_util::fail("/padding", "padding is not supported; set it to null");
+        // "truncation" and "padding" are ignored on purpose: encode() never drops or pads tokens
+        // (the engine owns the context-length policy), so no prompt text is silently lost.
         const auto null = nlohmann::json();
         auto field = [&](const char *k) -> const nlohmann::json & {
             auto it = j.find(k);

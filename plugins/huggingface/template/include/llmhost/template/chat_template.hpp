@@ -56,8 +56,8 @@ class Template {
 class ChatTemplate {
  public:
   // Reads tokenizer_config.json: `chat_template` as a string or as a list of
-  // {"name": ..., "template": ...} (uses "default", or "tool_use" when tools are given and the
-  // list has one), and bos_token / eos_token as strings or AddedToken objects ({"content": ...}).
+  // {"name": ..., "template": ...} (uses "default", or "tool_use" when tools is not null and the
+  // list has one, as transformers does), and bos_token / eos_token as strings or AddedToken objects ({"content": ...}).
   // A config without chat_template is an error that says so.
   static ChatTemplate from_tokenizer_config(const std::filesystem::path& tokenizer_config_json);
 

@@ -14,6 +14,8 @@
 // `decode` always returns valid UTF-8 (invalid byte sequences produced by byte tokens become
 // U+FFFD, as in Rust).
 //
+// "truncation" and "padding" in the file are ignored: encode() never drops or pads tokens.
+//
 // Errors: loading throws TokenizerError naming the file, the json path (e.g. `/pre_tokenizer/
 // pretokenizers/1/type`) and what is unsupported. A loaded Tokenizer is immutable and safe to use
 // from several threads at once.
