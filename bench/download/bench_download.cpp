@@ -148,7 +148,9 @@ int main(int argc, char **argv) {
 
     // The file list, for curl.
     llmhost::net::HttpClient http;
-    auto tree = http.fetch({.url = endpoint + "/api/models/bench/repo/tree/main?recursive=true&expand=false"});
+    llmhost::net::Request tree_req;
+    tree_req.url = endpoint + "/api/models/bench/repo/tree/main?recursive=true&expand=false";
+    auto tree = http.fetch(tree_req);
     auto files = nlohmann::json::parse(tree.body);
     fs::path curl_cfg = base / "curl.cfg", curl_out = base / "curl-out";
     {
@@ -182,6 +184,11 @@ int main(int argc, char **argv) {
     if (ours.ran && ours.exit_code == 0 && dir_bytes(cache_ours) < repo_bytes) ours.note = "incomplete download!";
     results.push_back(ours);
     clean(cache_ours);
+    // The same without sha256/sha1 verification (huggingface_hub does none): the cost of hashing.
+    Result unverified = run_child("llmhost, no checksum", {BENCH_CLIENT_EXE, endpoint, cache_ours.string(), "bench/repo",
+                                                         std::to_string(parallel), "--no-verify"}, {});
+    results.push_back(unverified);
+    clean(cache_ours);
 
     Result curl = run_child("curl --parallel", curl_args, {});
     curl.name = "curl --parallel " + std::to_string(parallel);
@@ -191,7 +198,7 @@ int main(int argc, char **argv) {
 
     Result py;
     py.name = "huggingface_hub";
-    Result probe = run_child("probe", {"python3", "-c", "import huggingface_hub"}, {});
+    Result probe = run_child("probe", {"sh", "-c", "python3 -c \"import huggingface_hub\" 2>/dev/null"}, {});
     if (!probe.ran || probe.exit_code != 0) {
         py.note = "skipped: not importable";
     } else {

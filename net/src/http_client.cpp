@@ -15,6 +15,7 @@
 #include <curl/curl.h>
 
 #include <atomic>
+#include <poll.h>
 #include <future>
 #include <mutex>
 #include <stdexcept>
@@ -108,19 +109,34 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
         sockets.erase(it);
     }
 
+    // Asio's epoll reactor is edge-triggered and its waits are not speculative: readiness that
+    // arrived while no wait was pending (or bytes curl left in the socket, since it reads a
+    // bounded amount per call) would never be reported again. So check the level first and, when
+    // the socket is already ready, come back through the queue instead of waiting for an edge.
+    static bool ready_now(curl_socket_t fd, short events) {
+        pollfd p{fd, events, 0};
+        return ::poll(&p, 1, 0) == 1 && (p.revents & (events | POLLERR | POLLHUP));
+    }
+
     void arm(curl_socket_t fd) {
         auto it = sockets.find(fd);
         if (it == sockets.end()) return;
         Socket &s = *it->second;
         if ((s.what & CURL_POLL_IN) && !s.read_armed) {
             s.read_armed = true;
-            s.sd.async_wait(asio::posix::stream_descriptor::wait_read,
-                            [this, fd](const boost::system::error_code &ec) { on_ready(fd, ec, CURL_CSELECT_IN); });
+            if (ready_now(fd, POLLIN))
+                asio::post(io, [this, fd] { on_ready(fd, {}, CURL_CSELECT_IN); });
+            else
+                s.sd.async_wait(asio::posix::stream_descriptor::wait_read,
+                                [this, fd](const boost::system::error_code &ec) { on_ready(fd, ec, CURL_CSELECT_IN); });
         }
         if ((s.what & CURL_POLL_OUT) && !s.write_armed) {
             s.write_armed = true;
-            s.sd.async_wait(asio::posix::stream_descriptor::wait_write,
-                            [this, fd](const boost::system::error_code &ec) { on_ready(fd, ec, CURL_CSELECT_OUT); });
+            if (ready_now(fd, POLLOUT))
+                asio::post(io, [this, fd] { on_ready(fd, {}, CURL_CSELECT_OUT); });
+            else
+                s.sd.async_wait(asio::posix::stream_descriptor::wait_write,
+                                [this, fd](const boost::system::error_code &ec) { on_ready(fd, ec, CURL_CSELECT_OUT); });
         }
     }
 

@@ -110,7 +110,7 @@ struct Outcome {
 
 struct CallOptions {
     int max_tokens = 12;
-    std::vector<std::string> stop;
+    std::vector<std::string> stop = {};
     const char *model = nullptr;
     int cancel_after = -1; // pieces
 };
@@ -309,9 +309,12 @@ TEST_CASE("huggingface plugin: a repo id resolved through the Hub client from a 
     }
     TempDir d;
     llmhost::tools::write_model_dir(chat_spec(*tok), d.path / "repos" / "tiny-org" / "tiny-llama");
-    llmhost::mirror::Server server({.root = d.path / "repos"});
-    server.start();
     const std::string token = "hf_test_token_not_a_secret_0123456789";
+    std::ofstream(d.path / "tokens.json")
+        << json{{"tokens", {{{"name", "ci"}, {"token", token}, {"role", "read"}, {"user", "tester"},
+                              {"repos", {"tiny-org/tiny-llama"}}}}}}.dump();
+    llmhost::mirror::Server server({.root = d.path / "repos", .tokens_file = d.path / "tokens.json"});
+    server.start();
     {
         Instance inst;
         inst.host.secrets["token"] = token;

@@ -185,7 +185,7 @@ TEST_CASE("a body over --max-body is refused with 413") {
     CHECK(http(f.port, "POST", "/v1/chat/completions", chat_body("small", false)).status == 200);
 }
 
-TEST_CASE("a full queue answers 429 with retry-after; queued requests still complete") {
+TEST_CASE("a full queue answers 429 with retry-after - queued requests still complete") {
     ServerOptions o;
     o.max_concurrency = 1;
     o.queue = 1;

@@ -15,9 +15,19 @@ class RandomTemplates {
  public:
   explicit RandomTemplates(uint64_t seed) : state_(seed * 0x9E3779B97F4A7C15ULL + 1) {}
 
-  // `whitespace_focus`: simple, valid expressions, so the lexer's whitespace handling decides.
-  std::string make(bool whitespace_focus) {
-    ws_focus_ = whitespace_focus;
+  enum class Kind { Expressions, Whitespace, Blocks };
+
+  // Expressions: random operators/filters/tests/methods over the context (mostly type errors).
+  // Whitespace: simple valid expressions, so the lexer's whitespace handling decides.
+  // Blocks: macros, call and filter blocks, block set, loops with break/continue, slices.
+  std::string make(Kind kind) {
+    ws_focus_ = kind == Kind::Whitespace;
+    if (kind == Kind::Blocks) {
+      static const char* const prelude[] = {
+          "{% set ns = namespace(c=0) %}{% macro m(a=0, b='B') %}<{{ a }}{{ b }}{{ caller() if caller is defined }}>{% endmacro %}",
+          "{% set ns = namespace(c=0) %}{% macro m(a, b='B') %}<{{ a }}|{{ b }}|{{ varargs }}|{{ kwargs }}>{% endmacro %}"};
+      return std::string(pick(prelude)) + structure(0);
+    }
     return block(0);
   }
 
@@ -72,6 +82,63 @@ class RandomTemplates {
     if (r < 0.9) return "not " + expr(depth + 1);
     if (r < 0.95) return "[" + expr(depth + 1) + ", " + expr(depth + 1) + "]";
     return "(" + expr(depth + 1) + ")";
+  }
+
+  // Pieces for Kind::Blocks. No characters outside the BMP and no float powers: there we
+  // differ from the reference on purpose (see docs/chat-templates.md).
+  std::string index_value() { static const char* const v[] = {"", "0", "1", "-1", "2", "-2", "5", "-5", "n", "zero"}; return pick(v); }
+  std::string sequence() {
+    static const char* const v[] = {"xs", "words", "'h\xC3\xA9llo\xE2\x86\x92'", "messages", "empty", "people",
+                                    "[1,2,3,4,5]", "s", "range(6)", "'abc'"};
+    return pick(v);
+  }
+  std::string block_expr() {
+    static const char* const literals[] = {"'a\\tb'", "'\\\\'", "\"q\\\"\"", "'\\x41\\u00e9'", "'{{x}}'", "'%}'", "'\\n'"};
+    static const char* const loop_attrs[] = {"index", "index0", "first", "last", "length", "revindex", "revindex0",
+                                             "previtem", "nextitem"};
+    static const char* const calls[] = {"", "1", "1, 2", "b=3", "1, b=2", "a=1, b=2", "1, 2, 3"};
+    static const char* const seq_filters[] = {"length", "reverse", "list", "join", "join(\"-\")", "tojson", "string",
+                                              "unique", "sort"};
+    static const char* const ops[] = {"+", "-", "*", "/", "//", "%"};
+    static const char* const lhs[] = {"n", "f", "neg", "whole"};
+    static const char* const rhs[] = {"2", "-3", "0.5", "n", "f", "0"};
+    static const char* const names[] = {"x", "y", "v", "ns.c", "caller is defined"};
+    const double k = unit();
+    if (k < 0.25) {
+      std::string e = sequence() + "[" + index_value() + ":" + index_value();
+      if (unit() < 0.6) e += ":" + index_value();
+      return e + "]";
+    }
+    if (k < 0.35) { const std::string i = index_value(); return sequence() + "[" + (i.empty() ? "0" : i) + "]"; }
+    if (k < 0.45) return pick(literals);
+    if (k < 0.55) return std::string("loop.") + pick(loop_attrs);
+    if (k < 0.65) return std::string("m(") + pick(calls) + ")";
+    if (k < 0.75) return sequence() + "|" + pick(seq_filters);
+    if (k < 0.85) return std::string(pick(lhs)) + " " + pick(ops) + " " + pick(rhs);
+    return pick(names);
+  }
+  std::string structure(int depth) {
+    static const char* const loop_tail[] = {"", "{% if loop.index is even %}{% continue %}{% endif %}",
+                                            "{% if loop.index > 2 %}{% break %}{% endif %}"};
+    static const char* const block_filters[] = {"upper", "trim", "lower", "title", "length", "indent(2)", "replace('a','b')"};
+    static const char* const filler[] = {" ", "\n", "t", "\n  "};
+    std::string out;
+    const size_t parts = 1 + below(4);
+    for (size_t i = 0; i < parts; ++i) {
+      const double k = unit();
+      if (k < 0.3) out += "{{ " + block_expr() + " }}";
+      else if (k < 0.45 && depth < 2)
+        out += "{% for x in " + sequence() + " %}" + structure(depth + 1) + pick(loop_tail) + "{% else %}E{% endfor %}";
+      else if (k < 0.55 && depth < 2)
+        out += std::string("{% filter ") + pick(block_filters) + " %} " + structure(depth + 1) + " {% endfilter %}";
+      else if (k < 0.62 && depth < 2) out += "{% set v %}" + structure(depth + 1) + "{% endset %}[{{ v }}]";
+      else if (k < 0.7) out += "{% set ns.c = ns.c + 1 %}{{ ns.c }}";
+      else if (k < 0.78 && depth < 2)
+        out += std::string("{% call m(") + (unit() < 0.5 ? "" : "1") + ") %}" + structure(depth + 1) + "{% endcall %}";
+      else if (k < 0.85) out += "{% set y = " + block_expr() + " %}{{ y }}";
+      else out += pick(filler);
+    }
+    return out;
   }
 
   std::string open() { return unit() < 0.5 ? "{%" : "{%-"; }

@@ -27,13 +27,15 @@ ojson g_reference;  // id -> {"ok": text} | {"error": message}
 ojson g_random;     // {"context": ..., "cases": [{"id", "t"}]}: generated templates sent to the reference
 
 constexpr uint64_t kRandomSeed = 20261125;
-constexpr int kRandomPerKind = 1500;
+constexpr int kRandomPerKind = 1000;
 
 ojson make_random_cases() {
   llmhost::tmpl::test::RandomTemplates gen(kRandomSeed);
   ojson cases = ojson::array();
-  for (int i = 0; i < 2 * kRandomPerKind; ++i)
-    cases.push_back({{"id", "random/" + std::to_string(i)}, {"t", gen.make(/*whitespace_focus=*/i % 2 == 1)}});
+  using K = llmhost::tmpl::test::RandomTemplates::Kind;
+  const K kinds[] = {K::Expressions, K::Whitespace, K::Blocks};
+  for (int i = 0; i < 3 * kRandomPerKind; ++i)
+    cases.push_back({{"id", "random/" + std::to_string(i)}, {"t", gen.make(kinds[i % 3])}});
   return {{"context", read_json(kDataDir / "snippets.json")["context"]}, {"cases", cases}};
 }
 

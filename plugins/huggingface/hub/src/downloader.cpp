@@ -32,8 +32,15 @@ struct Active {
     bool waiting_logged = false;
     std::unique_ptr<FileLock> lock;
     int fd = -1;
-    std::uint64_t written = 0;
+    // Bytes in the partial file: stored by the io thread (body), read by the hashing side.
+    std::atomic<std::uint64_t> written{0};
+    // The checksum is computed on the orchestrating thread from the page cache, [hashed, written),
+    // so hashing runs beside the io thread instead of on it. hash_mutex orders a restart (Range
+    // ignored: truncate + reset, on the io thread) against a hashing step.
     std::unique_ptr<ContentHasher> hasher;
+    std::uint64_t hashed = 0;
+    std::uint64_t notified = 0; // io thread: written at the last wake-up of the hashing side
+    std::mutex hash_mutex;
     // Set on the io thread during a GET, read after its completion event:
     int status = 0;
     int write_errno = 0;
@@ -69,6 +76,9 @@ struct Downloader::Impl {
     std::vector<std::unique_ptr<Active>> all;
     std::size_t active = 0, files_done = 0, files_total = 0;
     std::optional<llmh::Error> fatal;
+    bool hash_pending = false;          // guarded by mutex: a body grew by kHashWakeBytes
+    std::string hash_buffer;
+    static constexpr std::uint64_t kHashWakeBytes = 4u << 20;
     std::atomic<std::uint64_t> bytes_done{0};
     std::atomic<std::uint64_t> bytes_total{0};
     Clock::time_point last_progress{};
@@ -271,17 +281,7 @@ struct Downloader::Impl {
         }
         auto kind = s.opts.verify_checksums ? ContentHasher::kind_for_etag(a.meta.etag) : ContentHasher::Kind::none;
         a.hasher = std::make_unique<ContentHasher>(kind, a.meta.size);
-        if (have > 0 && kind != ContentHasher::Kind::none) {
-            std::string buf(1 << 20, '\0');
-            std::uint64_t off = 0;
-            while (off < have) {
-                ssize_t n = ::pread(a.fd, buf.data(), std::min<std::uint64_t>(buf.size(), have - off), static_cast<off_t>(off));
-                if (n <= 0) break;
-                a.hasher->update(std::string_view(buf.data(), static_cast<std::size_t>(n)));
-                off += static_cast<std::uint64_t>(n);
-            }
-            have = off;
-        }
+        a.hashed = 0; // the kept prefix is hashed by catch_up_hash, like fresh bytes
         if (::lseek(a.fd, static_cast<off_t>(have), SEEK_SET) < 0) throw disk_error(a, errno);
         if (have > 0) s.log(LLMH_LOG_INFO, "resuming '" + a.job->path + "' at byte " + std::to_string(have));
         a.written = have;
@@ -317,9 +317,12 @@ struct Downloader::Impl {
         h.on_headers = [this, &a](int status, const net::Headers &) {
             a.status = status;
             if (status == 200 && a.written > 0) { // Range ignored: start over
+                std::lock_guard<std::mutex> g(a.hash_mutex);
                 bytes_done -= a.written;
                 a.written = 0;
+                a.notified = 0;
                 a.hasher->reset();
+                a.hashed = 0;
                 if (::ftruncate(a.fd, 0) != 0 || ::lseek(a.fd, 0, SEEK_SET) < 0) {
                     a.write_errno = errno;
                     return false;
@@ -353,10 +356,17 @@ struct Downloader::Impl {
             p += n;
             left -= static_cast<std::size_t>(n);
         }
-        a.hasher->update(chunk);
-        a.written += chunk.size();
+        std::uint64_t now = a.written.fetch_add(chunk.size(), std::memory_order_release) + chunk.size();
         a.got_data = true;
         bytes_done += chunk.size();
+        if (now - a.notified >= kHashWakeBytes && a.hasher->kind() != ContentHasher::Kind::none) {
+            a.notified = now;
+            {
+                std::lock_guard<std::mutex> g(mutex);
+                hash_pending = true;
+            }
+            cv.notify_one();
+        }
         return true;
     }
 
@@ -381,7 +391,9 @@ struct Downloader::Impl {
             if (a.written == a.meta.size) return verify_and_publish(a);
             bytes_done -= a.written;
             a.written = 0;
+            a.notified = 0;
             a.hasher->reset();
+            a.hashed = 0;
             if (::ftruncate(a.fd, 0) != 0 || ::lseek(a.fd, 0, SEEK_SET) < 0) return fail(a, disk_error(a, errno));
         }
         if (a.got_data) a.attempts = 0; // progress was made: the count of consecutive failures restarts
@@ -404,7 +416,25 @@ struct Downloader::Impl {
         verify_and_publish(a);
     }
 
+    // Hashes [hashed, written) of the partial file (page cache, 1 MiB at a time), at most `budget`
+    // bytes. On the orchestrating thread only.
+    void catch_up_hash(Active &a, std::uint64_t budget) {
+        if (!a.hasher || a.hasher->kind() == ContentHasher::Kind::none || a.fd < 0) return;
+        std::lock_guard<std::mutex> g(a.hash_mutex);
+        if (hash_buffer.empty()) hash_buffer.resize(1 << 20);
+        std::uint64_t end = a.written.load(std::memory_order_acquire);
+        while (a.hashed < end && budget > 0) {
+            std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>({hash_buffer.size(), end - a.hashed, budget}));
+            ssize_t n = ::pread(a.fd, hash_buffer.data(), want, static_cast<off_t>(a.hashed));
+            if (n <= 0) break; // verify_and_publish then sees hashed != written: a mismatch
+            a.hasher->update(std::string_view(hash_buffer.data(), static_cast<std::size_t>(n)));
+            a.hashed += static_cast<std::uint64_t>(n);
+            budget -= static_cast<std::uint64_t>(n);
+        }
+    }
+
     void verify_and_publish(Active &a) {
+        catch_up_hash(a, ~std::uint64_t(0));
         std::string digest = a.hasher ? a.hasher->hex_digest() : std::string();
         if (!digest.empty() && digest != a.meta.etag) {
             close_file(a);
@@ -498,10 +528,15 @@ struct Downloader::Impl {
                 std::unique_lock<std::mutex> lk(mutex);
                 auto until = Clock::now() + net::Millis(100);
                 if (!timers.empty()) until = std::min(until, timers.begin()->first);
-                cv.wait_until(lk, until, [&] { return !events.empty(); });
+                cv.wait_until(lk, until, [&] { return !events.empty() || hash_pending; });
                 batch.swap(events);
+                hash_pending = false;
             }
             for (auto &ev : batch) ev();
+            // Keep each file's checksum close behind its download (bounded per round, so events
+            // are not delayed by a long catch-up).
+            for (auto &x : all)
+                if (x->fd >= 0) catch_up_hash(*x, 32u << 20);
             while (!timers.empty() && timers.begin()->first <= Clock::now()) {
                 Active *a = timers.begin()->second;
                 timers.erase(timers.begin());

@@ -2,6 +2,7 @@
 // what is wrong and what the user should do next. Never includes the token.
 #include "errors.hpp"
 
+#include <curl/curl.h>
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -36,6 +37,8 @@ llmh::Error cancelled_error() {
 }
 
 bool is_retryable(const net::Response &r) {
+    // An unknown host name will not resolve in a second: fail fast (then the cache is tried).
+    if (r.curl_code == CURLE_COULDNT_RESOLVE_HOST || r.curl_code == CURLE_COULDNT_RESOLVE_PROXY) return false;
     if (r.error != net::Error::none) return net::is_retryable_error(r.error);
     return net::is_retryable_status(r.status);
 }

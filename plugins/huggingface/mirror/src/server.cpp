@@ -286,10 +286,10 @@ std::uint16_t Server::start() {
         s.acceptor->bind(endpoint);
         s.acceptor->listen(net::socket_base::max_listen_connections);
         s.port = s.acceptor->local_endpoint().port();
-    } catch (const std::exception &e) {
+    } catch (const boost::system::system_error &e) {
         s.acceptor.reset();
         s.ioc.reset();
-        throw std::runtime_error("cannot listen on " + where + ": " + e.what() +
+        throw std::runtime_error("cannot listen on " + where + ": " + e.code().message() +
                                  " (is the port in use? choose another with --port, or 0 for any free port)");
     }
     HubApiOptions api_options;
