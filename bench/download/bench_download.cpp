@@ -160,7 +160,7 @@ int main(int argc, char **argv) {
                 cfg << "url = \"" << endpoint << "/bench/repo/resolve/main/" << f["path"].get<std::string>() << "\"\n"
                     << "output = \"" << (curl_out / f["path"].get<std::string>()).string() << "\"\n";
     }
-    std::vector<std::string> curl_args = {"curl", "--parallel", "--parallel-max", std::to_string(parallel), "-s", "-S",
+    std::vector<std::string> curl_args = {"curl", "--parallel", "--parallel-max", std::to_string(parallel), "-s", "-S", "--no-progress-meter",
                                           "-L", "--fail", "--create-dirs", "-K", curl_cfg.string()};
     auto clean = [&](const fs::path &p) {
         std::error_code ec;
@@ -176,7 +176,7 @@ int main(int argc, char **argv) {
     if (!cli.empty()) {
         ours = run_child("llmhost download", {cli, "download", "bench/repo", "--max-workers", std::to_string(parallel)},
                          {"HF_ENDPOINT=" + endpoint, "HF_HUB_CACHE=" + cache_ours.string(),
-                          "HF_HUB_DISABLE_PROGRESS_BARS=1", "LLMHOST_CONFIG=/dev/null/none"});
+                          "HF_HUB_DISABLE_PROGRESS_BARS=1"});
     } else {
         ours = run_child("llmhost hub client", {BENCH_CLIENT_EXE, endpoint, cache_ours.string(), "bench/repo",
                                                 std::to_string(parallel)}, {});

@@ -7,7 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <chrono>
+#include <thread>
 #include <string>
 
 using llmhost::test::FakeOpenAiServer;
@@ -330,4 +332,31 @@ TEST_CASE("bad configs are refused with the key named - api.openai.com without a
     CHECK(o.status == LLMH_ERR_AUTH_REQUIRED);
     CHECK(std::string(o.error.hint).find("OPENAI_API_KEY") != std::string::npos);
     CHECK(r.desc().flags(r.provider()) == LLMH_PROVIDER_THREAD_SAFE);
+}
+
+TEST_CASE("one instance serves concurrent streaming requests from many threads") {
+    FakeOpenAiServer server([](const FakeRequest &r, int) {
+        // echo the user's message back word by word, so each thread can check its own answer
+        std::string user = json::parse(r.body)["messages"][0]["content"];
+        std::vector<std::string> pieces;
+        for (std::size_t i = 0; i < user.size(); i += 3) pieces.push_back(sse_chunk(user.substr(i, 3)));
+        pieces.push_back(sse_chunk("", "stop"));
+        pieces.push_back("data: [DONE]\n\n");
+        return FakeReply::stream(pieces);
+    });
+    OpenAiPlugin p({{"api_key", kKey}});
+    REQUIRE(p.create(config(server)) == LLMH_OK);
+    std::atomic<int> ok{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 16; ++t)
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 5; ++i) {
+                std::string msg = "thread " + std::to_string(t) + " request " + std::to_string(i);
+                auto o = p.chat(msg, true);
+                if (o.status == LLMH_OK && o.text() == msg) ++ok;
+            }
+        });
+    for (auto &t : threads) t.join();
+    CHECK(ok == 80);
+    CHECK(server.request_count() == 80);
 }

@@ -4,6 +4,7 @@
 
 #include "file_lock.hpp"
 #include "hashing.hpp"
+#include "local_dir.hpp"
 #include "metadata.hpp"
 
 #include <atomic>
@@ -13,7 +14,6 @@
 #include <cstring>
 #include <deque>
 #include <fcntl.h>
-#include <fstream>
 #include <map>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -52,12 +52,6 @@ struct Active {
     net::Transfer transfer; // the request in flight (cancel() is a no-op once it ended)
 };
 
-std::string utc_now_seconds() {
-    auto now = std::chrono::system_clock::now().time_since_epoch();
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.6f", std::chrono::duration<double>(now).count());
-    return buf;
-}
 } // namespace
 
 struct Downloader::Impl {
@@ -468,26 +462,12 @@ struct Downloader::Impl {
         complete(a);
     }
 
-    // local_dir mode: .cache/huggingface/download/<path>.metadata = commit \n etag \n unix time \n
     void write_local_metadata(Active &a) {
-        fs::path hf = *local_dir / ".cache" / "huggingface";
-        fs::path gi = hf / ".gitignore";
-        std::error_code ec;
-        if (!fs::exists(gi, ec)) write_file_atomic(gi, "*\n");
-        write_file_atomic(hf / "download" / fs::path(a.job->path + ".metadata"),
-                          a.meta.commit + "\n" + a.meta.etag + "\n" + utc_now_seconds() + "\n");
+        write_local_download_metadata(*local_dir, a.job->path, a.meta.commit, a.meta.etag);
     }
 
     bool local_file_current(const Active &a) {
-        fs::path meta = *local_dir / ".cache" / "huggingface" / "download" / fs::path(a.job->path + ".metadata");
-        std::ifstream in(meta);
-        std::string commit, etag, ts;
-        if (!std::getline(in, commit) || !std::getline(in, etag) || !std::getline(in, ts)) return false;
-        if (etag != *a.job->known_etag) return false;
-        struct stat st {};
-        if (::stat((*local_dir / fs::path(a.job->path)).c_str(), &st) != 0) return false;
-        double stamp = std::strtod(ts.c_str(), nullptr);
-        return static_cast<double>(st.st_mtime) - 1 <= stamp;
+        return local_download_is_current(*local_dir, a.job->path, *a.job->known_etag);
     }
 
     // ---- the loop -----------------------------------------------------------------------------

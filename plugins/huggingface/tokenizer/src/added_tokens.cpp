@@ -100,27 +100,31 @@ std::optional<int32_t> AddedVocabulary::id_of(std::string_view content) const {
 }
 
 namespace {
+// The Rust library uses the `regex` crate here, whose \w and \s are wider than PCRE2's and whose
+// $ means end of text: spell its classes out.
+#define RUST_WORD "[\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\x{200C}\\x{200D}]"
+#define RUST_SPACE "\\p{White_Space}"
 bool is_word_char_before(std::string_view text, std::size_t end) { // \w$ on text[..end]
-    static const Regex re("\\w$");
+    static const Regex re(RUST_WORD "\\z");
     bool found = false;
     re.scan(text.substr(0, end), [&](std::size_t, std::size_t) { found = true; });
     return found;
 }
 bool is_word_char_after(std::string_view text, std::size_t begin) { // ^\w on text[begin..]
-    static const Regex re("^\\w");
+    static const Regex re("^" RUST_WORD);
     bool found = false;
     re.scan(text.substr(begin), [&](std::size_t, std::size_t) { found = true; });
     return found;
 }
 std::size_t spaces_before(std::string_view text, std::size_t end) { // start of \s*$
-    static const Regex re("\\s*$");
+    static const Regex re(RUST_SPACE "*\\z");
     std::size_t start = end;
     bool done = false;
     re.scan(text.substr(0, end), [&](std::size_t b, std::size_t) { if (!done) { start = b; done = true; } });
     return start;
 }
 std::size_t spaces_after(std::string_view text, std::size_t begin) { // length of ^\s*
-    static const Regex re("^\\s*");
+    static const Regex re("^" RUST_SPACE "*");
     std::size_t len = 0;
     re.scan(text.substr(begin), [&](std::size_t, std::size_t e) { len = e; });
     return len;

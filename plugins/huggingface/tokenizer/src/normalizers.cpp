@@ -71,7 +71,7 @@ class StripNormalizer final : public Normalizer {
   public:
     StripNormalizer(bool left, bool right) : left_(left), right_(right) {}
     void normalize(std::string &text) const override {
-        static const Regex leading("^\\s+"), trailing("\\s+$");
+        static const Regex leading("^\\p{White_Space}+"), trailing("\\p{White_Space}+\\z"); // Rust: char::is_whitespace
         if (right_) {
             std::size_t cut = text.size();
             trailing.scan(text, [&](std::size_t b, std::size_t) { cut = b; });

@@ -15,7 +15,8 @@
 //
 // Access rules, as the Hub answers them (documented in docs/deployment.md):
 //   - a Bearer token that matches no token of the tokens file: 401, X-Error-Message
-//     "Invalid credentials in Authorization header" (on every route, as the Hub does; no X-Error-Code);
+//     "Invalid credentials in Authorization header" (on every route but the signed /_lfs/ blob URLs,
+//     as the Hub does; no X-Error-Code);
 //   - private repo, no token: 401 X-Error-Code RepoNotFound; valid token not granted: 404 RepoNotFound;
 //   - gated repo: metadata is public; files without a token: 401 GatedRepo; with a token not granted:
 //     403 GatedRepo with the Hub's X-Error-Message.

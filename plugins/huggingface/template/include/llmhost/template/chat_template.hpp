@@ -57,8 +57,8 @@ class ChatTemplate {
  public:
   // Reads tokenizer_config.json: `chat_template` as a string or as a list of
   // {"name": ..., "template": ...} (uses "default", or "tool_use" when tools is not null and the
-  // list has one, as transformers does), and bos_token / eos_token as strings or AddedToken objects ({"content": ...}).
-  // A config without chat_template is an error that says so.
+  // list has one, as transformers does), and the special tokens as strings or AddedToken
+  // objects ({"content": ...}). A config without chat_template is an error that says so.
   static ChatTemplate from_tokenizer_config(const std::filesystem::path& tokenizer_config_json);
 
   // Same, from already-parsed JSON (`origin` names the source in error messages).
