@@ -60,6 +60,7 @@ fs::path resolve_model(const std::string &model, const ProviderConfig &cfg, cons
     return client.snapshot_download(model, so);
 #else
     (void)cfg;
+    (void)host;
     throw llmh::Error(LLMH_ERR_UNSUPPORTED,
                       "'" + model + "' is not a local directory, and this build of the huggingface "
                       "plugin has no Hub client to download it",

@@ -51,7 +51,7 @@ TEST_CASE("generation: max_tokens, usage and greedy = argmax of the logits") {
     CHECK(r.tokens[0] == std::max_element(logits.begin(), logits.end()) - logits.begin());
 }
 
-TEST_CASE("generation: eos ids stop without being emitted; on_token can stop") {
+TEST_CASE("generation: eos ids stop without being emitted, on_token can stop") {
     Fixture f;
     GenerateOptions o;
     o.max_tokens = 10;

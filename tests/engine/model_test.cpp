@@ -118,7 +118,7 @@ TEST_CASE("GQA: a grouped model equals the multi-head model with its KV heads re
     CHECK(greedy(*a, kPrompt, 12) == greedy(*b, kPrompt, 12));
 }
 
-TEST_CASE("tied embeddings: no lm_head in the file; equals an untied copy of the embeddings") {
+TEST_CASE("tied embeddings: no lm_head in the file and equal to an untied copy of the embeddings") {
     for (const char *arch : {"llama", "gpt2"}) {
         CAPTURE(arch);
         test::TempDir tied, untied;
@@ -152,7 +152,7 @@ TEST_CASE("tied embeddings: no lm_head in the file; equals an untied copy of the
     }
 }
 
-TEST_CASE("bf16 and f16 checkpoints; bf16 compute on the CPU") {
+TEST_CASE("bf16 and f16 checkpoints and bf16 compute on the CPU") {
     test::TempDir f32, bf16, f16;
     auto s = test::spec("llama");
     llmhost::tools::write_model_dir(s, f32.path);

@@ -74,7 +74,7 @@ TEST_CASE("snapshot_download writes huggingface_hub's exact cache tree") {
     CHECK((perms & fs::perms::owner_write) != fs::perms::none);
 
     // The same commit again: no metadata or content request at all.
-    m.server->clear_requests();
+    m.settle_and_clear();
     CHECK(client.snapshot_download("org/public-model", {.revision = commit}) == snap);
     CHECK(m.requests_for("/resolve/").empty());
     CHECK(m.requests_for("/_lfs/").empty());
@@ -100,7 +100,7 @@ TEST_CASE("offline mode resolves from the cache only, with a clear error for a m
         hub::Client online(m.options());
         snap = online.snapshot_download("org/public-model", {.allow_patterns = {"config.json"}});
     }
-    m.server->clear_requests();
+    m.settle_and_clear();
     auto o = m.options();
     o.offline = true;
     hub::Client offline(o);
@@ -156,7 +156,7 @@ TEST_CASE("local_dir mode writes files and huggingface_hub's metadata") {
     CHECK(meta.substr(41, 65) == hub::detail::sha256_hex(m.weights) + "\n");
     CHECK(read_file(dir / ".cache/huggingface/.gitignore") == "*\n");
     // Second run: up to date, no content request.
-    m.server->clear_requests();
+    m.settle_and_clear();
     client.snapshot_download("org/public-model", {.local_dir = out.path / "model"});
     CHECK(m.requests_for("/resolve/").empty());
 }

@@ -13,6 +13,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -113,6 +114,19 @@ struct Mirror {
     }
 
     std::vector<llmhost::mirror::RequestRecord> requests() const { return server->requests(); }
+
+    // The server records a request once its response is fully written, which can be just after
+    // the client saw the last byte: wait until no new record arrives for 150 ms, then clear.
+    void settle_and_clear() {
+        std::size_t n = server->requests().size();
+        for (int quiet = 0; quiet < 3;) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            std::size_t now = server->requests().size();
+            quiet = now == n ? quiet + 1 : 0;
+            n = now;
+        }
+        server->clear_requests();
+    }
 
     // Requests whose target contains `needle` (and method, when given).
     std::vector<llmhost::mirror::RequestRecord> requests_for(const std::string &needle,

@@ -75,7 +75,7 @@ TEST_CASE("a download killed with SIGKILL resumes from its partial blob") {
     CHECK(kept < m.big.size());
 
     m.server->faults().clear();
-    m.server->clear_requests();
+    m.settle_and_clear();
     hub::Client client(m.options());
     fs::path snap = client.snapshot_download("org/big-model");
     CHECK(hubtest::read_file(snap / "model.safetensors") == m.big);

@@ -269,7 +269,7 @@ TEST_CASE("huggingface plugin: chat with the template, streaming, stop strings, 
     CHECK(raw.result.prompt_tokens == tk.encode("Once upon a time", true).size());
 }
 
-TEST_CASE("huggingface plugin: request.model as a directory; errors through the ABI") {
+TEST_CASE("huggingface plugin: request.model as a directory and errors through the ABI") {
     TempDir d;
     llmhost::tools::TinyModelSpec s;
     s.arch = "qwen2";

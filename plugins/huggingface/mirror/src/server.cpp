@@ -41,13 +41,26 @@ struct Server::Impl {
     std::vector<std::thread> threads;
     std::uint16_t port = 0;
     mutable std::mutex records_mutex;
-    std::deque<RequestRecord> records;
+    std::deque<std::pair<std::uint64_t, RequestRecord>> records;  // (sequence number, record)
+    std::uint64_t next_record = 0;
 
-    void record(const RequestRecord &r) {
+    // Returns the record's sequence number, for amend().
+    std::uint64_t record(const RequestRecord &r) {
         if (options.on_request) options.on_request(r);
         std::lock_guard lock(records_mutex);
-        records.push_back(r);
+        std::uint64_t seq = next_record++;
+        records.emplace_back(seq, r);
         while (records.size() > options.max_recorded_requests) records.pop_front();
+        return seq;
+    }
+    // Corrects a record published before its last write, when that write failed.
+    void amend(std::uint64_t seq, const RequestRecord &r) {
+        std::lock_guard lock(records_mutex);
+        for (auto it = records.rbegin(); it != records.rend(); ++it)
+            if (it->first == seq) {
+                it->second = r;
+                return;
+            }
     }
     void do_accept();
 };
@@ -135,6 +148,7 @@ private:
             }
         }
         record_.token_name = response_.token_name;
+        published_ = false;
         plan_ = FaultPlan{};
         if (response_.file && !head_ && (response_.status == 200 || response_.status == 206))
             plan_ = server_.faults.take_body_faults(path);
@@ -155,6 +169,7 @@ private:
         header_.keep_alive(keep_alive_ && !plan_.drop_after);
         record_.status = response_.status;
         serializer_.emplace(header_);
+        if (to_send_ == 0) publish(0);
         stream_.expires_after(server_.options.idle_timeout);
         http::async_write_header(stream_, *serializer_,
                                  beast::bind_front_handler(&Session::on_header_written, shared_from_this()));
@@ -164,6 +179,7 @@ private:
         if (ec) return finish(false);
         if (to_send_ == 0) return finish(true);
         if (!response_.file) {
+            publish(to_send_);
             stream_.expires_after(server_.options.idle_timeout);
             return net::async_write(stream_, net::buffer(response_.body.data(), to_send_),
                                     beast::bind_front_handler(&Session::on_chunk_written, shared_from_this()));
@@ -196,6 +212,7 @@ private:
                 if (pos % 65536 == 0) chunk_[pos - offset] = static_cast<char>(chunk_[pos - offset] ^ 0x5a);
             if (offset % 65536 != 0) chunk_[0] = static_cast<char>(chunk_[0] ^ 0x5a);
         }
+        if (sent_ + chunk_.size() == to_send_) publish(to_send_);
         stream_.expires_after(server_.options.idle_timeout);
         net::async_write(stream_, net::buffer(chunk_),
                          beast::bind_front_handler(&Session::on_chunk_written, shared_from_this()));
@@ -212,14 +229,22 @@ private:
         write_next_chunk();
     }
 
-    // complete: the whole response went out. Otherwise the connection is closed (a dropped body).
-    void finish(bool complete) {
-        file_.reset();
-        record_.body_bytes = sent_;
+    // Records the request just before its last bytes are written (so that a client that has its
+    // whole response always finds the record), or when the response ends early.
+    void publish(std::uint64_t body_bytes) {
+        record_.body_bytes = body_bytes;
         record_.dropped = dropped_;
         record_.milliseconds =
             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_).count();
-        server_.record(record_);
+        if (!published_) record_seq_ = server_.record(record_);
+        else server_.amend(record_seq_, record_);
+        published_ = true;
+    }
+
+    // complete: the whole response went out. Otherwise the connection is closed (a dropped body).
+    void finish(bool complete) {
+        file_.reset();
+        if (!published_ || !complete) publish(sent_);
         dropped_ = false;
         if (!complete) {
             beast::error_code ignored;
@@ -248,7 +273,8 @@ private:
     FileHandle file_;
     std::vector<char> chunk_;
     std::uint64_t sent_ = 0, to_send_ = 0;
-    bool keep_alive_ = true, head_ = false, dropped_ = false;
+    bool keep_alive_ = true, head_ = false, dropped_ = false, published_ = false;
+    std::uint64_t record_seq_ = 0;
     RequestRecord record_;
     std::chrono::steady_clock::time_point started_;
 };
@@ -329,7 +355,9 @@ FaultInjector &Server::faults() { return impl_->faults; }
 
 std::vector<RequestRecord> Server::requests() const {
     std::lock_guard lock(impl_->records_mutex);
-    return {impl_->records.begin(), impl_->records.end()};
+    std::vector<RequestRecord> out;
+    for (auto &[seq, record] : impl_->records) out.push_back(record);
+    return out;
 }
 
 void Server::clear_requests() {
