@@ -24,6 +24,7 @@ LoadedModel::LoadedModel(std::string id, const fs::path &dir, const ProviderConf
     lo.dtype = cfg.dtype;
     lo.max_context = cfg.max_context;
     lo.threads = cfg.threads;
+    lo.max_batch = cfg.max_batch;
     engine_ = engine::Engine::load(dir, lo);
     if (fs::exists(dir / "tokenizer.json")) {
         try {
@@ -47,7 +48,8 @@ LoadedModel::LoadedModel(std::string id, const fs::path &dir, const ProviderConf
 std::string LoadedModel::description() const {
     const auto &c = engine_->config();
     return c.architecture + ", " + engine_->device() + " " + engine_->dtype() + ", context " +
-           std::to_string(engine_->max_context()) + (template_ ? ", chat" : "") + " (" +
+           std::to_string(engine_->max_context()) + ", batch " +
+           std::to_string(engine_->max_batch()) + (template_ ? ", chat" : "") + " (" +
            dir_.string() + ")";
 }
 

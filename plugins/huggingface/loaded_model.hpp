@@ -21,7 +21,8 @@ class LoadedModel {
 public:
     LoadedModel(std::string id, const std::filesystem::path &dir, const ProviderConfig &cfg);
 
-    // Runs one request to completion, streaming text pieces into `sink`.
+    // Runs one request to completion, streaming text pieces into `sink`. Thread-safe: the
+    // tokenizer and template are immutable, and the engine batches concurrent calls.
     llmh::Completion generate(const llmh::Request &req, llmh::TokenSink &sink,
                               const ProviderConfig &cfg);
 

@@ -57,6 +57,7 @@ ProviderConfig parse_provider_config(const std::string &json_text) {
     get("max_context", c.max_context);
     get("max_tokens", c.max_tokens);
     get("threads", c.threads);
+    get("max_batch", c.max_batch);
     get("load_on_create", c.load_on_create);
     return c;
 }

@@ -22,6 +22,7 @@ struct ProviderConfig {
     std::int64_t max_context = 0;  // KV-cache length; 0: min(max_position_embeddings, 4096)
     std::int64_t max_tokens = 512; // default when a request gives none (capped at the context)
     int threads = 0;               // CPU threads; 0: libtorch's default
+    std::int64_t max_batch = 0;    // concurrent sequences (KV slots); 0: 8 CUDA / 4 CPU; 1: serial
     bool load_on_create = true;    // load the configured model when the provider is created
 
     // The model to serve when a request names none: model_path wins over model.

@@ -113,26 +113,32 @@ struct Mirror {
         return o;
     }
 
-    std::vector<llmhost::mirror::RequestRecord> requests() const { return server->requests(); }
-
     // The server records a request once its response is fully written, which can be just after
-    // the client saw the last byte: wait until no new record arrives for 150 ms, then clear.
-    void settle_and_clear() {
+    // the client saw the last byte: settle() waits until no new record arrives for 100 ms.
+    void settle() const {
         std::size_t n = server->requests().size();
-        for (int quiet = 0; quiet < 3;) {
+        for (int quiet = 0; quiet < 2;) {
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
             std::size_t now = server->requests().size();
             quiet = now == n ? quiet + 1 : 0;
             n = now;
         }
+    }
+    void settle_and_clear() {
+        settle();
         server->clear_requests();
+    }
+
+    std::vector<llmhost::mirror::RequestRecord> requests() const {
+        settle();
+        return server->requests();
     }
 
     // Requests whose target contains `needle` (and method, when given).
     std::vector<llmhost::mirror::RequestRecord> requests_for(const std::string &needle,
                                                              const std::string &method = "") const {
         std::vector<llmhost::mirror::RequestRecord> out;
-        for (auto &r : server->requests())
+        for (auto &r : requests())
             if (r.target.find(needle) != std::string::npos && (method.empty() || r.method == method)) out.push_back(r);
         return out;
     }

@@ -31,6 +31,15 @@ std::size_t KVCache::bytes() const {
     return n;
 }
 
+KVCache KVCache::rows(std::int64_t first, std::int64_t n) const {
+    KVCache c;
+    c.batch = n;
+    c.max_ctx = max_ctx;
+    for (const auto &t : k) c.k.push_back(t.narrow(0, first, n));
+    for (const auto &t : v) c.v.push_back(t.narrow(0, first, n));
+    return c;
+}
+
 // ---- weights ------------------------------------------------------------------------------
 
 namespace {

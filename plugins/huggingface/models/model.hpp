@@ -30,6 +30,9 @@ struct KVCache {
     static KVCache allocate(std::int64_t layers, std::int64_t batch, std::int64_t kv_heads,
                             std::int64_t max_ctx, std::int64_t head_dim, const at::TensorOptions &o);
     std::size_t bytes() const;
+    // Rows [first, first + n) as a cache of their own: views, no copy (writes land in this one).
+    // The batch scheduler gives each sequence one row (a slot) and runs a step over a row range.
+    KVCache rows(std::int64_t first, std::int64_t n) const;
 };
 
 // Where the model code takes its weights from: a checkpoint, placed on the target device in the

@@ -3,6 +3,7 @@
 #include <llmhost/engine/engine.hpp>
 
 #include "../../models/model.hpp"
+#include "batch_scheduler.hpp"
 
 #include <llmhost/plugin.hpp>
 
@@ -12,6 +13,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <mutex>
 
 namespace llmhost::engine {
 namespace fs = std::filesystem;
@@ -85,9 +87,21 @@ struct Engine::Impl {
     at::ScalarType dtype = at::kFloat;
     std::int64_t max_ctx = 0;
     std::unique_ptr<CausalLM> model;
-    KVCache cache;
+    KVCache cache; // max_batch rows
     std::size_t weight_bytes = 0;
     bool mapped = false;
+    std::int64_t max_batch = 1;
+    std::mutex serial_mu; // the serial path and forward(): one at a time
+    std::unique_ptr<BatchScheduler> scheduler; // last: its thread stops before the rest goes
+
+    void check_vocab(std::span<const std::int32_t> ids) const {
+        for (std::int32_t id : ids)
+            if (id < 0 || id >= cfg.vocab_size)
+                throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT,
+                                  "token id " + std::to_string(id) + " is outside the vocabulary (" +
+                                      std::to_string(cfg.vocab_size) + " ids)",
+                                  "the tokenizer does not match the model");
+    }
 
     at::Tensor ids_tensor(std::span<const std::int32_t> ids) const {
         std::vector<std::int64_t> v(ids.begin(), ids.end());
@@ -97,19 +111,85 @@ struct Engine::Impl {
     // Runs ids at positions [start, start + n); returns fp32 logits on the CPU, [n or 1, V].
     at::Tensor run(std::span<const std::int32_t> ids, std::int64_t start, bool all) {
         const std::int64_t n = static_cast<std::int64_t>(ids.size());
-        for (std::int32_t id : ids)
-            if (id < 0 || id >= cfg.vocab_size)
-                throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT,
-                                  "token id " + std::to_string(id) + " is outside the vocabulary (" +
-                                      std::to_string(cfg.vocab_size) + " ids)",
-                                  "the tokenizer does not match the model");
+        check_vocab(ids);
+        KVCache row = cache.rows(0, 1);
         at::Tensor tokens = ids_tensor(ids);
         at::Tensor pos = at::arange(start, start + n, at::TensorOptions().dtype(at::kLong).device(device))
                              .view({1, n});
-        at::Tensor logits = model->forward(tokens, pos, start + n, cache, all);
+        at::Tensor logits = model->forward(tokens, pos, start + n, row, all);
         return logits[0].to(at::kCPU).contiguous();
     }
 };
+
+namespace {
+
+// The caller's side of a batched request: submit it, then deliver its ids on this thread as the
+// loop produces them, polling cancellation between ids and while waiting (at least every 100 ms).
+GenerateResult generate_batched(BatchScheduler &scheduler, std::span<const std::int32_t> prompt,
+                                const GenerateOptions &opts, std::int64_t budget,
+                                const TokenFn &on_token, const CancelFn &should_cancel,
+                                Clock::time_point t0, GenerateResult r) {
+    auto req = std::make_shared<BatchRequest>();
+    req->prompt.assign(prompt.begin(), prompt.end());
+    req->sampling = opts.sampling;
+    req->eos_ids = opts.eos_ids;
+    req->budget = budget;
+    scheduler.submit(req);
+    // However we leave (stop, cancel, an exception from on_token), the loop frees the slot.
+    struct Abandon {
+        BatchRequest &r;
+        ~Abandon() { r.abandoned = true; }
+    } abandon{*req};
+    auto cancel = [&] {
+        if (should_cancel && should_cancel())
+            throw llmh::Error(LLMH_ERR_CANCELLED, "generation cancelled by the caller");
+    };
+    Clock::time_point t_first = Clock::now();
+    std::vector<std::int32_t> ids;
+    for (;;) {
+        bool done = false;
+        std::exception_ptr error;
+        Finish finish = Finish::Length;
+        {
+            std::unique_lock lk(req->mu);
+            req->cv.wait_for(lk, std::chrono::milliseconds(100),
+                             [&] { return !req->pending.empty() || req->done; });
+            ids.assign(req->pending.begin(), req->pending.end());
+            req->pending.clear();
+            done = req->done;
+            error = req->error;
+            finish = req->finish;
+            r.prefill_ms = req->prefill_ms;
+        }
+        for (std::int32_t id : ids) {
+            if (r.tokens.empty()) {
+                r.time_to_first_token_ms = ms_since(t0);
+                t_first = Clock::now();
+            }
+            r.tokens.push_back(id);
+            if (on_token && on_token(id) == StepAction::Stop) {
+                r.finish = Finish::Stop;
+                done = true;
+                error = nullptr;
+                finish = Finish::Stop;
+                break;
+            }
+            if (static_cast<std::int64_t>(r.tokens.size()) < budget) cancel();
+        }
+        if (done) {
+            if (error) std::rethrow_exception(error);
+            r.finish = finish;
+            break;
+        }
+        if (ids.empty()) cancel();
+    }
+    if (r.tokens.empty()) r.time_to_first_token_ms = ms_since(t0); // eos came first
+    r.decode_ms = ms_since(t_first);
+    r.total_ms = ms_since(t0);
+    return r;
+}
+
+} // namespace
 
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Engine::~Engine() = default;
@@ -142,7 +222,15 @@ std::unique_ptr<Engine> Engine::load(const fs::path &dir, const LoadOptions &opt
         im->model = make_model(im->cfg, w, im->max_ctx);
         im->weight_bytes = w.loaded_bytes();
         im->mapped = w.all_views();
-        im->cache = im->model->make_cache(1, im->max_ctx);
+        if (opts.max_batch < 0)
+            throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT,
+                              "max_batch " + std::to_string(opts.max_batch) + " is not valid",
+                              "use 0 (default: 8 on CUDA, 4 on the CPU), 1 (no batching) or more");
+        im->max_batch = opts.max_batch > 0 ? opts.max_batch : im->device.is_cuda() ? 8 : 4;
+        im->cache = im->model->make_cache(im->max_batch, im->max_ctx);
+        if (im->max_batch > 1)
+            im->scheduler = std::make_unique<BatchScheduler>(*im->model, im->cache, im->device,
+                                                             im->max_batch);
     } catch (const ModelFileError &e) {
         throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT, e.what(),
                           "re-download or re-export the model; the files are incomplete or corrupt");
@@ -160,6 +248,7 @@ std::unique_ptr<Engine> Engine::load(const fs::path &dir, const LoadOptions &opt
 std::vector<float> Engine::forward(std::span<const std::int32_t> ids, std::int64_t start_pos,
                                    bool all_logits) {
     c10::InferenceMode guard;
+    std::lock_guard lk(impl_->serial_mu);
     if (ids.empty() || start_pos < 0 || start_pos + (std::int64_t)ids.size() > impl_->max_ctx)
         throw llmh::Error(LLMH_ERR_CONTEXT_OVERFLOW, "forward: positions out of the context",
                           "max_context is " + std::to_string(impl_->max_ctx));
@@ -196,9 +285,13 @@ GenerateResult Engine::generate(std::span<const std::int32_t> prompt, const Gene
                                   ", shorten the prompt, or raise max_context");
         budget = opts.max_tokens;
     }
+    m.check_vocab(prompt);
     auto cancelled = [&] { return should_cancel && should_cancel(); };
     if (cancelled()) throw llmh::Error(LLMH_ERR_CANCELLED, "generation cancelled by the caller");
+    if (m.scheduler)
+        return generate_batched(*m.scheduler, prompt, opts, budget, on_token, should_cancel, t0, r);
 
+    std::lock_guard lk(m.serial_mu);
     Sampler sampler(opts.sampling);
     std::vector<std::int32_t> history(prompt.begin(), prompt.end());
     at::Tensor logits = m.run(prompt, 0, false); // prefill: one pass over the whole prompt
@@ -233,6 +326,7 @@ const ModelConfig &Engine::config() const { return impl_->cfg; }
 const GenerationDefaults &Engine::generation_defaults() const { return impl_->gen; }
 const std::vector<std::int64_t> &Engine::eos_ids() const { return impl_->eos; }
 std::int64_t Engine::max_context() const { return impl_->max_ctx; }
+std::int64_t Engine::max_batch() const { return impl_->max_batch; }
 std::string Engine::device() const { return impl_->device.str(); }
 std::string Engine::dtype() const { return dtype_str(impl_->dtype); }
 std::size_t Engine::weight_bytes() const { return impl_->weight_bytes; }

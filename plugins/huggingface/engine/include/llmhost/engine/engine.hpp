@@ -4,8 +4,16 @@
 //   auto r = e->generate(prompt_ids, opts, [&](int32_t id) { ...; return StepAction::Continue; });
 //
 // The engine works on token ids; text (tokenizer, chat template, stop strings) is the plugin's
-// business. One Engine owns one static KV cache sized to max_context, allocated at load time,
-// and runs one generation at a time (not thread-safe; the host serialises calls).
+// business. One Engine owns one static KV cache of max_batch rows ("slots") of max_context
+// positions each, allocated at load time.
+//
+// Concurrency: generate() is thread-safe. With max_batch > 1 (the default) concurrent calls are
+// batched continuously by one loop thread (batch_scheduler.hpp): a request takes a free slot at
+// the next step, is prefilled alone, then decodes together with the others in one forward per
+// step, and frees its slot when it finishes; requests beyond max_batch wait for a slot. Each
+// request keeps its own sampling parameters and RNG, so its tokens are the ones it would get
+// alone. on_token and should_cancel are always called on the thread that called generate().
+// With max_batch = 1 calls run one at a time on the calling thread (the serial path).
 //
 // Context policy: a prompt that does not leave room for one new token is refused with
 // LLMH_ERR_CONTEXT_OVERFLOW; an explicit max_tokens that would run past the context is refused
@@ -34,6 +42,8 @@ struct LoadOptions {
     std::string dtype = "auto";     // auto | float32 | bfloat16 | float16 (CPU: fp32 or bf16)
     std::int64_t max_context = 0;   // KV-cache length; 0: min(max_position_embeddings, 4096)
     int threads = 0;                // CPU intra-op threads; 0: libtorch's default
+    // Concurrent sequences (KV-cache slots); 0: 8 on CUDA, 4 on the CPU; 1: no batching.
+    std::int64_t max_batch = 0;
 };
 
 enum class StepAction { Continue, Stop };
@@ -68,7 +78,8 @@ public:
                             const TokenFn &on_token = {}, const CancelFn &should_cancel = {});
 
     // Low level, for tests and benchmarks: run `ids` at positions start_pos.. through the model,
-    // using (and filling) the KV cache, which must already hold positions [0, start_pos).
+    // using (and filling) slot 0 of the KV cache, which must already hold positions
+    // [0, start_pos). Not to be called while generate() runs on another thread.
     // Returns fp32 logits, row-major [ids.size(), vocab] (all_logits) or [1, vocab].
     std::vector<float> forward(std::span<const std::int32_t> ids, std::int64_t start_pos,
                                bool all_logits);
@@ -78,6 +89,7 @@ public:
     // eos ids: generation_config.json's, else config.json's.
     const std::vector<std::int64_t> &eos_ids() const;
     std::int64_t max_context() const;
+    std::int64_t max_batch() const;        // KV-cache slots (1: serial path)
     std::string device() const;            // "cpu", "cuda:0"
     std::string dtype() const;             // "float32", "bfloat16", "float16"
     std::size_t weight_bytes() const;      // bytes of weights as computed on (after conversion)

@@ -1,0 +1,183 @@
+// The continuous-batching loop (see batch_scheduler.hpp).
+#include "batch_scheduler.hpp"
+
+#include <llmhost/plugin.hpp>
+
+#include <c10/core/InferenceMode.h>
+
+#include <algorithm>
+#include <chrono>
+
+namespace llmhost::engine {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+
+at::Tensor long_tensor(const std::vector<std::int64_t> &v, std::int64_t rows, at::Device device) {
+    return at::tensor(v, at::kLong).view({rows, -1}).to(device);
+}
+} // namespace
+
+BatchScheduler::BatchScheduler(CausalLM &model, KVCache &cache, at::Device device,
+                               std::int64_t slots)
+    : model_(model), cache_(cache), device_(device), slots_(static_cast<std::size_t>(slots)),
+      thread_([this] { loop(); }) {}
+
+BatchScheduler::~BatchScheduler() {
+    {
+        std::lock_guard lk(mu_);
+        stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+}
+
+void BatchScheduler::submit(std::shared_ptr<BatchRequest> req) {
+    {
+        std::lock_guard lk(mu_);
+        waiting_.push_back(std::move(req));
+    }
+    cv_.notify_one();
+}
+
+bool BatchScheduler::any_active() const {
+    return std::any_of(slots_.begin(), slots_.end(), [](const auto &s) { return s.has_value(); });
+}
+
+void BatchScheduler::retire(std::size_t i, std::exception_ptr error) {
+    BatchRequest &r = *slots_[i]->req;
+    {
+        std::lock_guard lk(r.mu);
+        r.done = true;
+        if (error) r.error = error;
+    }
+    r.cv.notify_all();
+    slots_[i].reset(); // the cache row is free for the next request
+}
+
+void BatchScheduler::sample_and_deliver(Slot &s, float *logits, std::int64_t vocab) {
+    BatchRequest &r = *s.req;
+    const std::int32_t id =
+        s.sampler->sample(std::span<float>(logits, static_cast<std::size_t>(vocab)), s.history);
+    const bool eos = std::find(r.eos_ids.begin(), r.eos_ids.end(), id) != r.eos_ids.end();
+    {
+        std::lock_guard lk(r.mu);
+        if (eos) {
+            r.finish = Finish::Stop; // eos is not handed to on_token (as the serial path)
+        } else {
+            r.pending.push_back(id);
+            ++s.generated;
+            if (s.generated == r.budget) r.finish = Finish::Length;
+        }
+    }
+    r.cv.notify_all();
+    s.history.push_back(id);
+    s.last_id = id;
+    s.next_pos = static_cast<std::int64_t>(r.prompt.size()) + s.generated - 1;
+}
+
+void BatchScheduler::admit(std::shared_ptr<BatchRequest> req, std::size_t i) {
+    Slot s;
+    s.req = std::move(req);
+    s.sampler.emplace(s.req->sampling);
+    s.history = s.req->prompt;
+    slots_[i] = std::move(s);
+    Slot &slot = *slots_[i];
+    try {
+        const auto t0 = Clock::now();
+        const std::int64_t n = static_cast<std::int64_t>(slot.req->prompt.size());
+        std::vector<std::int64_t> ids(slot.req->prompt.begin(), slot.req->prompt.end());
+        at::Tensor tokens = long_tensor(ids, 1, device_);
+        at::Tensor pos = at::arange(n, at::TensorOptions().dtype(at::kLong).device(device_)).view({1, n});
+        KVCache row = cache_.rows(static_cast<std::int64_t>(i), 1);
+        at::Tensor logits = model_.forward(tokens, pos, n, row, false).to(at::kCPU).contiguous();
+        slot.req->prefill_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+        sample_and_deliver(slot, logits.data_ptr<float>(), logits.size(-1));
+    } catch (...) {
+        retire(i, std::current_exception());
+        return;
+    }
+    if (slot.req->finish == Finish::Stop || slot.generated == slot.req->budget) retire(i);
+}
+
+void BatchScheduler::decode_step() {
+    std::size_t lo = slots_.size(), hi = 0;
+    for (std::size_t i = 0; i < slots_.size(); ++i)
+        if (slots_[i]) lo = std::min(lo, i), hi = i;
+    if (lo > hi) return;
+    const std::int64_t B = static_cast<std::int64_t>(hi - lo + 1);
+    std::vector<std::int64_t> ids(B, 0), pos(B, 0); // free slots in the range: token 0 at position 0
+    std::int64_t kv_len = 1;
+    for (std::size_t i = lo; i <= hi; ++i) {
+        if (!slots_[i]) continue;
+        ids[i - lo] = slots_[i]->last_id;
+        pos[i - lo] = slots_[i]->next_pos;
+        kv_len = std::max(kv_len, slots_[i]->next_pos + 1);
+    }
+    at::Tensor logits;
+    try {
+        KVCache rows = cache_.rows(static_cast<std::int64_t>(lo), B);
+        logits = model_.forward(long_tensor(ids, B, device_), long_tensor(pos, B, device_), kv_len,
+                                rows, false)
+                     .to(at::kCPU)
+                     .contiguous(); // [B, 1, V]
+    } catch (...) {
+        auto error = std::current_exception();
+        for (std::size_t i = lo; i <= hi; ++i)
+            if (slots_[i]) retire(i, error);
+        return;
+    }
+    const std::int64_t V = logits.size(-1);
+    for (std::size_t i = lo; i <= hi; ++i) {
+        if (!slots_[i]) continue;
+        Slot &s = *slots_[i];
+        sample_and_deliver(s, logits.data_ptr<float>() + (i - lo) * V, V);
+        if (s.req->finish == Finish::Stop || s.generated == s.req->budget) retire(i);
+    }
+}
+
+void BatchScheduler::loop() {
+    c10::InferenceMode guard; // thread-local: the loop thread needs its own
+    for (;;) {
+        // Callers that stopped reading (stop string, cancellation) free their slot first.
+        for (std::size_t i = 0; i < slots_.size(); ++i)
+            if (slots_[i] && slots_[i]->req->abandoned.load()) retire(i);
+        std::vector<std::pair<std::shared_ptr<BatchRequest>, std::size_t>> newcomers;
+        {
+            std::unique_lock lk(mu_);
+            cv_.wait(lk, [&] { return stop_ || !waiting_.empty() || any_active(); });
+            if (stop_) break;
+            for (std::size_t i = 0; i < slots_.size() && !waiting_.empty(); ++i) {
+                if (slots_[i]) continue;
+                auto req = std::move(waiting_.front());
+                waiting_.pop_front();
+                if (req->abandoned.load()) { // cancelled while it waited: never prefilled
+                    std::lock_guard rl(req->mu);
+                    req->done = true;
+                    req->cv.notify_all();
+                    --i;
+                    continue;
+                }
+                newcomers.emplace_back(std::move(req), i);
+                slots_[i].emplace(); // reserved; admit() fills it
+            }
+        }
+        for (auto &[req, i] : newcomers) admit(std::move(req), i);
+        decode_step();
+    }
+    // Shutting down (the engine is being destroyed): nobody may be left waiting forever.
+    auto shutdown = std::make_exception_ptr(
+        llmh::Error(LLMH_ERR_INTERNAL, "the engine was unloaded while generating",
+                    "retry the request; the model was swapped or the provider destroyed"));
+    for (std::size_t i = 0; i < slots_.size(); ++i)
+        if (slots_[i] && slots_[i]->req) retire(i, shutdown);
+    std::lock_guard lk(mu_);
+    for (auto &req : waiting_) {
+        std::lock_guard rl(req->mu);
+        req->done = true;
+        req->error = shutdown;
+        req->cv.notify_all();
+    }
+}
+
+} // namespace llmhost::engine

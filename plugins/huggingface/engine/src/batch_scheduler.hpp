@@ -1,0 +1,99 @@
+// Continuous batching: one loop thread serves every concurrent generate() call of an Engine.
+//
+// The KV cache has one row per slot (max_batch rows). Each step of the loop
+//   (a) admits waiting requests into free slots (lowest free slot first) and prefills each
+//       newcomer in one pass over its prompt, writing only its own cache row;
+//   (b) runs ONE decode forward for all active slots: every row carries its own position, so
+//       sequences at different points of their generation share the step;
+//   (c) samples each slot with its request's own Sampler (own params, own RNG: the same seed
+//       gives the same tokens as the single-sequence path), hands the id to the request, and
+//       retires slots that hit eos, their token budget, or were abandoned by their caller.
+// The decode forward covers the contiguous slot range [lowest active, highest active] as a
+// narrowed view of the cache (no copy). A free slot inside that range runs a dummy token at
+// position 0 of its own row: harmless, because a newcomer's prefill rewrites positions [0, n)
+// before anything reads them, and the causal mask hides every position beyond a row's own.
+//
+// Callers never run model code: the engine's generate() submits a BatchRequest and then, on its
+// own thread, drains the request's token queue, calls on_token, polls cancellation, and sets
+// `abandoned` to make the loop retire the slot at its next step (stop string, cancel).
+#pragma once
+
+#include "../../models/model.hpp"
+
+#include <llmhost/engine/engine.hpp>
+#include <llmhost/engine/sampling.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+namespace llmhost::engine {
+
+struct BatchRequest {
+    // Set by the caller before submit(); read-only afterwards.
+    std::vector<std::int32_t> prompt;
+    SamplingParams sampling;
+    std::vector<std::int64_t> eos_ids;
+    std::int64_t budget = 0; // tokens to generate at most (already checked against the context)
+
+    // Set by the caller at any time: the loop retires the slot at its next step.
+    std::atomic<bool> abandoned{false};
+
+    // Written by the loop thread, read by the caller, under mu.
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<std::int32_t> pending; // sampled ids not yet delivered to on_token
+    bool done = false;
+    Finish finish = Finish::Length;
+    std::exception_ptr error;
+    double prefill_ms = 0;
+};
+
+class BatchScheduler {
+public:
+    // `cache` must have `slots` rows; both outlive the scheduler.
+    BatchScheduler(CausalLM &model, KVCache &cache, at::Device device, std::int64_t slots);
+    ~BatchScheduler(); // finishes the loop; requests still running end with an error
+    BatchScheduler(const BatchScheduler &) = delete;
+    BatchScheduler &operator=(const BatchScheduler &) = delete;
+
+    void submit(std::shared_ptr<BatchRequest> req);
+    std::int64_t slots() const { return static_cast<std::int64_t>(slots_.size()); }
+
+private:
+    struct Slot {
+        std::shared_ptr<BatchRequest> req;
+        std::optional<Sampler> sampler;
+        std::vector<std::int32_t> history; // prompt + generated (repetition penalty)
+        std::int64_t generated = 0;        // ids handed to the request
+        std::int64_t next_pos = 0;         // position of the last sampled id (decoded next step)
+        std::int32_t last_id = 0;
+    };
+
+    void loop();
+    void admit(std::shared_ptr<BatchRequest> req, std::size_t slot_index);
+    void decode_step();
+    // Samples from `logits` (fp32, one row), delivers the id or finishes the request.
+    void sample_and_deliver(Slot &s, float *logits, std::int64_t vocab);
+    void retire(std::size_t slot_index, std::exception_ptr error = nullptr);
+    bool any_active() const;
+
+    CausalLM &model_;
+    KVCache &cache_;
+    at::Device device_;
+    std::vector<std::optional<Slot>> slots_; // touched by the loop thread only
+
+    std::mutex mu_; // guards waiting_ and stop_
+    std::condition_variable cv_;
+    std::deque<std::shared_ptr<BatchRequest>> waiting_;
+    bool stop_ = false;
+    std::thread thread_; // last: starts after every member above exists
+};
+
+} // namespace llmhost::engine
