@@ -40,6 +40,10 @@ void BatchScheduler::submit(std::shared_ptr<BatchRequest> req) {
     cv_.notify_one();
 }
 
+BatchStats BatchScheduler::stats() const {
+    return {prefills_.load(), decode_steps_.load(), decode_rows_.load(), max_rows_.load()};
+}
+
 bool BatchScheduler::any_active() const {
     return std::any_of(slots_.begin(), slots_.end(), [](const auto &s) { return s.has_value(); });
 }
@@ -91,6 +95,7 @@ void BatchScheduler::admit(std::shared_ptr<BatchRequest> req, std::size_t i) {
         at::Tensor pos = at::arange(n, at::TensorOptions().dtype(at::kLong).device(device_)).view({1, n});
         KVCache row = cache_.rows(static_cast<std::int64_t>(i), 1);
         at::Tensor logits = model_.forward(tokens, pos, n, row, false).to(at::kCPU).contiguous();
+        ++prefills_;
         slot.req->prefill_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
         sample_and_deliver(slot, logits.data_ptr<float>(), logits.size(-1));
     } catch (...) {
@@ -107,9 +112,10 @@ void BatchScheduler::decode_step() {
     if (lo > hi) return;
     const std::int64_t B = static_cast<std::int64_t>(hi - lo + 1);
     std::vector<std::int64_t> ids(B, 0), pos(B, 0); // free slots in the range: token 0 at position 0
-    std::int64_t kv_len = 1;
+    std::int64_t kv_len = 1, active = 0;
     for (std::size_t i = lo; i <= hi; ++i) {
         if (!slots_[i]) continue;
+        ++active;
         ids[i - lo] = slots_[i]->last_id;
         pos[i - lo] = slots_[i]->next_pos;
         kv_len = std::max(kv_len, slots_[i]->next_pos + 1);
@@ -127,6 +133,9 @@ void BatchScheduler::decode_step() {
             if (slots_[i]) retire(i, error);
         return;
     }
+    ++decode_steps_;
+    decode_rows_ += active;
+    if (active > max_rows_) max_rows_ = active; // only this thread writes
     const std::int64_t V = logits.size(-1);
     for (std::size_t i = lo; i <= hi; ++i) {
         if (!slots_[i]) continue;

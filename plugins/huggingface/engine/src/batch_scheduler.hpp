@@ -65,6 +65,7 @@ public:
 
     void submit(std::shared_ptr<BatchRequest> req);
     std::int64_t slots() const { return static_cast<std::int64_t>(slots_.size()); }
+    BatchStats stats() const;
 
 private:
     struct Slot {
@@ -88,6 +89,7 @@ private:
     KVCache &cache_;
     at::Device device_;
     std::vector<std::optional<Slot>> slots_; // touched by the loop thread only
+    std::atomic<std::int64_t> prefills_{0}, decode_steps_{0}, decode_rows_{0}, max_rows_{0};
 
     std::mutex mu_; // guards waiting_ and stop_
     std::condition_variable cv_;

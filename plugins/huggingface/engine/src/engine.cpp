@@ -327,6 +327,9 @@ const GenerationDefaults &Engine::generation_defaults() const { return impl_->ge
 const std::vector<std::int64_t> &Engine::eos_ids() const { return impl_->eos; }
 std::int64_t Engine::max_context() const { return impl_->max_ctx; }
 std::int64_t Engine::max_batch() const { return impl_->max_batch; }
+BatchStats Engine::batch_stats() const {
+    return impl_->scheduler ? impl_->scheduler->stats() : BatchStats{};
+}
 std::string Engine::device() const { return impl_->device.str(); }
 std::string Engine::dtype() const { return dtype_str(impl_->dtype); }
 std::size_t Engine::weight_bytes() const { return impl_->weight_bytes; }

@@ -63,6 +63,14 @@ struct GenerateResult {
     double prefill_ms = 0, decode_ms = 0, total_ms = 0;
 };
 
+// What the batch scheduler did since load (all zero with max_batch = 1).
+struct BatchStats {
+    std::int64_t prefills = 0;         // requests admitted into a slot
+    std::int64_t decode_steps = 0;     // batched decode forwards
+    std::int64_t decode_rows = 0;      // active sequences summed over those steps
+    std::int64_t max_active_rows = 0;  // most sequences decoded by one step
+};
+
 // Called with each generated id; Stop ends generation with Finish::Stop (e.g. a stop string).
 using TokenFn = std::function<StepAction(std::int32_t id)>;
 // Polled before prefill and between decode steps; true cancels (llmh::Error cancelled).
@@ -90,6 +98,7 @@ public:
     const std::vector<std::int64_t> &eos_ids() const;
     std::int64_t max_context() const;
     std::int64_t max_batch() const;        // KV-cache slots (1: serial path)
+    BatchStats batch_stats() const;
     std::string device() const;            // "cpu", "cuda:0"
     std::string dtype() const;             // "float32", "bfloat16", "float16"
     std::size_t weight_bytes() const;      // bytes of weights as computed on (after conversion)
