@@ -76,27 +76,33 @@ std::shared_ptr<ProviderInstance> Host::Impl::instance(ProviderSlot &s) {
         if (s.current) return s.current;
     }
     std::lock_guard creating(s.create_mu);
-    ProviderSpec spec;
-    {
-        std::lock_guard lock(s.mu);
-        if (s.current) return s.current; // another thread created it meanwhile
-        spec = s.spec;
-    }
-    try {
-        auto inst = create_instance(spec);
-        std::lock_guard lock(s.mu);
-        if (!s.current) { // a concurrent swap may have installed one: keep that
+    for (;;) {
+        ProviderSpec spec;
+        uint64_t version;
+        {
+            std::lock_guard lock(s.mu);
+            if (s.current) return s.current; // another thread created it meanwhile
+            spec = s.spec;
+            version = s.spec_version;
+        }
+        try {
+            auto inst = create_instance(spec);
+            std::lock_guard lock(s.mu);
+            if (s.current) return s.current; // a concurrent swap installed one: keep that
+            // A reload replaced the spec while we were creating: this instance would serve the old
+            // configuration forever (later reloads see no change). Build again from the new spec.
+            if (s.spec_version != version) continue;
             s.current = inst;
             s.state = ProviderState::ready;
             s.error.clear();
             ++s.generation;
+            return s.current;
+        } catch (const HostError &e) {
+            std::lock_guard lock(s.mu);
+            s.state = ProviderState::failed;
+            s.error = e.what();
+            throw;
         }
-        return s.current;
-    } catch (const HostError &e) {
-        std::lock_guard lock(s.mu);
-        s.state = ProviderState::failed;
-        s.error = e.what();
-        throw;
     }
 }
 
@@ -257,6 +263,7 @@ void Host::reload() {
                 s->spec = spec; // sources may differ
             } else if (!s->current) {
                 s->spec = spec; // not started: the first request creates it from the new spec
+                ++s->spec_version; // a creation already under way must not install the old spec
                 s->state = ProviderState::configured;
                 s->error.clear();
             } else {

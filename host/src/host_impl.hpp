@@ -27,6 +27,7 @@ struct ProviderSlot {
     ProviderState state = ProviderState::configured;
     std::string error;
     uint64_t generation = 0;
+    uint64_t spec_version = 0; // bumped when reload replaces the spec of a not-yet-created instance
 };
 
 } // namespace detail

@@ -59,6 +59,8 @@ TEST_CASE("snapshot_download writes huggingface_hub's exact cache tree") {
         "snapshots/" + commit + "/sub/",
         "snapshots/" + commit + "/sub/dir/",
         "snapshots/" + commit + "/sub/dir/notes.txt -> ../../../../blobs/" + e_notes,
+        "trees/",
+        "trees/" + commit + ".json", // the file list, as huggingface_hub >= 1.29 writes it
     };
     auto actual = tree_of(repo);
     for (const auto &e : actual)
@@ -104,7 +106,11 @@ TEST_CASE("offline mode resolves from the cache only, with a clear error for a m
     auto o = m.options();
     o.offline = true;
     hub::Client offline(o);
-    CHECK(offline.snapshot_download("org/public-model") == snap);
+    CHECK(offline.snapshot_download("org/public-model", {.allow_patterns = {"config.json"}}) == snap);
+    // Without patterns the cached file list (trees/<commit>.json) shows the snapshot is incomplete:
+    // like huggingface_hub, refuse rather than hand back half a model.
+    auto inc = hubtest::expect_error([&] { offline.snapshot_download("org/public-model"); });
+    CHECK(inc.code() == LLMH_ERR_NOT_FOUND);
     CHECK(offline.hf_hub_download("org/public-model", "config.json") == snap / "config.json");
     auto e = hubtest::expect_error([&] { offline.hf_hub_download("org/public-model", "tokenizer.json"); });
     CHECK(e.code() == LLMH_ERR_NOT_FOUND);

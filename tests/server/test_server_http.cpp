@@ -270,10 +270,18 @@ TEST_CASE("SIGHUP re-reads the config and swaps the changed provider") {
     f.server->handle_signals();
     std::ofstream(f.config.path()) << one_echo({{"prefix", "AFTER"}}).dump();
     std::raise(SIGHUP);
-    CHECK(eventually([&] {
+    std::string last;
+    bool ok = eventually([&] {
         auto r = http(f.port, "POST", "/v1/chat/completions", chat_body("hi", false));
+        last = r.body;
         return r.status == 200 && r.json()["choices"][0]["message"]["content"].get<std::string>().rfind("AFTER", 0) == 0;
-    }));
+    });
+    if (!ok) {
+        std::string logs;
+        for (const auto &l : f.log_lines()) logs += l + "\n";
+        MESSAGE("last answer: " << last << "\nserver log:\n" << logs);
+    }
+    CHECK(ok);
 }
 
 TEST_CASE("without an API key only loopback clients are served") {

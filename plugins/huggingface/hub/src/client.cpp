@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <fstream>
 
 namespace llmhost::hub {
@@ -85,6 +86,32 @@ struct Client::Impl {
                                           offline_hint(repo_id));
         }
         return fs::absolute(cache.snapshot_dir(*commit));
+    }
+
+    // trees/<commit>.json as huggingface_hub >= 1.29 writes it (_tree_cache.py: json.dump(indent=1),
+    // keys in that order, paths sorted, ASCII-escaped): its offline snapshot_download then checks our
+    // snapshot for completeness instead of returning a half-downloaded one unchecked. Best effort.
+    void write_tree_listing(const RepoCache &cache, const std::string &commit, std::vector<RepoFile> files) {
+        std::sort(files.begin(), files.end(), [](const RepoFile &a, const RepoFile &b) { return a.path < b.path; });
+        nlohmann::ordered_json listing = nlohmann::ordered_json::object();
+        for (const auto &f : files) {
+            nlohmann::ordered_json entry{{"size", f.size}, {"blob_id", f.blob_id}};
+            if (f.lfs_sha256) {
+                entry["lfs_sha256"] = *f.lfs_sha256;
+                entry["lfs_size"] = f.size;
+            }
+            listing[f.path] = std::move(entry);
+        }
+        nlohmann::ordered_json doc{{"format_version", 1}, {"files", std::move(listing)}};
+        try {
+            write_file_atomic(cache.tree_cache(commit), doc.dump(1, ' ', true));
+            // huggingface_hub writes it through tempfile.mkstemp, hence 0600.
+            std::error_code ec;
+            fs::permissions(cache.tree_cache(commit), fs::perms::owner_read | fs::perms::owner_write,
+                            fs::perm_options::replace, ec);
+        } catch (const llmh::Error &e) {
+            s.log(LLMH_LOG_WARN, std::string("not caching the file list: ") + e.what());
+        }
     }
 
     static bool unreachable(const llmh::Error &e) {
@@ -206,6 +233,7 @@ fs::path Client::snapshot_download(const std::string &repo_id, const SnapshotOpt
     }
     if (!o.local_dir) {
         cache.prepare();
+        m.write_tree_listing(cache, commit, files);
         cache.write_ref(rev, commit);
         std::error_code ec;
         fs::create_directories(cache.snapshot_dir(commit), ec);
