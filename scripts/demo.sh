@@ -143,7 +143,7 @@ say "chat with it through the huggingface provider, offline from the cache (HF_H
 echo "(random weights: the words are noise; what matters is the path: template, tokenizer, libtorch, streaming)"
 export HF_HUB_OFFLINE=1 LLM_PROVIDER=huggingface HF_DEVICE=cpu
 printf 'Hi there!\nAnd a second turn.\n/exit\n' |
-  "$llmhost" chat -p huggingface -m "$repo" --max-tokens 16 --seed 1
+  "$llmhost" chat -p huggingface -m "$repo" --max-tokens 16 --temperature 0.9 --top-k 40 --seed 1
 run "$llmhost" generate -p huggingface -m "$repo" --max-tokens 12 --seed 1 "The capital of France is"
 echo
 

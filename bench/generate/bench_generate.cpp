@@ -6,7 +6,12 @@
 // for fp32 and bf16 and the ratio of decode to that roofline. Also RSS (anonymous vs file-backed)
 // after loading, to show the weights are the mmap'd file, not a second copy.
 //
+// Then concurrency: aggregate tok/s of 1, 4 and 8 streams (threads calling generate at once)
+// on the batch scheduler (max_batch 8) vs the serial path (max_batch 1: one request at a time,
+// as before batching), same model files, same run, printed as a ratio.
+//
 //   bench_generate [--dir /tmp/llmhost-bench-llama100m] [--prompt 128] [--decode 64]
+//                  [--stream-prompt 32] [--stream-decode 32] [--only single|streams]
 #include "tiny_model.hpp"
 
 #include <llmhost/engine/engine.hpp>
@@ -14,10 +19,15 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -68,28 +78,108 @@ llmhost::tools::TinyModelSpec spec_100m(const std::string &dtype) {
     return s;
 }
 
+struct StreamRun {
+    double tok_s = 0;              // generated tokens / wall time (prefills included)
+    double decode_ms_sum = 0;      // sum of the requests' decode_ms (meaningful when serial)
+    long decode_tokens = 0;        // generated tokens minus the first of each (sampled by prefill)
+};
+
+// Aggregate generated tok/s of `streams` threads, each generating `decode` tokens greedily from
+// its own prompt, all released at once; wall time from the release to the last one done.
+StreamRun aggregate_tok_s(llmhost::engine::Engine &e, int streams, int prompt_len, int decode) {
+    std::atomic<int> ready{0};
+    std::atomic<long> tokens{0};
+    std::mutex mu;
+    StreamRun run;
+    std::vector<std::thread> threads;
+    Clock::time_point t0;
+    for (int s = 0; s < streams; ++s)
+        threads.emplace_back([&, s] {
+            std::vector<std::int32_t> prompt(static_cast<std::size_t>(prompt_len));
+            for (int i = 0; i < prompt_len; ++i) prompt[i] = (i * 7919 + 13 + 101 * s) % 32000;
+            llmhost::engine::GenerateOptions o;
+            o.max_tokens = decode;
+            if (++ready == streams) t0 = Clock::now();
+            while (ready.load() < streams) std::this_thread::yield();
+            const auto r = e.generate(prompt, o);
+            tokens += static_cast<long>(r.tokens.size());
+            std::lock_guard lk(mu);
+            run.decode_ms_sum += r.decode_ms;
+            run.decode_tokens += static_cast<long>(r.tokens.size()) - 1;
+        });
+    for (auto &t : threads) t.join();
+    run.tok_s = tokens.load() / seconds_since(t0);
+    return run;
+}
+
+void bench_streams(const fs::path &root, int prompt_len, int decode) {
+    std::printf("\nconcurrent streams: aggregate decode+prefill tok/s (prompt %d, %d new tokens each)\n",
+                prompt_len, decode);
+    std::printf("%-9s %8s %13s %14s %7s | %14s %15s %7s %10s\n", "dtype", "streams", "serial tok/s",
+                "batched tok/s", "ratio", "serial decode", "batched decode", "ratio", "rows/step");
+    for (const char *dtype : {"F32", "BF16"}) {
+        const fs::path dir = root / dtype;
+        const std::string dt = std::string(dtype) == "F32" ? "float32" : "bfloat16";
+        const std::int64_t ctx = prompt_len + decode + 1;
+        auto serial = llmhost::engine::Engine::load(dir, {.device = "cpu", .dtype = dt, .max_context = ctx, .max_batch = 1});
+        auto batched = llmhost::engine::Engine::load(dir, {.device = "cpu", .dtype = dt, .max_context = ctx, .max_batch = 8});
+        (void)aggregate_tok_s(*serial, 1, prompt_len, 2); // warm-up: touch every weight page
+        (void)aggregate_tok_s(*batched, 1, prompt_len, 2);
+        for (int streams : {1, 4, 8}) {
+            const auto before = batched->batch_stats();
+            const StreamRun s = aggregate_tok_s(*serial, streams, prompt_len, decode);
+            const StreamRun b = aggregate_tok_s(*batched, streams, prompt_len, decode);
+            const auto after = batched->batch_stats();
+            const double rows_decoded = double(after.decode_rows - before.decode_rows);
+            const double rows = rows_decoded / std::max<std::int64_t>(1, after.decode_steps - before.decode_steps);
+            // Decode only: tokens decoded per second spent in decode steps (prefills excluded).
+            const double s_dec = s.decode_tokens / (s.decode_ms_sum / 1e3);
+            const double b_dec = rows_decoded / ((after.decode_ms - before.decode_ms) / 1e3);
+            std::printf("%-9s %8d %13.1f %14.1f %6.2fx | %14.1f %15.1f %6.2fx %10.2f\n",
+                        serial->dtype().c_str(), streams, s.tok_s, b.tok_s, b.tok_s / s.tok_s, s_dec,
+                        b_dec, b_dec / s_dec, rows);
+            std::fflush(stdout);
+        }
+    }
+    std::printf("serial = max_batch 1 (requests one at a time, the path before batching);\n"
+                "batched = max_batch 8 (continuous batching); ratio = batched / serial.\n"
+                "tok/s: all generated tokens / wall time (each stream's prefill included);\n"
+                "decode: decoded tokens / time in decode steps (prefill excluded).\n");
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
     std::string root = "/tmp/llmhost-bench-llama100m";
-    int prompt_len = 128, decode_len = 64;
+    int prompt_len = 128, decode_len = 64, stream_prompt = 32, stream_decode = 32;
+    std::string only;
     for (int i = 1; i + 1 < argc; i += 2) {
         std::string a = argv[i];
         if (a == "--dir") root = argv[i + 1];
         else if (a == "--prompt") prompt_len = std::stoi(argv[i + 1]);
         else if (a == "--decode") decode_len = std::stoi(argv[i + 1]);
+        else if (a == "--stream-prompt") stream_prompt = std::stoi(argv[i + 1]);
+        else if (a == "--stream-decode") stream_decode = std::stoi(argv[i + 1]);
+        else if (a == "--only") only = argv[i + 1];
     }
     std::printf("threads: %d (libtorch intra-op)\n", at::get_num_threads());
-    const double bw = measure_read_bandwidth();
-    std::printf("measured read bandwidth: %.2f GB/s (sum over 1 GiB, best of 5)\n\n", bw / 1e9);
-    std::printf("%-9s %9s %9s %14s %13s %15s %8s %12s %12s\n", "dtype", "params", "weights",
-                "prefill tok/s", "decode tok/s", "roofline tok/s", "ratio", "RssAnon MB", "RssFile MB");
     for (const char *dtype : {"F32", "BF16"}) {
         const fs::path dir = fs::path(root) / dtype;
         if (!fs::exists(dir / "model.safetensors")) {
             std::fprintf(stderr, "writing %s ...\n", dir.c_str());
             llmhost::tools::write_model_dir(spec_100m(dtype), dir);
         }
+    }
+    if (only == "streams") {
+        bench_streams(root, stream_prompt, stream_decode);
+        return 0;
+    }
+    const double bw = measure_read_bandwidth();
+    std::printf("measured read bandwidth: %.2f GB/s (sum over 1 GiB, best of 5)\n\n", bw / 1e9);
+    std::printf("%-9s %9s %9s %14s %13s %15s %8s %12s %12s\n", "dtype", "params", "weights",
+                "prefill tok/s", "decode tok/s", "roofline tok/s", "ratio", "RssAnon MB", "RssFile MB");
+    for (const char *dtype : {"F32", "BF16"}) {
+        const fs::path dir = fs::path(root) / dtype;
         const auto before = rss_anon_file_kb();
         auto e = llmhost::engine::Engine::load(
             dir, {.device = "cpu", .dtype = std::string(dtype) == "F32" ? "float32" : "bfloat16",
@@ -123,5 +213,6 @@ int main(int argc, char **argv) {
     std::printf("\nroofline = measured read bandwidth / weight bytes read per decoded token;\n"
                 "ratio = decode tok/s / roofline. RssAnon/RssFile: growth after load + warm-up\n"
                 "(anonymous = KV cache, activations, any copies; file = mmap'd weights).\n");
+    if (only != "single") bench_streams(root, stream_prompt, stream_decode);
     return 0;
 }

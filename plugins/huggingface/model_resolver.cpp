@@ -56,7 +56,8 @@ fs::path resolve_model(const std::string &model, const ProviderConfig &cfg, cons
     hub::SnapshotOptions so;
     so.revision = cfg.revision;
     so.allow_patterns = {"*.json", "*.safetensors", "tokenizer.model"};
-    host.info("resolving " + model + "@" + cfg.revision + " through " + cfg.endpoint);
+    host.info("resolving " + model + "@" + cfg.revision +
+              (cfg.offline ? std::string(" from the cache only (offline)") : " through " + cfg.endpoint));
     return client.snapshot_download(model, so);
 #else
     (void)cfg;

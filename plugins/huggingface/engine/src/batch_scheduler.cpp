@@ -41,7 +41,8 @@ void BatchScheduler::submit(std::shared_ptr<BatchRequest> req) {
 }
 
 BatchStats BatchScheduler::stats() const {
-    return {prefills_.load(), decode_steps_.load(), decode_rows_.load(), max_rows_.load()};
+    return {prefills_.load(), decode_steps_.load(), decode_rows_.load(), max_rows_.load(),
+            decode_us_.load() / 1e3};
 }
 
 bool BatchScheduler::any_active() const {
@@ -81,13 +82,11 @@ void BatchScheduler::sample_and_deliver(Slot &s, float *logits, std::int64_t voc
 }
 
 void BatchScheduler::admit(std::shared_ptr<BatchRequest> req, std::size_t i) {
-    Slot s;
-    s.req = std::move(req);
-    s.sampler.emplace(s.req->sampling);
-    s.history = s.req->prompt;
-    slots_[i] = std::move(s);
+    slots_[i]->req = std::move(req); // first, so that retire() can always reach the request
     Slot &slot = *slots_[i];
     try {
+        slot.sampler.emplace(slot.req->sampling);
+        slot.history = slot.req->prompt;
         const auto t0 = Clock::now();
         const std::int64_t n = static_cast<std::int64_t>(slot.req->prompt.size());
         std::vector<std::int64_t> ids(slot.req->prompt.begin(), slot.req->prompt.end());
@@ -110,6 +109,7 @@ void BatchScheduler::decode_step() {
     for (std::size_t i = 0; i < slots_.size(); ++i)
         if (slots_[i]) lo = std::min(lo, i), hi = i;
     if (lo > hi) return;
+    const auto t0 = Clock::now();
     const std::int64_t B = static_cast<std::int64_t>(hi - lo + 1);
     std::vector<std::int64_t> ids(B, 0), pos(B, 0); // free slots in the range: token 0 at position 0
     std::int64_t kv_len = 1, active = 0;
@@ -143,6 +143,7 @@ void BatchScheduler::decode_step() {
         sample_and_deliver(s, logits.data_ptr<float>() + (i - lo) * V, V);
         if (s.req->finish == Finish::Stop || s.generated == s.req->budget) retire(i);
     }
+    decode_us_ += std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
 }
 
 void BatchScheduler::loop() {
@@ -171,8 +172,23 @@ void BatchScheduler::loop() {
                 slots_[i].emplace(); // reserved; admit() fills it
             }
         }
-        for (auto &[req, i] : newcomers) admit(std::move(req), i);
-        decode_step();
+        try {
+            for (auto &[req, i] : newcomers) admit(std::move(req), i);
+            decode_step();
+        } catch (...) { // e.g. bad_alloc while sampling: fail the active requests, keep serving
+            auto error = std::current_exception();
+            for (std::size_t i = 0; i < slots_.size(); ++i) {
+                if (slots_[i] && slots_[i]->req) retire(i, error);
+                else slots_[i].reset(); // reserved for a newcomer that failed before admit
+            }
+            for (auto &[req, i] : newcomers) // not admitted (moved-from ones are null)
+                if (req) {
+                    std::lock_guard rl(req->mu);
+                    req->done = true;
+                    req->error = error;
+                    req->cv.notify_all();
+                }
+        }
     }
     // Shutting down (the engine is being destroyed): nobody may be left waiting forever.
     auto shutdown = std::make_exception_ptr(

@@ -89,7 +89,8 @@ private:
     KVCache &cache_;
     at::Device device_;
     std::vector<std::optional<Slot>> slots_; // touched by the loop thread only
-    std::atomic<std::int64_t> prefills_{0}, decode_steps_{0}, decode_rows_{0}, max_rows_{0};
+    std::atomic<std::int64_t> prefills_{0}, decode_steps_{0}, decode_rows_{0}, max_rows_{0},
+        decode_us_{0};
 
     std::mutex mu_; // guards waiting_ and stop_
     std::condition_variable cv_;

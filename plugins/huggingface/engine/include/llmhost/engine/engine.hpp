@@ -69,6 +69,7 @@ struct BatchStats {
     std::int64_t decode_steps = 0;     // batched decode forwards
     std::int64_t decode_rows = 0;      // active sequences summed over those steps
     std::int64_t max_active_rows = 0;  // most sequences decoded by one step
+    double decode_ms = 0;              // time in decode steps (forward + sampling)
 };
 
 // Called with each generated id; Stop ends generation with Finish::Stop (e.g. a stop string).
