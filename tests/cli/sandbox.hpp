@@ -18,8 +18,8 @@ namespace cli_test {
 namespace fs = std::filesystem;
 
 // Fake, but shaped like the real thing, so redaction cannot rely on them looking odd.
-inline const std::string kFakeHfToken = "hf_FAKEcliTestToken0123456789abcdefXYZ";
-inline const std::string kFakeOpenAiKey = "sk-FAKEcliTestKey0123456789abcdefXYZ";
+inline const std::string kFakeHfToken = "hf_FAKE-cli-test-token-0123456789-abcdefXYZ";
+inline const std::string kFakeOpenAiKey = "sk-FAKE-cli-test-key-0123456789-abcdefXYZ";
 
 inline void check_no_secret(const std::string &what, const std::string &text) {
     INFO(what << ":\n" << text);

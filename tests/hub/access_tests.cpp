@@ -83,7 +83,7 @@ TEST_CASE("gated repo: license hint without a token, grant hint with an ungrante
 
 TEST_CASE("invalid token: auth_invalid, and the token never appears in the error") {
     Mirror m;
-    const std::string bad = "hf_thisTokenIsNotKnownToTheMirror42";
+    const std::string bad = "hf_this-token-is-not-known-to-the-mirror-42";
     hub::Client client(m.options(bad));
     auto e = hubtest::expect_error([&] { client.snapshot_download("org/public-model"); });
     CHECK(e.code() == LLMH_ERR_AUTH_INVALID);

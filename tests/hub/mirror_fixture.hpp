@@ -21,7 +21,7 @@ namespace hubtest {
 
 namespace fs = std::filesystem;
 
-inline const char *const kAlice = "hf_aliceTESTtoken0123456789abcdef";
+inline const char *const kAlice = "hf_alice-TEST-token-0123456789abcdef";
 inline const char *const kBob = "hf_bobTESTtoken9876543210fedcba";
 
 struct TempDir {
