@@ -105,7 +105,7 @@ fi
 say "a tiny random-weight Llama in the real formats (safetensors, config.json, Llama-3 tokenizer + chat template)"
 repo=demo/tiny-llama-chat
 run "$build/bin/llmhost-tiny-model" --out "$tmp/repos/$repo" --arch llama --hidden 32 --layers 2 \
-  --heads 4 --kv-heads 2 --tie --seed 7 --tokenizer "tests/node/$tok_dir"
+  --heads 4 --kv-heads 2 --seed 7 --tokenizer "tests/node/$tok_dir"
 ls -l "$tmp/repos/$repo"
 
 say "publish it as a PRIVATE repo on a local Hub mirror (llmhost mirror), readable with one token"
@@ -142,6 +142,7 @@ run "$llmhost" tokenize -m "$snapshot" "Hello, llmhost!"
 say "chat with it through the huggingface provider, offline from the cache (HF_HUB_OFFLINE=1)"
 echo "(random weights: the words are noise; what matters is the path: template, tokenizer, libtorch, streaming)"
 export HF_HUB_OFFLINE=1 LLM_PROVIDER=huggingface HF_DEVICE=cpu
+echo "user> Hi there!   user> And a second turn.   (the two answers follow, one per line)"
 printf 'Hi there!\nAnd a second turn.\n/exit\n' |
   "$llmhost" chat -p huggingface -m "$repo" --max-tokens 16 --temperature 0.9 --top-k 40 --seed 1
 run "$llmhost" generate -p huggingface -m "$repo" --max-tokens 12 --seed 1 "The capital of France is"
