@@ -55,16 +55,6 @@ llmh_log_level log_level_for(const Context &ctx) {
     return LLMH_LOG_INFO;
 }
 
-const char *level_name(llmh_log_level level) {
-    switch (level) {
-    case LLMH_LOG_DEBUG: return "debug";
-    case LLMH_LOG_INFO: return "info";
-    case LLMH_LOG_WARN: return "warning";
-    case LLMH_LOG_ERROR: return "error";
-    }
-    return "log";
-}
-
 } // namespace
 
 int exit_code_for(int code) {
@@ -108,7 +98,7 @@ llmhost::Host &Context::host() {
     console.set_redactor([h](std::string_view text) { return h->redact(text); });
     // Log lines are redacted by the host already; the console redacts again on the way out.
     h->set_log_sink([&console](llmh_log_level level, std::string_view message) {
-        console.err_line(std::string("llmhost: ") + level_name(level) + ": " + std::string(message));
+        console.err_line(std::string("llmhost: ") + llmh_log_level_name(level) + ": " + std::string(message));
     });
     h->set_log_level(log_level_for(*this));
     if (quiet) console.progress().set_enabled(false);

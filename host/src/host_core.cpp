@@ -4,16 +4,6 @@
 
 namespace llmhost::detail {
 
-static const char *level_name(llmh_log_level level) {
-    switch (level) {
-    case LLMH_LOG_DEBUG: return "debug";
-    case LLMH_LOG_INFO: return "info";
-    case LLMH_LOG_WARN: return "warning";
-    case LLMH_LOG_ERROR: return "error";
-    }
-    return "log";
-}
-
 void HostCore::log(llmh_log_level level, std::string_view source, std::string_view message) {
     LogSink sink;
     {
@@ -27,7 +17,7 @@ void HostCore::log(llmh_log_level level, std::string_view source, std::string_vi
     if (sink) {
         sink(level, line);
     } else if (level >= LLMH_LOG_WARN) {
-        std::fprintf(stderr, "llmhost: %s: %s\n", level_name(level), line.c_str());
+        std::fprintf(stderr, "llmhost: %s: %s\n", llmh_log_level_name(level), line.c_str());
     }
 }
 

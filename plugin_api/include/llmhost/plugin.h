@@ -291,6 +291,16 @@ static inline const char *llmh_status_name(llmh_status s) {
     return "unknown";
 }
 
+static inline const char *llmh_log_level_name(llmh_log_level level) {
+    switch (level) {
+    case LLMH_LOG_DEBUG: return "debug";
+    case LLMH_LOG_INFO: return "info";
+    case LLMH_LOG_WARN: return "warning";
+    case LLMH_LOG_ERROR: return "error";
+    }
+    return "log";
+}
+
 /* Copy a NUL-terminated string into a fixed buffer, truncating on a UTF-8 boundary. */
 static inline void llmh_copy_str(char *dst, size_t cap, const char *src) {
     size_t n = 0;
