@@ -33,7 +33,7 @@ extern "C" {
 #endif
 
 #define LLMH_ABI_MAJOR 1
-#define LLMH_ABI_MINOR 0
+#define LLMH_ABI_MINOR 1
 
 #define LLMH_PLUGIN_ENTRY_NAME "llmh_plugin_entry"
 
@@ -174,6 +174,31 @@ typedef int (*llmh_token_fn)(void *user, const char *piece, size_t len, uint32_t
 /* Polled by the plugin between steps where no token flows (connect, prefill). Nonzero cancels. */
 typedef int (*llmh_cancel_fn)(void *user);
 
+/* ABI 1.1: the most alternatives a caller may ask for per token (OpenAI's limit). */
+#define LLMH_TOP_LOGPROBS_MAX 20
+
+/*
+ * ABI 1.1: one token and its log-probability (natural log, under the model's distribution
+ * before sampling transforms such as temperature). `token` is the token's raw bytes, which may
+ * be part of a multi-byte UTF-8 character; valid only during the call.
+ */
+typedef struct llmh_token_logprob {
+    uint32_t struct_size;
+    const char *token;
+    size_t token_len;
+    float logprob;
+} llmh_token_logprob;
+
+/*
+ * ABI 1.1: called once per generated token when the request asks for logprobs, BEFORE the
+ * on_token call that carries (the first part of) that token's text. `top` holds the
+ * request's top_logprobs most likely tokens at that step, most likely first (n_top may be 0).
+ * Tokens that end the generation (end-of-sequence, a stop string) are not reported.
+ * Return nonzero to cancel, as with on_token.
+ */
+typedef int (*llmh_logprob_fn)(void *user, const llmh_token_logprob *chosen,
+                               const llmh_token_logprob *top, size_t n_top);
+
 typedef struct llmh_request {
     uint32_t struct_size;
     const char *model;             /* NULL: the provider's configured model */
@@ -183,7 +208,16 @@ typedef struct llmh_request {
     llmh_params params;
     llmh_token_fn on_token;        /* may be NULL */
     llmh_cancel_fn should_cancel;  /* may be NULL */
-    void *user;                    /* passed to both callbacks */
+    void *user;                    /* passed to every callback */
+
+    /* ABI 1.1. The host sets these only for a plugin that advertises the matching capability
+     * (LLMH_CAP_LOGPROBS, LLMH_CAP_RESPONSE_FORMAT) and refuses the request otherwise, so a
+     * 1.0 plugin never silently ignores them. */
+    int32_t logprobs;                 /* nonzero: report every generated token to on_logprob */
+    int32_t top_logprobs;             /* 0..LLMH_TOP_LOGPROBS_MAX alternatives per token */
+    llmh_logprob_fn on_logprob;       /* may be NULL when logprobs == 0 */
+    const char *response_format_json; /* NULL: free text; else OpenAI's `response_format`
+                                         object as JSON text, e.g. {"type":"json_object"} */
 } llmh_request;
 
 typedef enum llmh_finish_reason {
@@ -218,6 +252,8 @@ typedef struct llmh_provider llmh_provider; /* opaque: a provider instance */
 #define LLMH_CAP_STREAMING (1u << 2)
 #define LLMH_CAP_EMBEDDINGS (1u << 3) /* reserved */
 #define LLMH_CAP_LIST_MODELS (1u << 4)
+#define LLMH_CAP_LOGPROBS (1u << 5)        /* ABI 1.1: honours logprobs/top_logprobs */
+#define LLMH_CAP_RESPONSE_FORMAT (1u << 6) /* ABI 1.1: honours response_format_json */
 
 #define LLMH_PROVIDER_THREAD_SAFE (1u << 0) /* generate may run concurrently on one instance */
 

@@ -126,6 +126,10 @@ struct Request {
     std::optional<uint64_t> seed;
     std::vector<std::string> stop;
     bool stream = false;
+    // ABI 1.1 (see plugin.h: the host sets these only for a plugin advertising the capability).
+    bool logprobs = false;
+    int top_logprobs = 0;
+    std::optional<std::string> response_format_json;
 
     static Request from_c(const llmh_request *r) {
         Request q;
@@ -154,8 +158,24 @@ struct Request {
                     if (p.stop[i]) q.stop.emplace_back(p.stop[i]);
             if (LLMH_HAS_FIELD(&p, llmh_params, stream)) q.stream = p.stream != 0;
         }
+        if (LLMH_HAS_FIELD(r, llmh_request, on_logprob) && r->logprobs) {
+            if (r->top_logprobs < 0 || r->top_logprobs > LLMH_TOP_LOGPROBS_MAX)
+                throw Error(LLMH_ERR_INVALID_ARGUMENT,
+                            "top_logprobs must be between 0 and " +
+                                std::to_string(LLMH_TOP_LOGPROBS_MAX));
+            q.logprobs = true;
+            q.top_logprobs = r->top_logprobs;
+        }
+        if (LLMH_HAS_FIELD(r, llmh_request, response_format_json) && r->response_format_json)
+            q.response_format_json = r->response_format_json;
         return q;
     }
+};
+
+// One token and its log-probability, for TokenSink::emit_logprob (bytes, not necessarily UTF-8).
+struct TokenLogprob {
+    std::string token;
+    float logprob = 0;
 };
 
 // Where a provider sends text. emit() throws Error(cancelled) when the caller cancels, so the
@@ -168,6 +188,23 @@ public:
             cancel_ = r->should_cancel;
             user_ = r->user;
         }
+        if (r && LLMH_HAS_FIELD(r, llmh_request, on_logprob) && r->logprobs)
+            logprob_fn_ = r->on_logprob;
+    }
+    // True when the caller asked for logprobs (call emit_logprob before emit for each token).
+    bool wants_logprobs() const { return logprob_fn_ != nullptr; }
+    void emit_logprob(const TokenLogprob &chosen, const std::vector<TokenLogprob> &top) {
+        if (!logprob_fn_) return;
+        auto to_c = [](const TokenLogprob &t) {
+            return llmh_token_logprob{sizeof(llmh_token_logprob), t.token.data(), t.token.size(),
+                                      t.logprob};
+        };
+        std::vector<llmh_token_logprob> c_top;
+        c_top.reserve(top.size());
+        for (const auto &t : top) c_top.push_back(to_c(t));
+        llmh_token_logprob c_chosen = to_c(chosen);
+        if (logprob_fn_(user_, &c_chosen, c_top.data(), c_top.size()) != 0)
+            throw Error(LLMH_ERR_CANCELLED, "generation cancelled by the caller");
     }
     void emit(std::string_view piece, uint32_t n_tokens) {
         if (fn_ && fn_(user_, piece.data(), piece.size(), n_tokens) != 0)
@@ -181,6 +218,7 @@ public:
 private:
     llmh_token_fn fn_ = nullptr;
     llmh_cancel_fn cancel_ = nullptr;
+    llmh_logprob_fn logprob_fn_ = nullptr;
     void *user_ = nullptr;
 };
 
