@@ -44,7 +44,11 @@ HubSettings hub_settings(Context &ctx, const std::string &provider) {
                                           : "no provider named '" + provider + "'",
                          "`llmhost providers` lists the configured providers");
     const auto &pc = cfg["providers"][name]["config"];
-    if (pc.contains("endpoint") && pc["endpoint"].is_string()) s.options.endpoint = pc["endpoint"].get<std::string>();
+    // A displayed endpoint with its userinfo hidden ("https://[redacted]@host") is not usable:
+    // keep the one options_from_env() read from HF_ENDPOINT.
+    if (pc.contains("endpoint") && pc["endpoint"].is_string() &&
+        pc["endpoint"].get<std::string>().find("[redacted]") == std::string::npos)
+        s.options.endpoint = pc["endpoint"].get<std::string>();
     if (pc.contains("cache_dir") && pc["cache_dir"].is_string()) s.options.cache_dir = pc["cache_dir"].get<std::string>();
     if (pc.contains("offline") && pc["offline"].is_boolean()) s.options.offline = pc["offline"].get<bool>();
     if (auto tok = host.secret(name, "token"); tok && !tok->value.empty()) {
