@@ -17,18 +17,23 @@ double ms_since(Clock::time_point t0) {
 }
 } // namespace
 
-LoadedModel::LoadedModel(std::string id, const fs::path &dir, const ProviderConfig &cfg)
-    : id_(std::move(id)), dir_(dir) {
+engine::LoadOptions load_options(const ProviderConfig &cfg) {
     engine::LoadOptions lo;
     lo.device = cfg.device;
     lo.dtype = cfg.dtype;
     lo.max_context = cfg.max_context;
     lo.threads = cfg.threads;
     lo.max_batch = cfg.max_batch;
-    engine_ = engine::Engine::load(dir, lo);
+    return lo;
+}
+
+LoadedModel::LoadedModel(std::string id, const fs::path &dir, const ProviderConfig &cfg)
+    : id_(std::move(id)), dir_(dir) {
+    engine_ = engine::Engine::load(dir, load_options(cfg));
     if (fs::exists(dir / "tokenizer.json")) {
         try {
             tokenizer_.emplace(tok::Tokenizer::from_file((dir / "tokenizer.json").string()));
+            token_bytes_.emplace(*tokenizer_);
         } catch (const tok::TokenizerError &e) {
             throw llmh::Error(LLMH_ERR_UNSUPPORTED, e.what(),
                               "this tokenizer.json uses a feature llmhost does not support yet");
@@ -45,12 +50,12 @@ LoadedModel::LoadedModel(std::string id, const fs::path &dir, const ProviderConf
     }
 }
 
-std::string LoadedModel::description() const {
+std::string LoadedModel::description(bool with_dir) const {
     const auto &c = engine_->config();
     return c.architecture + ", " + engine_->device() + " " + engine_->dtype() + ", context " +
            std::to_string(engine_->max_context()) + ", batch " +
-           std::to_string(engine_->max_batch()) + (template_ ? ", chat" : "") + " (" +
-           dir_.string() + ")";
+           std::to_string(engine_->max_batch()) + (template_ ? ", chat" : "") +
+           (with_dir ? " (" + dir_.string() + ")" : std::string());
 }
 
 std::vector<std::int32_t> LoadedModel::prompt_ids(const llmh::Request &req) const {
@@ -103,6 +108,7 @@ engine::GenerateOptions LoadedModel::options(const llmh::Request &req, const Pro
         o.max_tokens = std::max<std::int64_t>(0, std::min<std::int64_t>(cfg.max_tokens, room));
     }
     o.eos_ids = engine_->eos_ids();
+    o.top_logprobs = req.top_logprobs;
     return o;
 }
 
@@ -112,29 +118,44 @@ llmh::Completion LoadedModel::generate(const llmh::Request &req, llmh::TokenSink
     sink.check_cancelled();
     const std::vector<std::int32_t> prompt = prompt_ids(req);
     const double tokenize_ms = ms_since(t0);
-    const engine::GenerateOptions opts = options(req, cfg, prompt.size());
+    engine::GenerateOptions opts = options(req, cfg, prompt.size());
+    opts.logprobs = req.logprobs && sink.wants_logprobs(); // nobody asked: the engine skips it
 
     tok::StreamDecoder decoder(*tokenizer_, /*skip_special_tokens=*/true);
     engine::StopStringMatcher stops(req.stop);
+    // Logprobs are reported in text order around the held-back text (logprob_stream.hpp):
+    // `decoded` counts bytes out of the decoder, `emitted` bytes released to the sink.
+    LogprobStream logprobs(sink, *token_bytes_, opts.logprobs);
+    std::size_t decoded = 0, emitted = 0;
     std::uint32_t produced = 0;
     bool stopped_by_string = false;
     auto emit = [&](const std::string &text) {
+        logprobs.before_emit(emitted + text.size());
+        emitted += text.size();
         if (!text.empty()) sink.emit(text, produced);
+    };
+    auto release = [&](const engine::StopStringMatcher::Result &r) {
+        if (r.stopped) logprobs.stop_at(emitted + r.text.size());
+        emit(r.text);
     };
     auto on_token = [&](std::int32_t id) {
         ++produced;
-        auto r = stops.push(decoder.push(id));
-        emit(r.text);
+        const std::string piece = decoder.push(id);
+        decoded += piece.size();
+        auto r = stops.push(piece);
+        release(r);
         stopped_by_string = r.stopped;
         return r.stopped ? engine::StepAction::Stop : engine::StepAction::Continue;
     };
-    engine::GenerateResult r =
-        engine_->generate(prompt, opts, on_token, [&] { return sink.cancelled(); });
+    auto on_logprobs = [&](const engine::TokenLogprobs &lp) { logprobs.queue(lp, decoded); };
+    engine::GenerateResult r = engine_->generate(
+        prompt, opts, on_token, [&] { return sink.cancelled(); }, on_logprobs);
     if (!stopped_by_string) {
         auto tail = stops.push(decoder.flush());
-        emit(tail.text);
+        release(tail);
         if (!tail.stopped) emit(stops.flush());
         else r.finish = engine::Finish::Stop;
+        if (!tail.stopped) logprobs.finish();
     }
     llmh::Completion c;
     c.finish_reason = r.finish == engine::Finish::Stop ? LLMH_FINISH_STOP : LLMH_FINISH_LENGTH;

@@ -3,6 +3,7 @@
 // stop strings, and the mapping of request parameters onto the engine's.
 #pragma once
 
+#include "logprob_stream.hpp"
 #include "provider_config.hpp"
 
 #include <llmhost/engine/engine.hpp>
@@ -17,6 +18,9 @@
 
 namespace llmhost::hf {
 
+// The engine's load options from the provider's config.
+engine::LoadOptions load_options(const ProviderConfig &cfg);
+
 class LoadedModel {
 public:
     LoadedModel(std::string id, const std::filesystem::path &dir, const ProviderConfig &cfg);
@@ -26,9 +30,13 @@ public:
     llmh::Completion generate(const llmh::Request &req, llmh::TokenSink &sink,
                               const ProviderConfig &cfg);
 
+    // The id list_models shows (repo id or directory name, never a server path).
     const std::string &id() const { return id_; }
     const std::filesystem::path &dir() const { return dir_; }
-    std::string description() const;
+    // For clients: architecture, device, dtype, context, batch. with_dir adds the directory
+    // (for the server's own log only).
+    std::string description(bool with_dir = false) const;
+    std::size_t memory_bytes() const { return engine_->weight_bytes() + engine_->kv_cache_bytes(); }
     engine::Engine &engine() { return *engine_; }
 
 private:
@@ -40,6 +48,7 @@ private:
     std::filesystem::path dir_;
     std::unique_ptr<engine::Engine> engine_;
     std::optional<tok::Tokenizer> tokenizer_;
+    std::optional<TokenBytes> token_bytes_; // for logprobs; refers to *tokenizer_
     std::optional<tmpl::ChatTemplate> template_;
     std::string template_error_; // why there is no chat template, for the error message
 };

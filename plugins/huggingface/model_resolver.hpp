@@ -5,6 +5,10 @@
 // path (starts with '/', '.', '~') but does not exist is "not found"; anything else of the form
 // "name" or "org/name" is a repo id at config "revision". Only the files the engine reads are
 // downloaded: *.json, *.safetensors, tokenizer.model.
+//
+// Each model also gets the id that /v1/models lists: the repo id for a Hub model, the
+// directory's name for a local one — never a server path (requests may name it; the registry
+// maps it back to the directory).
 #pragma once
 
 #include "provider_config.hpp"
@@ -16,7 +20,12 @@
 
 namespace llmhost::hf {
 
-std::filesystem::path resolve_model(const std::string &model, const ProviderConfig &cfg,
-                                    const llmh::Host &host);
+struct ResolvedModel {
+    std::filesystem::path dir; // absolute
+    std::string id;            // what list_models shows: "org/name" or the directory's name
+};
+
+ResolvedModel resolve_model(const std::string &model, const ProviderConfig &cfg,
+                            const llmh::Host &host);
 
 } // namespace llmhost::hf

@@ -1,71 +1,99 @@
 // The huggingface provider: runs Hugging Face models locally on libtorch. Ties together the Hub
 // client (repo ids -> cache), the tokenizer, the chat template and the engine, behind plugin.hpp.
 //
-// One model is loaded at a time (the configured one at create, so a bad model fails the create
-// and, on a live swap, the old instance keeps serving). A request naming another model (-m) loads
-// that one in its place. Thread-safe (LLMH_PROVIDER_THREAD_SAFE): concurrent requests for the
-// loaded model run together in the engine's batch scheduler; a swap to another model waits for
-// the requests in flight on the old one (readers/writer lock), then loads.
+// Several models stay loaded (model_registry.hpp: an LRU under max_loaded_models and
+// max_loaded_memory, plus keep_alive); the configured one is loaded at create, so a bad model
+// fails the create and, on a live swap, the old instance keeps serving. A request naming another
+// model (-m, or the OpenAI "model" field) loads it beside the others, unloading idle
+// least-recently-used ones if needed; a name that does not resolve fails with not_found and
+// unloads nothing. Thread-safe (LLMH_PROVIDER_THREAD_SAFE): concurrent requests for one model
+// run together in its engine's batch scheduler, requests for different models run side by side.
 #include "loaded_model.hpp"
+#include "model_registry.hpp"
 #include "model_resolver.hpp"
 #include "provider_config.hpp"
 
 #include <llmhost/plugin.hpp>
 
-#include <memory>
-#include <mutex>
-#include <shared_mutex>
+#include <nlohmann/json.hpp>
 
 namespace llmhost::hf {
+
+namespace {
+
+// Constrained decoding is a later issue: the plugin does not advertise
+// LLMH_CAP_RESPONSE_FORMAT, so the host refuses such requests; this is the defensive check.
+void refuse_response_format(const llmh::Request &req) {
+    if (!req.response_format_json) return;
+    std::string type;
+    try {
+        const auto j = nlohmann::json::parse(*req.response_format_json);
+        if (j.is_object() && j.contains("type") && j["type"].is_string()) type = j["type"];
+    } catch (const std::exception &) {
+        throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT, "huggingface: response_format is not valid JSON",
+                          "send an object like {\"type\": \"text\"}");
+    }
+    if (type != "text")
+        throw llmh::Error(LLMH_ERR_UNSUPPORTED,
+                          "huggingface: response_format \"" + type + "\" is not supported yet",
+                          "the huggingface provider has no constrained decoding yet: drop "
+                          "response_format (or use {\"type\": \"text\"}) and ask for JSON in the "
+                          "prompt");
+}
+
+} // namespace
 
 class HuggingFaceProvider final : public llmh::Provider {
 public:
     HuggingFaceProvider(const std::string &config_json, llmh::Host host)
-        : host_(host), cfg_(parse_provider_config(config_json)) {
-        if (cfg_.load_on_create && !cfg_.default_model().empty()) load(cfg_.default_model());
+        : host_(host), cfg_(parse_provider_config(config_json)),
+          registry_({static_cast<std::size_t>(cfg_.max_loaded_models), cfg_.max_loaded_memory,
+                     cfg_.keep_alive_s},
+                    hooks(), cfg_.default_model()) {
+        if (cfg_.load_on_create && !cfg_.default_model().empty())
+            registry_.acquire(cfg_.default_model()); // the lease ends here; the model stays
     }
 
     llmh::Completion generate(const llmh::Request &req, llmh::TokenSink &sink) override {
+        refuse_response_format(req);
         const std::string wanted = req.model && !req.model->empty() ? *req.model : cfg_.default_model();
-        for (;;) {
-            {
-                std::shared_lock lk(mu_);
-                if (serves(wanted)) return model_->generate(req, sink, cfg_);
-            }
-            std::unique_lock lk(mu_); // waits for the requests running on the old model
-            if (!serves(wanted)) load(wanted);
-        }
+        if (wanted.empty()) resolve_model(wanted, cfg_, host_); // throws the "no model" error
+        auto model = registry_.acquire(wanted);
+        return model->generate(req, sink, cfg_);
     }
 
     std::vector<llmh::ModelInfo> list_models() override {
-        std::shared_lock lk(mu_);
-        if (!model_) return {};
-        return {{model_->id(), model_->description()}};
+        std::vector<llmh::ModelInfo> out;
+        for (const auto &m : registry_.loaded()) out.push_back({m->id(), m->description()});
+        return out;
     }
 
     bool thread_safe() const override { return true; }
 
 private:
-    bool serves(const std::string &wanted) const {
-        return model_ && (wanted == model_->id() || wanted == model_->dir().string());
-    }
-
-    // Caller holds mu_ exclusively (or is the constructor).
-    void load(const std::string &id) {
-        model_.reset(); // free the old model's memory before loading the next one
-        const auto dir = resolve_model(id, cfg_, host_);
-        model_ = std::make_unique<LoadedModel>(id, dir, cfg_);
-        host_.info("huggingface: loaded " + model_->description());
+    RegistryHooks hooks() {
+        RegistryHooks h;
+        h.resolve = [this](const std::string &name) { return resolve_model(name, cfg_, host_); };
+        h.estimate = [this](const std::filesystem::path &dir) {
+            return static_cast<std::uint64_t>(engine::Engine::estimate_memory(dir, load_options(cfg_)));
+        };
+        h.load = [this](const ResolvedModel &m) {
+            auto model = std::make_shared<LoadedModel>(m.id, m.dir, cfg_);
+            host_.info("huggingface: loaded " + m.id + ": " + model->description(/*with_dir=*/true));
+            return model;
+        };
+        h.log = [this](const std::string &line) { host_.info(line); };
+        return h;
     }
 
     llmh::Host host_;
     ProviderConfig cfg_;
-    std::shared_mutex mu_; // shared: generate on model_; exclusive: replace model_
-    std::unique_ptr<LoadedModel> model_;
+    ModelRegistry registry_; // last: its models go before the config they were loaded with
 };
 
 } // namespace llmhost::hf
 
-LLMH_DEFINE_PLUGIN(llmhost::hf::HuggingFaceProvider, "huggingface", "0.1.0",
+LLMH_DEFINE_PLUGIN(llmhost::hf::HuggingFaceProvider, "huggingface", "0.2.0",
                    "Hugging Face models run locally on libtorch (Hub download with your token)",
-                   LLMH_CAP_CHAT | LLMH_CAP_COMPLETION | LLMH_CAP_STREAMING | LLMH_CAP_LIST_MODELS)
+                   LLMH_CAP_CHAT | LLMH_CAP_COMPLETION | LLMH_CAP_STREAMING |
+                       LLMH_CAP_LIST_MODELS | LLMH_CAP_LOGPROBS)

@@ -5,7 +5,47 @@
 
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
+#include <cctype>
+#include <stdexcept>
+
 namespace llmhost::hf {
+
+std::uint64_t parse_memory_size(const std::string &text) {
+    if (text == "auto") {
+        const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+        if (pages <= 0 || page <= 0) return 0; // unknown: no limit
+        // 3/4: leave the OS, the page cache of other files and activations some room.
+        return static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page) / 4 * 3;
+    }
+    std::size_t used = 0;
+    const double n = std::stod(text, &used);
+    std::string unit = text.substr(used);
+    while (!unit.empty() && unit.front() == ' ') unit.erase(0, 1);
+    for (auto &c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (n < 0) throw std::invalid_argument(text);
+    if (unit.empty() || unit == "B") return static_cast<std::uint64_t>(n);
+    const std::string prefixes = "KMGT";
+    const std::size_t p = prefixes.find(unit[0]);
+    const std::string rest = unit.substr(1);
+    if (p == std::string::npos || !(rest.empty() || rest == "IB" || rest == "I" || rest == "B"))
+        throw std::invalid_argument(text);
+    const double base = rest == "B" ? 1000.0 : 1024.0; // "GB" decimal; "G", "GiB" binary
+    double mult = 1;
+    for (std::size_t i = 0; i <= p; ++i) mult *= base;
+    return static_cast<std::uint64_t>(n * mult);
+}
+
+double parse_duration_s(const std::string &text) {
+    std::size_t used = 0;
+    const double n = std::stod(text, &used);
+    const std::string unit = text.substr(used);
+    if (unit.empty() || unit == "s") return n;
+    if (unit == "m") return n * 60;
+    if (unit == "h") return n * 3600;
+    throw std::invalid_argument(text);
+}
 
 ProviderConfig parse_provider_config(const std::string &json_text) {
     nlohmann::json j;
@@ -59,6 +99,21 @@ ProviderConfig parse_provider_config(const std::string &json_text) {
     get("threads", c.threads);
     get("max_batch", c.max_batch);
     get("load_on_create", c.load_on_create);
+    // The Hub client's limits (hub::kClientOptionKeys; ranges are checked by hub::set_client_option).
+    for (const char *key : {"download_timeout", "etag_timeout", "max_retry_after", "min_download_speed",
+                            "max_retries", "max_file_retries", "max_tree_pages"}) {
+        auto it = j.find(key);
+        if (it == j.end() || it->is_null()) continue;
+        double v = 0;
+        try {
+            v = it->is_string() ? std::stod(it->get<std::string>()) : it->get<double>(); // ${VAR} gives strings
+        } catch (const std::exception &) {
+            throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT,
+                              std::string("huggingface provider config: \"") + key + "\" must be a number",
+                              "see docs/huggingface-token.md, \"Hub client limits\"");
+        }
+        c.hub_limits.emplace_back(key, v);
+    }
     return c;
 }
 

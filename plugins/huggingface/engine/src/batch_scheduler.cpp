@@ -62,15 +62,19 @@ void BatchScheduler::retire(std::size_t i, std::exception_ptr error) {
 
 void BatchScheduler::sample_and_deliver(Slot &s, float *logits, std::int64_t vocab) {
     BatchRequest &r = *s.req;
+    if (r.logprobs) s.raw.assign(logits, logits + vocab); // the sampler edits logits in place
     const std::int32_t id =
         s.sampler->sample(std::span<float>(logits, static_cast<std::size_t>(vocab)), s.history);
     const bool eos = std::find(r.eos_ids.begin(), r.eos_ids.end(), id) != r.eos_ids.end();
+    std::optional<TokenLogprobs> lp;
+    if (r.logprobs && !eos) lp = compute_logprobs(s.raw, id, r.top_logprobs);
     {
         std::lock_guard lk(r.mu);
         if (eos) {
             r.finish = Finish::Stop; // eos is not handed to on_token (as the serial path)
         } else {
             r.pending.push_back(id);
+            if (lp) r.pending_logprobs.push_back(std::move(*lp));
             ++s.generated;
             if (s.generated == r.budget) r.finish = Finish::Length;
         }

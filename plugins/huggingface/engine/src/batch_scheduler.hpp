@@ -21,6 +21,7 @@
 #include "../../models/model.hpp"
 
 #include <llmhost/engine/engine.hpp>
+#include <llmhost/engine/logprobs.hpp>
 #include <llmhost/engine/sampling.hpp>
 
 #include <atomic>
@@ -41,6 +42,8 @@ struct BatchRequest {
     SamplingParams sampling;
     std::vector<std::int64_t> eos_ids;
     std::int64_t budget = 0; // tokens to generate at most (already checked against the context)
+    bool logprobs = false;   // compute TokenLogprobs for each delivered id (this slot only)
+    int top_logprobs = 0;
 
     // Set by the caller at any time: the loop retires the slot at its next step.
     std::atomic<bool> abandoned{false};
@@ -49,6 +52,7 @@ struct BatchRequest {
     std::mutex mu;
     std::condition_variable cv;
     std::deque<std::int32_t> pending; // sampled ids not yet delivered to on_token
+    std::deque<TokenLogprobs> pending_logprobs; // parallel to pending when logprobs
     bool done = false;
     Finish finish = Finish::Length;
     std::exception_ptr error;
@@ -75,6 +79,7 @@ private:
         std::int64_t generated = 0;        // ids handed to the request
         std::int64_t next_pos = 0;         // position of the last sampled id (decoded next step)
         std::int32_t last_id = 0;
+        std::vector<float> raw;            // logits before sampling (logprobs only)
     };
 
     void loop();

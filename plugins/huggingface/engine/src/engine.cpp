@@ -77,6 +77,34 @@ std::string dtype_str(at::ScalarType t) {
     return t == at::kFloat ? "float32" : t == at::kBFloat16 ? "bfloat16" : "float16";
 }
 
+// The KV-cache length. A max_context beyond what the model was trained for is a configuration
+// error of the server, not of the request: HTTP 500 (the client cannot fix it).
+std::int64_t context_length(const ModelConfig &cfg, const LoadOptions &opts, const fs::path &dir) {
+    const std::int64_t limit = cfg.max_position_embeddings;
+    const std::int64_t n = opts.max_context > 0 ? opts.max_context : std::min<std::int64_t>(limit, 4096);
+    if (n > limit)
+        throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT,
+                          "huggingface provider config: \"max_context\" " + std::to_string(n) +
+                              " exceeds the model's limit of " + std::to_string(limit) +
+                              " positions (max_position_embeddings in " +
+                              (dir / "config.json").string() + ")",
+                          "set \"max_context\" to at most " + std::to_string(limit) +
+                              " in the provider's config, or remove it (default: min(" +
+                              std::to_string(limit) + ", 4096))",
+                          /*http_status=*/500);
+    return n;
+}
+
+std::int64_t batch_slots(const LoadOptions &opts, at::Device device) {
+    if (opts.max_batch < 0)
+        throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT,
+                          "max_batch " + std::to_string(opts.max_batch) + " is not valid",
+                          "use 0 (default: 8 on CUDA, 4 on the CPU), 1 (no batching) or more");
+    return opts.max_batch > 0 ? opts.max_batch : device.is_cuda() ? 8 : 4;
+}
+
+std::size_t dtype_bytes(at::ScalarType t) { return t == at::kFloat ? 4 : 2; }
+
 } // namespace
 
 struct Engine::Impl {
@@ -128,12 +156,15 @@ namespace {
 GenerateResult generate_batched(BatchScheduler &scheduler, std::span<const std::int32_t> prompt,
                                 const GenerateOptions &opts, std::int64_t budget,
                                 const TokenFn &on_token, const CancelFn &should_cancel,
-                                Clock::time_point t0, GenerateResult r) {
+                                const LogprobFn &on_logprobs, Clock::time_point t0,
+                                GenerateResult r) {
     auto req = std::make_shared<BatchRequest>();
     req->prompt.assign(prompt.begin(), prompt.end());
     req->sampling = opts.sampling;
     req->eos_ids = opts.eos_ids;
     req->budget = budget;
+    req->logprobs = opts.logprobs;
+    req->top_logprobs = opts.top_logprobs;
     scheduler.submit(req);
     // However we leave (stop, cancel, an exception from on_token), the loop frees the slot.
     struct Abandon {
@@ -146,6 +177,7 @@ GenerateResult generate_batched(BatchScheduler &scheduler, std::span<const std::
     };
     Clock::time_point t_first = Clock::now();
     std::vector<std::int32_t> ids;
+    std::vector<TokenLogprobs> lps; // parallel to ids when logprobs are asked
     for (;;) {
         bool done = false;
         std::exception_ptr error;
@@ -156,17 +188,25 @@ GenerateResult generate_batched(BatchScheduler &scheduler, std::span<const std::
                              [&] { return !req->pending.empty() || req->done; });
             ids.assign(req->pending.begin(), req->pending.end());
             req->pending.clear();
+            lps.assign(std::make_move_iterator(req->pending_logprobs.begin()),
+                       std::make_move_iterator(req->pending_logprobs.end()));
+            req->pending_logprobs.clear();
             done = req->done;
             error = req->error;
             finish = req->finish;
             r.prefill_ms = req->prefill_ms;
         }
-        for (std::int32_t id : ids) {
+        for (std::size_t k = 0; k < ids.size(); ++k) {
+            const std::int32_t id = ids[k];
             if (r.tokens.empty()) {
                 r.time_to_first_token_ms = ms_since(t0);
                 t_first = Clock::now();
             }
             r.tokens.push_back(id);
+            if (opts.logprobs) {
+                r.logprobs.push_back(std::move(lps.at(k)));
+                if (on_logprobs) on_logprobs(r.logprobs.back());
+            }
             if (on_token && on_token(id) == StepAction::Stop) {
                 r.finish = Finish::Stop;
                 done = true;
@@ -207,26 +247,14 @@ std::unique_ptr<Engine> Engine::load(const fs::path &dir, const LoadOptions &opt
         im->device = parse_device(opts.device);
         im->dtype = parse_dtype(opts.dtype, im->device);
         if (opts.threads > 0) at::set_num_threads(opts.threads);
-        im->max_ctx = opts.max_context > 0 ? opts.max_context
-                                           : std::min<std::int64_t>(im->cfg.max_position_embeddings, 4096);
-        if (im->max_ctx > im->cfg.max_position_embeddings)
-            throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT,
-                              "max_context " + std::to_string(im->max_ctx) + " exceeds the model's " +
-                                  "max_position_embeddings (" +
-                                  std::to_string(im->cfg.max_position_embeddings) + ")",
-                              "set max_context to at most " +
-                                  std::to_string(im->cfg.max_position_embeddings));
+        im->max_ctx = context_length(im->cfg, opts, dir);
         require_supported_architecture(im->cfg.architecture); // before touching weights
         SafetensorsCheckpoint ckpt = SafetensorsCheckpoint::open_dir(dir);
         Weights w(ckpt, im->device, im->dtype);
         im->model = make_model(im->cfg, w, im->max_ctx);
         im->weight_bytes = w.loaded_bytes();
         im->mapped = w.all_views();
-        if (opts.max_batch < 0)
-            throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT,
-                              "max_batch " + std::to_string(opts.max_batch) + " is not valid",
-                              "use 0 (default: 8 on CUDA, 4 on the CPU), 1 (no batching) or more");
-        im->max_batch = opts.max_batch > 0 ? opts.max_batch : im->device.is_cuda() ? 8 : 4;
+        im->max_batch = batch_slots(opts, im->device);
         im->cache = im->model->make_cache(im->max_batch, im->max_ctx);
         if (im->max_batch > 1)
             im->scheduler = std::make_unique<BatchScheduler>(*im->model, im->cache, im->device,
@@ -245,6 +273,32 @@ std::unique_ptr<Engine> Engine::load(const fs::path &dir, const LoadOptions &opt
     return std::unique_ptr<Engine>(new Engine(std::move(im)));
 }
 
+std::size_t Engine::estimate_memory(const fs::path &dir, const LoadOptions &opts) {
+    if (!fs::is_directory(dir))
+        throw llmh::Error(LLMH_ERR_NOT_FOUND, "model directory " + dir.string() + " does not exist",
+                          "give a directory with config.json and model.safetensors, or a repo id");
+    try {
+        const ModelConfig cfg = load_model_config(dir);
+        const at::Device device = parse_device(opts.device);
+        const at::ScalarType dtype = parse_dtype(opts.dtype, device);
+        const std::size_t elt = dtype_bytes(dtype);
+        std::size_t weights = 0;
+        const SafetensorsCheckpoint ckpt = SafetensorsCheckpoint::open_dir(dir); // headers only
+        for (const auto &[name, t] : ckpt.tensors()) {
+            std::size_t numel = 1;
+            for (std::int64_t d : t.shape) numel *= static_cast<std::size_t>(d);
+            weights += numel * elt;
+        }
+        const std::size_t kv = static_cast<std::size_t>(batch_slots(opts, device)) * 2 *
+                               cfg.num_hidden_layers * cfg.num_key_value_heads * cfg.head_dim *
+                               context_length(cfg, opts, dir) * elt;
+        return weights + kv;
+    } catch (const ModelFileError &e) {
+        throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT, e.what(),
+                          "re-download or re-export the model; the files are incomplete or corrupt");
+    }
+}
+
 std::vector<float> Engine::forward(std::span<const std::int32_t> ids, std::int64_t start_pos,
                                    bool all_logits) {
     c10::InferenceMode guard;
@@ -257,7 +311,8 @@ std::vector<float> Engine::forward(std::span<const std::int32_t> ids, std::int64
 }
 
 GenerateResult Engine::generate(std::span<const std::int32_t> prompt, const GenerateOptions &opts,
-                                const TokenFn &on_token, const CancelFn &should_cancel) {
+                                const TokenFn &on_token, const CancelFn &should_cancel,
+                                const LogprobFn &on_logprobs) {
     c10::InferenceMode guard;
     Impl &m = *impl_;
     const auto t0 = Clock::now();
@@ -289,22 +344,29 @@ GenerateResult Engine::generate(std::span<const std::int32_t> prompt, const Gene
     auto cancelled = [&] { return should_cancel && should_cancel(); };
     if (cancelled()) throw llmh::Error(LLMH_ERR_CANCELLED, "generation cancelled by the caller");
     if (m.scheduler)
-        return generate_batched(*m.scheduler, prompt, opts, budget, on_token, should_cancel, t0, r);
+        return generate_batched(*m.scheduler, prompt, opts, budget, on_token, should_cancel,
+                                on_logprobs, t0, r);
 
     std::lock_guard lk(m.serial_mu);
     Sampler sampler(opts.sampling);
     std::vector<std::int32_t> history(prompt.begin(), prompt.end());
+    std::vector<float> raw; // the step's logits before sampling, when logprobs are asked
     at::Tensor logits = m.run(prompt, 0, false); // prefill: one pass over the whole prompt
     r.prefill_ms = ms_since(t0);
     const auto t_decode = Clock::now();
     r.finish = Finish::Length;
     for (std::int64_t i = 0; i < budget; ++i) {
         std::span<float> row(logits.data_ptr<float>(), static_cast<std::size_t>(logits.size(-1)));
+        if (opts.logprobs) raw.assign(row.begin(), row.end()); // the sampler edits row in place
         const std::int32_t id = sampler.sample(row, history);
         if (i == 0) r.time_to_first_token_ms = ms_since(t0);
         if (std::find(opts.eos_ids.begin(), opts.eos_ids.end(), id) != opts.eos_ids.end()) {
             r.finish = Finish::Stop;
             break;
+        }
+        if (opts.logprobs) {
+            r.logprobs.push_back(compute_logprobs(raw, id, opts.top_logprobs));
+            if (on_logprobs) on_logprobs(r.logprobs.back());
         }
         r.tokens.push_back(id);
         history.push_back(id);

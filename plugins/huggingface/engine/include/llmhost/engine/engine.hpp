@@ -24,6 +24,7 @@
 // Errors are llmh::Error (plugin.hpp) with an ABI code, a message naming the thing, and a hint.
 #pragma once
 
+#include <llmhost/engine/logprobs.hpp>
 #include <llmhost/engine/model_config.hpp>
 #include <llmhost/engine/sampling.hpp>
 
@@ -53,10 +54,15 @@ struct GenerateOptions {
     SamplingParams sampling;
     std::int64_t max_tokens = 0;          // <= 0: until eos or the end of the context
     std::vector<std::int64_t> eos_ids;    // stop ids (not passed to on_token)
+    // Log-probabilities per generated token (logprobs.hpp): computed only when asked, for this
+    // request only (a batched neighbour that did not ask pays nothing).
+    bool logprobs = false;
+    int top_logprobs = 0;                 // alternatives per token (0..20)
 };
 
 struct GenerateResult {
     std::vector<std::int32_t> tokens;     // generated ids (eos excluded)
+    std::vector<TokenLogprobs> logprobs;  // one per token when GenerateOptions::logprobs
     Finish finish = Finish::Stop;
     std::int64_t prompt_tokens = 0;
     double time_to_first_token_ms = 0;    // prefill + first sample
@@ -76,6 +82,9 @@ struct BatchStats {
 using TokenFn = std::function<StepAction(std::int32_t id)>;
 // Polled before prefill and between decode steps; true cancels (llmh::Error cancelled).
 using CancelFn = std::function<bool()>;
+// With GenerateOptions::logprobs: called with each generated token's logprobs right BEFORE
+// on_token(id) for that token, on the same thread. Not called for eos.
+using LogprobFn = std::function<void(const TokenLogprobs &)>;
 
 class Engine {
 public:
@@ -83,8 +92,15 @@ public:
                                         const LoadOptions &opts = {});
     ~Engine();
 
+    // What load(model_dir, opts) would take, in bytes: the weights as computed on (dtype after
+    // conversion, from the safetensors headers) + the KV cache. Reads headers only; throws what
+    // load() throws for a bad directory, device, dtype or max_context.
+    static std::size_t estimate_memory(const std::filesystem::path &model_dir,
+                                       const LoadOptions &opts = {});
+
     GenerateResult generate(std::span<const std::int32_t> prompt, const GenerateOptions &opts,
-                            const TokenFn &on_token = {}, const CancelFn &should_cancel = {});
+                            const TokenFn &on_token = {}, const CancelFn &should_cancel = {},
+                            const LogprobFn &on_logprobs = {});
 
     // Low level, for tests and benchmarks: run `ids` at positions start_pos.. through the model,
     // using (and filling) slot 0 of the KV cache, which must already hold positions
