@@ -51,6 +51,8 @@ HubSettings hub_settings(Context &ctx, const std::string &provider) {
         s.options.endpoint = pc["endpoint"].get<std::string>();
     if (pc.contains("cache_dir") && pc["cache_dir"].is_string()) s.options.cache_dir = pc["cache_dir"].get<std::string>();
     if (pc.contains("offline") && pc["offline"].is_boolean()) s.options.offline = pc["offline"].get<bool>();
+    for (const char *key : hub::kClientOptionKeys) // limits (docs/huggingface-token.md §6); over HF_HUB_*
+        if (pc.contains(key) && pc[key].is_number()) hub::set_client_option(s.options, key, pc[key].get<double>());
     if (auto tok = host.secret(name, "token"); tok && !tok->value.empty()) {
         s.options.token = tok->value;
         s.token_source = tok->source;

@@ -83,10 +83,14 @@ TEST_CASE("cache layout: folder names and relative symlinks") {
     CHECK(fs::exists(dir.path / "CACHEDIR.TAG"));
     CHECK(hubtest::read_file(dir.path / "CACHEDIR.TAG").rfind("Signature: 8a477f597d28d172789f06886806bc55\n", 0) == 0);
     std::string commit(40, 'a');
-    c.link_snapshot(commit, "a/b/c.bin", "e1");
-    CHECK(fs::read_symlink(c.snapshot_file(commit, "a/b/c.bin")) == "../../../../blobs/e1");
-    c.link_snapshot(commit, "top.json", "e2");
-    CHECK(fs::read_symlink(c.snapshot_file(commit, "top.json")) == "../../blobs/e2");
+    const std::string e1(40, '1'), e2(64, '2'); // blob names are hex: git sha1 or sha256
+    c.link_snapshot(commit, "a/b/c.bin", e1);
+    CHECK(fs::read_symlink(c.snapshot_file(commit, "a/b/c.bin")) == "../../../../blobs/" + e1);
+    c.link_snapshot(commit, "top.json", e2);
+    CHECK(fs::read_symlink(c.snapshot_file(commit, "top.json")) == "../../blobs/" + e2);
+    CHECK_THROWS_AS(c.link_snapshot(commit, "x", "../../etc"), llmh::Error);
+    CHECK_THROWS_AS(c.snapshot_dir("../victim"), llmh::Error);
+    CHECK_THROWS_AS(c.ref("../../x"), llmh::Error);
     c.write_ref("main", commit);
     CHECK(hubtest::read_file(c.ref("main")) == commit); // no newline
     c.write_ref("refs/pr/1", commit);
@@ -94,7 +98,7 @@ TEST_CASE("cache layout: folder names and relative symlinks") {
     CHECK(c.read_ref("refs/pr/1") == commit);
     c.write_ref(commit, commit); // a commit revision writes no ref
     CHECK_FALSE(fs::exists(c.ref(commit)));
-    CHECK(c.lock("e1") == dir.path / ".locks" / "models--org--name" / "e1.lock");
+    CHECK(c.lock(e1) == dir.path / ".locks" / "models--org--name" / (e1 + ".lock"));
 }
 
 TEST_CASE("sha256 and git blob sha1 streaming") {

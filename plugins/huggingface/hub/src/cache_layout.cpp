@@ -2,6 +2,7 @@
 #include "cache_layout.hpp"
 
 #include "endpoint.hpp"
+#include "validate.hpp"
 
 #include <llmhost/plugin.hpp>
 
@@ -83,12 +84,36 @@ RepoCache::RepoCache(fs::path cache_dir, RepoType t, const std::string &repo_id)
     lock_dir_ = cache_dir_ / ".locks" / folder;
 }
 
-fs::path RepoCache::snapshot_file(const std::string &commit, const std::string &path) const {
-    return snapshot_dir(commit) / fs::path(path);
+namespace {
+const std::string kCacheName = "a cache path"; // defence in depth: callers validated already
 }
 
+fs::path RepoCache::blob(const std::string &etag) const {
+    return repo_dir_ / "blobs" / require_blob_name(etag, kCacheName);
+}
+fs::path RepoCache::incomplete(const std::string &etag) const {
+    return repo_dir_ / "blobs" / (require_blob_name(etag, kCacheName) + ".incomplete");
+}
+fs::path RepoCache::lock(const std::string &etag) const {
+    return lock_dir_ / (require_blob_name(etag, kCacheName) + ".lock");
+}
+fs::path RepoCache::snapshot_dir(const std::string &commit) const {
+    return repo_dir_ / "snapshots" / require_commit(commit, kCacheName);
+}
+fs::path RepoCache::snapshot_file(const std::string &commit, const std::string &path) const {
+    validate_repo_path(path);
+    return snapshot_dir(commit) / fs::path(path);
+}
 fs::path RepoCache::no_exist(const std::string &commit, const std::string &path) const {
-    return repo_dir_ / ".no_exist" / commit / fs::path(path);
+    validate_repo_path(path);
+    return repo_dir_ / ".no_exist" / require_commit(commit, kCacheName) / fs::path(path);
+}
+fs::path RepoCache::ref(const std::string &revision) const {
+    validate_revision(revision);
+    return repo_dir_ / "refs" / revision;
+}
+fs::path RepoCache::tree_cache(const std::string &commit) const {
+    return repo_dir_ / "trees" / (require_commit(commit, kCacheName) + ".json");
 }
 
 static void make_dirs(const fs::path &p) {
@@ -140,9 +165,12 @@ void RepoCache::write_ref(const std::string &revision, const std::string &commit
 }
 
 std::optional<std::string> RepoCache::read_ref(const std::string &revision) const {
+    // The file holds 40 hex and a newline at most: a huge or hostile one is not read whole.
     std::ifstream in(ref(revision), std::ios::binary);
     if (!in) return std::nullopt;
-    std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string s(64, '\0');
+    in.read(s.data(), static_cast<std::streamsize>(s.size()));
+    s.resize(static_cast<std::size_t>(in.gcount()));
     while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
     if (!is_commit_hash(s)) return std::nullopt;
     return s;
@@ -153,7 +181,7 @@ void RepoCache::link_snapshot(const std::string &commit, const std::string &path
     fs::path link = snapshot_file(commit, path);
     make_dirs(link.parent_path());
     // ../../blobs/<etag> from snapshots/<commit>/, plus one ../ per sub-folder of path.
-    fs::path target = fs::path("..") / ".." / "blobs" / etag;
+    fs::path target = fs::path("..") / ".." / "blobs" / require_blob_name(etag, kCacheName);
     for (auto depth = std::count(path.begin(), path.end(), '/'); depth > 0; --depth)
         target = fs::path("..") / target;
     fs::path tmp = link;

@@ -27,14 +27,17 @@ public:
 
     const fs::path &cache_dir() const { return cache_dir_; }
     const fs::path &repo_dir() const { return repo_dir_; }
-    fs::path blob(const std::string &etag) const { return repo_dir_ / "blobs" / etag; }
-    fs::path incomplete(const std::string &etag) const { return repo_dir_ / "blobs" / (etag + ".incomplete"); }
-    fs::path lock(const std::string &etag) const { return lock_dir_ / (etag + ".lock"); }
-    fs::path snapshot_dir(const std::string &commit) const { return repo_dir_ / "snapshots" / commit; }
+    // Every name below is checked again here (validate.hpp), whatever the caller did: a commit is
+    // 40 lower-case hex, an etag 40/64 hex, a revision a ref name, a path relative without "..".
+    // A bad one throws llmh::Error instead of naming a path outside the repo's folder.
+    fs::path blob(const std::string &etag) const;
+    fs::path incomplete(const std::string &etag) const;
+    fs::path lock(const std::string &etag) const;
+    fs::path snapshot_dir(const std::string &commit) const;
     fs::path snapshot_file(const std::string &commit, const std::string &path) const;
     fs::path no_exist(const std::string &commit, const std::string &path) const;
-    fs::path ref(const std::string &revision) const { return repo_dir_ / "refs" / revision; }
-    fs::path tree_cache(const std::string &commit) const { return repo_dir_ / "trees" / (commit + ".json"); }
+    fs::path ref(const std::string &revision) const;
+    fs::path tree_cache(const std::string &commit) const;
 
     // Creates the cache dir (with CACHEDIR.TAG), the repo's blobs/ and the lock folder.
     void prepare() const;

@@ -8,6 +8,7 @@
 #include "patterns.hpp"
 #include "repo_api.hpp"
 #include "session.hpp"
+#include "validate.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -78,7 +79,7 @@ struct Client::Impl {
             auto j = nlohmann::json::parse(tree, nullptr, false);
             if (j.is_object() && j.contains("files") && j["files"].is_object())
                 for (auto it = j["files"].begin(); it != j["files"].end(); ++it)
-                    if (keep_path(it.key(), o.allow_patterns, o.ignore_patterns) &&
+                    if (valid_path(it.key()) && keep_path(it.key(), o.allow_patterns, o.ignore_patterns) &&
                         !fs::exists(cache.snapshot_file(*commit, it.key()), ec))
                         throw llmh::Error(LLMH_ERR_NOT_FOUND,
                                           "offline mode: snapshot " + commit->substr(0, 12) + " of '" + repo_id +
@@ -114,6 +115,15 @@ struct Client::Impl {
         }
     }
 
+    static bool valid_path(const std::string &p) {
+        try { // trees/<commit>.json is read from disk: a bad name is skipped, never joined to a path
+            validate_repo_path(p);
+            return true;
+        } catch (const llmh::Error &) {
+            return false;
+        }
+    }
+
     static bool unreachable(const llmh::Error &e) {
         return e.code() == LLMH_ERR_NETWORK || e.code() == LLMH_ERR_TIMEOUT;
     }
@@ -145,6 +155,7 @@ net::HttpClient &Client::http() { return impl_->s.http; }
 
 RepoInfo Client::repo_info(const std::string &repo_id, const std::string &revision, RepoType t) {
     validate_repo_id(repo_id);
+    if (!revision.empty()) validate_revision(revision);
     if (impl_->s.opts.offline)
         throw llmh::Error(LLMH_ERR_NETWORK, "offline mode: cannot ask the Hub about '" + repo_id + "'",
                           Impl::offline_hint(repo_id));
@@ -153,6 +164,7 @@ RepoInfo Client::repo_info(const std::string &repo_id, const std::string &revisi
 
 std::vector<RepoFile> Client::list_repo_files(const std::string &repo_id, const std::string &revision, RepoType t) {
     validate_repo_id(repo_id);
+    validate_revision(revision);
     if (impl_->s.opts.offline)
         throw llmh::Error(LLMH_ERR_NETWORK, "offline mode: cannot list the files of '" + repo_id + "'",
                           Impl::offline_hint(repo_id));
@@ -172,6 +184,7 @@ fs::path Client::hf_hub_download(const std::string &repo_id, const std::string &
     RepoCache cache = m.cache_for(t, repo_id);
     validate_repo_path(filename);
     const std::string rev = revision.empty() ? "main" : revision;
+    validate_revision(rev); // user input: it names refs/<rev> and goes into the URL
     if (m.s.opts.offline) return m.offline_file(cache, repo_id, filename, rev);
     std::error_code ec;
     if (is_commit_hash(rev) && fs::exists(cache.snapshot_file(rev, filename), ec))
@@ -199,6 +212,7 @@ fs::path Client::snapshot_download(const std::string &repo_id, const SnapshotOpt
     Impl &m = *impl_;
     RepoCache cache = m.cache_for(o.repo_type, repo_id);
     const std::string rev = o.revision.empty() ? "main" : o.revision;
+    validate_revision(rev); // user input: it names refs/<rev> and goes into the URL
     SnapshotOptions opts = o;
     opts.revision = rev;
     if (m.s.opts.offline && !o.local_dir) return m.offline_snapshot(cache, repo_id, opts);

@@ -2,12 +2,15 @@
 // each transfer's completion is posted back to the orchestrating thread as an event.
 #include "downloader.hpp"
 
+#include "download_checks.hpp"
 #include "file_lock.hpp"
 #include "hashing.hpp"
 #include "local_dir.hpp"
 #include "metadata.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -29,6 +32,7 @@ struct Active {
     FileMetadata meta;
     int head_redirects = 0;
     int attempts = 0;                // consecutive failures
+    int total_retries = 0;           // all retries of this file: progress never resets it
     bool waiting_logged = false;
     std::unique_ptr<FileLock> lock;
     int fd = -1;
@@ -143,6 +147,11 @@ struct Downloader::Impl {
     void begin(Active &a) {
         ++active;
         FileJob &j = *a.job;
+        try { // every path joins the snapshot or local dir: never "..", absolute, "\\", NUL
+            validate_repo_path(j.path);
+        } catch (const llmh::Error &e) {
+            return fail(a, e);
+        }
         a.url = s.endpoint.resolve_url(type, repo_id, j.revision, j.path);
         if (j.known_size) count_size(a, *j.known_size);
         // Already there for this exact commit: no request at all (huggingface_hub does the same).
@@ -184,9 +193,16 @@ struct Downloader::Impl {
         a.transfer = s.http.start(std::move(req), std::move(h));
     }
 
+    // True when handled: a retry is scheduled, or the job failed (a Retry-After beyond the maximum).
     bool retry_or_fail(Active &a, const net::Response &r, std::function<void(Active &)> step) {
-        if (!is_retryable(r) || a.attempts >= s.opts.retry.max_retries) return false;
+        if (!is_retryable(r)) return false;
+        if (auto e = s.wait_too_long(r, ctx(a))) {
+            fail(a, *e);
+            return true;
+        }
+        if (a.attempts >= s.opts.retry.max_retries || retry_budget_spent(a)) return false;
         ++a.attempts;
+        ++a.total_retries;
         auto wait = s.retry_delay(r, a.attempts);
         s.log(LLMH_LOG_WARN, "'" + a.job->path + "': " +
                                  (r.error != net::Error::none ? r.error_message : "HTTP " + std::to_string(r.status)) +
@@ -195,6 +211,9 @@ struct Downloader::Impl {
         later(a, wait, std::move(step));
         return true;
     }
+
+    bool retry_budget_spent(const Active &a) const { return a.total_retries >= s.opts.max_file_retries; }
+
 
     void on_head(Active &a, const net::Response &r) {
         if (aborted(a)) return;
@@ -214,6 +233,7 @@ struct Downloader::Impl {
             return fail(a, llmh::Error(LLMH_ERR_NETWORK,
                                        "the server's answer for '" + a.job->path + "' lacks X-Repo-Commit, ETag or size",
                                        "check HF_ENDPOINT: a proxy may strip the Hub's headers", r.status));
+        if (auto bad = check_file_metadata(s.endpoint.base(), a.job->path, *meta)) return fail(a, *bad);
         a.meta = *meta;
         a.attempts = 0;
         a.job->commit = a.meta.commit;
@@ -283,15 +303,7 @@ struct Downloader::Impl {
     }
 
     llmh::Error disk_error(const Active &a, int err) {
-        fs::path dir = a.incomplete.parent_path();
-        if (err == ENOSPC || err == EDQUOT)
-            return llmh::Error(LLMH_ERR_OUT_OF_MEMORY,
-                               "disk full while downloading '" + a.job->path + "' into " + dir.string(),
-                               "free space in " + dir.string() + " (the file needs " + std::to_string(a.meta.size) +
-                                   " bytes) or point HF_HUB_CACHE / --local-dir to a larger disk; nothing was published");
-        return llmh::Error(LLMH_ERR_INVALID_ARGUMENT,
-                           "cannot write '" + a.job->path + "' into " + dir.string() + ": " + std::strerror(err),
-                           "check that " + dir.string() + " is writable");
+        return download_disk_error(a.job->path, a.incomplete.parent_path(), a.meta.size, err);
     }
 
     void get(Active &a) {
@@ -301,7 +313,9 @@ struct Downloader::Impl {
         req.follow_redirects = true;
         req.range_from = a.written;
         req.timeouts = net::Timeouts{.connect = s.opts.download_timeout, .total = net::Millis(0),
-                                     .idle = s.opts.download_timeout, .idle_min_bytes = 1};
+                                     .idle = s.opts.download_timeout,
+                                     .idle_min_bytes = static_cast<long>(std::clamp<std::uint64_t>(
+                                         s.opts.min_download_speed, 1, std::uint64_t(1) << 40))};
         a.status = 0;
         a.write_errno = 0;
         a.overflow = false;
@@ -400,6 +414,11 @@ struct Downloader::Impl {
                                          std::to_string(a.meta.size) + " bytes";
             }
             if (retry_or_fail(a, as_error, [this](Active &x) { get(x); })) return;
+            if (is_retryable(as_error) && retry_budget_spent(a) && a.total_retries > 0)
+                return fail(a, retry_budget_error(repo_id, a.job->path, a.total_retries,
+                                                  as_error.error != net::Error::none ? as_error.error_message
+                                                                                     : "HTTP " + std::to_string(r.status),
+                                                  a.written, a.meta.size));
             if (short_body)
                 return fail(a, llmh::Error(LLMH_ERR_NETWORK,
                                            "consistency check failed for '" + a.job->path + "': got " +
@@ -430,7 +449,7 @@ struct Downloader::Impl {
     void verify_and_publish(Active &a) {
         catch_up_hash(a, ~std::uint64_t(0));
         std::string digest = a.hasher ? a.hasher->hex_digest() : std::string();
-        if (!digest.empty() && digest != a.meta.etag) {
+        if (!digest.empty() && !same_hex(digest, a.meta.etag)) {
             close_file(a);
             ::unlink(a.incomplete.c_str());
             return fail(a, llmh::Error(LLMH_ERR_NETWORK,

@@ -1,6 +1,8 @@
 // Hub URL building, exactly as huggingface_hub's hf_hub_url / HfApi do it (spec §1).
 #include "endpoint.hpp"
 
+#include "validate.hpp"
+
 #include <cctype>
 
 namespace llmhost::hub::detail {
@@ -56,7 +58,7 @@ void validate_repo_id(const std::string &repo_id) {
 
 void validate_repo_path(const std::string &path) {
     auto bad = [&](const std::string &why) {
-        throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT, "invalid file path '" + path + "' in repo: " + why,
+        throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT, "invalid file path " + excerpt(path, 200) + " in repo: " + why,
                           "file paths are relative, use '/' and never contain '..'");
     };
     if (path.empty()) bad("it is empty");
@@ -69,6 +71,8 @@ void validate_repo_path(const std::string &path) {
         std::string seg = path.substr(start, end == std::string::npos ? std::string::npos : end - start);
         if (seg == ".." || seg == ".") bad("it contains a '" + seg + "' segment");
         if (seg.empty()) bad("it contains an empty segment");
+        if (seg.size() >= 2 && seg[1] == ':' && std::isalpha(static_cast<unsigned char>(seg[0])))
+            bad("a segment starts with a drive letter"); // as huggingface_hub: no escape on Windows either
         if (end == std::string::npos) break;
         start = end + 1;
     }

@@ -46,12 +46,33 @@ ClientOptions options_from_env() {
         if (!v) return d;
         char *end = nullptr;
         double s = std::strtod(v->c_str(), &end);
-        if (end == v->c_str() || s <= 0) return d;
+        if (end == v->c_str() || !(s > 0 && s <= 86400.0 * 365)) return d; // garbage, NaN, 1e300: default
         return std::chrono::milliseconds(static_cast<long long>(s * 1000));
     };
     o.etag_timeout = seconds(env("HF_HUB_ETAG_TIMEOUT"), o.etag_timeout);
     o.download_timeout = seconds(env("HF_HUB_DOWNLOAD_TIMEOUT"), o.download_timeout);
     return o;
+}
+
+bool set_client_option(ClientOptions &o, const std::string &key, double v) {
+    auto range = [&](double lo, double hi) {
+        if (!(v >= lo && v <= hi)) // also NaN
+            throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT,
+                              "huggingface provider config: \"" + key + "\" must be between " +
+                                  std::to_string(static_cast<long long>(lo)) + " and " +
+                                  std::to_string(static_cast<long long>(hi)),
+                              "see docs/huggingface-token.md, \"Hub client limits\"");
+    };
+    auto ms = [&] { return std::chrono::milliseconds(static_cast<long long>(v * 1000)); };
+    if (key == "download_timeout") range(0.001, 86400), o.download_timeout = ms();
+    else if (key == "etag_timeout") range(0.001, 86400), o.etag_timeout = ms();
+    else if (key == "max_retry_after") range(0, 86400), o.retry.max_retry_after = ms();
+    else if (key == "min_download_speed") range(0, 1e12), o.min_download_speed = static_cast<std::uint64_t>(v);
+    else if (key == "max_retries") range(0, 100), o.retry.max_retries = static_cast<int>(v);
+    else if (key == "max_file_retries") range(0, 10000), o.max_file_retries = static_cast<int>(v);
+    else if (key == "max_tree_pages") range(1, 1e7), o.max_tree_pages = static_cast<std::size_t>(v);
+    else return false;
+    return true;
 }
 
 } // namespace llmhost::hub

@@ -148,6 +148,19 @@ llmh::Error http_error(const net::Response &r, std::string_view body, const Erro
                        "retry later; if it persists, check HF_ENDPOINT", s);
 }
 
+llmh::Error retry_after_error(const net::Response &r, net::Millis wait, net::Millis max, const ErrorContext &c) {
+    const double secs = std::ceil(static_cast<double>(wait.count()) / 1000.0);
+    const std::string n = std::to_string(static_cast<long long>(secs)) + " s";
+    const std::string host = c.endpoint ? c.endpoint->base() : std::string("the Hub");
+    return llmh::Error(LLMH_ERR_RATE_LIMITED,
+                       host + " answered HTTP " + std::to_string(r.status) + " for " + what_of(c) +
+                           " and asked to retry after " + n + ", longer than the " +
+                           std::to_string(max.count() / 1000) + " s this client waits; gave up",
+                       "run the command again after " + n + ", or raise the huggingface provider's "
+                       "`max_retry_after` config (seconds) to wait that long",
+                       r.status, secs);
+}
+
 llmh::Error response_error(const net::Response &r, std::string_view body, const ErrorContext &c) {
     if (r.error != net::Error::none) return transport_error(r, c);
     return http_error(r, body, c);

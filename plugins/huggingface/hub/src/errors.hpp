@@ -28,6 +28,9 @@ llmh::Error transport_error(const net::Response &r, const ErrorContext &ctx);
 // Either of the above, chosen by r.error.
 llmh::Error response_error(const net::Response &r, std::string_view body, const ErrorContext &ctx);
 
+// A 429/503 whose Retry-After (`wait`) exceeds the configured maximum: rate limited, with retry_after.
+llmh::Error retry_after_error(const net::Response &r, net::Millis wait, net::Millis max, const ErrorContext &ctx);
+
 // Worth another attempt: network errors, timeouts, 408/429/5xx.
 bool is_retryable(const net::Response &r);
 

@@ -11,9 +11,10 @@ struct ContentHasher::Ctx {
     ~Ctx() { EVP_MD_CTX_free(md); }
 };
 
+// Either case: huggingface_hub keeps the ETag's case as the blob name (see metadata.cpp).
 static bool all_hex(const std::string &s) {
     for (char c : s)
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) return false;
     return true;
 }
 

@@ -1,6 +1,7 @@
 #include "local_dir.hpp"
 
 #include "cache_layout.hpp"
+#include "endpoint.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -19,6 +20,7 @@ std::string unix_time_now() {
 }
 
 fs::path metadata_path(const fs::path &local_dir, const std::string &path) {
+    validate_repo_path(path); // never outside local_dir, whatever the caller checked
     return local_dir / ".cache" / "huggingface" / "download" / fs::path(path + ".metadata");
 }
 } // namespace

@@ -4,6 +4,10 @@
 
 namespace llmhost::hub::detail {
 
+// As huggingface_hub's _normalize_etag (file_download.py): etag.lstrip("W/").strip('"'), and no
+// case change: it names the blob by the ETag as sent, so we keep the case too and both clients
+// share one blob in a shared cache. Only hex names are then accepted (validate.hpp) and the
+// checksum is compared without regard to case (downloader.cpp).
 std::string normalize_etag(std::string etag) {
     std::size_t i = 0;
     while (i < etag.size() && (etag[i] == 'W' || etag[i] == '/')) ++i; // lstrip("W/")
@@ -30,8 +34,9 @@ bool is_relative_redirect(const net::Response &r) {
 std::optional<FileMetadata> parse_file_metadata(const net::Response &r, const std::string &request_url) {
     FileMetadata m;
     m.commit = r.headers.get("X-Repo-Commit").value_or("");
+    // `X-Linked-Etag or ETag` in huggingface_hub: an empty X-Linked-Etag falls back too.
     auto etag = r.headers.get("X-Linked-Etag");
-    if (!etag) etag = r.headers.get("ETag");
+    if (!etag || etag->empty()) etag = r.headers.get("ETag");
     m.etag = normalize_etag(etag.value_or(""));
     bool redirect = r.status >= 300 && r.status < 400;
     auto size = to_u64(r.headers.get("X-Linked-Size"));

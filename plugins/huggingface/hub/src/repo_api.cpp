@@ -1,6 +1,10 @@
 #include "repo_api.hpp"
 
+#include "validate.hpp"
+
 #include <nlohmann/json.hpp>
+
+#include <unordered_set>
 
 namespace llmhost::hub::detail {
 
@@ -44,7 +48,7 @@ RepoInfo fetch_repo_info(Session &s, RepoType t, const std::string &repo_id, con
     } catch (const std::exception &) {
         bad_json("an unreadable repo info", url);
     }
-    if (!is_commit_hash(info.sha)) bad_json("repo info without a commit sha", url);
+    require_commit(info.sha, "the 'sha' of the repo info from " + s.endpoint.base());
     return info;
 }
 
@@ -64,6 +68,9 @@ std::vector<RepoFile> parse_tree_page(const std::string &body) {
             if (auto sz = it->find("size"); sz != it->end() && sz->is_number_unsigned()) f.size = sz->get<std::uint64_t>();
         }
         if (f.path.empty()) throw std::runtime_error("tree entry without a path");
+        // The etag names a blob and is compared with local files: the same rule as a HEAD's ETag.
+        require_blob_name(f.blob_id, "the 'oid' of '" + excerpt(f.path, 200) + "' in the file list");
+        if (f.lfs_sha256) require_blob_name(*f.lfs_sha256, "the 'lfs.oid' of '" + excerpt(f.path, 200) + "' in the file list");
         files.push_back(std::move(f));
     }
     return files;
@@ -73,8 +80,21 @@ std::vector<RepoFile> fetch_tree(Session &s, RepoType t, const std::string &repo
     std::vector<RepoFile> all;
     std::string url = s.endpoint.tree_url(t, repo_id, revision);
     auto ctx = s.context(t, repo_id, revision);
-    for (int page = 0; !url.empty(); ++page) {
-        if (page > 100000) bad_json("an endless list of pages", url);
+    // A hostile server can page forever: a cap on pages, and a page seen twice is a loop.
+    std::unordered_set<std::string> seen;
+    const std::string origin = net::url_origin(url);
+    auto refuse = [&](const std::string &what, const std::string &hint) {
+        throw llmh::Error(LLMH_ERR_NETWORK, "the file list of '" + repo_id + "' from " + s.endpoint.base() + " " + what,
+                          hint + "; check HF_ENDPOINT: it must point to the Hugging Face Hub or a trusted mirror");
+    };
+    for (std::size_t page = 0; !url.empty(); ++page) {
+        if (page >= s.opts.max_tree_pages)
+            refuse("has more than " + std::to_string(s.opts.max_tree_pages) + " pages; stopped",
+                   "for a repo with that many files raise the huggingface provider's `max_tree_pages`");
+        if (!seen.insert(url).second)
+            refuse("loops: page " + std::to_string(page + 1) + " links back to an earlier page", "stopped");
+        if (net::url_origin(url) != origin)
+            refuse("links to another server (" + excerpt(net::url_origin(url), 80) + ")", "stopped");
         net::Response r = s.fetch_with_retry(s.api_request("GET", url), ctx);
         if (r.status != 200) throw http_error(r, r.body, ctx);
         try {
@@ -90,7 +110,6 @@ std::vector<RepoFile> fetch_tree(Session &s, RepoType t, const std::string &repo
         }
         auto next = net::link_next(r.headers);
         url = next ? net::resolve_url(url, *next) : std::string();
-        // Pages must stay on the endpoint: the token goes only there anyway (auth_origin).
     }
     return all;
 }

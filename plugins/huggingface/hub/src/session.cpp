@@ -31,9 +31,22 @@ net::Request Session::api_request(std::string method, std::string url) const {
     return r;
 }
 
+namespace {
+std::optional<net::Millis> server_wait(const net::Response &r) {
+    if (r.error != net::Error::none || (r.status != 429 && r.status != 503)) return std::nullopt;
+    return net::parse_retry_after(r.headers);
+}
+} // namespace
+
+std::optional<llmh::Error> Session::wait_too_long(const net::Response &r, const ErrorContext &ctx) const {
+    auto wait = server_wait(r);
+    if (!wait || *wait <= opts.retry.max_retry_after) return std::nullopt;
+    return retry_after_error(r, *wait, opts.retry.max_retry_after, ctx);
+}
+
 net::Millis Session::retry_delay(const net::Response &r, int attempt) {
     if (r.status == 429 || r.status == 503)
-        if (auto ra = net::parse_retry_after(r.headers)) {
+        if (auto ra = server_wait(r)) {
             // huggingface_hub sleeps N+1 s for Retry-After: N; do the same (servers round down).
             auto d = *ra + net::Millis(r.status == 429 ? 1000 : 0);
             return std::min(d, opts.retry.max_retry_after);
@@ -55,13 +68,13 @@ net::Response Session::fetch_with_retry(const net::Request &req, const ErrorCont
     for (int attempt = 0;; ++attempt) {
         if (cancelled()) throw cancelled_error();
         net::Response r = http.fetch(req, 256ull * 1024 * 1024);
+        if (is_retryable(r))
+            if (auto e = wait_too_long(r, ctx)) throw *e; // never sleep for a server's "come back tomorrow"
         if (!is_retryable(r) || attempt >= opts.retry.max_retries) {
             if (r.error != net::Error::none) throw transport_error(r, ctx);
             return r;
         }
         auto wait = retry_delay(r, attempt + 1);
-        if (r.status == 429 && net::parse_retry_after(r.headers) && wait >= opts.retry.max_retry_after)
-            return r; // the server wants us gone for longer than we wait: report it
         log(LLMH_LOG_WARN, "request to " + endpoint.base() + " failed (" +
                                (r.error != net::Error::none ? r.error_message : "HTTP " + std::to_string(r.status)) +
                                "); retrying in " + std::to_string(wait.count()) + " ms");

@@ -9,6 +9,7 @@
 #include <llmhost/net/http_client.hpp>
 
 #include <mutex>
+#include <optional>
 #include <random>
 
 namespace llmhost::hub::detail {
@@ -42,6 +43,10 @@ struct Session {
 
     // The wait before retry `attempt` for response r: the server's Retry-After when given.
     net::Millis retry_delay(const net::Response &r, int attempt);
+
+    // A retryable 429/503 whose Retry-After is longer than opts.retry.max_retry_after: the
+    // rate-limited error to give up with at once (waiting less would only be refused again).
+    std::optional<llmh::Error> wait_too_long(const net::Response &r, const ErrorContext &ctx) const;
 
     // Sleeps up to `d`, waking early (and throwing cancelled) when the user cancels.
     void sleep_cancellable(net::Millis d);

@@ -41,9 +41,27 @@ struct ClientOptions {
     std::chrono::milliseconds etag_timeout{10'000};  // HEAD / API calls (HF_HUB_ETAG_TIMEOUT)
     std::chrono::milliseconds download_timeout{10'000}; // connect + idle on a GET (HF_HUB_DOWNLOAD_TIMEOUT)
     std::string user_agent;                          // empty: "llmhost/<version>; hf_hub-compatible"
-    net::RetryPolicy retry{};                        // network errors, 5xx, 429 (Retry-After honoured)
+    net::RetryPolicy retry{};                        // network errors, 5xx, 429 (Retry-After honoured);
+                                                     // a longer Retry-After than retry.max_retry_after
+                                                     // gives up at once (rate limited, retry_after set)
     bool verify_checksums = true;                    // sha256 of LFS files, git sha1 of small ones
+    // Limits against slow or hostile servers (docs/huggingface-token.md, "Hub client limits"):
+    std::uint64_t min_download_speed = 1024; // bytes/s a GET must keep up over download_timeout
+                                             // (curl --speed-limit/--speed-time), else it is retried
+    int max_file_retries = 20;               // retries of one file in all; progress does not reset
+                                             // it (retry.max_retries counts consecutive failures)
+    std::size_t max_tree_pages = 10'000;     // pages of one file listing (Link: next); a repeated
+                                             // page URL is refused at once
 };
+
+// Sets one of the huggingface provider's Hub client settings by its config key (seconds for the
+// times): download_timeout, etag_timeout, max_retry_after, min_download_speed, max_retries,
+// max_file_retries, max_tree_pages. False for another key; llmh::Error(invalid_argument) for a
+// value out of range.
+bool set_client_option(ClientOptions &o, const std::string &key, double value);
+inline const char *const kClientOptionKeys[] = {"download_timeout", "etag_timeout", "max_retry_after",
+                                                "min_download_speed", "max_retries", "max_file_retries",
+                                                "max_tree_pages"};
 
 // Reads HF_ENDPOINT, HF_HOME, HF_HUB_CACHE / HUGGINGFACE_HUB_CACHE, XDG_CACHE_HOME,
 // HF_HUB_OFFLINE, HF_HUB_ETAG_TIMEOUT, HF_HUB_DOWNLOAD_TIMEOUT. Never the token.
