@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
 #include <condition_variable>
@@ -23,7 +24,8 @@ struct Server::Impl {
     Impl(std::shared_ptr<Backend> backend, ServerOptions options)
         : state(std::make_unique<ServerState>(std::move(backend), std::move(options))),
           ioc(static_cast<int>(std::max(1u, state->options.io_threads))),
-          work(asio::make_work_guard(ioc)), acceptor(asio::make_strand(ioc)) {}
+          work(asio::make_work_guard(ioc)), acceptor(asio::make_strand(ioc)),
+          accept_timer(acceptor.get_executor()) {}
 
     ~Impl() {
         state->abort_all = true;
@@ -39,11 +41,41 @@ struct Server::Impl {
     void do_accept() {
         acceptor.async_accept(asio::make_strand(ioc), [this](boost::system::error_code ec, tcp::socket s) {
             if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
-            if (!ec) {
-                s.set_option(tcp::no_delay(true), ec);
-                std::make_shared<HttpSession>(std::move(s), *state)->run();
+            if (ec) return on_accept_error(ec);
+            if (accept_backoff.count()) {
+                accept_backoff = {};
+                auto paused = std::chrono::steady_clock::now() - paused_since;
+                state->log("accepting connections again (accepts were paused for " +
+                           std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(paused).count()) +
+                           " ms)");
             }
-            do_accept(); // EMFILE and friends: keep accepting the next client
+            s.set_option(tcp::no_delay(true), ec);
+            std::make_shared<HttpSession>(std::move(s), *state)->run();
+            do_accept();
+        });
+    }
+
+    // Out of descriptors (or kernel memory) the listening socket stays readable and every accept
+    // fails at once: accepting again right away spins a core. Pause 50 ms, doubling to 1 s, until
+    // an accept succeeds (as nginx does); waiting clients stay in the listen backlog meanwhile.
+    // Runs on the acceptor's strand, like the timer's handler.
+    void on_accept_error(const boost::system::error_code &ec) {
+        namespace errc = boost::system::errc;
+        bool exhausted = ec == errc::too_many_files_open || ec == errc::too_many_files_open_in_system ||
+                         ec == errc::no_buffer_space || ec == errc::not_enough_memory;
+        if (!exhausted) return do_accept(); // e.g. a client that reset before it was accepted
+        if (!accept_backoff.count()) {
+            paused_since = std::chrono::steady_clock::now();
+            state->log("accept failed: " + ec.message() +
+                       ": out of file descriptors or memory; pausing accepts (retrying every 50 ms to 1 s; "
+                       "raise `ulimit -n` if this recurs)");
+        }
+        accept_backoff = accept_backoff.count()
+                             ? std::min(accept_backoff * 2, std::chrono::milliseconds(1000))
+                             : std::chrono::milliseconds(50);
+        accept_timer.expires_after(accept_backoff);
+        accept_timer.async_wait([this](boost::system::error_code wait_ec) {
+            if (!wait_ec && acceptor.is_open()) do_accept();
         });
     }
 
@@ -88,6 +120,7 @@ struct Server::Impl {
         asio::post(acceptor.get_executor(), [this] {
             boost::system::error_code ignored;
             acceptor.close(ignored);
+            accept_timer.cancel();
         });
         drainer = std::thread([this] {
             auto deadline = std::chrono::steady_clock::now() + state->options.drain_timeout;
@@ -110,6 +143,9 @@ struct Server::Impl {
     asio::io_context ioc;
     asio::executor_work_guard<asio::io_context::executor_type> work;
     tcp::acceptor acceptor;
+    asio::steady_timer accept_timer;                 // the pause between accepts out of descriptors
+    std::chrono::milliseconds accept_backoff{0};     // nonzero while paused
+    std::chrono::steady_clock::time_point paused_since;
     std::optional<asio::signal_set> signals;
     std::vector<std::thread> threads;
     std::mutex join_mutex;

@@ -1,6 +1,7 @@
 #include "hub_api.hpp"
 
 #include "hashing.hpp"
+#include "repo_id.hpp"
 
 #include <nlohmann/json.hpp>
 #include <openssl/crypto.h>
@@ -48,16 +49,24 @@ std::vector<std::string> split_path(std::string_view path) {
     return parts;
 }
 
-// Decodes segments [from, end) and joins them with '/'; nullopt when malformed or when a segment
-// is empty, "." or ".." (a repo path never is).
+// Decodes segments [from, end) and joins them with '/'; nullopt when malformed or when the
+// decoded path is not a repo path (an empty, "." or ".." component, also one spelled %2F..%2F).
 std::optional<std::string> join_decoded(const std::vector<std::string> &parts, std::size_t from) {
     std::string joined;
     for (std::size_t i = from; i < parts.size(); ++i) {
         auto seg = percent_decode(parts[i]);
-        if (!seg || seg->empty() || *seg == "." || *seg == "..") return std::nullopt;
+        if (!seg) return std::nullopt;
         joined += (i == from ? "" : "/") + *seg;
     }
+    if (!valid_repo_path(joined)) return std::nullopt;
     return joined;
+}
+
+// "org/name" from two decoded segments; an invalid id is kept as is and refused by open_repo()
+// like a repo that does not exist (so the answer is the same 401/404 either way).
+std::string repo_id_of(const std::string &org, const std::string &name) {
+    auto a = percent_decode(org), b = percent_decode(name);
+    return a && b ? *a + "/" + *b : org + "/" + name;
 }
 
 std::string query_param(const std::string &query, const std::string &name) {
@@ -222,7 +231,7 @@ HttpResponse HubApi::handle(const HttpRequest &request) {
         if (parts.size() == 2 && parts[0] == "api" && parts[1] == "whoami-v2") return whoami(token);
         if (parts.size() >= 4 && parts[0] == "api" && (parts[1] == "models" || parts[1] == "datasets")) {
             RepoType type = parts[1] == "models" ? RepoType::model : RepoType::dataset;
-            std::string id = parts[2] + "/" + parts[3];
+            std::string id = repo_id_of(parts[2], parts[3]);
             if (parts.size() == 4) return repo_info(type, id, "main", token);
             auto rev = parts.size() >= 6 ? percent_decode(parts[5]) : std::nullopt;
             if (rev && parts.size() == 6 && parts[4] == "revision") return repo_info(type, id, *rev, token);
@@ -236,10 +245,11 @@ HttpResponse HubApi::handle(const HttpRequest &request) {
             auto rev = percent_decode(parts[base + 3]);
             auto path = join_decoded(parts, base + 4);
             if (rev && path)
-                return resolve(request, base ? RepoType::dataset : RepoType::model, parts[base] + "/" + parts[base + 1],
-                               *rev, *path, token);
+                return resolve(request, base ? RepoType::dataset : RepoType::model,
+                               repo_id_of(parts[base], parts[base + 1]), *rev, *path, token);
         }
-        return hub_error(404, "", "Not Found: " + target + " is not a Hub API route this mirror serves");
+        // The target is not echoed: it is in the request log, and an echo would reflect any name.
+        return hub_error(404, "", "Not Found: not a Hub API route this mirror serves");
     }();
     if (token) r.token_name = token->name;
     return r;
@@ -249,7 +259,7 @@ std::shared_ptr<const Repo> HubApi::open_repo(RepoType type, const std::string &
                                               bool files, HttpResponse &denied) {
     std::shared_ptr<const Repo> repo;
     try {
-        repo = store_.find(type, id);
+        if (valid_repo_id(id)) repo = store_.find(type, id);
     } catch (const std::exception &e) {
         denied = hub_error(500, "", std::string("mirror misconfigured: ") + e.what());
         return nullptr;
@@ -288,7 +298,7 @@ HttpResponse HubApi::resolve(const HttpRequest &request, RepoType type, const st
     HttpResponse denied;
     auto repo = open_repo(type, id, token, true, denied);
     if (!repo) return denied;
-    auto snapshot = repo->resolve(rev);
+    auto snapshot = valid_revision(rev) ? repo->resolve(rev) : nullptr;
     if (!snapshot) return hub_error(404, "RevisionNotFound", "Invalid rev id: " + rev);
     const RepoFile *file = snapshot->find(path);
     if (!file) {
@@ -330,6 +340,7 @@ HttpResponse HubApi::lfs_blob(const HttpRequest &request, const std::vector<std:
     if (parts[1] != "models" && parts[1] != "datasets") return hub_error(404, "", "Not Found");
     RepoType type = parts[1] == "models" ? RepoType::model : RepoType::dataset;
     std::string id = parts[2] + "/" + parts[3], sha = parts[4], exp = query_param(query, "exp");
+    if (!valid_repo_id(id) || !is_hex(sha, 64)) return hub_error(404, "", "Not Found: no such LFS object");
     std::string expected = sign(parts[1] + "/" + id + "/" + sha + "/" + exp);
     std::string sig = query_param(query, "sig");
     std::int64_t now =
@@ -350,7 +361,7 @@ HttpResponse HubApi::repo_info(RepoType type, const std::string &id, const std::
     HttpResponse denied;
     auto repo = open_repo(type, id, token, false, denied);
     if (!repo) return denied;
-    auto snapshot = repo->resolve(rev);
+    auto snapshot = valid_revision(rev) ? repo->resolve(rev) : nullptr;
     if (!snapshot) return hub_error(404, "RevisionNotFound", "Invalid rev id: " + rev);
     json siblings = json::array();
     for (const RepoFile &f : snapshot->files) {
@@ -377,7 +388,7 @@ HttpResponse HubApi::tree(const HttpRequest &request, RepoType type, const std::
     HttpResponse denied;
     auto repo = open_repo(type, id, token, false, denied);
     if (!repo) return denied;
-    auto snapshot = repo->resolve(rev);
+    auto snapshot = valid_revision(rev) ? repo->resolve(rev) : nullptr;
     if (!snapshot) return hub_error(404, "RevisionNotFound", "Invalid rev id: " + rev);
     std::string recursive_param = query_param(query, "recursive");
     bool recursive = recursive_param == "true" || recursive_param == "1" || recursive_param == "True";
@@ -407,7 +418,7 @@ HttpResponse HubApi::tree(const HttpRequest &request, RepoType type, const std::
         entries.push_back(std::move(e));
     }
     if (!path_exists) {
-        HttpResponse r = hub_error(404, "EntryNotFound", "Entry not found: " + path + " does not exist at " + rev);
+        HttpResponse r = hub_error(404, "EntryNotFound", "Entry not found: no such folder at " + rev);
         r.headers.emplace_back("X-Repo-Commit", snapshot->commit);
         return r;
     }

@@ -1,6 +1,7 @@
 #include "repo_store.hpp"
 
 #include "hashing.hpp"
+#include "repo_id.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -151,13 +152,15 @@ std::vector<std::pair<RepoType, std::string>> RepoStore::list_repo_ids() {
     return ids;
 }
 
+// Only a valid "org/name" id is looked up, and only where list_repo_ids() finds repos: so the
+// folder found is a repo's own root (whose .mirror.json is its ACL), never a folder inside another
+// repo or cache (models--org--x/snapshots, datasets/<org>, hub/...).
 bool RepoStore::locate(RepoType type, const std::string &id, Source &source) {
-    auto slash = id.find('/');
-    if (slash == std::string::npos || slash == 0 || slash + 1 == id.size() || id.find('/', slash + 1) != std::string::npos ||
-        id.find("..") != std::string::npos || hidden(id.substr(0, slash)) || hidden(id.substr(slash + 1)))
-        return false;
+    if (!valid_repo_id(id)) return false;
+    std::string org = id.substr(0, id.find('/'));
+    bool plain_allowed = type == RepoType::dataset || (org != "datasets" && org != "hub");
     fs::path plain = (type == RepoType::dataset ? root_ / "datasets" : root_) / id;
-    if (fs::is_directory(plain)) {
+    if (plain_allowed && fs::is_directory(plain)) {
         source = {plain, false};
         return true;
     }
@@ -191,16 +194,15 @@ std::string RepoStore::signature(const Source &source) {
     return sig;
 }
 
-RepoFile RepoStore::describe_file(const fs::path &disk, std::string rel, bool from_cache_link) {
+RepoFile RepoStore::describe_file(const fs::path &disk, const fs::path &real, std::string rel, bool from_cache_link) {
     RepoFile file;
     file.path = std::move(rel);
-    file.disk_path = disk;
+    file.disk_path = real;  // canonical: the server opens it with O_NOFOLLOW
     file.size = fs::file_size(disk);
     if (from_cache_link && fs::is_symlink(disk)) {
         // huggingface_hub names each blob by its etag: 64-hex sha256 (LFS) or 40-hex git sha1.
         std::string blob = fs::read_symlink(disk).filename().string();
         if (is_hex(blob, 64) || is_hex(blob, 40)) {
-            file.disk_path = fs::canonical(disk);
             file.lfs = blob.size() == 64;
             if (file.lfs) file.sha256 = blob;
             else file.git_oid = blob;
@@ -228,8 +230,12 @@ RepoFile RepoStore::describe_file(const fs::path &disk, std::string rel, bool fr
     return file;
 }
 
-std::shared_ptr<Snapshot> RepoStore::index_directory(const fs::path &dir, bool resolve_cache_links) {
+std::shared_ptr<Snapshot> RepoStore::index_directory(const fs::path &dir, const fs::path &repo_dir,
+                                                     bool resolve_cache_links) {
     auto snapshot = std::make_shared<Snapshot>();
+    std::error_code cec;
+    fs::path repo_root = fs::canonical(repo_dir, cec);
+    if (cec) throw std::runtime_error("cannot resolve " + repo_dir.string() + ": " + cec.message());
     std::error_code ec;
     for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
          it.increment(ec)) {
@@ -242,8 +248,13 @@ std::shared_ptr<Snapshot> RepoStore::index_directory(const fs::path &dir, bool r
         if (top && name == kRepoConfig) continue;
         std::error_code sec;
         if (!fs::is_regular_file(fs::status(it->path(), sec))) continue;  // dirs, dangling cache links
+        // A link out of the repo's own folder (to another repo's blobs, to /etc) is not served: the
+        // repo's ACL covers only what is inside it.
+        fs::path real = fs::canonical(it->path(), sec);
+        if (sec || !inside_folder(repo_root, real)) continue;
         std::string rel = it->path().lexically_relative(dir).generic_string();  // not relative(): it follows links
-        snapshot->files.push_back(describe_file(it->path(), rel, resolve_cache_links));
+        if (!valid_repo_path(rel)) continue;
+        snapshot->files.push_back(describe_file(it->path(), real, rel, resolve_cache_links));
     }
     if (ec) throw std::runtime_error("cannot list " + dir.string() + ": " + ec.message());
     std::sort(snapshot->files.begin(), snapshot->files.end(),
@@ -261,7 +272,7 @@ std::shared_ptr<const Repo> RepoStore::load(RepoType type, const std::string &id
     std::string main_commit;
     if (!source.hf_cache) {
         // A deterministic commit over the file list and contents: stable across restarts.
-        auto snapshot = index_directory(source.dir, false);
+        auto snapshot = index_directory(source.dir, source.dir, false);
         std::string manifest = "llmhost-mirror-commit-v1\n";
         for (auto &f : snapshot->files) manifest += f.path + '\0' + f.etag() + '\n';
         snapshot->commit = sha1_hex(manifest);
@@ -273,7 +284,7 @@ std::shared_ptr<const Repo> RepoStore::load(RepoType type, const std::string &id
         for (auto &entry : fs::directory_iterator(source.dir / "snapshots")) {
             std::string commit = entry.path().filename().string();
             if (!entry.is_directory() || !is_hex(commit, 40)) continue;
-            auto snapshot = index_directory(entry.path(), true);
+            auto snapshot = index_directory(entry.path(), source.dir, true);
             snapshot->commit = commit;
             repo->snapshots[commit] = snapshot;
             if (main_commit.empty() || entry.last_write_time() > newest) {

@@ -73,8 +73,12 @@ private:
     std::vector<std::pair<RepoType, std::string>> list_repo_ids();
     bool locate(RepoType type, const std::string &id, Source &source);
     std::shared_ptr<const Repo> load(RepoType type, const std::string &id, const Source &source);
-    std::shared_ptr<Snapshot> index_directory(const std::filesystem::path &dir, bool resolve_cache_links);
-    RepoFile describe_file(const std::filesystem::path &disk, std::string rel, bool from_cache_link);
+    // Files under `dir` whose real path lies inside `repo_dir` (the repo's root folder).
+    std::shared_ptr<Snapshot> index_directory(const std::filesystem::path &dir, const std::filesystem::path &repo_dir,
+                                              bool resolve_cache_links);
+    // `disk`: the path found while listing; `real`: its canonical path (what is served).
+    RepoFile describe_file(const std::filesystem::path &disk, const std::filesystem::path &real, std::string rel,
+                           bool from_cache_link);
     std::string signature(const Source &source);
 
     std::filesystem::path root_;

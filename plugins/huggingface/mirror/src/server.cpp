@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <iostream>
 #include <stdexcept>
 #include <thread>
 
@@ -38,6 +39,9 @@ struct Server::Impl {
     std::unique_ptr<HubApi> api;
     std::unique_ptr<net::io_context> ioc;
     std::unique_ptr<tcp::acceptor> acceptor;
+    std::unique_ptr<net::steady_timer> accept_timer;  // the pause between accepts out of descriptors
+    std::chrono::milliseconds accept_backoff{0};      // nonzero while paused
+    std::chrono::steady_clock::time_point paused_since;
     std::vector<std::thread> threads;
     std::uint16_t port = 0;
     mutable std::mutex records_mutex;
@@ -63,6 +67,11 @@ struct Server::Impl {
             }
     }
     void do_accept();
+    void on_accept_error(const beast::error_code &ec);
+    void log(const std::string &line) const {
+        if (options.on_log) options.on_log(line);
+        else std::cerr << "llmhost mirror: " + line + "\n" << std::flush;
+    }
 };
 
 namespace {
@@ -184,7 +193,8 @@ private:
             return net::async_write(stream_, net::buffer(response_.body.data(), to_send_),
                                     beast::bind_front_handler(&Session::on_chunk_written, shared_from_this()));
         }
-        file_.fd = ::open(response_.file->path.c_str(), O_RDONLY | O_CLOEXEC);
+        // The path is canonical (repo_store.cpp): a link put there since indexing is not followed.
+        file_.fd = ::open(response_.file->path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (file_.fd < 0) return finish(false);  // the file vanished after the header went out: drop
         write_next_chunk();
     }
@@ -281,11 +291,40 @@ private:
 
 } // namespace
 
+// One accept at a time; each handler starts the next. Only this chain touches the backoff state.
 void Server::Impl::do_accept() {
     acceptor->async_accept(net::make_strand(*ioc), [this](beast::error_code ec, tcp::socket socket) {
         if (ec == net::error::operation_aborted || !acceptor->is_open()) return;
-        if (!ec) std::make_shared<Session>(std::move(socket), *this)->run();
+        if (ec) return on_accept_error(ec);
+        if (accept_backoff.count()) {
+            accept_backoff = {};
+            auto paused = std::chrono::steady_clock::now() - paused_since;
+            log("accepting connections again (accepts were paused for " +
+                std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(paused).count()) + " ms)");
+        }
+        std::make_shared<Session>(std::move(socket), *this)->run();
         do_accept();
+    });
+}
+
+// Out of descriptors (or kernel memory) the listening socket stays readable and every accept fails
+// at once: accepting again right away spins a core. Pause 50 ms, doubling to 1 s, until an accept
+// succeeds (as nginx does); the waiting clients stay in the listen backlog meanwhile.
+void Server::Impl::on_accept_error(const beast::error_code &ec) {
+    namespace errc = boost::system::errc;
+    bool exhausted = ec == errc::too_many_files_open || ec == errc::too_many_files_open_in_system ||
+                     ec == errc::no_buffer_space || ec == errc::not_enough_memory;
+    if (!exhausted) return do_accept();  // e.g. a client that reset before it was accepted
+    if (!accept_backoff.count()) {
+        paused_since = std::chrono::steady_clock::now();
+        log("accept failed: " + ec.message() + ": out of file descriptors or memory; pausing accepts " +
+            "(retrying every 50 ms to 1 s; raise `ulimit -n` if this recurs)");
+    }
+    accept_backoff = accept_backoff.count() ? std::min(accept_backoff * 2, std::chrono::milliseconds(1000))
+                                            : std::chrono::milliseconds(50);
+    accept_timer->expires_after(accept_backoff);
+    accept_timer->async_wait([this](beast::error_code wait_ec) {
+        if (!wait_ec && acceptor->is_open()) do_accept();
     });
 }
 
@@ -324,6 +363,7 @@ std::uint16_t Server::start() {
     api_options.port = s.port;
     api_options.default_authority = s.options.host + ":" + std::to_string(s.port);
     s.api = std::make_unique<HubApi>(*s.store, s.tokens, api_options);
+    s.accept_timer = std::make_unique<net::steady_timer>(*s.ioc);
     s.do_accept();
     for (unsigned i = 0; i < std::max(1u, s.options.threads); ++i) s.threads.emplace_back([&s] { s.ioc->run(); });
     return s.port;
@@ -339,6 +379,7 @@ void Server::stop() {
     s.ioc->stop();
     for (auto &t : s.threads) t.join();
     s.threads.clear();
+    s.accept_timer.reset();
     s.acceptor.reset();
     s.ioc.reset();  // destroys the pending handlers, hence every session and its socket
 }

@@ -117,6 +117,9 @@ struct ServerOptions {
     std::uint64_t lfs_threshold_bytes = 10ull * 1024 * 1024;
     std::size_t max_recorded_requests = 10000;  // requests() keeps at most the latest N
     std::function<void(const RequestRecord &)> on_request{};  // called once per request (the CLI logs)
+    // Server events that are not requests (accept paused out of file descriptors, and resumed).
+    // Empty: written to stderr as "llmhost mirror: <line>".
+    std::function<void(std::string_view)> on_log{};
     std::chrono::seconds idle_timeout{60};     // keep-alive connection idle limit
 };
 
