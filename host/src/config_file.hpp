@@ -34,6 +34,10 @@ std::optional<std::string> find_config_file(const HostOptions &options);
 // Reads, parses, validates and expands. Throws HostError(LLMHOST_ERR_CONFIG) with a location.
 ConfigFile load_config_file(const std::string &path);
 
+// nlohmann's parse_error text without its position prefix and without the text it quotes
+// ("last read: '...'"), which may be a secret.
+std::string parse_error_description(std::string_view what);
+
 // Checks one provider entry {"plugin", "config", "secrets"}; `pointer` is where it sits.
 void validate_provider_entry(const nlohmann::json &entry, const std::string &pointer,
                              const Locate &locate);

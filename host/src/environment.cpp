@@ -1,5 +1,7 @@
 #include "environment.hpp"
 
+#include "secret_patterns.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -43,23 +45,14 @@ std::optional<std::string> read_text_file(const std::string &path) {
     return ss.str();
 }
 
-static std::string trim(std::string s) {
-    auto space = [](unsigned char c) { return std::isspace(c) != 0; };
-    s.erase(s.begin(), std::find_if_not(s.begin(), s.end(), space));
-    s.erase(std::find_if_not(s.rbegin(), s.rend(), space).base(), s.end());
-    return s;
-}
-
 std::optional<ResolvedSecret> hf_token_from_environment() {
-    if (auto v = env_value("HF_TOKEN")) return ResolvedSecret{trim(*v), "HF_TOKEN"};
+    if (auto v = env_value("HF_TOKEN")) return ResolvedSecret{trim_secret(*v), "HF_TOKEN"};
     if (auto v = env_value("HUGGING_FACE_HUB_TOKEN"))
-        return ResolvedSecret{trim(*v), "HUGGING_FACE_HUB_TOKEN"};
+        return ResolvedSecret{trim_secret(*v), "HUGGING_FACE_HUB_TOKEN"};
     const std::string path = hf_token_file();
     if (auto text = read_text_file(path)) {
-        std::string t = *text;
-        t.erase(std::remove(t.begin(), t.end(), '\r'), t.end());
-        t.erase(std::remove(t.begin(), t.end(), '\n'), t.end());
-        t = trim(t);
+        // The first non-blank line, trimmed: a second line is not glued onto the token.
+        std::string t = first_line_trimmed(*text);
         if (!t.empty()) return ResolvedSecret{t, "token file " + path};
     }
     return std::nullopt;
@@ -68,8 +61,15 @@ std::optional<ResolvedSecret> hf_token_from_environment() {
 std::vector<std::string> environment_secret_values() {
     std::vector<std::string> out;
     for (const char *name : {"HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "OPENAI_API_KEY"})
-        if (auto v = env_value(name)) out.push_back(trim(*v));
+        if (auto v = env_value(name)) {
+            out.push_back(*v); // raw and trimmed: either may be quoted somewhere
+            out.push_back(trim_secret(*v));
+        }
     if (auto t = hf_token_from_environment()) out.push_back(t->value);
+    if (auto text = read_text_file(hf_token_file())) out.push_back(trim_secret(*text));
+    for (const char *name : {"OPENAI_BASE_URL", "HF_ENDPOINT"})
+        if (auto v = env_value(name))
+            for (auto &part : url_userinfo_parts(*v)) out.push_back(std::move(part));
     return out;
 }
 

@@ -24,11 +24,11 @@ std::string hf_hub_cache();
 std::string hf_token_file();
 
 // The Hugging Face token from the environment: HF_TOKEN, HUGGING_FACE_HUB_TOKEN, then the token
-// file (CR/LF stripped, trimmed; empty means none).
+// file (its first non-blank line, trimmed; empty means none).
 std::optional<ResolvedSecret> hf_token_from_environment();
 
-// Every secret value the environment holds, known or not yet assigned to a provider, so the
-// redactor can hide them all.
+// Every secret value the environment holds, known or not yet assigned to a provider (raw and
+// trimmed, and the userinfo of OPENAI_BASE_URL / HF_ENDPOINT), so the redactor can hide them all.
 std::vector<std::string> environment_secret_values();
 
 // auto | cpu | cuda | cuda:N

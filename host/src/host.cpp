@@ -12,6 +12,7 @@ using namespace detail;
 
 void Host::Impl::learn_secrets(const ProviderSpec &spec) {
     for (const auto &[name, s] : spec.secrets) core->redactor.add(s.value);
+    for (const auto &v : spec.redact_also) core->redactor.add(v);
 }
 
 void Host::Impl::update_plugin_dirs() {

@@ -1,5 +1,8 @@
 #include "json_locator.hpp"
 
+#include <algorithm>
+#include <vector>
+
 namespace llmhost::detail {
 
 LineColumn line_column(std::string_view text, size_t offset) {
@@ -23,6 +26,83 @@ std::string json_pointer_escape(std::string_view token) {
         else out += c;
     }
     return out;
+}
+
+namespace {
+
+bool json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool structural(char c) { return c == '{' || c == '}' || c == '[' || c == ']' || c == ':' || c == ','; }
+
+// The last character before `pos` that is not whitespace ('\0' if none).
+char previous_non_space(std::string_view text, size_t pos) {
+    while (pos > 0 && json_space(text[pos - 1])) --pos;
+    return pos > 0 ? text[pos - 1] : '\0';
+}
+
+char next_non_space(std::string_view text, size_t pos) {
+    while (pos < text.size() && json_space(text[pos])) ++pos;
+    return pos < text.size() ? text[pos] : '\0';
+}
+
+// One displayed character per cell (a key's UTF-8 sequence stays whole), so the caret lines up.
+void push_text(std::vector<std::string> &cells, std::string_view s) {
+    for (size_t i = 0; i < s.size(); ++i) {
+        if ((static_cast<unsigned char>(s[i]) & 0xC0) == 0x80 && !cells.empty()) cells.back() += s[i];
+        else cells.emplace_back(1, s[i]);
+    }
+}
+
+} // namespace
+
+std::string redacted_excerpt(std::string_view text, size_t offset) {
+    offset = std::min(offset, text.size());
+    size_t begin = text.rfind('\n', offset == 0 ? 0 : offset - 1);
+    begin = (begin == std::string_view::npos || (offset == 0 && text.empty())) ? 0 : begin + 1;
+    if (offset < begin) begin = offset;
+    size_t end = text.find('\n', offset);
+    if (end == std::string_view::npos) end = text.size();
+    if (end > begin && text[end - 1] == '\r') --end;
+
+    std::vector<std::string> cells;
+    size_t caret = std::string::npos;
+    for (size_t i = begin; i < end;) {
+        if (caret == std::string::npos && i >= offset) caret = cells.size();
+        char c = text[i];
+        if (json_space(c) || structural(c)) {
+            cells.emplace_back(1, c == '\t' ? ' ' : c);
+            ++i;
+            continue;
+        }
+        size_t tok_end = i + 1, first_cell = cells.size();
+        if (c == '"') {
+            while (tok_end < end && text[tok_end] != '"') tok_end += text[tok_end] == '\\' ? 2 : 1;
+            bool closed = tok_end < end;
+            tok_end = std::min(tok_end + (closed ? 1 : 0), end);
+            bool key = closed && tok_end <= offset && next_non_space(text, tok_end) == ':' &&
+                       (previous_non_space(text, i) == '{' || previous_non_space(text, i) == ',');
+            if (key) push_text(cells, text.substr(i, tok_end - i));
+            else push_text(cells, closed ? "\"…\"" : "\"…");
+        } else {
+            while (tok_end < end && !json_space(text[tok_end]) && !structural(text[tok_end]) &&
+                   text[tok_end] != '"')
+                ++tok_end;
+            std::string_view word = text.substr(i, tok_end - i);
+            push_text(cells, word == "true" || word == "false" || word == "null" ? word : "…");
+        }
+        if (caret == std::string::npos && tok_end > offset) caret = first_cell;
+        i = tok_end;
+    }
+    if (caret == std::string::npos) caret = cells.size();
+    // A minified file is one long line: keep a window around the caret.
+    constexpr size_t kBefore = 60, kAfter = 40;
+    size_t from = caret > kBefore ? caret - kBefore : 0;
+    size_t to = std::min(cells.size(), caret + kAfter);
+    std::string line = from > 0 ? "…" : "", marker(from > 0 ? 1 : 0, ' ');
+    for (size_t k = from; k < to; ++k) line += cells[k];
+    if (to < cells.size()) line += "…";
+    marker.append(caret - from, ' ');
+    const std::string number = std::to_string(line_column(text, offset).line);
+    return "  " + number + " | " + line + "\n  " + std::string(number.size(), ' ') + " | " + marker + "^\n";
 }
 
 JsonLocator::JsonLocator(std::string_view text) : text_(text) { scan_value(skip_ws(0), ""); }

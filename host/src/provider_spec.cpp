@@ -2,9 +2,11 @@
 
 #include "environment.hpp"
 #include "redactor.hpp"
+#include "secret_patterns.hpp"
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 
 namespace fs = std::filesystem;
 
@@ -15,12 +17,14 @@ static bool ends_with(std::string_view s, std::string_view suffix) {
 }
 
 bool is_secret_key(std::string_view key) {
-    // An explicit list: a looser rule (say, every key ending in "_secret") would also catch
-    // ordinary options that merely talk about secrets.
-    for (std::string_view k : {"token", "hf_token", "access_token", "api_key", "apikey",
+    // An explicit list (in any case, camelCase or snake_case: "apiKey", "API_KEY", "Token"): a
+    // looser rule would take options away from the plugin. Display and redaction use the broader
+    // looks_like_secret_key.
+    const std::string k = snake_case_key(key);
+    for (std::string_view s : {"token", "hf_token", "access_token", "api_key", "apikey",
                                "openai_api_key", "password", "secret", "client_secret"})
-        if (key == k) return true;
-    return ends_with(key, "_api_key");
+        if (k == s) return true;
+    return ends_with(k, "_api_key");
 }
 
 static std::string absolute_from(const std::string &base_dir, const std::string &path) {
@@ -28,13 +32,52 @@ static std::string absolute_from(const std::string &base_dir, const std::string 
     return (fs::path(base_dir) / path).lexically_normal().string();
 }
 
-static std::string trimmed_file_secret(const std::string &text) {
-    std::string t = text;
-    t.erase(std::remove(t.begin(), t.end(), '\r'), t.end());
-    t.erase(std::remove(t.begin(), t.end(), '\n'), t.end());
-    while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.pop_back();
-    while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.erase(t.begin());
-    return t;
+// Every secret as it will be used: trimmed (the raw value is kept for the redactor), empty means
+// none; a control character left inside is refused, naming the secret and its source only.
+static void normalize_secrets(ProviderSpec &spec, const Locate &locate, const std::string &pointer) {
+    for (auto it = spec.secrets.begin(); it != spec.secrets.end();) {
+        auto &[name, s] = *it;
+        spec.redact_also.push_back(s.value);
+        s.value = trim_secret(s.value);
+        if (s.value.empty()) {
+            it = spec.secrets.erase(it);
+            continue;
+        }
+        if (has_control_char(s.value)) {
+            std::string msg = "secret '" + name + "' of provider '" + spec.name + "' (from " + s.source +
+                              ") contains a line break or another control character";
+            std::string hint = "a secret is one line of printable text (it is sent in an HTTP header); "
+                               "fix the value at its source";
+            if (s.source == "config" || s.source.find("(via config)") != std::string::npos) {
+                std::string where = spec.config_keys.count(name) ? "/config/" + spec.config_keys.at(name)
+                                                                  : "/secrets/" + json_pointer_escape(name);
+                config_error(locate, pointer + where, false, msg, hint);
+            }
+            throw HostError(LLMHOST_ERR_CONFIG, msg, hint);
+        }
+        ++it;
+    }
+    // Credentials elsewhere in the config (a nested "auth.token", a URL's "user:pass@") are not
+    // secrets the plugin asks for, but they must never be printed either.
+    // Only words of 8+ characters: such keys also hold ordinary words ("report_secret": "token",
+    // "auth_scheme": "Bearer") that must not vanish from every message.
+    std::vector<std::string> values;
+    collect_secret_key_values(spec.config, values);
+    for (const auto &v : values)
+        for (size_t b = v.find_first_not_of(" \t\r\n"); b != std::string::npos;) {
+            size_t e = std::min(v.find_first_of(" \t\r\n", b), v.size());
+            if (e - b >= 8) spec.redact_also.push_back(v.substr(b, e - b));
+            b = v.find_first_not_of(" \t\r\n", e);
+        }
+    std::function<void(const nlohmann::json &)> urls = [&](const nlohmann::json &v) {
+        if (v.is_string()) {
+            for (auto &part : url_userinfo_parts(v.get_ref<const std::string &>()))
+                spec.redact_also.push_back(std::move(part));
+        } else if (v.is_structured()) {
+            for (const auto &c : v) urls(c);
+        }
+    };
+    urls(spec.config);
 }
 
 // Where a config-given secret came from: "HF_TOKEN (via config)" for "${HF_TOKEN}", else "config".
@@ -148,9 +191,14 @@ ProviderSpec resolve_provider(const std::string &name, const nlohmann::json &ent
                                             ? &(*raw_entry)["config"][k]
                                             : nullptr;
             if (is_secret_key(k) && v.is_string()) {
-                // Credentials never reach the plugin as config: only through get_secret.
-                if (!v.get<std::string>().empty())
-                    spec.secrets[k] = {v.get<std::string>(), config_secret_source(raw)};
+                // Credentials never reach the plugin as config: only through get_secret, under
+                // the usual name ("apiKey" -> "api_key").
+                if (!v.get<std::string>().empty()) {
+                    const std::string name = snake_case_key(k);
+                    spec.secrets[name] = {v.get<std::string>(), config_secret_source(raw)};
+                    spec.config_keys[name] = json_pointer_escape(k);
+                    spec.redact_also.push_back(v.get<std::string>()); // "API_KEY" and "apiKey" collide
+                }
                 continue;
             }
             spec.config[k] = v;
@@ -175,12 +223,14 @@ ProviderSpec resolve_provider(const std::string &name, const nlohmann::json &ent
                     config_error(locate, pointer + "/secrets/" + json_pointer_escape(k), false,
                                  "secret file '" + path + "' cannot be read",
                                  "create it (one line: the secret) or remove this secret");
-                std::string t = trimmed_file_secret(*text);
+                // The first line, trimmed (docs/configuration.md); the rest of the file is ignored.
+                std::string t = first_line_trimmed(*text);
                 if (!t.empty()) spec.secrets[k] = {t, "file " + path};
             }
         }
     apply_environment_bridge(spec, locate, pointer);
     apply_overrides(spec, options);
+    normalize_secrets(spec, locate, pointer);
     validate_spec(spec, locate, pointer);
     return spec;
 }

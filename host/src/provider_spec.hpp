@@ -8,6 +8,7 @@
 #include <llmhost/host.hpp>
 
 #include <map>
+#include <vector>
 #include <string>
 
 namespace llmhost::detail {
@@ -18,6 +19,10 @@ struct ProviderSpec {
     nlohmann::json config = nlohmann::json::object();
     std::map<std::string, ResolvedSecret> secrets;
     std::map<std::string, std::string> sources; // config key -> "config", "HF_DEVICE", "--device", ...
+    std::map<std::string, std::string> config_keys; // secret moved out of config -> its key as written
+    // More text the redactor must hide: raw (untrimmed) secret values, credential-looking config
+    // values the plugin still gets as config, URL userinfo in config values.
+    std::vector<std::string> redact_also;
 
     // Same plugin, config and secret values (sources do not matter): reload leaves it alone.
     bool same_as(const ProviderSpec &o) const {
@@ -31,7 +36,8 @@ struct ProviderSpec {
     }
 };
 
-// Keys that hold credentials: given under "config" they are moved to the secrets.
+// Keys that hold credentials: given under "config" they are moved to the secrets (in any case or
+// camelCase, under their snake_case name: "apiKey" -> "api_key").
 bool is_secret_key(std::string_view key);
 
 // Resolves an entry {"plugin", "config", "secrets"} whose strings are already ${VAR}-expanded.

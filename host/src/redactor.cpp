@@ -1,5 +1,7 @@
 #include "redactor.hpp"
 
+#include "secret_patterns.hpp"
+
 #include <algorithm>
 #include <mutex>
 
@@ -15,7 +17,8 @@ void Redactor::add(std::string_view secret) {
 }
 
 std::string Redactor::redact(std::string_view text) const {
-    std::string out(text);
+    // Credentials in a URL ("https://user:pass@host") are hidden even when nobody declared them.
+    std::string out = redact_url_userinfo(text, kMask);
     std::shared_lock lock(mu_);
     for (const auto &s : secrets_) {
         for (size_t pos = out.find(s); pos != std::string::npos; pos = out.find(s, pos + kMask.size()))

@@ -1,5 +1,5 @@
-// Redactor: replaces every known secret value in a text. Every string the host lets out (log
-// lines, error messages, hints, displayed config) goes through it.
+// Redactor: replaces every known secret value, and the userinfo of every URL, in a text. Every
+// string the host lets out (log lines, error messages, hints, displayed config) goes through it.
 #pragma once
 
 #include <shared_mutex>

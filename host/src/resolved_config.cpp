@@ -1,6 +1,8 @@
 #include "resolved_config.hpp"
 
 #include "environment.hpp"
+#include "redactor.hpp"
+#include "secret_patterns.hpp"
 
 #include <cctype>
 #include <filesystem>
@@ -86,6 +88,9 @@ nlohmann::json display_config(const ResolvedConfig &config) {
         nlohmann::json p;
         p["plugin"] = spec.plugin;
         p["config"] = spec.config;
+        // Credential-looking keys the plugin gets as config ("auth": {"token": ...},
+        // "headers": {"Authorization": ...}) are hidden at any depth.
+        mask_secret_keys(p["config"], std::string(Redactor::kMask));
         p["sources"] = spec.sources;
         p["secrets"] = nlohmann::json::object();
         for (const auto &[k, s] : spec.secrets) p["secrets"][k] = display_secret(s);

@@ -14,6 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <atomic>
 #include <poll.h>
 #include <future>
@@ -207,6 +208,29 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
 
     // ---- transfers ------------------------------------------------------------------------------
 
+    // Header lines are built from caller data (tokens from the environment or a config file): a
+    // CR or LF would end the header and start another one of the attacker's choosing, a NUL would
+    // cut it. Such a header is refused, naming the header, never quoting its value.
+    static std::string header_problem(const Request &r) {
+        auto bad_value = [](std::string_view v) {
+            return std::any_of(v.begin(), v.end(), [](char c) {
+                auto u = static_cast<unsigned char>(c);
+                return (u < 0x20 && c != '\t') || u == 0x7f;
+            });
+        };
+        auto bad_name = [&](std::string_view n) {
+            return n.empty() || bad_value(n) || n.find_first_of(" \t:") != std::string_view::npos;
+        };
+        for (const auto &[k, v] : r.headers.items()) {
+            if (bad_name(k)) return "a request header name is empty or holds a control character, blank or ':'";
+            if (bad_value(v)) return "request header '" + k + "' holds a line break or another control character";
+        }
+        if (r.bearer_token && (bad_value(*r.bearer_token) ||
+                               r.bearer_token->find_first_of(" \t") != std::string::npos))
+            return "the bearer token holds a line break, blank or another control character";
+        return {};
+    }
+
     bool setup_hop(Transfer::State &st) {
         if (!st.easy) st.easy = curl_easy_init();
         else curl_easy_reset(st.easy);
@@ -281,6 +305,8 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
     void begin(const std::shared_ptr<Transfer::State> &st) {
         if (st->finished) return;
         if (closing) return finish(st, Error::cancelled, "the HTTP client is shutting down", 0);
+        if (auto problem = header_problem(st->req); !problem.empty())
+            return finish(st, Error::invalid_request, problem + "; the request was not sent", 0);
         if (!setup_hop(*st)) return finish(st, Error::invalid_request, "curl could not create a handle", 0);
         CURLMcode mc = curl_multi_add_handle(multi, st->easy);
         if (mc != CURLM_OK)
