@@ -114,6 +114,30 @@ ProviderConfig parse_provider_config(const std::string &json_text) {
         }
         c.hub_limits.emplace_back(key, v);
     }
+    get("max_loaded_models", c.max_loaded_models);
+    // Sizes and durations: a number, or a string with a unit ("auto", "16GiB", "5m").
+    auto get_parsed = [&](const char *key, auto parse, auto &field) {
+        auto it = j.find(key);
+        if (it == j.end() || it->is_null()) return;
+        try {
+            field = it->is_number() ? it->template get<std::decay_t<decltype(field)>>()
+                                    : parse(it->template get<std::string>());
+        } catch (const std::exception &) {
+            throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT,
+                              std::string("huggingface provider config: \"") + key +
+                                  "\" is not valid (" + it->dump() + ")",
+                              std::string(key) == "keep_alive"
+                                  ? "give seconds (-1: never unload), or \"30s\", \"5m\", \"1h\""
+                                  : "give bytes, a size like \"16GiB\", 0 (no limit) or \"auto\"");
+        }
+    };
+    c.max_loaded_memory = parse_memory_size("auto");
+    get_parsed("max_loaded_memory", parse_memory_size, c.max_loaded_memory);
+    get_parsed("keep_alive", parse_duration_s, c.keep_alive_s);
+    if (c.max_loaded_models < 1)
+        throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT,
+                          "huggingface provider config: \"max_loaded_models\" must be at least 1",
+                          "1 keeps one model loaded at a time; the default is 3");
     return c;
 }
 
