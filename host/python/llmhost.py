@@ -60,6 +60,21 @@ class _GenerateParams(ctypes.Structure):
                 ("params", _Params)]
 
 
+class _TokenLogprob(ctypes.Structure):
+    _fields_ = [("struct_size", ctypes.c_uint32), ("token", ctypes.POINTER(ctypes.c_char)),
+                ("token_len", ctypes.c_size_t), ("logprob", ctypes.c_float)]
+
+
+_LOGPROB_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(_TokenLogprob),
+                               ctypes.POINTER(_TokenLogprob), ctypes.c_size_t)
+
+
+class _GenerateOptions(ctypes.Structure):  # llmhost_generate_options (ABI 1.1 request fields)
+    _fields_ = [("struct_size", ctypes.c_uint32), ("logprobs", ctypes.c_int32),
+                ("top_logprobs", ctypes.c_int32), ("on_logprob", _LOGPROB_FN),
+                ("response_format_json", ctypes.c_char_p)]
+
+
 _TOKEN_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(ctypes.c_char),
                              ctypes.c_size_t, ctypes.c_uint32)
 _LOG_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p)
@@ -113,6 +128,10 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.llmhost_generate.argtypes = [P, ctypes.POINTER(_GenerateParams), _TOKEN_FN, P,
                                      ctypes.POINTER(_Result), ctypes.POINTER(ctypes.c_void_p)]
     lib.llmhost_generate.restype = ctypes.c_int
+    lib.llmhost_generate_ext.argtypes = [P, ctypes.POINTER(_GenerateParams),
+                                         ctypes.POINTER(_GenerateOptions), _TOKEN_FN, P,
+                                         ctypes.POINTER(_Result), ctypes.POINTER(ctypes.c_void_p)]
+    lib.llmhost_generate_ext.restype = ctypes.c_int
     for name in ("llmhost_providers_json", "llmhost_plugins_json", "llmhost_config_json",
                  "llmhost_default_provider"):
         getattr(lib, name).argtypes = [P]
@@ -197,9 +216,14 @@ class Host:
                  messages: Optional[list] = None, model: Optional[str] = None,
                  max_tokens: int = 0, temperature: float = -1.0, top_p: float = 0.0, top_k: int = 0,
                  min_p: float = 0.0, repetition_penalty: float = 0.0, seed: Optional[int] = None,
-                 stop: Optional[list] = None) -> Result:
+                 stop: Optional[list] = None, logprobs: bool = False, top_logprobs: int = 0,
+                 on_logprob: Optional[Callable[[bytes, float, list], Optional[bool]]] = None,
+                 response_format: Optional[dict] = None) -> Result:
         """Runs one request. on_token(piece) is called per piece; returning False cancels.
-        messages: [{"role": ..., "content": ...}] for chat, else prompt is used."""
+        messages: [{"role": ..., "content": ...}] for chat, else prompt is used.
+        logprobs: on_logprob(token_bytes, logprob, [(bytes, logprob), ...top_logprobs]) per token,
+        before the piece carrying it. response_format: OpenAI's object. A provider whose plugin
+        cannot honour either refuses the request (Error, code "unsupported")."""
         gp = self._lib.llmhost_generate_default_params()
         keep = []  # keeps every buffer alive during the call
         gp.provider = provider.encode() if provider else None
@@ -244,11 +268,27 @@ class Host:
                 error.append(e)
                 return 1
 
+        def logprob_trampoline(_user, chosen, top, n_top):
+            if on_logprob is None:
+                return 0
+            try:
+                def tok(t):
+                    return ctypes.string_at(t.token, t.token_len), t.logprob
+                alternatives = [tok(top[i]) for i in range(n_top)]
+                token, lp = tok(chosen.contents)
+                return 1 if on_logprob(token, lp, alternatives) is False else 0
+            except BaseException as e:  # never unwind through C
+                error.append(e)
+                return 1
+
         cb = _TOKEN_FN(trampoline)
+        opts = _GenerateOptions(ctypes.sizeof(_GenerateOptions), 1 if logprobs else 0, top_logprobs,
+                                _LOGPROB_FN(logprob_trampoline),
+                                json.dumps(response_format).encode() if response_format else None)
         res = _Result()
         text_ptr = ctypes.c_void_p()
-        rc = self._lib.llmhost_generate(self._h, ctypes.byref(gp), cb, None, ctypes.byref(res),
-                                        ctypes.byref(text_ptr))
+        rc = self._lib.llmhost_generate_ext(self._h, ctypes.byref(gp), ctypes.byref(opts), cb,
+                                            None, ctypes.byref(res), ctypes.byref(text_ptr))
         if error:
             raise error[0]
         if rc != 0:

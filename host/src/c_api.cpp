@@ -119,6 +119,13 @@ LLMHOST_API llmhost_generate_params llmhost_generate_default_params(void) {
 LLMHOST_API int llmhost_generate(llmhost_host *host, const llmhost_generate_params *params,
                                  llmh_token_fn on_token, void *user, llmh_result *result,
                                  char **text) {
+    return llmhost_generate_ext(host, params, nullptr, on_token, user, result, text);
+}
+
+LLMHOST_API int llmhost_generate_ext(llmhost_host *host, const llmhost_generate_params *params,
+                                     const llmhost_generate_options *options,
+                                     llmh_token_fn on_token, void *user, llmh_result *result,
+                                     char **text) {
     return guarded<int>(-1, [&]() -> int {
         auto &h = checked(host);
         if (params == nullptr)
@@ -143,6 +150,23 @@ LLMHOST_API int llmhost_generate(llmhost_host *host, const llmhost_generate_para
         for (size_t i = 0; q.stop && i < q.n_stop; ++i)
             if (q.stop[i]) r.stop.emplace_back(q.stop[i]);
         r.stream = q.stream != 0;
+        llmhost_generate_options o{};
+        if (options) std::memcpy(&o, options, std::min<size_t>(options->struct_size, sizeof o));
+        r.logprobs = o.logprobs != 0;
+        r.top_logprobs = o.top_logprobs;
+        if (o.response_format_json) r.response_format_json = o.response_format_json;
+        if (o.on_logprob)
+            r.on_logprob = [&](const llmhost::TokenLogprob &chosen,
+                               const std::vector<llmhost::TokenLogprob> &top) {
+                auto to_c = [](const llmhost::TokenLogprob &t) {
+                    return llmh_token_logprob{sizeof(llmh_token_logprob), t.token.data(),
+                                              t.token.size(), t.logprob};
+                };
+                std::vector<llmh_token_logprob> c_top;
+                for (const auto &t : top) c_top.push_back(to_c(t));
+                const llmh_token_logprob c_chosen = to_c(chosen);
+                return o.on_logprob(user, &c_chosen, c_top.data(), c_top.size()) == 0;
+            };
         llmhost::TokenCallback cb;
         if (on_token)
             cb = [&](std::string_view piece, uint32_t n) {

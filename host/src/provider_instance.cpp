@@ -37,6 +37,7 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
 // What the token/cancel trampolines need during one generate call.
 struct CallState {
     const TokenCallback *on_token = nullptr;
+    const LogprobCallback *on_logprob = nullptr;
     const std::function<bool()> *should_cancel = nullptr;
     std::string text;
     std::exception_ptr error; // an exception thrown by the caller's callback
@@ -58,6 +59,40 @@ int on_token_trampoline(void *user, const char *piece, size_t len, uint32_t n_to
         s->caller_cancelled = true;
     }
     return s->caller_cancelled ? 1 : 0;
+}
+
+TokenLogprob from_c(const llmh_token_logprob &t) {
+    return {std::string(t.token ? t.token : "", t.token ? t.token_len : 0), t.logprob};
+}
+
+int on_logprob_trampoline(void *user, const llmh_token_logprob *chosen, const llmh_token_logprob *top,
+                          size_t n_top) {
+    auto *s = static_cast<CallState *>(user);
+    if (s->caller_cancelled) return 1;
+    if (!chosen || !s->on_logprob || !*s->on_logprob) return 0;
+    try {
+        std::vector<TokenLogprob> alternatives;
+        alternatives.reserve(top ? n_top : 0);
+        for (size_t i = 0; top && i < n_top; ++i) alternatives.push_back(from_c(top[i]));
+        if (!(*s->on_logprob)(from_c(*chosen), alternatives)) s->caller_cancelled = true;
+    } catch (...) {
+        s->error = std::current_exception();
+        s->caller_cancelled = true;
+    }
+    return s->caller_cancelled ? 1 : 0;
+}
+
+// The response_format to hand the plugin: nullopt for free text ({"type":"text"} or none).
+std::optional<std::string> effective_response_format(const std::string &json_text) {
+    if (json_text.empty()) return std::nullopt;
+    auto j = nlohmann::json::parse(json_text, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("type") || !j["type"].is_string())
+        throw HostError(LLMH_ERR_INVALID_ARGUMENT,
+                        "response_format must be a JSON object with a string \"type\"",
+                        "send {\"type\": \"text\"}, {\"type\": \"json_object\"} or "
+                        "{\"type\": \"json_schema\", \"json_schema\": {...}}");
+    if (j["type"] == "text") return std::nullopt;
+    return j.dump();
 }
 
 int should_cancel_trampoline(void *user) {
@@ -130,7 +165,16 @@ std::shared_ptr<ProviderInstance> ProviderInstance::create(std::shared_ptr<Plugi
     if (st == LLMH_OK && handle == nullptr)
         st = llmh_set_error(&err, LLMH_ERR_INTERNAL, "create returned ok but no instance",
                             "this is a bug in the plugin; please report it");
-    if (st != LLMH_OK) throw inst->error_from(st, err, "cannot create the provider");
+    if (st != LLMH_OK) {
+        // A create failure comes from the provider's configuration, never from a request: a
+        // code that reads as the caller's fault (invalid_argument, not_found...) is marked with
+        // http_status 500 so a server does not blame its client (docs/serving.md, Errors).
+        const bool reads_as_client_error =
+            st == LLMH_ERR_INVALID_ARGUMENT || st == LLMH_ERR_NOT_FOUND ||
+            st == LLMH_ERR_UNSUPPORTED || st == LLMH_ERR_CONTEXT_OVERFLOW;
+        if (reads_as_client_error && err.http_status < 500) err.http_status = 500;
+        throw inst->error_from(st, err, "cannot create the provider");
+    }
     inst->handle_ = handle;
     inst->thread_safe_ = t.flags && (t.flags(handle) & LLMH_PROVIDER_THREAD_SAFE) != 0;
     return inst;
@@ -145,8 +189,33 @@ ProviderInstance::~ProviderInstance() {
     }
 }
 
+void ProviderInstance::check_supported(const GenerateRequest &r) const {
+    const uint32_t caps = lib_->info().capabilities;
+    const std::string who = "provider '" + name_ + "' (plugin " + lib_->info().name + ")";
+    if (r.top_logprobs < 0 || r.top_logprobs > LLMH_TOP_LOGPROBS_MAX)
+        throw HostError(LLMH_ERR_INVALID_ARGUMENT,
+                        "top_logprobs must be between 0 and " + std::to_string(LLMH_TOP_LOGPROBS_MAX),
+                        "ask for fewer alternatives per token");
+    if (r.top_logprobs > 0 && !r.logprobs)
+        throw HostError(LLMH_ERR_INVALID_ARGUMENT, "top_logprobs needs logprobs",
+                        "set logprobs as well, or drop top_logprobs");
+    // By capability, never by plugin name: a plugin that cannot honour a field must not see it.
+    if (r.logprobs && !(caps & LLMH_CAP_LOGPROBS))
+        throw HostError(LLMH_ERR_UNSUPPORTED, who + " does not support logprobs",
+                        "drop logprobs/top_logprobs, or use a provider whose plugin reports "
+                        "LLMH_CAP_LOGPROBS (`llmhost plugins` lists the capabilities)");
+    if (effective_response_format(r.response_format_json) && !(caps & LLMH_CAP_RESPONSE_FORMAT))
+        throw HostError(LLMH_ERR_UNSUPPORTED,
+                        who + " does not support response_format (structured output); it would "
+                              "answer with free text",
+                        "drop response_format (or send {\"type\": \"text\"}), or use a provider "
+                        "whose plugin reports LLMH_CAP_RESPONSE_FORMAT");
+}
+
 GenerateResult ProviderInstance::generate(const GenerateRequest &r, const std::string &default_model,
                                           const TokenCallback &on_token) {
+    check_supported(r);
+    const std::optional<std::string> response_format = effective_response_format(r.response_format_json);
     std::vector<llmh_message> messages;
     for (const auto &m : r.messages)
         messages.push_back({sizeof(llmh_message), m.role.c_str(), m.content.c_str()});
@@ -156,6 +225,7 @@ GenerateResult ProviderInstance::generate(const GenerateRequest &r, const std::s
     CallState state;
     state.on_token = &on_token;
     state.should_cancel = &r.should_cancel;
+    state.on_logprob = &r.on_logprob;
     state.t0 = std::chrono::steady_clock::now();
 
     llmh_request req{};
@@ -180,6 +250,11 @@ GenerateResult ProviderInstance::generate(const GenerateRequest &r, const std::s
     req.on_token = on_token_trampoline;
     req.should_cancel = should_cancel_trampoline;
     req.user = &state;
+    // ABI 1.1 fields: set only when check_supported found the matching capability.
+    req.logprobs = r.logprobs ? 1 : 0;
+    req.top_logprobs = r.logprobs ? r.top_logprobs : 0;
+    req.on_logprob = r.logprobs ? on_logprob_trampoline : nullptr;
+    req.response_format_json = response_format ? response_format->c_str() : nullptr;
 
     llmh_result res{};
     res.struct_size = sizeof res;

@@ -20,6 +20,8 @@ struct Outcome {
     llmh_error error{};
     llmh_result result{};
     std::vector<std::string> pieces;
+    // "lp:<token bytes>/<n top>" and "piece:<text>" in the order the plugin called back.
+    std::vector<std::string> events;
     std::string text() const {
         std::string t;
         for (const auto &p : pieces) t += p;
@@ -60,8 +62,10 @@ public:
     llmh_error create_error{};
 
     // Runs a chat request with one user message; `cancel_after` > 0 cancels after that many pieces.
+    // `top_logprobs` >= 0 asks for logprobs (ABI 1.1), `response_format` (JSON) for a format.
     Outcome chat(const std::string &user, bool stream, const char *model = nullptr,
-                 int cancel_after = 0, llmh_params params = llmh_default_params()) {
+                 int cancel_after = 0, llmh_params params = llmh_default_params(),
+                 int top_logprobs = -1, const char *response_format = nullptr) {
         Outcome o;
         llmh_message msg{sizeof(llmh_message), "user", user.c_str()};
         llmh_request req{};
@@ -75,9 +79,21 @@ public:
         req.on_token = [](void *u, const char *p, size_t n, uint32_t) -> int {
             auto *c = static_cast<Ctx *>(u);
             c->o->pieces.emplace_back(p, n);
+            c->o->events.push_back("piece:" + std::string(p, n));
             return c->cancel_after > 0 && static_cast<int>(c->o->pieces.size()) >= c->cancel_after;
         };
         req.user = &ctx;
+        if (top_logprobs >= 0) {
+            req.logprobs = 1;
+            req.top_logprobs = top_logprobs;
+            req.on_logprob = [](void *u, const llmh_token_logprob *chosen, const llmh_token_logprob *,
+                                size_t n_top) -> int {
+                static_cast<Ctx *>(u)->o->events.push_back(
+                    "lp:" + std::string(chosen->token, chosen->token_len) + "/" + std::to_string(n_top));
+                return 0;
+            };
+        }
+        req.response_format_json = response_format;
         llmh_error_init(&o.error);
         o.result.struct_size = sizeof o.result;
         o.status = plugin_->generate(provider_, &req, &o.result, &o.error);

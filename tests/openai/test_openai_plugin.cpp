@@ -360,3 +360,44 @@ TEST_CASE("one instance serves concurrent streaming requests from many threads")
     CHECK(ok == 80);
     CHECK(server.request_count() == 80);
 }
+
+TEST_CASE("logprobs and response_format: sent upstream - logprobs come back before their text") {
+    json entry = {{"token", "He"}, {"logprob", -0.5}, {"bytes", {72, 101}},
+                  {"top_logprobs", {{{"token", "Ha"}, {"logprob", -1.0}, {"bytes", {72, 97}}}}}};
+    FakeOpenAiServer server([&](const FakeRequest &req, int) {
+        json b = json::parse(req.body);
+        json lp = {{"content", {entry}}};
+        if (!b.value("stream", false))
+            return FakeReply::json(200, json{{"choices", {{{"index", 0}, {"message", {{"role", "assistant"}, {"content", "He"}}},
+                                                           {"logprobs", lp}, {"finish_reason", "stop"}}}}}.dump());
+        json c1 = {{"choices", {{{"index", 0}, {"delta", {{"content", "He"}}}, {"logprobs", lp}, {"finish_reason", nullptr}}}}};
+        json c2 = {{"choices", {{{"index", 0}, {"delta", {{"content", "llo"}}}, {"logprobs", lp}, {"finish_reason", "stop"}}}}};
+        return FakeReply::stream({"data: " + c1.dump() + "\n\n", "data: " + c2.dump() + "\n\n", "data: [DONE]\n\n"});
+    });
+    OpenAiPlugin p;
+    CHECK((p.desc().capabilities & LLMH_CAP_LOGPROBS) != 0);
+    CHECK((p.desc().capabilities & LLMH_CAP_RESPONSE_FORMAT) != 0);
+    REQUIRE(p.create(config(server)) == LLMH_OK);
+    auto plain = p.chat("hi", false, nullptr, 0, llmh_default_params(), 1, R"({"type":"json_object"})");
+    REQUIRE(plain.status == LLMH_OK);
+    CHECK(plain.events == std::vector<std::string>{"lp:He/1", "piece:He"});
+    json up = json::parse(server.requests().back().body);
+    CHECK(up["logprobs"] == true);
+    CHECK(up["top_logprobs"] == 1);
+    CHECK(up["response_format"] == json{{"type", "json_object"}});
+    auto streamed = p.chat("hi", true, nullptr, 0, llmh_default_params(), 1);
+    REQUIRE(streamed.status == LLMH_OK);
+    CHECK(streamed.events == std::vector<std::string>{"lp:He/1", "piece:He", "lp:He/1", "piece:llo"});
+    CHECK_FALSE(json::parse(server.requests().back().body).contains("response_format"));
+}
+
+TEST_CASE("an endpoint that ignores logprobs: unsupported, not an answer without them") {
+    FakeOpenAiServer server([](const FakeRequest &, int) { return FakeReply::json(200, chat_json("no logprobs here")); });
+    OpenAiPlugin p;
+    REQUIRE(p.create(config(server)) == LLMH_OK);
+    auto o = p.chat("hi", false, nullptr, 0, llmh_default_params(), 0);
+    CHECK(o.status == LLMH_ERR_UNSUPPORTED);
+    CHECK(std::string(o.error.message).find("logprobs") != std::string::npos);
+    CHECK(o.pieces.empty());
+    CHECK(p.chat("hi", false).status == LLMH_OK); // without logprobs the same answer is fine
+}

@@ -141,3 +141,65 @@ TEST_CASE("retry delays: retry-after-ms - retry-after - else jittered exponentia
         }
     }
 }
+
+TEST_CASE("ABI 1.1 fields reach the body: logprobs - top_logprobs - response_format") {
+    llmh::Request r;
+    r.is_chat = true;
+    r.messages = {{"user", "hi"}};
+    r.logprobs = true;
+    r.top_logprobs = 3;
+    r.response_format_json = R"({"type":"json_schema","json_schema":{"name":"n","schema":{"type":"object"}}})";
+    json b = json::parse(build_request_body(r, "m", true, false));
+    CHECK(b["logprobs"] == true);
+    CHECK(b["top_logprobs"] == 3);
+    CHECK(b["response_format"]["json_schema"]["schema"]["type"] == "object");
+    llmh::Request legacy;
+    legacy.prompt = "p";
+    legacy.logprobs = true;
+    legacy.top_logprobs = 2;
+    CHECK(json::parse(build_request_body(legacy, "m", false, false))["logprobs"] == 2);
+    legacy.response_format_json = R"({"type":"json_object"})";
+    try {
+        build_request_body(legacy, "m", false, false);
+        FAIL("response_format on the legacy endpoint must be refused");
+    } catch (const llmh::Error &e) {
+        CHECK(e.code() == LLMH_ERR_UNSUPPORTED);
+    }
+    llmh::Request none;
+    none.is_chat = true;
+    json n = json::parse(build_request_body(none, "m", true, false));
+    CHECK_FALSE(n.contains("logprobs"));
+    CHECK_FALSE(n.contains("response_format"));
+}
+
+TEST_CASE("logprobs are decoded from responses and chunks: exact bytes - legacy alternatives by rank") {
+    json entry = {{"token", "\\xc3"}, {"logprob", -0.5}, {"bytes", {195}},
+                  {"top_logprobs", {{{"token", "a"}, {"logprob", -1.0}, {"bytes", {97}}}}}};
+    json body = {{"choices", {{{"index", 0}, {"message", {{"role", "assistant"}, {"content", "x"}}},
+                               {"logprobs", {{"content", {entry}}}}, {"finish_reason", "stop"}}}}};
+    auto r = decode_response(body.dump(), true);
+    CHECK(r.has_logprobs);
+    REQUIRE(r.logprobs.size() == 1);
+    CHECK(r.logprobs[0].chosen.token == "\xc3");
+    CHECK(r.logprobs[0].chosen.logprob == -0.5f);
+    REQUIRE(r.logprobs[0].top.size() == 1);
+    CHECK(r.logprobs[0].top[0].token == "a");
+    body["choices"][0]["logprobs"] = nullptr;
+    CHECK_FALSE(decode_response(body.dump(), true).has_logprobs);
+
+    SseEvent ev;
+    ev.data = json{{"choices", {{{"index", 0}, {"delta", {{"content", "x"}}}, {"logprobs", {{"content", {entry, entry}}}}}}}}.dump();
+    auto d = decode_stream_event(ev, true);
+    CHECK(d.has_logprobs);
+    CHECK(d.logprobs.size() == 2);
+
+    json legacy = {{"choices", {{{"index", 0}, {"text", "ab"}, {"finish_reason", "stop"},
+                                 {"logprobs", {{"tokens", {"a", "b"}}, {"token_logprobs", {-0.1, -0.2}},
+                                               {"top_logprobs", {{{"z", -3.0}, {"a", -0.1}}, {{"b", -0.2}}}}}}}}}};
+    auto l = decode_response(legacy.dump(), false);
+    REQUIRE(l.logprobs.size() == 2);
+    CHECK(l.logprobs[1].chosen.token == "b");
+    CHECK(l.logprobs[1].chosen.logprob == doctest::Approx(-0.2));
+    REQUIRE(l.logprobs[0].top.size() == 2);
+    CHECK(l.logprobs[0].top[0].token == "a"); // most likely first
+}

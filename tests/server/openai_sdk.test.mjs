@@ -2,6 +2,7 @@
 // legacy completions, model listing, errors (bad model, bad request, wrong key) and SIGTERM.
 // Usage: node openai_sdk.test.mjs <path to llmhost> <node_modules dir>. Exit 77 = skipped.
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import assert from 'node:assert/strict';
@@ -15,8 +16,40 @@ if (!existsSync(pkg)) {
 }
 const { default: OpenAI } = await import(pathToFileURL(join(pkg, 'index.mjs')).href);
 
+// A fake upstream OpenAI endpoint with logprobs, behind provider "up" (the openai plugin).
+const entry = (token, logprob) => ({ token, logprob, bytes: [...Buffer.from(token)],
+  top_logprobs: [{ token, logprob, bytes: [...Buffer.from(token)] }] });
+const upstream = createServer((req, res) => {
+  let body = '';
+  req.on('data', (d) => { body += d; });
+  req.on('end', () => {
+    if (req.url.endsWith('/models')) {
+      res.setHeader('Content-Type', 'application/json');
+      return res.end(JSON.stringify({ object: 'list', data: [{ id: 'm', object: 'model', created: 0, owned_by: 'x' }] }));
+    }
+    const q = JSON.parse(body);
+    const lp = q.logprobs ? { content: [entry('Hi', -0.25), entry(' there', -0.5)], refusal: null } : null;
+    if (q.stream) {
+      res.setHeader('Content-Type', 'text/event-stream');
+      const chunk = (delta, logprobs, finish) => `data: ${JSON.stringify({ id: 'u', object: 'chat.completion.chunk', created: 1, model: 'm',
+        choices: [{ index: 0, delta, logprobs, finish_reason: finish }] })}\n\n`;
+      res.write(chunk({ role: 'assistant', content: '' }, null, null));
+      res.write(chunk({ content: 'Hi' }, lp && { content: [lp.content[0]], refusal: null }, null));
+      res.write(chunk({ content: ' there' }, lp && { content: [lp.content[1]], refusal: null }, null));
+      res.write(chunk({}, null, 'stop'));
+      return res.end('data: [DONE]\n\n');
+    }
+    res.setHeader('Content-Type', 'application/json');
+    res.end(JSON.stringify({ id: 'u', object: 'chat.completion', created: 1, model: 'm',
+      choices: [{ index: 0, message: { role: 'assistant', content: 'Hi there' }, logprobs: lp, finish_reason: 'stop' }],
+      usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 } }));
+  });
+});
+await new Promise((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+const up = { plugin: 'openai', config: { base_url: `http://127.0.0.1:${upstream.address().port}/v1`, model: 'm', max_retries: 0 } };
+
 const echo = (prefix) => ({ plugin: 'echo', config: { prefix } });
-const server = await startServe(llmhostBin, { providers: { echo: echo(''), echo2: echo('TWO ') } },
+const server = await startServe(llmhostBin, { providers: { echo: echo(''), echo2: echo('TWO '), up } },
   { LLMHOST_API_KEYS: 'sdk-key-1,sdk-key-2' });
 const baseURL = `http://127.0.0.1:${server.port}/v1`;
 const client = new OpenAI({ apiKey: 'sdk-key-2', baseURL, maxRetries: 0 });
@@ -94,11 +127,60 @@ await test('wrong key -> AuthenticationError 401', async () => {
     (e) => e instanceof OpenAI.AuthenticationError && e.status === 401 && e.code === 'invalid_api_key');
 });
 
+await test('models.retrieve: an id from models.list (with "/") - unknown -> NotFoundError', async () => {
+  const ids = [];
+  for await (const m of client.models.list()) ids.push(m.id);
+  for (const id of ids) {
+    const m = await client.models.retrieve(id);
+    assert.equal(m.id, id);
+    assert.equal(m.object, 'model');
+  }
+  assert.ok(ids.includes('up/m'), ids.join(','));
+  await assert.rejects(client.models.retrieve('echo/no-such-model'),
+    (e) => e instanceof OpenAI.NotFoundError && e.status === 404);
+});
+
+await test('logprobs (non-streaming) through the openai plugin', async () => {
+  const r = await client.chat.completions.create({ model: 'up', messages: [{ role: 'user', content: 'x' }],
+    logprobs: true, top_logprobs: 1 });
+  const c = r.choices[0].logprobs.content;
+  assert.deepEqual(c.map((e) => e.token), ['Hi', ' there']);
+  assert.equal(c[0].logprob, -0.25);
+  assert.deepEqual(c[1].bytes, [...Buffer.from(' there')]);
+  assert.equal(c[0].top_logprobs.length, 1);
+});
+
+await test('logprobs (streaming, the stream helper accumulates them)', async () => {
+  const s = client.chat.completions.stream({ model: 'up', messages: [{ role: 'user', content: 'x' }],
+    logprobs: true, top_logprobs: 1 });
+  const final = await s.finalChatCompletion();
+  assert.equal(final.choices[0].message.content, 'Hi there');
+  assert.deepEqual(final.choices[0].logprobs.content.map((e) => e.token), ['Hi', ' there']);
+});
+
+await test('logprobs / response_format / tools on echo -> BadRequestError, never ignored', async () => {
+  const base = { model: 'echo', messages: [{ role: 'user', content: 'x' }] };
+  await assert.rejects(client.chat.completions.create({ ...base, logprobs: true }),
+    (e) => e instanceof OpenAI.BadRequestError && e.code === 'unsupported' && /logprobs/.test(e.message));
+  await assert.rejects(client.chat.completions.create({ ...base, response_format: { type: 'json_object' } }),
+    (e) => e instanceof OpenAI.BadRequestError && /response_format/.test(e.message));
+  await assert.rejects(client.chat.completions.create({ ...base,
+    tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }] }),
+    (e) => e instanceof OpenAI.BadRequestError && e.param === 'tools');
+});
+
+await test('legacy completions honour max_tokens', async () => {
+  const r = await client.completions.create({ model: 'echo', prompt: 'one two three four five', max_tokens: 2 });
+  assert.equal(r.choices[0].text, 'one two ');
+  assert.equal(r.choices[0].finish_reason, 'length');
+});
+
 await test('SIGTERM stops the server cleanly', async () => {
   const { code } = await server.stop('SIGTERM');
   assert.equal(code, 0, server.log());
   assert.ok(!server.log().includes('sdk-key'), 'a key leaked into the log');
 });
 
+upstream.close();
 if (failures) { console.log(`${failures} test(s) failed`); process.exit(1); }
 console.log('all openai SDK tests passed');

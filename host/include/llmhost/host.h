@@ -94,6 +94,29 @@ LLMHOST_API int llmhost_generate(llmhost_host *host, const llmhost_generate_para
                                  llmh_token_fn on_token, void *user, llmh_result *result,
                                  char **text);
 
+/*
+ * Plugin ABI 1.1 request options, in a struct of their own so that llmhost_generate_params (which
+ * llmhost_generate_default_params returns by value) keeps its size for programs built against
+ * older headers. Zero it and set struct_size = sizeof(llmhost_generate_options).
+ */
+typedef struct llmhost_generate_options {
+    uint32_t struct_size;
+    int32_t logprobs;                 /* nonzero: report every generated token to on_logprob */
+    int32_t top_logprobs;             /* 0..LLMH_TOP_LOGPROBS_MAX alternatives per token */
+    llmh_logprob_fn on_logprob;       /* called with llmhost_generate_ext's `user`; may be NULL */
+    const char *response_format_json; /* NULL: free text; else OpenAI's response_format object */
+} llmhost_generate_options;
+
+/*
+ * llmhost_generate with options (may be NULL: then exactly llmhost_generate). A provider whose
+ * plugin lacks the capability (LLMH_CAP_LOGPROBS, LLMH_CAP_RESPONSE_FORMAT) refuses the request
+ * with LLMH_ERR_UNSUPPORTED naming the provider and the field; it never ignores it.
+ */
+LLMHOST_API int llmhost_generate_ext(llmhost_host *host, const llmhost_generate_params *params,
+                                     const llmhost_generate_options *options,
+                                     llmh_token_fn on_token, void *user, llmh_result *result,
+                                     char **text);
+
 /* JSON arrays (free with llmhost_free); NULL on failure. */
 LLMHOST_API char *llmhost_providers_json(llmhost_host *host);
 LLMHOST_API char *llmhost_plugins_json(llmhost_host *host);

@@ -130,6 +130,18 @@ struct Message {
     std::string content;
 };
 
+// One generated token and its log-probability (plugin ABI 1.1, llmh_token_logprob). `token` holds
+// the token's raw bytes, which may be part of a multi-byte UTF-8 character.
+struct TokenLogprob {
+    std::string token;
+    float logprob = 0;
+};
+
+// Called once per generated token, before the on_token call that carries its text. Return false
+// to cancel.
+using LogprobCallback =
+    std::function<bool(const TokenLogprob &chosen, const std::vector<TokenLogprob> &top)>;
+
 struct GenerateRequest {
     std::string model;              // empty: HostOptions::model, else the provider's own
     std::vector<Message> messages;  // chat; empty: use prompt
@@ -145,6 +157,14 @@ struct GenerateRequest {
     bool stream = true;
     // Polled by the plugin while no token flows; return true to cancel.
     std::function<bool()> should_cancel;
+    // Plugin ABI 1.1. The host refuses (LLMH_ERR_UNSUPPORTED, naming the provider and the field)
+    // a request asking for what the provider's plugin does not advertise: logprobs without
+    // LLMH_CAP_LOGPROBS, a response_format other than {"type":"text"} without
+    // LLMH_CAP_RESPONSE_FORMAT. Never silently ignored.
+    bool logprobs = false;       // report every generated token to on_logprob
+    int top_logprobs = 0;        // 0..LLMH_TOP_LOGPROBS_MAX alternatives per token (needs logprobs)
+    LogprobCallback on_logprob;  // may be empty (the logprobs are then computed and dropped)
+    std::string response_format_json; // empty: free text; else OpenAI's response_format object
 };
 
 // Called for every generated piece, in order, on the calling thread. Return false to cancel.

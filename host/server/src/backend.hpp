@@ -26,6 +26,9 @@ struct GenerationRequest {
     std::optional<uint64_t> seed;
     std::vector<std::string> stop;
     bool stream = false;
+    bool logprobs = false;            // report each token through LogprobFn
+    int top_logprobs = 0;             // alternatives per token (0..20)
+    std::string response_format_json; // empty: free text; else OpenAI's response_format object
 };
 
 struct GenerationResult {
@@ -35,14 +38,23 @@ struct GenerationResult {
 };
 
 // A provider's failure: `code` is an llmh_status, `message`/`hint` are already redacted.
+// `http_status` >= 500 marks a failure of the provider's configuration (see docs/serving.md).
 struct BackendError : std::runtime_error {
     BackendError(int code, const std::string &message, std::string hint = {},
-                 double retry_after_s = 0)
+                 double retry_after_s = 0, int http_status = 0)
         : std::runtime_error(message), code(code), hint(std::move(hint)),
-          retry_after_s(retry_after_s) {}
+          retry_after_s(retry_after_s), http_status(http_status) {}
     int code;
     std::string hint;
     double retry_after_s;
+    int http_status;
+};
+
+// One generated token and its log-probability; `token` holds raw bytes (maybe part of a UTF-8
+// character).
+struct TokenLogprob {
+    std::string token;
+    float logprob = 0;
 };
 
 struct ModelEntry {
@@ -54,13 +66,16 @@ struct ModelEntry {
 using PieceFn = std::function<bool(std::string_view piece)>;
 // Polled while no token flows; return true to cancel.
 using CancelFn = std::function<bool()>;
+// Called once per token when the request asks for logprobs, before the piece carrying its text;
+// return false to cancel.
+using LogprobFn = std::function<bool(const TokenLogprob &chosen, const std::vector<TokenLogprob> &top)>;
 
 class Backend {
 public:
     virtual ~Backend() = default;
     // Blocks until the generation ends. Throws BackendError.
     virtual GenerationResult generate(const GenerationRequest &request, const PieceFn &on_piece,
-                                      const CancelFn &cancelled) = 0;
+                                      const CancelFn &cancelled, const LogprobFn &on_logprob) = 0;
     virtual std::vector<std::string> providers() = 0;
     virtual std::string default_provider() = 0; // "" when none is configured
     // Models of one provider (may be empty). Throws BackendError.

@@ -6,7 +6,7 @@ namespace llmhost::server {
 namespace {
 
 BackendError to_backend_error(const HostError &e) {
-    return BackendError(e.code(), e.what(), e.hint(), e.retry_after_s());
+    return BackendError(e.code(), e.what(), e.hint(), e.retry_after_s(), e.http_status());
 }
 
 class HostBackend final : public Backend {
@@ -14,7 +14,7 @@ public:
     explicit HostBackend(Host &host) : host_(host) {}
 
     GenerationResult generate(const GenerationRequest &r, const PieceFn &on_piece,
-                              const CancelFn &cancelled) override {
+                              const CancelFn &cancelled, const LogprobFn &on_logprob) override {
         GenerateRequest q;
         q.model = r.model;
         for (const auto &[role, content] : r.messages) q.messages.push_back({role, content});
@@ -27,6 +27,17 @@ public:
         q.stop = r.stop;
         q.stream = r.stream;
         q.should_cancel = cancelled;
+        q.logprobs = r.logprobs;
+        q.top_logprobs = r.top_logprobs;
+        q.response_format_json = r.response_format_json;
+        if (on_logprob)
+            q.on_logprob = [&](const llmhost::TokenLogprob &chosen,
+                               const std::vector<llmhost::TokenLogprob> &top) {
+                std::vector<TokenLogprob> alternatives;
+                alternatives.reserve(top.size());
+                for (const auto &t : top) alternatives.push_back({t.token, t.logprob});
+                return on_logprob({chosen.token, chosen.logprob}, alternatives);
+            };
         GenerateResult res;
         try {
             res = host_.generate(r.provider, q, [&](std::string_view piece, uint32_t) {

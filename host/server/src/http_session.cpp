@@ -24,40 +24,12 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
+using namespace session_detail;
+
 namespace {
 
 constexpr auto kIdleTimeout = std::chrono::seconds(120); // keep-alive and request read
 constexpr auto kWriteTimeout = std::chrono::seconds(60); // a client that stops reading
-
-// The status line and headers of a streamed answer. Written by hand because the body is a
-// sequence of chunks produced on another thread (see http_session.hpp).
-constexpr std::string_view kStreamHeader =
-    "HTTP/1.1 200 OK\r\n"
-    "Content-Type: text/event-stream\r\n"
-    "Cache-Control: no-cache\r\n"
-    "X-Accel-Buffering: no\r\n"
-    "Server: llmhost\r\n"
-    "Transfer-Encoding: chunked\r\n\r\n";
-constexpr std::string_view kLastChunk = "0\r\n\r\n";
-
-// One HTTP/1.1 chunk: "<hex size>\r\n<bytes>\r\n".
-std::string chunk(std::string_view bytes) {
-    char size[20];
-    int n = std::snprintf(size, sizeof size, "%zx\r\n", bytes.size());
-    std::string out(size, static_cast<std::size_t>(n));
-    out.append(bytes).append("\r\n");
-    return out;
-}
-
-ApiError make_error(int status, std::string message, std::string type = "invalid_request_error",
-                    std::string code = {}) {
-    ApiError e;
-    e.status = status;
-    e.message = std::move(message);
-    e.type = std::move(type);
-    e.code = std::move(code);
-    return e;
-}
 
 } // namespace
 
@@ -163,11 +135,13 @@ void HttpSession::route() {
     } else if (path == "/v1/completions") {
         if (want(http::verb::post)) handle_generation(false);
     } else if (path == "/v1/models") {
-        if (want(http::verb::get)) handle_models();
+        if (want(http::verb::get)) handle_models("");
+    } else if (path.rfind("/v1/models/", 0) == 0 && path.size() > 11) { // ids may contain '/'
+        if (want(http::verb::get)) handle_models(path.substr(11));
     } else {
         send_error(make_error(404, "unknown endpoint " + path + ": llmhost serve answers POST "
                                    "/v1/chat/completions, POST /v1/completions, GET /v1/models, "
-                                   "GET /health", "invalid_request_error", "unknown_url"));
+                                   "GET /v1/models/{id}, GET /health", "invalid_request_error", "unknown_url"));
     }
 }
 
@@ -191,33 +165,6 @@ void HttpSession::handle_generation(bool chat) {
         return send_error(e);
     }
     watch_peer();
-}
-
-void HttpSession::handle_models() {
-    auto self = shared_from_this();
-    bool accepted = st_.workers.try_submit([self] {
-        std::vector<ModelEntry> entries;
-        try {
-            for (const auto &p : self->st_.backend->providers()) {
-                std::vector<std::string> models;
-                try {
-                    models = self->st_.backend->models(p);
-                } catch (const BackendError &e) { // one failing provider does not hide the others
-                    self->st_.log("GET /v1/models: provider '" + p + "': " + e.what());
-                }
-                if (models.empty()) entries.push_back({p, ""});
-                for (auto &m : models) entries.push_back({p, std::move(m)});
-            }
-            self->post_json(200, models_body(entries));
-        } catch (const std::exception &e) {
-            self->post_error(make_error(500, std::string("listing models failed: ") + e.what(), "server_error"));
-        }
-    });
-    if (!accepted) {
-        ApiError e = make_error(429, "llmhost serve is at capacity; retry shortly", "rate_limit_error", "server_busy");
-        e.retry_after_s = 1;
-        send_error(e);
-    }
 }
 
 void HttpSession::handle_admin(const std::string &path) {
@@ -266,73 +213,6 @@ void HttpSession::post_json(int status, std::string body) {
 
 void HttpSession::post_error(ApiError e) {
     asio::post(executor_, [self = shared_from_this(), e = std::move(e)] { self->send_error(e); });
-}
-
-void HttpSession::run_generation(std::shared_ptr<Call> call, ParsedRequest p) {
-    auto cancelled = [this, &call] { return call->cancelled.load() || st_.abort_all.load(); };
-    try {
-        if (cancelled()) return push(call, "", true, true), void();
-        ApiError err;
-        auto target = resolve_model(p.generation.model, st_.backend->providers(),
-                                    st_.backend->default_provider(), err);
-        if (!target) return post_error(err);
-        p.generation.provider = target->provider;
-        p.generation.model = target->model;
-        ResponseMeta meta = make_response_meta(p.generation.chat,
-                                               p.model_label.empty() ? target->provider : p.model_label);
-        if (p.generation.stream) return run_stream(call, p, meta);
-
-        std::string text = p.echo_prompt ? p.generation.prompt : std::string();
-        try {
-            GenerationResult r = st_.backend->generate(
-                p.generation, [&](std::string_view piece) { text.append(piece); return !cancelled(); },
-                cancelled);
-            post_json(200, completion_body(meta, text, r));
-        } catch (const BackendError &e) {
-            if (cancelled()) return push(call, "", true, true), void(); // nobody to answer
-            st_.log("generation on '" + p.generation.provider + "' failed: " + e.what());
-            post_error(api_error_from_backend(e, p.generation.provider));
-        }
-    } catch (const std::exception &e) {
-        post_error(make_error(500, std::string("internal error: ") + e.what(), "server_error"));
-    }
-}
-
-void HttpSession::run_stream(const std::shared_ptr<Call> &call, ParsedRequest &p,
-                             const ResponseMeta &meta) {
-    auto cancelled = [this, &call] { return call->cancelled.load() || st_.abort_all.load(); };
-    bool started = false;
-    auto begin = [&] { // headers go out with the first piece, so an early failure keeps its status
-        started = true;
-        std::string s(kStreamHeader);
-        s += chunk(sse_role_chunk(meta));
-        if (p.echo_prompt && !p.generation.prompt.empty())
-            s += chunk(sse_content_chunk(meta, p.generation.prompt));
-        return s;
-    };
-    try {
-        GenerationResult r = st_.backend->generate(
-            p.generation,
-            [&](std::string_view piece) {
-                std::string out = started ? std::string() : begin();
-                out += chunk(sse_content_chunk(meta, piece));
-                return push(call, std::move(out), false) && !cancelled();
-            },
-            cancelled);
-        std::string out = started ? std::string() : begin();
-        out += chunk(sse_finish_chunk(meta, r.finish_reason, p.include_usage));
-        if (p.include_usage) out += chunk(sse_usage_chunk(meta, r));
-        out += chunk(kSseDone);
-        out += kLastChunk;
-        push(call, std::move(out), true);
-    } catch (const BackendError &e) {
-        if (cancelled()) return push(call, "", true, true), void();
-        st_.log("generation on '" + p.generation.provider + "' failed: " + e.what());
-        ApiError a = api_error_from_backend(e, p.generation.provider);
-        if (!started) return post_error(a);
-        // After the 200: an error event, then the end of the body (spec §7).
-        push(call, chunk(sse_error_event(a)) + std::string(kLastChunk), true, true);
-    }
 }
 
 bool HttpSession::push(const std::shared_ptr<Call> &call, std::string bytes, bool final,

@@ -17,6 +17,7 @@
 #include <boost/beast/http.hpp>
 
 #include <atomic>
+#include <cstdio>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -24,6 +25,40 @@
 #include <string>
 
 namespace llmhost::server {
+
+namespace session_detail { // shared by http_session.cpp (session side) and session_worker.cpp
+
+// The status line and headers of a streamed answer. Written by hand because the body is a
+// sequence of chunks produced on another thread (see http_session.hpp).
+inline constexpr std::string_view kStreamHeader =
+    "HTTP/1.1 200 OK\r\n"
+    "Content-Type: text/event-stream\r\n"
+    "Cache-Control: no-cache\r\n"
+    "X-Accel-Buffering: no\r\n"
+    "Server: llmhost\r\n"
+    "Transfer-Encoding: chunked\r\n\r\n";
+inline constexpr std::string_view kLastChunk = "0\r\n\r\n";
+
+// One HTTP/1.1 chunk: "<hex size>\r\n<bytes>\r\n".
+inline std::string chunk(std::string_view bytes) {
+    char size[20];
+    int n = std::snprintf(size, sizeof size, "%zx\r\n", bytes.size());
+    std::string out(size, static_cast<std::size_t>(n));
+    out.append(bytes).append("\r\n");
+    return out;
+}
+
+inline ApiError make_error(int status, std::string message, std::string type = "invalid_request_error",
+                    std::string code = {}) {
+    ApiError e;
+    e.status = status;
+    e.message = std::move(message);
+    e.type = std::move(type);
+    e.code = std::move(code);
+    return e;
+}
+
+} // namespace session_detail
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
 public:
@@ -50,12 +85,14 @@ private:
     void route();
     bool authorize(const std::vector<std::string> &keys);
     void handle_generation(bool chat);
-    void handle_models();
+    // GET /v1/models (id empty) or GET /v1/models/{id} (id still percent-encoded).
+    void handle_models(std::string id);
     void handle_admin(const std::string &path);
 
     // Worker side.
     void run_generation(std::shared_ptr<Call> call, ParsedRequest p);
     void run_stream(const std::shared_ptr<Call> &call, ParsedRequest &p, const ResponseMeta &meta);
+    std::vector<ModelEntry> list_models(); // every provider x its models; remembers aliases
     bool push(const std::shared_ptr<Call> &call, std::string bytes, bool final,
               bool close_after = false);
     void post_json(int status, std::string body);

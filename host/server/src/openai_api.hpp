@@ -5,6 +5,8 @@
 
 #include "backend.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,6 +33,7 @@ struct ParsedRequest {
     std::string model_label; // the `model` the client sent (echoed back)
     bool include_usage = false;
     bool echo_prompt = false; // legacy completions `echo`
+    // generation.logprobs/top_logprobs/response_format_json carry the rest (request_parser.cpp)
 };
 
 // Which provider and model a `model` string names: "provider", "provider/model", or a model of
@@ -49,7 +52,8 @@ std::optional<ModelTarget> resolve_model(std::string_view name,
 std::optional<ParsedRequest> parse_chat_request(std::string_view body, ApiError &err);
 std::optional<ParsedRequest> parse_completion_request(std::string_view body, ApiError &err);
 
-// A provider failure as the client sees it.
+// A provider failure as the client sees it. Request-caused errors are 4xx; a failure the
+// provider marks with http_status >= 500 (its configuration, not the request) is a 500.
 ApiError api_error_from_backend(const BackendError &e, const std::string &provider);
 
 // Response bodies. `id` is "chatcmpl-..." or "cmpl-...", `created` unix seconds.
@@ -61,19 +65,28 @@ struct ResponseMeta {
 };
 ResponseMeta make_response_meta(bool chat, std::string model);
 
+// `logprobs`: the choice's logprobs object (logprobs_json.hpp), null when not asked for.
 std::string completion_body(const ResponseMeta &m, const std::string &text,
-                            const GenerationResult &r);
+                            const GenerationResult &r, const nlohmann::json &logprobs = nullptr);
 // One SSE event "data: {...}\n\n": the first chunk (role delta), a content piece, the finish
 // chunk, the usage chunk, a mid-stream error, and the terminator.
 std::string sse_role_chunk(const ResponseMeta &m);
-std::string sse_content_chunk(const ResponseMeta &m, std::string_view piece);
+std::string sse_content_chunk(const ResponseMeta &m, std::string_view piece,
+                              const nlohmann::json &logprobs = nullptr);
 std::string sse_finish_chunk(const ResponseMeta &m, const std::string &finish_reason,
-                             bool include_usage);
+                             bool include_usage, const nlohmann::json &logprobs = nullptr);
 std::string sse_usage_chunk(const ResponseMeta &m, const GenerationResult &r);
 std::string sse_error_event(const ApiError &e);
 inline constexpr std::string_view kSseDone = "data: [DONE]\n\n";
 
-// GET /v1/models: every entry as "provider/model" (or "provider" for one that cannot list).
+// The id GET /v1/models shows: "provider/model", or "provider" for one that cannot list. A model
+// given as a local directory shows as its directory name, never as a server path.
+std::string public_model_id(const std::string &provider, const std::string &model);
+// GET /v1/models.
 std::string models_body(const std::vector<ModelEntry> &entries);
+// GET /v1/models/{id}: `encoded_id` as in the URL (percent-encoded, may contain '/'). nullopt and
+// a 404 in `err` when no entry has that id.
+std::optional<std::string> model_body(const std::vector<ModelEntry> &entries,
+                                      std::string_view encoded_id, ApiError &err);
 
 } // namespace llmhost::server

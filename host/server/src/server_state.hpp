@@ -8,6 +8,9 @@
 #include <llmhost/server/server.hpp>
 
 #include <atomic>
+#include <map>
+#include <mutex>
+#include <string>
 #include <memory>
 #include <string_view>
 
@@ -33,6 +36,20 @@ struct ServerState {
     std::atomic<int> active_requests{0}; // received and not yet fully answered
     std::atomic<uint64_t> served{0};
     std::atomic<uint64_t> rejected{0};
+
+    // GET /v1/models shows a model given as a server path by its directory name; a request with
+    // that id must reach the same model: "provider/shown" -> the provider's own model name.
+    void remember_alias(const std::string &shown_id, const std::string &model) {
+        std::lock_guard lk(aliases_mu);
+        model_aliases[shown_id] = model;
+    }
+    std::string unalias(const std::string &provider, const std::string &model) {
+        std::lock_guard lk(aliases_mu);
+        auto it = model_aliases.find(provider + "/" + model);
+        return it == model_aliases.end() ? model : it->second;
+    }
+    std::mutex aliases_mu;
+    std::map<std::string, std::string> model_aliases;
 };
 
 } // namespace llmhost::server

@@ -8,6 +8,8 @@
 //   organization, project   OpenAI-Organization / OpenAI-Project headers
 //   max_retries       default 2 (as the SDKs)
 //   timeout_s         per attempt, default 600;  connect_timeout_s default 5
+// logprobs/top_logprobs and response_format (ABI 1.1) are passed to the endpoint, and its
+// logprobs come back through on_logprob.
 #include "openai_client.hpp"
 #include "wire.hpp"
 
@@ -95,6 +97,19 @@ public:
         llmh::Completion out;
         const auto start = Clock::now();
         uint32_t pieces = 0;
+        // ABI 1.1: a token's logprob goes out before the text that carries it. An endpoint that
+        // ignores logprobs (some do) must not turn into an answer without them.
+        auto emit_logprobs = [&](const std::vector<llmhost::openai::TokenLogprobs> &lps,
+                                 bool has_logprobs, const std::string &text) {
+            if (!sink.wants_logprobs()) return;
+            if (!has_logprobs && !text.empty())
+                throw llmh::Error(LLMH_ERR_UNSUPPORTED,
+                                  "openai: the endpoint " + client_.config().base_url +
+                                      " answered without the logprobs that were asked for",
+                                  "this endpoint (or model) does not support logprobs; drop them "
+                                  "from the request");
+            for (const auto &t : lps) sink.emit_logprob(t.chosen, t.top);
+        };
         auto emit = [&](const std::string &text) {
             if (text.empty()) return;
             if (pieces == 0)
@@ -112,6 +127,7 @@ public:
                     done = true;
                     return;
                 }
+                emit_logprobs(d.logprobs, d.has_logprobs, d.content);
                 emit(d.content);
                 if (d.finish != LLMH_FINISH_NONE) out.finish_reason = d.finish, finished = true;
                 if (d.usage) set_usage(out, *d.usage);
@@ -126,6 +142,7 @@ public:
         }
         if (whole) {
             auto resp = llmhost::openai::decode_response(*whole, chat);
+            emit_logprobs(resp.logprobs, resp.has_logprobs, resp.text);
             emit(resp.text);
             if (resp.finish != LLMH_FINISH_NONE) out.finish_reason = resp.finish;
             if (resp.usage) set_usage(out, *resp.usage);
@@ -162,4 +179,5 @@ private:
 
 LLMH_DEFINE_PLUGIN(OpenAiProvider, "openai", "0.1.0",
                    "Chat and completions from any OpenAI-compatible endpoint",
-                   LLMH_CAP_CHAT | LLMH_CAP_COMPLETION | LLMH_CAP_STREAMING | LLMH_CAP_LIST_MODELS)
+                   LLMH_CAP_CHAT | LLMH_CAP_COMPLETION | LLMH_CAP_STREAMING | LLMH_CAP_LIST_MODELS |
+                       LLMH_CAP_LOGPROBS | LLMH_CAP_RESPONSE_FORMAT)

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 namespace llmhost::openai {
 namespace {
 
@@ -34,6 +36,58 @@ std::string shorten(std::string_view s, std::size_t n) {
     return std::string(s.substr(0, n)) + (s.size() > n ? "..." : "");
 }
 
+// A token's exact bytes: `bytes` (chat) when present, else the token string.
+llmh::TokenLogprob token_of(const json &e) {
+    llmh::TokenLogprob t;
+    if (auto b = e.find("bytes"); b != e.end() && b->is_array()) {
+        for (const auto &v : *b)
+            if (v.is_number_integer()) t.token += static_cast<char>(v.get<int>());
+    } else if (auto tok = e.find("token"); tok != e.end() && tok->is_string()) {
+        t.token = tok->get<std::string>();
+    }
+    auto lp = e.find("logprob");
+    t.logprob = lp != e.end() && lp->is_number() ? lp->get<float>() : -9999.0f;
+    return t;
+}
+
+// The logprobs object of a choice: chat {"content": [...]} or legacy {tokens, token_logprobs,
+// top_logprobs: [{token: logprob}]}. Returns false when the choice carries none.
+bool read_logprobs(const json &choice, bool chat, std::vector<TokenLogprobs> &out) {
+    auto l = choice.find("logprobs");
+    if (l == choice.end() || !l->is_object()) return false;
+    if (chat) {
+        auto content = l->find("content");
+        if (content == l->end() || !content->is_array()) return content != l->end(); // null: none
+        for (const auto &e : *content) {
+            if (!e.is_object()) continue;
+            TokenLogprobs t{token_of(e), {}};
+            if (auto top = e.find("top_logprobs"); top != e.end() && top->is_array())
+                for (const auto &a : *top)
+                    if (a.is_object()) t.top.push_back(token_of(a));
+            out.push_back(std::move(t));
+        }
+        return true;
+    }
+    auto tokens = l->find("tokens");
+    auto lps = l->find("token_logprobs");
+    if (tokens == l->end() || !tokens->is_array()) return false;
+    auto tops = l->find("top_logprobs");
+    for (std::size_t i = 0; i < tokens->size(); ++i) {
+        TokenLogprobs t;
+        t.chosen.token = (*tokens)[i].is_string() ? (*tokens)[i].get<std::string>() : "";
+        t.chosen.logprob = lps != l->end() && lps->is_array() && i < lps->size() && (*lps)[i].is_number()
+                               ? (*lps)[i].get<float>() : -9999.0f;
+        if (tops != l->end() && tops->is_array() && i < tops->size() && (*tops)[i].is_object()) {
+            for (const auto &[tok, lp] : (*tops)[i].items())
+                if (lp.is_number()) t.top.push_back({tok, lp.get<float>()});
+            std::stable_sort(t.top.begin(), t.top.end(),
+                             [](const auto &a, const auto &b) { return a.logprob > b.logprob; });
+        }
+        out.push_back(std::move(t));
+    }
+    return true;
+}
+
 } // namespace
 
 std::string build_request_body(const llmh::Request &r, const std::string &model, bool chat,
@@ -53,6 +107,25 @@ std::string build_request_body(const llmh::Request &r, const std::string &model,
     if (r.top_p > 0 && r.top_p < 1) body["top_p"] = r.top_p;
     if (r.seed) body["seed"] = static_cast<int64_t>(*r.seed);
     if (!r.stop.empty()) body["stop"] = r.stop;
+    if (r.logprobs) {
+        if (chat) {
+            body["logprobs"] = true;
+            body["top_logprobs"] = r.top_logprobs;
+        } else {
+            body["logprobs"] = r.top_logprobs; // the legacy field counts the alternatives
+        }
+    }
+    if (r.response_format_json) {
+        if (!chat)
+            throw llmh::Error(LLMH_ERR_UNSUPPORTED,
+                              "openai: response_format is a chat completions field; the legacy "
+                              "completions endpoint has none",
+                              "send messages (chat) to get structured output");
+        json rf = json::parse(*r.response_format_json, nullptr, false);
+        if (rf.is_discarded() || !rf.is_object())
+            throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT, "openai: response_format is not a JSON object");
+        body["response_format"] = std::move(rf);
+    }
     if (stream) {
         body["stream"] = true;
         body["stream_options"] = {{"include_usage", true}};
@@ -101,6 +174,7 @@ StreamDelta decode_stream_event(const SseEvent &event, bool chat) {
         } else if (auto t = c.find("text"); t != c.end() && t->is_string()) {
             d.content += t->get<std::string>();
         }
+        d.has_logprobs |= read_logprobs(c, chat, d.logprobs);
         if (auto f = c.find("finish_reason"); f != c.end() && f->is_string())
             d.finish = map_finish_reason(f->get<std::string>());
     }
@@ -125,6 +199,7 @@ FullResponse decode_response(std::string_view body, bool chat) {
     }
     if (auto f = c.find("finish_reason"); f != c.end() && f->is_string())
         r.finish = map_finish_reason(f->get<std::string>());
+    r.has_logprobs = read_logprobs(c, chat, r.logprobs);
     r.usage = read_usage(j);
     return r;
 }

@@ -19,7 +19,15 @@ struct Usage {
     uint32_t completion_tokens = 0;
 };
 
+// One token's logprob and its alternatives, as the upstream reported it (ABI 1.1 on_logprob).
+struct TokenLogprobs {
+    llmh::TokenLogprob chosen;
+    std::vector<llmh::TokenLogprob> top;
+};
+
 // `chat`: POST /chat/completions with messages; otherwise the legacy POST /completions.
+// logprobs/top_logprobs and response_format are passed on (chat: logprobs + top_logprobs; legacy:
+// logprobs = the number of alternatives); response_format on the legacy endpoint is refused.
 std::string build_request_body(const llmh::Request &request, const std::string &model, bool chat,
                                bool stream);
 
@@ -32,6 +40,8 @@ struct StreamDelta {
     std::string content;    // text to emit (may be empty)
     llmh_finish_reason finish = LLMH_FINISH_NONE;
     std::optional<Usage> usage;
+    std::vector<TokenLogprobs> logprobs; // the tokens of `content`, when the endpoint sent them
+    bool has_logprobs = false;           // a non-null logprobs object came with the choice
 };
 
 // Decodes one event of a streamed response. Throws llmh::Error on `event: error`, an `error`
@@ -42,6 +52,8 @@ struct FullResponse {
     std::string text;
     llmh_finish_reason finish = LLMH_FINISH_NONE;
     std::optional<Usage> usage;
+    std::vector<TokenLogprobs> logprobs;
+    bool has_logprobs = false;
 };
 
 // Decodes a non-streamed 200 body. Throws llmh::Error when it is not a completion.
