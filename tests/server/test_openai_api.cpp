@@ -2,11 +2,15 @@
 #include <doctest/doctest.h>
 
 #include "auth.hpp"
+#include "logprobs_json.hpp"
 #include "openai_api.hpp"
 
+#include <llmhost/host.h>
 #include <llmhost/plugin.h>
 
 #include <nlohmann/json.hpp>
+
+#include <limits>
 
 using namespace llmhost::server;
 using nlohmann::json;
@@ -31,7 +35,7 @@ TEST_CASE("chat requests: fields map onto the generation - bad values name their
     for (auto b : {Bad{R"({"messages":[]})", "messages"},
                    Bad{R"({"messages":[{"role":"wizard","content":"x"}]})", "messages[0].role"},
                    Bad{R"({"messages":[{"role":"user"}]})", "messages[0].content"},
-                   Bad{R"({"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"x"}}]}]})", "messages[0].content"},
+                   Bad{R"({"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"x"}}]}]})", "messages[0].content[0]"},
                    Bad{R"({"messages":[{"role":"user","content":"x"}],"max_tokens":0})", "max_tokens"},
                    Bad{R"({"messages":[{"role":"user","content":"x"}],"stop":["a","b","c","d","e"]})", "stop"},
                    Bad{R"({"messages":[{"role":"user","content":"x"}],"top_p":2})", "top_p"},
@@ -53,7 +57,10 @@ TEST_CASE("completion requests default max_tokens to 16 as the legacy API does")
     REQUIRE(p);
     CHECK(p->generation.max_tokens == 16);
     CHECK_FALSE(p->generation.chat);
-    CHECK(parse_completion_request(R"({"prompt":["one"],"max_tokens":3,"echo":true})", err)->echo_prompt);
+    auto explicit_max = parse_completion_request(R"({"prompt":["one"],"max_tokens":3,"echo":true})", err);
+    CHECK(explicit_max->echo_prompt);
+    CHECK(explicit_max->generation.max_tokens == 3); // not the default 16 (issue 10)
+    CHECK(parse_completion_request(R"({"prompt":"x","max_tokens":400})", err)->generation.max_tokens == 400);
     CHECK_FALSE(parse_completion_request(R"({"prompt":[1,2,3]})", err));
     CHECK(err.param == "prompt");
 }
@@ -127,4 +134,81 @@ TEST_CASE("API keys compare in constant time and parse from a comma list") {
     CHECK_FALSE(bearer_matches("Bearer k", {"k1"}));
     CHECK_FALSE(bearer_matches("Basic k1", {"k1"}));
     CHECK(split_keys(" a, b ,,c ") == std::vector<std::string>{"a", "b", "c"});
+}
+
+TEST_CASE("logprobs and response_format parse onto the generation") {
+    ApiError err;
+    auto p = parse_chat_request(R"({"messages":[{"role":"user","content":"x"}],"logprobs":true,"top_logprobs":3,
+        "response_format":{"type":"json_schema","json_schema":{"name":"n","schema":{"type":"object"}}}})", err);
+    REQUIRE(p);
+    CHECK(p->generation.logprobs);
+    CHECK(p->generation.top_logprobs == 3);
+    CHECK(json::parse(p->generation.response_format_json)["type"] == "json_schema");
+    auto text = parse_chat_request(R"({"messages":[{"role":"user","content":"x"}],"response_format":{"type":"text"}})", err);
+    CHECK(text->generation.response_format_json.empty()); // free text: nothing to constrain
+    auto legacy = parse_completion_request(R"({"prompt":"x","logprobs":0})", err);
+    CHECK(legacy->generation.logprobs);
+    CHECK(legacy->generation.top_logprobs == 0);
+    CHECK_FALSE(parse_completion_request(R"({"prompt":"x","logprobs":2,"echo":true})", err));
+    CHECK(err.param == "echo");
+}
+
+TEST_CASE("a provider's configuration error is a 500 - request errors stay 4xx") {
+    auto config = api_error_from_backend({LLMH_ERR_INVALID_ARGUMENT, "max_context 9999 exceeds 2048",
+                                          "set max_context to at most 2048", 0, 500}, "hf");
+    CHECK(config.status == 500);
+    CHECK(config.type == "server_error");
+    CHECK(config.code == "provider_misconfigured");
+    CHECK_FALSE(config.should_retry);
+    CHECK(config.message.find("max_context") != std::string::npos);
+    CHECK(api_error_from_backend({LLMH_ERR_CONTEXT_OVERFLOW, "prompt too long"}, "hf").status == 400);
+    CHECK(api_error_from_backend({LLMHOST_ERR_CONFIG, "bad file"}, "hf").status == 500);
+    auto unsupported = api_error_from_backend({LLMH_ERR_UNSUPPORTED, "provider 'e' does not support logprobs"}, "e");
+    CHECK(unsupported.status == 400);
+    CHECK(unsupported.type == "invalid_request_error");
+    CHECK(unsupported.code == "unsupported");
+    // An upstream's 503 behind a network error stays the 502 it was.
+    CHECK(api_error_from_backend({LLMH_ERR_NETWORK, "down", "", 0, 503}, "p").status == 502);
+}
+
+TEST_CASE("model ids never show a server path - retrieval percent-decodes") {
+    CHECK(public_model_id("hf", "/srv/models/tiny-llama") == "hf/tiny-llama");
+    CHECK(public_model_id("hf", "/srv/models/tiny-llama/") == "hf/tiny-llama");
+    CHECK(public_model_id("hf", "Qwen/Qwen2.5-0.5B") == "hf/Qwen/Qwen2.5-0.5B");
+    CHECK(public_model_id("echo", "") == "echo");
+    std::vector<ModelEntry> entries = {{"echo", ""}, {"hf", "/srv/models/tiny"}, {"hf", "org/m"}};
+    CHECK(json::parse(models_body(entries))["data"][1]["id"] == "hf/tiny");
+    ApiError err;
+    CHECK(json::parse(*model_body(entries, "hf%2Forg%2Fm", err))["id"] == "hf/org/m");
+    CHECK(json::parse(*model_body(entries, "hf/tiny", err))["owned_by"] == "hf");
+    CHECK_FALSE(model_body(entries, "hf//srv/models/tiny", err));
+    CHECK(err.status == 404);
+    CHECK(err.code == "model_not_found");
+}
+
+TEST_CASE("logprobs objects: chat entries with exact bytes - legacy rows with text offsets") {
+    CHECK(lossy_utf8("a\xC3") == "a\xEF\xBF\xBD");
+    CHECK(lossy_utf8("\xA9" "b") == "\xEF\xBF\xBD" "b");
+    CHECK(lossy_utf8("\xC3\xA9") == "\xC3\xA9");
+    CHECK(lossy_utf8("\xE4\xBD") == "\xEF\xBF\xBD"); // one replacement for a truncated sequence
+    LogprobsBuilder chat(true);
+    chat.add({"\xC3", -0.5f}, {{"\xC3", -0.5f}, {"x", -2.25f}});
+    json c = chat.take();
+    CHECK(c["refusal"].is_null());
+    REQUIRE(c["content"].size() == 1);
+    CHECK(c["content"][0]["token"] == "\xEF\xBF\xBD");
+    CHECK(c["content"][0]["bytes"] == json{195});
+    CHECK(c["content"][0]["logprob"] == -0.5);
+    CHECK(c["content"][0]["top_logprobs"][1] == json{{"token", "x"}, {"logprob", -2.25}, {"bytes", {120}}});
+    CHECK(chat.empty());
+    CHECK(chat.take()["content"] == json::array());
+    LogprobsBuilder legacy(false, 2);
+    legacy.add({"h\xC3\xA9", -0.1f}, {{"h\xC3\xA9", -0.1f}});
+    legacy.add({"!", -std::numeric_limits<float>::infinity()}, {});
+    json l = legacy.take();
+    CHECK(l["tokens"] == json{"h\xC3\xA9", "!"});
+    CHECK(l["token_logprobs"] == json{-0.1, -9999.0});
+    CHECK(l["text_offset"] == json{2, 4}); // characters, not bytes
+    CHECK(l["top_logprobs"][0] == json{{"h\xC3\xA9", -0.1}});
+    CHECK(l["top_logprobs"][1] == json::object());
 }
