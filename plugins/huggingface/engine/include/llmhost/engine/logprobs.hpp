@@ -2,8 +2,8 @@
 //
 // Computed as log_softmax over the model's RAW logits of the step, before repetition penalty,
 // temperature, top-k/top-p/min-p: the model's own distribution, whatever the sampling settings.
-// That is what vLLM reports by default (logprobs_mode "raw_logprobs") and what OpenAI documents
-// ("the log probability of this token"); a greedy request's chosen token is then always top[0].
+// That is vLLM's logprobs_mode "raw_logprobs" and what OpenAI documents ("the log probability
+// of this token"); a greedy request's chosen token is then always top[0].
 // Torch-free: plain C++ over one fp32 logits row, only run for requests that asked.
 #pragma once
 
