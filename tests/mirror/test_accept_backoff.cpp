@@ -161,7 +161,9 @@ void exhaust_and_recover(const Child &child, int port, const std::string &probe)
     MESSAGE("server out of descriptors: CPU " << static_cast<int>(cpu * 100) << "% of a core, runnable "
                                               << static_cast<int>(runnable * 100) << "% of the time");
     CHECK(cpu < 0.20);
-    CHECK(runnable < 0.25);  // the same on a loaded machine, where a spinning loop gets little CPU
+    // A spinning loop is runnable all the time (100% and more) even where a busy machine gives it
+    // little CPU; a paused one only waits for a CPU at each of its few wake-ups.
+    CHECK(runnable < 0.6);
 
     for (int fd : clients) ::close(fd);
     int status = 0;
