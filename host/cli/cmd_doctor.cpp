@@ -47,9 +47,11 @@ std::set<std::string> secret_names(const ProviderInfo &p, const nlohmann::json &
     std::set<std::string> names;
     if (p.plugin == "huggingface") names.insert("token");
     if (p.plugin == "openai") names.insert("api_key");
-    auto ptr = nlohmann::json::json_pointer("/providers/" + p.name + "/secrets");
-    if (display.contains(ptr) && display[ptr].is_object())
-        for (auto it = display[ptr].begin(); it != display[ptr].end(); ++it) names.insert(it.key());
+    // Looked up by key, not by a JSON pointer: a provider may be named "a~b" or "a/b".
+    const auto &providers = display.value("providers", nlohmann::json::object());
+    if (auto it = providers.find(p.name); it != providers.end() && it->is_object())
+        if (auto s = it->find("secrets"); s != it->end() && s->is_object())
+            for (auto jt = s->begin(); jt != s->end(); ++jt) names.insert(jt.key());
     return names;
 }
 

@@ -3,6 +3,7 @@
 #include "cli_common.hpp"
 #include "command_registry.hpp"
 #include "console.hpp"
+#include "early_redaction.hpp"
 #include "signals.hpp"
 
 #include <llmhost/host.hpp>
@@ -91,7 +92,7 @@ llmhost::Host &Context::host() {
     options.model = model_override;
     options.device = device_override;
     options.log_level = log_level_for(*this);
-    host_ = Host::open(options);
+    host_ = Host::open(options); // on failure the console keeps redact_without_host
 
     Host *h = host_.get();
     Console &console = Console::get();
@@ -116,7 +117,7 @@ Context::~Context() {
     if (host_) {
         host_->set_progress_sink({});
         host_->set_log_sink({});
-        Console::get().set_redactor({});
+        Console::get().set_redactor(redact_without_host);
     }
 }
 
@@ -145,6 +146,9 @@ int run(int argc, char **argv) {
     for (auto &[name, fn] : command_registry()) fn(app, ctx);
 
     signals::install();
+    // Until a host is open (or when opening it fails) the environment's secrets and URL userinfo
+    // are still hidden from everything printed.
+    Console::get().set_redactor(redact_without_host);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp &e) {
