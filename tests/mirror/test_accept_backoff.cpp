@@ -44,7 +44,8 @@ struct Child {
 };
 
 // Starts `argv` with stdout/stderr in files and a low RLIMIT_NOFILE.
-void spawn(Child &child, const std::vector<std::string> &argv, const std::vector<std::string> &env) {
+void spawn(Child &child, const std::vector<std::string> &argv,
+           const std::vector<std::string> &env) {
     pid_t pid = ::fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
@@ -66,7 +67,8 @@ void spawn(Child &child, const std::vector<std::string> &argv, const std::vector
 
 // Waits for `pattern`'s first group (the port) in `file`.
 int wait_for_port(const Child &child, const fs::path &file, const std::regex &pattern) {
-    for (auto deadline = std::chrono::steady_clock::now() + 15s; std::chrono::steady_clock::now() < deadline;) {
+    for (auto deadline = std::chrono::steady_clock::now() + 15s;
+         std::chrono::steady_clock::now() < deadline;) {
         std::smatch m;
         std::string text = read_file(file);
         if (std::regex_search(text, m, pattern)) return std::stoi(m[1]);
@@ -107,10 +109,10 @@ int http_status(int port, const std::string &target) {
 // utime + stime of a process, in seconds.
 double cpu_seconds(pid_t pid) {
     std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
-    std::istringstream fields(stat.substr(stat.rfind(')') + 2));  // after "pid (comm) "
+    std::istringstream fields(stat.substr(stat.rfind(')') + 2)); // after "pid (comm) "
     std::string field;
     unsigned long long utime = 0, stime = 0;
-    for (int i = 3; i <= 15 && fields >> field; ++i) {  // fields 14 and 15 of proc(5)
+    for (int i = 3; i <= 15 && fields >> field; ++i) { // fields 14 and 15 of proc(5)
         if (i == 14) utime = std::stoull(field);
         if (i == 15) stime = std::stoull(field);
     }
@@ -148,18 +150,19 @@ void exhaust_and_recover(const Child &child, int port, const std::string &probe)
     std::vector<int> clients;
     for (int i = 0; i < kConnections; ++i) {
         int fd = connect_to(port);
-        REQUIRE(fd >= 0);  // the kernel queues what the server cannot accept
+        REQUIRE(fd >= 0); // the kernel queues what the server cannot accept
         clients.push_back(fd);
     }
-    std::this_thread::sleep_for(300ms);  // the server accepts until EMFILE
+    std::this_thread::sleep_for(300ms); // the server accepts until EMFILE
     double cpu_before = cpu_seconds(child.pid), runnable_before = runnable_seconds(child.pid);
     auto started = std::chrono::steady_clock::now();
     std::this_thread::sleep_for(1500ms);
     double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     double cpu = (cpu_seconds(child.pid) - cpu_before) / wall;
     double runnable = (runnable_seconds(child.pid) - runnable_before) / wall;
-    MESSAGE("server out of descriptors: CPU " << static_cast<int>(cpu * 100) << "% of a core, runnable "
-                                              << static_cast<int>(runnable * 100) << "% of the time");
+    MESSAGE("server out of descriptors: CPU "
+            << static_cast<int>(cpu * 100) << "% of a core, runnable "
+            << static_cast<int>(runnable * 100) << "% of the time");
     CHECK(cpu < 0.20);
     // A spinning loop is runnable all the time (100% and more) even where a busy machine gives it
     // little CPU; a paused one only waits for a CPU at each of its few wake-ups.
@@ -167,7 +170,8 @@ void exhaust_and_recover(const Child &child, int port, const std::string &probe)
 
     for (int fd : clients) ::close(fd);
     int status = 0;
-    for (auto deadline = std::chrono::steady_clock::now() + 5s; status == 0 && std::chrono::steady_clock::now() < deadline;)
+    for (auto deadline = std::chrono::steady_clock::now() + 5s;
+         status == 0 && std::chrono::steady_clock::now() < deadline;)
         status = http_status(port, probe);
     CHECK(status != 0);
     std::this_thread::sleep_for(100ms);
@@ -185,8 +189,10 @@ TEST_CASE("llmhost mirror: no busy accept loop out of file descriptors, and reco
     Child child;
     child.out = dir.path / "out";
     child.err = dir.path / "err";
-    spawn(child, {LLMHOST_CLI_PATH, "mirror", "--root", (dir.path / "root").string(), "--port", "0"}, {});
-    int port = wait_for_port(child, child.out, std::regex("HF_ENDPOINT=http://127\\.0\\.0\\.1:(\\d+)"));
+    spawn(child,
+          {LLMHOST_CLI_PATH, "mirror", "--root", (dir.path / "root").string(), "--port", "0"}, {});
+    int port =
+        wait_for_port(child, child.out, std::regex("HF_ENDPOINT=http://127\\.0\\.0\\.1:(\\d+)"));
     exhaust_and_recover(child, port, "/api/models/org/m");
 }
 
@@ -197,8 +203,11 @@ TEST_CASE("llmhost serve: no busy accept loop out of file descriptors, and recov
     Child child;
     child.out = dir.path / "out";
     child.err = dir.path / "err";
-    spawn(child, {LLMHOST_CLI_PATH, "--config", (dir.path / "llmhost.json").string(), "serve", "--port", "0"},
+    spawn(child,
+          {LLMHOST_CLI_PATH, "--config", (dir.path / "llmhost.json").string(), "serve", "--port",
+           "0"},
           {std::string("LLMHOST_PLUGIN_PATH=") + LLMHOST_PLUGIN_DIR});
-    int port = wait_for_port(child, child.err, std::regex("listening on http://127\\.0\\.0\\.1:(\\d+)"));
+    int port =
+        wait_for_port(child, child.err, std::regex("listening on http://127\\.0\\.0\\.1:(\\d+)"));
     exhaust_and_recover(child, port, "/v1/models");
 }

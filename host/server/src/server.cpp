@@ -39,20 +39,23 @@ struct Server::Impl {
     }
 
     void do_accept() {
-        acceptor.async_accept(asio::make_strand(ioc), [this](boost::system::error_code ec, tcp::socket s) {
-            if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
-            if (ec) return on_accept_error(ec);
-            if (accept_backoff.count()) {
-                accept_backoff = {};
-                auto paused = std::chrono::steady_clock::now() - paused_since;
-                state->log("accepting connections again (accepts were paused for " +
-                           std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(paused).count()) +
-                           " ms)");
-            }
-            s.set_option(tcp::no_delay(true), ec);
-            std::make_shared<HttpSession>(std::move(s), *state)->run();
-            do_accept();
-        });
+        acceptor.async_accept(
+            asio::make_strand(ioc), [this](boost::system::error_code ec, tcp::socket s) {
+                if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+                if (ec) return on_accept_error(ec);
+                if (accept_backoff.count()) {
+                    accept_backoff = {};
+                    auto paused = std::chrono::steady_clock::now() - paused_since;
+                    state->log(
+                        "accepting connections again (accepts were paused for " +
+                        std::to_string(
+                            std::chrono::duration_cast<std::chrono::milliseconds>(paused).count()) +
+                        " ms)");
+                }
+                s.set_option(tcp::no_delay(true), ec);
+                std::make_shared<HttpSession>(std::move(s), *state)->run();
+                do_accept();
+            });
     }
 
     // Out of descriptors (or kernel memory) the listening socket stays readable and every accept
@@ -61,13 +64,15 @@ struct Server::Impl {
     // Runs on the acceptor's strand, like the timer's handler.
     void on_accept_error(const boost::system::error_code &ec) {
         namespace errc = boost::system::errc;
-        bool exhausted = ec == errc::too_many_files_open || ec == errc::too_many_files_open_in_system ||
-                         ec == errc::no_buffer_space || ec == errc::not_enough_memory;
+        bool exhausted = ec == errc::too_many_files_open ||
+                         ec == errc::too_many_files_open_in_system || ec == errc::no_buffer_space ||
+                         ec == errc::not_enough_memory;
         if (!exhausted) return do_accept(); // e.g. a client that reset before it was accepted
         if (!accept_backoff.count()) {
             paused_since = std::chrono::steady_clock::now();
             state->log("accept failed: " + ec.message() +
-                       ": out of file descriptors or memory; pausing accepts (retrying every 50 ms to 1 s; "
+                       ": out of file descriptors or memory; pausing accepts (retrying every 50 ms "
+                       "to 1 s; "
                        "raise `ulimit -n` if this recurs)");
         }
         accept_backoff = accept_backoff.count()
@@ -98,7 +103,8 @@ struct Server::Impl {
                     state->backend->reload();
                     state->log("SIGHUP: configuration reloaded");
                 } catch (const std::exception &e) {
-                    state->log(std::string("SIGHUP: reload failed, the providers keep serving: ") + e.what());
+                    state->log(std::string("SIGHUP: reload failed, the providers keep serving: ") +
+                               e.what());
                 }
             });
         } else if (state->draining) {
@@ -128,8 +134,8 @@ struct Server::Impl {
                    std::chrono::steady_clock::now() < deadline)
                 std::this_thread::sleep_for(std::chrono::milliseconds(10));
             if (state->active_requests > 0) {
-                state->log("drain timeout: cancelling " + std::to_string(state->active_requests.load()) +
-                           " request(s)");
+                state->log("drain timeout: cancelling " +
+                           std::to_string(state->active_requests.load()) + " request(s)");
                 state->abort_all = true;
                 auto grace = std::chrono::steady_clock::now() + std::chrono::seconds(2);
                 while (state->active_requests > 0 && std::chrono::steady_clock::now() < grace)
@@ -143,8 +149,8 @@ struct Server::Impl {
     asio::io_context ioc;
     asio::executor_work_guard<asio::io_context::executor_type> work;
     tcp::acceptor acceptor;
-    asio::steady_timer accept_timer;                 // the pause between accepts out of descriptors
-    std::chrono::milliseconds accept_backoff{0};     // nonzero while paused
+    asio::steady_timer accept_timer;             // the pause between accepts out of descriptors
+    std::chrono::milliseconds accept_backoff{0}; // nonzero while paused
     std::chrono::steady_clock::time_point paused_since;
     std::optional<asio::signal_set> signals;
     std::vector<std::thread> threads;
@@ -165,7 +171,9 @@ void Server::start() {
     auto &o = impl_->state->options;
     boost::system::error_code ec;
     auto address = asio::ip::make_address(o.host == "localhost" ? "127.0.0.1" : o.host, ec);
-    if (ec) throw ServerError("--host '" + o.host + "' is not an IP address (use e.g. 127.0.0.1 or 0.0.0.0)");
+    if (ec)
+        throw ServerError("--host '" + o.host +
+                          "' is not an IP address (use e.g. 127.0.0.1 or 0.0.0.0)");
     tcp::endpoint ep(address, o.port);
     auto &a = impl_->acceptor;
     a.open(ep.protocol(), ec);
@@ -173,10 +181,10 @@ void Server::start() {
     if (!ec) a.bind(ep, ec);
     if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
     if (ec)
-        throw ServerError("cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " +
-                          ec.message() + (ec == asio::error::address_in_use
-                                              ? " (another server runs there: pick another --port)"
-                                              : ""));
+        throw ServerError(
+            "cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " + ec.message() +
+            (ec == asio::error::address_in_use ? " (another server runs there: pick another --port)"
+                                               : ""));
     impl_->port = a.local_endpoint().port();
     impl_->do_accept();
     for (unsigned i = 0; i < std::max(1u, o.io_threads); ++i)
@@ -187,7 +195,8 @@ uint16_t Server::port() const { return impl_->port; }
 
 void Server::handle_signals() {
     impl_->signals.emplace(impl_->ioc, SIGINT, SIGTERM, SIGHUP);
-    impl_->signals->async_wait([this](boost::system::error_code e, int s) { impl_->on_signal(e, s); });
+    impl_->signals->async_wait(
+        [this](boost::system::error_code e, int s) { impl_->on_signal(e, s); });
 }
 
 void Server::shutdown() { impl_->begin_shutdown(); }

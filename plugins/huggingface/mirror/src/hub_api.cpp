@@ -39,7 +39,7 @@ HttpResponse hub_error(unsigned status, const std::string &code, const std::stri
 
 std::vector<std::string> split_path(std::string_view path) {
     std::vector<std::string> parts;
-    std::size_t start = 1;  // skip the leading '/'
+    std::size_t start = 1; // skip the leading '/'
     while (start <= path.size()) {
         std::size_t end = path.find('/', start);
         if (end == std::string_view::npos) end = path.size();
@@ -75,7 +75,8 @@ std::string query_param(const std::string &query, const std::string &name) {
         std::size_t end = query.find('&', pos);
         if (end == std::string::npos) end = query.size();
         std::string_view item(query.data() + pos, end - pos);
-        if (item.substr(0, name.size() + 1) == name + "=") return percent_decode(item.substr(name.size() + 1)).value_or("");
+        if (item.substr(0, name.size() + 1) == name + "=")
+            return percent_decode(item.substr(name.size() + 1)).value_or("");
         if (item == name) return "true";
         pos = end + 1;
     }
@@ -87,19 +88,22 @@ std::string quoted(const std::string &s) { return "\"" + s + "\""; }
 // Range: bytes=N- | bytes=N-M | bytes=-S. Multiple ranges or other units are ignored (a 200),
 // as RFC 9110 allows.
 enum class RangeResult { none, ok, unsatisfiable };
-RangeResult parse_range(const std::string &header, std::uint64_t size, std::uint64_t &first, std::uint64_t &last) {
-    if (header.rfind("bytes=", 0) != 0 || header.find(',') != std::string::npos) return RangeResult::none;
+RangeResult parse_range(const std::string &header, std::uint64_t size, std::uint64_t &first,
+                        std::uint64_t &last) {
+    if (header.rfind("bytes=", 0) != 0 || header.find(',') != std::string::npos)
+        return RangeResult::none;
     std::string spec = header.substr(6);
     auto dash = spec.find('-');
     if (dash == std::string::npos) return RangeResult::none;
     auto number = [](const std::string &s, std::uint64_t &out) {
-        if (s.empty() || s.size() > 19 || s.find_first_not_of("0123456789") != std::string::npos) return false;
+        if (s.empty() || s.size() > 19 || s.find_first_not_of("0123456789") != std::string::npos)
+            return false;
         out = std::stoull(s);
         return true;
     };
     std::string a = spec.substr(0, dash), b = spec.substr(dash + 1);
     std::uint64_t x = 0, y = 0;
-    if (a.empty()) {  // suffix: the last y bytes
+    if (a.empty()) { // suffix: the last y bytes
         if (!number(b, y)) return RangeResult::none;
         if (y == 0 || size == 0) return RangeResult::unsatisfiable;
         first = y >= size ? 0 : size - y;
@@ -115,16 +119,19 @@ RangeResult parse_range(const std::string &header, std::uint64_t size, std::uint
 }
 
 // Contents of one file with ETag, Accept-Ranges and Range handling (200, 206 or 416).
-HttpResponse file_contents(const HttpRequest &request, const RepoFile &file, const std::string &etag) {
+HttpResponse file_contents(const HttpRequest &request, const RepoFile &file,
+                           const std::string &etag) {
     HttpResponse r;
     r.headers.emplace_back("ETag", quoted(etag));
     r.headers.emplace_back("Accept-Ranges", "bytes");
     r.headers.emplace_back("Content-Type", "application/octet-stream");
     std::string name = file.path.substr(file.path.rfind('/') + 1);
-    r.headers.emplace_back("Content-Disposition", "inline; filename*=UTF-8''" + percent_encode(name, false) +
-                                                      "; filename=\"" + percent_encode(name, false) + "\";");
+    r.headers.emplace_back("Content-Disposition",
+                           "inline; filename*=UTF-8''" + percent_encode(name, false) +
+                               "; filename=\"" + percent_encode(name, false) + "\";");
     std::uint64_t first = 0, last = file.size ? file.size - 1 : 0;
-    RangeResult range = request.range ? parse_range(*request.range, file.size, first, last) : RangeResult::none;
+    RangeResult range =
+        request.range ? parse_range(*request.range, file.size, first, last) : RangeResult::none;
     if (range == RangeResult::unsatisfiable) {
         HttpResponse e = hub_error(416, "", "Requested range not satisfiable");
         e.headers.emplace_back("Content-Range", "bytes */" + std::to_string(file.size));
@@ -132,7 +139,8 @@ HttpResponse file_contents(const HttpRequest &request, const RepoFile &file, con
     }
     if (range == RangeResult::ok) {
         r.status = 206;
-        r.headers.emplace_back("Content-Range", "bytes " + std::to_string(first) + "-" + std::to_string(last) + "/" +
+        r.headers.emplace_back("Content-Range", "bytes " + std::to_string(first) + "-" +
+                                                    std::to_string(last) + "/" +
                                                     std::to_string(file.size));
         r.file = FileSlice{file.disk_path, first, last - first + 1};
     } else {
@@ -142,7 +150,8 @@ HttpResponse file_contents(const HttpRequest &request, const RepoFile &file, con
 }
 
 json lfs_json(const RepoFile &f, bool sibling_style) {
-    if (sibling_style) return json{{"sha256", f.sha256}, {"size", f.size}, {"pointerSize", f.pointer_size}};
+    if (sibling_style)
+        return json{{"sha256", f.sha256}, {"size", f.size}, {"pointerSize", f.pointer_size}};
     return json{{"oid", f.sha256}, {"size", f.size}, {"pointerSize", f.pointer_size}};
 }
 
@@ -175,7 +184,8 @@ std::string percent_encode(std::string_view s, bool keep_slash) {
     static const char *digits = "0123456789ABCDEF";
     std::string out;
     for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || (keep_slash && c == '/')) {
+        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' ||
+            (keep_slash && c == '/')) {
             out += static_cast<char>(c);
         } else {
             out += '%';
@@ -188,7 +198,8 @@ std::string percent_encode(std::string_view s, bool keep_slash) {
 
 HubApi::HubApi(RepoStore &store, const TokenRegistry &tokens, HubApiOptions options)
     : store_(store), tokens_(tokens), options_(std::move(options)), secret_(32, '\0') {
-    if (RAND_bytes(reinterpret_cast<unsigned char *>(secret_.data()), static_cast<int>(secret_.size())) != 1)
+    if (RAND_bytes(reinterpret_cast<unsigned char *>(secret_.data()),
+                   static_cast<int>(secret_.size())) != 1)
         throw std::runtime_error("OpenSSL: no random bytes for the LFS URL signing key");
 }
 
@@ -214,7 +225,8 @@ HttpResponse HubApi::handle(const HttpRequest &request) {
     if (target.empty() || target[0] != '/') return hub_error(400, "", "Bad request target");
     std::vector<std::string> parts = split_path(target);
     if (request.method != "GET" && request.method != "HEAD") {
-        HttpResponse r = hub_error(405, "", "Method not allowed: this mirror is read-only (GET and HEAD)");
+        HttpResponse r =
+            hub_error(405, "", "Method not allowed: this mirror is read-only (GET and HEAD)");
         r.headers.emplace_back("Allow", "GET, HEAD");
         return r;
     }
@@ -229,14 +241,17 @@ HttpResponse HubApi::handle(const HttpRequest &request) {
     }
     HttpResponse r = [&]() -> HttpResponse {
         if (parts.size() == 2 && parts[0] == "api" && parts[1] == "whoami-v2") return whoami(token);
-        if (parts.size() >= 4 && parts[0] == "api" && (parts[1] == "models" || parts[1] == "datasets")) {
+        if (parts.size() >= 4 && parts[0] == "api" &&
+            (parts[1] == "models" || parts[1] == "datasets")) {
             RepoType type = parts[1] == "models" ? RepoType::model : RepoType::dataset;
             std::string id = repo_id_of(parts[2], parts[3]);
             if (parts.size() == 4) return repo_info(type, id, "main", token);
             auto rev = parts.size() >= 6 ? percent_decode(parts[5]) : std::nullopt;
-            if (rev && parts.size() == 6 && parts[4] == "revision") return repo_info(type, id, *rev, token);
+            if (rev && parts.size() == 6 && parts[4] == "revision")
+                return repo_info(type, id, *rev, token);
             if (rev && parts[4] == "tree") {
-                auto path = parts.size() > 6 ? join_decoded(parts, 6) : std::optional<std::string>("");
+                auto path =
+                    parts.size() > 6 ? join_decoded(parts, 6) : std::optional<std::string>("");
                 if (path) return tree(request, type, id, *rev, *path, query, token);
             }
         }
@@ -255,8 +270,9 @@ HttpResponse HubApi::handle(const HttpRequest &request) {
     return r;
 }
 
-std::shared_ptr<const Repo> HubApi::open_repo(RepoType type, const std::string &id, const TokenEntry *token,
-                                              bool files, HttpResponse &denied) {
+std::shared_ptr<const Repo> HubApi::open_repo(RepoType type, const std::string &id,
+                                              const TokenEntry *token, bool files,
+                                              HttpResponse &denied) {
     std::shared_ptr<const Repo> repo;
     try {
         if (valid_repo_id(id)) repo = store_.find(type, id);
@@ -266,35 +282,38 @@ std::shared_ptr<const Repo> HubApi::open_repo(RepoType type, const std::string &
     }
     std::string kind = type == RepoType::dataset ? "dataset" : "model";
     // A repo that does not exist answers like a private one, so that existence does not leak.
-    Decision decision = repo ? decide_access(*repo, token, files) : (token ? Decision::repo_not_found_404
-                                                                           : Decision::repo_not_found_401);
+    Decision decision = repo
+                            ? decide_access(*repo, token, files)
+                            : (token ? Decision::repo_not_found_404 : Decision::repo_not_found_401);
     switch (decision) {
-    case Decision::allow:
-        return repo;
+    case Decision::allow: return repo;
     case Decision::repo_not_found_401:
     case Decision::repo_not_found_404:
         denied = hub_error(decision == Decision::repo_not_found_401 ? 401 : 404, "RepoNotFound",
                            "Repository not found");
         return nullptr;
     case Decision::gated_401:
-        denied = hub_error(401, "GatedRepo",
-                           "Access to " + kind + " " + id +
-                               " is restricted. You must have access to it and be authenticated to access it. "
-                               "Please log in.");
+        denied = hub_error(
+            401, "GatedRepo",
+            "Access to " + kind + " " + id +
+                " is restricted. You must have access to it and be authenticated to access it. "
+                "Please log in.");
         return nullptr;
     case Decision::gated_403:
         denied = hub_error(403, "GatedRepo",
                            "Access to " + kind + " " + id +
                                " is restricted and you are not in the authorized list. Visit "
-                               "https://huggingface.co/" + (type == RepoType::dataset ? "datasets/" : "") + id +
+                               "https://huggingface.co/" +
+                               (type == RepoType::dataset ? "datasets/" : "") + id +
                                " to ask for access.");
         return nullptr;
     }
     return nullptr;
 }
 
-HttpResponse HubApi::resolve(const HttpRequest &request, RepoType type, const std::string &id, const std::string &rev,
-                             const std::string &path, const TokenEntry *token) {
+HttpResponse HubApi::resolve(const HttpRequest &request, RepoType type, const std::string &id,
+                             const std::string &rev, const std::string &path,
+                             const TokenEntry *token) {
     HttpResponse denied;
     auto repo = open_repo(type, id, token, true, denied);
     if (!repo) return denied;
@@ -311,12 +330,13 @@ HttpResponse HubApi::resolve(const HttpRequest &request, RepoType type, const st
         r.headers.emplace_back("X-Repo-Commit", snapshot->commit);
         return r;
     }
-    // LFS: a 302 to the signed blob URL, with the blob's identity in X-Linked-* (the client's etag and size).
-    std::string host = options_.lfs_redirect_host.empty()
-                           ? base_url(request)
-                           : "http://" + options_.lfs_redirect_host + ":" + std::to_string(options_.port);
-    std::string blob_path = std::string("/_lfs/") + repo_type_plural(type) + "/" + id + "/" + file->sha256 + "/" +
-                            percent_encode(file->path, true);
+    // LFS: a 302 to the signed blob URL, with the blob's identity in X-Linked-* (the client's etag
+    // and size).
+    std::string host = options_.lfs_redirect_host.empty() ? base_url(request)
+                                                          : "http://" + options_.lfs_redirect_host +
+                                                                ":" + std::to_string(options_.port);
+    std::string blob_path = std::string("/_lfs/") + repo_type_plural(type) + "/" + id + "/" +
+                            file->sha256 + "/" + percent_encode(file->path, true);
     std::int64_t expires = std::chrono::duration_cast<std::chrono::seconds>(
                                std::chrono::system_clock::now().time_since_epoch())
                                .count() +
@@ -325,8 +345,8 @@ HttpResponse HubApi::resolve(const HttpRequest &request, RepoType type, const st
     HttpResponse r;
     r.status = 302;
     r.headers.emplace_back("Location", host + blob_path + "?exp=" + exp + "&sig=" +
-                                           sign(std::string(repo_type_plural(type)) + "/" + id + "/" + file->sha256 +
-                                                "/" + exp));
+                                           sign(std::string(repo_type_plural(type)) + "/" + id +
+                                                "/" + file->sha256 + "/" + exp));
     r.headers.emplace_back("ETag", quoted(file->sha256));
     r.headers.emplace_back("X-Linked-Etag", quoted(file->sha256));
     r.headers.emplace_back("X-Linked-Size", std::to_string(file->size));
@@ -340,15 +360,20 @@ HttpResponse HubApi::lfs_blob(const HttpRequest &request, const std::vector<std:
     if (parts[1] != "models" && parts[1] != "datasets") return hub_error(404, "", "Not Found");
     RepoType type = parts[1] == "models" ? RepoType::model : RepoType::dataset;
     std::string id = parts[2] + "/" + parts[3], sha = parts[4], exp = query_param(query, "exp");
-    if (!valid_repo_id(id) || !is_hex(sha, 64)) return hub_error(404, "", "Not Found: no such LFS object");
+    if (!valid_repo_id(id) || !is_hex(sha, 64))
+        return hub_error(404, "", "Not Found: no such LFS object");
     std::string expected = sign(parts[1] + "/" + id + "/" + sha + "/" + exp);
     std::string sig = query_param(query, "sig");
-    std::int64_t now =
-        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-    bool valid = sig.size() == expected.size() && CRYPTO_memcmp(sig.data(), expected.data(), sig.size()) == 0 &&
-                 exp.find_first_not_of("0123456789") == std::string::npos && !exp.empty() && exp.size() < 19 &&
-                 std::stoll(exp) >= now;
-    if (!valid) return hub_error(403, "", "Request signature does not match or has expired: resolve the file again");
+    std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+    bool valid = sig.size() == expected.size() &&
+                 CRYPTO_memcmp(sig.data(), expected.data(), sig.size()) == 0 &&
+                 exp.find_first_not_of("0123456789") == std::string::npos && !exp.empty() &&
+                 exp.size() < 19 && std::stoll(exp) >= now;
+    if (!valid)
+        return hub_error(403, "",
+                         "Request signature does not match or has expired: resolve the file again");
     std::shared_ptr<const Repo> repo = store_.find(type, id);
     if (repo)
         for (auto &[commit, snapshot] : repo->snapshots)
@@ -357,7 +382,8 @@ HttpResponse HubApi::lfs_blob(const HttpRequest &request, const std::vector<std:
     return hub_error(404, "", "Not Found: no such LFS object");
 }
 
-HttpResponse HubApi::repo_info(RepoType type, const std::string &id, const std::string &rev, const TokenEntry *token) {
+HttpResponse HubApi::repo_info(RepoType type, const std::string &id, const std::string &rev,
+                               const TokenEntry *token) {
     HttpResponse denied;
     auto repo = open_repo(type, id, token, false, denied);
     if (!repo) return denied;
@@ -383,18 +409,21 @@ HttpResponse HubApi::repo_info(RepoType type, const std::string &id, const std::
     return json_response(200, info);
 }
 
-HttpResponse HubApi::tree(const HttpRequest &request, RepoType type, const std::string &id, const std::string &rev,
-                          const std::string &path, const std::string &query, const TokenEntry *token) {
+HttpResponse HubApi::tree(const HttpRequest &request, RepoType type, const std::string &id,
+                          const std::string &rev, const std::string &path, const std::string &query,
+                          const TokenEntry *token) {
     HttpResponse denied;
     auto repo = open_repo(type, id, token, false, denied);
     if (!repo) return denied;
     auto snapshot = valid_revision(rev) ? repo->resolve(rev) : nullptr;
     if (!snapshot) return hub_error(404, "RevisionNotFound", "Invalid rev id: " + rev);
     std::string recursive_param = query_param(query, "recursive");
-    bool recursive = recursive_param == "true" || recursive_param == "1" || recursive_param == "True";
+    bool recursive =
+        recursive_param == "true" || recursive_param == "1" || recursive_param == "True";
     std::string prefix = path.empty() ? "" : path + "/";
 
-    // Entries below `path`: files, and the folders on their way (all levels, or direct children only).
+    // Entries below `path`: files, and the folders on their way (all levels, or direct children
+    // only).
     std::vector<json> entries;
     std::set<std::string> folders_seen;
     bool path_exists = path.empty();
@@ -402,13 +431,15 @@ HttpResponse HubApi::tree(const HttpRequest &request, RepoType type, const std::
         if (f.path.rfind(prefix, 0) != 0) continue;
         path_exists = true;
         std::string rest = f.path.substr(prefix.size());
-        for (std::size_t slash = rest.find('/'); slash != std::string::npos; slash = rest.find('/', slash + 1)) {
+        for (std::size_t slash = rest.find('/'); slash != std::string::npos;
+             slash = rest.find('/', slash + 1)) {
             std::string folder = prefix + rest.substr(0, slash);
             if (folders_seen.insert(folder).second) {
-                entries.push_back(json{{"type", "directory"},
-                                       {"oid", sha1_hex("tree\n" + snapshot->commit + "\n" + folder)},
-                                       {"size", 0},
-                                       {"path", folder}});
+                entries.push_back(
+                    json{{"type", "directory"},
+                         {"oid", sha1_hex("tree\n" + snapshot->commit + "\n" + folder)},
+                         {"size", 0},
+                         {"path", folder}});
             }
             if (!recursive) break;
         }
@@ -418,7 +449,8 @@ HttpResponse HubApi::tree(const HttpRequest &request, RepoType type, const std::
         entries.push_back(std::move(e));
     }
     if (!path_exists) {
-        HttpResponse r = hub_error(404, "EntryNotFound", "Entry not found: no such folder at " + rev);
+        HttpResponse r =
+            hub_error(404, "EntryNotFound", "Entry not found: no such folder at " + rev);
         r.headers.emplace_back("X-Repo-Commit", snapshot->commit);
         return r;
     }
@@ -429,20 +461,24 @@ HttpResponse HubApi::tree(const HttpRequest &request, RepoType type, const std::
         cursor = std::stoul(cursor_param);
     std::size_t page = std::max<std::size_t>(1, options_.page_size);
     json list = json::array();
-    for (std::size_t i = cursor; i < entries.size() && i < cursor + page; ++i) list.push_back(entries[i]);
+    for (std::size_t i = cursor; i < entries.size() && i < cursor + page; ++i)
+        list.push_back(entries[i]);
     HttpResponse r = json_response(200, list);
     if (cursor + page < entries.size()) {
-        std::string next = base_url(request) + "/api/" + repo_type_plural(type) + "/" + id + "/tree/" +
-                           percent_encode(rev, false) + (path.empty() ? "" : "/" + percent_encode(path, true)) +
-                           "?recursive=" + (recursive ? "true" : "false") + "&expand=false&cursor=" +
-                           std::to_string(cursor + page);
+        std::string next = base_url(request) + "/api/" + repo_type_plural(type) + "/" + id +
+                           "/tree/" + percent_encode(rev, false) +
+                           (path.empty() ? "" : "/" + percent_encode(path, true)) +
+                           "?recursive=" + (recursive ? "true" : "false") +
+                           "&expand=false&cursor=" + std::to_string(cursor + page);
         r.headers.emplace_back("Link", "<" + next + ">; rel=\"next\"");
     }
     return r;
 }
 
 HttpResponse HubApi::whoami(const TokenEntry *token) {
-    if (!token) return hub_error(401, "", "Invalid credentials in Authorization header: a token is required");
+    if (!token)
+        return hub_error(401, "",
+                         "Invalid credentials in Authorization header: a token is required");
     json who{{"type", "user"},
              {"id", sha1_hex("user\n" + token->user).substr(0, 24)},
              {"name", token->user},

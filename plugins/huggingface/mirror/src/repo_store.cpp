@@ -22,23 +22,29 @@ bool hidden(const fs::path &p) { return !p.filename().empty() && p.filename().st
 
 std::string cache_folder_name(RepoType type, const std::string &id) {
     std::string name = std::string(repo_type_plural(type)) + "--" + id;
-    for (std::size_t pos = 0; (pos = name.find('/', pos)) != std::string::npos; pos += 2) name.replace(pos, 1, "--");
+    for (std::size_t pos = 0; (pos = name.find('/', pos)) != std::string::npos; pos += 2)
+        name.replace(pos, 1, "--");
     return name;
 }
 
-// Files the Hub stores in LFS: large files and the usual weight formats (as its default .gitattributes).
+// Files the Hub stores in LFS: large files and the usual weight formats (as its default
+// .gitattributes).
 bool looks_like_lfs(const std::string &path, std::uint64_t size, std::uint64_t threshold) {
-    static const char *exts[] = {".safetensors", ".bin", ".pt", ".pth", ".gguf", ".onnx", ".msgpack", ".h5"};
+    static const char *exts[] = {".safetensors", ".bin",  ".pt",      ".pth",
+                                 ".gguf",        ".onnx", ".msgpack", ".h5"};
     if (size >= threshold) return true;
     for (const char *ext : exts) {
         std::string_view e(ext);
-        if (path.size() >= e.size() && path.compare(path.size() - e.size(), e.size(), e) == 0) return true;
+        if (path.size() >= e.size() && path.compare(path.size() - e.size(), e.size(), e) == 0)
+            return true;
     }
     return false;
 }
 
 std::int64_t mtime_ns(const fs::path &p) {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(fs::last_write_time(p).time_since_epoch()).count();
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               fs::last_write_time(p).time_since_epoch())
+        .count();
 }
 
 std::string read_small_file(const fs::path &p) {
@@ -64,9 +70,10 @@ RepoConfig read_repo_config(const fs::path &file) {
     RepoConfig config;
     if (!fs::exists(file)) return config;
     auto fail = [&](const std::string &what) {
-        throw std::runtime_error(file.string() + ": " + what +
-                                 " (expected {\"access\": \"public|private|gated\", \"tokens\": [names], "
-                                 "\"revisions\": [names]}; see docs/deployment.md)");
+        throw std::runtime_error(
+            file.string() + ": " + what +
+            " (expected {\"access\": \"public|private|gated\", \"tokens\": [names], "
+            "\"revisions\": [names]}; see docs/deployment.md)");
     };
     nlohmann::json j;
     try {
@@ -78,15 +85,21 @@ RepoConfig read_repo_config(const fs::path &file) {
     for (auto &[key, value] : j.items()) {
         if (key == "access") {
             std::string a = value.is_string() ? value.get<std::string>() : "";
-            if (a == "public") config.access = Access::public_repo;
-            else if (a == "private") config.access = Access::private_repo;
-            else if (a == "gated") config.access = Access::gated;
-            else fail("\"access\" must be \"public\", \"private\" or \"gated\"");
+            if (a == "public")
+                config.access = Access::public_repo;
+            else if (a == "private")
+                config.access = Access::private_repo;
+            else if (a == "gated")
+                config.access = Access::gated;
+            else
+                fail("\"access\" must be \"public\", \"private\" or \"gated\"");
         } else if (key == "tokens" || key == "revisions") {
             if (!value.is_array()) fail("\"" + key + "\" must be a list of strings");
             for (auto &v : value) {
-                if (!v.is_string() || v.get<std::string>().empty()) fail("\"" + key + "\" must be a list of strings");
-                (key == "tokens" ? config.tokens : config.revisions).push_back(v.get<std::string>());
+                if (!v.is_string() || v.get<std::string>().empty())
+                    fail("\"" + key + "\" must be a list of strings");
+                (key == "tokens" ? config.tokens : config.revisions)
+                    .push_back(v.get<std::string>());
             }
         } else {
             fail("unknown key \"" + key + "\"");
@@ -97,7 +110,9 @@ RepoConfig read_repo_config(const fs::path &file) {
 
 } // namespace
 
-const char *repo_type_plural(RepoType type) { return type == RepoType::dataset ? "datasets" : "models"; }
+const char *repo_type_plural(RepoType type) {
+    return type == RepoType::dataset ? "datasets" : "models";
+}
 
 const RepoFile *Snapshot::find(const std::string &path) const {
     auto it = std::lower_bound(files.begin(), files.end(), path,
@@ -136,7 +151,9 @@ std::vector<std::pair<RepoType, std::string>> RepoStore::list_repo_ids() {
     auto scan_plain = [&](const fs::path &dir, RepoType type) {
         for (auto &org : fs::directory_iterator(dir)) {
             std::string org_name = org.path().filename().string();
-            if (!org.is_directory() || hidden(org.path()) || org_name.find("--") != std::string::npos) continue;
+            if (!org.is_directory() || hidden(org.path()) ||
+                org_name.find("--") != std::string::npos)
+                continue;
             if (type == RepoType::model && (org_name == "datasets" || org_name == "hub")) continue;
             for (auto &repo : fs::directory_iterator(org.path()))
                 if (repo.is_directory() && !hidden(repo.path()))
@@ -144,7 +161,8 @@ std::vector<std::pair<RepoType, std::string>> RepoStore::list_repo_ids() {
         }
     };
     if (!fs::is_directory(root_))
-        throw std::runtime_error("mirror root " + root_.string() + " is not a directory: pass --root DIR");
+        throw std::runtime_error("mirror root " + root_.string() +
+                                 " is not a directory: pass --root DIR");
     scan_cache(root_);
     if (fs::is_directory(root_ / "hub")) scan_cache(root_ / "hub");
     scan_plain(root_, RepoType::model);
@@ -174,14 +192,16 @@ bool RepoStore::locate(RepoType type, const std::string &id, Source &source) {
     return false;
 }
 
-// What changes when the repo changes: every file's path, size and mtime (cache: refs and snapshots).
+// What changes when the repo changes: every file's path, size and mtime (cache: refs and
+// snapshots).
 std::string RepoStore::signature(const Source &source) {
     std::string sig;
     std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(source.dir, ec); !ec && it != fs::recursive_directory_iterator();
-         it.increment(ec)) {
+    for (auto it = fs::recursive_directory_iterator(source.dir, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
         std::string name = it->path().filename().string();
-        if (it->is_directory() && (name == ".git" || name == "blobs" || name == ".cache" || name == ".no_exist")) {
+        if (it->is_directory() &&
+            (name == ".git" || name == "blobs" || name == ".cache" || name == ".no_exist")) {
             it.disable_recursion_pending();
             continue;
         }
@@ -194,29 +214,35 @@ std::string RepoStore::signature(const Source &source) {
     return sig;
 }
 
-RepoFile RepoStore::describe_file(const fs::path &disk, const fs::path &real, std::string rel, bool from_cache_link) {
+RepoFile RepoStore::describe_file(const fs::path &disk, const fs::path &real, std::string rel,
+                                  bool from_cache_link) {
     RepoFile file;
     file.path = std::move(rel);
-    file.disk_path = real;  // canonical: the server opens it with O_NOFOLLOW
+    file.disk_path = real; // canonical: the server opens it with O_NOFOLLOW
     file.size = fs::file_size(disk);
     if (from_cache_link && fs::is_symlink(disk)) {
         // huggingface_hub names each blob by its etag: 64-hex sha256 (LFS) or 40-hex git sha1.
         std::string blob = fs::read_symlink(disk).filename().string();
         if (is_hex(blob, 64) || is_hex(blob, 40)) {
             file.lfs = blob.size() == 64;
-            if (file.lfs) file.sha256 = blob;
-            else file.git_oid = blob;
+            if (file.lfs)
+                file.sha256 = blob;
+            else
+                file.git_oid = blob;
         }
     }
     if (file.sha256.empty() && file.git_oid.empty()) {
         file.lfs = looks_like_lfs(file.path, file.size, lfs_threshold_);
         std::int64_t mtime = mtime_ns(disk);
         auto cached = hashes_.find(disk.string());
-        if (cached == hashes_.end() || cached->second.size != file.size || cached->second.mtime_ns != mtime ||
+        if (cached == hashes_.end() || cached->second.size != file.size ||
+            cached->second.mtime_ns != mtime ||
             (file.lfs ? cached->second.sha256.empty() : cached->second.git_oid.empty())) {
             HashEntry entry{file.size, mtime, "", ""};
-            if (file.lfs) entry.sha256 = sha256_of_file(disk);
-            else entry.git_oid = git_blob_sha1_of_file(disk, file.size);
+            if (file.lfs)
+                entry.sha256 = sha256_of_file(disk);
+            else
+                entry.git_oid = git_blob_sha1_of_file(disk, file.size);
             cached = hashes_.insert_or_assign(disk.string(), entry).first;
         }
         file.sha256 = file.lfs ? cached->second.sha256 : "";
@@ -237,8 +263,8 @@ std::shared_ptr<Snapshot> RepoStore::index_directory(const fs::path &dir, const 
     fs::path repo_root = fs::canonical(repo_dir, cec);
     if (cec) throw std::runtime_error("cannot resolve " + repo_dir.string() + ": " + cec.message());
     std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
-         it.increment(ec)) {
+    for (auto it = fs::recursive_directory_iterator(dir, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
         std::string name = it->path().filename().string();
         bool top = it.depth() == 0;
         if (it->is_directory() && (name == ".git" || (top && name == ".cache"))) {
@@ -247,12 +273,14 @@ std::shared_ptr<Snapshot> RepoStore::index_directory(const fs::path &dir, const 
         }
         if (top && name == kRepoConfig) continue;
         std::error_code sec;
-        if (!fs::is_regular_file(fs::status(it->path(), sec))) continue;  // dirs, dangling cache links
+        if (!fs::is_regular_file(fs::status(it->path(), sec)))
+            continue; // dirs, dangling cache links
         // A link out of the repo's own folder (to another repo's blobs, to /etc) is not served: the
         // repo's ACL covers only what is inside it.
         fs::path real = fs::canonical(it->path(), sec);
         if (sec || !inside_folder(repo_root, real)) continue;
-        std::string rel = it->path().lexically_relative(dir).generic_string();  // not relative(): it follows links
+        std::string rel =
+            it->path().lexically_relative(dir).generic_string(); // not relative(): it follows links
         if (!valid_repo_path(rel)) continue;
         snapshot->files.push_back(describe_file(it->path(), real, rel, resolve_cache_links));
     }
@@ -262,7 +290,8 @@ std::shared_ptr<Snapshot> RepoStore::index_directory(const fs::path &dir, const 
     return snapshot;
 }
 
-std::shared_ptr<const Repo> RepoStore::load(RepoType type, const std::string &id, const Source &source) {
+std::shared_ptr<const Repo> RepoStore::load(RepoType type, const std::string &id,
+                                            const Source &source) {
     auto repo = std::make_shared<Repo>();
     repo->type = type;
     repo->id = id;
@@ -294,16 +323,18 @@ std::shared_ptr<const Repo> RepoStore::load(RepoType type, const std::string &id
         }
         std::error_code ec;
         fs::path refs = source.dir / "refs";
-        for (auto it = fs::recursive_directory_iterator(refs, ec); !ec && it != fs::recursive_directory_iterator();
-             it.increment(ec)) {
+        for (auto it = fs::recursive_directory_iterator(refs, ec);
+             !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
             if (!it->is_regular_file()) continue;
             std::string commit = trim(read_small_file(it->path()));
             if (repo->snapshots.count(commit))
                 repo->refs[it->path().lexically_relative(refs).generic_string()] = commit;
         }
         // A cache filled by commit only has no refs/main: serve its newest snapshot as main.
-        if (repo->refs.count("main")) main_commit = repo->refs["main"];
-        else if (!main_commit.empty()) repo->refs["main"] = main_commit;
+        if (repo->refs.count("main"))
+            main_commit = repo->refs["main"];
+        else if (!main_commit.empty())
+            repo->refs["main"] = main_commit;
     }
     for (auto &alias : config.revisions)
         if (!main_commit.empty() && !repo->refs.count(alias)) repo->refs[alias] = main_commit;
@@ -316,7 +347,8 @@ std::shared_ptr<const Repo> RepoStore::find(RepoType type, const std::string &id
     Source source;
     auto cached = repos_.find(key);
     auto now = std::chrono::steady_clock::now();
-    if (cached != repos_.end() && now - cached->second.checked < kRecheckInterval) return cached->second.repo;
+    if (cached != repos_.end() && now - cached->second.checked < kRecheckInterval)
+        return cached->second.repo;
     if (!locate(type, id, source)) {
         repos_.erase(key);
         return nullptr;

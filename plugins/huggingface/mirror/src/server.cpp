@@ -39,13 +39,13 @@ struct Server::Impl {
     std::unique_ptr<HubApi> api;
     std::unique_ptr<net::io_context> ioc;
     std::unique_ptr<tcp::acceptor> acceptor;
-    std::unique_ptr<net::steady_timer> accept_timer;  // the pause between accepts out of descriptors
-    std::chrono::milliseconds accept_backoff{0};      // nonzero while paused
+    std::unique_ptr<net::steady_timer> accept_timer; // the pause between accepts out of descriptors
+    std::chrono::milliseconds accept_backoff{0};     // nonzero while paused
     std::chrono::steady_clock::time_point paused_since;
     std::vector<std::thread> threads;
     std::uint16_t port = 0;
     mutable std::mutex records_mutex;
-    std::deque<std::pair<std::uint64_t, RequestRecord>> records;  // (sequence number, record)
+    std::deque<std::pair<std::uint64_t, RequestRecord>> records; // (sequence number, record)
     std::uint64_t next_record = 0;
 
     // Returns the record's sequence number, for amend().
@@ -69,8 +69,10 @@ struct Server::Impl {
     void do_accept();
     void on_accept_error(const beast::error_code &ec);
     void log(const std::string &line) const {
-        if (options.on_log) options.on_log(line);
-        else std::cerr << "llmhost mirror: " + line + "\n" << std::flush;
+        if (options.on_log)
+            options.on_log(line);
+        else
+            std::cerr << "llmhost mirror: " + line + "\n" << std::flush;
     }
 };
 
@@ -101,7 +103,8 @@ HttpResponse injected_status(const FaultPlan &plan) {
                   std::to_string(plan.retry_after_seconds) + " seconds";
         r.headers.emplace_back("Retry-After", std::to_string(plan.retry_after_seconds));
     } else {
-        message = "Server error " + std::to_string(plan.status) + " (fault injected by llmhost mirror)";
+        message =
+            "Server error " + std::to_string(plan.status) + " (fault injected by llmhost mirror)";
     }
     r.headers.emplace_back("X-Error-Message", message);
     r.body = "{\"error\":\"" + message + "\"}";
@@ -113,26 +116,34 @@ public:
     Session(tcp::socket &&socket, Server::Impl &server)
         : stream_(std::move(socket)), timer_(stream_.get_executor()), server_(server) {}
 
-    void run() { net::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::do_read, shared_from_this())); }
+    void run() {
+        net::dispatch(stream_.get_executor(),
+                      beast::bind_front_handler(&Session::do_read, shared_from_this()));
+    }
 
 private:
     void do_read() {
         parser_.emplace();
         parser_->header_limit(16 * 1024);
         stream_.expires_after(server_.options.idle_timeout);
-        http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
+        http::async_read(stream_, buffer_, *parser_,
+                         beast::bind_front_handler(&Session::on_read, shared_from_this()));
     }
 
     void on_read(beast::error_code ec, std::size_t) {
-        if (ec) return do_close();  // end of stream, timeout or a malformed request: nothing to answer
+        if (ec)
+            return do_close(); // end of stream, timeout or a malformed request: nothing to answer
         const auto &req = parser_->get();
         started_ = std::chrono::steady_clock::now();
         HttpRequest request;
         request.method = std::string(req.method_string());
         request.target = std::string(req.target());
-        if (auto it = req.find(http::field::authorization); it != req.end()) request.authorization = std::string(it->value());
-        if (auto it = req.find(http::field::host); it != req.end()) request.host = std::string(it->value());
-        if (auto it = req.find(http::field::range); it != req.end()) request.range = std::string(it->value());
+        if (auto it = req.find(http::field::authorization); it != req.end())
+            request.authorization = std::string(it->value());
+        if (auto it = req.find(http::field::host); it != req.end())
+            request.host = std::string(it->value());
+        if (auto it = req.find(http::field::range); it != req.end())
+            request.range = std::string(it->value());
         keep_alive_ = req.keep_alive();
         head_ = req.method() == http::verb::head;
 
@@ -153,7 +164,8 @@ private:
                 response_ = HttpResponse{};
                 response_.status = 500;
                 response_.body = std::string("{\"error\":\"internal error\"}");
-                response_.headers.emplace_back("X-Error-Message", std::string("mirror internal error: ") + e.what());
+                response_.headers.emplace_back("X-Error-Message",
+                                               std::string("mirror internal error: ") + e.what());
             }
         }
         record_.token_name = response_.token_name;
@@ -166,7 +178,8 @@ private:
 
     void send_header() {
         std::uint64_t length = response_.file ? response_.file->length : response_.body.size();
-        if (plan_.truncate_to) length = std::min(length, *plan_.truncate_to);  // the short Content-Length lie
+        if (plan_.truncate_to)
+            length = std::min(length, *plan_.truncate_to); // the short Content-Length lie
         to_send_ = head_ ? 0 : length;
         sent_ = 0;
         header_ = {};
@@ -180,8 +193,9 @@ private:
         serializer_.emplace(header_);
         if (to_send_ == 0) publish(0);
         stream_.expires_after(server_.options.idle_timeout);
-        http::async_write_header(stream_, *serializer_,
-                                 beast::bind_front_handler(&Session::on_header_written, shared_from_this()));
+        http::async_write_header(
+            stream_, *serializer_,
+            beast::bind_front_handler(&Session::on_header_written, shared_from_this()));
     }
 
     void on_header_written(beast::error_code ec, std::size_t) {
@@ -190,12 +204,13 @@ private:
         if (!response_.file) {
             publish(to_send_);
             stream_.expires_after(server_.options.idle_timeout);
-            return net::async_write(stream_, net::buffer(response_.body.data(), to_send_),
-                                    beast::bind_front_handler(&Session::on_chunk_written, shared_from_this()));
+            return net::async_write(
+                stream_, net::buffer(response_.body.data(), to_send_),
+                beast::bind_front_handler(&Session::on_chunk_written, shared_from_this()));
         }
         // The path is canonical (repo_store.cpp): a link put there since indexing is not followed.
         file_.fd = ::open(response_.file->path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (file_.fd < 0) return finish(false);  // the file vanished after the header went out: drop
+        if (file_.fd < 0) return finish(false); // the file vanished after the header went out: drop
         write_next_chunk();
     }
 
@@ -207,19 +222,22 @@ private:
         }
         std::uint64_t n = std::min<std::uint64_t>(kChunkBytes, to_send_ - sent_);
         if (plan_.drop_after) n = std::min(n, *plan_.drop_after - sent_);
-        if (plan_.bytes_per_second) n = std::min<std::uint64_t>(n, std::max<std::uint64_t>(1, plan_.bytes_per_second / 10));
-        if (!response_.file) {  // only file bodies are streamed here; strings were written whole
+        if (plan_.bytes_per_second)
+            n = std::min<std::uint64_t>(n, std::max<std::uint64_t>(1, plan_.bytes_per_second / 10));
+        if (!response_.file) { // only file bodies are streamed here; strings were written whole
             return finish(true);
         }
         chunk_.resize(n);
         std::uint64_t offset = response_.file->offset + sent_;
         ssize_t got = ::pread(file_.fd, chunk_.data(), n, static_cast<off_t>(offset));
-        if (got <= 0) return finish(false);  // the file shrank under us: drop rather than send garbage
+        if (got <= 0)
+            return finish(false); // the file shrank under us: drop rather than send garbage
         chunk_.resize(static_cast<std::size_t>(got));
         if (plan_.corrupt) {
             // Flip one byte per 64 KiB of the file (and byte 0): same size, a different sha256.
             for (std::uint64_t pos = offset; pos < offset + chunk_.size(); ++pos)
-                if (pos % 65536 == 0) chunk_[pos - offset] = static_cast<char>(chunk_[pos - offset] ^ 0x5a);
+                if (pos % 65536 == 0)
+                    chunk_[pos - offset] = static_cast<char>(chunk_[pos - offset] ^ 0x5a);
             if (offset % 65536 != 0) chunk_[0] = static_cast<char>(chunk_[0] ^ 0x5a);
         }
         if (sent_ + chunk_.size() == to_send_) publish(to_send_);
@@ -234,7 +252,8 @@ private:
         if (!response_.file) return finish(sent_ == to_send_);
         if (plan_.bytes_per_second) {
             timer_.expires_after(std::chrono::microseconds(n * 1000000 / plan_.bytes_per_second));
-            return timer_.async_wait([self = shared_from_this()](beast::error_code) { self->write_next_chunk(); });
+            return timer_.async_wait(
+                [self = shared_from_this()](beast::error_code) { self->write_next_chunk(); });
         }
         write_next_chunk();
     }
@@ -245,9 +264,12 @@ private:
         record_.body_bytes = body_bytes;
         record_.dropped = dropped_;
         record_.milliseconds =
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_).count();
-        if (!published_) record_seq_ = server_.record(record_);
-        else server_.amend(record_seq_, record_);
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_)
+                .count();
+        if (!published_)
+            record_seq_ = server_.record(record_);
+        else
+            server_.amend(record_seq_, record_);
         published_ = true;
     }
 
@@ -293,18 +315,21 @@ private:
 
 // One accept at a time; each handler starts the next. Only this chain touches the backoff state.
 void Server::Impl::do_accept() {
-    acceptor->async_accept(net::make_strand(*ioc), [this](beast::error_code ec, tcp::socket socket) {
-        if (ec == net::error::operation_aborted || !acceptor->is_open()) return;
-        if (ec) return on_accept_error(ec);
-        if (accept_backoff.count()) {
-            accept_backoff = {};
-            auto paused = std::chrono::steady_clock::now() - paused_since;
-            log("accepting connections again (accepts were paused for " +
-                std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(paused).count()) + " ms)");
-        }
-        std::make_shared<Session>(std::move(socket), *this)->run();
-        do_accept();
-    });
+    acceptor->async_accept(
+        net::make_strand(*ioc), [this](beast::error_code ec, tcp::socket socket) {
+            if (ec == net::error::operation_aborted || !acceptor->is_open()) return;
+            if (ec) return on_accept_error(ec);
+            if (accept_backoff.count()) {
+                accept_backoff = {};
+                auto paused = std::chrono::steady_clock::now() - paused_since;
+                log("accepting connections again (accepts were paused for " +
+                    std::to_string(
+                        std::chrono::duration_cast<std::chrono::milliseconds>(paused).count()) +
+                    " ms)");
+            }
+            std::make_shared<Session>(std::move(socket), *this)->run();
+            do_accept();
+        });
 }
 
 // Out of descriptors (or kernel memory) the listening socket stays readable and every accept fails
@@ -314,21 +339,25 @@ void Server::Impl::on_accept_error(const beast::error_code &ec) {
     namespace errc = boost::system::errc;
     bool exhausted = ec == errc::too_many_files_open || ec == errc::too_many_files_open_in_system ||
                      ec == errc::no_buffer_space || ec == errc::not_enough_memory;
-    if (!exhausted) return do_accept();  // e.g. a client that reset before it was accepted
+    if (!exhausted) return do_accept(); // e.g. a client that reset before it was accepted
     if (!accept_backoff.count()) {
         paused_since = std::chrono::steady_clock::now();
-        log("accept failed: " + ec.message() + ": out of file descriptors or memory; pausing accepts " +
+        log("accept failed: " + ec.message() +
+            ": out of file descriptors or memory; pausing accepts " +
             "(retrying every 50 ms to 1 s; raise `ulimit -n` if this recurs)");
     }
-    accept_backoff = accept_backoff.count() ? std::min(accept_backoff * 2, std::chrono::milliseconds(1000))
-                                            : std::chrono::milliseconds(50);
+    accept_backoff = accept_backoff.count()
+                         ? std::min(accept_backoff * 2, std::chrono::milliseconds(1000))
+                         : std::chrono::milliseconds(50);
     accept_timer->expires_after(accept_backoff);
     accept_timer->async_wait([this](beast::error_code wait_ec) {
         if (!wait_ec && acceptor->is_open()) do_accept();
     });
 }
 
-Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>()) { impl_->options = std::move(options); }
+Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>()) {
+    impl_->options = std::move(options);
+}
 
 Server::~Server() { stop(); }
 
@@ -354,8 +383,9 @@ std::uint16_t Server::start() {
     } catch (const boost::system::system_error &e) {
         s.acceptor.reset();
         s.ioc.reset();
-        throw std::runtime_error("cannot listen on " + where + ": " + e.code().message() +
-                                 " (is the port in use? choose another with --port, or 0 for any free port)");
+        throw std::runtime_error(
+            "cannot listen on " + where + ": " + e.code().message() +
+            " (is the port in use? choose another with --port, or 0 for any free port)");
     }
     HubApiOptions api_options;
     api_options.page_size = s.options.page_size;
@@ -365,7 +395,8 @@ std::uint16_t Server::start() {
     s.api = std::make_unique<HubApi>(*s.store, s.tokens, api_options);
     s.accept_timer = std::make_unique<net::steady_timer>(*s.ioc);
     s.do_accept();
-    for (unsigned i = 0; i < std::max(1u, s.options.threads); ++i) s.threads.emplace_back([&s] { s.ioc->run(); });
+    for (unsigned i = 0; i < std::max(1u, s.options.threads); ++i)
+        s.threads.emplace_back([&s] { s.ioc->run(); });
     return s.port;
 }
 
@@ -381,12 +412,12 @@ void Server::stop() {
     s.threads.clear();
     s.accept_timer.reset();
     s.acceptor.reset();
-    s.ioc.reset();  // destroys the pending handlers, hence every session and its socket
+    s.ioc.reset(); // destroys the pending handlers, hence every session and its socket
 }
 
 std::string Server::endpoint() const {
     std::string host = impl_->options.host;
-    if (host.find(':') != std::string::npos) host = "[" + host + "]";  // IPv6 literal
+    if (host.find(':') != std::string::npos) host = "[" + host + "]"; // IPv6 literal
     return "http://" + host + ":" + std::to_string(impl_->port);
 }
 
