@@ -9,9 +9,11 @@ using namespace test;
 
 namespace {
 
-std::unique_ptr<llmhost::Host> echo_host(CleanEnvironment &clean, nlohmann::json config = nlohmann::json::object()) {
-    nlohmann::json root = {{"default_provider", "talk"},
-                           {"providers", {{"talk", {{"plugin", "echo"}, {"config", std::move(config)}}}}}};
+std::unique_ptr<llmhost::Host> echo_host(CleanEnvironment &clean,
+                                         nlohmann::json config = nlohmann::json::object()) {
+    nlohmann::json root = {
+        {"default_provider", "talk"},
+        {"providers", {{"talk", {{"plugin", "echo"}, {"config", std::move(config)}}}}}};
     auto o = test_options();
     o.config_path = clean.home.write("caps.json", root.dump());
     return llmhost::Host::open(o);
@@ -19,7 +21,8 @@ std::unique_ptr<llmhost::Host> echo_host(CleanEnvironment &clean, nlohmann::json
 
 } // namespace
 
-TEST_CASE("logprobs on a plugin without LLMH_CAP_LOGPROBS: unsupported, naming provider and field") {
+TEST_CASE(
+    "logprobs on a plugin without LLMH_CAP_LOGPROBS: unsupported, naming provider and field") {
     CleanEnvironment clean;
     auto host = echo_host(clean);
     auto req = prompt("hello there");
@@ -44,8 +47,9 @@ TEST_CASE("response_format: text is free text - json_object and json_schema need
     auto req = prompt("free text");
     req.response_format_json = R"({"type":"text"})";
     CHECK(host->generate("talk", req).text == "free text");
-    for (const char *rf : {R"({"type":"json_object"})",
-                           R"({"type":"json_schema","json_schema":{"name":"x","schema":{"type":"object"}}})"}) {
+    for (const char *rf :
+         {R"({"type":"json_object"})",
+          R"({"type":"json_schema","json_schema":{"name":"x","schema":{"type":"object"}}})"}) {
         CAPTURE(rf);
         req.response_format_json = rf;
         auto e = expect_host_error([&] { host->generate("talk", req); });
@@ -54,7 +58,8 @@ TEST_CASE("response_format: text is free text - json_object and json_schema need
         CHECK(std::string(e.what()).find("response_format") != std::string::npos);
     }
     req.response_format_json = "[1]";
-    CHECK(expect_host_error([&] { host->generate("talk", req); }).code() == LLMH_ERR_INVALID_ARGUMENT);
+    CHECK(expect_host_error([&] { host->generate("talk", req); }).code() ==
+          LLMH_ERR_INVALID_ARGUMENT);
 }
 
 TEST_CASE("top_logprobs out of range or without logprobs: invalid_argument") {
@@ -63,10 +68,12 @@ TEST_CASE("top_logprobs out of range or without logprobs: invalid_argument") {
     auto req = prompt("x");
     req.logprobs = true;
     req.top_logprobs = LLMH_TOP_LOGPROBS_MAX + 1;
-    CHECK(expect_host_error([&] { host->generate("talk", req); }).code() == LLMH_ERR_INVALID_ARGUMENT);
+    CHECK(expect_host_error([&] { host->generate("talk", req); }).code() ==
+          LLMH_ERR_INVALID_ARGUMENT);
     req.logprobs = false;
     req.top_logprobs = 3;
-    CHECK(expect_host_error([&] { host->generate("talk", req); }).code() == LLMH_ERR_INVALID_ARGUMENT);
+    CHECK(expect_host_error([&] { host->generate("talk", req); }).code() ==
+          LLMH_ERR_INVALID_ARGUMENT);
 }
 
 TEST_CASE("a provider's create failure is a configuration error: http_status 500") {
@@ -95,11 +102,13 @@ TEST_CASE("C API: llmhost_generate_ext refuses logprobs and response_format on e
     llmhost_generate_options o{};
     o.struct_size = sizeof o;
     o.logprobs = 1;
-    CHECK(llmhost_generate_ext(h, &gp, &o, nullptr, nullptr, nullptr, nullptr) == LLMH_ERR_UNSUPPORTED);
+    CHECK(llmhost_generate_ext(h, &gp, &o, nullptr, nullptr, nullptr, nullptr) ==
+          LLMH_ERR_UNSUPPORTED);
     CHECK(std::string(llmhost_last_error()).find("logprobs") != std::string::npos);
     o.logprobs = 0;
     o.response_format_json = R"({"type":"json_object"})";
-    CHECK(llmhost_generate_ext(h, &gp, &o, nullptr, nullptr, nullptr, nullptr) == LLMH_ERR_UNSUPPORTED);
+    CHECK(llmhost_generate_ext(h, &gp, &o, nullptr, nullptr, nullptr, nullptr) ==
+          LLMH_ERR_UNSUPPORTED);
     CHECK(std::string(llmhost_last_error()).find("response_format") != std::string::npos);
     o.response_format_json = R"({"type":"text"})";
     char *text = nullptr;

@@ -42,13 +42,15 @@ TEST_CASE("legacy completions honour max_tokens (and default to 16)") {
         CHECK(r.json()["usage"]["completion_tokens"] == n);
         CHECK(r.json()["choices"][0]["finish_reason"] == "length");
     }
-    auto r = http(f.port, "POST", "/v1/completions", json{{"model", "echo"}, {"prompt", "a b"}}.dump());
+    auto r =
+        http(f.port, "POST", "/v1/completions", json{{"model", "echo"}, {"prompt", "a b"}}.dump());
     CHECK(r.json()["usage"]["completion_tokens"] == 16);
 }
 
 TEST_CASE("fields llmhost does not honour are refused with 400 naming them") {
     ServerFixture f(echo_config());
-    check_400(chat(f.port, {{"tools", {{{"type", "function"}, {"function", {{"name", "f"}}}}}}}), "tools", "unsupported");
+    check_400(chat(f.port, {{"tools", {{{"type", "function"}, {"function", {{"name", "f"}}}}}}}),
+              "tools", "unsupported");
     check_400(chat(f.port, {{"tool_choice", "auto"}}), "tool_choice", "unsupported");
     check_400(chat(f.port, {{"functions", {{{"name", "f"}}}}}), "functions", "unsupported");
     check_400(chat(f.port, {{"function_call", "auto"}}), "function_call", "unsupported");
@@ -58,9 +60,15 @@ TEST_CASE("fields llmhost does not honour are refused with 400 naming them") {
     check_400(chat(f.port, {{"reasoning_effort", "high"}}), "reasoning_effort", "unsupported");
     check_400(chat(f.port, {{"no_such_field", 1}}), "no_such_field", "unknown_parameter");
     // Values that mean "off", nulls and tracking fields are fine.
-    auto ok = chat(f.port, {{"tools", json::array()}, {"tool_choice", "none"}, {"presence_penalty", 0},
-                            {"frequency_penalty", nullptr}, {"user", "u1"}, {"store", false},
-                            {"metadata", {{"k", "v"}}}, {"n", 1}, {"response_format", {{"type", "text"}}}});
+    auto ok = chat(f.port, {{"tools", json::array()},
+                            {"tool_choice", "none"},
+                            {"presence_penalty", 0},
+                            {"frequency_penalty", nullptr},
+                            {"user", "u1"},
+                            {"store", false},
+                            {"metadata", {{"k", "v"}}},
+                            {"n", 1},
+                            {"response_format", {{"type", "text"}}}});
     CHECK(ok.status == 200);
     auto legacy = http(f.port, "POST", "/v1/completions",
                        json{{"model", "echo"}, {"prompt", "x"}, {"best_of", 3}}.dump());
@@ -69,28 +77,38 @@ TEST_CASE("fields llmhost does not honour are refused with 400 naming them") {
 
 TEST_CASE("tool calls and tool results in the history are refused, not dropped") {
     ServerFixture f(echo_config());
-    json call = {{"id", "call_1"}, {"type", "function"}, {"function", {{"name", "f"}, {"arguments", "{}"}}}};
+    json call = {
+        {"id", "call_1"}, {"type", "function"}, {"function", {{"name", "f"}, {"arguments", "{}"}}}};
     json assistant = {{"role", "assistant"}, {"content", nullptr}, {"tool_calls", {call}}};
     json tool = {{"role", "tool"}, {"tool_call_id", "call_1"}, {"content", "42"}};
-    check_400(chat(f.port, {{"messages", {user("q"), assistant}}}), "messages[1].tool_calls", "unsupported");
-    check_400(chat(f.port, {{"messages", {user("q"), tool}}}), "messages[1].tool_call_id", "unsupported");
+    check_400(chat(f.port, {{"messages", {user("q"), assistant}}}), "messages[1].tool_calls",
+              "unsupported");
+    check_400(chat(f.port, {{"messages", {user("q"), tool}}}), "messages[1].tool_call_id",
+              "unsupported");
     check_400(chat(f.port, {{"messages", {user("q"), {{"role", "tool"}, {"content", "42"}}}}}),
               "messages[1].role", "unsupported");
     check_400(chat(f.port, {{"messages", {{{"role", "user"}, {"content", "x"}, {"name", "bob"}}}}}),
               "messages[0].name", "unsupported");
     json image = {{"type", "image_url"}, {"image_url", {{"url", "data:image/png;base64,AAAA"}}}};
-    auto r = chat(f.port, {{"messages", {{{"role", "user"}, {"content", {{{"type", "text"}, {"text", "see"}}, image}}}}}});
+    auto r =
+        chat(f.port,
+             {{"messages",
+               {{{"role", "user"}, {"content", {{{"type", "text"}, {"text", "see"}}, image}}}}}});
     check_400(r, "messages[0].content[1]", "unsupported");
     CHECK(r.json()["error"]["message"].get<std::string>().find("image_url") != std::string::npos);
     // An assistant turn that echoes back an empty tool_calls list is fine.
-    CHECK(chat(f.port, {{"messages", {user("q"), {{"role", "assistant"}, {"content", "a"}, {"tool_calls", json::array()}},
-                                      user("r")}}}).status == 200);
+    CHECK(chat(f.port, {{"messages",
+                         {user("q"),
+                          {{"role", "assistant"}, {"content", "a"}, {"tool_calls", json::array()}},
+                          user("r")}}})
+              .status == 200);
 }
 
 TEST_CASE("logprobs and response_format on a provider without the capability: 400 unsupported") {
     ServerFixture f(echo_config());
-    for (json extra : {json{{"logprobs", true}}, json{{"logprobs", true}, {"top_logprobs", 2}, {"stream", true}},
-                       json{{"response_format", {{"type", "json_object"}}}}}) {
+    for (json extra :
+         {json{{"logprobs", true}}, json{{"logprobs", true}, {"top_logprobs", 2}, {"stream", true}},
+          json{{"response_format", {{"type", "json_object"}}}}}) {
         CAPTURE(extra.dump());
         auto r = chat(f.port, extra);
         CHECK(r.status == 400);
@@ -99,7 +117,8 @@ TEST_CASE("logprobs and response_format on a provider without the capability: 40
         CHECK(e["code"] == "unsupported");
         const std::string msg = e["message"];
         CHECK(msg.find("provider 'echo'") != std::string::npos);
-        CHECK(msg.find(extra.contains("logprobs") ? "logprobs" : "response_format") != std::string::npos);
+        CHECK(msg.find(extra.contains("logprobs") ? "logprobs" : "response_format") !=
+              std::string::npos);
     }
     auto legacy = http(f.port, "POST", "/v1/completions",
                        json{{"model", "echo"}, {"prompt", "x"}, {"logprobs", 2}}.dump());
@@ -107,11 +126,13 @@ TEST_CASE("logprobs and response_format on a provider without the capability: 40
     CHECK(legacy.json()["error"]["code"] == "unsupported");
     check_400(chat(f.port, {{"top_logprobs", 2}}), "top_logprobs");
     check_400(chat(f.port, {{"logprobs", true}, {"top_logprobs", 21}}), "top_logprobs");
-    check_400(http(f.port, "POST", "/v1/completions", json{{"model", "echo"}, {"prompt", "x"}, {"logprobs", 6}}.dump()),
+    check_400(http(f.port, "POST", "/v1/completions",
+                   json{{"model", "echo"}, {"prompt", "x"}, {"logprobs", 6}}.dump()),
               "logprobs");
     check_400(chat(f.port, {{"response_format", "json"}}), "response_format");
     check_400(chat(f.port, {{"response_format", {{"type", "xml"}}}}), "response_format.type");
-    check_400(chat(f.port, {{"response_format", {{"type", "json_schema"}, {"json_schema", {{"name", "x"}}}}}}),
+    check_400(chat(f.port, {{"response_format",
+                             {{"type", "json_schema"}, {"json_schema", {{"name", "x"}}}}}}),
               "response_format.json_schema");
 }
 
@@ -121,7 +142,8 @@ TEST_CASE("GET /v1/models/{id}: ids with '/' and percent-encoding - 404 envelope
     REQUIRE(list["data"].size() == 1);
     const std::string id = list["data"][0]["id"];
     CHECK(id == "echo/echo:a/b");
-    for (const std::string target : {"/v1/models/echo/echo:a/b", "/v1/models/echo%2Fecho%3Aa%2Fb"}) {
+    for (const std::string target :
+         {"/v1/models/echo/echo:a/b", "/v1/models/echo%2Fecho%3Aa%2Fb"}) {
         CAPTURE(target);
         auto r = http(f.port, "GET", target);
         REQUIRE(r.status == 200);
@@ -130,7 +152,8 @@ TEST_CASE("GET /v1/models/{id}: ids with '/' and percent-encoding - 404 envelope
     auto missing = http(f.port, "GET", "/v1/models/echo%2Fnope");
     CHECK(missing.status == 404);
     CHECK(missing.json()["error"]["code"] == "model_not_found");
-    CHECK(missing.json()["error"]["message"].get<std::string>().find("echo/nope") != std::string::npos);
+    CHECK(missing.json()["error"]["message"].get<std::string>().find("echo/nope") !=
+          std::string::npos);
     // The id shown routes back to the same provider and model.
     auto r = chat(f.port, {{"model", id}, {"messages", {user("routed")}}});
     CHECK(r.status == 200);
@@ -146,6 +169,7 @@ TEST_CASE("a provider that fails to create (its configuration) is a 500, not the
     CHECK(e["code"] == "provider_misconfigured");
     CHECK(r.header("x-should-retry") == "false");
     bool logged = false;
-    for (const auto &l : f.log_lines()) logged |= l.find("generation on 'echo' failed") != std::string::npos;
+    for (const auto &l : f.log_lines())
+        logged |= l.find("generation on 'echo' failed") != std::string::npos;
     CHECK(logged);
 }

@@ -14,7 +14,11 @@ using nlohmann::json;
 std::size_t valid_sequence(std::string_view s, std::size_t i, std::size_t &consumed) {
     const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
     const unsigned char c = b(i);
-    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    std::size_t len = c < 0x80           ? 1
+                      : (c >> 5) == 0x6  ? 2
+                      : (c >> 4) == 0xE  ? 3
+                      : (c >> 3) == 0x1E ? 4
+                                         : 0;
     if (len == 0 || (len == 2 && c < 0xC2) || (len == 4 && c > 0xF4)) return consumed = 1, 0;
     std::size_t k = 1;
     for (; k < len && i + k < s.size(); ++k) {
@@ -53,8 +57,10 @@ std::string lossy_utf8(std::string_view bytes) {
     out.reserve(bytes.size());
     for (std::size_t i = 0; i < bytes.size();) {
         std::size_t consumed = 1;
-        if (std::size_t n = valid_sequence(bytes, i, consumed)) out.append(bytes.substr(i, n));
-        else out.append("\xEF\xBF\xBD");
+        if (std::size_t n = valid_sequence(bytes, i, consumed))
+            out.append(bytes.substr(i, n));
+        else
+            out.append("\xEF\xBF\xBD");
         i += consumed;
     }
     return out;
@@ -70,10 +76,13 @@ void LogprobsBuilder::add(const TokenLogprob &chosen, const std::vector<TokenLog
     if (chat_) {
         json alternatives = json::array();
         for (const auto &t : top)
-            alternatives.push_back({{"token", lossy_utf8(t.token)}, {"logprob", number(t.logprob)},
+            alternatives.push_back({{"token", lossy_utf8(t.token)},
+                                    {"logprob", number(t.logprob)},
                                     {"bytes", byte_values(t.token)}});
-        entries_.push_back({{"token", lossy_utf8(chosen.token)}, {"logprob", number(chosen.logprob)},
-                            {"bytes", byte_values(chosen.token)}, {"top_logprobs", std::move(alternatives)}});
+        entries_.push_back({{"token", lossy_utf8(chosen.token)},
+                            {"logprob", number(chosen.logprob)},
+                            {"bytes", byte_values(chosen.token)},
+                            {"top_logprobs", std::move(alternatives)}});
         return;
     }
     json alternatives = json::object();
@@ -81,8 +90,10 @@ void LogprobsBuilder::add(const TokenLogprob &chosen, const std::vector<TokenLog
         auto key = lossy_utf8(t.token);
         if (!alternatives.contains(key)) alternatives[key] = number(t.logprob); // most likely first
     }
-    entries_.push_back({{"token", lossy_utf8(chosen.token)}, {"logprob", number(chosen.logprob)},
-                        {"top", std::move(alternatives)}, {"offset", offset_}});
+    entries_.push_back({{"token", lossy_utf8(chosen.token)},
+                        {"logprob", number(chosen.logprob)},
+                        {"top", std::move(alternatives)},
+                        {"offset", offset_}});
     offset_ += utf8_chars(chosen.token);
 }
 
@@ -91,15 +102,18 @@ json LogprobsBuilder::take() {
     if (chat_) {
         out = {{"content", std::move(entries_)}, {"refusal", nullptr}};
     } else {
-        json tokens = json::array(), lps = json::array(), tops = json::array(), offsets = json::array();
+        json tokens = json::array(), lps = json::array(), tops = json::array(),
+             offsets = json::array();
         for (auto &e : entries_) {
             tokens.push_back(std::move(e["token"]));
             lps.push_back(std::move(e["logprob"]));
             tops.push_back(std::move(e["top"]));
             offsets.push_back(std::move(e["offset"]));
         }
-        out = {{"tokens", std::move(tokens)}, {"token_logprobs", std::move(lps)},
-               {"top_logprobs", std::move(tops)}, {"text_offset", std::move(offsets)}};
+        out = {{"tokens", std::move(tokens)},
+               {"token_logprobs", std::move(lps)},
+               {"top_logprobs", std::move(tops)},
+               {"text_offset", std::move(offsets)}};
     }
     entries_ = json::array();
     return out;

@@ -28,8 +28,10 @@ std::optional<ParsedRequest> fail(ApiError &err, std::string message, std::strin
 std::optional<json> parse_object(std::string_view body, ApiError &err) {
     json j = json::parse(body, nullptr, false);
     if (j.is_discarded()) {
-        fail(err, "the request body is not valid JSON; send a JSON object with "
-                  "Content-Type: application/json", "");
+        fail(err,
+             "the request body is not valid JSON; send a JSON object with "
+             "Content-Type: application/json",
+             "");
         return std::nullopt;
     }
     if (!j.is_object()) {
@@ -42,14 +44,21 @@ std::optional<json> parse_object(std::string_view body, ApiError &err) {
 bool present(const json &j, const char *key) { return j.contains(key) && !j[key].is_null(); }
 
 // Fields with no effect on what is generated (tracking, caching, billing hints): accepted.
-const std::set<std::string> kIgnorable = {
-    "user",  "safety_identifier", "metadata", "store", "service_tier", "prompt_cache_key",
-    "prompt_cache_retention", "prompt_cache_options", "parallel_tool_calls" /* no tools: moot */};
+const std::set<std::string> kIgnorable = {"user",
+                                          "safety_identifier",
+                                          "metadata",
+                                          "store",
+                                          "service_tier",
+                                          "prompt_cache_key",
+                                          "prompt_cache_retention",
+                                          "prompt_cache_options",
+                                          "parallel_tool_calls" /* no tools: moot */};
 
 // Fields llmhost cannot honour, accepted only with the value that means "off" (what the SDKs and
 // frameworks send by default); anything else is refused. Returns true when `v` is that value.
 bool is_off(const std::string &key, const json &v) {
-    if (key == "presence_penalty" || key == "frequency_penalty") return v.is_number() && v.get<double>() == 0;
+    if (key == "presence_penalty" || key == "frequency_penalty")
+        return v.is_number() && v.get<double>() == 0;
     if (key == "logit_bias") return v.is_object() && v.empty();
     if (key == "tools" || key == "functions") return v.is_array() && v.empty();
     if (key == "tool_choice" || key == "function_call") return v == "none";
@@ -75,17 +84,34 @@ bool audit_fields(const json &j, const std::set<std::string> &honoured, ApiError
     for (const auto &[key, value] : j.items()) {
         if (honoured.count(key) || kIgnorable.count(key) || value.is_null()) continue;
         if (is_off(key, value)) continue;
-        static const std::set<std::string> known = {
-            "tools", "tool_choice", "functions", "function_call", "presence_penalty",
-            "frequency_penalty", "logit_bias", "modalities", "audio", "prediction",
-            "reasoning_effort", "verbosity", "web_search_options", "moderation", "best_of", "suffix"};
+        static const std::set<std::string> known = {"tools",
+                                                    "tool_choice",
+                                                    "functions",
+                                                    "function_call",
+                                                    "presence_penalty",
+                                                    "frequency_penalty",
+                                                    "logit_bias",
+                                                    "modalities",
+                                                    "audio",
+                                                    "prediction",
+                                                    "reasoning_effort",
+                                                    "verbosity",
+                                                    "web_search_options",
+                                                    "moderation",
+                                                    "best_of",
+                                                    "suffix"};
         if (known.count(key))
-            return fail(err, "'" + key + "' is not supported: " + why_refused(key) +
-                                 " (llmhost serve refuses rather than ignore it)",
-                        key, "unsupported"), false;
-        return fail(err, "unrecognized request argument '" + key + "' (llmhost serve refuses "
-                         "fields it does not know rather than ignore them)",
-                    key, "unknown_parameter"), false;
+            return fail(err,
+                        "'" + key + "' is not supported: " + why_refused(key) +
+                            " (llmhost serve refuses rather than ignore it)",
+                        key, "unsupported"),
+                   false;
+        return fail(err,
+                    "unrecognized request argument '" + key +
+                        "' (llmhost serve refuses "
+                        "fields it does not know rather than ignore them)",
+                    key, "unknown_parameter"),
+               false;
     }
     return true;
 }
@@ -95,19 +121,24 @@ bool read_common(const json &j, ParsedRequest &p, ApiError &err) {
     GenerationRequest &g = p.generation;
     if (auto m = j.find("model"); m != j.end() && !m->is_null()) {
         if (!m->is_string() || m->get<std::string>().empty())
-            return fail(err, "'model' must be a non-empty string such as \"echo\" or "
-                             "\"provider/model\" (GET /v1/models lists them)", "model"), false;
+            return fail(err,
+                        "'model' must be a non-empty string such as \"echo\" or "
+                        "\"provider/model\" (GET /v1/models lists them)",
+                        "model"),
+                   false;
         p.model_label = g.model = m->get<std::string>();
     }
     auto number = [&](const char *name, double lo, double hi, const char *range, auto &out) {
         auto it = j.find(name);
         if (it == j.end() || it->is_null()) return true;
         if (!it->is_number() || it->get<double>() < lo || it->get<double>() > hi)
-            return fail(err, std::string("'") + name + "' must be a number between " + range, name), false;
+            return fail(err, std::string("'") + name + "' must be a number between " + range, name),
+                   false;
         out = static_cast<std::remove_reference_t<decltype(out)>>(it->get<double>());
         return true;
     };
-    if (!number("temperature", 0, 2, "0 and 2", g.temperature) || !number("top_p", 0, 1, "0 and 1", g.top_p))
+    if (!number("temperature", 0, 2, "0 and 2", g.temperature) ||
+        !number("top_p", 0, 1, "0 and 1", g.top_p))
         return false;
     for (const char *name : {"max_completion_tokens", "max_tokens"}) {
         auto it = j.find(name);
@@ -118,7 +149,8 @@ bool read_common(const json &j, ParsedRequest &p, ApiError &err) {
     }
     if (auto n = j.find("n"); n != j.end() && !n->is_null() && *n != 1)
         return fail(err, "'n' must be 1: llmhost serve returns one choice per request", "n",
-                    "unsupported"), false;
+                    "unsupported"),
+               false;
     if (auto s = j.find("seed"); s != j.end() && !s->is_null()) {
         if (!s->is_number_integer()) return fail(err, "'seed' must be an integer", "seed"), false;
         g.seed = static_cast<uint64_t>(s->get<int64_t>());
@@ -130,7 +162,8 @@ bool read_common(const json &j, ParsedRequest &p, ApiError &err) {
                    std::all_of(s->begin(), s->end(), [](const json &x) { return x.is_string(); })) {
             for (const auto &x : *s) g.stop.push_back(x.get<std::string>());
         } else {
-            return fail(err, "'stop' must be a string or an array of up to 4 strings", "stop"), false;
+            return fail(err, "'stop' must be a string or an array of up to 4 strings", "stop"),
+                   false;
         }
     }
     if (auto s = j.find("stream"); s != j.end() && !s->is_null()) {
@@ -138,11 +171,13 @@ bool read_common(const json &j, ParsedRequest &p, ApiError &err) {
         g.stream = s->get<bool>();
     }
     if (auto o = j.find("stream_options"); o != j.end() && !o->is_null()) {
-        if (!o->is_object()) return fail(err, "'stream_options' must be an object", "stream_options"), false;
+        if (!o->is_object())
+            return fail(err, "'stream_options' must be an object", "stream_options"), false;
         auto u = o->find("include_usage");
         if (u != o->end() && !u->is_null() && !u->is_boolean())
             return fail(err, "'stream_options.include_usage' must be true or false",
-                        "stream_options.include_usage"), false;
+                        "stream_options.include_usage"),
+                   false;
         p.include_usage = u != o->end() && u->is_boolean() && u->get<bool>();
     }
     return true;
@@ -153,24 +188,35 @@ bool read_common(const json &j, ParsedRequest &p, ApiError &err) {
 bool read_response_format(const json &j, GenerationRequest &g, ApiError &err) {
     auto rf = j.find("response_format");
     if (rf == j.end() || rf->is_null()) return true;
-    const std::string hint = " ({\"type\": \"text\"}, {\"type\": \"json_object\"} or "
-                             "{\"type\": \"json_schema\", \"json_schema\": {\"name\", \"schema\"}})";
+    const std::string hint =
+        " ({\"type\": \"text\"}, {\"type\": \"json_object\"} or "
+        "{\"type\": \"json_schema\", \"json_schema\": {\"name\", \"schema\"}})";
     if (!rf->is_object() || !rf->contains("type") || !(*rf)["type"].is_string())
         return fail(err, "'response_format' must be an object with a string 'type'" + hint,
-                    "response_format"), false;
+                    "response_format"),
+               false;
     const std::string type = (*rf)["type"];
     if (type == "text") return true;
     if (type == "json_schema") {
         auto js = rf->find("json_schema");
-        if (js == rf->end() || !js->is_object() || !js->contains("schema") || !(*js)["schema"].is_object())
-            return fail(err, "'response_format.json_schema.schema' must be a JSON Schema object" + hint,
-                        "response_format.json_schema"), false;
+        if (js == rf->end() || !js->is_object() || !js->contains("schema") ||
+            !(*js)["schema"].is_object())
+            return fail(err,
+                        "'response_format.json_schema.schema' must be a JSON Schema object" + hint,
+                        "response_format.json_schema"),
+                   false;
         if (js->contains("name") && !(*js)["name"].is_string())
             return fail(err, "'response_format.json_schema.name' must be a string",
-                        "response_format.json_schema.name"), false;
+                        "response_format.json_schema.name"),
+                   false;
     } else if (type != "json_object") {
-        return fail(err, "'response_format.type' '" + type + "' is not one of text, json_object, "
-                         "json_schema" + hint, "response_format.type"), false;
+        return fail(err,
+                    "'response_format.type' '" + type +
+                        "' is not one of text, json_object, "
+                        "json_schema" +
+                        hint,
+                    "response_format.type"),
+               false;
     }
     g.response_format_json = rf->dump();
     return true;
@@ -180,21 +226,30 @@ bool read_response_format(const json &j, GenerationRequest &g, ApiError &err) {
 bool content_text(const json &c, std::string &out, const std::string &param, ApiError &err) {
     if (c.is_null()) return true;
     if (c.is_string()) return out = c.get<std::string>(), true;
-    if (!c.is_array()) return fail(err, "'" + param + "' must be a string or an array of parts", param), false;
+    if (!c.is_array())
+        return fail(err, "'" + param + "' must be a string or an array of parts", param), false;
     for (std::size_t k = 0; k < c.size(); ++k) {
         const json &part = c[k];
         const std::string where = param + "[" + std::to_string(k) + "]";
         std::string type = part.is_object() && part.contains("type") && part["type"].is_string()
-                               ? part["type"].get<std::string>() : "";
+                               ? part["type"].get<std::string>()
+                               : "";
         if (type == "text") {
             if (!part.contains("text") || !part["text"].is_string())
                 return fail(err, where + ".text must be a string", where + ".text"), false;
             out += part["text"].get<std::string>();
-        } else if (type == "image_url" || type == "input_audio" || type == "file" || type == "refusal") {
-            return fail(err, "content parts of type '" + type + "' (" + where + ") are not supported "
-                             "by llmhost serve: only text parts", where, "unsupported"), false;
+        } else if (type == "image_url" || type == "input_audio" || type == "file" ||
+                   type == "refusal") {
+            return fail(err,
+                        "content parts of type '" + type + "' (" + where +
+                            ") are not supported "
+                            "by llmhost serve: only text parts",
+                        where, "unsupported"),
+                   false;
         } else {
-            return fail(err, where + " must be a content part {\"type\": \"text\", \"text\": ...}", where), false;
+            return fail(err, where + " must be a content part {\"type\": \"text\", \"text\": ...}",
+                        where),
+                   false;
         }
     }
     return true;
@@ -203,31 +258,44 @@ bool content_text(const json &c, std::string &out, const std::string &param, Api
 // One message of the history. Tool calls (ABI 2) and other fields llmhost cannot carry are
 // refused: dropping them would silently change the conversation the model sees.
 bool read_message(const json &m, std::size_t i, ParsedRequest &p, ApiError &err) {
-    static const std::vector<std::string> roles = {"system", "developer", "user", "assistant", "tool"};
+    static const std::vector<std::string> roles = {"system", "developer", "user", "assistant",
+                                                   "tool"};
     const std::string where = "messages[" + std::to_string(i) + "]";
     if (!m.is_object()) return fail(err, where + " must be an object", where), false;
-    std::string role = m.contains("role") && m["role"].is_string() ? m["role"].get<std::string>() : "";
+    std::string role =
+        m.contains("role") && m["role"].is_string() ? m["role"].get<std::string>() : "";
     if (std::find(roles.begin(), roles.end(), role) == roles.end())
         return fail(err, where + ".role must be one of system, developer, user, assistant, tool",
-                    where + ".role"), false;
+                    where + ".role"),
+               false;
     for (const auto &[key, value] : m.items()) {
         if (key == "role" || key == "content" || value.is_null()) continue;
         if (key == "tool_calls" && value.is_array() && value.empty()) continue;
         if (key == "tool_calls" || key == "tool_call_id" || key == "function_call")
-            return fail(err, where + "." + key + ": messages about tool calls are not supported by "
-                             "llmhost serve yet (function calling arrives with plugin ABI 2); they "
-                             "are refused rather than dropped from the conversation",
-                        where + "." + key, "unsupported"), false;
+            return fail(err,
+                        where + "." + key +
+                            ": messages about tool calls are not supported by "
+                            "llmhost serve yet (function calling arrives with plugin ABI 2); they "
+                            "are refused rather than dropped from the conversation",
+                        where + "." + key, "unsupported"),
+                   false;
         if (key == "name" || key == "audio" || key == "refusal")
-            return fail(err, where + "." + key + " is not supported by llmhost serve (it would be "
-                             "dropped from the conversation)", where + "." + key, "unsupported"), false;
+            return fail(err,
+                        where + "." + key +
+                            " is not supported by llmhost serve (it would be "
+                            "dropped from the conversation)",
+                        where + "." + key, "unsupported"),
+                   false;
         return fail(err, where + " has an unrecognized field '" + key + "'", where + "." + key,
-                    "unknown_parameter"), false;
+                    "unknown_parameter"),
+               false;
     }
     if (role == "tool") // a tool result without its call: only possible with tool calling
-        return fail(err, where + ": role 'tool' messages are not supported by llmhost serve yet "
-                         "(function calling arrives with plugin ABI 2)", where + ".role",
-                    "unsupported"), false;
+        return fail(err,
+                    where + ": role 'tool' messages are not supported by llmhost serve yet "
+                            "(function calling arrives with plugin ABI 2)",
+                    where + ".role", "unsupported"),
+               false;
     std::string text;
     if (auto c = m.find("content"); c != m.end()) {
         if (!content_text(*c, text, where + ".content", err)) return false;
@@ -243,9 +311,20 @@ bool read_message(const json &m, std::size_t i, ParsedRequest &p, ApiError &err)
 std::optional<ParsedRequest> parse_chat_request(std::string_view body, ApiError &err) {
     auto j = parse_object(body, err);
     if (!j) return std::nullopt;
-    static const std::set<std::string> honoured = {
-        "model", "messages", "max_completion_tokens", "max_tokens", "temperature", "top_p", "n",
-        "stop", "seed", "stream", "stream_options", "logprobs", "top_logprobs", "response_format"};
+    static const std::set<std::string> honoured = {"model",
+                                                   "messages",
+                                                   "max_completion_tokens",
+                                                   "max_tokens",
+                                                   "temperature",
+                                                   "top_p",
+                                                   "n",
+                                                   "stop",
+                                                   "seed",
+                                                   "stream",
+                                                   "stream_options",
+                                                   "logprobs",
+                                                   "top_logprobs",
+                                                   "response_format"};
     if (!audit_fields(*j, honoured, err)) return std::nullopt;
     ParsedRequest p;
     GenerationRequest &g = p.generation;
@@ -264,7 +343,8 @@ std::optional<ParsedRequest> parse_chat_request(std::string_view body, ApiError 
     }
     auto msgs = j->find("messages");
     if (msgs == j->end() || !msgs->is_array() || msgs->empty())
-        return fail(err, "'messages' must be a non-empty array of {\"role\", \"content\"}", "messages");
+        return fail(err, "'messages' must be a non-empty array of {\"role\", \"content\"}",
+                    "messages");
     for (std::size_t i = 0; i < msgs->size(); ++i)
         if (!read_message((*msgs)[i], i, p, err)) return std::nullopt;
     return p;
@@ -274,8 +354,8 @@ std::optional<ParsedRequest> parse_completion_request(std::string_view body, Api
     auto j = parse_object(body, err);
     if (!j) return std::nullopt;
     static const std::set<std::string> honoured = {
-        "model", "prompt", "max_tokens", "temperature", "top_p", "n", "stop", "seed", "stream",
-        "stream_options", "logprobs", "echo"};
+        "model", "prompt", "max_tokens", "temperature",    "top_p",    "n",
+        "stop",  "seed",   "stream",     "stream_options", "logprobs", "echo"};
     if (!audit_fields(*j, honoured, err)) return std::nullopt;
     ParsedRequest p;
     GenerationRequest &g = p.generation;
@@ -288,8 +368,10 @@ std::optional<ParsedRequest> parse_completion_request(std::string_view body, Api
     } else if (pr != j->end() && pr->is_string()) {
         g.prompt = pr->get<std::string>();
     } else {
-        return fail(err, "'prompt' must be a string (token arrays and several prompts are not "
-                         "supported)", "prompt");
+        return fail(err,
+                    "'prompt' must be a string (token arrays and several prompts are not "
+                    "supported)",
+                    "prompt");
     }
     if (auto e = j->find("echo"); e != j->end() && !e->is_null()) {
         if (!e->is_boolean()) return fail(err, "'echo' must be true or false", "echo");
@@ -297,13 +379,17 @@ std::optional<ParsedRequest> parse_completion_request(std::string_view body, Api
     }
     if (auto l = j->find("logprobs"); l != j->end() && !l->is_null()) {
         if (!l->is_number_integer() || l->get<long long>() < 0 || l->get<long long>() > 5)
-            return fail(err, "'logprobs' must be an integer between 0 and 5 (the number of "
-                             "alternatives per token)", "logprobs");
+            return fail(err,
+                        "'logprobs' must be an integer between 0 and 5 (the number of "
+                        "alternatives per token)",
+                        "logprobs");
         g.logprobs = true;
         g.top_logprobs = l->get<int>();
         if (p.echo_prompt) // OpenAI would add the prompt's logprobs, which providers do not report
-            return fail(err, "'echo' with 'logprobs' is not supported by llmhost serve (the "
-                             "prompt's logprobs are not available)", "echo", "unsupported");
+            return fail(err,
+                        "'echo' with 'logprobs' is not supported by llmhost serve (the "
+                        "prompt's logprobs are not available)",
+                        "echo", "unsupported");
     }
     return p;
 }

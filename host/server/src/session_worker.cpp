@@ -49,11 +49,13 @@ void HttpSession::handle_models(std::string id) {
             if (!body) return self->post_error(err);
             self->post_json(200, std::move(*body));
         } catch (const std::exception &e) {
-            self->post_error(make_error(500, std::string("listing models failed: ") + e.what(), "server_error"));
+            self->post_error(
+                make_error(500, std::string("listing models failed: ") + e.what(), "server_error"));
         }
     });
     if (!accepted) {
-        ApiError e = make_error(429, "llmhost serve is at capacity; retry shortly", "rate_limit_error", "server_busy");
+        ApiError e = make_error(429, "llmhost serve is at capacity; retry shortly",
+                                "rate_limit_error", "server_busy");
         e.retry_after_s = 1;
         send_error(e);
     }
@@ -69,8 +71,8 @@ void HttpSession::run_generation(std::shared_ptr<Call> call, ParsedRequest p) {
         if (!target) return post_error(err);
         p.generation.provider = target->provider;
         p.generation.model = st_.unalias(target->provider, target->model);
-        ResponseMeta meta = make_response_meta(p.generation.chat,
-                                               p.model_label.empty() ? target->provider : p.model_label);
+        ResponseMeta meta = make_response_meta(
+            p.generation.chat, p.model_label.empty() ? target->provider : p.model_label);
         if (p.generation.stream) return run_stream(call, p, meta);
 
         std::string text = p.echo_prompt ? p.generation.prompt : std::string();
@@ -85,9 +87,14 @@ void HttpSession::run_generation(std::shared_ptr<Call> call, ParsedRequest p) {
         }
         try {
             GenerationResult r = st_.backend->generate(
-                p.generation, [&](std::string_view piece) { text.append(piece); return !cancelled(); },
+                p.generation,
+                [&](std::string_view piece) {
+                    text.append(piece);
+                    return !cancelled();
+                },
                 cancelled, on_logprob);
-            post_json(200, completion_body(meta, text, r, lp ? lp->take() : nlohmann::json(nullptr)));
+            post_json(200,
+                      completion_body(meta, text, r, lp ? lp->take() : nlohmann::json(nullptr)));
         } catch (const BackendError &e) {
             if (cancelled()) return push(call, "", true, true), void(); // nobody to answer
             ApiError a = api_error_from_backend(e, p.generation.provider);
@@ -128,7 +135,8 @@ void HttpSession::run_stream(const std::shared_ptr<Call> &call, ParsedRequest &p
             p.generation,
             [&](std::string_view piece) {
                 std::string out = started ? std::string() : begin();
-                out += chunk(sse_content_chunk(meta, piece, lp ? lp->take() : nlohmann::json(nullptr)));
+                out += chunk(
+                    sse_content_chunk(meta, piece, lp ? lp->take() : nlohmann::json(nullptr)));
                 return push(call, std::move(out), false) && !cancelled();
             },
             cancelled, on_logprob);
