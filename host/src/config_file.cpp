@@ -123,7 +123,8 @@ static bool secret_location(const std::string &pointer) {
     if (pointer.find("/secrets/") != std::string::npos) return true;
     for (size_t start = 0; start < pointer.size();) {
         size_t end = pointer.find('/', start + 1);
-        if (looks_like_secret_key(pointer.substr(start + 1, end == std::string::npos ? end : end - start - 1)))
+        if (looks_like_secret_key(
+                pointer.substr(start + 1, end == std::string::npos ? end : end - start - 1)))
             return true;
         start = end;
     }
@@ -145,7 +146,8 @@ std::string expand_string(std::string_view text, const std::string &pointer, con
         size_t close = text.find('}', i + 2);
         // Never quote the value: it may be a secret (a literal token that happens to hold "${").
         if (close == std::string_view::npos)
-            config_error(locate, pointer, false, "unterminated '${' in the value of '" + pointer + "'",
+            config_error(locate, pointer, false,
+                         "unterminated '${' in the value of '" + pointer + "'",
                          "write ${VAR} or ${VAR:-default}; a literal '${' is written '$${'");
         std::string_view body = text.substr(i + 2, close - i - 2);
         size_t dflt = body.find(":-");
@@ -154,15 +156,17 @@ std::string expand_string(std::string_view text, const std::string &pointer, con
             return std::isalnum(c) || c == '_';
         });
         if (!valid_name)
-            config_error(locate, pointer, false,
-                         "invalid variable name in ${...} in the value of '" + pointer + "'",
-                         "variable names use letters, digits and '_'; a literal '${' is written '$${'");
+            config_error(
+                locate, pointer, false,
+                "invalid variable name in ${...} in the value of '" + pointer + "'",
+                "variable names use letters, digits and '_'; a literal '${' is written '$${'");
         if (auto v = env_value(name.c_str())) out += *v;
         else if (dflt != std::string_view::npos) out += body.substr(dflt + 2);
         else if (secret_location(pointer)) // the "name" may be part of a literal secret
-            config_error(locate, pointer, false,
-                         "an environment variable used in the value of '" + pointer + "' is not set",
-                         "set it, or give a default: ${VAR:-value}; a literal '${' is written '$${'");
+            config_error(
+                locate, pointer, false,
+                "an environment variable used in the value of '" + pointer + "' is not set",
+                "set it, or give a default: ${VAR:-value}; a literal '${' is written '$${'");
         else
             config_error(locate, pointer, false,
                          "environment variable " + name + " (used as ${" + name + "}) is not set",
@@ -187,7 +191,8 @@ std::string parse_error_description(std::string_view what) {
     // "[json.exception.parse_error.101] parse error at line 4, column 12: syntax error while
     // parsing value - invalid string: ...; last read: '<the text>'; expected '}'"
     std::string_view s = what;
-    if (auto p = s.find("] "); p != std::string_view::npos && s.substr(0, 1) == "[") s = s.substr(p + 2);
+    if (auto p = s.find("] "); p != std::string_view::npos && s.substr(0, 1) == "[")
+        s = s.substr(p + 2);
     if (s.rfind("parse error", 0) == 0)
         if (auto p = s.find(": "); p != std::string_view::npos) s = s.substr(p + 2);
     auto lr = s.find("; last read: '");
@@ -195,9 +200,20 @@ std::string parse_error_description(std::string_view what) {
     if (lr == std::string_view::npos) return std::string(s);
     std::string out(s.substr(0, lr));
     // What followed the quoted text is kept only when it is one of nlohmann's fixed token names.
-    static const char *const kExpected[] = {
-        "'['", "'{'", "']'", "'}'", "':'", "','", "end of input", "value", "string literal",
-        "number literal", "true literal", "false literal", "null literal", "'[', '{', or a literal"};
+    static const char *const kExpected[] = {"'['",
+                                            "'{'",
+                                            "']'",
+                                            "'}'",
+                                            "':'",
+                                            "','",
+                                            "end of input",
+                                            "value",
+                                            "string literal",
+                                            "number literal",
+                                            "true literal",
+                                            "false literal",
+                                            "null literal",
+                                            "'[', '{', or a literal"};
     for (const char *t : kExpected) {
         std::string tail = std::string("'; expected ") + t;
         if (s.size() >= tail.size() && s.substr(s.size() - tail.size()) == tail) {
@@ -233,11 +249,12 @@ ConfigFile load_config_file(const std::string &path) {
         LineColumn lc = line_column(cf.text, offset);
         // The text that failed may be a secret: nlohmann's message quotes it ("last read: '…'"),
         // so only its description is kept, and the line is shown with every value hidden.
-        throw HostError(LLMHOST_ERR_CONFIG,
-                        "invalid JSON: " + parse_error_description(e.what()) + "\n" +
-                            redacted_excerpt(cf.text, offset),
-                        "fix the syntax at this position (JSON has no comments and no trailing commas)",
-                        SourceLocation{path, lc.line, lc.column});
+        throw HostError(
+            LLMHOST_ERR_CONFIG,
+            "invalid JSON: " + parse_error_description(e.what()) + "\n" +
+                redacted_excerpt(cf.text, offset),
+            "fix the syntax at this position (JSON has no comments and no trailing commas)",
+            SourceLocation{path, lc.line, lc.column});
     }
     cf.locator = std::make_shared<JsonLocator>(cf.text);
     const Locate locate = cf.locate();

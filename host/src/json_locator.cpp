@@ -31,7 +31,9 @@ std::string json_pointer_escape(std::string_view token) {
 namespace {
 
 bool json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-bool structural(char c) { return c == '{' || c == '}' || c == '[' || c == ']' || c == ':' || c == ','; }
+bool structural(char c) {
+    return c == '{' || c == '}' || c == '[' || c == ']' || c == ':' || c == ',';
+}
 
 // The last character before `pos` that is not whitespace ('\0' if none).
 char previous_non_space(std::string_view text, size_t pos) {
@@ -47,8 +49,10 @@ char next_non_space(std::string_view text, size_t pos) {
 // One displayed character per cell (a key's UTF-8 sequence stays whole), so the caret lines up.
 void push_text(std::vector<std::string> &cells, std::string_view s) {
     for (size_t i = 0; i < s.size(); ++i) {
-        if ((static_cast<unsigned char>(s[i]) & 0xC0) == 0x80 && !cells.empty()) cells.back() += s[i];
-        else cells.emplace_back(1, s[i]);
+        if ((static_cast<unsigned char>(s[i]) & 0xC0) == 0x80 && !cells.empty())
+            cells.back() += s[i];
+        else
+            cells.emplace_back(1, s[i]);
     }
 }
 
@@ -80,8 +84,10 @@ std::string redacted_excerpt(std::string_view text, size_t offset) {
             tok_end = std::min(tok_end + (closed ? 1 : 0), end);
             bool key = closed && tok_end <= offset && next_non_space(text, tok_end) == ':' &&
                        (previous_non_space(text, i) == '{' || previous_non_space(text, i) == ',');
-            if (key) push_text(cells, text.substr(i, tok_end - i));
-            else push_text(cells, closed ? "\"…\"" : "\"…");
+            if (key)
+                push_text(cells, text.substr(i, tok_end - i));
+            else
+                push_text(cells, closed ? "\"…\"" : "\"…");
         } else {
             while (tok_end < end && !json_space(text[tok_end]) && !structural(text[tok_end]) &&
                    text[tok_end] != '"')
@@ -102,7 +108,8 @@ std::string redacted_excerpt(std::string_view text, size_t offset) {
     if (to < cells.size()) line += "…";
     marker.append(caret - from, ' ');
     const std::string number = std::to_string(line_column(text, offset).line);
-    return "  " + number + " | " + line + "\n  " + std::string(number.size(), ' ') + " | " + marker + "^\n";
+    return "  " + number + " | " + line + "\n  " + std::string(number.size(), ' ') + " | " +
+           marker + "^\n";
 }
 
 JsonLocator::JsonLocator(std::string_view text) : text_(text) { scan_value(skip_ws(0), ""); }

@@ -34,7 +34,8 @@ static std::string absolute_from(const std::string &base_dir, const std::string 
 
 // Every secret as it will be used: trimmed (the raw value is kept for the redactor), empty means
 // none; a control character left inside is refused, naming the secret and its source only.
-static void normalize_secrets(ProviderSpec &spec, const Locate &locate, const std::string &pointer) {
+static void normalize_secrets(ProviderSpec &spec, const Locate &locate,
+                              const std::string &pointer) {
     for (auto it = spec.secrets.begin(); it != spec.secrets.end();) {
         auto &[name, s] = *it;
         spec.redact_also.push_back(s.value);
@@ -44,13 +45,15 @@ static void normalize_secrets(ProviderSpec &spec, const Locate &locate, const st
             continue;
         }
         if (has_control_char(s.value)) {
-            std::string msg = "secret '" + name + "' of provider '" + spec.name + "' (from " + s.source +
-                              ") contains a line break or another control character";
-            std::string hint = "a secret is one line of printable text (it is sent in an HTTP header); "
-                               "fix the value at its source";
+            std::string msg = "secret '" + name + "' of provider '" + spec.name + "' (from " +
+                              s.source + ") contains a line break or another control character";
+            std::string hint =
+                "a secret is one line of printable text (it is sent in an HTTP header); "
+                "fix the value at its source";
             if (s.source == "config" || s.source.find("(via config)") != std::string::npos) {
-                std::string where = spec.config_keys.count(name) ? "/config/" + spec.config_keys.at(name)
-                                                                  : "/secrets/" + json_pointer_escape(name);
+                std::string where = spec.config_keys.count(name)
+                                        ? "/config/" + spec.config_keys.at(name)
+                                        : "/secrets/" + json_pointer_escape(name);
                 config_error(locate, pointer + where, false, msg, hint);
             }
             throw HostError(LLMHOST_ERR_CONFIG, msg, hint);
@@ -197,7 +200,8 @@ ProviderSpec resolve_provider(const std::string &name, const nlohmann::json &ent
                     const std::string name = snake_case_key(k);
                     spec.secrets[name] = {v.get<std::string>(), config_secret_source(raw)};
                     spec.config_keys[name] = json_pointer_escape(k);
-                    spec.redact_also.push_back(v.get<std::string>()); // "API_KEY" and "apiKey" collide
+                    spec.redact_also.push_back(
+                        v.get<std::string>()); // "API_KEY" and "apiKey" collide
                 }
                 continue;
             }

@@ -8,8 +8,8 @@
 #include <llmhost/host.hpp>
 
 #include <map>
-#include <vector>
 #include <string>
+#include <vector>
 
 namespace llmhost::detail {
 
@@ -19,7 +19,8 @@ struct ProviderSpec {
     nlohmann::json config = nlohmann::json::object();
     std::map<std::string, ResolvedSecret> secrets;
     std::map<std::string, std::string> sources; // config key -> "config", "HF_DEVICE", "--device", ...
-    std::map<std::string, std::string> config_keys; // secret moved out of config -> its key as written
+    std::map<std::string, std::string>
+        config_keys; // secret moved out of config -> its key as written
     // More text the redactor must hide: raw (untrimmed) secret values, credential-looking config
     // values the plugin still gets as config, URL userinfo in config values.
     std::vector<std::string> redact_also;

@@ -10,10 +10,12 @@ namespace {
 
 bool is_upper(char c) { return std::isupper(static_cast<unsigned char>(c)) != 0; }
 bool is_lower_or_digit(char c) {
-    return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c));
+    return std::islower(static_cast<unsigned char>(c)) ||
+           std::isdigit(static_cast<unsigned char>(c));
 }
 
-template <size_t N> bool one_of(std::string_view w, const std::array<std::string_view, N> &set) {
+template <size_t N>
+bool one_of(std::string_view w, const std::array<std::string_view, N> &set) {
     return std::find(set.begin(), set.end(), w) != set.end();
 }
 
@@ -36,11 +38,11 @@ std::vector<std::string> words_of(std::string_view key) {
 // A word that names a credential; matched as a suffix so run-together names ("hftoken",
 // "clientsecret", "apikey") count, while "tokens" and "tokenizer" do not.
 constexpr std::array<std::string_view, 13> kSecretWordSuffixes = {
-    "token",      "secret",     "password",      "passwd",  "passphrase", "apikey", "privatekey",
-    "accesskey",  "credential", "credentials",   "cookie",  "authorization", "bearer"};
+    "token",     "secret",     "password",    "passwd", "passphrase",    "apikey", "privatekey",
+    "accesskey", "credential", "credentials", "cookie", "authorization", "bearer"};
 // The last word says the value is about a credential, not the credential: token_file, api_key_env.
 constexpr std::array<std::string_view, 18> kDescriptorWords = {
-    "file", "path", "env", "var", "variable", "name", "names", "type", "kind",
+    "file", "path", "env", "var", "variable", "name",  "names", "type",   "kind",
     "url",  "uri",  "dir", "id",  "ids",      "count", "limit", "length", "size"};
 // The first word says the value is an amount: max_token, num_token.
 constexpr std::array<std::string_view, 4> kAmountWords = {"max", "min", "num", "n"};
@@ -49,7 +51,8 @@ constexpr std::array<std::string_view, 11> kSpecialTokens = {
     "bos", "eos", "pad", "unk", "sep", "cls", "mask", "stop", "start", "end", "eot"};
 // "key" next to one of these is an identifier, not a credential: cache_key, public_key.
 constexpr std::array<std::string_view, 10> kPlainKeyWords = {
-    "cache", "sort", "primary", "foreign", "partition", "routing", "group", "lookup", "public", "idempotency"};
+    "cache",   "sort",  "primary", "foreign", "partition",
+    "routing", "group", "lookup",  "public",  "idempotency"};
 
 } // namespace
 
@@ -96,8 +99,10 @@ void mask_secret_keys(nlohmann::json &value, const std::string &mask) {
     if (value.is_object()) {
         for (auto &[k, v] : value.items()) {
             bool empty = v.is_null() || (v.is_string() && v.get_ref<const std::string &>().empty());
-            if (looks_like_secret_key(k) && !empty) v = mask;
-            else mask_secret_keys(v, mask);
+            if (looks_like_secret_key(k) && !empty)
+                v = mask;
+            else
+                mask_secret_keys(v, mask);
         }
     } else if (value.is_array()) {
         for (auto &v : value) mask_secret_keys(v, mask);
@@ -105,7 +110,8 @@ void mask_secret_keys(nlohmann::json &value, const std::string &mask) {
 }
 
 static void collect_strings(const nlohmann::json &value, std::vector<std::string> &out) {
-    if (value.is_string()) out.push_back(value.get<std::string>());
+    if (value.is_string())
+        out.push_back(value.get<std::string>());
     else if (value.is_structured())
         for (const auto &v : value) collect_strings(v, out);
 }
@@ -113,8 +119,10 @@ static void collect_strings(const nlohmann::json &value, std::vector<std::string
 void collect_secret_key_values(const nlohmann::json &value, std::vector<std::string> &out) {
     if (value.is_object()) {
         for (const auto &[k, v] : value.items()) {
-            if (looks_like_secret_key(k)) collect_strings(v, out);
-            else collect_secret_key_values(v, out);
+            if (looks_like_secret_key(k))
+                collect_strings(v, out);
+            else
+                collect_secret_key_values(v, out);
         }
     } else if (value.is_array()) {
         for (const auto &v : value) collect_secret_key_values(v, out);
@@ -161,7 +169,8 @@ std::vector<std::string> url_userinfo_parts(std::string_view url) {
     if (at == std::string_view::npos || at == 0) return parts;
     std::string_view userinfo = url.substr(start, at);
     parts.emplace_back(userinfo);
-    if (size_t colon = userinfo.find(':'); colon != std::string_view::npos && colon + 1 < userinfo.size())
+    if (size_t colon = userinfo.find(':');
+        colon != std::string_view::npos && colon + 1 < userinfo.size())
         parts.emplace_back(userinfo.substr(colon + 1));
     return parts;
 }
@@ -181,7 +190,8 @@ std::string first_line_trimmed(std::string_view text) {
     size_t b = 0;
     while (b < text.size() && blank(text[b])) ++b;
     size_t e = text.find_first_of("\r\n", b);
-    return trim_secret(text.substr(b, e == std::string_view::npos ? std::string_view::npos : e - b));
+    return trim_secret(
+        text.substr(b, e == std::string_view::npos ? std::string_view::npos : e - b));
 }
 
 bool has_control_char(std::string_view value) {

@@ -16,9 +16,9 @@
 
 #include <algorithm>
 #include <atomic>
-#include <poll.h>
 #include <future>
 #include <mutex>
+#include <poll.h>
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
@@ -222,8 +222,10 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
             return n.empty() || bad_value(n) || n.find_first_of(" \t:") != std::string_view::npos;
         };
         for (const auto &[k, v] : r.headers.items()) {
-            if (bad_name(k)) return "a request header name is empty or holds a control character, blank or ':'";
-            if (bad_value(v)) return "request header '" + k + "' holds a line break or another control character";
+            if (bad_name(k))
+                return "a request header name is empty or holds a control character, blank or ':'";
+            if (bad_value(v))
+                return "request header '" + k + "' holds a line break or another control character";
         }
         if (r.bearer_token && (bad_value(*r.bearer_token) ||
                                r.bearer_token->find_first_of(" \t") != std::string::npos))

@@ -93,9 +93,12 @@ public:
         port = closed_port();
         const std::string local = "127.0.0.1:" + std::to_string(port);
         // A secret file of two lines: the first is the secret, both are canaries.
-        secret_file = write("secret.txt", "  " + canary("file-line1") + " \n" + canary("file-line2") + "\n");
-        write("hf_home/token", canary("hf-home-token") + "\n" + canary("hf-home-token-line2") + "\n");
-        token_path = write("token_path", "\n" + canary("token-path") + "\r\n" + canary("token-path-line2"));
+        secret_file =
+            write("secret.txt", "  " + canary("file-line1") + " \n" + canary("file-line2") + "\n");
+        write("hf_home/token",
+              canary("hf-home-token") + "\n" + canary("hf-home-token-line2") + "\n");
+        token_path =
+            write("token_path", "\n" + canary("token-path") + "\r\n" + canary("token-path-line2"));
         env = {
             {"HOME", (dir / "home").string()},
             {"XDG_CONFIG_HOME", (dir / "home" / ".config").string()},
@@ -147,31 +150,45 @@ public:
       "plugin": "echo",
       "config": {
         "prefix": "",
-        "Token": ")" << canary("cfg-Token") << R"(",
-        "API_KEY": ")" << canary("cfg-API_KEY") << R"(",
-        "apiKey": ")" << canary("cfg-apiKey") << R"(",
-        "auth_token": ")" << canary("cfg-auth_token") << R"(",
-        "private_key": ")" << canary("cfg-private_key") << R"(",
-        "x-api-key": ")" << canary("cfg-x-api-key") << R"(",
-        "client_secret": ")" << canary("cfg-client_secret") << R"(",
-        "auth": {"token": ")" << canary("cfg-nested-auth-token") << R"("},
-        "headers": {"Authorization": "Bearer )" << canary("cfg-nested-authorization") << R"("},
-        "callback_url": "http://user:)" << canary("cfg-url") << "@" << local << R"(/hook"
+        "Token": ")"
+          << canary("cfg-Token") << R"(",
+        "API_KEY": ")"
+          << canary("cfg-API_KEY") << R"(",
+        "apiKey": ")"
+          << canary("cfg-apiKey") << R"(",
+        "auth_token": ")"
+          << canary("cfg-auth_token") << R"(",
+        "private_key": ")"
+          << canary("cfg-private_key") << R"(",
+        "x-api-key": ")"
+          << canary("cfg-x-api-key") << R"(",
+        "client_secret": ")"
+          << canary("cfg-client_secret") << R"(",
+        "auth": {"token": ")"
+          << canary("cfg-nested-auth-token") << R"("},
+        "headers": {"Authorization": "Bearer )"
+          << canary("cfg-nested-authorization") << R"("},
+        "callback_url": "http://user:)"
+          << canary("cfg-url") << "@" << local << R"(/hook"
       },
       "secrets": {
-        "token": ")" << canary("literal") << R"(",
+        "token": ")"
+          << canary("literal") << R"(",
         "from_env": {"env": "LLMHOST_TEST_SECRET"},
-        "from_file": {"file": ")" << secret_file << R"("},
+        "from_file": {"file": ")"
+          << secret_file << R"("},
         "expanded": "${LLMHOST_TEST_EXPANDED}"
       }
     },
     "oa": {"plugin": "openai", "config": {"model": "m"}},
     "oa2": {"plugin": "openai",
-            "config": {"model": "m", "base_url": "http://u:)" << canary("cfg-base-url") << "@" << local << R"(/v1",
-                       "apiKey": ")" << canary("cfg-oa2-apiKey") << R"("}},
+            "config": {"model": "m", "base_url": "http://u:)"
+          << canary("cfg-base-url") << "@" << local << R"(/v1",
+                       "apiKey": ")"
+          << canary("cfg-oa2-apiKey") << R"("}},
     "hf": {"plugin": "huggingface",
-           "config": {"endpoint": "http://u:)" << canary("cfg-endpoint") << "@" << local << R"("}})"
-          << extra_providers << R"(
+           "config": {"endpoint": "http://u:)"
+          << canary("cfg-endpoint") << "@" << local << R"("}})" << extra_providers << R"(
   }
 })";
         return c.str();
@@ -180,7 +197,8 @@ public:
     Result run(const std::vector<std::string> &args, const std::string &config_text,
                const std::string &stdin_data = {}, double timeout_s = 20) {
         std::vector<std::string> argv = {LLMHOST_CLI_PATH};
-        if (!config_text.empty()) argv.insert(argv.end(), {"--config", write("llmhost.json", config_text)});
+        if (!config_text.empty())
+            argv.insert(argv.end(), {"--config", write("llmhost.json", config_text)});
         argv.insert(argv.end(), {"--no-default-plugin-dirs", "--plugin-dir", plugins.string()});
         argv.insert(argv.end(), args.begin(), args.end());
         Result r = cli_test::run(argv, env, dir.string(), stdin_data, timeout_s);
@@ -189,8 +207,10 @@ public:
             FAIL_CHECK("canary found in stdout of `llmhost " << what << "` at offset " << at);
         if (size_t at = canary_offset(r.err); at != std::string::npos)
             FAIL_CHECK("canary found in stderr of `llmhost " << what << "` at offset " << at);
-        CHECK_MESSAGE(r.exit_code >= 0, "`llmhost " << what << "` timed out or crashed: " << r.exit_code);
-        CHECK_MESSAGE(r.exit_code < 128, "`llmhost " << what << "` was killed by a signal: " << r.exit_code);
+        CHECK_MESSAGE(r.exit_code >= 0,
+                      "`llmhost " << what << "` timed out or crashed: " << r.exit_code);
+        CHECK_MESSAGE(r.exit_code < 128,
+                      "`llmhost " << what << "` was killed by a signal: " << r.exit_code);
         ++runs;
         return r;
     }
@@ -257,9 +277,12 @@ TEST_CASE("canary: no secret from any source reaches the output of any command (
 
     // Without a config file: the environment bridge alone.
     box.label = "environment only";
-    for (const std::vector<std::string> &args :
-         {std::vector<std::string>{"config", "show"}, {"doctor"}, {"providers"}, {"whoami"},
-          {"generate", "-p", "openai", "hi"}, {"download", "org/model"}})
+    for (const std::vector<std::string> &args : {std::vector<std::string>{"config", "show"},
+                                                 {"doctor"},
+                                                 {"providers"},
+                                                 {"whoami"},
+                                                 {"generate", "-p", "openai", "hi"},
+                                                 {"download", "org/model"}})
         box.run(args, "");
 }
 
@@ -271,9 +294,12 @@ TEST_CASE("canary: the token file (HF_HOME/token, HF_TOKEN_PATH) and its first l
     for (const char *variant : {"HF_HOME/token", "HF_TOKEN_PATH"}) {
         box.label = variant;
         if (std::string(variant) == "HF_TOKEN_PATH") box.env["HF_TOKEN_PATH"] = box.token_path;
-        for (const std::vector<std::string> &args :
-             {std::vector<std::string>{"config", "show"}, {"doctor"}, {"whoami"}, {"download", "org/model"},
-              {"generate", "-p", "hf", "hi"}, {"providers", "--models"}})
+        for (const std::vector<std::string> &args : {std::vector<std::string>{"config", "show"},
+                                                     {"doctor"},
+                                                     {"whoami"},
+                                                     {"download", "org/model"},
+                                                     {"generate", "-p", "hf", "hi"},
+                                                     {"providers", "--models"}})
             box.run(args, config);
         auto show = box.run({"config", "show"}, "");
         CHECK(show.out.find("(set, from token file") != std::string::npos);
@@ -284,24 +310,38 @@ TEST_CASE("canary: broken configurations never quote a secret") {
     CanaryBox box;
     const std::string head = "{\n  \"providers\": {\n    \"p\": {\"plugin\": \"echo\",\n";
     const std::vector<std::pair<std::string, std::string>> broken = {
-        {"raw newline in a secret", head + "      \"secrets\": {\"token\": \"" + canary("nl") + "\n" + canary("nl2") + "\"}}}}\n"},
-        {"missing closing quote", head + "      \"secrets\": {\"token\": \"" + canary("noclose") + "}}}}\n"},
-        {"missing opening quote", head + "      \"secrets\": {\"token\": " + canary("noopen") + "\"}}}}\n"},
-        {"missing comma", head + "      \"config\": {\"apiKey\": \"" + canary("nocomma") + "\" \"x\": 1}}}}\n"},
-        {"bad literal after a secret", head + "      \"config\": {\"Token\": \"" + canary("badlit") + "\", \"n\": tru}}}}\n"},
-        {"unterminated ${", head + "      \"secrets\": {\"token\": \"" + canary("unterm") + "${HOME\"}}}}\n"},
-        {"invalid ${name}", head + "      \"secrets\": {\"token\": \"x${" + canary("badname") + "}\"}}}}\n"},
-        {"unset ${VAR} in a secret", head + "      \"secrets\": {\"token\": \"x${CANARY_7f3a_UNSET}\"}}}}\n"},
-        {"unterminated ${ in a nested key", head + "      \"config\": {\"auth\": {\"token\": \"" + canary("nested-unterm") + "${\"}}}}}\n"},
+        {"raw newline in a secret", head + "      \"secrets\": {\"token\": \"" + canary("nl") +
+                                        "\n" + canary("nl2") + "\"}}}}\n"},
+        {"missing closing quote",
+         head + "      \"secrets\": {\"token\": \"" + canary("noclose") + "}}}}\n"},
+        {"missing opening quote",
+         head + "      \"secrets\": {\"token\": " + canary("noopen") + "\"}}}}\n"},
+        {"missing comma",
+         head + "      \"config\": {\"apiKey\": \"" + canary("nocomma") + "\" \"x\": 1}}}}\n"},
+        {"bad literal after a secret",
+         head + "      \"config\": {\"Token\": \"" + canary("badlit") + "\", \"n\": tru}}}}\n"},
+        {"unterminated ${",
+         head + "      \"secrets\": {\"token\": \"" + canary("unterm") + "${HOME\"}}}}\n"},
+        {"invalid ${name}",
+         head + "      \"secrets\": {\"token\": \"x${" + canary("badname") + "}\"}}}}\n"},
+        {"unset ${VAR} in a secret",
+         head + "      \"secrets\": {\"token\": \"x${CANARY_7f3a_UNSET}\"}}}}\n"},
+        {"unterminated ${ in a nested key", head + "      \"config\": {\"auth\": {\"token\": \"" +
+                                                canary("nested-unterm") + "${\"}}}}}\n"},
         {"truncated file", head + "      \"secrets\": {\"token\": \"" + canary("truncated")},
     };
     for (const auto &[kind, text] : broken) {
         box.label = kind;
-        for (const std::vector<std::string> &args :
-             {std::vector<std::string>{"config", "show"}, {"doctor"}, {"providers"}, {"generate", "x"},
-              {"whoami"}, {"plugins"}}) {
+        for (const std::vector<std::string> &args : {std::vector<std::string>{"config", "show"},
+                                                     {"doctor"},
+                                                     {"providers"},
+                                                     {"generate", "x"},
+                                                     {"whoami"},
+                                                     {"plugins"}}) {
             auto r = box.run(args, text);
-            if (args[0] != "plugins") CHECK_MESSAGE(r.exit_code == 3, kind << ": " << join(args) << " exit " << r.exit_code);
+            if (args[0] != "plugins")
+                CHECK_MESSAGE(r.exit_code == 3,
+                              kind << ": " << join(args) << " exit " << r.exit_code);
         }
     }
 }
@@ -313,11 +353,14 @@ TEST_CASE("canary: a secret with CR/LF is refused by name, never copied into a h
     for (const char *var : {"LLMHOST_TEST_SECRET", "OPENAI_API_KEY", "HF_TOKEN"}) {
         box.label = std::string("control char in ") + var;
         box.env[var] = evil;
-        for (const std::vector<std::string> &args :
-             {std::vector<std::string>{"config", "show"}, {"doctor"}, {"generate", "-p", "oa", "hi"},
-              {"whoami"}, {"download", "org/model"}}) {
+        for (const std::vector<std::string> &args : {std::vector<std::string>{"config", "show"},
+                                                     {"doctor"},
+                                                     {"generate", "-p", "oa", "hi"},
+                                                     {"whoami"},
+                                                     {"download", "org/model"}}) {
             auto r = box.run(args, config);
-            CHECK_MESSAGE(r.exit_code == 3, box.label << ": " << join(args) << " exit " << r.exit_code);
+            CHECK_MESSAGE(r.exit_code == 3,
+                          box.label << ": " << join(args) << " exit " << r.exit_code);
             CHECK((r.out + r.err).find("control character") != std::string::npos);
         }
         box.env[var] = canary("restored");
@@ -327,8 +370,10 @@ TEST_CASE("canary: a secret with CR/LF is refused by name, never copied into a h
 TEST_CASE("doctor: a provider named with '~' or '/' is checked, not a JSON-pointer error") {
     CanaryBox box;
     const std::string extra = R"(,
-    "a~b": {"plugin": "echo", "secrets": {"token": ")" + canary("tilde") + R"("}},
-    "c/d": {"plugin": "echo", "secrets": {"api_key": ")" + canary("slash") + R"("}})";
+    "a~b": {"plugin": "echo", "secrets": {"token": ")" +
+                              canary("tilde") + R"("}},
+    "c/d": {"plugin": "echo", "secrets": {"api_key": ")" +
+                              canary("slash") + R"("}})";
     const std::string config = box.valid_config(extra);
     box.label = "provider names with ~ and /";
     auto r = box.run({"doctor"}, config);

@@ -19,7 +19,9 @@ size_t fragment_at(const std::string &text) {
     return std::string::npos;
 }
 
-std::string message_of(const llmhost::HostError &e) { return std::string(e.what()) + "\n" + e.hint(); }
+std::string message_of(const llmhost::HostError &e) {
+    return std::string(e.what()) + "\n" + e.hint();
+}
 
 llmhost::HostError open_error(const std::string &config_text, CleanEnvironment &clean) {
     auto o = test_options();
@@ -33,11 +35,14 @@ TEST_CASE("hardening: a configuration syntax error never quotes a secret") {
     CleanEnvironment clean;
     const std::string head = "{\n  \"providers\": {\n    \"p\": {\"plugin\": \"echo\",\n";
     const std::map<std::string, std::string> broken = {
-        {"raw newline in a string", head + "      \"secrets\": {\"token\": \"" + kCanary + "\n\"}}}}"},
+        {"raw newline in a string",
+         head + "      \"secrets\": {\"token\": \"" + kCanary + "\n\"}}}}"},
         {"missing closing quote", head + "      \"secrets\": {\"token\": \"" + kCanary + "}}}}\n"},
         {"missing opening quote", head + "      \"secrets\": {\"token\": " + kCanary + "\"}}}}\n"},
-        {"missing comma after the secret", head + "      \"secrets\": {\"token\": \"" + kCanary + "\" \"x\": 1}}}}\n"},
-        {"literal secret then a bad literal", head + "      \"config\": {\"Token\": \"" + kCanary + "\", \"n\": tru}}}}\n"},
+        {"missing comma after the secret",
+         head + "      \"secrets\": {\"token\": \"" + kCanary + "\" \"x\": 1}}}}\n"},
+        {"literal secret then a bad literal",
+         head + "      \"config\": {\"Token\": \"" + kCanary + "\", \"n\": tru}}}}\n"},
     };
     for (const auto &[kind, text] : broken) {
         INFO(kind);
@@ -58,7 +63,8 @@ TEST_CASE("hardening: a configuration syntax error never quotes a secret") {
 TEST_CASE("hardening: ${ expansion errors do not quote the value") {
     CleanEnvironment clean;
     auto entry = [](const std::string &where, const std::string &value) {
-        return "{\"providers\": {\"p\": {\"plugin\": \"echo\", \"" + where + "\": {\"token\": \"" + value + "\"}}}}";
+        return "{\"providers\": {\"p\": {\"plugin\": \"echo\", \"" + where + "\": {\"token\": \"" +
+               value + "\"}}}}";
     };
     for (const std::string &where : {"secrets", "config"}) {
         for (const std::string &value : {kCanary + "${unterminated", "a${" + kCanary + "}b",
@@ -77,15 +83,17 @@ TEST_CASE("hardening: secrets are trimmed, and a file secret is its first line")
     CleanEnvironment clean;
     clean.env.set("MY_KEY", kCanary + "\n");
     clean.env.set("OPENAI_API_KEY", "  " + kCanary + "-oa\r\n");
-    const std::string file = clean.home.write("secret.txt", "\n " + kCanary + "-file \nsecond-line-4d2b\n");
+    const std::string file =
+        clean.home.write("secret.txt", "\n " + kCanary + "-file \nsecond-line-4d2b\n");
     const std::string token_file = clean.home.write("hf/token", kCanary + "-tf\nother-line-xyz\n");
     clean.env.set("HF_TOKEN_PATH", token_file);
-    nlohmann::json root = {{"providers",
-                            {{"e", {{"plugin", "echo"}, {"secrets", {{"token", {{"env", "MY_KEY"}}}}}}},
-                             {"f", {{"plugin", "echo"}, {"secrets", {{"token", {{"file", file}}}}}}},
-                             {"l", {{"plugin", "echo"}, {"secrets", {{"token", " " + kCanary + "-lit\t"}}}}},
-                             {"oa", {{"plugin", "openai"}}},
-                             {"hf", {{"plugin", "huggingface"}}}}}};
+    nlohmann::json root = {
+        {"providers",
+         {{"e", {{"plugin", "echo"}, {"secrets", {{"token", {{"env", "MY_KEY"}}}}}}},
+          {"f", {{"plugin", "echo"}, {"secrets", {{"token", {{"file", file}}}}}}},
+          {"l", {{"plugin", "echo"}, {"secrets", {{"token", " " + kCanary + "-lit\t"}}}}},
+          {"oa", {{"plugin", "openai"}}},
+          {"hf", {{"plugin", "huggingface"}}}}}};
     auto o = test_options();
     o.config_path = clean.home.write("c.json", root.dump());
     auto host = Host::open(o);
@@ -108,17 +116,21 @@ TEST_CASE("hardening: a secret holding a control character is refused, naming it
         std::string name, env_var;
         bool in_file;
     };
-    for (const Case &c : {Case{"env", "MY_KEY", false}, Case{"HF_TOKEN", "HF_TOKEN", false},
-                          Case{"OPENAI_API_KEY", "OPENAI_API_KEY", false}, Case{"literal", "", false}}) {
+    for (const Case &c :
+         {Case{"env", "MY_KEY", false}, Case{"HF_TOKEN", "HF_TOKEN", false},
+          Case{"OPENAI_API_KEY", "OPENAI_API_KEY", false}, Case{"literal", "", false}}) {
         INFO(c.name);
         CleanEnvironment clean;
         const std::string evil = kCanary + "\r\nX-Injected: 4d2b";
-        nlohmann::json root = {{"providers",
-                                {{"hf", {{"plugin", "huggingface"}}},
-                                 {"oa", {{"plugin", "openai"}}},
-                                 {"e", {{"plugin", "echo"}, {"secrets", {{"token", {{"env", "MY_KEY"}}}}}}}}}};
-        if (c.name == "literal") root["providers"]["e"]["secrets"]["token"] = evil;
-        else clean.env.set(c.env_var, evil);
+        nlohmann::json root = {
+            {"providers",
+             {{"hf", {{"plugin", "huggingface"}}},
+              {"oa", {{"plugin", "openai"}}},
+              {"e", {{"plugin", "echo"}, {"secrets", {{"token", {{"env", "MY_KEY"}}}}}}}}}};
+        if (c.name == "literal")
+            root["providers"]["e"]["secrets"]["token"] = evil;
+        else
+            clean.env.set(c.env_var, evil);
         auto o = test_options();
         o.config_path = clean.home.write("c.json", root.dump());
         auto e = expect_host_error([&] { Host::open(o); });
@@ -136,15 +148,16 @@ TEST_CASE("hardening: a secret holding a control character is refused, naming it
 
 TEST_CASE("hardening: credential keys in any case and at any depth are hidden from the display") {
     CleanEnvironment clean;
-    nlohmann::json cfg = {{"Token", kCanary + "-1"},
-                          {"API_KEY", kCanary + "-2"},
-                          {"apiKey", kCanary + "-3"},
-                          {"auth_token", kCanary + "-4"},
-                          {"private_key", kCanary + "-5"},
-                          {"auth", {{"token", kCanary + "-6"}}},
-                          {"headers", {{"Authorization", "Bearer " + kCanary + "-7"}, {"Accept", "x"}}},
-                          {"max_tokens", 12},
-                          {"base_url", "https://user:" + kCanary + "-8@127.0.0.1:9/v1"}};
+    nlohmann::json cfg = {
+        {"Token", kCanary + "-1"},
+        {"API_KEY", kCanary + "-2"},
+        {"apiKey", kCanary + "-3"},
+        {"auth_token", kCanary + "-4"},
+        {"private_key", kCanary + "-5"},
+        {"auth", {{"token", kCanary + "-6"}}},
+        {"headers", {{"Authorization", "Bearer " + kCanary + "-7"}, {"Accept", "x"}}},
+        {"max_tokens", 12},
+        {"base_url", "https://user:" + kCanary + "-8@127.0.0.1:9/v1"}};
     nlohmann::json root = {{"providers", {{"p", {{"plugin", "echo"}, {"config", cfg}}}}}};
     auto o = test_options();
     o.config_path = clean.home.write("c.json", root.dump());
@@ -161,8 +174,8 @@ TEST_CASE("hardening: credential keys in any case and at any depth are hidden fr
     CHECK(host->secret("p", "token"));
     CHECK(host->secret("p", "api_key"));
     // Values the plugin still gets as config are redacted from messages too.
-    CHECK(canary_at(host->redact("auth " + kCanary + "-6 and " + kCanary + "-7 and " + kCanary + "-8")) ==
-          std::string::npos);
+    CHECK(canary_at(host->redact("auth " + kCanary + "-6 and " + kCanary + "-7 and " + kCanary +
+                                 "-8")) == std::string::npos);
 }
 
 TEST_CASE("hardening: URL userinfo from OPENAI_BASE_URL / HF_ENDPOINT never shows") {
@@ -178,8 +191,9 @@ TEST_CASE("hardening: URL userinfo from OPENAI_BASE_URL / HF_ENDPOINT never show
 
 TEST_CASE("hardening: provider names with '~' and '/' are escaped in pointers") {
     CleanEnvironment clean;
-    nlohmann::json root = {{"providers", {{"a~b", {{"plugin", "huggingface"}, {"config", {{"device", "gpu"}}}}},
-                                          {"c/d", {{"plugin", "echo"}}}}}};
+    nlohmann::json root = {{"providers",
+                            {{"a~b", {{"plugin", "huggingface"}, {"config", {{"device", "gpu"}}}}},
+                             {"c/d", {{"plugin", "echo"}}}}}};
     auto o = test_options();
     o.config_path = clean.home.write("c.json", root.dump(2));
     auto e = expect_host_error([&] { Host::open(o); });

@@ -33,26 +33,72 @@ TEST_CASE("key names: snake_case normalization") {
 }
 
 TEST_CASE("key names: credentials in any case and shape are secret") {
-    for (const char *k :
-         {"token", "Token", "TOKEN", "api_key", "API_KEY", "apiKey", "ApiKey", "apikey", "x-api-key",
-          "X-Api-Key", "auth_token", "authToken", "hf_token", "HF_TOKEN", "hfToken", "access_token",
-          "accessToken", "bearer_token", "token_value", "client_secret", "clientSecret", "secret",
-          "password", "Password", "db_password", "passwd", "passphrase", "private_key", "privateKey",
-          "key", "signing_key", "secret_key", "Authorization", "authorization", "Proxy-Authorization",
-          "cookie", "Cookie", "Set-Cookie", "credentials", "credential", "aws_secret_access_key"}) {
+    for (const char *k : {"token",
+                          "Token",
+                          "TOKEN",
+                          "api_key",
+                          "API_KEY",
+                          "apiKey",
+                          "ApiKey",
+                          "apikey",
+                          "x-api-key",
+                          "X-Api-Key",
+                          "auth_token",
+                          "authToken",
+                          "hf_token",
+                          "HF_TOKEN",
+                          "hfToken",
+                          "access_token",
+                          "accessToken",
+                          "bearer_token",
+                          "token_value",
+                          "client_secret",
+                          "clientSecret",
+                          "secret",
+                          "password",
+                          "Password",
+                          "db_password",
+                          "passwd",
+                          "passphrase",
+                          "private_key",
+                          "privateKey",
+                          "key",
+                          "signing_key",
+                          "secret_key",
+                          "Authorization",
+                          "authorization",
+                          "Proxy-Authorization",
+                          "cookie",
+                          "Cookie",
+                          "Set-Cookie",
+                          "credentials",
+                          "credential",
+                          "aws_secret_access_key"}) {
         INFO(k);
         CHECK(looks_like_secret_key(k));
     }
 }
 
 TEST_CASE("key names: ordinary options are not secret") {
-    for (const char *k :
-         {"max_tokens", "maxTokens", "max_new_tokens", "tokens", "tokenizer", "tokenizer_path",
-          "top_k", "top_p", "model", "device", "base_url", "endpoint", "keys", "keep_alive",
-          "monkey", "token_file", "tokenFile", "api_key_env", "password_path", "token_limit",
-          "token_type", "eos_token", "pad_token", "bos_token", "eos_token_id", "cache_key",
-          "public_key", "max_token", "prompt_tokens", "completion_tokens", "secret_name",
-          "report_secret_name", "stop", "temperature", "auth", "headers", "offline"}) {
+    for (const char *k : {"max_tokens",     "maxTokens",
+                          "max_new_tokens", "tokens",
+                          "tokenizer",      "tokenizer_path",
+                          "top_k",          "top_p",
+                          "model",          "device",
+                          "base_url",       "endpoint",
+                          "keys",           "keep_alive",
+                          "monkey",         "token_file",
+                          "tokenFile",      "api_key_env",
+                          "password_path",  "token_limit",
+                          "token_type",     "eos_token",
+                          "pad_token",      "bos_token",
+                          "eos_token_id",   "cache_key",
+                          "public_key",     "max_token",
+                          "prompt_tokens",  "completion_tokens",
+                          "secret_name",    "report_secret_name",
+                          "stop",           "temperature",
+                          "auth",           "headers",
+                          "offline"}) {
         INFO(k);
         CHECK_FALSE(looks_like_secret_key(k));
     }
@@ -87,9 +133,11 @@ TEST_CASE("URL userinfo is redacted in any text") {
     const std::string mask = "[redacted]";
     CHECK(redact_url_userinfo("https://user:" + kCanary + "@host.example/v1", mask) ==
           "https://[redacted]@host.example/v1");
-    CHECK(redact_url_userinfo("see http://" + kCanary + "@127.0.0.1:9/x and https://a:b@c/", mask) ==
-          "see http://[redacted]@127.0.0.1:9/x and https://[redacted]@c/");
-    CHECK(redact_url_userinfo("HF_ENDPOINT=https://u:p@h", mask) == "HF_ENDPOINT=https://[redacted]@h");
+    CHECK(
+        redact_url_userinfo("see http://" + kCanary + "@127.0.0.1:9/x and https://a:b@c/", mask) ==
+        "see http://[redacted]@127.0.0.1:9/x and https://[redacted]@c/");
+    CHECK(redact_url_userinfo("HF_ENDPOINT=https://u:p@h", mask) ==
+          "HF_ENDPOINT=https://[redacted]@h");
     CHECK(redact_url_userinfo("\"base_url\": \"https://k:" + kCanary + "@h/v1\"", mask) ==
           "\"base_url\": \"https://[redacted]@h/v1\"");
     // No userinfo, or an '@' in the path: unchanged.
@@ -102,7 +150,8 @@ TEST_CASE("URL userinfo is redacted in any text") {
     CHECK(parts[1] == kCanary);
     CHECK(url_userinfo_parts("https://h/x@y").empty());
     Redactor r;
-    CHECK(r.redact("GET https://me:" + kCanary + "@h/x failed") == "GET https://[redacted]@h/x failed");
+    CHECK(r.redact("GET https://me:" + kCanary + "@h/x failed") ==
+          "GET https://[redacted]@h/x failed");
 }
 
 TEST_CASE("trim rules: surrounding whitespace, and a file gives its first non-blank line") {
@@ -133,7 +182,8 @@ TEST_CASE("parse errors: nlohmann's quoted text is dropped") {
     CHECK_FALSE(contains_canary(d));
     CHECK(d.rfind("syntax error while parsing value - invalid string", 0) == 0);
     const std::string with_expected = "parse error at line 1, column 3: syntax error while parsing "
-                                      "object - invalid literal; last read: '" + kCanary + "'; expected '}'";
+                                      "object - invalid literal; last read: '" +
+                                      kCanary + "'; expected '}'";
     CHECK(parse_error_description(with_expected) ==
           "syntax error while parsing object - invalid literal; expected '}'");
     // A quoted text that imitates the suffix does not smuggle itself through.
@@ -143,7 +193,8 @@ TEST_CASE("parse errors: nlohmann's quoted text is dropped") {
 
 TEST_CASE("parse errors: the excerpt hides values and bare words, keeps parsed keys") {
     // A raw newline inside the string (the error points at its opening quote).
-    std::string text = "{\n  \"providers\": {\"p\": {\"secrets\": {\"token\": \"" + kCanary + "\n\"}}}}";
+    std::string text =
+        "{\n  \"providers\": {\"p\": {\"secrets\": {\"token\": \"" + kCanary + "\n\"}}}}";
     size_t at = text.find("\"" + kCanary);
     std::string ex = redacted_excerpt(text, at);
     CHECK_FALSE(contains_part_of_canary(ex));
