@@ -109,7 +109,7 @@ std::string redacted_excerpt(std::string_view text, size_t offset) {
     marker.append(caret - from, ' ');
     const std::string number = std::to_string(line_column(text, offset).line);
     return "  " + number + " | " + line + "\n  " + std::string(number.size(), ' ') + " | " +
-           marker + "^\n";
+           marker + "^";
 }
 
 JsonLocator::JsonLocator(std::string_view text) : text_(text) { scan_value(skip_ws(0), ""); }

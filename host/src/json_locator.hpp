@@ -39,7 +39,7 @@ private:
 // The line of `text` holding `offset` and a caret line under it, for a syntax error: every string
 // literal and bare word is shown as "…" (it may be a secret); only keys that were fully read before
 // the error (a string between '{' or ',' and ':') and JSON's punctuation are shown as written.
-// Long lines are cut around the caret. Lines start with two blanks and end with '\n'.
+// Long lines are cut around the caret. Two lines, each starting with two blanks, no final '\n'.
 std::string redacted_excerpt(std::string_view text, size_t offset);
 
 // "a/b" -> "a~1b" (RFC 6901)
