@@ -124,6 +124,10 @@ static void apply_environment_bridge(ProviderSpec &spec, const Locate &locate,
             spec.config["offline"] = *b;
             spec.sources["offline"] = "HF_HUB_OFFLINE";
         }
+        // huggingface_hub's timeouts; the plugin checks the values (hub::set_client_option).
+        set_default("download_timeout", env_value("HF_HUB_DOWNLOAD_TIMEOUT"),
+                    "HF_HUB_DOWNLOAD_TIMEOUT");
+        set_default("etag_timeout", env_value("HF_HUB_ETAG_TIMEOUT"), "HF_HUB_ETAG_TIMEOUT");
     } else if (spec.plugin == "openai") {
         if (!spec.secrets.count("api_key"))
             if (auto k = env_value("OPENAI_API_KEY")) spec.secrets["api_key"] = {*k, "OPENAI_API_KEY"};

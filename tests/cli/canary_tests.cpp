@@ -274,6 +274,16 @@ TEST_CASE("canary: no secret from any source reaches the output of any command (
     // serve: startup error on a port in use.
     BusyPort busy;
     box.run({"serve", "--host", "127.0.0.1", "--port", std::to_string(busy.port)}, config, "", 10);
+    // ... with client and admin keys from the environment and from a key file.
+    box.env["LLMHOST_API_KEYS"] = canary("serve-key") + ", " + canary("serve-key-2");
+    box.env["LLMHOST_ADMIN_KEYS"] = canary("admin-key");
+    box.run({"serve", "--host", "127.0.0.1", "--port", std::to_string(busy.port)}, config, "", 10);
+    const std::string key_file = box.write("keys.txt", canary("key-file") + "\n");
+    box.run({"serve", "--host", "0.0.0.0", "--port", std::to_string(busy.port), "--api-key-file",
+             key_file},
+            config, "", 10);
+    box.env["LLMHOST_API_KEYS"] = std::nullopt;
+    box.env["LLMHOST_ADMIN_KEYS"] = std::nullopt;
 
     // Without a config file: the environment bridge alone.
     box.label = "environment only";

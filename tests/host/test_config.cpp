@@ -113,6 +113,8 @@ TEST_CASE("environment bridge without a config file") {
     clean.env.set("HF_DEVICE", "cuda:1");
     clean.env.set("HF_ENDPOINT", "http://127.0.0.1:9");
     clean.env.set("HF_HUB_OFFLINE", "1");
+    clean.env.set("HF_HUB_DOWNLOAD_TIMEOUT", "42");
+    clean.env.set("HF_HUB_ETAG_TIMEOUT", "7.5");
     clean.env.set("HF_HOME", "/data/hf");
     clean.env.set("OPENAI_BASE_URL", "http://127.0.0.1:8/v1");
     auto host = Host::initialize_from_env(test_options());
@@ -123,6 +125,10 @@ TEST_CASE("environment bridge without a config file") {
     CHECK(hf["device"] == "cuda:1");
     CHECK(hf["endpoint"] == "http://127.0.0.1:9");
     CHECK(hf["offline"] == true);
+    CHECK(hf["download_timeout"] == "42");
+    CHECK(hf["etag_timeout"] == "7.5");
+    CHECK(cfg["providers"]["huggingface"]["sources"]["download_timeout"] ==
+          "HF_HUB_DOWNLOAD_TIMEOUT");
     CHECK(hf["cache_dir"] == "/data/hf/hub");
     CHECK(cfg["providers"]["openai"]["config"]["base_url"] == "http://127.0.0.1:8/v1");
     CHECK(cfg["providers"]["huggingface"]["sources"]["device"] == "HF_DEVICE");

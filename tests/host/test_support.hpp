@@ -92,7 +92,8 @@ public:
     CleanEnvironment() {
         for (const char *v : {"LLM_PROVIDER", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_TOKEN_PATH",
                               "HF_HOME", "HF_HUB_CACHE", "HF_MODEL_PATH", "HF_DEVICE", "HF_ENDPOINT",
-                              "HF_HUB_OFFLINE", "OPENAI_API_KEY", "OPENAI_BASE_URL", "LLMHOST_CONFIG",
+                              "HF_HUB_OFFLINE", "HF_HUB_DOWNLOAD_TIMEOUT", "HF_HUB_ETAG_TIMEOUT",
+                              "OPENAI_API_KEY", "OPENAI_BASE_URL", "LLMHOST_CONFIG",
                               "LLMHOST_PLUGIN_PATH", "XDG_CACHE_HOME"})
             env.unset(v);
         env.set("HOME", home.path().string());

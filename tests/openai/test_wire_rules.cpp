@@ -36,6 +36,24 @@ TEST_CASE("a chat request body carries model - messages - limits - stop - seed a
     CHECK_FALSE(d.contains("seed"));
 }
 
+TEST_CASE("top_k, min_p and repetition_penalty are sent, never dropped") {
+    llmh::Request r;
+    r.messages = {{"user", "hi"}};
+    json off = json::parse(build_request_body(r, "m", true, false));
+    CHECK_FALSE(off.contains("top_k"));
+    CHECK_FALSE(off.contains("min_p"));
+    CHECK_FALSE(off.contains("repetition_penalty"));
+    r.top_k = 40;
+    r.min_p = 0.05f;
+    r.repetition_penalty = 1.1f;
+    json b = json::parse(build_request_body(r, "m", true, false));
+    CHECK(b["top_k"] == 40);
+    CHECK(b["min_p"].get<double>() == doctest::Approx(0.05));
+    CHECK(b["repetition_penalty"].get<double>() == doctest::Approx(1.1));
+    r.repetition_penalty = 1.0f; // 1 is "off"
+    CHECK_FALSE(json::parse(build_request_body(r, "m", true, false)).contains("repetition_penalty"));
+}
+
 TEST_CASE("a raw prompt goes to the legacy completions body") {
     llmh::Request r;
     r.prompt = "Once";

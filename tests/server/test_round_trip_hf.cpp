@@ -67,5 +67,54 @@ TEST_CASE("openai plugin -> llmhost serve -> huggingface provider on a tiny Llam
     direct.max_tokens = 8;
     direct.temperature = 0;
     CHECK(f.host->generate("local", direct).text == texts[0]);
+
+    // Logprobs computed by the engine survive both hops: the provider's own values (direct) and
+    // what the openai plugin rebuilds from serve's JSON and SSE answers agree token for token.
+    struct Entry {
+        llmhost::TokenLogprob chosen;
+        std::vector<llmhost::TokenLogprob> top;
+    };
+    auto with_logprobs = [](llmhost::GenerateRequest r, std::vector<Entry> &out) {
+        r.logprobs = true;
+        r.top_logprobs = 3;
+        r.on_logprob = [&out](const llmhost::TokenLogprob &c, const std::vector<llmhost::TokenLogprob> &t) {
+            out.push_back({c, t});
+            return true;
+        };
+        return r;
+    };
+    std::vector<Entry> want;
+    auto d = f.host->generate("local", with_logprobs(direct, want));
+    REQUIRE(want.size() == 8);
+    std::string joined;
+    for (const auto &e : want) {
+        joined += e.chosen.token;
+        CHECK(e.chosen.logprob <= 0.0f);
+        REQUIRE(e.top.size() == 3);
+        CHECK(e.top[0].token == e.chosen.token); // greedy picks the most likely token
+        CHECK(e.top[0].logprob == doctest::Approx(e.chosen.logprob));
+        CHECK(e.top[0].logprob >= e.top[1].logprob);
+        CHECK(e.top[1].logprob >= e.top[2].logprob);
+    }
+    CHECK(joined == d.text); // token bytes concatenate to the text
+    for (bool stream : {true, false}) {
+        CAPTURE(stream);
+        auto req = direct;
+        req.stream = stream;
+        std::vector<Entry> got;
+        auto res = client->generate("remote", with_logprobs(req, got));
+        CHECK(res.text == d.text);
+        REQUIRE(got.size() == want.size());
+        for (size_t i = 0; i < got.size(); ++i) {
+            CAPTURE(i);
+            CHECK(got[i].chosen.token == want[i].chosen.token);
+            CHECK(got[i].chosen.logprob == doctest::Approx(want[i].chosen.logprob).epsilon(1e-4));
+            REQUIRE(got[i].top.size() == want[i].top.size());
+            for (size_t k = 0; k < got[i].top.size(); ++k) {
+                CHECK(got[i].top[k].token == want[i].top[k].token);
+                CHECK(got[i].top[k].logprob == doctest::Approx(want[i].top[k].logprob).epsilon(1e-4));
+            }
+        }
+    }
     fs::remove_all(dir);
 }

@@ -106,6 +106,13 @@ std::string build_request_body(const llmh::Request &r, const std::string &model,
     if (r.temperature >= 0) body["temperature"] = r.temperature;
     if (r.top_p > 0 && r.top_p < 1) body["top_p"] = r.top_p;
     if (r.seed) body["seed"] = static_cast<int64_t>(*r.seed);
+    // Not OpenAI fields, but the same-named extensions of vLLM, SGLang and llama.cpp's server. Sent
+    // rather than dropped: a server that honours them does, api.openai.com answers 400 naming the
+    // field, and either beats a silently different sampling.
+    if (r.top_k > 0) body["top_k"] = r.top_k;
+    if (r.min_p > 0) body["min_p"] = r.min_p;
+    if (r.repetition_penalty > 0 && r.repetition_penalty != 1)
+        body["repetition_penalty"] = r.repetition_penalty;
     if (!r.stop.empty()) body["stop"] = r.stop;
     if (r.logprobs) {
         if (chat) {
