@@ -30,6 +30,17 @@
 #define ECHO_PLUGIN_NAME "echo"
 #endif
 
+/* The manifest (ABI 1.2, docs/plugin-abi.md "Manifest"): the host checks the types of these config
+ * keys. echo reads no environment variable and has no secret; a plugin that does declares them
+ * here ("env", "secrets") and gets the host's environment bridge. Test stand-ins built from this
+ * file carry another plugin's manifest instead. */
+#ifndef ECHO_PLUGIN_MANIFEST
+#define ECHO_PLUGIN_MANIFEST                                                                       \
+    "{\"config\": {\"prefix\": {\"type\": \"string\"}, \"loop\": {\"type\": \"bool\"},"             \
+    " \"delay_ms\": {\"type\": \"number\"}, \"fail_create\": {\"type\": \"bool\"},"                \
+    " \"report_secret\": {\"type\": \"string\"}, \"instance_id\": {}}}"
+#endif
+
 #define ECHO_LOOP_DEFAULT_MAX 256
 
 typedef struct echo_instance {
@@ -368,7 +379,8 @@ static const llmh_plugin echo_descriptor = {
     sizeof(llmh_plugin), LLMH_ABI_MAJOR, LLMH_ABI_MINOR, ECHO_PLUGIN_NAME, "1.0.0",
     "Echoes the prompt back word by word (example plugin in C)",
     LLMH_CAP_CHAT | LLMH_CAP_COMPLETION | LLMH_CAP_STREAMING | LLMH_CAP_LIST_MODELS,
-    echo_create, echo_destroy, echo_flags, echo_generate, echo_list_models};
+    echo_create, echo_destroy, echo_flags, echo_generate, echo_list_models,
+    ECHO_PLUGIN_MANIFEST};
 
 LLMH_PLUGIN_EXPORT llmh_status llmh_plugin_entry(uint32_t host_abi_major, uint32_t host_abi_minor,
                                                  const llmh_host_services *host,

@@ -48,7 +48,8 @@ void add_provider_options(CLI::App *cmd, Context &ctx) {
         ->option_text("NAME");
     cmd->add_option("-m,--model", ctx.model_override, "Model for the provider (its \"model\" config key)")
         ->option_text("MODEL");
-    cmd->add_option("--device", ctx.device_override, "huggingface: auto, cpu, cuda or cuda:N")
+    cmd->add_option("--device", ctx.device_override,
+                    "Device, for plugins that declare --device (huggingface: auto, cpu, cuda, cuda:N)")
         ->option_text("DEV");
 }
 

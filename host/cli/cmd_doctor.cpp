@@ -7,11 +7,14 @@
 #include "progress_bar.hpp"
 #include "system_probe.hpp"
 
+#include "secret_patterns.hpp"
+
 #include <llmhost/host.hpp>
 
 #include <cstdlib>
 #include <filesystem>
 #include <set>
+#include <unistd.h>
 
 namespace llmhost::cli {
 
@@ -42,11 +45,13 @@ private:
     int warnings_ = 0;
 };
 
-// The secrets each plugin asks the host for (docs/configuration.md), plus any the config names.
-std::set<std::string> secret_names(const ProviderInfo &p, const nlohmann::json &display) {
+// The secrets a provider's plugin declares in its manifest, plus any the config names.
+std::set<std::string> secret_names(const ProviderInfo &p, const nlohmann::json &manifest,
+                                   const nlohmann::json &display) {
     std::set<std::string> names;
-    if (p.plugin == "huggingface") names.insert("token");
-    if (p.plugin == "openai") names.insert("api_key");
+    if (manifest.is_object() && manifest.contains("secrets") && manifest["secrets"].is_object())
+        for (auto it = manifest["secrets"].begin(); it != manifest["secrets"].end(); ++it)
+            names.insert(it.key());
     // Looked up by key, not by a JSON pointer: a provider may be named "a~b" or "a/b".
     const auto &providers = display.value("providers", nlohmann::json::object());
     if (auto it = providers.find(p.name); it != providers.end() && it->is_object())
@@ -55,17 +60,44 @@ std::set<std::string> secret_names(const ProviderInfo &p, const nlohmann::json &
     return names;
 }
 
-void check_environment(Report &r) {
+// The variables the plugins' manifests read (values of config variables shown, secrets by
+// presence only), then any other credential-looking variable that is set (presence only).
+void check_environment(Report &r, Host *host) {
     r.section("Environment");
-    for (const char *var : {"LLM_PROVIDER", "HF_MODEL_PATH", "HF_DEVICE", "HF_ENDPOINT",
-                            "HF_HUB_OFFLINE", "OPENAI_BASE_URL"}) {
-        if (const char *v = std::getenv(var); v && *v) r.ok(std::string(var) + "=" + v);
+    if (const char *v = std::getenv("LLM_PROVIDER"); v && *v) r.ok(std::string("LLM_PROVIDER=") + v);
+    std::set<std::string> listed = {"LLM_PROVIDER"};
+    std::vector<std::string> secret_vars;
+    std::set<std::string> plugins_seen;
+    for (const auto &p : host ? host->plugins() : std::vector<PluginInfo>{}) {
+        if (!p.loaded || !p.manifest.is_object() || !plugins_seen.insert(p.name).second) continue;
+        for (const auto &e : p.manifest.value("env", nlohmann::json::array())) {
+            const bool secret = e.contains("secret");
+            for (const auto &src : e.value("from", nlohmann::json::array())) {
+                std::string var = src.is_string() ? src.get<std::string>()
+                                                  : src.is_object() ? src.value("env", "") : "";
+                if (var.empty() || !listed.insert(var).second) continue;
+                if (secret) {
+                    secret_vars.push_back(var);
+                } else if (const char *v = std::getenv(var.c_str()); v && *v) {
+                    r.ok(var + "=" + v + " (" + p.name + ")");
+                }
+            }
+        }
+    }
+    for (char **e = environ; e && *e; ++e) {
+        std::string entry(*e);
+        std::string name = entry.substr(0, entry.find('='));
+        if (!listed.count(name) && detail::looks_like_secret_key(name) &&
+            entry.size() > name.size() + 1) {
+            secret_vars.push_back(name);
+            listed.insert(name);
+        }
     }
     // Secrets: presence only.
-    for (const char *var : {"HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "OPENAI_API_KEY"}) {
-        const char *v = std::getenv(var);
-        if (v && *v) r.ok(std::string(var) + " is set");
-        else r.note(std::string(var) + " is not set");
+    for (const auto &var : secret_vars) {
+        const char *v = std::getenv(var.c_str());
+        if (v && *v) r.ok(var + " is set");
+        else r.note(var + " is not set");
     }
 }
 
@@ -87,21 +119,16 @@ void check_providers(Report &r, Host &host) {
             r.fail(label + ": no loaded plugin is named '" + p.plugin + "'",
                    "see `llmhost plugins`; add its directory with --plugin-dir or plugin_dirs");
         else r.ok(label + ": " + to_string(p.state));
-        for (const auto &name : secret_names(p, display)) {
+        const nlohmann::json manifest = host.provider_manifest(p.name);
+        for (const auto &name : secret_names(p, manifest, display)) {
             auto s = host.secret(p.name, name);
-            if (s) {
-                r.ok(p.name + " secret '" + name + "': set (from " + s->source + ")");
-            } else if (p.plugin == "huggingface") {
-                r.warn(p.name + " secret 'token': not set; public models work, gated and private ones "
-                                "need a token",
-                       "create one at https://huggingface.co/settings/tokens and export HF_TOKEN "
-                       "(docs/huggingface-token.md)");
-            } else if (p.plugin == "openai") {
-                r.warn(p.name + " secret 'api_key': not set",
-                       "export OPENAI_API_KEY, or set \"secrets\": {\"api_key\": ...} for this provider");
-            } else {
-                r.note(p.name + " secret '" + name + "': not set");
-            }
+            nlohmann::json decl = manifest.is_object() ? manifest.value("secrets", nlohmann::json::object())
+                                                             .value(name, nlohmann::json::object())
+                                                       : nlohmann::json::object();
+            if (s) r.ok(p.name + " secret '" + name + "': set (from " + s->source + ")");
+            else if (decl.value("expected", false))
+                r.warn(p.name + " secret '" + name + "': not set", decl.value("hint", ""));
+            else r.note(p.name + " secret '" + name + "': not set");
         }
     }
 }
@@ -124,9 +151,22 @@ void check_plugins(Report &r, Host &host) {
     r.note("searched: " + dirs);
 }
 
-void check_cache(Report &r) {
+void check_cache(Report &r, Host *host) {
     r.section("Hugging Face cache");
-    auto c = probe_hf_cache_dir();
+    // The cache_dir the huggingface provider really gets (its manifest's bridge), when there is one.
+    std::string path, source;
+    if (host)
+        for (const auto &p : host->providers()) {
+            auto cfg = host->provider_config(p.name);
+            if (p.plugin != "huggingface" || !cfg || !cfg->contains("cache_dir") ||
+                !(*cfg)["cache_dir"].is_string())
+                continue;
+            path = (*cfg)["cache_dir"].get<std::string>();
+            auto shown = host->resolved_config_for_display()["providers"][p.name]["sources"];
+            source = shown.value("cache_dir", "config");
+            break;
+        }
+    auto c = probe_hf_cache_dir(path, source);
     std::string where = c.path + " (from " + c.source + ")";
     std::string space = c.free_bytes ? ProgressBar::format_bytes(static_cast<double>(*c.free_bytes)) + " free"
                                      : std::string("free space unknown");
@@ -175,12 +215,12 @@ void run_doctor(Context &ctx) {
         r.fail(e.what(), e.hint());
         open_error = e.code();
     }
-    check_environment(r);
+    check_environment(r, host);
     if (host) {
         check_providers(r, *host);
         check_plugins(r, *host);
     }
-    check_cache(r);
+    check_cache(r, host);
     check_gpu(r);
 
     console.out_line("");

@@ -1,8 +1,9 @@
 // Hugging Face Hub commands: `llmhost download`, `llmhost whoami`, `llmhost cache ls|rm`.
 //
 // The token comes from the host's secret service (config `token` > HF_TOKEN > HUGGING_FACE_HUB_TOKEN
-// > token file), the endpoint, cache folder and offline flag from the huggingface provider's
-// resolved config (which the host fills from HF_ENDPOINT, HF_HUB_CACHE / HF_HOME, HF_HUB_OFFLINE).
+// > token file), the endpoint, cache folder, offline flag and limits from the huggingface
+// provider's resolved config (Host::provider_config), which the host fills from the plugin's
+// manifest: the commands read their settings exactly as the plugin does.
 // Without any configuration the environment bridge defines that provider, so these commands work
 // with nothing but environment variables, as `hf download` does.
 #include "cli_common.hpp"
@@ -13,6 +14,7 @@
 #include <llmhost/hub/client.hpp>
 
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
 
 namespace llmhost::cli {
@@ -24,35 +26,50 @@ struct HubSettings {
     std::string token_source; // "HF_TOKEN", "config", ... ("" when no token)
 };
 
-// The huggingface provider's resolved settings; `provider` empty: the one named "huggingface",
-// else the first provider whose plugin is huggingface.
+// The huggingface provider's resolved settings, read from the same resolved config the plugin
+// receives (its manifest's environment bridge: HF_ENDPOINT, HF_HUB_CACHE, HUGGINGFACE_HUB_CACHE,
+// HF_HOME, HF_HUB_OFFLINE, TRANSFORMERS_OFFLINE, HF_HUB_*_TIMEOUT) and its token from the host's
+// secrets. `provider` empty: the one named "huggingface", else the first provider whose plugin is
+// huggingface. Without the huggingface plugin installed there is no such provider: the Hub
+// client's own reading of the environment (options_from_env) is all there is, without a token.
 HubSettings hub_settings(Context &ctx, const std::string &provider) {
     HubSettings s;
-    s.options = hub::options_from_env(); // timeouts; endpoint/cache/offline are overridden below
     Host &host = ctx.host();
-    nlohmann::json cfg = host.resolved_config_for_display();
     std::string name = provider;
-    if (name.empty() && cfg["providers"].contains("huggingface")) name = "huggingface";
-    if (name.empty())
-        for (auto &[n, p] : cfg["providers"].items())
-            if (p.value("plugin", "") == "huggingface") {
-                name = n;
-                break;
-            }
-    if (name.empty() || !cfg["providers"].contains(name))
-        throw UsageError(provider.empty() ? "no huggingface provider is configured"
-                                          : "no provider named '" + provider + "'",
+    if (name.empty()) {
+        for (const auto &p : host.providers())
+            if (p.plugin == "huggingface" && (name.empty() || p.name == "huggingface")) name = p.name;
+        if (name.empty()) {
+            s.options = hub::options_from_env();
+            return s;
+        }
+    }
+    auto pc = host.provider_config(name);
+    if (!pc)
+        throw UsageError("no provider named '" + provider + "'",
                          "`llmhost providers` lists the configured providers");
-    const auto &pc = cfg["providers"][name]["config"];
-    // A displayed endpoint with its userinfo hidden ("https://[redacted]@host") is not usable:
-    // keep the one options_from_env() read from HF_ENDPOINT.
-    if (pc.contains("endpoint") && pc["endpoint"].is_string() &&
-        pc["endpoint"].get<std::string>().find("[redacted]") == std::string::npos)
-        s.options.endpoint = pc["endpoint"].get<std::string>();
-    if (pc.contains("cache_dir") && pc["cache_dir"].is_string()) s.options.cache_dir = pc["cache_dir"].get<std::string>();
-    if (pc.contains("offline") && pc["offline"].is_boolean()) s.options.offline = pc["offline"].get<bool>();
-    for (const char *key : hub::kClientOptionKeys) // limits (docs/huggingface-token.md §6); over HF_HUB_*
-        if (pc.contains(key) && pc[key].is_number()) hub::set_client_option(s.options, key, pc[key].get<double>());
+    if (pc->contains("endpoint") && (*pc)["endpoint"].is_string()) {
+        s.options.endpoint = (*pc)["endpoint"].get<std::string>();
+        while (!s.options.endpoint.empty() && s.options.endpoint.back() == '/')
+            s.options.endpoint.pop_back();
+    }
+    if (pc->contains("cache_dir") && (*pc)["cache_dir"].is_string())
+        s.options.cache_dir = (*pc)["cache_dir"].get<std::string>();
+    if (pc->contains("offline") && (*pc)["offline"].is_boolean())
+        s.options.offline = (*pc)["offline"].get<bool>();
+    // Limits (docs/huggingface-token.md §6), checked as the plugin checks them; the environment
+    // gives them as text ("2.5").
+    for (const char *key : hub::kClientOptionKeys) {
+        if (!pc->contains(key)) continue;
+        const auto &v = (*pc)[key];
+        if (v.is_number()) hub::set_client_option(s.options, key, v.get<double>());
+        else if (v.is_string()) {
+            char *end = nullptr;
+            double d = std::strtod(v.get_ref<const std::string &>().c_str(), &end);
+            if (end != v.get_ref<const std::string &>().c_str() && *end == '\0')
+                hub::set_client_option(s.options, key, d);
+        }
+    }
     if (auto tok = host.secret(name, "token"); tok && !tok->value.empty()) {
         s.options.token = tok->value;
         s.token_source = tok->source;

@@ -18,6 +18,7 @@ nlohmann::json to_json(const PluginInfo &p) {
         j["abi"] = std::to_string(p.abi_major) + "." + std::to_string(p.abi_minor);
         j["capabilities"] = capability_names(p.capabilities);
         if (!p.shadowed_by.empty()) j["shadowed_by"] = p.shadowed_by;
+        if (!p.manifest.is_null()) j["manifest"] = p.manifest; // ABI 1.2: env, secrets, config keys
     } else {
         j["error_code"] = llmhost_status_name(p.error_code);
         j["error"] = p.error;

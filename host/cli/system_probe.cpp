@@ -34,9 +34,12 @@ bool on_path(const std::string &program) {
 }
 } // namespace
 
-CacheDirInfo probe_hf_cache_dir() {
+CacheDirInfo probe_hf_cache_dir(const std::string &path, const std::string &source) {
     CacheDirInfo info;
-    if (auto v = env("HF_HUB_CACHE")) {
+    if (!path.empty()) {
+        info.path = path;
+        info.source = source;
+    } else if (auto v = env("HF_HUB_CACHE")) {
         info.path = *v;
         info.source = "HF_HUB_CACHE";
     } else if (auto h = env("HF_HOME")) {

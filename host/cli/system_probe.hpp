@@ -18,9 +18,10 @@ struct CacheDirInfo {
     std::optional<uint64_t> free_bytes;
 };
 
-// HF_HUB_CACHE > HF_HOME/hub > XDG_CACHE_HOME/huggingface/hub > ~/.cache/huggingface/hub,
-// the order huggingface_hub uses.
-CacheDirInfo probe_hf_cache_dir();
+// `path` (from `source`) when given: the huggingface provider's resolved cache_dir, as the
+// plugin gets it. Else (no such provider, the plugin not installed) HF_HUB_CACHE > HF_HOME/hub >
+// XDG_CACHE_HOME/huggingface/hub > ~/.cache/huggingface/hub, the order huggingface_hub uses.
+CacheDirInfo probe_hf_cache_dir(const std::string &path = {}, const std::string &source = {});
 
 struct GpuInfo {
     bool driver_loaded = false;        // /proc/driver/nvidia/version exists

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <unistd.h>
 
 namespace llmhost::detail {
 
@@ -21,22 +22,6 @@ std::string home_dir() {
     return "/";
 }
 
-std::string hf_home() {
-    if (auto v = env_value("HF_HOME")) return *v;
-    if (auto v = env_value("XDG_CACHE_HOME")) return *v + "/huggingface";
-    return home_dir() + "/.cache/huggingface";
-}
-
-std::string hf_hub_cache() {
-    if (auto v = env_value("HF_HUB_CACHE")) return *v;
-    return hf_home() + "/hub";
-}
-
-std::string hf_token_file() {
-    if (auto v = env_value("HF_TOKEN_PATH")) return *v;
-    return hf_home() + "/token";
-}
-
 std::optional<std::string> read_text_file(const std::string &path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return std::nullopt;
@@ -45,38 +30,24 @@ std::optional<std::string> read_text_file(const std::string &path) {
     return ss.str();
 }
 
-std::optional<ResolvedSecret> hf_token_from_environment() {
-    if (auto v = env_value("HF_TOKEN")) return ResolvedSecret{trim_secret(*v), "HF_TOKEN"};
-    if (auto v = env_value("HUGGING_FACE_HUB_TOKEN"))
-        return ResolvedSecret{trim_secret(*v), "HUGGING_FACE_HUB_TOKEN"};
-    const std::string path = hf_token_file();
-    if (auto text = read_text_file(path)) {
-        // The first non-blank line, trimmed: a second line is not glued onto the token.
-        std::string t = first_line_trimmed(*text);
-        if (!t.empty()) return ResolvedSecret{t, "token file " + path};
-    }
-    return std::nullopt;
-}
-
 std::vector<std::string> environment_secret_values() {
+    // Generic, so that no plugin has to be known: every variable whose name looks like a
+    // credential (HF_TOKEN, OPENAI_API_KEY, ANTHROPIC_API_KEY, ...; not HF_TOKEN_PATH) and the
+    // userinfo of every URL. The plugins' manifests add their own sources (token files, ...).
     std::vector<std::string> out;
-    for (const char *name : {"HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "OPENAI_API_KEY"})
-        if (auto v = env_value(name)) {
-            out.push_back(*v); // raw and trimmed: either may be quoted somewhere
-            out.push_back(trim_secret(*v));
+    for (char **e = environ; e && *e; ++e) {
+        std::string_view entry(*e);
+        size_t eq = entry.find('=');
+        if (eq == std::string_view::npos || eq + 1 == entry.size()) continue;
+        std::string_view name = entry.substr(0, eq), value = entry.substr(eq + 1);
+        if (looks_like_secret_key(name)) {
+            out.emplace_back(value); // raw and trimmed: either may be quoted somewhere
+            out.push_back(trim_secret(value));
         }
-    if (auto t = hf_token_from_environment()) out.push_back(t->value);
-    if (auto text = read_text_file(hf_token_file())) out.push_back(trim_secret(*text));
-    for (const char *name : {"OPENAI_BASE_URL", "HF_ENDPOINT"})
-        if (auto v = env_value(name))
-            for (auto &part : url_userinfo_parts(*v)) out.push_back(std::move(part));
+        if (value.find("://") != std::string_view::npos)
+            for (auto &part : url_userinfo_parts(value)) out.push_back(std::move(part));
+    }
     return out;
-}
-
-bool valid_device(std::string_view d) {
-    if (d == "auto" || d == "cpu" || d == "cuda") return true;
-    if (d.substr(0, 5) != "cuda:" || d.size() == 5) return false;
-    return std::all_of(d.begin() + 5, d.end(), [](unsigned char c) { return std::isdigit(c); });
 }
 
 std::optional<bool> parse_bool(std::string_view text) {

@@ -16,19 +16,16 @@ void Host::Impl::learn_secrets(const ProviderSpec &spec) {
 }
 
 void Host::Impl::update_plugin_dirs() {
-    std::vector<std::string> dirs = options.plugin_dirs;
+    std::vector<std::string> config_dirs;
     {
         std::shared_lock lock(mu);
-        dirs.insert(dirs.end(), config.plugin_dirs.begin(), config.plugin_dirs.end());
+        config_dirs = config.plugin_dirs;
     }
-    if (options.search_default_plugin_dirs) {
-        auto d = default_plugin_dirs();
-        dirs.insert(dirs.end(), d.begin(), d.end());
-    }
-    catalog.set_dirs(std::move(dirs));
+    catalog.set_dirs(plugin_search_dirs(options, config_dirs));
 }
 
 void Host::Impl::apply_config(ResolvedConfig rc) {
+    for (const auto &v : rc.redact_also) core->redactor.add(v);
     for (const auto &[name, spec] : rc.providers) {
         learn_secrets(spec);
         auto s = std::make_shared<ProviderSlot>();
@@ -44,27 +41,39 @@ std::shared_ptr<ProviderSlot> Host::Impl::slot(std::string_view name) const {
     if (auto it = slots.find(wanted); it != slots.end()) return it->second;
     std::string names;
     for (const auto &[n, s] : slots) names += (names.empty() ? "" : ", ") + n;
+    if (wanted.empty())
+        throw HostError(LLMHOST_ERR_NO_PROVIDER,
+                        "no provider was named and there is no default provider; configured: " +
+                            (names.empty() ? "none" : names),
+                        "name one (--provider), set LLM_PROVIDER, or set \"default_provider\" in "
+                        "the configuration (docs/configuration.md)");
     std::string why = name.empty() ? " (the default provider, from " + config.default_provider_source + ")" : "";
     throw HostError(LLMHOST_ERR_NO_PROVIDER,
                     core->redactor.redact("no provider named '" + wanted + "'" + why +
                                           " is configured; configured: " + (names.empty() ? "none" : names)),
                     config.file.empty()
-                        ? "without a config file the providers are 'huggingface' and 'openai' "
-                          "(pick one with LLM_PROVIDER), or write llmhost.json (docs/configuration.md)"
+                        ? "without a config file the providers are those of the plugins that come "
+                          "up from the environment (`llmhost providers`; pick one with "
+                          "LLM_PROVIDER), or write llmhost.json (docs/configuration.md)"
                         : "add it under \"providers\" in " + config.file + " or pick a configured one");
 }
 
 std::shared_ptr<ProviderInstance> Host::Impl::create_instance(const ProviderSpec &spec) {
     try {
         auto lib = catalog.acquire(spec.plugin);
-        if (lib->info().name == "huggingface" && !spec.secrets.count("token")) {
-            std::lock_guard lock(warned_mu);
-            if (warned_no_hf_token.insert(spec.name).second)
-                core->log(LLMH_LOG_WARN, spec.name,
-                          "no Hugging Face token: public models work, but gated and private ones "
-                          "need HF_TOKEN (create a token at https://huggingface.co/settings/tokens, "
-                          "then export HF_TOKEN=... or put it in ~/.cache/huggingface/token)");
-        }
+        // An expected secret that is missing: one warning per provider, in the plugin's words
+        // (its manifest), taken from the library actually loaded.
+        if (const auto &m = lib->manifest())
+            for (const auto &[name, decl] : m->secrets) {
+                if (!decl.expected || spec.secrets.count(name)) continue;
+                std::lock_guard lock(warned_mu);
+                if (warned_missing_secret.insert(spec.name + '\n' + name).second)
+                    core->log(LLMH_LOG_WARN, spec.name,
+                              !decl.warning.empty()
+                                  ? decl.warning
+                                  : "secret '" + name + "' is not set" +
+                                        (decl.hint.empty() ? "" : ": " + decl.hint));
+            }
         return ProviderInstance::create(std::move(lib), spec);
     } catch (const HostError &e) {
         throw core->redacted(e);
@@ -148,7 +157,7 @@ std::unique_ptr<Host> Host::open(const HostOptions &options) {
     // Everything the environment knows is redacted from the first message on, assigned or not.
     for (const auto &v : environment_secret_values()) impl->core->redactor.add(v);
     try {
-        impl->apply_config(resolve_config(options));
+        impl->apply_config(resolve_config(options, impl->catalog));
     } catch (const HostError &e) {
         throw impl->core->redacted(e);
     }
@@ -211,7 +220,10 @@ void Host::swap(std::string_view name, const nlohmann::json &provider_entry) {
                         "name the provider to replace or add");
     ProviderSpec spec;
     try {
-        spec = resolve_swap_entry(std::string(name), provider_entry, impl_->options);
+        std::vector<std::string> seen;
+        spec = resolve_swap_entry(std::string(name), provider_entry, impl_->options,
+                                  impl_->catalog, seen);
+        for (const auto &v : seen) impl_->core->redactor.add(v);
     } catch (const HostError &e) {
         throw impl_->core->redacted(e);
     }
@@ -241,11 +253,12 @@ void Host::swap(std::string_view name, const nlohmann::json &provider_entry) {
 void Host::reload() {
     ResolvedConfig fresh;
     try {
-        fresh = resolve_config(impl_->options);
+        fresh = resolve_config(impl_->options, impl_->catalog);
     } catch (const HostError &e) {
         throw impl_->core->redacted(e); // nothing changes
     }
     for (const auto &v : environment_secret_values()) impl_->core->redactor.add(v);
+    for (const auto &v : fresh.redact_also) impl_->core->redactor.add(v);
     std::vector<std::pair<std::shared_ptr<ProviderSlot>, ProviderSpec>> to_swap;
     {
         std::unique_lock lock(impl_->mu);
@@ -315,6 +328,23 @@ std::optional<ResolvedSecret> Host::secret(std::string_view provider, std::strin
     auto s = it->second->spec.secrets.find(std::string(name));
     if (s == it->second->spec.secrets.end()) return std::nullopt;
     return s->second;
+}
+
+std::optional<nlohmann::json> Host::provider_config(std::string_view provider) const {
+    std::shared_lock lock(impl_->mu);
+    auto it = impl_->slots.find(provider);
+    if (it == impl_->slots.end()) return std::nullopt;
+    std::lock_guard slock(it->second->mu);
+    return it->second->spec.config;
+}
+
+nlohmann::json Host::provider_manifest(std::string_view provider) const {
+    std::shared_lock lock(impl_->mu);
+    auto it = impl_->slots.find(provider);
+    if (it == impl_->slots.end()) return nullptr;
+    std::lock_guard slock(it->second->mu);
+    const auto &m = it->second->spec.manifest;
+    return m ? m->json : nlohmann::json(nullptr);
 }
 
 std::string Host::redact(std::string_view text) const { return impl_->core->redactor.redact(text); }

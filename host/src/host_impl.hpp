@@ -42,7 +42,7 @@ struct Host::Impl {
     std::map<std::string, std::shared_ptr<detail::ProviderSlot>, std::less<>> slots;
 
     std::mutex warned_mu;
-    std::set<std::string> warned_no_hf_token; // providers warned about, once each
+    std::set<std::string> warned_missing_secret; // "provider\nsecret" warned about, once each
 
     void apply_config(detail::ResolvedConfig rc); // at open: slots from scratch
     void learn_secrets(const detail::ProviderSpec &spec);

@@ -60,9 +60,20 @@ std::vector<std::string> PluginCatalog::dirs() const {
     return dirs_;
 }
 
-std::vector<std::string> PluginCatalog::plugin_files() const {
+std::vector<std::string> plugin_search_dirs(const HostOptions &options,
+                                            const std::vector<std::string> &config_dirs) {
+    std::vector<std::string> dirs = options.plugin_dirs;
+    dirs.insert(dirs.end(), config_dirs.begin(), config_dirs.end());
+    if (options.search_default_plugin_dirs) {
+        auto d = default_plugin_dirs();
+        dirs.insert(dirs.end(), d.begin(), d.end());
+    }
+    return dirs;
+}
+
+std::vector<std::string> PluginCatalog::plugin_files(const std::vector<std::string> &dirs) {
     std::vector<std::string> files;
-    for (const auto &dir : dirs()) {
+    for (const auto &dir : dirs) {
         std::error_code ec;
         std::vector<std::string> here;
         for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
@@ -150,6 +161,50 @@ std::shared_ptr<PluginLibrary> PluginCatalog::acquire(const std::string &name_or
                         (failures.empty() ? "" : "; files that failed to load:" + failures),
                     "build or install the plugin, or add its directory to \"plugin_dirs\" in the "
                     "configuration or to $LLMHOST_PLUGIN_PATH; `llmhost plugins` lists what is found");
+}
+
+std::optional<PluginManifest> PluginCatalog::describe(const std::string &path) {
+    std::error_code ec;
+    auto mtime = fs::last_write_time(path, ec);
+    auto size = ec ? 0 : fs::file_size(path, ec);
+    if (ec) return std::nullopt;
+    {
+        std::lock_guard lock(mu_);
+        if (auto it = described_.find(path);
+            it != described_.end() && it->second.mtime == mtime && it->second.size == size)
+            return it->second.plugin;
+    }
+    PluginInfo info;
+    Described d{mtime, size, std::nullopt};
+    if (auto lib = open(path, info)) d.plugin = PluginManifest{lib->info().name, path, lib->manifest()};
+    std::lock_guard lock(mu_);
+    described_[path] = d;
+    return d.plugin;
+}
+
+std::optional<PluginManifest> PluginCatalog::manifest(const std::string &name_or_path,
+                                                      const std::vector<std::string> &dirs) {
+    if (name_or_path.find('/') != std::string::npos) return describe(name_or_path);
+    for (const auto &dir : dirs) { // the conventional file name first, as acquire() does
+        std::string path =
+            (fs::path(dir) / (std::string(kPrefix) + name_or_path + std::string(kSuffix))).string();
+        if (!fs::exists(path)) continue;
+        if (auto d = describe(path); d && d->plugin == name_or_path) return d;
+    }
+    for (const auto &path : plugin_files(dirs))
+        if (auto d = describe(path); d && d->plugin == name_or_path) return d;
+    return std::nullopt;
+}
+
+std::vector<PluginManifest> PluginCatalog::environment_plugins(const std::vector<std::string> &dirs) {
+    std::vector<PluginManifest> out;
+    std::set<std::string> seen;
+    for (const auto &path : plugin_files(dirs)) {
+        auto d = describe(path);
+        if (!d || !seen.insert(d->plugin).second) continue; // the first file of a name wins
+        if (d->manifest && !d->manifest->from_environment.empty()) out.push_back(*d);
+    }
+    return out;
 }
 
 } // namespace llmhost::detail

@@ -33,9 +33,8 @@ void PluginLibrary::fail(PluginInfo &info, int code, const std::string &message,
     info.hint = hint;
 }
 
-std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::string &path,
-                                                   std::shared_ptr<HostCore> core,
-                                                   PluginInfo &info) {
+std::shared_ptr<PluginLibrary>
+PluginLibrary::load(const std::string &path, std::shared_ptr<HostCore> core, PluginInfo &info) {
     info = PluginInfo{};
     info.path = path;
     std::shared_ptr<PluginLibrary> lib(new PluginLibrary());
@@ -58,7 +57,8 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::string &path,
              "docs/plugin-abi.md); if this is not a plugin, move it out of the plugin directory");
         return nullptr;
     }
-    auto &entry = lib->lib_.get<std::remove_pointer_t<llmh_plugin_entry_fn>>(LLMH_PLUGIN_ENTRY_NAME);
+    auto &entry =
+        lib->lib_.get<std::remove_pointer_t<llmh_plugin_entry_fn>>(LLMH_PLUGIN_ENTRY_NAME);
 
     lib->services_.struct_size = sizeof(llmh_host_services);
     lib->services_.ctx = lib.get();
@@ -80,8 +80,8 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::string &path,
     }
     if (st != LLMH_OK) {
         std::string msg = err.message[0] ? err.message : llmh_status_name(st);
-        fail(info, st, "its entry point refused to load (" + std::string(llmh_status_name(st)) +
-                           "): " + msg,
+        fail(info, st,
+             "its entry point refused to load (" + std::string(llmh_status_name(st)) + "): " + msg,
              err.hint[0] ? err.hint : "see the plugin's documentation");
         return nullptr;
     }
@@ -111,6 +111,18 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::string &path,
              "its descriptor lacks a name or one of create/destroy/generate",
              "the plugin is broken: fill every required field of llmh_plugin");
         return nullptr;
+    }
+    if (t.manifest_json) {
+        // A broken manifest fails the load: silently dropping it would leave the plugin without
+        // its environment bridge and its author without a clue.
+        try {
+            lib->manifest_ = std::make_shared<const Manifest>(parse_manifest(t.manifest_json));
+        } catch (const std::exception &e) {
+            fail(info, LLMHOST_ERR_PLUGIN, std::string("its manifest is not valid: ") + e.what(),
+                 "fix manifest_json in the plugin's descriptor (docs/plugin-abi.md, \"Manifest\")");
+            return nullptr;
+        }
+        info.manifest = lib->manifest_->json;
     }
     info.loaded = true;
     info.name = t.name;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "host_core.hpp"
+#include "manifest.hpp"
 
 #include <llmhost/host.hpp>
 #include <llmhost/plugin.h>
@@ -29,6 +30,8 @@ public:
     // minor are NULL/0.
     const llmh_plugin &table() const { return table_; }
     const std::shared_ptr<HostCore> &core() const { return core_; }
+    // ABI 1.2: the parsed manifest; null when the plugin declares none (no environment bridge).
+    const std::shared_ptr<const Manifest> &manifest() const { return manifest_; }
 
 private:
     PluginLibrary() = default;
@@ -38,6 +41,7 @@ private:
     PluginInfo info_;
     llmh_plugin table_{};
     std::shared_ptr<HostCore> core_;
+    std::shared_ptr<const Manifest> manifest_;
     llmh_host_services services_{}; // library-wide: logs only, no secrets, no config
     boost::dll::shared_library lib_;
 };

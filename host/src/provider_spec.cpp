@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <functional>
+#include <regex>
 
 namespace fs = std::filesystem;
 
@@ -21,8 +22,8 @@ bool is_secret_key(std::string_view key) {
     // looser rule would take options away from the plugin. Display and redaction use the broader
     // looks_like_secret_key.
     const std::string k = snake_case_key(key);
-    for (std::string_view s : {"token", "hf_token", "access_token", "api_key", "apikey",
-                               "openai_api_key", "password", "secret", "client_secret"})
+    for (std::string_view s : {"token", "hf_token", "access_token", "api_key", "apikey", "password",
+                               "secret", "client_secret"}) // "*_api_key": below
         if (k == s) return true;
     return ends_with(k, "_api_key");
 }
@@ -97,80 +98,114 @@ static std::string config_secret_source(const nlohmann::json *raw) {
     return "config";
 }
 
-static void apply_environment_bridge(ProviderSpec &spec, const Locate &locate,
-                                     const std::string &pointer) {
-    auto set_default = [&](const char *key, const std::optional<std::string> &value,
-                           const std::string &source) {
-        if (value && !spec.config.contains(key)) {
-            spec.config[key] = *value;
-            spec.sources[key] = source;
+// The environment bridge, as the plugin's manifest declares it: each config key or secret the
+// provider leaves unset is taken from the first of its sources that gives a value.
+static void apply_environment_bridge(ProviderSpec &spec) {
+    if (!spec.manifest) return;
+    for (const auto &m : spec.manifest->env) {
+        if (m.secret) {
+            if (spec.secrets.count(m.target)) continue;
+            std::vector<std::string> seen; // every candidate, for the redactor
+            auto v = resolve_env(m, &seen);
+            spec.redact_also.insert(spec.redact_also.end(), seen.begin(), seen.end());
+            if (v) spec.secrets[m.target] = {v->value, v->source};
+        } else if (!spec.config.contains(m.target)) {
+            if (auto v = resolve_env(m)) {
+                spec.config[m.target] = typed_env_value(m.type, v->value, v->source);
+                spec.sources[m.target] = v->source;
+            }
         }
-    };
-    if (spec.plugin == "huggingface") {
-        if (!spec.secrets.count("token"))
-            if (auto t = hf_token_from_environment()) spec.secrets["token"] = *t;
-        set_default("model_path", env_value("HF_MODEL_PATH"), "HF_MODEL_PATH");
-        set_default("device", env_value("HF_DEVICE"), "HF_DEVICE");
-        set_default("endpoint", env_value("HF_ENDPOINT"), "HF_ENDPOINT");
-        set_default("endpoint", std::string("https://huggingface.co"), "default");
-        if (auto v = env_value("HF_HUB_CACHE")) set_default("cache_dir", v, "HF_HUB_CACHE");
-        else if (env_value("HF_HOME")) set_default("cache_dir", hf_hub_cache(), "HF_HOME");
-        else set_default("cache_dir", hf_hub_cache(), "default");
-        if (auto v = env_value("HF_HUB_OFFLINE"); v && !spec.config.contains("offline")) {
-            auto b = parse_bool(*v);
-            if (!b)
-                throw HostError(LLMHOST_ERR_CONFIG, "HF_HUB_OFFLINE='" + *v + "' is not a boolean",
-                                "set HF_HUB_OFFLINE to 1 or 0");
-            spec.config["offline"] = *b;
-            spec.sources["offline"] = "HF_HUB_OFFLINE";
-        }
-        // huggingface_hub's timeouts; the plugin checks the values (hub::set_client_option).
-        set_default("download_timeout", env_value("HF_HUB_DOWNLOAD_TIMEOUT"),
-                    "HF_HUB_DOWNLOAD_TIMEOUT");
-        set_default("etag_timeout", env_value("HF_HUB_ETAG_TIMEOUT"), "HF_HUB_ETAG_TIMEOUT");
-    } else if (spec.plugin == "openai") {
-        if (!spec.secrets.count("api_key"))
-            if (auto k = env_value("OPENAI_API_KEY")) spec.secrets["api_key"] = {*k, "OPENAI_API_KEY"};
-        set_default("base_url", env_value("OPENAI_BASE_URL"), "OPENAI_BASE_URL");
-        set_default("base_url", std::string("https://api.openai.com/v1"), "default");
     }
-    (void)locate;
-    (void)pointer;
 }
 
 static void apply_overrides(ProviderSpec &spec, const HostOptions &options) {
-    if (!options.device.empty() && spec.plugin == "huggingface") {
-        spec.config["device"] = options.device;
-        spec.sources["device"] = "--device";
-    }
+    // Generic host flags go to the config key the plugin's manifest names ("flags").
+    const std::map<std::string, std::string> flags = {{"--device", options.device}};
+    if (spec.manifest)
+        for (const auto &[flag, key] : spec.manifest->flags)
+            if (auto it = flags.find(flag); it != flags.end() && !it->second.empty()) {
+                spec.config[key] = it->second;
+                spec.sources[key] = flag;
+            }
     const auto &ov = options.provider_config_overrides;
     if (!ov.is_object()) return;
     for (const std::string &key : {std::string("*"), spec.name}) {
         if (!ov.contains(key) || !ov[key].is_object()) continue;
         for (const auto &[k, v] : ov[key].items()) {
             if (is_secret_key(k))
-                throw HostError(LLMHOST_ERR_CONFIG,
-                                "'" + k + "' cannot be given as a command-line override",
-                                "secrets come from the config file's \"secrets\" or the environment, "
-                                "never from the command line (it would show in ps and shell history)");
+                throw HostError(
+                    LLMHOST_ERR_CONFIG, "'" + k + "' cannot be given as a command-line override",
+                    "secrets come from the config file's \"secrets\" or the environment, "
+                    "never from the command line (it would show in ps and shell history)");
             spec.config[k] = v;
             spec.sources[k] = "override";
         }
     }
 }
 
-static void validate_spec(const ProviderSpec &spec, const Locate &locate, const std::string &pointer) {
-    if (spec.plugin == "huggingface" && spec.config.contains("device")) {
-        const auto &d = spec.config["device"];
-        if (!d.is_string() || !valid_device(d.get<std::string>())) {
-            std::string src = spec.sources.count("device") ? spec.sources.at("device") : "config";
-            std::string msg = "device " + d.dump() + " of provider '" + spec.name + "' (from " +
-                              src + ") is not valid";
-            std::string hint = "use auto, cpu, cuda or cuda:N (N = GPU index)";
-            if (src == "config") config_error(locate, pointer + "/config/device", false, msg, hint);
+// "42", "7.5": numbers given as text (from the environment) are left for the plugin to read.
+static bool is_number_text(const std::string &t) {
+    char *end = nullptr;
+    std::strtod(t.c_str(), &end);
+    return !t.empty() && end != t.c_str() && *end == '\0';
+}
+
+// The config keys the manifest declares: type (a boolean given as text becomes a boolean, through
+// the one parser), pattern, enum; with "additional_config": false an unknown key is an error with
+// a "did you mean".
+static void validate_config_keys(ProviderSpec &spec, const Locate &locate,
+                                 const std::string &pointer) {
+    if (!spec.manifest) return;
+    std::vector<std::string> known;
+    for (const auto &[k, decl] : spec.manifest->config) known.push_back(k);
+    for (auto &[key, value] : spec.config.items()) {
+        const std::string src = spec.sources.count(key) ? spec.sources.at(key) : "config";
+        const std::string at = pointer + "/config/" + json_pointer_escape(key);
+        auto it = spec.manifest->config.find(key);
+        if (it == spec.manifest->config.end()) {
+            if (!spec.manifest->closed_config) continue;
+            std::string s = closest_match(key, known);
+            std::string msg = "unknown key '" + key + "' in the config of provider '" + spec.name +
+                              "' (plugin " + spec.plugin + ")" +
+                              (s.empty() ? "" : "; did you mean '" + s + "'?");
+            std::string hint =
+                "the plugin's manifest lists its config keys (`llmhost plugins --json`)";
+            if (src == "config") config_error(locate, at, true, msg, hint);
             throw HostError(LLMHOST_ERR_CONFIG, msg, hint);
         }
+        const ManifestConfigKey &decl = it->second;
+        if (decl.type == "bool" && value.is_string())
+            if (auto b = parse_bool(value.get<std::string>())) value = *b;
+        bool ok = true;
+        if (decl.type == "bool")
+            ok = value.is_boolean();
+        else if (decl.type == "number")
+            ok = value.is_number() ||
+                 (value.is_string() && is_number_text(value.get<std::string>()));
+        else if (decl.type == "string" || decl.type == "path")
+            ok = value.is_string();
+        if (ok && value.is_string() && !decl.pattern.empty())
+            ok = std::regex_match(value.get<std::string>(), std::regex(decl.pattern));
+        if (ok && value.is_string() && !decl.values.empty())
+            ok = std::find(decl.values.begin(), decl.values.end(), value.get<std::string>()) !=
+                 decl.values.end();
+        if (ok) continue;
+        std::string msg = key + " " + value.dump() + " of provider '" + spec.name + "' (from " +
+                          src + ") is not valid";
+        std::string hint = decl.hint;
+        if (hint.empty()) {
+            hint = decl.values.empty() ? "" : "one of:";
+            for (const auto &v : decl.values) hint += " " + v;
+            if (hint.empty())
+                hint =
+                    "a " + (decl.type.empty() ? std::string("value") : decl.type) + " is expected";
+        }
+        if (src == "config") config_error(locate, at, false, msg, hint);
+        throw HostError(LLMHOST_ERR_CONFIG, msg, hint);
     }
+}
+
+static void validate_spec(const ProviderSpec &spec) {
     for (const auto &[name, s] : spec.secrets)
         if (s.value.size() < Redactor::kMinSecretLength)
             throw HostError(LLMHOST_ERR_CONFIG,
@@ -179,24 +214,30 @@ static void validate_spec(const ProviderSpec &spec, const Locate &locate, const 
                             "check the value; an empty value means 'no secret'");
 }
 
-ProviderSpec resolve_provider(const std::string &name, const nlohmann::json &entry,
-                              const nlohmann::json *raw_entry, const HostOptions &options,
-                              const std::string &base_dir, const Locate &locate,
-                              const std::string &pointer) {
-    ProviderSpec spec;
-    spec.name = name;
+std::string plugin_reference(const nlohmann::json &entry, const std::string &base_dir) {
     std::string plugin = entry.at("plugin").get<std::string>();
     // A value with a '/' or ending in .so is a plugin file; a bare word is a plugin name.
     if (plugin.find('/') != std::string::npos || ends_with(plugin, ".so"))
         plugin = absolute_from(base_dir.empty() ? fs::current_path().string() : base_dir, plugin);
-    spec.plugin = plugin;
+    return plugin;
+}
+
+ProviderSpec resolve_provider(const std::string &name, const nlohmann::json &entry,
+                              const nlohmann::json *raw_entry, const HostOptions &options,
+                              const std::string &base_dir, const Locate &locate,
+                              const std::string &pointer,
+                              std::shared_ptr<const Manifest> manifest) {
+    ProviderSpec spec;
+    spec.name = name;
+    spec.plugin = plugin_reference(entry, base_dir);
+    spec.manifest = std::move(manifest);
 
     if (entry.contains("config"))
         for (const auto &[k, v] : entry["config"].items()) {
-            const nlohmann::json *raw = raw_entry && raw_entry->contains("config") &&
-                                                (*raw_entry)["config"].contains(k)
-                                            ? &(*raw_entry)["config"][k]
-                                            : nullptr;
+            const nlohmann::json *raw =
+                raw_entry && raw_entry->contains("config") && (*raw_entry)["config"].contains(k)
+                    ? &(*raw_entry)["config"][k]
+                    : nullptr;
             if (is_secret_key(k) && v.is_string()) {
                 // Credentials never reach the plugin as config: only through get_secret, under
                 // the usual name ("apiKey" -> "api_key").
@@ -214,10 +255,10 @@ ProviderSpec resolve_provider(const std::string &name, const nlohmann::json &ent
         }
     if (entry.contains("secrets"))
         for (const auto &[k, v] : entry["secrets"].items()) {
-            const nlohmann::json *raw = raw_entry && raw_entry->contains("secrets") &&
-                                                (*raw_entry)["secrets"].contains(k)
-                                            ? &(*raw_entry)["secrets"][k]
-                                            : nullptr;
+            const nlohmann::json *raw =
+                raw_entry && raw_entry->contains("secrets") && (*raw_entry)["secrets"].contains(k)
+                    ? &(*raw_entry)["secrets"][k]
+                    : nullptr;
             if (v.is_string()) {
                 if (!v.get<std::string>().empty())
                     spec.secrets[k] = {v.get<std::string>(), config_secret_source(raw)};
@@ -236,18 +277,22 @@ ProviderSpec resolve_provider(const std::string &name, const nlohmann::json &ent
                 if (!t.empty()) spec.secrets[k] = {t, "file " + path};
             }
         }
-    apply_environment_bridge(spec, locate, pointer);
+    apply_environment_bridge(spec);
     apply_overrides(spec, options);
     normalize_secrets(spec, locate, pointer);
-    validate_spec(spec, locate, pointer);
+    validate_config_keys(spec, locate, pointer);
+    validate_spec(spec);
     return spec;
 }
 
-std::map<std::string, ProviderSpec> providers_from_environment(const HostOptions &options) {
+std::map<std::string, ProviderSpec>
+providers_from_environment(const HostOptions &options, const std::vector<PluginManifest> &plugins) {
     std::map<std::string, ProviderSpec> out;
-    for (const char *name : {"huggingface", "openai"}) {
-        nlohmann::json entry = {{"plugin", name}, {"config", nlohmann::json::object()}};
-        out[name] = resolve_provider(name, entry, nullptr, options, "", {}, "");
+    for (const auto &p : plugins) {
+        const std::string &name = p.manifest->from_environment;
+        if (out.count(name)) continue; // two plugins claim one name: the first found wins
+        nlohmann::json entry = {{"plugin", p.plugin}, {"config", nlohmann::json::object()}};
+        out[name] = resolve_provider(name, entry, nullptr, options, "", {}, "", p.manifest);
     }
     return out;
 }

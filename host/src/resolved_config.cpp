@@ -11,25 +11,67 @@ namespace fs = std::filesystem;
 
 namespace llmhost::detail {
 
-static std::string pick_default_provider(const HostOptions &options, const nlohmann::json *file_root,
+static std::string pick_default_provider(const HostOptions &options,
+                                         const nlohmann::json *file_root,
                                          const std::map<std::string, ProviderSpec> &providers,
                                          std::string &source) {
     if (!options.default_provider.empty()) return source = "--provider", options.default_provider;
     if (file_root && file_root->contains("default_provider"))
         return source = "config", (*file_root)["default_provider"].get<std::string>();
     if (auto v = env_value("LLM_PROVIDER")) return source = "LLM_PROVIDER", *v;
-    if (providers.count("openai") || providers.empty() || providers.size() > 1)
-        return source = "default", "openai";
-    return source = "the only provider", providers.begin()->first;
+    if (providers.size() == 1) return source = "the only provider", providers.begin()->first;
+    // A plugin's manifest may claim the default for the provider it brings up from the
+    // environment ("from_environment": {"provider": ..., "default": true}).
+    for (const auto &[name, spec] : providers)
+        if (spec.manifest && spec.manifest->default_provider &&
+            spec.manifest->from_environment == name)
+            return source = "default", name;
+    return source = "none", "";
 }
 
-ResolvedConfig resolve_config(const HostOptions &options) {
+// Every plugin named by the configuration is looked up (not instantiated) for its manifest in
+// the search path this configuration gives; a plugin not found has none (its provider fails
+// later, on first use, with the usual "no plugin named ..." error).
+static std::shared_ptr<const Manifest> manifest_of(PluginCatalog &catalog,
+                                                   const std::vector<std::string> &dirs,
+                                                   const std::string &plugin,
+                                                   std::vector<std::string> &redact_also) {
+    auto found = catalog.manifest(plugin, dirs);
+    if (!found || !found->manifest) return nullptr;
+    auto values = manifest_secret_values(*found->manifest);
+    redact_also.insert(redact_also.end(), values.begin(), values.end());
+    return found->manifest;
+}
+
+// --device and other generic host flags need a provider whose plugin declares them.
+static void check_flags(const HostOptions &options, const ResolvedConfig &rc) {
+    if (options.device.empty()) return;
+    for (const auto &[name, spec] : rc.providers)
+        if (spec.manifest && spec.manifest->flags.count("--device")) return;
+    std::string names;
+    for (const auto &[name, spec] : rc.providers)
+        names += (names.empty() ? "" : ", ") + name + " (plugin " + spec.plugin + ")";
+    throw HostError(LLMHOST_ERR_CONFIG,
+                    "--device is not supported by the plugin of any configured provider (" +
+                        (names.empty() ? std::string("none configured") : names) + ")",
+                    "a plugin takes --device when its manifest declares it (\"flags\"); for "
+                    "other plugins set the key in the provider's \"config\"");
+}
+
+ResolvedConfig resolve_config(const HostOptions &options, PluginCatalog &catalog) {
     ResolvedConfig rc;
     auto path = find_config_file(options);
     if (!path) {
-        rc.providers = providers_from_environment(options);
-        rc.default_provider = pick_default_provider(options, nullptr, rc.providers,
-                                                    rc.default_provider_source);
+        const auto dirs = plugin_search_dirs(options, {});
+        auto plugins = catalog.environment_plugins(dirs);
+        for (const auto &p : plugins) {
+            auto values = manifest_secret_values(*p.manifest);
+            rc.redact_also.insert(rc.redact_also.end(), values.begin(), values.end());
+        }
+        rc.providers = providers_from_environment(options, plugins);
+        rc.default_provider =
+            pick_default_provider(options, nullptr, rc.providers, rc.default_provider_source);
+        check_flags(options, rc);
         return rc;
     }
     ConfigFile cf = load_config_file(*path);
@@ -39,27 +81,35 @@ ResolvedConfig resolve_config(const HostOptions &options) {
     if (cf.root.contains("plugin_dirs"))
         for (const auto &d : cf.root["plugin_dirs"]) {
             fs::path p(d.get<std::string>());
-            rc.plugin_dirs.push_back(p.is_absolute() ? p.string()
-                                                     : (fs::path(base_dir) / p).lexically_normal().string());
+            rc.plugin_dirs.push_back(p.is_absolute()
+                                         ? p.string()
+                                         : (fs::path(base_dir) / p).lexically_normal().string());
         }
+    const auto dirs = plugin_search_dirs(options, rc.plugin_dirs);
     if (cf.root.contains("providers"))
         for (const auto &[name, entry] : cf.root["providers"].items()) {
             const std::string pointer = "/providers/" + json_pointer_escape(name);
+            auto manifest =
+                manifest_of(catalog, dirs, plugin_reference(entry, base_dir), rc.redact_also);
             rc.providers[name] = resolve_provider(name, entry, &cf.raw["providers"][name], options,
-                                                  base_dir, locate, pointer);
+                                                  base_dir, locate, pointer, std::move(manifest));
         }
     rc.default_provider =
         pick_default_provider(options, &cf.root, rc.providers, rc.default_provider_source);
+    check_flags(options, rc);
     return rc;
 }
 
 ProviderSpec resolve_swap_entry(const std::string &name, const nlohmann::json &entry,
-                                const HostOptions &options) {
+                                const HostOptions &options, PluginCatalog &catalog,
+                                std::vector<std::string> &redact_also) {
     const Locate none;
     nlohmann::json expanded = entry;
     validate_provider_entry(entry, "/" + json_pointer_escape(name), none);
     expand_variables(expanded, "/" + json_pointer_escape(name), none);
-    return resolve_provider(name, expanded, &entry, options, "", none, "");
+    auto manifest =
+        manifest_of(catalog, catalog.dirs(), plugin_reference(expanded, ""), redact_also);
+    return resolve_provider(name, expanded, &entry, options, "", none, "", std::move(manifest));
 }
 
 std::string display_secret(const ResolvedSecret &secret) {
@@ -79,7 +129,8 @@ std::string display_secret(const ResolvedSecret &secret) {
 
 nlohmann::json display_config(const ResolvedConfig &config) {
     nlohmann::json out;
-    out["config_file"] = config.file.empty() ? nlohmann::json(nullptr) : nlohmann::json(config.file);
+    out["config_file"] =
+        config.file.empty() ? nlohmann::json(nullptr) : nlohmann::json(config.file);
     out["default_provider"] = config.default_provider;
     out["default_provider_source"] = config.default_provider_source;
     out["plugin_dirs"] = config.plugin_dirs;
@@ -94,11 +145,12 @@ nlohmann::json display_config(const ResolvedConfig &config) {
         p["sources"] = spec.sources;
         p["secrets"] = nlohmann::json::object();
         for (const auto &[k, s] : spec.secrets) p["secrets"][k] = display_secret(s);
-        // Say so when a bridged credential is missing: that is what people look for here.
-        if (spec.plugin == "huggingface" && !spec.secrets.count("token"))
-            p["secrets"]["token"] = "(not set: public models only; set HF_TOKEN)";
-        if (spec.plugin == "openai" && !spec.secrets.count("api_key"))
-            p["secrets"]["api_key"] = "(not set; set OPENAI_API_KEY)";
+        // Say so when an expected credential is missing, in the plugin's words: that is what
+        // people look for here.
+        if (spec.manifest)
+            for (const auto &[k, decl] : spec.manifest->secrets)
+                if (decl.expected && !spec.secrets.count(k))
+                    p["secrets"][k] = decl.missing.empty() ? "(not set)" : decl.missing;
         out["providers"][name] = p;
     }
     return out;

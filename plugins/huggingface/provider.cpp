@@ -9,6 +9,7 @@
 // unloads nothing. Thread-safe (LLMH_PROVIDER_THREAD_SAFE): concurrent requests for one model
 // run together in its engine's batch scheduler, requests for different models run side by side.
 #include "loaded_model.hpp"
+#include "manifest.h"
 #include "model_registry.hpp"
 #include "model_resolver.hpp"
 #include "provider_config.hpp"
@@ -93,7 +94,9 @@ private:
 
 } // namespace llmhost::hf
 
-LLMH_DEFINE_PLUGIN(llmhost::hf::HuggingFaceProvider, "huggingface", "0.2.0",
-                   "Hugging Face models run locally on libtorch (Hub download with your token)",
-                   LLMH_CAP_CHAT | LLMH_CAP_COMPLETION | LLMH_CAP_STREAMING |
-                       LLMH_CAP_LIST_MODELS | LLMH_CAP_LOGPROBS)
+LLMH_DEFINE_PLUGIN_WITH_MANIFEST(
+    llmhost::hf::HuggingFaceProvider, "huggingface", "0.2.0",
+    "Hugging Face models run locally on libtorch (Hub download with your token)",
+    LLMH_CAP_CHAT | LLMH_CAP_COMPLETION | LLMH_CAP_STREAMING | LLMH_CAP_LIST_MODELS |
+        LLMH_CAP_LOGPROBS,
+    LLMH_HUGGINGFACE_MANIFEST)

@@ -90,6 +90,11 @@ public:
         fs::copy_file(ECHO_PLUGIN_PATH, plugins / fs::path(ECHO_PLUGIN_PATH).filename());
         if (std::string(OPENAI_PLUGIN_PATH).size() > 0)
             fs::copy_file(OPENAI_PLUGIN_PATH, plugins / fs::path(OPENAI_PLUGIN_PATH).filename());
+        // The environment bridge comes from each plugin's manifest: a stand-in carrying the
+        // huggingface plugin's manifest (the real plugin needs libtorch) brings HF_TOKEN, the
+        // token file and HF_ENDPOINT into play, as the real plugin does.
+        if (std::string(FAKE_HF_PLUGIN_PATH).size() > 0)
+            fs::copy_file(FAKE_HF_PLUGIN_PATH, plugins / fs::path(FAKE_HF_PLUGIN_PATH).filename());
         port = closed_port();
         const std::string local = "127.0.0.1:" + std::to_string(port);
         // A secret file of two lines: the first is the secret, both are canaries.

@@ -259,6 +259,38 @@ TEST_CASE("doctor reports config, secrets and their source, plugins, cache and G
     CHECK(contains(r.out, "No problem found"));
 }
 
+TEST_CASE("doctor, config show and generate for a plugin known only by its manifest") {
+    if (std::string(ACME_PLUGIN_PATH).empty()) return; // tests/host (its fixtures) not built
+    Sandbox sb;
+    fs::copy_file(ACME_PLUGIN_PATH, sb.plugins / fs::path(ACME_PLUGIN_PATH).filename());
+    sb.env["ACME_MODEL"] = "acme-large";
+    sb.env["ACME_API_KEY"] = std::nullopt;
+    sb.env["ACME_REGION"] = std::nullopt;
+    sb.env["ACME_ZONE"] = std::nullopt;
+    sb.env["ACME_LOOP"] = std::nullopt;
+    // No config file: the environment alone brings up the provider "acme" (the only one).
+    auto r = sb.llmhost({"doctor"}, {}, false);
+    INFO(r.out << r.err);
+    CHECK(contains(r.out, "ACME_MODEL=acme-large (acme)"));
+    CHECK(contains(r.out, "ACME_API_KEY is not set"));
+    CHECK(contains(r.out, "acme (plugin acme, default)"));
+    CHECK(contains(r.out, "WARN  acme secret 'api_key': not set"));
+    CHECK(contains(r.out, "hint: get a key at https://acme.example/keys and export ACME_API_KEY"));
+    auto show = sb.llmhost({"config", "show"}, {}, false);
+    CHECK(contains(show.out, "(not set; set ACME_API_KEY)"));
+    CHECK(contains(show.out, "\"model\": \"acme-large\""));
+    auto gen = sb.llmhost({"generate", "hi acme"}, {}, false);
+    CHECK(gen.exit_code == 0);
+    CHECK(contains(gen.out, "hi acme"));
+    CHECK(contains(gen.err, "no ACME key"));
+
+    sb.env["ACME_API_KEY"] = "ak-" + std::string(24, 'q');
+    r = sb.llmhost({"doctor"}, {}, false);
+    CHECK(contains(r.out, "ACME_API_KEY is set"));
+    CHECK(contains(r.out, "acme secret 'api_key': set (from ACME_API_KEY)"));
+    CHECK_FALSE(contains(r.out, std::string(24, 'q')));
+}
+
 TEST_CASE("doctor finds a bad plugin and a broken config, and still checks the rest") {
     Sandbox sb;
     sb.write_echo_config();

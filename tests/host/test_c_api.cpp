@@ -112,6 +112,9 @@ TEST_CASE("C API: open_from_env ignores config files, redact hides env secrets")
     CleanEnvironment clean;
     const std::string token = fake_hf_token();
     clean.env.set("HF_TOKEN", token);
+    // The bridge for HF_TOKEN comes from the huggingface plugin's manifest: the test directory's
+    // stand-in carries it (the real plugin needs libtorch, which this build may lack).
+    clean.env.set("LLMHOST_PLUGIN_PATH", LLMHOST_TEST_PLUGIN_DIR);
     clean.home.write("llmhost.json", "{ this file is broken and must not be read");
     llmhost_host *h = llmhost_open_from_env();
     REQUIRE_MESSAGE(h != nullptr, llmhost_last_error());

@@ -81,7 +81,9 @@ struct HostOptions {
     // CLI-flag overrides: they beat the config file and the environment. Never secrets.
     std::string default_provider; // --provider
     std::string model;            // --model: key "model" of the provider a request runs on
-    std::string device;           // --device: key "device" of every provider of plugin huggingface
+    // --device: the config key that each provider's plugin maps the flag to in its manifest
+    // ("flags": {"--device": "device"}); an error when no configured provider's plugin takes it.
+    std::string device;
     // Arbitrary config overrides: {"<provider name>" or "*": {"<key>": value, ...}}.
     nlohmann::json provider_config_overrides = nlohmann::json::object();
 
@@ -93,7 +95,7 @@ struct HostOptions {
 struct PluginInfo {
     std::string path;
     bool loaded = false;      // false: `error` says why
-    std::string name;         // descriptor name ("huggingface"); empty if it failed to load
+    std::string name;         // descriptor name; empty if it failed to load
     std::string version;
     std::string description;
     uint32_t abi_major = 0;   // the ABI the plugin was built for
@@ -103,6 +105,9 @@ struct PluginInfo {
     int error_code = 0;       // llmh_status / LLMHOST_ERR_* when !loaded
     std::string error;        // names the file and the cause (redacted)
     std::string hint;
+    // ABI 1.2: the plugin's manifest as parsed (docs/plugin-abi.md "Manifest"); null when the
+    // plugin has none.
+    nlohmann::json manifest;
 };
 
 // "chat,completion,streaming"
@@ -188,8 +193,9 @@ struct ModelInfo {
 
 struct ResolvedSecret {
     std::string value;
-    // "config", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "token file /root/.cache/huggingface/token",
-    // "env MY_VAR" (config {"env": "MY_VAR"}), "file /path" (config {"file": "/path"})
+    // "config", a variable from the plugin's manifest ("HF_TOKEN"), a manifest file source
+    // ("token file /root/.cache/huggingface/token"), "env MY_VAR" (config {"env": "MY_VAR"}),
+    // "file /path" (config {"file": "/path"})
     std::string source;
 };
 
@@ -247,6 +253,13 @@ public:
 
     // A secret of a provider and where it came from (for `llmhost download`, `whoami`, `doctor`).
     std::optional<ResolvedSecret> secret(std::string_view provider, std::string_view name) const;
+
+    // The config a provider's plugin receives (no secrets: ask secret()), as resolved from the
+    // file, the manifest-driven environment bridge and overrides; nullopt when no such provider.
+    // Real values, not for display: print it only through redact().
+    std::optional<nlohmann::json> provider_config(std::string_view provider) const;
+    // The manifest of the provider's plugin (null when the plugin has none or was not found).
+    nlohmann::json provider_manifest(std::string_view provider) const;
 
     // `text` with every known secret replaced by "[redacted]".
     std::string redact(std::string_view text) const;

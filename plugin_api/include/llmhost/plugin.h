@@ -33,7 +33,7 @@ extern "C" {
 #endif
 
 #define LLMH_ABI_MAJOR 1
-#define LLMH_ABI_MINOR 1
+#define LLMH_ABI_MINOR 2
 
 #define LLMH_PLUGIN_ENTRY_NAME "llmh_plugin_entry"
 
@@ -291,6 +291,16 @@ typedef struct llmh_plugin {
     /* List the models this instance can serve. May be NULL when LLMH_CAP_LIST_MODELS is unset. */
     llmh_status (*list_models)(llmh_provider *provider, llmh_model_fn fn, void *user,
                                llmh_error *err);
+
+    /*
+     * ABI 1.2: the plugin's manifest, a static JSON text valid until unload (docs/plugin-abi.md,
+     * "Manifest"): the environment variables it reads and what each maps to, its secrets (which
+     * one is expected, with a hint), its config keys and types, the host flags it accepts, and
+     * whether its provider comes up from the environment alone. Data, not code: the host reads
+     * it without creating an instance. NULL, or a descriptor too small to hold this field (a
+     * plugin built for ABI 1.0/1.1), means no manifest: no environment bridge for the plugin.
+     */
+    const char *manifest_json;
 } llmh_plugin;
 
 /*

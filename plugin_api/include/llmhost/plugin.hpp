@@ -315,8 +315,13 @@ template <class P> struct Adapter {
 } // namespace llmh
 
 // Defines the exported entry point for provider class CLASS, constructible from
-// (std::string config_json, llmh::Host host).
+// (std::string config_json, llmh::Host host). No manifest: the plugin gets no environment bridge.
 #define LLMH_DEFINE_PLUGIN(CLASS, NAME, VERSION, DESCRIPTION, CAPS)                               \
+    LLMH_DEFINE_PLUGIN_WITH_MANIFEST(CLASS, NAME, VERSION, DESCRIPTION, CAPS, nullptr)
+
+// ABI 1.2: the same, with the plugin's manifest (a JSON text with static storage, see
+// docs/plugin-abi.md "Manifest"): its environment variables, secrets, config keys and flags.
+#define LLMH_DEFINE_PLUGIN_WITH_MANIFEST(CLASS, NAME, VERSION, DESCRIPTION, CAPS, MANIFEST)       \
     extern "C" LLMH_PLUGIN_EXPORT llmh_status llmh_plugin_entry(                                 \
         uint32_t host_major, uint32_t host_minor, const llmh_host_services *host,                \
         const llmh_plugin **out, llmh_error *err) {                                              \
@@ -327,7 +332,7 @@ template <class P> struct Adapter {
             (CAPS), &::llmh::detail::Adapter<CLASS>::create,                                     \
             &::llmh::detail::Adapter<CLASS>::destroy, &::llmh::detail::Adapter<CLASS>::flags,    \
             &::llmh::detail::Adapter<CLASS>::generate,                                           \
-            &::llmh::detail::Adapter<CLASS>::list_models};                                       \
+            &::llmh::detail::Adapter<CLASS>::list_models, (MANIFEST)};                           \
         if (host_major != LLMH_ABI_MAJOR) {                                                      \
             std::string m = std::string("plugin '") + NAME + "' was built for llmhost ABI " +    \
                             std::to_string(LLMH_ABI_MAJOR) + ".x, host speaks " +                 \

@@ -11,6 +11,7 @@
 // logprobs/top_logprobs and response_format (ABI 1.1) are passed to the endpoint, and its
 // logprobs come back through on_logprob.
 #include "openai_client.hpp"
+#include "openai_manifest.h"
 #include "wire.hpp"
 
 #include <llmhost/plugin.hpp>
@@ -177,7 +178,9 @@ private:
 
 } // namespace
 
-LLMH_DEFINE_PLUGIN(OpenAiProvider, "openai", "0.1.0",
-                   "Chat and completions from any OpenAI-compatible endpoint",
-                   LLMH_CAP_CHAT | LLMH_CAP_COMPLETION | LLMH_CAP_STREAMING | LLMH_CAP_LIST_MODELS |
-                       LLMH_CAP_LOGPROBS | LLMH_CAP_RESPONSE_FORMAT)
+LLMH_DEFINE_PLUGIN_WITH_MANIFEST(OpenAiProvider, "openai", "0.1.0",
+                                 "Chat and completions from any OpenAI-compatible endpoint",
+                                 LLMH_CAP_CHAT | LLMH_CAP_COMPLETION | LLMH_CAP_STREAMING |
+                                     LLMH_CAP_LIST_MODELS | LLMH_CAP_LOGPROBS |
+                                     LLMH_CAP_RESPONSE_FORMAT,
+                                 LLMH_OPENAI_MANIFEST)

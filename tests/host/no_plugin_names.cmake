@@ -1,0 +1,18 @@
+cmake_minimum_required(VERSION 3.25)
+# ctest script: fails when a file under DIR names an in-tree plugin ("huggingface", "openai" as a
+# quoted string, which is how the host used to pick behaviour per plugin).
+file(GLOB_RECURSE _files ${DIR}/*.cpp ${DIR}/*.hpp ${DIR}/*.h ${DIR}/*.c)
+set(_bad "")
+foreach(_f IN LISTS _files)
+  file(STRINGS ${_f} _lines REGEX "\"(huggingface|openai)\"")
+  foreach(_l IN LISTS _lines)
+    string(STRIP "${_l}" _l)
+    list(APPEND _bad "${_f}: ${_l}")
+  endforeach()
+endforeach()
+if(_bad)
+  list(JOIN _bad "\n  " _msg)
+  message(FATAL_ERROR "plugin names in ${DIR} (the host must learn about plugins from their manifests):\n  ${_msg}")
+endif()
+list(LENGTH _files _n)
+message(STATUS "no plugin name in ${_n} files under ${DIR}")
