@@ -64,7 +64,8 @@ std::set<std::string> secret_names(const ProviderInfo &p, const nlohmann::json &
 // presence only), then any other credential-looking variable that is set (presence only).
 void check_environment(Report &r, Host *host) {
     r.section("Environment");
-    if (const char *v = std::getenv("LLM_PROVIDER"); v && *v) r.ok(std::string("LLM_PROVIDER=") + v);
+    if (const char *v = std::getenv("LLM_PROVIDER"); v && *v)
+        r.ok(std::string("LLM_PROVIDER=") + v);
     std::set<std::string> listed = {"LLM_PROVIDER"};
     std::vector<std::string> secret_vars;
     std::set<std::string> plugins_seen;
@@ -73,8 +74,9 @@ void check_environment(Report &r, Host *host) {
         for (const auto &e : p.manifest.value("env", nlohmann::json::array())) {
             const bool secret = e.contains("secret");
             for (const auto &src : e.value("from", nlohmann::json::array())) {
-                std::string var = src.is_string() ? src.get<std::string>()
-                                                  : src.is_object() ? src.value("env", "") : "";
+                std::string var = src.is_string()   ? src.get<std::string>()
+                                  : src.is_object() ? src.value("env", "")
+                                                    : "";
                 if (var.empty() || !listed.insert(var).second) continue;
                 if (secret) {
                     secret_vars.push_back(var);
@@ -96,8 +98,10 @@ void check_environment(Report &r, Host *host) {
     // Secrets: presence only.
     for (const auto &var : secret_vars) {
         const char *v = std::getenv(var.c_str());
-        if (v && *v) r.ok(var + " is set");
-        else r.note(var + " is not set");
+        if (v && *v)
+            r.ok(var + " is set");
+        else
+            r.note(var + " is not set");
     }
 }
 
@@ -122,13 +126,16 @@ void check_providers(Report &r, Host &host) {
         const nlohmann::json manifest = host.provider_manifest(p.name);
         for (const auto &name : secret_names(p, manifest, display)) {
             auto s = host.secret(p.name, name);
-            nlohmann::json decl = manifest.is_object() ? manifest.value("secrets", nlohmann::json::object())
-                                                             .value(name, nlohmann::json::object())
-                                                       : nlohmann::json::object();
-            if (s) r.ok(p.name + " secret '" + name + "': set (from " + s->source + ")");
+            nlohmann::json decl = manifest.is_object()
+                                      ? manifest.value("secrets", nlohmann::json::object())
+                                            .value(name, nlohmann::json::object())
+                                      : nlohmann::json::object();
+            if (s)
+                r.ok(p.name + " secret '" + name + "': set (from " + s->source + ")");
             else if (decl.value("expected", false))
                 r.warn(p.name + " secret '" + name + "': not set", decl.value("hint", ""));
-            else r.note(p.name + " secret '" + name + "': not set");
+            else
+                r.note(p.name + " secret '" + name + "': not set");
         }
     }
 }
@@ -153,7 +160,8 @@ void check_plugins(Report &r, Host &host) {
 
 void check_cache(Report &r, Host *host) {
     r.section("Hugging Face cache");
-    // The cache_dir the huggingface provider really gets (its manifest's bridge), when there is one.
+    // The cache_dir the huggingface provider really gets (its manifest's bridge), when there is
+    // one.
     std::string path, source;
     if (host)
         for (const auto &p : host->providers()) {

@@ -1,11 +1,11 @@
 // Hugging Face Hub commands: `llmhost download`, `llmhost whoami`, `llmhost cache ls|rm`.
 //
-// The token comes from the host's secret service (config `token` > HF_TOKEN > HUGGING_FACE_HUB_TOKEN
-// > token file), the endpoint, cache folder, offline flag and limits from the huggingface
-// provider's resolved config (Host::provider_config), which the host fills from the plugin's
-// manifest: the commands read their settings exactly as the plugin does.
-// Without any configuration the environment bridge defines that provider, so these commands work
-// with nothing but environment variables, as `hf download` does.
+// The token comes from the host's secret service (config `token` > HF_TOKEN >
+// HUGGING_FACE_HUB_TOKEN > token file), the endpoint, cache folder, offline flag and limits from
+// the huggingface provider's resolved config (Host::provider_config), which the host fills from the
+// plugin's manifest: the commands read their settings exactly as the plugin does. Without any
+// configuration the environment bridge defines that provider, so these commands work with nothing
+// but environment variables, as `hf download` does.
 #include "cli_common.hpp"
 #include "console.hpp"
 #include "signals.hpp"
@@ -38,7 +38,8 @@ HubSettings hub_settings(Context &ctx, const std::string &provider) {
     std::string name = provider;
     if (name.empty()) {
         for (const auto &p : host.providers())
-            if (p.plugin == "huggingface" && (name.empty() || p.name == "huggingface")) name = p.name;
+            if (p.plugin == "huggingface" && (name.empty() || p.name == "huggingface"))
+                name = p.name;
         if (name.empty()) {
             s.options = hub::options_from_env();
             return s;
@@ -62,7 +63,8 @@ HubSettings hub_settings(Context &ctx, const std::string &provider) {
     for (const char *key : hub::kClientOptionKeys) {
         if (!pc->contains(key)) continue;
         const auto &v = (*pc)[key];
-        if (v.is_number()) hub::set_client_option(s.options, key, v.get<double>());
+        if (v.is_number())
+            hub::set_client_option(s.options, key, v.get<double>());
         else if (v.is_string()) {
             char *end = nullptr;
             double d = std::strtod(v.get_ref<const std::string &>().c_str(), &end);

@@ -1,5 +1,7 @@
 #include "progress_bar.hpp"
 
+#include "environment.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -10,13 +12,11 @@ namespace llmhost::cli {
 
 namespace {
 
-// huggingface_hub's reading of boolean environment variables: 1/true/yes/on, any case.
+// huggingface_hub's reading of boolean environment variables (1/true/yes/on, any case) is the
+// host's one boolean parser; anything else is false here.
 bool env_true(const char *name) {
     const char *v = std::getenv(name);
-    if (!v) return false;
-    std::string s(v);
-    for (auto &c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s == "1" || s == "true" || s == "yes" || s == "on";
+    return v && detail::parse_bool(v).value_or(false);
 }
 
 constexpr auto kRedrawInterval = std::chrono::milliseconds(100);

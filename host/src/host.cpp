@@ -48,14 +48,15 @@ std::shared_ptr<ProviderSlot> Host::Impl::slot(std::string_view name) const {
                         "name one (--provider), set LLM_PROVIDER, or set \"default_provider\" in "
                         "the configuration (docs/configuration.md)");
     std::string why = name.empty() ? " (the default provider, from " + config.default_provider_source + ")" : "";
-    throw HostError(LLMHOST_ERR_NO_PROVIDER,
-                    core->redactor.redact("no provider named '" + wanted + "'" + why +
-                                          " is configured; configured: " + (names.empty() ? "none" : names)),
-                    config.file.empty()
-                        ? "without a config file the providers are those of the plugins that come "
-                          "up from the environment (`llmhost providers`; pick one with "
-                          "LLM_PROVIDER), or write llmhost.json (docs/configuration.md)"
-                        : "add it under \"providers\" in " + config.file + " or pick a configured one");
+    throw HostError(
+        LLMHOST_ERR_NO_PROVIDER,
+        core->redactor.redact("no provider named '" + wanted + "'" + why +
+                              " is configured; configured: " + (names.empty() ? "none" : names)),
+        config.file.empty()
+            ? "without a config file the providers are those of the plugins that come "
+              "up from the environment (`llmhost providers`; pick one with "
+              "LLM_PROVIDER), or write llmhost.json (docs/configuration.md)"
+            : "add it under \"providers\" in " + config.file + " or pick a configured one");
 }
 
 std::shared_ptr<ProviderInstance> Host::Impl::create_instance(const ProviderSpec &spec) {
@@ -221,8 +222,8 @@ void Host::swap(std::string_view name, const nlohmann::json &provider_entry) {
     ProviderSpec spec;
     try {
         std::vector<std::string> seen;
-        spec = resolve_swap_entry(std::string(name), provider_entry, impl_->options,
-                                  impl_->catalog, seen);
+        spec = resolve_swap_entry(std::string(name), provider_entry, impl_->options, impl_->catalog,
+                                  seen);
         for (const auto &v : seen) impl_->core->redactor.add(v);
     } catch (const HostError &e) {
         throw impl_->core->redacted(e);

@@ -176,7 +176,8 @@ std::optional<PluginManifest> PluginCatalog::describe(const std::string &path) {
     }
     PluginInfo info;
     Described d{mtime, size, std::nullopt};
-    if (auto lib = open(path, info)) d.plugin = PluginManifest{lib->info().name, path, lib->manifest()};
+    if (auto lib = open(path, info))
+        d.plugin = PluginManifest{lib->info().name, path, lib->manifest()};
     std::lock_guard lock(mu_);
     described_[path] = d;
     return d.plugin;
@@ -196,7 +197,8 @@ std::optional<PluginManifest> PluginCatalog::manifest(const std::string &name_or
     return std::nullopt;
 }
 
-std::vector<PluginManifest> PluginCatalog::environment_plugins(const std::vector<std::string> &dirs) {
+std::vector<PluginManifest>
+PluginCatalog::environment_plugins(const std::vector<std::string> &dirs) {
     std::vector<PluginManifest> out;
     std::set<std::string> seen;
     for (const auto &path : plugin_files(dirs)) {
