@@ -154,3 +154,29 @@ TEST_CASE("manifest: the catalog reports each plugin's manifest; one without has
     CHECK(saw_echo);
     CHECK(saw_newer);
 }
+
+TEST_CASE("manifest: an ABI 1.1 descriptor has none and still runs; a broken one fails the load") {
+    CleanEnvironment clean;
+    clear_acme(clean);
+    auto host = Host::initialize_from_env(acme_options());
+    const llmhost::PluginInfo *older = nullptr, *bad = nullptr;
+    const auto all = host->plugins();
+    for (const auto &p : all) {
+        if (p.path.find("libllmhost_older.so") != std::string::npos) older = &p;
+        if (p.path.find("libllmhost_badmanifest.so") != std::string::npos) bad = &p;
+    }
+    REQUIRE(older != nullptr);
+    CHECK(older->loaded);
+    CHECK(older->abi_minor == 1);
+    CHECK(older->manifest.is_null()); // the field lies beyond its struct_size: never read
+    REQUIRE(bad != nullptr);
+    CHECK_FALSE(bad->loaded);
+    CHECK(bad->error.find("its manifest is not valid: invalid JSON") != std::string::npos);
+    CHECK(bad->hint.find("docs/plugin-abi.md") != std::string::npos);
+
+    // Without a manifest: no environment bridge, but the plugin serves a config-file provider.
+    CHECK(host->providers().size() == 1); // acme only
+    host->swap("o", {{"plugin", "older"}});
+    CHECK(host->generate("o", prompt("x")).text == "no manifest needed");
+    CHECK(host->provider_manifest("o").is_null());
+}
