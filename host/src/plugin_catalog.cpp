@@ -5,6 +5,7 @@
 #include <boost/dll/runtime_symbol_info.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <set>
 
@@ -174,10 +175,28 @@ std::optional<PluginManifest> PluginCatalog::describe(const std::string &path) {
             it != described_.end() && it->second.mtime == mtime && it->second.size == size)
             return it->second.plugin;
     }
-    PluginInfo info;
     Described d{mtime, size, std::nullopt};
-    if (auto lib = open(path, info))
-        d.plugin = PluginManifest{lib->info().name, path, lib->manifest()};
+    const auto mtime_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(mtime.time_since_epoch()).count();
+    if (auto hit = disk_.find(path, mtime_ns, size)) {
+        try {
+            std::shared_ptr<const Manifest> m;
+            if (hit->manifest_json)
+                m = std::make_shared<const Manifest>(parse_manifest(*hit->manifest_json));
+            d.plugin = PluginManifest{hit->plugin, path, std::move(m)};
+        } catch (const std::exception &) {
+            d.plugin.reset(); // a damaged entry: load the plugin itself below
+        }
+    }
+    if (!d.plugin) {
+        PluginInfo info;
+        if (auto lib = open(path, info)) {
+            d.plugin = PluginManifest{lib->info().name, path, lib->manifest()};
+            std::optional<std::string> text;
+            if (lib->manifest()) text = lib->manifest()->json.dump();
+            disk_.store(path, mtime_ns, size, {lib->info().name, text});
+        }
+    }
     std::lock_guard lock(mu_);
     described_[path] = d;
     return d.plugin;

@@ -3,6 +3,7 @@
 // long as something (a provider instance, a scan in progress) holds it.
 #pragma once
 
+#include "manifest_cache.hpp"
 #include "plugin_library.hpp"
 
 #include <filesystem>
@@ -71,6 +72,7 @@ private:
     std::vector<std::string> dirs_;
     std::map<std::string, std::weak_ptr<PluginLibrary>> loaded_;
     std::map<std::string, Described> described_;
+    ManifestCache disk_; // across processes: see manifest_cache.hpp
 };
 
 } // namespace llmhost::detail

@@ -4,6 +4,10 @@
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <sstream>
 
 using llmhost::Host;
 using namespace test;
@@ -179,4 +183,75 @@ TEST_CASE("manifest: an ABI 1.1 descriptor has none and still runs; a broken one
     host->swap("o", {{"plugin", "older"}});
     CHECK(host->generate("o", prompt("x")).text == "no manifest needed");
     CHECK(host->provider_manifest("o").is_null());
+}
+
+namespace {
+
+nlohmann::json read_json(const fs::path &p) {
+    std::ifstream in(p);
+    std::stringstream text;
+    text << in.rdbuf();
+    return nlohmann::json::parse(text.str());
+}
+
+void write_json(const fs::path &p, const nlohmann::json &j) { std::ofstream(p) << j.dump(); }
+
+// The cache entry of the acme plugin (its key is the plugin file's path).
+nlohmann::json &acme_entry(nlohmann::json &cache) {
+    for (auto &[path, e] : cache["plugins"].items())
+        if (e["plugin"] == "acme") return e;
+    FAIL("no acme entry in the manifest cache: " << cache.dump());
+    throw std::logic_error("unreachable");
+}
+
+} // namespace
+
+TEST_CASE("manifest cache: the next start reads manifests from disk; a changed file is loaded") {
+    CleanEnvironment clean;
+    clear_acme(clean);
+    const fs::path dir = clean.home.path() / "manifest-cache";
+    const fs::path file = dir / "plugin-manifests.json";
+    clean.env.set("LLMHOST_CACHE_DIR", dir.string());
+    clean.env.set("ACME_MODEL", "acme-large");
+    clean.env.set("ACME_OTHER", "acme-small");
+    CHECK((*Host::initialize_from_env(acme_options())->provider_config("acme"))["model"] ==
+          "acme-large");
+    REQUIRE(fs::exists(file));
+
+    // Rewrite the cached manifest (same path, time and size): the next start must believe it
+    // without loading the plugin, which is what makes a start cheap.
+    auto cache = read_json(file);
+    auto &e = acme_entry(cache);
+    std::string text = e["manifest"];
+    REQUIRE(text.find("ACME_MODEL") != std::string::npos);
+    for (size_t at; (at = text.find("ACME_MODEL")) != std::string::npos;)
+        text.replace(at, 10, "ACME_OTHER");
+    e["manifest"] = text;
+    write_json(file, cache);
+    CHECK((*Host::initialize_from_env(acme_options())->provider_config("acme"))["model"] ==
+          "acme-small");
+
+    // The file "changed" (another modification time): the plugin's own manifest again.
+    cache = read_json(file);
+    acme_entry(cache)["mtime_ns"] = 12345;
+    write_json(file, cache);
+    CHECK((*Host::initialize_from_env(acme_options())->provider_config("acme"))["model"] ==
+          "acme-large");
+    CHECK(acme_entry(cache = read_json(file))["mtime_ns"] != 12345); // and the entry is renewed
+
+    // A damaged cache file, or one from another host ABI, is ignored (and rewritten).
+    write_json(file, nlohmann::json::parse(R"({"format": 1, "host_abi": "0.9", "plugins": {}})"));
+    CHECK((*Host::initialize_from_env(acme_options())->provider_config("acme"))["model"] ==
+          "acme-large");
+    std::ofstream(file) << "{ not json";
+    CHECK((*Host::initialize_from_env(acme_options())->provider_config("acme"))["model"] ==
+          "acme-large");
+    CHECK(read_json(file)["plugins"].size() >= 1);
+
+    // LLMHOST_CACHE_DIR=off: nothing is written.
+    fs::remove_all(dir);
+    clean.env.set("LLMHOST_CACHE_DIR", "off");
+    CHECK((*Host::initialize_from_env(acme_options())->provider_config("acme"))["model"] ==
+          "acme-large");
+    CHECK_FALSE(fs::exists(file));
 }

@@ -94,7 +94,7 @@ public:
                               "HF_HOME", "HF_HUB_CACHE", "HF_MODEL_PATH", "HF_DEVICE", "HF_ENDPOINT",
                               "HF_HUB_OFFLINE", "HF_HUB_DOWNLOAD_TIMEOUT", "HF_HUB_ETAG_TIMEOUT",
                               "OPENAI_API_KEY", "OPENAI_BASE_URL", "LLMHOST_CONFIG",
-                              "LLMHOST_PLUGIN_PATH", "XDG_CACHE_HOME"})
+                              "LLMHOST_PLUGIN_PATH", "XDG_CACHE_HOME", "LLMHOST_CACHE_DIR"})
             env.unset(v);
         env.set("HOME", home.path().string());
         env.set("XDG_CONFIG_HOME", (home.path() / ".config").string());
