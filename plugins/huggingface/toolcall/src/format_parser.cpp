@@ -25,6 +25,36 @@ std::unique_ptr<FormatParser> make_format_parser(ToolFormat format, Sink &sink) 
     return std::make_unique<PlainParser>(sink);
 }
 
+bool FormatParser::text_until_marker(std::string_view buf, std::size_t &i, bool final,
+                                     std::string_view marker, bool &after_call) {
+    std::string_view rest = buf.substr(i);
+    if (after_call) {
+        const auto k = rest.find_first_not_of(" \t\r\n");
+        if (k == std::string_view::npos) {
+            if (final) i = buf.size();
+            return false;
+        }
+        auto tail = rest.substr(k);
+        if (tail.substr(0, marker.size()) == marker) {
+            i += k;
+            rest = tail;
+        } else if (is_partial(tail, marker) && !final) {
+            return false;
+        }
+        after_call = false;
+    }
+    auto hit = find_marker(rest, {marker});
+    if (hit.marker < 0) {
+        const std::size_t n = final ? rest.size() : hit.pos;
+        sink_.text(rest.substr(0, n));
+        i += n;
+        return false;
+    }
+    sink_.text(rest.substr(0, hit.pos));
+    i += hit.pos + marker.size();
+    return true;
+}
+
 void CallRegion::begin(std::string_view prefix, CallObject::Shape shape) {
     object_ = CallObject(shape);
     raw_.assign(prefix);

@@ -20,6 +20,13 @@ public:
     virtual void feed(std::string_view s, bool final) = 0;
 
 protected:
+    /// Text from buf[i] up to the call marker: emits what cannot be the start of `marker`. Right
+    /// after a call (`after_call`), whitespace is dropped when another marker or the end follows.
+    /// Returns true with `i` past the marker when one starts a call; false when the rest of buf
+    /// must wait for more input.
+    bool text_until_marker(std::string_view buf, std::size_t &i, bool final,
+                           std::string_view marker, bool &after_call);
+
     Sink &sink_;
 };
 

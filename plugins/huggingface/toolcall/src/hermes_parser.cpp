@@ -82,32 +82,7 @@ private:
     // Text from buf_[i]: emits what cannot be a marker, opens a call on <tool_call>. Returns
     // false when the rest must wait for more input.
     bool text(std::size_t &i, bool final) {
-        std::string_view rest = std::string_view(buf_).substr(i);
-        if (after_call_) {
-            // Whitespace after a call is dropped when another call or the end follows.
-            const auto k = rest.find_first_not_of(" \t\r\n");
-            if (k == std::string_view::npos) {
-                if (final) i = buf_.size();
-                return false;
-            }
-            auto tail = rest.substr(k);
-            if (tail.substr(0, open_tag.size()) == open_tag) {
-                i += k;
-                rest = tail;
-            } else if (is_partial(tail, open_tag) && !final) {
-                return false;
-            }
-            after_call_ = false;
-        }
-        auto hit = find_marker(rest, {open_tag});
-        if (hit.marker < 0) {
-            const std::size_t n = final ? rest.size() : hit.pos;
-            sink_.text(rest.substr(0, n));
-            i += n;
-            return false;
-        }
-        sink_.text(rest.substr(0, hit.pos));
-        i += hit.pos + open_tag.size();
+        if (!text_until_marker(buf_, i, final, open_tag, after_call_)) return false;
         call_.begin(open_tag);
         st_ = St::pre_object;
         return true;

@@ -133,31 +133,7 @@ private:
     }
 
     bool text(std::size_t &i, bool final) {
-        std::string_view rest = std::string_view(buf_).substr(i);
-        if (after_call_) {
-            const auto k = rest.find_first_not_of(" \t\r\n");
-            if (k == std::string_view::npos) {
-                if (final) i = buf_.size();
-                return false;
-            }
-            auto tail = rest.substr(k);
-            if (tail.substr(0, marker.size()) == marker) {
-                i += k;
-                rest = tail;
-            } else if (is_partial(tail, marker) && !final) {
-                return false;
-            }
-            after_call_ = false;
-        }
-        auto hit = find_marker(rest, {marker});
-        if (hit.marker < 0) {
-            const std::size_t n = final ? rest.size() : hit.pos;
-            sink_.text(rest.substr(0, n));
-            i += n;
-            return false;
-        }
-        sink_.text(rest.substr(0, hit.pos));
-        i += hit.pos + marker.size();
+        if (!text_until_marker(buf_, i, final, marker, after_call_)) return false;
         call_.begin(marker);
         st_ = St::decide;
         return true;
