@@ -55,12 +55,21 @@ json load(const fs::path &file) {
 
 ManifestCache::ManifestCache() : file_(default_location()) {}
 
+json &ManifestCache::entries() {
+    if (!loaded_) {
+        loaded_ = load(*file_);
+        if (loaded_->empty())
+            loaded_ =
+                json{{"format", kFormat}, {"host_abi", host_abi()}, {"plugins", json::object()}};
+    }
+    return *loaded_;
+}
+
 std::optional<CachedManifest> ManifestCache::find(const std::string &path, std::int64_t mtime_ns,
                                                   std::uintmax_t size) {
     if (!file_) return std::nullopt;
     std::lock_guard lock(mu_);
-    json j = load(*file_);
-    if (j.empty()) return std::nullopt;
+    json &j = entries();
     auto it = j["plugins"].find(path);
     if (it == j["plugins"].end() || !it->is_object()) return std::nullopt;
     const json &e = *it;
@@ -79,8 +88,7 @@ void ManifestCache::store(const std::string &path, std::int64_t mtime_ns, std::u
                           const CachedManifest &entry) {
     if (!file_) return;
     std::lock_guard lock(mu_);
-    json j = load(*file_);
-    if (j.empty()) j = {{"format", kFormat}, {"host_abi", host_abi()}, {"plugins", json::object()}};
+    json &j = entries();
     json e = {{"mtime_ns", mtime_ns}, {"size", size}, {"plugin", entry.plugin}};
     if (entry.manifest_json) e["manifest"] = *entry.manifest_json;
     j["plugins"][path] = std::move(e);

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -35,8 +36,12 @@ public:
     const std::optional<std::filesystem::path> &file() const { return file_; }
 
 private:
+    // The file's entries, read once per process (a start describes every plugin file).
+    nlohmann::json &entries();
+
     std::optional<std::filesystem::path> file_;
     std::mutex mu_;
+    std::optional<nlohmann::json> loaded_;
 };
 
 } // namespace llmhost::detail
