@@ -2,6 +2,7 @@
 // last error; strings handed out are malloc'd.
 #include <llmhost/host.h>
 #include <llmhost/host.hpp>
+#include <llmhost/plugin.hpp>
 
 #include <cstdlib>
 #include <cstring>
@@ -107,83 +108,161 @@ LLMHOST_API llmhost_host *llmhost_open_from_env(void) {
 
 LLMHOST_API void llmhost_close(llmhost_host *host) { delete host; }
 
-LLMHOST_API llmhost_generate_params llmhost_generate_default_params(void) {
-    llmhost_generate_params p;
-    std::memset(&p, 0, sizeof p);
-    p.struct_size = sizeof p;
-    p.params = llmh_default_params();
-    p.params.stream = 1;
-    return p;
+namespace {
+
+// llmh_request (read through the SDK's struct_size-aware, validating reader) -> GenerateRequest.
+llmhost::GenerateRequest from_c_request(const llmh_request *c) {
+    llmh::Request q;
+    try {
+        q = llmh::Request::from_c(c);
+    } catch (const llmh::Error &e) {
+        throw llmhost::HostError(e.code(), std::string("llmhost_generate: ") + e.what(), e.hint());
+    }
+    llmhost::GenerateRequest r;
+    if (q.model) r.model = *q.model;
+    r.prompt = q.prompt;
+    for (auto &m : q.messages) {
+        llmhost::Message out{m.role, m.content, m.name.value_or(""), m.tool_call_id.value_or(""),
+                             {}, m.reasoning.value_or("")};
+        for (auto &t : m.tool_calls) out.tool_calls.push_back({t.id, t.name, t.arguments});
+        r.messages.push_back(std::move(out));
+    }
+    r.max_tokens = q.max_tokens;
+    r.temperature = q.temperature;
+    r.top_p = q.top_p;
+    r.top_k = q.top_k;
+    r.min_p = q.min_p;
+    r.repetition_penalty = q.repetition_penalty;
+    r.presence_penalty = q.presence_penalty;
+    r.frequency_penalty = q.frequency_penalty;
+    r.seed = q.seed;
+    r.stop = q.stop;
+    r.stream = q.stream;
+    r.logprobs = q.logprobs;
+    r.top_logprobs = q.top_logprobs;
+    for (auto &t : q.tools) r.tools.push_back({t.name, t.description, t.parameters_json, t.strict});
+    switch (q.tool_choice) {
+    case llmh::ToolChoice::automatic: r.tool_choice = LLMH_TOOL_CHOICE_AUTO; break;
+    case llmh::ToolChoice::none: r.tool_choice = LLMH_TOOL_CHOICE_NONE; break;
+    case llmh::ToolChoice::required: r.tool_choice = LLMH_TOOL_CHOICE_REQUIRED; break;
+    case llmh::ToolChoice::function: r.tool_choice = LLMH_TOOL_CHOICE_FUNCTION; break;
+    }
+    r.tool_choice_name = q.tool_choice_name;
+    r.parallel_tool_calls = q.parallel_tool_calls;
+    r.response_format = {q.response_format.type, q.response_format.name,
+                         q.response_format.schema_json, q.response_format.strict};
+    r.reasoning = q.reasoning;
+    r.reasoning_effort = q.reasoning_effort;
+    return r;
 }
 
-LLMHOST_API int llmhost_generate(llmhost_host *host, const llmhost_generate_params *params,
-                                 llmh_token_fn on_token, void *user, llmh_result *result,
-                                 char **text) {
-    return llmhost_generate_ext(host, params, nullptr, on_token, user, result, text);
+// Hands the host's events back to the caller's C callback, as the plugin ABI's llmh_event.
+struct CEvents {
+    llmh_event_fn fn = nullptr;
+    void *user = nullptr;
+    llmh_cancel_fn cancel = nullptr;
+
+    bool send(llmh_event &e) const { return fn == nullptr || fn(user, &e) == 0; }
+    bool event(const llmhost::Event &ev) const {
+        if (ev.type == LLMH_EVENT_LOGPROB) return true;
+        llmh_event e{};
+        e.struct_size = sizeof e;
+        e.type = ev.type;
+        e.text = ev.text.data();
+        e.text_len = ev.text.size();
+        e.n_tokens = ev.n_tokens;
+        e.tool_index = ev.tool_index;
+        const std::string id(ev.tool_call_id), name(ev.tool_name); // NUL-terminated for C
+        e.tool_call_id = ev.type == LLMH_EVENT_TOOL_CALL_START ? id.c_str() : nullptr;
+        e.tool_name = ev.type == LLMH_EVENT_TOOL_CALL_START ? name.c_str() : nullptr;
+        return send(e);
+    }
+    bool logprob(const llmhost::TokenLogprob &chosen,
+                 const std::vector<llmhost::TokenLogprob> &top) const {
+        auto to_c = [](const llmhost::TokenLogprob &t) {
+            return llmh_token_logprob{sizeof(llmh_token_logprob), t.token.data(), t.token.size(),
+                                      t.logprob};
+        };
+        std::vector<llmh_token_logprob> c_top;
+        for (const auto &t : top) c_top.push_back(to_c(t));
+        const llmh_token_logprob c_chosen = to_c(chosen);
+        llmh_event e{};
+        e.struct_size = sizeof e;
+        e.type = LLMH_EVENT_LOGPROB;
+        e.logprob = &c_chosen;
+        e.top = c_top.data();
+        e.n_top = c_top.size();
+        return send(e);
+    }
+};
+
+llmhost::GenerateResult run_c_request(llmhost_host *host, const char *provider,
+                                      const llmh_request *request, llmh_result *result) {
+    auto &h = checked(host);
+    if (request == nullptr)
+        throw llmhost::HostError(LLMH_ERR_INVALID_ARGUMENT, "llmhost_generate: request is NULL",
+                                 "build one with llmhost_request_init");
+    llmhost::GenerateRequest r = from_c_request(request);
+    CEvents ev;
+    if (LLMH_HAS_FIELD(request, llmh_request, user)) {
+        ev.fn = request->on_event;
+        ev.user = request->user;
+        ev.cancel = request->should_cancel;
+    }
+    if (ev.fn) {
+        r.on_event = [&ev](const llmhost::Event &e) { return ev.event(e); };
+        if (r.logprobs)
+            r.on_logprob = [&ev](const llmhost::TokenLogprob &c,
+                                 const std::vector<llmhost::TokenLogprob> &t) {
+                return ev.logprob(c, t);
+            };
+    }
+    if (ev.cancel) r.should_cancel = [&ev] { return ev.cancel(ev.user) != 0; };
+    auto res = h.generate(provider ? provider : "", r);
+    if (result) {
+        llmh_result out{};
+        out.struct_size = sizeof out;
+        out.finish_reason = res.finish_reason;
+        out.prompt_tokens = res.prompt_tokens;
+        out.completion_tokens = res.completion_tokens;
+        out.reasoning_tokens = res.reasoning_tokens;
+        out.cached_tokens = res.cached_tokens;
+        out.time_to_first_token_ms = res.time_to_first_token_ms;
+        out.total_ms = res.total_ms;
+        *result = out;
+    }
+    return res;
 }
 
-LLMHOST_API int llmhost_generate_ext(llmhost_host *host, const llmhost_generate_params *params,
-                                     const llmhost_generate_options *options,
-                                     llmh_token_fn on_token, void *user, llmh_result *result,
-                                     char **text) {
+} // namespace
+
+LLMHOST_API int llmhost_generate(llmhost_host *host, const char *provider,
+                                 const llmh_request *request, llmh_result *result, char **text) {
     return guarded<int>(-1, [&]() -> int {
-        auto &h = checked(host);
-        if (params == nullptr)
-            return set_error(LLMH_ERR_INVALID_ARGUMENT, "llmhost_generate: params is NULL",
-                             "pass llmhost_generate_default_params() filled in");
-        llmhost_generate_params p = llmhost_generate_default_params();
-        std::memcpy(&p, params, std::min<size_t>(params->struct_size, sizeof p));
-        llmhost::GenerateRequest r;
-        if (p.model) r.model = p.model;
-        if (p.prompt) r.prompt = p.prompt;
-        for (size_t i = 0; p.messages && i < p.n_messages; ++i)
-            r.messages.push_back({p.messages[i].role ? p.messages[i].role : "",
-                                  p.messages[i].content ? p.messages[i].content : ""});
-        const llmh_params &q = p.params;
-        r.max_tokens = q.max_tokens;
-        r.temperature = q.temperature;
-        r.top_p = q.top_p;
-        r.top_k = q.top_k;
-        r.min_p = q.min_p;
-        r.repetition_penalty = q.repetition_penalty;
-        if (q.has_seed) r.seed = q.seed;
-        for (size_t i = 0; q.stop && i < q.n_stop; ++i)
-            if (q.stop[i]) r.stop.emplace_back(q.stop[i]);
-        r.stream = q.stream != 0;
-        llmhost_generate_options o{};
-        if (options) std::memcpy(&o, options, std::min<size_t>(options->struct_size, sizeof o));
-        r.logprobs = o.logprobs != 0;
-        r.top_logprobs = o.top_logprobs;
-        if (o.response_format_json) r.response_format_json = o.response_format_json;
-        if (o.on_logprob)
-            r.on_logprob = [&](const llmhost::TokenLogprob &chosen,
-                               const std::vector<llmhost::TokenLogprob> &top) {
-                auto to_c = [](const llmhost::TokenLogprob &t) {
-                    return llmh_token_logprob{sizeof(llmh_token_logprob), t.token.data(),
-                                              t.token.size(), t.logprob};
-                };
-                std::vector<llmh_token_logprob> c_top;
-                for (const auto &t : top) c_top.push_back(to_c(t));
-                const llmh_token_logprob c_chosen = to_c(chosen);
-                return o.on_logprob(user, &c_chosen, c_top.data(), c_top.size()) == 0;
-            };
-        llmhost::TokenCallback cb;
-        if (on_token)
-            cb = [&](std::string_view piece, uint32_t n) {
-                return on_token(user, piece.data(), piece.size(), n) == 0;
-            };
-        auto res = h.generate(p.provider ? p.provider : "", r, cb);
-        if (result) {
-            llmh_result out{};
-            out.struct_size = sizeof out;
-            out.finish_reason = res.finish_reason;
-            out.prompt_tokens = res.prompt_tokens;
-            out.completion_tokens = res.completion_tokens;
-            out.time_to_first_token_ms = res.time_to_first_token_ms;
-            out.total_ms = res.total_ms;
-            *result = out;
-        }
+        auto res = run_c_request(host, provider, request, result);
         if (text) *text = dup_string(res.text);
+        return LLMH_OK;
+    });
+}
+
+LLMHOST_API int llmhost_generate_message(llmhost_host *host, const char *provider,
+                                         const llmh_request *request, llmh_result *result,
+                                         char **message_json) {
+    return guarded<int>(-1, [&]() -> int {
+        auto res = run_c_request(host, provider, request, result);
+        nlohmann::json m = {{"role", "assistant"}};
+        m["content"] = res.text.empty() && !res.tool_calls.empty() ? nlohmann::json(nullptr)
+                                                                   : nlohmann::json(res.text);
+        if (!res.reasoning.empty()) m["reasoning_content"] = res.reasoning;
+        if (!res.tool_calls.empty()) {
+            m["tool_calls"] = nlohmann::json::array();
+            for (const auto &c : res.tool_calls)
+                m["tool_calls"].push_back({{"id", c.id},
+                                           {"type", "function"},
+                                           {"function", {{"name", c.name}, {"arguments", c.arguments}}}});
+        }
+        if (message_json)
+            *message_json = dup_string(m.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
         return LLMH_OK;
     });
 }

@@ -15,7 +15,9 @@ std::string capability_names(uint32_t caps) {
     static const std::pair<uint32_t, const char *> names[] = {
         {LLMH_CAP_CHAT, "chat"},           {LLMH_CAP_COMPLETION, "completion"},
         {LLMH_CAP_STREAMING, "streaming"}, {LLMH_CAP_EMBEDDINGS, "embeddings"},
-        {LLMH_CAP_LIST_MODELS, "list_models"}};
+        {LLMH_CAP_LIST_MODELS, "list_models"}, {LLMH_CAP_LOGPROBS, "logprobs"},
+        {LLMH_CAP_STRUCTURED_OUTPUT, "structured_output"}, {LLMH_CAP_TOOLS, "tools"},
+        {LLMH_CAP_REASONING, "reasoning"}};
     std::string out;
     for (const auto &[bit, name] : names)
         if (caps & bit) out += (out.empty() ? "" : ",") + std::string(name);
@@ -51,6 +53,7 @@ LLMHOST_API const char *llmhost_finish_reason_name(int reason) {
     case LLMH_FINISH_LENGTH: return "length";
     case LLMH_FINISH_CANCELLED: return "cancelled";
     case LLMH_FINISH_ERROR: return "error";
+    case LLMH_FINISH_TOOL_CALLS: return "tool_calls";
     }
     return "unknown";
 }

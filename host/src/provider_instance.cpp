@@ -1,5 +1,7 @@
 #include "provider_instance.hpp"
 
+#include "request_marshal.hpp"
+
 #include <chrono>
 #include <cstring>
 
@@ -34,65 +36,100 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// What the token/cancel trampolines need during one generate call.
+// What the event/cancel trampolines need during one generate call.
 struct CallState {
     const TokenCallback *on_token = nullptr;
+    const EventCallback *on_event = nullptr;
     const LogprobCallback *on_logprob = nullptr;
     const std::function<bool()> *should_cancel = nullptr;
     std::string text;
+    std::string reasoning;
+    std::vector<ToolCall> tool_calls;
     std::exception_ptr error; // an exception thrown by the caller's callback
     bool caller_cancelled = false;
+    bool protocol_error = false; // the plugin broke the event rules (see on_event_trampoline)
+    std::string protocol_message;
     std::chrono::steady_clock::time_point t0;
     double first_ms = 0;
 };
-
-int on_token_trampoline(void *user, const char *piece, size_t len, uint32_t n_tokens) {
-    auto *s = static_cast<CallState *>(user);
-    if (s->first_ms == 0) s->first_ms = ms_since(s->t0);
-    std::string_view p(piece ? piece : "", piece ? len : 0);
-    s->text.append(p);
-    if (!s->on_token || !*s->on_token) return 0;
-    try {
-        if (!(*s->on_token)(p, n_tokens)) s->caller_cancelled = true;
-    } catch (...) { // never let the caller's exception unwind through the plugin
-        s->error = std::current_exception();
-        s->caller_cancelled = true;
-    }
-    return s->caller_cancelled ? 1 : 0;
-}
 
 TokenLogprob from_c(const llmh_token_logprob &t) {
     return {std::string(t.token ? t.token : "", t.token ? t.token_len : 0), t.logprob};
 }
 
-int on_logprob_trampoline(void *user, const llmh_token_logprob *chosen, const llmh_token_logprob *top,
-                          size_t n_top) {
+bool deliver_logprob(CallState &s, const llmh_event &e) {
+    if (!LLMH_HAS_FIELD(&e, llmh_event, n_top) || !e.logprob) return true;
+    if (!s.on_logprob || !*s.on_logprob) return true;
+    std::vector<TokenLogprob> alternatives;
+    alternatives.reserve(e.top ? e.n_top : 0);
+    for (size_t i = 0; e.top && i < e.n_top && i < LLMH_TOP_LOGPROBS_MAX; ++i)
+        alternatives.push_back(from_c(e.top[i]));
+    return (*s.on_logprob)(from_c(*e.logprob), alternatives);
+}
+
+// Records the event in the result and hands it on. Tool calls must start in index order and
+// arguments may only follow their call's start; a plugin that breaks this gets its generation
+// stopped with an internal error instead of a garbled call reaching the caller.
+bool deliver_event(CallState &s, const llmh_event &e) {
+    if (!LLMH_HAS_FIELD(&e, llmh_event, text_len)) return true;
+    const std::string_view text(e.text ? e.text : "", e.text ? e.text_len : 0);
+    Event ev;
+    ev.type = static_cast<llmh_event_type>(e.type);
+    ev.text = text;
+    if (LLMH_HAS_FIELD(&e, llmh_event, n_tokens)) ev.n_tokens = e.n_tokens;
+    switch (e.type) {
+    case LLMH_EVENT_TEXT:
+        if (s.first_ms == 0) s.first_ms = ms_since(s.t0);
+        s.text.append(text);
+        if (s.on_token && *s.on_token && !(*s.on_token)(text, ev.n_tokens)) return false;
+        break;
+    case LLMH_EVENT_REASONING:
+        if (s.first_ms == 0) s.first_ms = ms_since(s.t0);
+        s.reasoning.append(text);
+        break;
+    case LLMH_EVENT_TOOL_CALL_START:
+    case LLMH_EVENT_TOOL_CALL_ARGS: {
+        if (!LLMH_HAS_FIELD(&e, llmh_event, tool_name)) return true;
+        ev.tool_index = e.tool_index;
+        if (e.type == LLMH_EVENT_TOOL_CALL_START) {
+            if (e.tool_index != s.tool_calls.size() || !e.tool_name || !*e.tool_name) {
+                s.protocol_error = true;
+                s.protocol_message = "tool call " + std::to_string(e.tool_index) +
+                                     " started out of order or without a name";
+                return false;
+            }
+            if (s.first_ms == 0) s.first_ms = ms_since(s.t0);
+            s.tool_calls.push_back({e.tool_call_id ? e.tool_call_id : "", e.tool_name, ""});
+            ev.tool_call_id = s.tool_calls.back().id;
+            ev.tool_name = s.tool_calls.back().name;
+        } else {
+            if (e.tool_index >= s.tool_calls.size()) {
+                s.protocol_error = true;
+                s.protocol_message = "arguments for tool call " + std::to_string(e.tool_index) +
+                                     " came before that call started";
+                return false;
+            }
+            s.tool_calls[e.tool_index].arguments.append(text);
+        }
+        break;
+    }
+    case LLMH_EVENT_LOGPROB: return deliver_logprob(s, e);
+    default: return true; // a newer event type: ignored, as plugin.h promises
+    }
+    return !(s.on_event && *s.on_event) || (*s.on_event)(ev);
+}
+
+int on_event_trampoline(void *user, const llmh_event *e) {
     auto *s = static_cast<CallState *>(user);
-    if (s->caller_cancelled) return 1;
-    if (!chosen || !s->on_logprob || !*s->on_logprob) return 0;
+    if (s->caller_cancelled || s->protocol_error) return 1;
+    if (e == nullptr) return 0;
     try {
-        std::vector<TokenLogprob> alternatives;
-        alternatives.reserve(top ? n_top : 0);
-        for (size_t i = 0; top && i < n_top; ++i) alternatives.push_back(from_c(top[i]));
-        if (!(*s->on_logprob)(from_c(*chosen), alternatives)) s->caller_cancelled = true;
-    } catch (...) {
+        if (!deliver_event(*s, *e) && !s->protocol_error) s->caller_cancelled = true;
+    } catch (...) { // never let the caller's exception unwind through the plugin
         s->error = std::current_exception();
         s->caller_cancelled = true;
     }
-    return s->caller_cancelled ? 1 : 0;
-}
-
-// The response_format to hand the plugin: nullopt for free text ({"type":"text"} or none).
-std::optional<std::string> effective_response_format(const std::string &json_text) {
-    if (json_text.empty()) return std::nullopt;
-    auto j = nlohmann::json::parse(json_text, nullptr, false);
-    if (j.is_discarded() || !j.is_object() || !j.contains("type") || !j["type"].is_string())
-        throw HostError(LLMH_ERR_INVALID_ARGUMENT,
-                        "response_format must be a JSON object with a string \"type\"",
-                        "send {\"type\": \"text\"}, {\"type\": \"json_object\"} or "
-                        "{\"type\": \"json_schema\", \"json_schema\": {...}}");
-    if (j["type"] == "text") return std::nullopt;
-    return j.dump();
+    return (s->caller_cancelled || s->protocol_error) ? 1 : 0;
 }
 
 int should_cancel_trampoline(void *user) {
@@ -189,72 +226,24 @@ ProviderInstance::~ProviderInstance() {
     }
 }
 
-void ProviderInstance::check_supported(const GenerateRequest &r) const {
-    const uint32_t caps = lib_->info().capabilities;
-    const std::string who = "provider '" + name_ + "' (plugin " + lib_->info().name + ")";
-    if (r.top_logprobs < 0 || r.top_logprobs > LLMH_TOP_LOGPROBS_MAX)
-        throw HostError(LLMH_ERR_INVALID_ARGUMENT,
-                        "top_logprobs must be between 0 and " + std::to_string(LLMH_TOP_LOGPROBS_MAX),
-                        "ask for fewer alternatives per token");
-    if (r.top_logprobs > 0 && !r.logprobs)
-        throw HostError(LLMH_ERR_INVALID_ARGUMENT, "top_logprobs needs logprobs",
-                        "set logprobs as well, or drop top_logprobs");
-    // By capability, never by plugin name: a plugin that cannot honour a field must not see it.
-    if (r.logprobs && !(caps & LLMH_CAP_LOGPROBS))
-        throw HostError(LLMH_ERR_UNSUPPORTED, who + " does not support logprobs",
-                        "drop logprobs/top_logprobs, or use a provider whose plugin reports "
-                        "LLMH_CAP_LOGPROBS (`llmhost plugins` lists the capabilities)");
-    if (effective_response_format(r.response_format_json) && !(caps & LLMH_CAP_RESPONSE_FORMAT))
-        throw HostError(LLMH_ERR_UNSUPPORTED,
-                        who + " does not support response_format (structured output); it would "
-                              "answer with free text",
-                        "drop response_format (or send {\"type\": \"text\"}), or use a provider "
-                        "whose plugin reports LLMH_CAP_RESPONSE_FORMAT");
-}
-
 GenerateResult ProviderInstance::generate(const GenerateRequest &r, const std::string &default_model,
                                           const TokenCallback &on_token) {
-    check_supported(r);
-    const std::optional<std::string> response_format = effective_response_format(r.response_format_json);
-    std::vector<llmh_message> messages;
-    for (const auto &m : r.messages)
-        messages.push_back({sizeof(llmh_message), m.role.c_str(), m.content.c_str()});
-    std::vector<const char *> stops;
-    for (const auto &s : r.stop) stops.push_back(s.c_str());
+    const uint32_t caps = lib_->info().capabilities;
+    check_request(r, caps, "provider '" + name_ + "' (plugin " + lib_->info().name + ")");
+    const std::string &model = r.model.empty() ? default_model : r.model;
+    MarshalledRequest marshalled(r, model, caps);
 
     CallState state;
     state.on_token = &on_token;
+    state.on_event = &r.on_event;
     state.should_cancel = &r.should_cancel;
     state.on_logprob = &r.on_logprob;
     state.t0 = std::chrono::steady_clock::now();
 
-    llmh_request req{};
-    req.struct_size = sizeof req;
-    const std::string &model = r.model.empty() ? default_model : r.model;
-    req.model = model.empty() ? nullptr : model.c_str();
-    req.messages = messages.empty() ? nullptr : messages.data();
-    req.n_messages = messages.size();
-    req.prompt = r.prompt.c_str();
-    req.params = llmh_default_params();
-    req.params.max_tokens = r.max_tokens;
-    req.params.temperature = r.temperature;
-    req.params.top_p = r.top_p;
-    req.params.top_k = r.top_k;
-    req.params.min_p = r.min_p;
-    req.params.repetition_penalty = r.repetition_penalty;
-    req.params.has_seed = r.seed.has_value();
-    req.params.seed = r.seed.value_or(0);
-    req.params.stop = stops.empty() ? nullptr : stops.data();
-    req.params.n_stop = stops.size();
-    req.params.stream = r.stream;
-    req.on_token = on_token_trampoline;
+    llmh_request &req = marshalled.request();
+    req.on_event = on_event_trampoline;
     req.should_cancel = should_cancel_trampoline;
     req.user = &state;
-    // ABI 1.1 fields: set only when check_supported found the matching capability.
-    req.logprobs = r.logprobs ? 1 : 0;
-    req.top_logprobs = r.logprobs ? r.top_logprobs : 0;
-    req.on_logprob = r.logprobs ? on_logprob_trampoline : nullptr;
-    req.response_format_json = response_format ? response_format->c_str() : nullptr;
 
     llmh_result res{};
     res.struct_size = sizeof res;
@@ -272,12 +261,22 @@ GenerateResult ProviderInstance::generate(const GenerateRequest &r, const std::s
         }
     }
     if (state.error) std::rethrow_exception(state.error);
+    if (state.protocol_error)
+        throw HostError(LLMH_ERR_INTERNAL,
+                        core_->redactor.redact("provider '" + name_ + "' (plugin " +
+                                               lib_->info().name + ") broke the event protocol: " +
+                                               state.protocol_message),
+                        "this is a bug in the plugin; please report it");
 
     GenerateResult out;
     out.provider = name_;
     out.text = std::move(state.text);
+    out.reasoning = std::move(state.reasoning);
+    out.tool_calls = std::move(state.tool_calls);
     out.prompt_tokens = res.prompt_tokens;
     out.completion_tokens = res.completion_tokens;
+    out.reasoning_tokens = res.reasoning_tokens;
+    out.cached_tokens = res.cached_tokens;
     out.total_ms = res.total_ms > 0 ? res.total_ms : ms_since(state.t0);
     out.time_to_first_token_ms = res.time_to_first_token_ms > 0 ? res.time_to_first_token_ms : state.first_ms;
     out.finish_reason = static_cast<llmh_finish_reason>(res.finish_reason);
@@ -286,7 +285,13 @@ GenerateResult ProviderInstance::generate(const GenerateRequest &r, const std::s
         return out;
     }
     if (st != LLMH_OK) throw error_from(st, err, "generation failed");
-    if (out.finish_reason == LLMH_FINISH_NONE) out.finish_reason = LLMH_FINISH_STOP;
+    if (out.finish_reason == LLMH_FINISH_NONE)
+        out.finish_reason = out.tool_calls.empty() ? LLMH_FINISH_STOP : LLMH_FINISH_TOOL_CALLS;
+    if (out.finish_reason == LLMH_FINISH_TOOL_CALLS && out.tool_calls.empty())
+        throw HostError(LLMH_ERR_INTERNAL,
+                        "provider '" + name_ + "' (plugin " + lib_->info().name +
+                            ") finished with tool_calls but sent no tool call",
+                        "this is a bug in the plugin; please report it");
     return out;
 }
 

@@ -33,8 +33,6 @@ public:
 private:
     ProviderInstance() = default;
     HostError error_from(llmh_status st, const llmh_error &err, const char *what) const;
-    // Refuses (HostError) what this plugin's capabilities cannot honour.
-    void check_supported(const GenerateRequest &r) const;
 
     // Declared first so it is destroyed last: the plugin's code must outlive its instance.
     std::shared_ptr<PluginLibrary> lib_;

@@ -5,11 +5,13 @@
  *
  *   llmhost_host *h = llmhost_open(NULL);                 // config search + env bridge
  *   if (!h) { fprintf(stderr, "%s\n", llmhost_last_error()); return 1; }
- *   llmhost_generate_params p = llmhost_generate_default_params();
- *   p.prompt = "Hello";
- *   p.params.max_tokens = 64;
+ *   llmh_request req; llmh_params params;
+ *   llmhost_request_init(&req, &params);
+ *   req.prompt = "Hello";
+ *   params.max_tokens = 64;
+ *   req.on_event = print_event;                          // TEXT events carry the answer
  *   llmh_result r;
- *   if (llmhost_generate(h, &p, print_piece, NULL, &r, NULL) != LLMH_OK)
+ *   if (llmhost_generate(h, NULL, &req, &r, NULL) != LLMH_OK)
  *       fprintf(stderr, "%s (%s)\n", llmhost_last_error(), llmhost_last_error_hint());
  *   llmhost_close(h);
  *
@@ -72,50 +74,46 @@ LLMHOST_API llmhost_host *llmhost_open_from_env(void);
 /* Waits for nothing: call it after every llmhost_generate on this handle has returned. */
 LLMHOST_API void llmhost_close(llmhost_host *host);
 
-typedef struct llmhost_generate_params {
-    uint32_t struct_size;
-    const char *provider;          /* NULL: the default provider */
-    const char *model;             /* NULL: the provider's model */
-    const char *prompt;            /* raw prompt, used when messages == NULL */
-    const llmh_message *messages;  /* chat */
-    size_t n_messages;
-    llmh_params params;            /* llmh_default_params() */
-} llmhost_generate_params;
-
-LLMHOST_API llmhost_generate_params llmhost_generate_default_params(void);
-
 /*
- * Run one request, calling on_token(user, piece, len, n_tokens) for each piece (may be NULL;
- * return nonzero to cancel: that is not an error, result->finish_reason is LLMH_FINISH_CANCELLED).
+ * Run one request. The request is the plugin ABI's own llmh_request (plugin.h): the struct a
+ * provider receives, with the same pointer-reached parts (params, messages, tools,
+ * response_format) and the same output events, so an embedder and a plugin speak one language.
+ * Build it with llmhost_request_init; set struct_size on every part you fill.
+ *
+ * provider: NULL or "" for the default provider.
+ * request->on_event(request->user, event) receives every event (TEXT, REASONING,
+ *   TOOL_CALL_START, TOOL_CALL_ARGS, LOGPROB when request->logprobs); return nonzero to cancel:
+ *   that is not an error, result->finish_reason is LLMH_FINISH_CANCELLED.
  * result (may be NULL): filled when LLMH_OK is returned; the caller need not set struct_size.
- * text (may be NULL): receives the whole generated text (free with llmhost_free).
+ * text (may be NULL): receives the whole answer text (free with llmhost_free).
+ * A field the provider's plugin cannot honour (tools, response_format, reasoning, logprobs) is
+ * refused with LLMH_ERR_UNSUPPORTED naming the provider and the field; never ignored.
  */
-LLMHOST_API int llmhost_generate(llmhost_host *host, const llmhost_generate_params *params,
-                                 llmh_token_fn on_token, void *user, llmh_result *result,
-                                 char **text);
+LLMHOST_API int llmhost_generate(llmhost_host *host, const char *provider,
+                                 const llmh_request *request, llmh_result *result, char **text);
 
 /*
- * Plugin ABI 1.1 request options, in a struct of their own so that llmhost_generate_params (which
- * llmhost_generate_default_params returns by value) keeps its size for programs built against
- * older headers. Zero it and set struct_size = sizeof(llmhost_generate_options).
+ * The same, and the assistant message as JSON in *message_json (may be NULL; free with
+ * llmhost_free): {"role":"assistant","content":...,"reasoning_content":...,"tool_calls":[{"id",
+ * "type":"function","function":{"name","arguments"}}]} as OpenAI's chat completion writes it,
+ * ready to append to the conversation.
  */
-typedef struct llmhost_generate_options {
-    uint32_t struct_size;
-    int32_t logprobs;                 /* nonzero: report every generated token to on_logprob */
-    int32_t top_logprobs;             /* 0..LLMH_TOP_LOGPROBS_MAX alternatives per token */
-    llmh_logprob_fn on_logprob;       /* called with llmhost_generate_ext's `user`; may be NULL */
-    const char *response_format_json; /* NULL: free text; else OpenAI's response_format object */
-} llmhost_generate_options;
+LLMHOST_API int llmhost_generate_message(llmhost_host *host, const char *provider,
+                                         const llmh_request *request, llmh_result *result,
+                                         char **message_json);
 
-/*
- * llmhost_generate with options (may be NULL: then exactly llmhost_generate). A provider whose
- * plugin lacks the capability (LLMH_CAP_LOGPROBS, LLMH_CAP_RESPONSE_FORMAT) refuses the request
- * with LLMH_ERR_UNSUPPORTED naming the provider and the field; it never ignores it.
- */
-LLMHOST_API int llmhost_generate_ext(llmhost_host *host, const llmhost_generate_params *params,
-                                     const llmhost_generate_options *options,
-                                     llmh_token_fn on_token, void *user, llmh_result *result,
-                                     char **text);
+/* Zero a request, set its struct_size, and point params at `params` filled with
+ * llmh_default_params() (stream on). */
+static inline void llmhost_request_init(llmh_request *request, llmh_params *params) {
+    size_t i;
+    unsigned char *b = (unsigned char *)request;
+    for (i = 0; i < sizeof *request; i++) b[i] = 0;
+    request->struct_size = (uint32_t)sizeof *request;
+    request->parallel_tool_calls = -1;
+    *params = llmh_default_params();
+    params->stream = 1;
+    request->params = params;
+}
 
 /* JSON arrays (free with llmhost_free); NULL on failure. */
 LLMHOST_API char *llmhost_providers_json(llmhost_host *host);

@@ -105,7 +105,7 @@ struct PluginInfo {
     int error_code = 0;       // llmh_status / LLMHOST_ERR_* when !loaded
     std::string error;        // names the file and the cause (redacted)
     std::string hint;
-    // ABI 1.2: the plugin's manifest as parsed (docs/plugin-abi.md "Manifest"); null when the
+    // The plugin's manifest as parsed (docs/plugin-abi.md "Manifest"); null when the
     // plugin has none.
     nlohmann::json manifest;
 };
@@ -130,23 +130,71 @@ struct ProviderInfo {
     uint64_t generation = 0; // instances created so far for this provider (each swap adds one)
 };
 
-struct Message {
-    std::string role;
-    std::string content;
+// An assistant's call of a tool (plugin ABI llmh_tool_call).
+struct ToolCall {
+    std::string id;
+    std::string name;
+    std::string arguments; // JSON text
 };
 
-// One generated token and its log-probability (plugin ABI 1.1, llmh_token_logprob). `token` holds
+struct Message {
+    std::string role;                 // "system", "developer", "user", "assistant", "tool"
+    std::string content;              // empty with tool_calls: sent as "no content"
+    std::string name;                 // optional
+    std::string tool_call_id;         // role "tool": the call this message answers
+    std::vector<ToolCall> tool_calls; // role "assistant"
+    std::string reasoning;            // role "assistant": its earlier reasoning, if kept
+};
+
+// A function the model may call (plugin ABI llmh_tool).
+struct Tool {
+    std::string name;
+    std::string description;
+    std::string parameters_json; // JSON Schema text (an object); empty: no parameters
+    bool strict = false;
+};
+
+// Structured output (plugin ABI llmh_response_format).
+struct ResponseFormat {
+    llmh_response_format_type type = LLMH_RESPONSE_TEXT;
+    std::string name;        // json_schema
+    std::string schema_json; // json_schema: the schema as JSON text
+    bool strict = false;
+};
+
+// One generated token and its log-probability (plugin ABI llmh_token_logprob). `token` holds
 // the token's raw bytes, which may be part of a multi-byte UTF-8 character.
 struct TokenLogprob {
     std::string token;
     float logprob = 0;
 };
 
-// Called once per generated token, before the on_token call that carries its text. Return false
+// An output event (plugin ABI llmh_event) other than LOGPROB: TEXT and REASONING carry `text`,
+// TOOL_CALL_START carries tool_index, tool_call_id and tool_name, TOOL_CALL_ARGS tool_index and
+// a piece of the arguments in `text`. Views are valid only during the call.
+struct Event {
+    llmh_event_type type = LLMH_EVENT_TEXT;
+    std::string_view text;
+    uint32_t n_tokens = 0;
+    uint32_t tool_index = 0;
+    std::string_view tool_call_id;
+    std::string_view tool_name;
+};
+
+// Called for every output event, in order. Return false to cancel.
+using EventCallback = std::function<bool(const Event &event)>;
+
+// Called once per generated token, before the event that carries its text. Return false
 // to cancel.
 using LogprobCallback =
     std::function<bool(const TokenLogprob &chosen, const std::vector<TokenLogprob> &top)>;
 
+// One request, as every layer above the plugin ABI sees it (the server, the C and Python APIs
+// and the CLI map into this type; provider_instance.cpp maps it to llmh_request in one place).
+// A field the provider's plugin cannot honour is refused with LLMH_ERR_UNSUPPORTED naming the
+// provider and the field (logprobs: LLMH_CAP_LOGPROBS, tools or tool messages: LLMH_CAP_TOOLS,
+// response_format other than text: LLMH_CAP_STRUCTURED_OUTPUT, reasoning other than default:
+// LLMH_CAP_REASONING). Never silently ignored.
 struct GenerateRequest {
     std::string model;              // empty: HostOptions::model, else the provider's own
     std::vector<Message> messages;  // chat; empty: use prompt
@@ -157,32 +205,49 @@ struct GenerateRequest {
     int top_k = 0;
     float min_p = 0.0f;
     float repetition_penalty = 0.0f;
+    float presence_penalty = 0.0f;  // 0: off
+    float frequency_penalty = 0.0f; // 0: off
     std::optional<uint64_t> seed;
     std::vector<std::string> stop;
     bool stream = true;
-    // Polled by the plugin while no token flows; return true to cancel.
+    // Polled by the plugin while no event flows; return true to cancel.
     std::function<bool()> should_cancel;
-    // Plugin ABI 1.1. The host refuses (LLMH_ERR_UNSUPPORTED, naming the provider and the field)
-    // a request asking for what the provider's plugin does not advertise: logprobs without
-    // LLMH_CAP_LOGPROBS, a response_format other than {"type":"text"} without
-    // LLMH_CAP_RESPONSE_FORMAT. Never silently ignored.
     bool logprobs = false;       // report every generated token to on_logprob
     int top_logprobs = 0;        // 0..LLMH_TOP_LOGPROBS_MAX alternatives per token (needs logprobs)
     LogprobCallback on_logprob;  // may be empty (the logprobs are then computed and dropped)
-    std::string response_format_json; // empty: free text; else OpenAI's response_format object
+    std::vector<Tool> tools;
+    llmh_tool_choice tool_choice = LLMH_TOOL_CHOICE_AUTO;
+    std::string tool_choice_name;            // LLMH_TOOL_CHOICE_FUNCTION
+    std::optional<bool> parallel_tool_calls; // nullopt: the provider's default (allowed)
+    ResponseFormat response_format;
+    llmh_reasoning reasoning = LLMH_REASONING_DEFAULT;
+    std::string reasoning_effort;            // "low" | "medium" | "high"; implies ON
+    // Every output event (text included); may be empty. Text also reaches Host::generate's
+    // on_token.
+    EventCallback on_event;
 };
 
-// Called for every generated piece, in order, on the calling thread. Return false to cancel.
+// OpenAI's `response_format` object ({"type":"text"|"json_object"|"json_schema",
+// "json_schema":{"name","schema","strict"}}) as a ResponseFormat. Throws HostError
+// (invalid_argument, naming the field) on anything else.
+LLMHOST_API ResponseFormat response_format_from_openai(const nlohmann::json &response_format);
+
+// Called for every generated piece of the answer, in order, on the calling thread. Return false
+// to cancel.
 using TokenCallback = std::function<bool(std::string_view piece, uint32_t n_tokens)>;
 
 struct GenerateResult {
     std::string provider; // the provider that served it
     llmh_finish_reason finish_reason = LLMH_FINISH_NONE;
     uint32_t prompt_tokens = 0;
-    uint32_t completion_tokens = 0;
+    uint32_t completion_tokens = 0; // reasoning included
+    uint32_t reasoning_tokens = 0;
+    uint32_t cached_tokens = 0;
     double time_to_first_token_ms = 0;
     double total_ms = 0;
-    std::string text; // everything streamed
+    std::string text;                 // the answer, everything streamed as TEXT
+    std::string reasoning;            // everything streamed as REASONING
+    std::vector<ToolCall> tool_calls; // assembled from TOOL_CALL_START/ARGS, in index order
     const char *finish_reason_name() const noexcept { return llmhost_finish_reason_name(finish_reason); }
 };
 

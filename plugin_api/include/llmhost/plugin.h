@@ -11,8 +11,11 @@
  *     A host refuses a plugin built for another major, naming both versions.
  *   - LLMH_ABI_MINOR grows when fields are appended. Every struct that crosses the boundary
  *     begins with `uint32_t struct_size`, written by whoever fills the struct. A reader touches
- *     a field only if the struct is large enough to hold it (LLMH_HAS_FIELD). Older or newer
- *     minors on either side therefore keep working.
+ *     a field only if the struct is large enough to hold it (LLMH_HAS_FIELD). No struct embeds
+ *     another by value and no array has a fixed stride: parts are reached through pointers, so
+ *     each grows on its own. Older or newer minors on either side therefore keep working.
+ *   - ABI 2.0 (this header) replaced 1.x: pointer-reached request parts, tool calling,
+ *     structured output, reasoning, and output as events. docs/plugin-abi.md has the migration.
  *
  * Ownership, in one rule: memory belongs to whoever allocated it, and a pointer handed across
  * the boundary is valid only for the duration of the call it was passed to, unless the
@@ -32,8 +35,8 @@
 extern "C" {
 #endif
 
-#define LLMH_ABI_MAJOR 1
-#define LLMH_ABI_MINOR 2
+#define LLMH_ABI_MAJOR 2
+#define LLMH_ABI_MINOR 0
 
 #define LLMH_PLUGIN_ENTRY_NAME "llmh_plugin_entry"
 
@@ -138,14 +141,72 @@ typedef struct llmh_host_services {
 } llmh_host_services;
 
 /* ------------------------------------------------------------------------------------------ */
-/* Requests and results                                                                        */
+/* Requests                                                                                    */
 /* ------------------------------------------------------------------------------------------ */
+/*
+ * ABI 2 layout rule: every part of a request is reached through a POINTER to a struct that
+ * begins with its own struct_size (params, each message, each tool call, each tool, the
+ * response format). Arrays are arrays of pointers, never arrays of structs, so a part can grow
+ * without moving anything else. A reader checks LLMH_HAS_FIELD on each part separately.
+ * Every string is NUL-terminated UTF-8; NULL means "not given". All of it is owned by the
+ * caller and valid only during generate.
+ */
+
+/* An assistant's call of a tool (a function). */
+typedef struct llmh_tool_call {
+    uint32_t struct_size;
+    const char *id;        /* the call's id, echoed back by the tool message ("call_0") */
+    const char *name;      /* the function's name */
+    const char *arguments; /* the arguments as JSON text (an object), as the model wrote them */
+} llmh_tool_call;
 
 typedef struct llmh_message {
     uint32_t struct_size;
-    const char *role;    /* "system", "user", "assistant", "tool" */
-    const char *content; /* UTF-8 */
+    const char *role;         /* "system", "developer", "user", "assistant", "tool" */
+    const char *content;      /* UTF-8; NULL for an assistant message with only tool calls */
+    const char *name;         /* optional participant or tool name */
+    const char *tool_call_id; /* role "tool": the id of the call this message answers */
+    const llmh_tool_call *const *tool_calls; /* role "assistant": the calls it made */
+    size_t n_tool_calls;
+    const char *reasoning;    /* role "assistant": its earlier reasoning text, if kept */
 } llmh_message;
+
+/* A tool the model may call. Only functions exist today; `type` leaves room for others. */
+typedef struct llmh_tool {
+    uint32_t struct_size;
+    const char *type;            /* "function" */
+    const char *name;            /* [a-zA-Z0-9_-]{1,64} */
+    const char *description;     /* may be NULL */
+    const char *parameters_json; /* a JSON Schema (object) as text; NULL: no parameters */
+    int32_t strict;              /* nonzero: arguments must match the schema exactly */
+} llmh_tool;
+
+typedef enum llmh_tool_choice {
+    LLMH_TOOL_CHOICE_AUTO = 0,     /* the model decides (the default) */
+    LLMH_TOOL_CHOICE_NONE = 1,     /* no tool call; the tools are still described to the model */
+    LLMH_TOOL_CHOICE_REQUIRED = 2, /* at least one tool call */
+    LLMH_TOOL_CHOICE_FUNCTION = 3  /* exactly the function named by tool_choice_name */
+} llmh_tool_choice;
+
+typedef enum llmh_response_format_type {
+    LLMH_RESPONSE_TEXT = 0,        /* free text (the default) */
+    LLMH_RESPONSE_JSON_OBJECT = 1, /* any JSON object */
+    LLMH_RESPONSE_JSON_SCHEMA = 2  /* JSON matching schema_json */
+} llmh_response_format_type;
+
+typedef struct llmh_response_format {
+    uint32_t struct_size;
+    int32_t type;            /* an llmh_response_format_type */
+    const char *name;        /* JSON_SCHEMA: the schema's name ([a-zA-Z0-9_-]{1,64}) */
+    const char *schema_json; /* JSON_SCHEMA: the schema as JSON text */
+    int32_t strict;          /* JSON_SCHEMA: nonzero = the output must match exactly */
+} llmh_response_format;
+
+typedef enum llmh_reasoning {
+    LLMH_REASONING_DEFAULT = 0, /* what the model does by default */
+    LLMH_REASONING_OFF = 1,     /* no reasoning (Qwen3: enable_thinking=false) */
+    LLMH_REASONING_ON = 2       /* reason before answering; reasoning_effort may say how much */
+} llmh_reasoning;
 
 /* Sampling parameters. Use the "unset" values to mean "the model's/provider's default". */
 typedef struct llmh_params {
@@ -156,31 +217,22 @@ typedef struct llmh_params {
     int32_t top_k;            /* <= 0: off */
     float min_p;              /* <= 0: off */
     float repetition_penalty; /* <= 0 or == 1: off */
+    float presence_penalty;   /* 0: off (OpenAI's -2..2) */
+    float frequency_penalty;  /* 0: off (OpenAI's -2..2) */
     int32_t has_seed;         /* nonzero: `seed` is set */
     uint64_t seed;
     const char *const *stop;  /* stop strings (not included in the output) */
     size_t n_stop;
-    int32_t stream;           /* a hint: the caller wants pieces as they come */
+    int32_t stream;           /* a hint: the caller wants events as they come */
 } llmh_params;
 
-/*
- * Called by the plugin for each piece of generated text, in order, from the thread that called
- * generate. `piece` is UTF-8 and never ends inside a multi-byte character; it is valid only
- * during the call. `n_tokens` is the number of tokens produced so far. Return nonzero to cancel:
- * the plugin stops and generate returns LLMH_ERR_CANCELLED.
- */
-typedef int (*llmh_token_fn)(void *user, const char *piece, size_t len, uint32_t n_tokens);
-
-/* Polled by the plugin between steps where no token flows (connect, prefill). Nonzero cancels. */
-typedef int (*llmh_cancel_fn)(void *user);
-
-/* ABI 1.1: the most alternatives a caller may ask for per token (OpenAI's limit). */
+/* The most alternatives a caller may ask for per token (OpenAI's limit). */
 #define LLMH_TOP_LOGPROBS_MAX 20
 
 /*
- * ABI 1.1: one token and its log-probability (natural log, under the model's distribution
- * before sampling transforms such as temperature). `token` is the token's raw bytes, which may
- * be part of a multi-byte UTF-8 character; valid only during the call.
+ * One token and its log-probability (natural log, under the model's distribution before
+ * sampling transforms such as temperature). `token` is the token's raw bytes, which may be part
+ * of a multi-byte UTF-8 character.
  */
 typedef struct llmh_token_logprob {
     uint32_t struct_size;
@@ -189,43 +241,99 @@ typedef struct llmh_token_logprob {
     float logprob;
 } llmh_token_logprob;
 
+/* ------------------------------------------------------------------------------------------ */
+/* Output events (plugin -> host, during generate)                                             */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef enum llmh_event_type {
+    LLMH_EVENT_TEXT = 1,            /* text:        a piece of the answer */
+    LLMH_EVENT_REASONING = 2,       /* text:        a piece of the reasoning ("thinking") */
+    LLMH_EVENT_TOOL_CALL_START = 3, /* tool_index, tool_call_id, tool_name: a call begins */
+    LLMH_EVENT_TOOL_CALL_ARGS = 4,  /* tool_index, text: a piece of that call's JSON arguments */
+    LLMH_EVENT_LOGPROB = 5          /* logprob, top, n_top: one generated token (see below) */
+} llmh_event_type;
+
 /*
- * ABI 1.1: called once per generated token when the request asks for logprobs, BEFORE the
- * on_token call that carries (the first part of) that token's text. `top` holds the
- * request's top_logprobs most likely tokens at that step, most likely first (n_top may be 0).
- * Tokens that end the generation (end-of-sequence, a stop string) are not reported.
- * Return nonzero to cancel, as with on_token.
+ * One output event. Filled by the plugin (which sets struct_size); valid only during the call.
+ * Text pieces are UTF-8 and never end inside a multi-byte character.
+ * Order: reasoning, text and tool calls come as the model produces them. A tool call is one
+ * TOOL_CALL_START followed by zero or more TOOL_CALL_ARGS with the same tool_index (0, 1, ...
+ * in order); the concatenated ARGS are the arguments' JSON text. A LOGPROB event (only when the
+ * request asks for logprobs) comes BEFORE the TEXT event carrying (the first part of) its
+ * token's text; tokens that end the generation (end-of-sequence, a stop string) are not reported.
+ * A host ignores event types it does not know, so a plugin may send newer ones; a plugin must
+ * not rely on a host reading them.
  */
-typedef int (*llmh_logprob_fn)(void *user, const llmh_token_logprob *chosen,
-                               const llmh_token_logprob *top, size_t n_top);
+typedef struct llmh_event {
+    uint32_t struct_size;
+    int32_t type;          /* an llmh_event_type */
+    const char *text;      /* TEXT, REASONING, TOOL_CALL_ARGS: the piece (not NUL-terminated) */
+    size_t text_len;
+    uint32_t n_tokens;     /* tokens generated so far (0 when unknown) */
+    uint32_t tool_index;   /* TOOL_CALL_START, TOOL_CALL_ARGS: which call of this answer */
+    const char *tool_call_id; /* TOOL_CALL_START: NUL-terminated id ("call_0") */
+    const char *tool_name;    /* TOOL_CALL_START: NUL-terminated function name */
+    const llmh_token_logprob *logprob; /* LOGPROB: the chosen token */
+    const llmh_token_logprob *top;     /* LOGPROB: the top_logprobs most likely, likeliest first */
+    size_t n_top;
+} llmh_event;
+
+/* Called for each event, in order, from the thread that called generate. Nonzero cancels: the
+ * plugin stops and generate returns LLMH_ERR_CANCELLED. */
+typedef int (*llmh_event_fn)(void *user, const llmh_event *event);
+
+/* Polled by the plugin between steps where no event flows (connect, prefill). Nonzero cancels. */
+typedef int (*llmh_cancel_fn)(void *user);
+
+/*
+ * An extension in a request's `next` chain (Vulkan's pNext): a struct that begins with this
+ * header. Types below 0x10000 are reserved for llmhost; others are free for a host and a plugin
+ * that agree on them. A reader skips a type it does not know.
+ */
+typedef struct llmh_chain {
+    uint32_t struct_size;
+    uint32_t type;
+    const struct llmh_chain *next;
+} llmh_chain;
 
 typedef struct llmh_request {
     uint32_t struct_size;
-    const char *model;             /* NULL: the provider's configured model */
-    const llmh_message *messages;  /* chat; or NULL and use prompt */
+    const char *model;                     /* NULL: the provider's configured model */
+    const llmh_message *const *messages;   /* chat; or NULL and use prompt */
     size_t n_messages;
-    const char *prompt;            /* raw completion prompt when messages == NULL */
-    llmh_params params;
-    llmh_token_fn on_token;        /* may be NULL */
-    llmh_cancel_fn should_cancel;  /* may be NULL */
-    void *user;                    /* passed to every callback */
+    const char *prompt;                    /* raw completion prompt when messages == NULL */
+    const llmh_params *params;             /* never NULL when the host calls */
+    llmh_event_fn on_event;                /* may be NULL */
+    llmh_cancel_fn should_cancel;          /* may be NULL */
+    void *user;                            /* passed to every callback */
 
-    /* ABI 1.1. The host sets these only for a plugin that advertises the matching capability
-     * (LLMH_CAP_LOGPROBS, LLMH_CAP_RESPONSE_FORMAT) and refuses the request otherwise, so a
-     * 1.0 plugin never silently ignores them. */
-    int32_t logprobs;                 /* nonzero: report every generated token to on_logprob */
-    int32_t top_logprobs;             /* 0..LLMH_TOP_LOGPROBS_MAX alternatives per token */
-    llmh_logprob_fn on_logprob;       /* may be NULL when logprobs == 0 */
-    const char *response_format_json; /* NULL: free text; else OpenAI's `response_format`
-                                         object as JSON text, e.g. {"type":"json_object"} */
+    /* The fields below are set only for a plugin that advertises the matching capability; the
+     * host refuses (LLMH_ERR_UNSUPPORTED, naming the plugin and the field) a request that needs
+     * one the plugin lacks, so a plugin never silently ignores them. */
+    int32_t logprobs;                      /* LLMH_CAP_LOGPROBS: nonzero = LOGPROB events */
+    int32_t top_logprobs;                  /* 0..LLMH_TOP_LOGPROBS_MAX alternatives per token */
+    const llmh_tool *const *tools;         /* LLMH_CAP_TOOLS */
+    size_t n_tools;
+    int32_t tool_choice;                   /* an llmh_tool_choice */
+    const char *tool_choice_name;          /* LLMH_TOOL_CHOICE_FUNCTION: the function */
+    int32_t parallel_tool_calls;           /* < 0: default (allowed); 0: at most one; > 0: allowed */
+    const llmh_response_format *response_format; /* LLMH_CAP_STRUCTURED_OUTPUT; NULL: text */
+    int32_t reasoning;                     /* LLMH_CAP_REASONING: an llmh_reasoning */
+    const char *reasoning_effort;          /* "low", "medium", "high" or NULL; implies ON */
+    const llmh_chain *next;                /* extensions; NULL when none */
 } llmh_request;
+
+/* ------------------------------------------------------------------------------------------ */
+/* Results                                                                                     */
+/* ------------------------------------------------------------------------------------------ */
 
 typedef enum llmh_finish_reason {
     LLMH_FINISH_NONE = 0,
     LLMH_FINISH_STOP = 1,      /* end-of-sequence token or a stop string */
     LLMH_FINISH_LENGTH = 2,    /* max_tokens or context reached */
     LLMH_FINISH_CANCELLED = 3,
-    LLMH_FINISH_ERROR = 4
+    LLMH_FINISH_ERROR = 4,
+    LLMH_FINISH_TOOL_CALLS = 5 /* the answer ends with tool calls for the caller to run */
 } llmh_finish_reason;
 
 /* Filled by the plugin; struct_size is set by the caller (host). */
@@ -233,7 +341,9 @@ typedef struct llmh_result {
     uint32_t struct_size;
     int32_t finish_reason; /* an llmh_finish_reason */
     uint32_t prompt_tokens;
-    uint32_t completion_tokens;
+    uint32_t completion_tokens; /* all generated tokens, reasoning included (OpenAI's rule) */
+    uint32_t reasoning_tokens;  /* of completion_tokens, those spent reasoning */
+    uint32_t cached_tokens;     /* of prompt_tokens, those served from a prefix cache */
     double time_to_first_token_ms;
     double total_ms;
 } llmh_result;
@@ -252,8 +362,10 @@ typedef struct llmh_provider llmh_provider; /* opaque: a provider instance */
 #define LLMH_CAP_STREAMING (1u << 2)
 #define LLMH_CAP_EMBEDDINGS (1u << 3) /* reserved */
 #define LLMH_CAP_LIST_MODELS (1u << 4)
-#define LLMH_CAP_LOGPROBS (1u << 5)        /* ABI 1.1: honours logprobs/top_logprobs */
-#define LLMH_CAP_RESPONSE_FORMAT (1u << 6) /* ABI 1.1: honours response_format_json */
+#define LLMH_CAP_LOGPROBS (1u << 5)          /* honours logprobs/top_logprobs */
+#define LLMH_CAP_STRUCTURED_OUTPUT (1u << 6) /* honours response_format (json_object/json_schema) */
+#define LLMH_CAP_TOOLS (1u << 7)             /* tools, tool_choice, tool calls and tool messages */
+#define LLMH_CAP_REASONING (1u << 8)         /* honours reasoning / reasoning_effort */
 
 #define LLMH_PROVIDER_THREAD_SAFE (1u << 0) /* generate may run concurrently on one instance */
 
@@ -281,7 +393,7 @@ typedef struct llmh_plugin {
     uint32_t (*flags)(llmh_provider *provider);
 
     /*
-     * Run one request to completion, streaming text through request->on_token. Blocks.
+     * Run one request to completion, streaming output events through request->on_event. Blocks.
      * `result` (caller-allocated, struct_size set) is filled on success and, as far as known,
      * on failure.
      */
@@ -293,12 +405,11 @@ typedef struct llmh_plugin {
                                llmh_error *err);
 
     /*
-     * ABI 1.2: the plugin's manifest, a static JSON text valid until unload (docs/plugin-abi.md,
+     * The plugin's manifest, a static JSON text valid until unload (docs/plugin-abi.md,
      * "Manifest"): the environment variables it reads and what each maps to, its secrets (which
      * one is expected, with a hint), its config keys and types, the host flags it accepts, and
      * whether its provider comes up from the environment alone. Data, not code: the host reads
-     * it without creating an instance. NULL, or a descriptor too small to hold this field (a
-     * plugin built for ABI 1.0/1.1), means no manifest: no environment bridge for the plugin.
+     * it without creating an instance. NULL means no manifest: no environment bridge for the plugin.
      */
     const char *manifest_json;
 } llmh_plugin;
