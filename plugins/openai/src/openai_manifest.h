@@ -1,4 +1,4 @@
-/* The openai plugin's manifest (plugin.h, ABI 1.2; docs/plugin-abi.md "Manifest"): OPENAI_API_KEY
+/* The openai plugin's manifest (plugin.h; docs/plugin-abi.md "Manifest"): OPENAI_API_KEY
  * and OPENAI_BASE_URL. Plain C so that test stand-ins can carry it too. */
 #ifndef LLMHOST_OPENAI_MANIFEST_H
 #define LLMHOST_OPENAI_MANIFEST_H

@@ -8,16 +8,20 @@
 //   organization, project   OpenAI-Organization / OpenAI-Project headers
 //   max_retries       default 2 (as the SDKs)
 //   timeout_s         per attempt, default 600;  connect_timeout_s default 5
-// logprobs/top_logprobs and response_format (ABI 1.1) are passed to the endpoint, and its
-// logprobs come back through on_logprob.
+// logprobs/top_logprobs, tools (tool_choice, parallel_tool_calls, tool messages), response_format
+// and reasoning_effort are passed to the endpoint (wire_request.cpp); what comes back is turned
+// into events: text, reasoning (reasoning_content / reasoning), tool calls (tool_call_assembler)
+// and logprobs.
 #include "openai_client.hpp"
 #include "openai_manifest.h"
+#include "tool_call_assembler.hpp"
 #include "wire.hpp"
 
 #include <llmhost/plugin.hpp>
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 
 namespace {
@@ -29,7 +33,8 @@ using Clock = std::chrono::steady_clock;
 ClientConfig read_config(const std::string &config_json, const llmh::Host &host) {
     nlohmann::json j = nlohmann::json::parse(config_json, nullptr, false);
     if (j.is_discarded() || !j.is_object())
-        throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT, "openai: the provider config is not a JSON object",
+        throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT,
+                          "openai: the provider config is not a JSON object",
                           "write the provider's \"config\" as {\"base_url\": ..., \"model\": ...}");
     auto str = [&](const char *key, std::string fallback) {
         auto it = j.find(key);
@@ -62,9 +67,10 @@ ClientConfig read_config(const std::string &config_json, const llmh::Host &host)
     c.organization = str("organization", "");
     c.project = str("project", "");
     c.max_retries = static_cast<int>(num("max_retries", 2, 0, 20));
-    c.timeout = std::chrono::milliseconds(static_cast<long long>(num("timeout_s", 600, 0.001, 86400) * 1000));
-    c.connect_timeout =
-        std::chrono::milliseconds(static_cast<long long>(num("connect_timeout_s", 5, 0.001, 600) * 1000));
+    c.timeout = std::chrono::milliseconds(
+        static_cast<long long>(num("timeout_s", 600, 0.001, 86400) * 1000));
+    c.connect_timeout = std::chrono::milliseconds(
+        static_cast<long long>(num("connect_timeout_s", 5, 0.001, 600) * 1000));
     c.api_key = host.secret("api_key");
     if (c.api_key && c.api_key->empty()) c.api_key.reset();
     return c;
@@ -81,15 +87,17 @@ public:
 
     bool thread_safe() const override { return true; } // immutable config + a thread-safe transport
 
-    llmh::Completion generate(const llmh::Request &r, llmh::TokenSink &sink) override {
+    llmh::Completion generate(const llmh::Request &r, llmh::EventSink &sink) override {
         const std::string model = r.model && !r.model->empty() ? *r.model : default_model_;
         if (model.empty())
-            throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT, "openai: no model given",
-                              "name one in the request (-m MODEL) or set \"model\" in the provider's "
-                              "config");
+            throw llmh::Error(
+                LLMH_ERR_INVALID_ARGUMENT, "openai: no model given",
+                "name one in the request (-m MODEL) or set \"model\" in the provider's "
+                "config");
         require_key_for_openai();
         if (r.is_chat && r.messages.empty())
-            throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT, "openai: the chat request has no messages");
+            throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT,
+                              "openai: the chat request has no messages");
         const bool chat = r.is_chat;
         const std::string path = chat ? "/chat/completions" : "/completions";
         const std::string body = llmhost::openai::build_request_body(r, model, chat, r.stream);
@@ -98,6 +106,13 @@ public:
         llmh::Completion out;
         const auto start = Clock::now();
         uint32_t pieces = 0;
+        auto next_token = [&] {
+            if (pieces == 0)
+                out.time_to_first_token_ms =
+                    std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+            return ++pieces;
+        };
+        llmhost::openai::ToolCallAssembler calls(sink, next_token);
         // ABI 1.1: a token's logprob goes out before the text that carries it. An endpoint that
         // ignores logprobs (some do) must not turn into an answer without them.
         auto emit_logprobs = [&](const std::vector<llmhost::openai::TokenLogprobs> &lps,
@@ -111,29 +126,35 @@ public:
                                   "from the request");
             for (const auto &t : lps) sink.emit_logprob(t.chosen, t.top);
         };
-        auto emit = [&](const std::string &text) {
-            if (text.empty()) return;
-            if (pieces == 0)
-                out.time_to_first_token_ms =
-                    std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-            sink.emit(text, ++pieces);
+        // One delta or message, in the order a model writes: reasoning, text, tool calls.
+        auto emit = [&](const std::string &reasoning, const std::string &text,
+                        const std::vector<llmhost::openai::ToolCallFragment> &fragments) {
+            if (!reasoning.empty()) sink.reasoning(reasoning, next_token());
+            if (!text.empty()) sink.text(text, next_token());
+            for (const auto &f : fragments) calls.add(f);
         };
+        llmh_finish_reason upstream_finish = LLMH_FINISH_NONE;
         std::optional<std::string> whole; // a non-streamed answer (also to a stream request)
         if (r.stream) {
-            bool done = false, finished = false;
-            whole = client_.post_stream(path, body, model, [&](const llmhost::openai::SseEvent &ev) {
-                if (done) return; // bytes after [DONE] are ignored, as the SDKs do
-                auto d = llmhost::openai::decode_stream_event(ev, chat);
-                if (d.done) {
-                    done = true;
-                    return;
-                }
-                emit_logprobs(d.logprobs, d.has_logprobs, d.content);
-                emit(d.content);
-                if (d.finish != LLMH_FINISH_NONE) out.finish_reason = d.finish, finished = true;
-                if (d.usage) set_usage(out, *d.usage);
-            }, cancelled);
-            if (!whole && !done && !finished) // EOF mid-answer: report it, unlike the SDKs' silent end
+            bool done = false;
+            whole = client_.post_stream(
+                path, body, model,
+                [&](const llmhost::openai::SseEvent &ev) {
+                    if (done) return; // bytes after [DONE] are ignored, as the SDKs do
+                    auto d = llmhost::openai::decode_stream_event(ev, chat);
+                    if (d.done) {
+                        done = true;
+                        return;
+                    }
+                    emit_logprobs(d.logprobs, d.has_logprobs, d.content);
+                    emit(d.reasoning, d.content, d.tool_calls);
+                    if (d.finish != LLMH_FINISH_NONE) upstream_finish = d.finish;
+                    if (d.usage) set_usage(out, *d.usage);
+                },
+                cancelled);
+            if (!whole && !done &&
+                upstream_finish ==
+                    LLMH_FINISH_NONE) // EOF mid-answer: report it, unlike the SDKs' silent end
                 throw llmh::Error(LLMH_ERR_NETWORK,
                                   "openai: the stream from " + client_.config().base_url +
                                       " ended before its last event",
@@ -144,10 +165,11 @@ public:
         if (whole) {
             auto resp = llmhost::openai::decode_response(*whole, chat);
             emit_logprobs(resp.logprobs, resp.has_logprobs, resp.text);
-            emit(resp.text);
-            if (resp.finish != LLMH_FINISH_NONE) out.finish_reason = resp.finish;
+            emit(resp.reasoning, resp.text, resp.tool_calls);
+            if (resp.finish != LLMH_FINISH_NONE) upstream_finish = resp.finish;
             if (resp.usage) set_usage(out, *resp.usage);
         }
+        out.finish_reason = finish_reason(upstream_finish, calls.finish());
         if (out.completion_tokens == 0) out.completion_tokens = pieces;
         out.total_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
         return out;
@@ -162,13 +184,28 @@ private:
     static void set_usage(llmh::Completion &c, const llmhost::openai::Usage &u) {
         c.prompt_tokens = u.prompt_tokens;
         c.completion_tokens = u.completion_tokens;
+        c.reasoning_tokens = std::min(u.reasoning_tokens, u.completion_tokens);
+        c.cached_tokens = std::min(u.cached_tokens, u.prompt_tokens);
+    }
+    // The answer ends with tool calls whenever it made some: servers that say "stop" after their
+    // calls (Ollama, some vLLM parsers) still hand the caller calls to run. "length" stays: the
+    // calls may be cut off. "tool_calls" with no call at all is the endpoint's error, not ours.
+    llmh_finish_reason finish_reason(llmh_finish_reason upstream, std::size_t n_calls) const {
+        if (n_calls > 0 && upstream != LLMH_FINISH_LENGTH) return LLMH_FINISH_TOOL_CALLS;
+        if (upstream == LLMH_FINISH_TOOL_CALLS && n_calls == 0)
+            throw llmh::Error(LLMH_ERR_NETWORK,
+                              "openai: the endpoint " + client_.config().base_url +
+                                  " finished with tool_calls but sent no tool call",
+                              "the server's tool-call parser failed; retry, or check the server");
+        return upstream == LLMH_FINISH_NONE ? LLMH_FINISH_STOP : upstream;
     }
     void require_key_for_openai() const {
         if (!client_.config().api_key &&
             client_.config().base_url.find("api.openai.com") != std::string::npos)
-            throw llmh::Error(LLMH_ERR_AUTH_REQUIRED, "openai: no API key for api.openai.com",
-                              "set OPENAI_API_KEY (or the provider's api_key in llmhost.json); keys "
-                              "are at https://platform.openai.com/api-keys");
+            throw llmh::Error(
+                LLMH_ERR_AUTH_REQUIRED, "openai: no API key for api.openai.com",
+                "set OPENAI_API_KEY (or the provider's api_key in llmhost.json); keys "
+                "are at https://platform.openai.com/api-keys");
     }
 
     llmh::Host host_;
@@ -178,9 +215,10 @@ private:
 
 } // namespace
 
-LLMH_DEFINE_PLUGIN_WITH_MANIFEST(OpenAiProvider, "openai", "0.1.0",
+LLMH_DEFINE_PLUGIN_WITH_MANIFEST(OpenAiProvider, "openai", "0.2.0",
                                  "Chat and completions from any OpenAI-compatible endpoint",
                                  LLMH_CAP_CHAT | LLMH_CAP_COMPLETION | LLMH_CAP_STREAMING |
                                      LLMH_CAP_LIST_MODELS | LLMH_CAP_LOGPROBS |
-                                     LLMH_CAP_RESPONSE_FORMAT,
+                                     LLMH_CAP_STRUCTURED_OUTPUT | LLMH_CAP_TOOLS |
+                                     LLMH_CAP_REASONING,
                                  LLMH_OPENAI_MANIFEST)

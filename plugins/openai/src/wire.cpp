@@ -3,24 +3,95 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstdint>
 
 namespace llmhost::openai {
 namespace {
 
 using nlohmann::json;
 
+std::string shorten(std::string_view s, std::size_t n) {
+    return std::string(s.substr(0, n)) + (s.size() > n ? "..." : "");
+}
+
 [[noreturn]] void malformed(const std::string &what) {
     throw llmh::Error(LLMH_ERR_NETWORK, "the endpoint sent a malformed response: " + what,
                       "check that base_url points at an OpenAI-compatible server");
+}
+
+// A token count: a non-negative integer, clamped to 32 bits; 0 for anything else (null, a
+// string, a negative number), so a hostile count can neither throw nor wrap.
+uint32_t count_of(const json &obj, const char *key) {
+    if (!obj.is_object()) return 0;
+    auto it = obj.find(key);
+    if (it == obj.end() || !it->is_number_integer()) return 0;
+    if (it->is_number_unsigned())
+        return static_cast<uint32_t>(std::min<uint64_t>(it->get<uint64_t>(), UINT32_MAX));
+    const int64_t v = it->get<int64_t>();
+    return v < 0 ? 0 : static_cast<uint32_t>(std::min<int64_t>(v, UINT32_MAX));
 }
 
 std::optional<Usage> read_usage(const json &j) {
     auto it = j.find("usage");
     if (it == j.end() || !it->is_object()) return std::nullopt;
     Usage u;
-    u.prompt_tokens = it->value("prompt_tokens", 0u);
-    u.completion_tokens = it->value("completion_tokens", 0u);
+    u.prompt_tokens = count_of(*it, "prompt_tokens");
+    u.completion_tokens = count_of(*it, "completion_tokens");
+    if (auto d = it->find("completion_tokens_details"); d != it->end())
+        u.reasoning_tokens = count_of(*d, "reasoning_tokens");
+    if (auto d = it->find("prompt_tokens_details"); d != it->end())
+        u.cached_tokens = count_of(*d, "cached_tokens");
+    if (u.cached_tokens == 0)
+        u.cached_tokens = count_of(*it, "prompt_cache_hit_tokens"); // DeepSeek
     return u;
+}
+
+// An optional string field: absent or null -> nullopt; a string -> it; anything else is refused.
+std::optional<std::string> opt_string(const json &obj, const char *key, const std::string &where) {
+    auto it = obj.find(key);
+    if (it == obj.end() || it->is_null()) return std::nullopt;
+    if (!it->is_string()) malformed(where + " '" + key + "' is not a string");
+    return it->get<std::string>();
+}
+
+// One entry of a tool_calls array (streamed fragment or whole call); see ToolCallFragment.
+ToolCallFragment read_tool_call(const json &e) {
+    if (!e.is_object()) malformed("a tool_calls entry is not an object");
+    ToolCallFragment f;
+    if (auto i = e.find("index"); i != e.end() && !i->is_null()) {
+        if (!i->is_number_integer()) malformed("a tool call's 'index' is not an integer");
+        f.index = i->is_number_unsigned()
+                      ? static_cast<int64_t>(std::min<uint64_t>(i->get<uint64_t>(), INT64_MAX))
+                      : i->get<int64_t>();
+    }
+    f.id = opt_string(e, "id", "a tool call's");
+    if (auto t = opt_string(e, "type", "a tool call's"); t && *t != "function")
+        malformed("a tool call has type '" + shorten(*t, 40) + "', not \"function\"");
+    auto fn = e.find("function");
+    if (fn != e.end() && !fn->is_null()) {
+        if (!fn->is_object()) malformed("a tool call's 'function' is not an object");
+        f.name = opt_string(*fn, "name", "a tool call's function");
+        f.arguments = opt_string(*fn, "arguments", "a tool call's function").value_or("");
+    }
+    return f;
+}
+
+std::vector<ToolCallFragment> read_tool_calls(const json &holder) {
+    std::vector<ToolCallFragment> out;
+    auto it = holder.find("tool_calls");
+    if (it == holder.end() || it->is_null()) return out;
+    if (!it->is_array()) malformed("'tool_calls' is not an array");
+    for (const auto &e : *it) out.push_back(read_tool_call(e));
+    return out;
+}
+
+// reasoning_content (DeepSeek, vLLM < 0.11) or reasoning (vLLM >= 0.11, Ollama, OpenRouter).
+// Servers in transition send both with the same text, so one of them is taken, never both.
+std::string read_reasoning(const json &holder) {
+    auto r = opt_string(holder, "reasoning_content", "the message's");
+    if (auto alt = opt_string(holder, "reasoning", "the message's"); alt && (!r || r->empty()))
+        r = alt;
+    return r.value_or("");
 }
 
 std::string text_of_content(const json &content) {
@@ -30,10 +101,6 @@ std::string text_of_content(const json &content) {
         for (const auto &part : content)
             if (part.is_object() && part.value("type", "") == "text") out += part.value("text", "");
     return out;
-}
-
-std::string shorten(std::string_view s, std::size_t n) {
-    return std::string(s.substr(0, n)) + (s.size() > n ? "..." : "");
 }
 
 // A token's exact bytes: `bytes` (chat) when present, else the token string.
@@ -75,8 +142,10 @@ bool read_logprobs(const json &choice, bool chat, std::vector<TokenLogprobs> &ou
     for (std::size_t i = 0; i < tokens->size(); ++i) {
         TokenLogprobs t;
         t.chosen.token = (*tokens)[i].is_string() ? (*tokens)[i].get<std::string>() : "";
-        t.chosen.logprob = lps != l->end() && lps->is_array() && i < lps->size() && (*lps)[i].is_number()
-                               ? (*lps)[i].get<float>() : -9999.0f;
+        t.chosen.logprob =
+            lps != l->end() && lps->is_array() && i < lps->size() && (*lps)[i].is_number()
+                ? (*lps)[i].get<float>()
+                : -9999.0f;
         if (tops != l->end() && tops->is_array() && i < tops->size() && (*tops)[i].is_object()) {
             for (const auto &[tok, lp] : (*tops)[i].items())
                 if (lp.is_number()) t.top.push_back({tok, lp.get<float>()});
@@ -90,60 +159,11 @@ bool read_logprobs(const json &choice, bool chat, std::vector<TokenLogprobs> &ou
 
 } // namespace
 
-std::string build_request_body(const llmh::Request &r, const std::string &model, bool chat,
-                               bool stream) {
-    json body;
-    body["model"] = model;
-    if (chat) {
-        json messages = json::array();
-        for (const auto &m : r.messages) messages.push_back({{"role", m.role}, {"content", m.content}});
-        body["messages"] = std::move(messages);
-        if (r.max_tokens > 0) body["max_tokens"] = r.max_tokens; // widest support (vLLM, Ollama)
-    } else {
-        body["prompt"] = r.prompt;
-        if (r.max_tokens > 0) body["max_tokens"] = r.max_tokens;
-    }
-    if (r.temperature >= 0) body["temperature"] = r.temperature;
-    if (r.top_p > 0 && r.top_p < 1) body["top_p"] = r.top_p;
-    if (r.seed) body["seed"] = static_cast<int64_t>(*r.seed);
-    // Not OpenAI fields, but the same-named extensions of vLLM, SGLang and llama.cpp's server. Sent
-    // rather than dropped: a server that honours them does, api.openai.com answers 400 naming the
-    // field, and either beats a silently different sampling.
-    if (r.top_k > 0) body["top_k"] = r.top_k;
-    if (r.min_p > 0) body["min_p"] = r.min_p;
-    if (r.repetition_penalty > 0 && r.repetition_penalty != 1)
-        body["repetition_penalty"] = r.repetition_penalty;
-    if (!r.stop.empty()) body["stop"] = r.stop;
-    if (r.logprobs) {
-        if (chat) {
-            body["logprobs"] = true;
-            body["top_logprobs"] = r.top_logprobs;
-        } else {
-            body["logprobs"] = r.top_logprobs; // the legacy field counts the alternatives
-        }
-    }
-    if (r.response_format_json) {
-        if (!chat)
-            throw llmh::Error(LLMH_ERR_UNSUPPORTED,
-                              "openai: response_format is a chat completions field; the legacy "
-                              "completions endpoint has none",
-                              "send messages (chat) to get structured output");
-        json rf = json::parse(*r.response_format_json, nullptr, false);
-        if (rf.is_discarded() || !rf.is_object())
-            throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT, "openai: response_format is not a JSON object");
-        body["response_format"] = std::move(rf);
-    }
-    if (stream) {
-        body["stream"] = true;
-        body["stream_options"] = {{"include_usage", true}};
-    }
-    return body.dump();
-}
-
 llmh_finish_reason map_finish_reason(std::string_view reason) {
     if (reason == "length") return LLMH_FINISH_LENGTH;
+    if (reason == "tool_calls" || reason == "function_call") return LLMH_FINISH_TOOL_CALLS;
     if (reason.empty()) return LLMH_FINISH_NONE;
-    return LLMH_FINISH_STOP; // stop, content_filter, tool_calls, eos (vLLM)...
+    return LLMH_FINISH_STOP; // stop, content_filter, eos (vLLM)...
 }
 
 StreamDelta decode_stream_event(const SseEvent &event, bool chat) {
@@ -154,14 +174,17 @@ StreamDelta decode_stream_event(const SseEvent &event, bool chat) {
     }
     json j = json::parse(event.data, nullptr, false);
     if (event.event == "error") {
-        std::string msg = j.is_object() ? decode_error_body(event.data).message : shorten(event.data, 200);
+        std::string msg =
+            j.is_object() ? decode_error_body(event.data).message : shorten(event.data, 200);
         throw llmh::Error(LLMH_ERR_NETWORK, "the endpoint reported an error mid-stream: " + msg,
                           "the request may be retried; if it persists, the endpoint is failing");
     }
-    if (j.is_discarded() || !j.is_object()) malformed("stream event is not JSON: '" + shorten(event.data, 80) + "'");
+    if (j.is_discarded() || !j.is_object())
+        malformed("stream event is not JSON: '" + shorten(event.data, 80) + "'");
     if (auto e = j.find("error"); e != j.end() && !e->is_null() && *e != false) {
         throw llmh::Error(LLMH_ERR_NETWORK,
-                          "the endpoint reported an error mid-stream: " + decode_error_body(event.data).message,
+                          "the endpoint reported an error mid-stream: " +
+                              decode_error_body(event.data).message,
                           "the request may be retried; if it persists, the endpoint is failing");
     }
     d.usage = read_usage(j);
@@ -176,7 +199,10 @@ StreamDelta decode_stream_event(const SseEvent &event, bool chat) {
             auto delta = c.find("delta");
             if (delta != c.end() && delta->is_object()) {
                 auto content = delta->find("content");
-                if (content != delta->end() && !content->is_null()) d.content += text_of_content(*content);
+                if (content != delta->end() && !content->is_null())
+                    d.content += text_of_content(*content);
+                d.reasoning += read_reasoning(*delta);
+                for (auto &f : read_tool_calls(*delta)) d.tool_calls.push_back(std::move(f));
             }
         } else if (auto t = c.find("text"); t != c.end() && t->is_string()) {
             d.content += t->get<std::string>();
@@ -190,9 +216,11 @@ StreamDelta decode_stream_event(const SseEvent &event, bool chat) {
 
 FullResponse decode_response(std::string_view body, bool chat) {
     json j = json::parse(body, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) malformed("body is not JSON: '" + shorten(body, 80) + "'");
+    if (j.is_discarded() || !j.is_object())
+        malformed("body is not JSON: '" + shorten(body, 80) + "'");
     auto choices = j.find("choices");
-    if (choices == j.end() || !choices->is_array() || choices->empty() || !(*choices)[0].is_object())
+    if (choices == j.end() || !choices->is_array() || choices->empty() ||
+        !(*choices)[0].is_object())
         malformed("no 'choices' in the completion");
     const json &c = (*choices)[0];
     FullResponse r;
@@ -201,6 +229,10 @@ FullResponse decode_response(std::string_view body, bool chat) {
         if (msg == c.end() || !msg->is_object()) malformed("choice without 'message'");
         if (auto content = msg->find("content"); content != msg->end() && !content->is_null())
             r.text = text_of_content(*content);
+        r.reasoning = read_reasoning(*msg);
+        r.tool_calls = read_tool_calls(*msg);
+        for (std::size_t i = 0; i < r.tool_calls.size(); ++i)
+            if (!r.tool_calls[i].index) r.tool_calls[i].index = static_cast<int64_t>(i);
     } else {
         r.text = c.value("text", "");
     }
@@ -228,11 +260,15 @@ ErrorInfo decode_error_body(std::string_view body) {
     ErrorInfo info;
     json j = json::parse(body, nullptr, false);
     const json *e = nullptr;
-    if (j.is_object()) e = j.contains("error") ? &j["error"] : &j; // Python SDK: body.get("error", body)
+    if (j.is_object())
+        e = j.contains("error") ? &j["error"] : &j; // Python SDK: body.get("error", body)
     if (e && e->is_object()) {
-        if (auto m = e->find("message"); m != e->end() && m->is_string()) info.message = shorten(m->get<std::string>(), 300);
-        if (auto c = e->find("code"); c != e->end()) info.code = c->is_string() ? c->get<std::string>() : (c->is_number() ? c->dump() : "");
-        if (auto t = e->find("type"); t != e->end() && t->is_string()) info.type = t->get<std::string>();
+        if (auto m = e->find("message"); m != e->end() && m->is_string())
+            info.message = shorten(m->get<std::string>(), 300);
+        if (auto c = e->find("code"); c != e->end())
+            info.code = c->is_string() ? c->get<std::string>() : (c->is_number() ? c->dump() : "");
+        if (auto t = e->find("type"); t != e->end() && t->is_string())
+            info.type = t->get<std::string>();
     } else if (e && e->is_string()) {
         info.message = shorten(e->get<std::string>(), 300);
     }

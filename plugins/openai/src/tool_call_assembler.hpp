@@ -1,0 +1,61 @@
+// Turns the tool-call fragments an endpoint sends (ToolCallFragment, wire.hpp) into the ABI's
+// events: TOOL_CALL_START with a dense index 0, 1, 2... in the order the calls become known, then
+// TOOL_CALL_ARGS pieces. The host refuses anything else, and endpoints do not all behave:
+//   - indices may skip or come out of order: each upstream index gets the next dense one when its
+//     call starts;
+//   - the id or the name may come in a later fragment than the first: a call starts once it has
+//     both, its arguments buffered until then (at the end, a named call still without an id
+//     starts with the id "call_<dense index>");
+//   - a call may have no index (some servers send whole calls): it is matched by its id, else it
+//     continues the last call.
+// Hostile input is an llmh::Error, never a crash or a silent drop: a negative index, more than
+// kMaxCalls calls, more than kMaxArgumentBytes of arguments, a call whose id or name changes
+// after it started, and (at finish) a call that never got a name.
+#pragma once
+
+#include "wire.hpp"
+
+#include <llmhost/plugin.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace llmhost::openai {
+
+class ToolCallAssembler {
+public:
+    static constexpr int64_t kMaxCalls = 128;
+    static constexpr std::size_t kMaxArgumentBytes = 4u << 20; // all calls of one answer together
+
+    // `next_token` numbers the events (EventSink's n_tokens), shared with the text and reasoning.
+    ToolCallAssembler(llmh::EventSink &sink, std::function<uint32_t()> next_token);
+
+    void add(const ToolCallFragment &fragment);
+    // The answer is over: starts the calls that still wait for an id; throws for a call without
+    // a name. Returns the number of calls started.
+    std::size_t finish();
+    std::size_t started() const { return next_dense_; }
+
+private:
+    struct Call {
+        std::optional<std::string> id;
+        std::optional<std::string> name;
+        std::string pending; // arguments received before the call started
+        std::optional<uint32_t> dense;
+    };
+    int64_t key_of(const ToolCallFragment &f);
+    void start(Call &c, std::string id);
+
+    llmh::EventSink &sink_;
+    std::function<uint32_t()> next_token_;
+    std::map<int64_t, Call> calls_; // by upstream index, so finish() goes in upstream order
+    int64_t last_key_ = -1;
+    uint32_t next_dense_ = 0;
+    std::size_t argument_bytes_ = 0;
+};
+
+} // namespace llmhost::openai
