@@ -376,9 +376,10 @@ TEST_CASE("logprobs and response_format: sent upstream - logprobs come back befo
     });
     OpenAiPlugin p;
     CHECK((p.desc().capabilities & LLMH_CAP_LOGPROBS) != 0);
-    CHECK((p.desc().capabilities & LLMH_CAP_RESPONSE_FORMAT) != 0);
+    CHECK((p.desc().capabilities & LLMH_CAP_STRUCTURED_OUTPUT) != 0);
     REQUIRE(p.create(config(server)) == LLMH_OK);
-    auto plain = p.chat("hi", false, nullptr, 0, llmh_default_params(), 1, R"({"type":"json_object"})");
+    llmh_response_format json_object{sizeof(llmh_response_format), LLMH_RESPONSE_JSON_OBJECT, nullptr, nullptr, 0};
+    auto plain = p.chat("hi", false, nullptr, 0, llmh_default_params(), 1, &json_object);
     REQUIRE(plain.status == LLMH_OK);
     CHECK(plain.events == std::vector<std::string>{"lp:He/1", "piece:He"});
     json up = json::parse(server.requests().back().body);

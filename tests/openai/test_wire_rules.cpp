@@ -10,10 +10,19 @@
 using namespace llmhost::openai;
 using nlohmann::json;
 
+namespace {
+llmh::Message msg(std::string role, std::string content) {
+    llmh::Message m;
+    m.role = std::move(role);
+    m.content = std::move(content);
+    return m;
+}
+} // namespace
+
 TEST_CASE("a chat request body carries model - messages - limits - stop - seed and usage for streams") {
     llmh::Request r;
     r.is_chat = true;
-    r.messages = {{"system", "be brief"}, {"user", "hi"}};
+    r.messages = {msg("system", "be brief"), msg("user", "hi")};
     r.max_tokens = 7;
     r.temperature = 0.5f;
     r.seed = 42;
@@ -38,7 +47,7 @@ TEST_CASE("a chat request body carries model - messages - limits - stop - seed a
 
 TEST_CASE("top_k, min_p and repetition_penalty are sent, never dropped") {
     llmh::Request r;
-    r.messages = {{"user", "hi"}};
+    r.messages = {msg("user", "hi")};
     json off = json::parse(build_request_body(r, "m", true, false));
     CHECK_FALSE(off.contains("top_k"));
     CHECK_FALSE(off.contains("min_p"));
@@ -160,13 +169,15 @@ TEST_CASE("retry delays: retry-after-ms - retry-after - else jittered exponentia
     }
 }
 
-TEST_CASE("ABI 1.1 fields reach the body: logprobs - top_logprobs - response_format") {
+TEST_CASE("logprobs - top_logprobs - response_format reach the body") {
     llmh::Request r;
     r.is_chat = true;
-    r.messages = {{"user", "hi"}};
+    r.messages = {msg("user", "hi")};
     r.logprobs = true;
     r.top_logprobs = 3;
-    r.response_format_json = R"({"type":"json_schema","json_schema":{"name":"n","schema":{"type":"object"}}})";
+    r.response_format.type = LLMH_RESPONSE_JSON_SCHEMA;
+    r.response_format.name = "n";
+    r.response_format.schema_json = R"({"type":"object"})";
     json b = json::parse(build_request_body(r, "m", true, false));
     CHECK(b["logprobs"] == true);
     CHECK(b["top_logprobs"] == 3);
@@ -176,7 +187,7 @@ TEST_CASE("ABI 1.1 fields reach the body: logprobs - top_logprobs - response_for
     legacy.logprobs = true;
     legacy.top_logprobs = 2;
     CHECK(json::parse(build_request_body(legacy, "m", false, false))["logprobs"] == 2);
-    legacy.response_format_json = R"({"type":"json_object"})";
+    legacy.response_format.type = LLMH_RESPONSE_JSON_OBJECT;
     try {
         build_request_body(legacy, "m", false, false);
         FAIL("response_format on the legacy endpoint must be refused");
