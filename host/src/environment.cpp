@@ -2,6 +2,8 @@
 
 #include "secret_patterns.hpp"
 
+#include <llmhost/plugin.hpp>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -50,12 +52,6 @@ std::vector<std::string> environment_secret_values() {
     return out;
 }
 
-std::optional<bool> parse_bool(std::string_view text) {
-    std::string t(text);
-    std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (t == "1" || t == "true" || t == "yes" || t == "on") return true;
-    if (t == "0" || t == "false" || t == "no" || t == "off") return false;
-    return std::nullopt;
-}
+std::optional<bool> parse_bool(std::string_view text) { return llmh::parse_bool(text); }
 
 } // namespace llmhost::detail

@@ -7,6 +7,9 @@
 #include "patterns.hpp"
 #include "repo_api.hpp"
 
+#include <cstdlib>
+#include <optional>
+
 #include <llmhost/net/http_client.hpp>
 
 #include <doctest/doctest.h>
@@ -242,4 +245,53 @@ TEST_CASE("HTTP errors map to ABI codes with the user's next step") {
     CHECK(transport_error(t, ctx).code() == LLMH_ERR_TIMEOUT);
     t.error = net::Error::cancelled;
     CHECK(transport_error(t, ctx).code() == LLMH_ERR_CANCELLED);
+}
+
+namespace {
+// Sets (or unsets, value nullptr) an environment variable for one scope.
+struct ScopedEnv {
+    std::string name;
+    std::optional<std::string> old;
+    ScopedEnv(const char *n, const char *value) : name(n) {
+        if (const char *o = std::getenv(n)) old = o;
+        if (value) setenv(n, value, 1);
+        else unsetenv(n);
+    }
+    ~ScopedEnv() {
+        if (old) setenv(name.c_str(), old->c_str(), 1);
+        else unsetenv(name.c_str());
+    }
+};
+} // namespace
+
+TEST_CASE("options_from_env: offline switches read as huggingface_hub reads them") {
+    // huggingface_hub: _is_true(os.environ.get("HF_HUB_OFFLINE") or os.environ.get("TRANSFORMERS_OFFLINE"))
+    struct Case {
+        const char *hf, *transformers;
+        bool offline;
+    } cases[] = {{nullptr, nullptr, false}, {"1", nullptr, true},   {"TRUE", nullptr, true},
+                 {"yes", nullptr, true},    {"0", "1", false},      {nullptr, "1", true},
+                 {nullptr, "on", true},     {"garbage", "1", false}, {"off", nullptr, false}};
+    for (const auto &c : cases) {
+        ScopedEnv a("HF_HUB_OFFLINE", c.hf), b("TRANSFORMERS_OFFLINE", c.transformers);
+        INFO("HF_HUB_OFFLINE=" << (c.hf ? c.hf : "(unset)")
+                               << " TRANSFORMERS_OFFLINE=" << (c.transformers ? c.transformers : "(unset)"));
+        CHECK(hub::options_from_env().offline == c.offline);
+    }
+}
+
+TEST_CASE("options_from_env: HF_HUB_CACHE beats HUGGINGFACE_HUB_CACHE beats HF_HOME") {
+    ScopedEnv home("HF_HOME", "/tmp/hfhome");
+    {
+        ScopedEnv a("HF_HUB_CACHE", nullptr), b("HUGGINGFACE_HUB_CACHE", nullptr);
+        CHECK(hub::options_from_env().cache_dir == std::filesystem::path("/tmp/hfhome/hub"));
+    }
+    {
+        ScopedEnv a("HF_HUB_CACHE", nullptr), b("HUGGINGFACE_HUB_CACHE", "/tmp/legacy");
+        CHECK(hub::options_from_env().cache_dir == std::filesystem::path("/tmp/legacy"));
+    }
+    {
+        ScopedEnv a("HF_HUB_CACHE", "/tmp/new"), b("HUGGINGFACE_HUB_CACHE", "/tmp/legacy");
+        CHECK(hub::options_from_env().cache_dir == std::filesystem::path("/tmp/new"));
+    }
 }

@@ -57,6 +57,17 @@ private:
     double retry_after_s_;
 };
 
+// The one boolean parser of llmhost (host, plugins, CLI): "1", "true", "yes", "on" and "0",
+// "false", "no", "off", any case, as huggingface_hub's _is_true reads environment switches;
+// nullopt for anything else, so the caller can refuse it instead of guessing.
+inline std::optional<bool> parse_bool(std::string_view text) {
+    std::string t;
+    for (char c : text) t += static_cast<char>((c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c);
+    if (t == "1" || t == "true" || t == "yes" || t == "on") return true;
+    if (t == "0" || t == "false" || t == "no" || t == "off") return false;
+    return std::nullopt;
+}
+
 // Thin, copyable view of the host services handed to an instance.
 class Host {
 public:

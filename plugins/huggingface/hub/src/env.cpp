@@ -3,6 +3,7 @@
 #include <llmhost/hub/client.hpp>
 
 #include <cctype>
+#include <initializer_list>
 #include <cstdlib>
 
 namespace llmhost::hub {
@@ -14,11 +15,13 @@ std::optional<std::string> env(const char *name) {
     return std::string(v);
 }
 
-bool truthy(const std::optional<std::string> &v) {
-    if (!v) return false;
-    std::string s;
-    for (char c : *v) s += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return s == "1" || s == "ON" || s == "YES" || s == "TRUE";
+// huggingface_hub: HF_HUB_OFFLINE = _is_true(os.environ.get("HF_HUB_OFFLINE") or
+// os.environ.get("TRANSFORMERS_OFFLINE")): the first variable that is set decides, so
+// HF_HUB_OFFLINE=0 wins over TRANSFORMERS_OFFLINE=1, exactly as the provider's manifest reads them.
+bool first_set_is_true(std::initializer_list<const char *> names) {
+    for (const char *n : names)
+        if (auto v = env(n)) return llmh::parse_bool(*v).value_or(false);
+    return false;
 }
 
 std::filesystem::path expand_home(std::string p) {
@@ -41,7 +44,7 @@ ClientOptions options_from_env() {
     if (auto c = env("HF_HUB_CACHE")) o.cache_dir = expand_home(*c);
     else if (auto c2 = env("HUGGINGFACE_HUB_CACHE")) o.cache_dir = expand_home(*c2);
     else o.cache_dir = hf_home / "hub";
-    o.offline = truthy(env("HF_HUB_OFFLINE")) || truthy(env("TRANSFORMERS_OFFLINE"));
+    o.offline = first_set_is_true({"HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"});
     auto seconds = [](const std::optional<std::string> &v, std::chrono::milliseconds d) {
         if (!v) return d;
         char *end = nullptr;
