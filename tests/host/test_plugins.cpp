@@ -28,7 +28,12 @@ TEST_CASE("plugin scan reports every file: good ones loaded, bad ones with file 
     CHECK(echo->loaded);
     CHECK(echo->name == "echo");
     CHECK(echo->abi_major == LLMH_ABI_MAJOR);
-    CHECK(llmhost::capability_names(echo->capabilities) == "chat,completion,streaming,list_models");
+    // The deterministic provider of every tool-calling test: ABI 2's optional capabilities too.
+    for (uint32_t cap : {LLMH_CAP_CHAT, LLMH_CAP_COMPLETION, LLMH_CAP_STREAMING, LLMH_CAP_LIST_MODELS,
+                         LLMH_CAP_TOOLS, LLMH_CAP_REASONING, LLMH_CAP_STRUCTURED_OUTPUT})
+        CHECK((echo->capabilities & cap) == cap);
+    CHECK(llmhost::capability_names(LLMH_CAP_CHAT | LLMH_CAP_TOOLS | LLMH_CAP_REASONING) ==
+          "chat,tools,reasoning");
 
     const auto *garbage = find_file(all, "libllmhost_garbage.so");
     REQUIRE(garbage != nullptr);
