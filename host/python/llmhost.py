@@ -16,48 +16,57 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import inspect
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterable, Optional
 
-__all__ = ["Error", "Result", "Host", "open", "initialize_from_env", "generate", "load_library"]
+__all__ = ["Error", "Event", "Result", "Host", "open", "initialize_from_env", "generate",
+           "function_tool", "load_library"]
 
 LLMH_LOG_DEBUG, LLMH_LOG_INFO, LLMH_LOG_WARN, LLMH_LOG_ERROR = range(4)
-_FINISH = {0: "none", 1: "stop", 2: "length", 3: "cancelled", 4: "error"}
+_FINISH = {0: "none", 1: "stop", 2: "length", 3: "cancelled", 4: "error", 5: "tool_calls"}
+_INVALID_ARGUMENT = 1
+# plugin.h enums
+_EVENT_NAMES = {1: "text", 2: "reasoning", 3: "tool_call_start", 4: "tool_call_args"}
+_EVENT_LOGPROB = 5
+_TOOL_CHOICE = {"auto": 0, "none": 1, "required": 2}
+_RESPONSE = {"text": 0, "json_object": 1, "json_schema": 2}
+_REASONING = {None: 0, "default": 0, False: 1, "off": 1, True: 2, "on": 2}
+
+# The structs of plugin.h (ABI 2), field for field. The C API takes the ABI's own llmh_request;
+# every part carries its struct_size, so the library reads exactly what this module wrote.
+_S = ctypes.c_char_p
+
+
+class _ToolCall(ctypes.Structure):
+    _fields_ = [("struct_size", ctypes.c_uint32), ("id", _S), ("name", _S), ("arguments", _S)]
 
 
 class _Message(ctypes.Structure):
-    _fields_ = [("struct_size", ctypes.c_uint32), ("role", ctypes.c_char_p), ("content", ctypes.c_char_p)]
+    _fields_ = [("struct_size", ctypes.c_uint32), ("role", _S), ("content", _S), ("name", _S),
+                ("tool_call_id", _S), ("tool_calls", ctypes.POINTER(ctypes.POINTER(_ToolCall))),
+                ("n_tool_calls", ctypes.c_size_t), ("reasoning", _S)]
+
+
+class _Tool(ctypes.Structure):
+    _fields_ = [("struct_size", ctypes.c_uint32), ("type", _S), ("name", _S), ("description", _S),
+                ("parameters_json", _S), ("strict", ctypes.c_int32)]
+
+
+class _ResponseFormat(ctypes.Structure):
+    _fields_ = [("struct_size", ctypes.c_uint32), ("type", ctypes.c_int32), ("name", _S),
+                ("schema_json", _S), ("strict", ctypes.c_int32)]
 
 
 class _Params(ctypes.Structure):
     _fields_ = [("struct_size", ctypes.c_uint32), ("max_tokens", ctypes.c_int32),
                 ("temperature", ctypes.c_float), ("top_p", ctypes.c_float), ("top_k", ctypes.c_int32),
                 ("min_p", ctypes.c_float), ("repetition_penalty", ctypes.c_float),
+                ("presence_penalty", ctypes.c_float), ("frequency_penalty", ctypes.c_float),
                 ("has_seed", ctypes.c_int32), ("seed", ctypes.c_uint64),
-                ("stop", ctypes.POINTER(ctypes.c_char_p)), ("n_stop", ctypes.c_size_t),
-                ("stream", ctypes.c_int32)]
-
-
-class _Result(ctypes.Structure):
-    _fields_ = [("struct_size", ctypes.c_uint32), ("finish_reason", ctypes.c_int32),
-                ("prompt_tokens", ctypes.c_uint32), ("completion_tokens", ctypes.c_uint32),
-                ("time_to_first_token_ms", ctypes.c_double), ("total_ms", ctypes.c_double)]
-
-
-class _OpenParams(ctypes.Structure):
-    _fields_ = [("struct_size", ctypes.c_uint32), ("config_path", ctypes.c_char_p),
-                ("use_config_file", ctypes.c_int), ("plugin_dirs", ctypes.POINTER(ctypes.c_char_p)),
-                ("n_plugin_dirs", ctypes.c_size_t), ("search_default_plugin_dirs", ctypes.c_int),
-                ("default_provider", ctypes.c_char_p), ("log_level", ctypes.c_int)]
-
-
-class _GenerateParams(ctypes.Structure):
-    _fields_ = [("struct_size", ctypes.c_uint32), ("provider", ctypes.c_char_p),
-                ("model", ctypes.c_char_p), ("prompt", ctypes.c_char_p),
-                ("messages", ctypes.POINTER(_Message)), ("n_messages", ctypes.c_size_t),
-                ("params", _Params)]
+                ("stop", ctypes.POINTER(_S)), ("n_stop", ctypes.c_size_t), ("stream", ctypes.c_int32)]
 
 
 class _TokenLogprob(ctypes.Structure):
@@ -65,18 +74,46 @@ class _TokenLogprob(ctypes.Structure):
                 ("token_len", ctypes.c_size_t), ("logprob", ctypes.c_float)]
 
 
-_LOGPROB_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(_TokenLogprob),
-                               ctypes.POINTER(_TokenLogprob), ctypes.c_size_t)
+class _Event(ctypes.Structure):
+    _fields_ = [("struct_size", ctypes.c_uint32), ("type", ctypes.c_int32),
+                ("text", ctypes.POINTER(ctypes.c_char)), ("text_len", ctypes.c_size_t),
+                ("n_tokens", ctypes.c_uint32), ("tool_index", ctypes.c_uint32),
+                ("tool_call_id", _S), ("tool_name", _S),
+                ("logprob", ctypes.POINTER(_TokenLogprob)), ("top", ctypes.POINTER(_TokenLogprob)),
+                ("n_top", ctypes.c_size_t)]
 
 
-class _GenerateOptions(ctypes.Structure):  # llmhost_generate_options (ABI 1.1 request fields)
-    _fields_ = [("struct_size", ctypes.c_uint32), ("logprobs", ctypes.c_int32),
-                ("top_logprobs", ctypes.c_int32), ("on_logprob", _LOGPROB_FN),
-                ("response_format_json", ctypes.c_char_p)]
+_EVENT_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(_Event))
+_CANCEL_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)
 
 
-_TOKEN_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(ctypes.c_char),
-                             ctypes.c_size_t, ctypes.c_uint32)
+class _Request(ctypes.Structure):
+    _fields_ = [("struct_size", ctypes.c_uint32), ("model", _S),
+                ("messages", ctypes.POINTER(ctypes.POINTER(_Message))), ("n_messages", ctypes.c_size_t),
+                ("prompt", _S), ("params", ctypes.POINTER(_Params)), ("on_event", _EVENT_FN),
+                ("should_cancel", _CANCEL_FN), ("user", ctypes.c_void_p),
+                ("logprobs", ctypes.c_int32), ("top_logprobs", ctypes.c_int32),
+                ("tools", ctypes.POINTER(ctypes.POINTER(_Tool))), ("n_tools", ctypes.c_size_t),
+                ("tool_choice", ctypes.c_int32), ("tool_choice_name", _S),
+                ("parallel_tool_calls", ctypes.c_int32),
+                ("response_format", ctypes.POINTER(_ResponseFormat)), ("reasoning", ctypes.c_int32),
+                ("reasoning_effort", _S), ("next", ctypes.c_void_p)]
+
+
+class _Result(ctypes.Structure):
+    _fields_ = [("struct_size", ctypes.c_uint32), ("finish_reason", ctypes.c_int32),
+                ("prompt_tokens", ctypes.c_uint32), ("completion_tokens", ctypes.c_uint32),
+                ("reasoning_tokens", ctypes.c_uint32), ("cached_tokens", ctypes.c_uint32),
+                ("time_to_first_token_ms", ctypes.c_double), ("total_ms", ctypes.c_double)]
+
+
+class _OpenParams(ctypes.Structure):
+    _fields_ = [("struct_size", ctypes.c_uint32), ("config_path", _S),
+                ("use_config_file", ctypes.c_int), ("plugin_dirs", ctypes.POINTER(_S)),
+                ("n_plugin_dirs", ctypes.c_size_t), ("search_default_plugin_dirs", ctypes.c_int),
+                ("default_provider", _S), ("log_level", ctypes.c_int)]
+
+
 _LOG_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p)
 
 _lib = None
@@ -124,14 +161,10 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.llmhost_open_ext.argtypes = [ctypes.POINTER(_OpenParams)]
     lib.llmhost_open_ext.restype = P
     lib.llmhost_close.argtypes = [P]
-    lib.llmhost_generate_default_params.restype = _GenerateParams
-    lib.llmhost_generate.argtypes = [P, ctypes.POINTER(_GenerateParams), _TOKEN_FN, P,
-                                     ctypes.POINTER(_Result), ctypes.POINTER(ctypes.c_void_p)]
-    lib.llmhost_generate.restype = ctypes.c_int
-    lib.llmhost_generate_ext.argtypes = [P, ctypes.POINTER(_GenerateParams),
-                                         ctypes.POINTER(_GenerateOptions), _TOKEN_FN, P,
-                                         ctypes.POINTER(_Result), ctypes.POINTER(ctypes.c_void_p)]
-    lib.llmhost_generate_ext.restype = ctypes.c_int
+    for name in ("llmhost_generate", "llmhost_generate_message"):
+        getattr(lib, name).argtypes = [P, ctypes.c_char_p, ctypes.POINTER(_Request),
+                                       ctypes.POINTER(_Result), ctypes.POINTER(ctypes.c_void_p)]
+        getattr(lib, name).restype = ctypes.c_int
     for name in ("llmhost_providers_json", "llmhost_plugins_json", "llmhost_config_json",
                  "llmhost_default_provider"):
         getattr(lib, name).argtypes = [P]
@@ -169,13 +202,219 @@ def _last_error(lib) -> Error:
 
 
 @dataclass
+class Event:
+    """One output event: type "text", "reasoning", "tool_call_start" (index, id, name) or
+    "tool_call_args" (index, text: a piece of that call's JSON arguments)."""
+    type: str
+    text: str = ""
+    index: int = 0
+    id: str = ""
+    name: str = ""
+    n_tokens: int = 0
+
+
+@dataclass
 class Result:
     text: str
-    finish_reason: str
+    finish_reason: str  # "stop", "length", "tool_calls", "cancelled"
     prompt_tokens: int
-    completion_tokens: int
+    completion_tokens: int  # reasoning included
     time_to_first_token_ms: float
     total_ms: float
+    reasoning: str = ""
+    tool_calls: list = field(default_factory=list)  # [{"id", "name", "arguments" (JSON text)}]
+    reasoning_tokens: int = 0
+    cached_tokens: int = 0
+    message: dict = field(default_factory=dict)  # the assistant message, ready to append
+
+    @property
+    def usage(self) -> dict:
+        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
+                "total_tokens": self.prompt_tokens + self.completion_tokens,
+                "reasoning_tokens": self.reasoning_tokens, "cached_tokens": self.cached_tokens}
+
+
+# ---- Python values -> plugin.h structs (hostile input refused naming the field) --------------
+
+def _utf8(value, what: str) -> bytes:
+    if not isinstance(value, str):
+        raise Error(_INVALID_ARGUMENT, f"{what} must be a string, not {type(value).__name__}")
+    if "\0" in value:  # would silently cut the C string
+        raise Error(_INVALID_ARGUMENT, f"{what} contains a NUL character")
+    return value.encode("utf-8", "surrogatepass")
+
+
+def _opt_utf8(d: dict, key: str, what: str):
+    v = d.get(key)
+    return None if v is None else _utf8(v, f"{what}.{key}")
+
+
+def _content_text(content, what: str):
+    """OpenAI content: a string, None, or a list of {"type": "text", "text": ...} parts."""
+    if content is None or isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        texts = []
+        for i, part in enumerate(content):
+            if not isinstance(part, dict) or part.get("type") != "text" or \
+                    not isinstance(part.get("text"), str):
+                raise Error(_INVALID_ARGUMENT, f"{what}.content[{i}] is not a text part "
+                            "({\"type\": \"text\", \"text\": ...}); only text reaches a provider")
+            texts.append(part["text"])
+        return "".join(texts)
+    raise Error(_INVALID_ARGUMENT, f"{what}.content must be a string, a list of text parts or None")
+
+
+def _marshal_tool_call(c, what: str, keep: list):
+    if not isinstance(c, dict):
+        raise Error(_INVALID_ARGUMENT, f"{what} must be a dict")
+    fn = c.get("function", c)  # OpenAI's {"id", "function": {"name", "arguments"}} or flat
+    if not isinstance(fn, dict):
+        raise Error(_INVALID_ARGUMENT, f"{what}.function must be a dict")
+    args = fn.get("arguments", "{}")
+    if not isinstance(args, str):
+        args = json.dumps(args)  # a dict of arguments, as a Python caller may keep it
+    tc = _ToolCall(ctypes.sizeof(_ToolCall), _utf8(c.get("id", ""), f"{what}.id"),
+                   _utf8(fn.get("name", ""), f"{what}.name"), _utf8(args, f"{what}.arguments"))
+    keep.append(tc)
+    return ctypes.pointer(tc)
+
+
+def _marshal_messages(messages: list, keep: list):
+    if not isinstance(messages, (list, tuple)):
+        raise Error(_INVALID_ARGUMENT, "messages must be a list of dicts")
+    ptrs = (ctypes.POINTER(_Message) * len(messages))()
+    for i, m in enumerate(messages):
+        what = f"messages[{i}]"
+        if not isinstance(m, dict) or not isinstance(m.get("role"), str):
+            raise Error(_INVALID_ARGUMENT, f"{what} must be a dict with a string 'role'")
+        msg = _Message()
+        msg.struct_size = ctypes.sizeof(_Message)
+        msg.role = _utf8(m["role"], f"{what}.role")
+        content = _content_text(m.get("content"), what)
+        msg.content = None if content is None else _utf8(content, f"{what}.content")
+        msg.name = _opt_utf8(m, "name", what)
+        msg.tool_call_id = _opt_utf8(m, "tool_call_id", what)
+        reasoning = m.get("reasoning_content", m.get("reasoning"))
+        msg.reasoning = None if reasoning is None else _utf8(reasoning, f"{what}.reasoning")
+        calls = m.get("tool_calls") or []
+        if not isinstance(calls, (list, tuple)):
+            raise Error(_INVALID_ARGUMENT, f"{what}.tool_calls must be a list")
+        if calls:
+            arr = (ctypes.POINTER(_ToolCall) * len(calls))(
+                *[_marshal_tool_call(c, f"{what}.tool_calls[{k}]", keep) for k, c in enumerate(calls)])
+            keep.append(arr)
+            msg.tool_calls, msg.n_tool_calls = arr, len(calls)
+        elif msg.content is None:
+            msg.content = b""  # a message without content or calls: empty text
+        keep.append(msg)
+        ptrs[i] = ctypes.pointer(msg)
+    keep.append(ptrs)
+    return ptrs, len(messages)
+
+
+_JSON_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean", list: "array",
+               dict: "object"}
+
+
+def function_tool(fn: Callable) -> dict:
+    """An OpenAI-style tool describing a Python function: its name, the docstring's first paragraph
+    as description, its parameters (str/int/float/bool/list/dict annotations; those without a
+    default are required) and their descriptions from a Google-style "Args:" section."""
+    doc = inspect.getdoc(fn) or ""
+    description = doc.split("\n\n")[0].replace("\n", " ").strip()
+    arg_docs, in_args = {}, False
+    for line in doc.splitlines():
+        stripped = line.strip()
+        if stripped in ("Args:", "Arguments:", "Parameters:"):
+            in_args = True
+        elif in_args and ":" in stripped and line.startswith((" ", "\t")):
+            name, _, text = stripped.partition(":")
+            arg_docs[name.split("(")[0].strip()] = text.strip()
+        elif in_args and stripped and not line.startswith((" ", "\t")):
+            in_args = False
+    props, required = {}, []
+    hints = getattr(fn, "__annotations__", {})
+    for p in inspect.signature(fn).parameters.values():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        schema = {}
+        t = hints.get(p.name)
+        if isinstance(t, str):  # from __future__ import annotations
+            t = {"str": str, "int": int, "float": float, "bool": bool, "list": list,
+                 "dict": dict}.get(t)
+        if t in _JSON_TYPES:
+            schema["type"] = _JSON_TYPES[t]
+        if p.name in arg_docs:
+            schema["description"] = arg_docs[p.name]
+        props[p.name] = schema
+        if p.default is p.empty:
+            required.append(p.name)
+    return {"type": "function",
+            "function": {"name": fn.__name__, "description": description,
+                         "parameters": {"type": "object", "properties": props,
+                                        "required": required}}}
+
+
+def _marshal_tools(tools: list, keep: list):
+    if not isinstance(tools, (list, tuple)):
+        raise Error(_INVALID_ARGUMENT, "tools must be a list")
+    ptrs = (ctypes.POINTER(_Tool) * len(tools))()
+    for i, t in enumerate(tools):
+        what = f"tools[{i}]"
+        if callable(t) and not isinstance(t, dict):
+            t = function_tool(t)
+        if not isinstance(t, dict) or t.get("type", "function") != "function" or \
+                not isinstance(t.get("function"), dict):
+            raise Error(_INVALID_ARGUMENT, f"{what} must be a Python function or "
+                        "{\"type\": \"function\", \"function\": {\"name\": ...}}")
+        fn = t["function"]
+        params = fn.get("parameters")
+        if params is not None and not isinstance(params, dict):
+            raise Error(_INVALID_ARGUMENT, f"{what}.function.parameters must be a JSON Schema "
+                        "object (a dict)")
+        tool = _Tool(ctypes.sizeof(_Tool), b"function", _utf8(fn.get("name", ""), f"{what}.name"),
+                     _opt_utf8(fn, "description", what),
+                     None if params is None else json.dumps(params).encode(),
+                     1 if fn.get("strict") else 0)
+        keep.append(tool)
+        ptrs[i] = ctypes.pointer(tool)
+    keep.append(ptrs)
+    return ptrs, len(tools)
+
+
+def _tool_choice(choice):
+    if choice is None:
+        return 0, None
+    if isinstance(choice, dict):
+        fn = choice.get("function")
+        if choice.get("type") != "function" or not isinstance(fn, dict):
+            raise Error(_INVALID_ARGUMENT, "tool_choice must be \"auto\", \"none\", \"required\", "
+                        "a function's name or {\"type\": \"function\", \"function\": {\"name\": ...}}")
+        choice = fn.get("name")
+    if not isinstance(choice, str):
+        raise Error(_INVALID_ARGUMENT, f"tool_choice must be a string or a dict, not "
+                    f"{type(choice).__name__}")
+    if choice in _TOOL_CHOICE:
+        return _TOOL_CHOICE[choice], None
+    return 3, _utf8(choice, "tool_choice")  # LLMH_TOOL_CHOICE_FUNCTION
+
+
+def _marshal_response_format(rf: dict, keep: list):
+    if not isinstance(rf, dict) or rf.get("type") not in _RESPONSE:
+        raise Error(_INVALID_ARGUMENT, "response_format must be {\"type\": \"text\"}, "
+                    "{\"type\": \"json_object\"} or {\"type\": \"json_schema\", \"json_schema\": ...}")
+    out = _ResponseFormat(ctypes.sizeof(_ResponseFormat), _RESPONSE[rf["type"]])
+    if rf["type"] == "json_schema":
+        js = rf.get("json_schema")
+        if not isinstance(js, dict) or not isinstance(js.get("schema", {}), dict):
+            raise Error(_INVALID_ARGUMENT, "response_format json_schema needs a \"json_schema\" "
+                        "object whose \"schema\" is an object")
+        out.name = _opt_utf8(js, "name", "response_format.json_schema")
+        out.schema_json = json.dumps(js.get("schema", {})).encode()
+        out.strict = 1 if js.get("strict") else 0
+    keep.append(out)
+    return ctypes.pointer(out)
 
 
 class Host:
@@ -215,87 +454,112 @@ class Host:
                  on_token: Optional[Callable[[str], Optional[bool]]] = None, *,
                  messages: Optional[list] = None, model: Optional[str] = None,
                  max_tokens: int = 0, temperature: float = -1.0, top_p: float = 0.0, top_k: int = 0,
-                 min_p: float = 0.0, repetition_penalty: float = 0.0, seed: Optional[int] = None,
+                 min_p: float = 0.0, repetition_penalty: float = 0.0, presence_penalty: float = 0.0,
+                 frequency_penalty: float = 0.0, seed: Optional[int] = None,
                  stop: Optional[list] = None, logprobs: bool = False, top_logprobs: int = 0,
                  on_logprob: Optional[Callable[[bytes, float, list], Optional[bool]]] = None,
-                 response_format: Optional[dict] = None) -> Result:
-        """Runs one request. on_token(piece) is called per piece; returning False cancels.
-        messages: [{"role": ..., "content": ...}] for chat, else prompt is used.
+                 response_format: Optional[dict] = None, tools: Optional[list] = None,
+                 tool_choice=None, parallel_tool_calls: Optional[bool] = None,
+                 reasoning=None, reasoning_effort: Optional[str] = None,
+                 on_event: Optional[Callable[[Event], Optional[bool]]] = None) -> Result:
+        """Runs one request. on_token(piece) gets each piece of the answer, on_event(Event) every
+        event (reasoning and tool calls too); either returning False cancels.
+        messages: OpenAI-style dicts (role, content, name, tool_call_id, tool_calls as OpenAI or
+        as Result.tool_calls writes them), else prompt is used.
+        tools: OpenAI-style {"type": "function", "function": {...}} dicts or plain Python
+        functions (described by function_tool). tool_choice: "auto", "none", "required", a
+        function's name or {"type": "function", "function": {"name": ...}}.
+        response_format: OpenAI's object. reasoning: None (default), True/"on", False/"off";
+        reasoning_effort: "low", "medium", "high".
         logprobs: on_logprob(token_bytes, logprob, [(bytes, logprob), ...top_logprobs]) per token,
-        before the piece carrying it. response_format: OpenAI's object. A provider whose plugin
-        cannot honour either refuses the request (Error, code "unsupported")."""
-        gp = self._lib.llmhost_generate_default_params()
-        keep = []  # keeps every buffer alive during the call
-        gp.provider = provider.encode() if provider else None
-        gp.model = model.encode() if model else None
-        if messages:
-            arr = (_Message * len(messages))()
-            for i, m in enumerate(messages):
-                role, content = m["role"].encode(), m["content"].encode()
-                keep += [role, content]
-                arr[i] = _Message(ctypes.sizeof(_Message), role, content)
-            gp.messages = arr
-            gp.n_messages = len(messages)
-            keep.append(arr)
-        else:
-            gp.prompt = (prompt or "").encode()
-        p = gp.params
-        p.max_tokens, p.temperature, p.top_p, p.top_k = max_tokens, temperature, top_p, top_k
-        p.min_p, p.repetition_penalty = min_p, repetition_penalty
+        before the piece carrying it. A field the provider's plugin cannot honour refuses the
+        request (Error, code_name "unsupported"); a malformed one raises Error "invalid_argument"."""
+        keep = []  # every buffer the request points at, alive during the call
+        req = _Request()
+        req.struct_size = ctypes.sizeof(_Request)
+        params = _Params(ctypes.sizeof(_Params), max_tokens, temperature, top_p, top_k, min_p,
+                         repetition_penalty, presence_penalty, frequency_penalty)
+        params.stream = 1
         if seed is not None:
-            p.has_seed, p.seed = 1, seed
+            params.has_seed, params.seed = 1, seed
         if stop:
-            stops = (ctypes.c_char_p * len(stop))(*[s.encode() for s in stop])
+            stops = (_S * len(stop))(*[_utf8(s, "stop") for s in stop])
             keep.append(stops)
-            p.stop, p.n_stop = stops, len(stop)
-        gp.params = p
+            params.stop, params.n_stop = stops, len(stop)
+        req.params = ctypes.pointer(params)
+        keep.append(params)
+        req.model = _utf8(model, "model") if model else None
+        if messages:
+            req.messages, req.n_messages = _marshal_messages(messages, keep)
+        else:
+            req.prompt = _utf8(prompt or "", "prompt")
+        req.logprobs, req.top_logprobs = (1 if logprobs else 0), top_logprobs
+        if tools:
+            req.tools, req.n_tools = _marshal_tools(tools, keep)
+        req.tool_choice, req.tool_choice_name = _tool_choice(tool_choice)
+        req.parallel_tool_calls = -1 if parallel_tool_calls is None else int(bool(parallel_tool_calls))
+        if response_format is not None:
+            req.response_format = _marshal_response_format(response_format, keep)
+        if reasoning not in _REASONING:
+            raise Error(_INVALID_ARGUMENT, f"reasoning must be None, True/False or 'on'/'off'/"
+                        f"'default', not {reasoning!r}")
+        req.reasoning = _REASONING[reasoning]
+        req.reasoning_effort = _utf8(reasoning_effort, "reasoning_effort") if reasoning_effort else None
 
         error = []
         pending = bytearray()  # pieces never split a UTF-8 character, but be safe anyway
 
-        def trampoline(_user, piece, length, _n):
-            if on_token is None:
-                return 0
-            try:
-                pending.extend(ctypes.string_at(piece, length))
+        def deliver(e) -> bool:
+            if e.type == _EVENT_LOGPROB:
+                if on_logprob is None or not e.logprob:
+                    return True
+                tok = lambda t: (ctypes.string_at(t.token, t.token_len), t.logprob)  # noqa: E731
+                alternatives = [tok(e.top[i]) for i in range(e.n_top)]
+                token, lp = tok(e.logprob.contents)
+                return on_logprob(token, lp, alternatives) is not False
+            kind = _EVENT_NAMES.get(e.type)
+            if kind is None:
+                return True  # a newer event type: ignored
+            text = ""
+            if e.text_len:
+                pending.extend(ctypes.string_at(e.text, e.text_len))
                 try:
                     text = pending.decode("utf-8")
                 except UnicodeDecodeError:
-                    return 0
+                    return True
                 pending.clear()
-                return 1 if on_token(text) is False else 0
-            except BaseException as e:  # never unwind through C
-                error.append(e)
-                return 1
+            if kind == "text" and on_token is not None and on_token(text) is False:
+                return False
+            if on_event is None:
+                return True
+            ev = Event(kind, text, e.tool_index, (e.tool_call_id or b"").decode("utf-8", "replace"),
+                       (e.tool_name or b"").decode("utf-8", "replace"), e.n_tokens)
+            return on_event(ev) is not False
 
-        def logprob_trampoline(_user, chosen, top, n_top):
-            if on_logprob is None:
-                return 0
+        def trampoline(_user, event_ptr):
             try:
-                def tok(t):
-                    return ctypes.string_at(t.token, t.token_len), t.logprob
-                alternatives = [tok(top[i]) for i in range(n_top)]
-                token, lp = tok(chosen.contents)
-                return 1 if on_logprob(token, lp, alternatives) is False else 0
+                return 0 if deliver(event_ptr.contents) else 1
             except BaseException as e:  # never unwind through C
                 error.append(e)
                 return 1
 
-        cb = _TOKEN_FN(trampoline)
-        opts = _GenerateOptions(ctypes.sizeof(_GenerateOptions), 1 if logprobs else 0, top_logprobs,
-                                _LOGPROB_FN(logprob_trampoline),
-                                json.dumps(response_format).encode() if response_format else None)
+        req.on_event = _EVENT_FN(trampoline)
         res = _Result()
-        text_ptr = ctypes.c_void_p()
-        rc = self._lib.llmhost_generate_ext(self._h, ctypes.byref(gp), ctypes.byref(opts), cb,
-                                            None, ctypes.byref(res), ctypes.byref(text_ptr))
+        msg_ptr = ctypes.c_void_p()
+        rc = self._lib.llmhost_generate_message(self._h, provider.encode() if provider else None,
+                                                ctypes.byref(req), ctypes.byref(res),
+                                                ctypes.byref(msg_ptr))
         if error:
             raise error[0]
         if rc != 0:
             raise _last_error(self._lib)
-        text = self._string(text_ptr.value)
-        return Result(text, _FINISH.get(res.finish_reason, "unknown"), res.prompt_tokens,
-                      res.completion_tokens, res.time_to_first_token_ms, res.total_ms)
+        message = json.loads(self._string(msg_ptr.value))
+        calls = [{"id": c["id"], "name": c["function"]["name"],
+                  "arguments": c["function"]["arguments"]} for c in message.get("tool_calls", [])]
+        return Result(message.get("content") or "", _FINISH.get(res.finish_reason, "unknown"),
+                      res.prompt_tokens, res.completion_tokens, res.time_to_first_token_ms,
+                      res.total_ms, message.get("reasoning_content", ""), calls,
+                      res.reasoning_tokens, res.cached_tokens, message)
 
     def providers(self) -> list:
         return json.loads(self._string(self._lib.llmhost_providers_json(self._h)))

@@ -106,5 +106,190 @@ class PythonModuleTest(unittest.TestCase):
             self.assertEqual(cm.exception.code_name, "config")
 
 
+WEATHER = {"type": "function",
+           "function": {"name": "get_weather", "description": "Current weather in a city",
+                        "parameters": {"type": "object",
+                                       "properties": {"city": {"type": "string"}},
+                                       "required": ["city"]}}}
+
+
+def get_time(city: str, utc_offset: int = 0) -> str:
+    """The local time in a city.
+
+    Args:
+        city: the city's name
+        utc_offset: hours from UTC
+    """
+    return f"12:00 in {city}"
+
+
+class AgentFeaturesTest(unittest.TestCase):
+    """ABI 2 features through the module, against the echo plugin's deterministic rules
+    (examples/echo-plugin-c/echo.c): tool calls named in the user's text, tool-result sentences,
+    reasoning, json_object."""
+
+    def setUp(self):
+        self.env = CleanEnv()
+        self.env.__enter__()
+        path = os.path.join(self.env.tmp.name, "c.json")
+        with open(path, "w") as f:
+            json.dump({"default_provider": "e",
+                       "providers": {"e": {"plugin": "echo"}, "lim": {"plugin": "limited"}}}, f)
+        self.host = llmhost.open(path, plugin_dirs=[PLUGINS], default_plugin_dirs=False)
+
+    def tearDown(self):
+        self.host.close()
+        self.env.__exit__(None, None, None)
+
+    def test_tool_call_round_trip_with_events(self):
+        events = []
+        messages = [{"role": "user", "content": 'Check get_weather {"city": "Paris"} please'}]
+        r = self.host.generate(messages=messages, tools=[WEATHER], on_event=events.append)
+        self.assertEqual(r.finish_reason, "tool_calls")
+        self.assertEqual(r.text, "")
+        self.assertEqual(len(r.tool_calls), 1)
+        call = r.tool_calls[0]
+        self.assertEqual((call["id"], call["name"]), ("call_1_0", "get_weather"))
+        self.assertEqual(json.loads(call["arguments"]), {"city": "Paris"})
+        self.assertEqual([e.type for e in events],
+                         ["tool_call_start", "tool_call_args", "tool_call_args"])
+        self.assertEqual((events[0].index, events[0].id, events[0].name), (0, "call_1_0", "get_weather"))
+        self.assertEqual(events[1].text + events[2].text, call["arguments"])
+        # The assistant message goes back as returned, then the tool's result.
+        self.assertEqual(r.message["tool_calls"][0]["function"]["name"], "get_weather")
+        messages += [r.message, {"role": "tool", "tool_call_id": call["id"], "content": "sunny"}]
+        pieces = []
+        r2 = self.host.generate(messages=messages, tools=[WEATHER], on_token=pieces.append)
+        self.assertEqual(r2.text, "The tool get_weather returned: sunny")
+        self.assertEqual("".join(pieces), r2.text)
+        self.assertEqual(r2.finish_reason, "stop")
+        self.assertEqual(r2.tool_calls, [])
+        # The flat form of Result.tool_calls (arguments as a dict even) is accepted as history.
+        flat = [messages[0], {"role": "assistant", "content": None,
+                              "tool_calls": [{"id": "c9", "name": "get_weather",
+                                              "arguments": {"city": "Rome"}}]},
+                {"role": "tool", "tool_call_id": "c9", "content": [{"type": "text", "text": "rain"}]}]
+        self.assertEqual(self.host.generate(messages=flat, tools=[WEATHER]).text,
+                         "The tool get_weather returned: rain")
+
+    def test_tool_choice_and_parallel_calls(self):
+        text = 'get_time {"city": "Oslo"} and get_weather {"city": "Lima"}'
+        msgs = [{"role": "user", "content": text}]
+        tools = [WEATHER, get_time]
+        r = self.host.generate(messages=msgs, tools=tools)
+        self.assertEqual([c["name"] for c in r.tool_calls], ["get_time", "get_weather"])
+        self.assertEqual(r.tool_calls[1]["id"], "call_1_1")
+        r = self.host.generate(messages=msgs, tools=tools, parallel_tool_calls=False)
+        self.assertEqual([c["name"] for c in r.tool_calls], ["get_time"])
+        r = self.host.generate(messages=msgs, tools=tools, tool_choice="get_weather")
+        self.assertEqual([c["name"] for c in r.tool_calls], ["get_weather"])
+        r = self.host.generate(messages=msgs, tools=tools,
+                               tool_choice={"type": "function", "function": {"name": "get_time"}})
+        self.assertEqual(json.loads(r.tool_calls[0]["arguments"]), {"city": "Oslo"})
+        r = self.host.generate(messages=msgs, tools=tools, tool_choice="none")
+        self.assertEqual((r.finish_reason, r.text), ("stop", text))
+        plain = [{"role": "user", "content": "no names here"}]
+        r = self.host.generate(messages=plain, tools=tools, tool_choice="required")
+        self.assertEqual([(c["name"], c["arguments"]) for c in r.tool_calls], [("get_weather", "{}")])
+        self.assertEqual(self.host.generate(messages=plain, tools=tools).text, "no names here")
+
+    def test_function_tool_describes_a_python_function(self):
+        t = llmhost.function_tool(get_time)
+        fn = t["function"]
+        self.assertEqual(fn["name"], "get_time")
+        self.assertEqual(fn["description"], "The local time in a city.")
+        self.assertEqual(fn["parameters"]["properties"],
+                         {"city": {"type": "string", "description": "the city's name"},
+                          "utc_offset": {"type": "integer", "description": "hours from UTC"}})
+        self.assertEqual(fn["parameters"]["required"], ["city"])
+
+    def test_reasoning_and_usage(self):
+        msgs = [{"role": "user", "content": "two words"}]
+        for kwargs in ({"reasoning": True}, {"reasoning": "on"}, {"reasoning_effort": "high"}):
+            events = []
+            r = self.host.generate(messages=msgs, on_event=events.append, **kwargs)
+            self.assertEqual(r.reasoning, "Thinking about: two words")
+            self.assertEqual(r.text, "two words")
+            self.assertEqual(r.reasoning_tokens, 4)
+            self.assertEqual(r.completion_tokens, 6)
+            self.assertEqual(r.usage["reasoning_tokens"], 4)
+            self.assertEqual(r.usage["total_tokens"], r.prompt_tokens + 6)
+            self.assertEqual(r.message["reasoning_content"], r.reasoning)
+            self.assertEqual(events[0].type, "reasoning")
+            self.assertEqual(events[-1].type, "text")
+        for off in (False, "off", None, "default"):
+            r = self.host.generate(messages=msgs, reasoning=off)
+            self.assertEqual((r.reasoning, r.reasoning_tokens), ("", 0))
+        with self.assertRaises(llmhost.Error) as cm:
+            self.host.generate(messages=msgs, reasoning="maybe")
+        self.assertEqual(cm.exception.code_name, "invalid_argument")
+        with self.assertRaises(llmhost.Error) as cm:
+            self.host.generate(messages=msgs, reasoning_effort="extreme")
+        self.assertEqual(cm.exception.code_name, "invalid_argument")
+
+    def test_structured_output(self):
+        r = self.host.generate('say "hi"', response_format={"type": "json_object"})
+        self.assertEqual(json.loads(r.text), {"echo": 'say "hi"'})
+        schema = {"type": "json_schema",
+                  "json_schema": {"name": "w", "schema": {"type": "object"}}}
+        with self.assertRaises(llmhost.Error) as cm:
+            self.host.generate("x", response_format=schema)
+        self.assertEqual(cm.exception.code_name, "unsupported")
+        self.assertIn("json_schema is not supported", str(cm.exception))
+        self.assertEqual(self.host.generate("x", response_format={"type": "text"}).text, "x")
+
+    def test_cancel_from_on_event(self):
+        r = self.host.generate("a b c d", on_event=lambda e: False)
+        self.assertEqual(r.finish_reason, "cancelled")
+
+        def boom(_e):
+            raise KeyError("from the callback")
+        with self.assertRaises(KeyError):
+            self.host.generate("a b", on_event=boom)
+
+    def test_a_plugin_without_the_capability_refuses(self):
+        msgs = [{"role": "user", "content": "get_weather"}]
+        for kwargs, field in (({"tools": [WEATHER]}, "tools"),
+                              ({"response_format": {"type": "json_object"}}, "response_format"),
+                              ({"reasoning": True}, "reasoning")):
+            with self.assertRaises(llmhost.Error) as cm:
+                self.host.generate(messages=msgs, provider="lim", **kwargs)
+            self.assertEqual(cm.exception.code_name, "unsupported")
+            self.assertIn("provider 'lim'", str(cm.exception))
+            self.assertIn(field, str(cm.exception))
+        self.assertEqual(self.host.generate(messages=msgs, provider="lim").text, "get_weather")
+
+    def test_hostile_requests(self):
+        user = {"role": "user", "content": "x"}
+        bad = [
+            {"tools": "get_weather"},
+            {"tools": [42]},
+            {"tools": [{"type": "retrieval"}]},
+            {"tools": [{"type": "function", "function": {"name": "bad name"}}]},
+            {"tools": [{"type": "function", "function": {"name": "f", "parameters": [1]}}]},
+            {"tools": [WEATHER, WEATHER]},
+            {"tools": [WEATHER], "tool_choice": "not_a_tool"},
+            {"tools": [WEATHER], "tool_choice": 5},
+            {"tools": [WEATHER], "tool_choice": {"type": "function"}},
+            {"tool_choice": "required"},
+            {"messages": [{"content": "no role"}]},
+            {"messages": "hello"},
+            {"messages": [{"role": "user", "content": "nul\0inside"}]},
+            {"messages": [{"role": "user", "content": [{"type": "image_url"}]}]},
+            {"messages": [user, {"role": "tool", "content": "42"}], "tools": [WEATHER]},
+            {"messages": [user, {"role": "assistant", "tool_calls": "x"}]},
+            {"response_format": {"type": "xml"}},
+            {"response_format": {"type": "json_schema", "json_schema": {"schema": [1]}}},
+        ]
+        for kwargs in bad:
+            with self.subTest(kwargs=kwargs):
+                kwargs.setdefault("messages", [user])
+                with self.assertRaises(llmhost.Error) as cm:
+                    self.host.generate(**kwargs)
+                self.assertIn(cm.exception.code_name, ("invalid_argument", "unsupported"))
+                self.assertTrue(str(cm.exception))
+        self.assertEqual(self.host.generate(messages=[user]).text, "x")
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
