@@ -1,54 +1,74 @@
-"""Runs the example agent end to end, with nothing but environment variables, the way a user of
-the original framework would: initialize_from_env() -> openai provider -> `llmhost serve` -> echo.
-Usage: python3 test_agent.py <llmhost binary> <libllmhost.so> <dir of llmhost.py>
+"""Runs the example agent end to end on the echo plugin, whose tool rules are deterministic
+(examples/echo-plugin-c/echo.c): it calls a tool named in the user's text with the JSON object
+after the name, and answers a tool result with "The tool <fn> returned: <content>".
+Checks that the Python function really ran, with the model's arguments, and that the final
+answer carries its result; and that a bad call becomes an error the model reads.
+Usage: python3 test_agent.py <libllmhost.so> <dir of llmhost.py> <plugin dir with echo>
 """
 import json
 import os
-import re
-import signal
-import subprocess
 import sys
 import tempfile
-import time
 
-llmhost_bin, libllmhost, python_dir = sys.argv[1:4]
+libllmhost, python_dir, plugin_dir = sys.argv[1:4]
 here = os.path.dirname(os.path.abspath(__file__))
+os.environ["LLMHOST_LIBRARY"] = libllmhost
+sys.path[:0] = [python_dir, here]
+import agent  # noqa: E402
+import llmhost  # noqa: E402
+
+ran = []
+
+
+def get_weather(city: str, unit: str = "C") -> dict:
+    """The current weather in a city.
+
+    Args:
+        city: the city's name
+        unit: "C" or "F"
+    """
+    ran.append((city, unit))
+    return {"city": city, "sky": "sunny", "temperature": 21 if unit == "C" else 70}
+
 
 with tempfile.TemporaryDirectory() as tmp:
     config = os.path.join(tmp, "llmhost.json")
     with open(config, "w") as f:
-        json.dump({"providers": {"echo": {"plugin": "echo"}}}, f)
-    server = subprocess.Popen([llmhost_bin, "--config", config, "serve", "--port", "0"],
-                              env={**os.environ, "LLMHOST_API_KEYS": "py-key"},
-                              stderr=subprocess.PIPE, text=True)
-    try:
-        port, log, deadline = None, "", time.time() + 15
-        while port is None and time.time() < deadline:
-            line = server.stderr.readline()
-            log += line
-            m = re.search(r"listening on http://[^:]+:(\d+)", line)
-            if m:
-                port = int(m.group(1))
-            if not line and server.poll() is not None:
-                break
-        assert port, "llmhost serve did not start:\n" + log
+        json.dump({"default_provider": "echo", "providers": {"echo": {"plugin": "echo"}}}, f)
+    with llmhost.open(config, plugin_dirs=[plugin_dir], default_plugin_dirs=False) as host:
+        tools_seen = []
+        bot = agent.Agent(host, [get_weather, agent.get_time, agent.add])
+        answer = bot.run('How is it outside? get_weather {"city": "Paris"}',
+                         on_tool=lambda name, args, out: tools_seen.append((name, out)))
+        assert ran == [("Paris", "C")], f"the function did not run as asked: {ran}"
+        expected = json.dumps(get_weather("Paris"))
+        ran.clear()
+        assert answer == f"The tool get_weather returned: {expected}", answer
+        assert tools_seen == [("get_weather", expected)], tools_seen
+        roles = [m["role"] for m in bot.messages]
+        assert roles == ["user", "assistant", "tool", "assistant"], roles
+        assert bot.messages[1]["tool_calls"][0]["function"]["name"] == "get_weather"
+        assert bot.messages[2]["tool_call_id"] == bot.messages[1]["tool_calls"][0]["id"]
 
-        # The original framework's environment, nothing else.
-        os.environ.update({"LLM_PROVIDER": "openai", "OPENAI_API_KEY": "py-key",
-                           "OPENAI_BASE_URL": f"http://127.0.0.1:{port}/v1",
-                           "LLMHOST_LIBRARY": libllmhost})
-        os.environ.pop("LLMHOST_CONFIG", None)
-        sys.path[:0] = [python_dir, here]
-        import agent  # noqa: E402
+        # The example's own tools, really run: arithmetic and the clock.
+        answer = bot.run('add {"a": 2.5, "b": 4} please')
+        assert answer == "The tool add returned: 6.5", answer
+        answer = bot.run('get_time {"timezone": "UTC"}')
+        assert answer.startswith("The tool get_time returned: ") and answer.endswith("(UTC)"), answer
 
-        provider = agent.HuggingFaceProvider(model="echo")
-        assert provider.name == "openai", provider.name
-        streamed = []
-        answer = agent.Agent(provider).run("name three colours", on_token=streamed.append)
-        # echo answers each call with its own user message
-        assert answer.startswith("Following the plan 'Plan in one line how to answer: name three colours'"), answer
-        assert "".join(streamed).endswith(answer), "the answer was not streamed"
-        print("python-agent: plan + answer through initialize_from_env -> openai -> llmhost serve")
-    finally:
-        server.send_signal(signal.SIGTERM)
-        assert server.wait(timeout=10) == 0
+        # The model's arguments are untrusted: wrong ones reach the model as an error text, the
+        # function does not run, the loop goes on to an answer.
+        answer = bot.run('get_weather {"town": "Paris"}')
+        assert ran == [], ran
+        assert answer.startswith("The tool get_weather returned: error: get_weather: "), answer
+        answer = bot.run('get_time {"timezone": "Not/AZone"}')
+        assert "error: get_time failed: ZoneInfoNotFoundError" in answer, answer
+        assert bot.call_tool("rm_rf", "{}") == "error: there is no tool named 'rm_rf'"
+        assert bot.call_tool("add", "[1, 2]") == "error: the arguments must be a JSON object"
+        assert bot.call_tool("add", "{not json").startswith("error: the arguments are not valid JSON")
+
+        # No tool named: a plain answer in one step.
+        assert bot.run("just talk") == "just talk"
+        assert [m["role"] for m in bot.messages] == ["user", "assistant"]
+
+print("python-agent: the model called get_weather, the function ran, the answer used its result")
