@@ -13,46 +13,16 @@ class HostBackend final : public Backend {
 public:
     explicit HostBackend(Host &host) : host_(host) {}
 
-    GenerationResult generate(const GenerationRequest &r, const PieceFn &on_piece,
-                              const CancelFn &cancelled, const LogprobFn &on_logprob) override {
-        GenerateRequest q;
-        q.model = r.model;
-        for (const auto &[role, content] : r.messages) q.messages.push_back({role, content});
-        q.prompt = r.prompt;
-        if (r.chat && q.messages.empty()) q.messages.push_back({"user", ""});
-        q.max_tokens = r.max_tokens;
-        q.temperature = r.temperature;
-        q.top_p = r.top_p;
-        q.seed = r.seed;
-        q.stop = r.stop;
-        q.stream = r.stream;
-        q.should_cancel = cancelled;
-        q.logprobs = r.logprobs;
-        q.top_logprobs = r.top_logprobs;
-        q.response_format_json = r.response_format_json;
-        if (on_logprob)
-            q.on_logprob = [&](const llmhost::TokenLogprob &chosen,
-                               const std::vector<llmhost::TokenLogprob> &top) {
-                std::vector<TokenLogprob> alternatives;
-                alternatives.reserve(top.size());
-                for (const auto &t : top) alternatives.push_back({t.token, t.logprob});
-                return on_logprob({chosen.token, chosen.logprob}, alternatives);
-            };
+    GenerateResult generate(const std::string &provider, const GenerateRequest &request) override {
         GenerateResult res;
         try {
-            res = host_.generate(r.provider, q, [&](std::string_view piece, uint32_t) {
-                return on_piece(piece);
-            });
+            res = host_.generate(provider, request);
         } catch (const HostError &e) {
             throw to_backend_error(e);
         }
         if (res.finish_reason == LLMH_FINISH_CANCELLED)
             throw BackendError(LLMH_ERR_CANCELLED, "generation cancelled: the client went away");
-        GenerationResult out;
-        out.finish_reason = res.finish_reason == LLMH_FINISH_LENGTH ? "length" : "stop";
-        out.prompt_tokens = res.prompt_tokens;
-        out.completion_tokens = res.completion_tokens;
-        return out;
+        return res;
     }
 
     std::vector<std::string> providers() override {
@@ -76,8 +46,7 @@ public:
     void swap(const std::string &name, const std::string &entry_json) override {
         nlohmann::json entry = nlohmann::json::parse(entry_json, nullptr, false);
         if (entry.is_discarded() || !entry.is_object())
-            throw BackendError(LLMH_ERR_INVALID_ARGUMENT,
-                               "the provider entry is not a JSON object",
+            throw BackendError(LLMH_ERR_INVALID_ARGUMENT, "the provider entry is not a JSON object",
                                "send {\"plugin\": \"<name>\", \"config\": {...}}");
         try {
             host_.swap(name, entry);
@@ -102,6 +71,8 @@ private:
 
 } // namespace
 
-std::shared_ptr<Backend> make_host_backend(Host &host) { return std::make_shared<HostBackend>(host); }
+std::shared_ptr<Backend> make_host_backend(Host &host) {
+    return std::make_shared<HostBackend>(host);
+}
 
 } // namespace llmhost::server

@@ -9,6 +9,7 @@
 // socket for EOF, so a client that goes away cancels its generation.
 #pragma once
 
+#include "logprobs_json.hpp"
 #include "openai_api.hpp"
 #include "server_state.hpp"
 
@@ -17,8 +18,8 @@
 #include <boost/beast/http.hpp>
 
 #include <atomic>
-#include <cstdio>
 #include <condition_variable>
+#include <cstdio>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -30,13 +31,12 @@ namespace session_detail { // shared by http_session.cpp (session side) and sess
 
 // The status line and headers of a streamed answer. Written by hand because the body is a
 // sequence of chunks produced on another thread (see http_session.hpp).
-inline constexpr std::string_view kStreamHeader =
-    "HTTP/1.1 200 OK\r\n"
-    "Content-Type: text/event-stream\r\n"
-    "Cache-Control: no-cache\r\n"
-    "X-Accel-Buffering: no\r\n"
-    "Server: llmhost\r\n"
-    "Transfer-Encoding: chunked\r\n\r\n";
+inline constexpr std::string_view kStreamHeader = "HTTP/1.1 200 OK\r\n"
+                                                  "Content-Type: text/event-stream\r\n"
+                                                  "Cache-Control: no-cache\r\n"
+                                                  "X-Accel-Buffering: no\r\n"
+                                                  "Server: llmhost\r\n"
+                                                  "Transfer-Encoding: chunked\r\n\r\n";
 inline constexpr std::string_view kLastChunk = "0\r\n\r\n";
 
 // One HTTP/1.1 chunk: "<hex size>\r\n<bytes>\r\n".
@@ -48,8 +48,8 @@ inline std::string chunk(std::string_view bytes) {
     return out;
 }
 
-inline ApiError make_error(int status, std::string message, std::string type = "invalid_request_error",
-                    std::string code = {}) {
+inline ApiError make_error(int status, std::string message,
+                           std::string type = "invalid_request_error", std::string code = {}) {
     ApiError e;
     e.status = status;
     e.message = std::move(message);
@@ -92,6 +92,8 @@ private:
     // Worker side.
     void run_generation(std::shared_ptr<Call> call, ParsedRequest p);
     void run_stream(const std::shared_ptr<Call> &call, ParsedRequest &p, const ResponseMeta &meta);
+    static std::string event_chunk(const ResponseMeta &meta, const Event &e,
+                                   std::optional<LogprobsBuilder> &lp);
     std::vector<ModelEntry> list_models(); // every provider x its models; remembers aliases
     bool push(const std::shared_ptr<Call> &call, std::string bytes, bool final,
               bool close_after = false);
@@ -121,7 +123,7 @@ private:
     bool request_active_ = false; // counted in st_.active_requests
     bool watching_ = false;       // an async_wait for EOF is pending
     std::shared_ptr<Call> call_;
-    std::string stream_writing_;  // the bytes of the write in flight
+    std::string stream_writing_; // the bytes of the write in flight
 };
 
 } // namespace llmhost::server

@@ -27,14 +27,19 @@ struct ApiError {
 
 std::string error_body(const ApiError &e);
 
-// A validated request, ready for the backend, plus what the response must echo.
+// A validated request, ready for the backend, plus what the response must echo. `request` is
+// the host's own type, filled by request_parser.cpp (the one place that maps the OpenAI body).
 struct ParsedRequest {
-    GenerationRequest generation;
+    std::string provider;    // empty until resolved from request.model (resolve_model)
+    GenerateRequest request; // request.model holds the raw `model` until then
+    bool chat = true;        // /v1/chat/completions (messages), else /v1/completions (prompt)
     std::string model_label; // the `model` the client sent (echoed back)
     bool include_usage = false;
     bool echo_prompt = false; // legacy completions `echo`
-    // generation.logprobs/top_logprobs/response_format_json carry the rest (request_parser.cpp)
 };
+
+// The most tools one request may declare (more: 400); a tool list is part of every prompt.
+inline constexpr std::size_t kMaxTools = 128;
 
 // Which provider and model a `model` string names: "provider", "provider/model", or a model of
 // the default provider. `providers` are the configured names. Returns nullopt and fills `err`
@@ -48,7 +53,7 @@ std::optional<ModelTarget> resolve_model(std::string_view name,
                                          const std::string &default_provider, ApiError &err);
 
 // Parse and validate a body of POST /v1/chat/completions or /v1/completions. The provider is
-// not resolved yet (generation.provider is empty, generation.model holds the raw name).
+// not resolved yet (provider is empty, request.model holds the raw name).
 std::optional<ParsedRequest> parse_chat_request(std::string_view body, ApiError &err);
 std::optional<ParsedRequest> parse_completion_request(std::string_view body, ApiError &err);
 
@@ -65,17 +70,29 @@ struct ResponseMeta {
 };
 ResponseMeta make_response_meta(bool chat, std::string model);
 
+// OpenAI's finish_reason: "stop", "length" or "tool_calls".
+std::string finish_reason_name(llmh_finish_reason reason);
+
+// The non-streamed answer: message.content (null when the answer is only tool calls),
+// message.tool_calls, message.reasoning_content (when any), finish_reason and usage with
+// completion_tokens_details.reasoning_tokens and prompt_tokens_details.cached_tokens.
 // `logprobs`: the choice's logprobs object (logprobs_json.hpp), null when not asked for.
-std::string completion_body(const ResponseMeta &m, const std::string &text,
-                            const GenerationResult &r, const nlohmann::json &logprobs = nullptr);
-// One SSE event "data: {...}\n\n": the first chunk (role delta), a content piece, the finish
+std::string completion_body(const ResponseMeta &m, const GenerateResult &r,
+                            const nlohmann::json &logprobs = nullptr);
+// One SSE event "data: {...}\n\n": the first chunk (role delta), a content piece, a reasoning
+// piece (delta.reasoning_content), the first chunk of a tool call ({index, id, type, function:
+// {name, arguments: ""}}), a piece of its arguments ({index, function: {arguments}}), the finish
 // chunk, the usage chunk, a mid-stream error, and the terminator.
 std::string sse_role_chunk(const ResponseMeta &m);
 std::string sse_content_chunk(const ResponseMeta &m, std::string_view piece,
                               const nlohmann::json &logprobs = nullptr);
+std::string sse_reasoning_chunk(const ResponseMeta &m, std::string_view piece);
+std::string sse_tool_call_start_chunk(const ResponseMeta &m, uint32_t index, std::string_view id,
+                                      std::string_view name);
+std::string sse_tool_call_args_chunk(const ResponseMeta &m, uint32_t index, std::string_view piece);
 std::string sse_finish_chunk(const ResponseMeta &m, const std::string &finish_reason,
                              bool include_usage, const nlohmann::json &logprobs = nullptr);
-std::string sse_usage_chunk(const ResponseMeta &m, const GenerationResult &r);
+std::string sse_usage_chunk(const ResponseMeta &m, const GenerateResult &r);
 std::string sse_error_event(const ApiError &e);
 inline constexpr std::string_view kSseDone = "data: [DONE]\n\n";
 

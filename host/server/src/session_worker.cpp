@@ -66,39 +66,36 @@ void HttpSession::run_generation(std::shared_ptr<Call> call, ParsedRequest p) {
     try {
         if (cancelled()) return push(call, "", true, true), void();
         ApiError err;
-        auto target = resolve_model(p.generation.model, st_.backend->providers(),
+        auto target = resolve_model(p.request.model, st_.backend->providers(),
                                     st_.backend->default_provider(), err);
         if (!target) return post_error(err);
-        p.generation.provider = target->provider;
-        p.generation.model = st_.unalias(target->provider, target->model);
-        ResponseMeta meta = make_response_meta(
-            p.generation.chat, p.model_label.empty() ? target->provider : p.model_label);
-        if (p.generation.stream) return run_stream(call, p, meta);
+        p.provider = target->provider;
+        p.request.model = st_.unalias(target->provider, target->model);
+        p.request.should_cancel = cancelled;
+        ResponseMeta meta =
+            make_response_meta(p.chat, p.model_label.empty() ? target->provider : p.model_label);
+        if (p.request.stream) return run_stream(call, p, meta);
 
-        std::string text = p.echo_prompt ? p.generation.prompt : std::string();
+        const std::string echoed = p.echo_prompt ? p.request.prompt : std::string();
         std::optional<LogprobsBuilder> lp;
-        LogprobFn on_logprob;
-        if (p.generation.logprobs) {
-            lp.emplace(p.generation.chat, utf8_chars(text));
-            on_logprob = [&](const TokenLogprob &chosen, const std::vector<TokenLogprob> &top) {
+        if (p.request.logprobs) {
+            lp.emplace(p.chat, utf8_chars(echoed));
+            p.request.on_logprob = [&](const TokenLogprob &chosen,
+                                       const std::vector<TokenLogprob> &top) {
                 lp->add(chosen, top);
                 return !cancelled();
             };
         }
+        // The host assembles text, reasoning and tool calls; events only carry cancellation.
+        p.request.on_event = [&](const Event &) { return !cancelled(); };
         try {
-            GenerationResult r = st_.backend->generate(
-                p.generation,
-                [&](std::string_view piece) {
-                    text.append(piece);
-                    return !cancelled();
-                },
-                cancelled, on_logprob);
-            post_json(200,
-                      completion_body(meta, text, r, lp ? lp->take() : nlohmann::json(nullptr)));
+            GenerateResult r = st_.backend->generate(p.provider, p.request);
+            r.text.insert(0, echoed);
+            post_json(200, completion_body(meta, r, lp ? lp->take() : nlohmann::json(nullptr)));
         } catch (const BackendError &e) {
             if (cancelled()) return push(call, "", true, true), void(); // nobody to answer
-            ApiError a = api_error_from_backend(e, p.generation.provider);
-            log_failure(st_, p.generation.provider, e, a);
+            ApiError a = api_error_from_backend(e, p.provider);
+            log_failure(st_, p.provider, e, a);
             post_error(a);
         }
     } catch (const std::exception &e) {
@@ -106,44 +103,59 @@ void HttpSession::run_generation(std::shared_ptr<Call> call, ParsedRequest p) {
     }
 }
 
+// Each event becomes one chunk: TEXT delta.content, REASONING delta.reasoning_content,
+// TOOL_CALL_START the call's first delta.tool_calls entry, TOOL_CALL_ARGS an arguments fragment.
+std::string HttpSession::event_chunk(const ResponseMeta &meta, const Event &e,
+                                     std::optional<LogprobsBuilder> &lp) {
+    switch (e.type) {
+    case LLMH_EVENT_TEXT:
+        return chunk(sse_content_chunk(meta, e.text, lp ? lp->take() : nlohmann::json(nullptr)));
+    case LLMH_EVENT_REASONING: return chunk(sse_reasoning_chunk(meta, e.text));
+    case LLMH_EVENT_TOOL_CALL_START:
+        return chunk(sse_tool_call_start_chunk(meta, e.tool_index, e.tool_call_id, e.tool_name));
+    case LLMH_EVENT_TOOL_CALL_ARGS:
+        return chunk(sse_tool_call_args_chunk(meta, e.tool_index, e.text));
+    default: return {}; // a newer event type: nothing the wire format can carry
+    }
+}
+
 void HttpSession::run_stream(const std::shared_ptr<Call> &call, ParsedRequest &p,
                              const ResponseMeta &meta) {
     auto cancelled = [this, &call] { return call->cancelled.load() || st_.abort_all.load(); };
     bool started = false;
-    const std::string echoed = p.echo_prompt ? p.generation.prompt : std::string();
+    const std::string echoed = p.echo_prompt ? p.request.prompt : std::string();
     // A chunk carries the logprobs of the tokens whose text it carries: the provider reports a
     // token before the piece with its text, so the entries gathered since the last piece belong
     // to this one (a token holding half a character waits for the piece that completes it).
     std::optional<LogprobsBuilder> lp;
-    LogprobFn on_logprob;
-    if (p.generation.logprobs) {
-        lp.emplace(p.generation.chat, utf8_chars(echoed));
-        on_logprob = [&](const TokenLogprob &chosen, const std::vector<TokenLogprob> &top) {
+    if (p.request.logprobs) {
+        lp.emplace(p.chat, utf8_chars(echoed));
+        p.request.on_logprob = [&](const TokenLogprob &chosen,
+                                   const std::vector<TokenLogprob> &top) {
             lp->add(chosen, top);
             return !cancelled();
         };
     }
-    auto begin = [&] { // headers go out with the first piece, so an early failure keeps its status
+    auto begin = [&] { // headers go out with the first event, so an early failure keeps its status
         started = true;
         std::string s(kStreamHeader);
         s += chunk(sse_role_chunk(meta));
         if (!echoed.empty()) s += chunk(sse_content_chunk(meta, echoed));
         return s;
     };
+    p.request.on_event = [&](const Event &e) {
+        std::string piece = event_chunk(meta, e, lp);
+        if (piece.empty()) return !cancelled();
+        std::string out = started ? std::string() : begin();
+        out += piece;
+        return push(call, std::move(out), false) && !cancelled();
+    };
     try {
-        GenerationResult r = st_.backend->generate(
-            p.generation,
-            [&](std::string_view piece) {
-                std::string out = started ? std::string() : begin();
-                out += chunk(
-                    sse_content_chunk(meta, piece, lp ? lp->take() : nlohmann::json(nullptr)));
-                return push(call, std::move(out), false) && !cancelled();
-            },
-            cancelled, on_logprob);
+        GenerateResult r = st_.backend->generate(p.provider, p.request);
         std::string out = started ? std::string() : begin();
         // Tokens reported but never followed by text (e.g. a trailing partial character).
         const bool leftover = lp && !lp->empty();
-        out += chunk(sse_finish_chunk(meta, r.finish_reason, p.include_usage,
+        out += chunk(sse_finish_chunk(meta, finish_reason_name(r.finish_reason), p.include_usage,
                                       leftover ? lp->take() : nlohmann::json(nullptr)));
         if (p.include_usage) out += chunk(sse_usage_chunk(meta, r));
         out += chunk(kSseDone);
@@ -151,8 +163,8 @@ void HttpSession::run_stream(const std::shared_ptr<Call> &call, ParsedRequest &p
         push(call, std::move(out), true);
     } catch (const BackendError &e) {
         if (cancelled()) return push(call, "", true, true), void();
-        ApiError a = api_error_from_backend(e, p.generation.provider);
-        log_failure(st_, p.generation.provider, e, a);
+        ApiError a = api_error_from_backend(e, p.provider);
+        log_failure(st_, p.provider, e, a);
         if (!started) return post_error(a);
         // After the 200: an error event, then the end of the body (spec §7).
         push(call, chunk(sse_error_event(a)) + std::string(kLastChunk), true, true);
