@@ -71,6 +71,13 @@
     " \"report_secret\": {\"type\": \"string\"}, \"instance_id\": {}}}"
 #endif
 
+/* The tests build a copy without the agent capabilities, to see the host refuse those fields. */
+#ifndef ECHO_PLUGIN_CAPS
+#define ECHO_PLUGIN_CAPS                                                                           \
+    (LLMH_CAP_CHAT | LLMH_CAP_COMPLETION | LLMH_CAP_STREAMING | LLMH_CAP_LIST_MODELS |             \
+     LLMH_CAP_TOOLS | LLMH_CAP_REASONING | LLMH_CAP_STRUCTURED_OUTPUT)
+#endif
+
 #define ECHO_LOOP_DEFAULT_MAX 256
 
 typedef struct echo_instance {
@@ -534,8 +541,7 @@ static const llmh_plugin echo_descriptor = {
     ECHO_PLUGIN_NAME,
     "2.0.0",
     "Echoes the prompt back word by word; calls the tools the prompt names (example plugin in C)",
-    LLMH_CAP_CHAT | LLMH_CAP_COMPLETION | LLMH_CAP_STREAMING | LLMH_CAP_LIST_MODELS |
-        LLMH_CAP_TOOLS | LLMH_CAP_REASONING | LLMH_CAP_STRUCTURED_OUTPUT,
+    ECHO_PLUGIN_CAPS,
     echo_create,
     echo_destroy,
     echo_flags,
