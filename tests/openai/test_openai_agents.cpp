@@ -314,6 +314,42 @@ TEST_CASE("servers that say stop after their calls still end in tool_calls") {
     CHECK(o.result.finish_reason == LLMH_FINISH_TOOL_CALLS);
 }
 
+TEST_CASE("Ollama's parallel calls all at index 0 come out as two calls, not one merged") {
+    auto chunk = [](const std::string &id, const std::string &path) {
+        json call = {
+            {"id", id},
+            {"index", 0},
+            {"type", "function"},
+            {"function", {{"name", "get_weather"}, {"arguments", json{{"city", path}}.dump()}}}};
+        json j = {{"id", "chatcmpl-512"},
+                  {"object", "chat.completion.chunk"},
+                  {"model", "qwen2.5:7b"},
+                  {"system_fingerprint", "fp_ollama"},
+                  {"choices",
+                   {{{"index", 0},
+                     {"delta", {{"role", "assistant"}, {"content", ""}, {"tool_calls", {call}}}},
+                     {"finish_reason", nullptr}}}}};
+        return "data: " + j.dump() + "\n\n";
+    };
+    FakeOpenAiServer server([&](const FakeRequest &, int) {
+        return FakeReply::stream(
+            {chunk("call_8z2k", "Paris"), chunk("call_q1xw", "Rome"),
+             R"(data: {"choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":"tool_calls"}]})"
+             "\n\ndata: [DONE]\n\n"});
+    });
+    OpenAiPlugin p;
+    REQUIRE(p.create(config(server)) == LLMH_OK);
+    AgentRequest a(true);
+    Outcome o = p.run(a.req);
+    REQUIRE(o.status == LLMH_OK);
+    REQUIRE(o.tool_calls.size() == 2);
+    CHECK(o.tool_calls[0].id == "call_8z2k");
+    CHECK(json::parse(o.tool_calls[0].arguments) == json{{"city", "Paris"}});
+    CHECK(o.tool_calls[1].id == "call_q1xw");
+    CHECK(json::parse(o.tool_calls[1].arguments) == json{{"city", "Rome"}});
+    CHECK(o.result.finish_reason == LLMH_FINISH_TOOL_CALLS);
+}
+
 TEST_CASE("hostile upstreams: each a clear error - never a crash - a silent drop or a broken event "
           "order") {
     auto chunk = [](const std::string &delta, const char *finish = nullptr) {

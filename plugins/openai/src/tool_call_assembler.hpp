@@ -1,16 +1,17 @@
 // Turns the tool-call fragments an endpoint sends (ToolCallFragment, wire.hpp) into the ABI's
 // events: TOOL_CALL_START with a dense index 0, 1, 2... in the order the calls become known, then
 // TOOL_CALL_ARGS pieces. The host refuses anything else, and endpoints do not all behave:
-//   - indices may skip or come out of order: each upstream index gets the next dense one when its
-//     call starts;
+//   - indices may skip or come out of order: each call gets the next dense index when it starts;
+//   - an index may be reused for another call (Ollama and some servers send every call of an
+//     answer with index 0): a new id at a known index is a new call;
 //   - the id or the name may come in a later fragment than the first: a call starts once it has
 //     both, its arguments buffered until then (at the end, a named call still without an id
 //     starts with the id "call_<dense index>");
 //   - a call may have no index (some servers send whole calls): it is matched by its id, else it
 //     continues the last call.
 // Hostile input is an llmh::Error, never a crash or a silent drop: a negative index, more than
-// kMaxCalls calls, more than kMaxArgumentBytes of arguments, a call whose id or name changes
-// after it started, and (at finish) a call that never got a name.
+// kMaxCalls calls, more than kMaxArgumentBytes of arguments, a call whose name changes after it
+// started, and (at finish) a call that never got a name.
 #pragma once
 
 #include "wire.hpp"
@@ -23,6 +24,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace llmhost::openai {
 
@@ -42,18 +44,21 @@ public:
 
 private:
     struct Call {
+        int64_t upstream = 0; // the endpoint's index (its position when it sent none)
         std::optional<std::string> id;
         std::optional<std::string> name;
         std::string pending; // arguments received before the call started
         std::optional<uint32_t> dense;
     };
-    int64_t key_of(const ToolCallFragment &f);
+    std::size_t slot_of(const ToolCallFragment &f);
+    std::size_t new_call(int64_t upstream);
     void start(Call &c, std::string id);
 
     llmh::EventSink &sink_;
     std::function<uint32_t()> next_token_;
-    std::map<int64_t, Call> calls_; // by upstream index, so finish() goes in upstream order
-    int64_t last_key_ = -1;
+    std::vector<Call> calls_;                 // in the order they first appeared
+    std::map<int64_t, std::size_t> by_index_; // upstream index -> its latest call in calls_
+    std::optional<std::size_t> last_;
     uint32_t next_dense_ = 0;
     std::size_t argument_bytes_ = 0;
 };
