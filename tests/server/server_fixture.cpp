@@ -82,7 +82,7 @@ TempConfig::~TempConfig() {
 HostOptions host_options(const std::string &config_path) {
     HostOptions o;
     o.config_path = config_path;
-    o.plugin_dirs = {LLMHOST_TEST_PLUGIN_DIR};
+    o.plugin_dirs = {LLMHOST_TEST_PLUGIN_DIR, LLMHOST_SERVER_TEST_PLUGIN_DIR};
     o.search_default_plugin_dirs = false;
     o.log_level = LLMH_LOG_WARN;
     return o;
