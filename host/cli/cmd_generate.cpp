@@ -1,5 +1,8 @@
 // `llmhost generate [PROMPT]`: one completion, streamed to stdout as tokens arrive. The prompt is
 // the argument, or all of stdin when there is none. With -v, usage and timings go to stderr.
+// --json / --json-schema ask for structured output and print the parsed JSON; --reasoning shows
+// the model's reasoning on stderr.
+#include "agent_options.hpp"
 #include "cli_common.hpp"
 #include "console.hpp"
 #include "signals.hpp"
@@ -8,6 +11,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <unistd.h>
 
 namespace llmhost::cli {
@@ -18,6 +22,9 @@ struct GenerateOptions {
     std::vector<std::string> prompt_words; // unquoted words are joined with spaces
     std::string system;
     SamplingOptions sampling;
+    bool json = false;
+    std::string json_schema_file;
+    std::string reasoning;
 };
 
 std::string read_all_stdin() {
@@ -30,9 +37,11 @@ std::string read_all_stdin() {
         } else if (n == 0) {
             break;
         } else if (errno == EINTR) {
-            if (signals::take_interrupt()) throw HostError(LLMH_ERR_CANCELLED, "interrupted while reading the prompt");
+            if (signals::take_interrupt())
+                throw HostError(LLMH_ERR_CANCELLED, "interrupted while reading the prompt");
         } else {
-            throw std::runtime_error(std::string("cannot read the prompt from stdin: ") + std::strerror(errno));
+            throw std::runtime_error(std::string("cannot read the prompt from stdin: ") +
+                                     std::strerror(errno));
         }
     }
     // A shell pipe adds a trailing newline the user did not mean as part of the prompt.
@@ -41,6 +50,9 @@ std::string read_all_stdin() {
 }
 
 void run_generate(Context &ctx, GenerateOptions &opt) {
+    // A bad schema file is reported before the prompt is read from stdin.
+    std::optional<ResponseFormat> schema;
+    if (!opt.json_schema_file.empty()) schema = load_json_schema_file(opt.json_schema_file);
     std::string prompt;
     for (const auto &w : opt.prompt_words) prompt += (prompt.empty() ? "" : " ") + w;
     if (prompt.empty()) {
@@ -48,8 +60,9 @@ void run_generate(Context &ctx, GenerateOptions &opt) {
             Console::get().err_line("reading the prompt from stdin; end it with Ctrl-D");
         prompt = read_all_stdin();
         if (prompt.empty())
-            throw UsageError("no prompt: stdin was empty",
-                             "give the prompt as an argument (llmhost generate \"...\") or pipe it in");
+            throw UsageError(
+                "no prompt: stdin was empty",
+                "give the prompt as an argument (llmhost generate \"...\") or pipe it in");
     }
     Host &host = ctx.host();
 
@@ -60,23 +73,54 @@ void run_generate(Context &ctx, GenerateOptions &opt) {
         request.messages = {{"system", opt.system}, {"user", prompt}};
     }
     opt.sampling.apply_to(request);
+    apply_reasoning(opt.reasoning, request);
+    const bool structured = opt.json || !opt.json_schema_file.empty();
+    if (schema)
+        request.response_format = *schema;
+    else if (opt.json)
+        request.response_format.type = LLMH_RESPONSE_JSON_OBJECT;
     request.should_cancel = [] { return signals::interrupt_pending(); };
 
     Console &console = Console::get();
+    ReasoningPrinter thinking(console);
+    request.on_event = [&](const Event &e) {
+        if (e.type == LLMH_EVENT_REASONING)
+            thinking.write(e.text);
+        else
+            thinking.finish(); // the answer starts: the reasoning's last line first
+        return true;
+    };
     RedactingStream stream(console);
     bool ends_with_newline = true;
-    auto result = host.generate(ctx.provider_override, request, [&](std::string_view piece, uint32_t) {
-        stream.write(piece);
-        if (!piece.empty()) ends_with_newline = piece.back() == '\n';
-        return !signals::interrupt_pending();
-    });
+    // Structured output is printed whole once it parses, never half a JSON text.
+    auto result =
+        host.generate(ctx.provider_override, request, [&](std::string_view piece, uint32_t) {
+            if (!structured) stream.write(piece);
+            if (!piece.empty()) ends_with_newline = piece.back() == '\n';
+            return !signals::interrupt_pending();
+        });
+    thinking.finish();
     stream.flush();
-    if (!ends_with_newline) console.out("\n");
+    if (!structured && !ends_with_newline) console.out("\n");
 
     if (ctx.verbose) console.err_line(describe_result(result));
     if (result.finish_reason == LLMH_FINISH_CANCELLED) {
         console.err_line("cancelled");
         ctx.exit_code = kExitCancelled;
+        return;
+    }
+    if (structured) {
+        const auto parsed = nlohmann::json::parse(result.text, nullptr, false);
+        if (parsed.is_discarded()) {
+            console.out_line(result.text);
+            console.error("the answer is not valid JSON",
+                          result.finish_reason == LLMH_FINISH_LENGTH
+                              ? "it was cut at --max-tokens: raise it"
+                              : "the provider did not keep to the response format");
+            ctx.exit_code = kExitFailure;
+            return;
+        }
+        console.out_line(parsed.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
     }
 }
 
@@ -87,11 +131,25 @@ void register_generate(CLI::App &app, Context &ctx) {
     cmd->add_option("--system", opt->system, "Send a system message and the prompt as a chat")
         ->option_text("TEXT");
     opt->sampling.add_to(cmd);
-    cmd->add_option("prompt", opt->prompt_words, "The prompt (default: read stdin)")->option_text("PROMPT");
-    cmd->footer("Examples:\n"
-                "  llmhost generate \"Once upon a time\"\n"
-                "  llmhost generate -p openai -m gpt-4o-mini --max-tokens 100 \"Explain RAII\"\n"
-                "  git diff | llmhost generate --system \"Write a commit message for this diff\"");
+    auto *json =
+        cmd->add_flag("--json", opt->json,
+                      "Ask for a JSON object (response_format json_object) and print it parsed");
+    cmd->add_option("--json-schema", opt->json_schema_file,
+                    "Ask for JSON matching the JSON Schema in FILE (response_format json_schema)")
+        ->option_text("FILE")
+        ->excludes(json);
+    add_reasoning_option(cmd, opt->reasoning);
+    cmd->add_option("prompt", opt->prompt_words, "The prompt (default: read stdin)")
+        ->option_text("PROMPT");
+    cmd->footer(
+        "Examples:\n"
+        "  llmhost generate \"Once upon a time\"\n"
+        "  llmhost generate -p openai -m gpt-4o-mini --max-tokens 100 \"Explain RAII\"\n"
+        "  git diff | llmhost generate --system \"Write a commit message for this diff\"\n"
+        "  llmhost generate --json \"List three colours as a JSON object\"\n"
+        "  llmhost generate --json-schema person.json --reasoning high \"Invent a person\"\n"
+        "A provider whose plugin cannot honour --json, --json-schema or --reasoning refuses\n"
+        "the request (exit 1) instead of answering without it.");
     cmd->callback([&ctx, opt] { run_generate(ctx, *opt); });
 }
 

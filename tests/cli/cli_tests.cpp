@@ -1,10 +1,12 @@
-// One-shot commands of the `llmhost` binary: --version/--help, generate (streaming, stdin, options),
-// exit codes, plugins (incl. a bad plugin file), providers, config show, doctor, and that no secret
-// value ever reaches stdout or stderr (checked on every run by Sandbox::llmhost).
+// One-shot commands of the `llmhost` binary: --version/--help, generate (streaming, stdin,
+// options), exit codes, plugins (incl. a bad plugin file), providers, config show, doctor, and that
+// no secret value ever reaches stdout or stderr (checked on every run by Sandbox::llmhost).
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include "sandbox.hpp"
 
 #include "progress_bar.hpp"
+
+#include <llmhost/plugin.h>
 
 #include <nlohmann/json.hpp>
 
@@ -14,7 +16,9 @@
 using namespace cli_test;
 
 namespace {
-bool contains(const std::string &s, const std::string &needle) { return s.find(needle) != std::string::npos; }
+bool contains(const std::string &s, const std::string &needle) {
+    return s.find(needle) != std::string::npos;
+}
 
 uint64_t fnv1a64(const std::string &s) {
     uint64_t h = 0xcbf29ce484222325ULL;
@@ -31,23 +35,23 @@ TEST_CASE("--version names the version and the plugin ABI") {
     auto r = sb.llmhost({"--version"}, {}, false);
     CHECK(r.exit_code == 0);
     CHECK(contains(r.out, "llmhost "));
-    CHECK(contains(r.out, "plugin ABI 1."));
+    CHECK(contains(r.out, "plugin ABI " + std::to_string(LLMH_ABI_MAJOR) + "."));
 }
 
 TEST_CASE("--help shows the commands, examples and the exit-code table") {
     Sandbox sb;
     auto r = sb.llmhost({"--help"}, {}, false);
     CHECK(r.exit_code == 0);
-    for (const char *s : {"generate", "chat", "plugins", "providers", "config", "doctor", "Examples:",
-                          "Exit codes:", "130"})
+    for (const char *s : {"generate", "chat", "plugins", "providers", "config", "doctor",
+                          "Examples:", "Exit codes:", "130"})
         CHECK_MESSAGE(contains(r.out, s), s);
 }
 
 TEST_CASE("a bad command line exits 2") {
     Sandbox sb;
     sb.write_echo_config();
-    CHECK(sb.llmhost({}).exit_code == 2);                         // no subcommand
-    CHECK(sb.llmhost({"frobnicate"}).exit_code == 2);             // unknown subcommand
+    CHECK(sb.llmhost({}).exit_code == 2);             // no subcommand
+    CHECK(sb.llmhost({"frobnicate"}).exit_code == 2); // unknown subcommand
     CHECK(sb.llmhost({"generate", "--max-tokens", "x", "hi"}).exit_code == 2);
 }
 
@@ -111,7 +115,8 @@ TEST_CASE("generate on an unknown provider exits 5 naming it") {
     CHECK(contains(r.err, "error: "));
 }
 
-TEST_CASE("a provider whose plugin fails to create an instance exits non-zero with the plugin's hint") {
+TEST_CASE(
+    "a provider whose plugin fails to create an instance exits non-zero with the plugin's hint") {
     Sandbox sb;
     sb.write_echo_config(R"({"fail_create": true})");
     auto r = sb.llmhost({"generate", "hi"});
@@ -122,12 +127,14 @@ TEST_CASE("a provider whose plugin fails to create an instance exits non-zero wi
 
 TEST_CASE("a syntax error in the config exits 3 with file:line:column") {
     Sandbox sb;
-    sb.write_config("{\n  \"default_provider\": \"echo\",\n  \"providers\": {\n    \"echo\": { \"plugin\": \"echo\" },,\n  }\n}\n");
+    sb.write_config("{\n  \"default_provider\": \"echo\",\n  \"providers\": {\n    \"echo\": { "
+                    "\"plugin\": \"echo\" },,\n  }\n}\n");
     auto r = sb.llmhost({"generate", "hi"});
     CHECK(r.exit_code == 3);
     INFO(r.err);
-    std::regex where(std::regex_replace(sb.config.string(), std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)") +
-                     R"(:4:\d+)");
+    std::regex where(
+        std::regex_replace(sb.config.string(), std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)") +
+        R"(:4:\d+)");
     CHECK(std::regex_search(r.err, where));
 }
 
@@ -147,8 +154,10 @@ TEST_CASE("plugins lists the echo plugin with version, ABI and capabilities") {
     auto r = sb.llmhost({"plugins"});
     CHECK(r.exit_code == 0);
     CHECK(contains(r.out, "echo"));
-    CHECK(contains(r.out, "1.0.0"));
+    CHECK(contains(r.out, "2.0.0"));
     CHECK(contains(r.out, "chat,completion,streaming"));
+    CHECK(contains(r.out, "tools"));
+    CHECK(contains(r.out, "reasoning"));
     CHECK(contains(r.out, (sb.plugins / "libllmhost_echo.so").string()));
 
     auto json = sb.llmhost({"plugins", "--json"});
@@ -200,8 +209,9 @@ TEST_CASE("providers lists the configured providers and marks the default") {
 
 TEST_CASE("config show prints the resolved config with secrets described, never their values") {
     Sandbox sb;
-    sb.write_echo_config(R"({"prefix": "${ECHO_PREFIX:-dflt}"})",
-                         R"(, "secrets": {"token": {"env": "HF_TOKEN"}, "api_key": "${OPENAI_API_KEY}"})");
+    sb.write_echo_config(
+        R"({"prefix": "${ECHO_PREFIX:-dflt}"})",
+        R"(, "secrets": {"token": {"env": "HF_TOKEN"}, "api_key": "${OPENAI_API_KEY}"})");
     auto r = sb.llmhost({"config", "show"});
     CHECK(r.exit_code == 0);
     auto j = nlohmann::json::parse(r.out);
@@ -218,11 +228,13 @@ TEST_CASE("config show prints the resolved config with secrets described, never 
 
 TEST_CASE("the secret granted to a provider reaches its plugin (without being printed)") {
     Sandbox sb;
-    sb.write_echo_config(R"({"report_secret": "token"})", R"(, "secrets": {"token": {"env": "HF_TOKEN"}})");
+    sb.write_echo_config(R"({"report_secret": "token"})",
+                         R"(, "secrets": {"token": {"env": "HF_TOKEN"}})");
     auto r = sb.llmhost({"generate", "hi"});
     CHECK(r.exit_code == 0);
     char expected[64];
-    std::snprintf(expected, sizeof expected, "fnv1a64=%016llx", static_cast<unsigned long long>(fnv1a64(kFakeHfToken)));
+    std::snprintf(expected, sizeof expected, "fnv1a64=%016llx",
+                  static_cast<unsigned long long>(fnv1a64(kFakeHfToken)));
     CHECK(contains(r.out, expected));
 }
 
@@ -230,7 +242,8 @@ TEST_CASE("a secret that a provider sends back is redacted from the output") {
     Sandbox sb;
     // A provider echoes it (here: the prompt contains it): it never reaches stdout.
     sb.write_echo_config();
-    auto echoed = sb.llmhost({"generate"}, "my token is " + kFakeHfToken + " and my key " + kFakeOpenAiKey + "\n");
+    auto echoed = sb.llmhost({"generate"}, "my token is " + kFakeHfToken + " and my key " +
+                                               kFakeOpenAiKey + "\n");
     CHECK(echoed.exit_code == 0);
     CHECK(contains(echoed.out, "my token is [redacted] and my key [redacted]"));
 
@@ -251,7 +264,7 @@ TEST_CASE("doctor reports config, secrets and their source, plugins, cache and G
     CHECK(contains(r.out, "HF_TOKEN is set"));
     CHECK(contains(r.out, "OPENAI_API_KEY is set"));
     CHECK(contains(r.out, "echo secret 'token': set (from env HF_TOKEN)"));
-    CHECK(contains(r.out, "ok    echo 1.0.0"));
+    CHECK(contains(r.out, "ok    echo 2.0.0"));
     CHECK(contains(r.out, "Hugging Face cache"));
     CHECK(contains(r.out, (sb.dir / "home" / ".cache" / "huggingface" / "hub").string()));
     CHECK(contains(r.out, "free"));
@@ -346,7 +359,8 @@ TEST_CASE("progress bar: line layout, sizes, speed and ETA") {
     CHECK(ProgressBar::format_bytes(2.5e9) == "2.5 GB");
     CHECK(ProgressBar::format_duration(65) == "1:05");
     CHECK(ProgressBar::format_duration(3725) == "1:02:05");
-    std::string line = ProgressBar::render("download meta-llama/Llama-3.2-1B", 250'000'000, 1'000'000'000, 50e6, 100);
+    std::string line = ProgressBar::render("download meta-llama/Llama-3.2-1B", 250'000'000,
+                                           1'000'000'000, 50e6, 100);
     INFO(line);
     CHECK(line.size() <= 99);
     CHECK(contains(line, " 25%"));

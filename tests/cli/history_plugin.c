@@ -11,6 +11,8 @@
  */
 #include <llmhost/plugin.h>
 
+#include "../fixtures/fixture_events.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -35,25 +37,32 @@ static llmh_status hist_generate(llmh_provider *p, const llmh_request *req, llmh
     char out[8192];
     char prev[64] = "-";
     size_t i, len = 0;
+    const llmh_message *last;
     (void)p;
     if (req->messages == NULL)
         return llmh_set_error(err, LLMH_ERR_INVALID_ARGUMENT, "history: expected chat messages",
                               "use llmhost chat");
-    for (i = 0; i < req->n_messages; i++)
-        if (strcmp(req->messages[i].role, "assistant") == 0) {
-            size_t n = strcspn(req->messages[i].content, " \n");
+    for (i = 0; i < req->n_messages; i++) {
+        const llmh_message *m = req->messages[i];
+        if (m == NULL || m->role == NULL)
+            return llmh_set_error(err, LLMH_ERR_INVALID_ARGUMENT, "history: a message is NULL", "");
+        if (strcmp(m->role, "assistant") == 0) {
+            const char *c = m->content ? m->content : "";
+            size_t n = strcspn(c, " \n");
             if (n >= sizeof prev) n = sizeof prev - 1;
-            memcpy(prev, req->messages[i].content, n);
+            memcpy(prev, c, n);
             prev[n] = '\0';
         }
+    }
+    last = req->n_messages ? req->messages[req->n_messages - 1] : NULL;
     len += (size_t)snprintf(out + len, sizeof out - len, "n=%u roles=", (unsigned)req->n_messages);
     for (i = 0; i < req->n_messages && len < sizeof out; i++)
         len += (size_t)snprintf(out + len, sizeof out - len, "%s%s", i ? "," : "",
-                                req->messages[i].role);
+                                req->messages[i]->role);
     if (len < sizeof out)
         snprintf(out + len, sizeof out - len, " prev=%s last=%s\n", prev,
-                 req->n_messages ? req->messages[req->n_messages - 1].content : "");
-    if (req->on_token) req->on_token(req->user, out, strlen(out), 1);
+                 last && last->content ? last->content : "");
+    fx_text(req, out, 1);
     if (res) {
         res->finish_reason = LLMH_FINISH_STOP;
         res->prompt_tokens = (uint32_t)req->n_messages;
@@ -63,10 +72,18 @@ static llmh_status hist_generate(llmh_provider *p, const llmh_request *req, llmh
 }
 
 static const llmh_plugin descriptor = {
-    sizeof(llmh_plugin), LLMH_ABI_MAJOR, LLMH_ABI_MINOR, "history", "1.0.0",
+    sizeof(llmh_plugin),
+    LLMH_ABI_MAJOR,
+    LLMH_ABI_MINOR,
+    "history",
+    "1.0.0",
     "Describes the conversation it receives (llmhost chat tests)",
     LLMH_CAP_CHAT | LLMH_CAP_STREAMING,
-    hist_create, hist_destroy, hist_flags, hist_generate, NULL};
+    hist_create,
+    hist_destroy,
+    hist_flags,
+    hist_generate,
+    NULL};
 
 LLMH_PLUGIN_EXPORT llmh_status llmh_plugin_entry(uint32_t major, uint32_t minor,
                                                  const llmh_host_services *host,
