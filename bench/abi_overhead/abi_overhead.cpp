@@ -3,7 +3,8 @@
 //  1. Cost per streamed token, three ways, over the same work (the echo plugin's word loop):
 //     - direct:  an equivalent echo loop compiled into this program, calling a C++ sink
 //                (std::function) per token: what a provider linked into the application costs;
-//     - ABI:     the real echo plugin (plugin.h, dlopen'd), its C token callback per token;
+//     - ABI:     the real echo plugin (plugin.h, dlopen'd), one TEXT event (llmh_event through
+//                request->on_event) per token;
 //     - host:    the same plugin through llmhost::Host::generate (config, slot lookup,
 //                serialization, text accumulation, the C++ TokenCallback).
 //     Printed as ns/token, the ns added over direct, and the ratio. Target: < 1 µs added per token.
@@ -112,11 +113,11 @@ struct Counter {
     uint32_t tokens = 0;
 };
 
-int on_token_c(void *user, const char *piece, size_t len, uint32_t n_tokens) {
+int on_event_c(void *user, const llmh_event *e) {
     auto *c = static_cast<Counter *>(user);
-    c->bytes += len;
-    c->tokens = n_tokens;
-    (void)piece;
+    if (e->type != LLMH_EVENT_TEXT) return 0;
+    c->bytes += e->text_len;
+    c->tokens = e->n_tokens;
     return 0;
 }
 
@@ -127,7 +128,11 @@ public:
         if (!lib_) throw std::runtime_error(std::string("dlopen: ") + ::dlerror());
         auto entry = reinterpret_cast<llmh_plugin_entry_fn>(::dlsym(lib_, LLMH_PLUGIN_ENTRY_NAME));
         if (!entry) throw std::runtime_error(path + ": no " LLMH_PLUGIN_ENTRY_NAME);
-        services_ = {sizeof(llmh_host_services), nullptr, svc_get_secret, svc_get_config, svc_log,
+        services_ = {sizeof(llmh_host_services),
+                     nullptr,
+                     svc_get_secret,
+                     svc_get_config,
+                     svc_log,
                      svc_progress};
         llmh_error err;
         llmh_error_init(&err);
@@ -142,19 +147,22 @@ public:
     }
     Counter generate(int32_t max_tokens) {
         Counter c;
+        llmh_params params = llmh_default_params();
+        params.max_tokens = max_tokens;
+        params.stream = 1;
         llmh_request req{};
         req.struct_size = sizeof req;
         req.prompt = kPrompt;
-        req.params = llmh_default_params();
-        req.params.max_tokens = max_tokens;
-        req.params.stream = 1;
-        req.on_token = on_token_c;
+        req.params = &params;
+        req.parallel_tool_calls = -1;
+        req.on_event = on_event_c;
         req.user = &c;
         llmh_result res{};
         res.struct_size = sizeof res;
         llmh_error err;
         llmh_error_init(&err);
-        if (plugin_->generate(provider_, &req, &res, &err) != LLMH_OK) throw std::runtime_error(err.message);
+        if (plugin_->generate(provider_, &req, &res, &err) != LLMH_OK)
+            throw std::runtime_error(err.message);
         return c;
     }
 
@@ -167,7 +175,8 @@ private:
 
 // ---- helpers ------------------------------------------------------------------------------------
 
-template <class F> double best_ns_per_token(int repeat, uint32_t tokens, F run) {
+template <class F>
+double best_ns_per_token(int repeat, uint32_t tokens, F run) {
     double best = 1e300;
     for (int i = 0; i < repeat; ++i) {
         auto t0 = Clock::now();
@@ -206,12 +215,18 @@ Args parse_args(int argc, char **argv) {
             }
             return argv[++i];
         };
-        if (k == "--tokens") a.tokens = static_cast<uint32_t>(std::stoul(value()));
-        else if (k == "--swaps") a.swaps = std::stoi(value());
-        else if (k == "--repeat") a.repeat = std::stoi(value());
-        else if (k == "--plugin") a.plugin = value();
+        if (k == "--tokens")
+            a.tokens = static_cast<uint32_t>(std::stoul(value()));
+        else if (k == "--swaps")
+            a.swaps = std::stoi(value());
+        else if (k == "--repeat")
+            a.repeat = std::stoi(value());
+        else if (k == "--plugin")
+            a.plugin = value();
         else {
-            std::fprintf(stderr, "usage: %s [--tokens N] [--swaps N] [--repeat N] [--plugin PATH]\n", argv[0]);
+            std::fprintf(stderr,
+                         "usage: %s [--tokens N] [--swaps N] [--repeat N] [--plugin PATH]\n",
+                         argv[0]);
             std::exit(k == "--help" || k == "-h" ? 0 : 2);
         }
     }
@@ -227,7 +242,9 @@ Args parse_args(int argc, char **argv) {
 int main(int argc, char **argv) {
     Args args = parse_args(argc, argv);
     if (args.plugin.empty() || !fs::exists(args.plugin)) {
-        std::fprintf(stderr, "abi_overhead: echo plugin not found at '%s' (build examples/echo-plugin-c, or --plugin PATH)\n",
+        std::fprintf(stderr,
+                     "abi_overhead: echo plugin not found at '%s' (build examples/echo-plugin-c, "
+                     "or --plugin PATH)\n",
                      args.plugin.c_str());
         return 1;
     }
@@ -247,7 +264,8 @@ int main(int argc, char **argv) {
 
     // 1b. ABI
     DirectPlugin plugin(args.plugin);
-    double abi = best_ns_per_token(args.repeat, args.tokens, [&] { return plugin.generate(max_tokens).tokens; });
+    double abi = best_ns_per_token(args.repeat, args.tokens,
+                                   [&] { return plugin.generate(max_tokens).tokens; });
 
     // 1c. through the host, from a config file naming the same plugin
     std::string tmpl = (fs::temp_directory_path() / "llmhost-bench-XXXXXX").string();
@@ -286,9 +304,11 @@ int main(int argc, char **argv) {
 
     std::printf("\ncost per streamed token (lower is better)\n");
     std::printf("  direct C++ call (in-process echo, std::function sink) %8.1f ns/token\n", direct);
-    std::printf("  ABI callback (echo plugin via plugin.h, dlopen)       %8.1f ns/token   +%.1f ns/token, %.2fx direct\n",
+    std::printf("  ABI callback (echo plugin via plugin.h, dlopen)       %8.1f ns/token   +%.1f "
+                "ns/token, %.2fx direct\n",
                 abi, abi - direct, abi / direct);
-    std::printf("  through the host (Host::generate, same plugin)        %8.1f ns/token   +%.1f ns/token, %.2fx direct\n",
+    std::printf("  through the host (Host::generate, same plugin)        %8.1f ns/token   +%.1f "
+                "ns/token, %.2fx direct\n",
                 through_host, through_host - direct, through_host / direct);
     double worst_added = std::max(abi, through_host) - direct;
     std::printf("  target: < 1000 ns added per token: %s (worst: %.1f ns added)\n",
@@ -313,10 +333,13 @@ int main(int argc, char **argv) {
     for (const auto &p : providers)
         if (p.name == "echo") generation = p.generation;
     double med = percentile(swap_us, 0.5), p99 = percentile(swap_us, 0.99);
-    std::printf("\nswap latency (Host::swap of a live provider, %d swaps, %llu instances created)\n",
-                args.swaps, static_cast<unsigned long long>(generation));
-    std::printf("  median %.1f us, p99 %.1f us, max %.1f us; median = %.0f streamed tokens through the host\n",
-                med, p99, *std::max_element(swap_us.begin(), swap_us.end()), med * 1000.0 / through_host);
+    std::printf(
+        "\nswap latency (Host::swap of a live provider, %d swaps, %llu instances created)\n",
+        args.swaps, static_cast<unsigned long long>(generation));
+    std::printf("  median %.1f us, p99 %.1f us, max %.1f us; median = %.0f streamed tokens through "
+                "the host\n",
+                med, p99, *std::max_element(swap_us.begin(), swap_us.end()),
+                med * 1000.0 / through_host);
     host.reset();
     std::error_code ec;
     fs::remove_all(dir, ec);
