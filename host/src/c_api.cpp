@@ -31,7 +31,8 @@ int set_error(int code, std::string message, std::string hint = {}) {
 }
 
 // Runs f; an exception becomes the thread's last error and `fail` is returned.
-template <class R, class F> R guarded(R fail, F &&f) noexcept {
+template <class R, class F>
+R guarded(R fail, F &&f) noexcept {
     clear_error();
     try {
         return f();
@@ -42,10 +43,13 @@ template <class R, class F> R guarded(R fail, F &&f) noexcept {
     } catch (const std::exception &e) {
         set_error(LLMH_ERR_INTERNAL, e.what(), "this is a bug in llmhost; please report it");
     } catch (...) {
-        set_error(LLMH_ERR_INTERNAL, "unknown exception", "this is a bug in llmhost; please report it");
+        set_error(LLMH_ERR_INTERNAL, "unknown exception",
+                  "this is a bug in llmhost; please report it");
     }
-    if constexpr (std::is_same_v<R, int>) return g_last.code; // status-returning functions
-    else return fail;
+    if constexpr (std::is_same_v<R, int>)
+        return g_last.code; // status-returning functions
+    else
+        return fail;
 }
 
 char *dup_string(const std::string &s) {
@@ -112,6 +116,14 @@ namespace {
 
 // llmh_request (read through the SDK's struct_size-aware, validating reader) -> GenerateRequest.
 llmhost::GenerateRequest from_c_request(const llmh_request *c) {
+    // The SDK reader turns an effort into reasoning ON; an explicit OFF with an effort is a
+    // contradiction the caller must hear about, as the C++ and HTTP callers do.
+    if (c != nullptr && LLMH_HAS_FIELD(c, llmh_request, reasoning_effort) &&
+        c->reasoning == LLMH_REASONING_OFF && c->reasoning_effort != nullptr &&
+        *c->reasoning_effort)
+        throw llmhost::HostError(LLMH_ERR_INVALID_ARGUMENT,
+                                 "llmhost_generate: reasoning_effort is set but reasoning is off",
+                                 "drop one of them");
     llmh::Request q;
     try {
         q = llmh::Request::from_c(c);
@@ -122,8 +134,12 @@ llmhost::GenerateRequest from_c_request(const llmh_request *c) {
     if (q.model) r.model = *q.model;
     r.prompt = q.prompt;
     for (auto &m : q.messages) {
-        llmhost::Message out{m.role, m.content, m.name.value_or(""), m.tool_call_id.value_or(""),
-                             {}, m.reasoning.value_or("")};
+        llmhost::Message out{m.role,
+                             m.content,
+                             m.name.value_or(""),
+                             m.tool_call_id.value_or(""),
+                             {},
+                             m.reasoning.value_or("")};
         for (auto &t : m.tool_calls) out.tool_calls.push_back({t.id, t.name, t.arguments});
         r.messages.push_back(std::move(out));
     }
@@ -257,33 +273,43 @@ LLMHOST_API int llmhost_generate_message(llmhost_host *host, const char *provide
         if (!res.tool_calls.empty()) {
             m["tool_calls"] = nlohmann::json::array();
             for (const auto &c : res.tool_calls)
-                m["tool_calls"].push_back({{"id", c.id},
-                                           {"type", "function"},
-                                           {"function", {{"name", c.name}, {"arguments", c.arguments}}}});
+                m["tool_calls"].push_back(
+                    {{"id", c.id},
+                     {"type", "function"},
+                     {"function", {{"name", c.name}, {"arguments", c.arguments}}}});
         }
         if (message_json)
-            *message_json = dup_string(m.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+            *message_json =
+                dup_string(m.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
         return LLMH_OK;
     });
 }
 
 static nlohmann::json plugin_json(const llmhost::PluginInfo &p) {
-    return {{"path", p.path},          {"loaded", p.loaded},
-            {"name", p.name},          {"version", p.version},
+    return {{"path", p.path},
+            {"loaded", p.loaded},
+            {"name", p.name},
+            {"version", p.version},
             {"description", p.description},
             {"abi", std::to_string(p.abi_major) + "." + std::to_string(p.abi_minor)},
             {"capabilities", llmhost::capability_names(p.capabilities)},
-            {"shadowed_by", p.shadowed_by}, {"error_code", p.error_code},
-            {"error", p.error},        {"hint", p.hint}};
+            {"shadowed_by", p.shadowed_by},
+            {"error_code", p.error_code},
+            {"error", p.error},
+            {"hint", p.hint}};
 }
 
 LLMHOST_API char *llmhost_providers_json(llmhost_host *host) {
     return guarded<char *>(nullptr, [&] {
         nlohmann::json arr = nlohmann::json::array();
         for (const auto &p : checked(host).providers())
-            arr.push_back({{"name", p.name}, {"plugin", p.plugin}, {"default", p.is_default},
-                           {"state", llmhost::to_string(p.state)}, {"error", p.error},
-                           {"thread_safe", p.thread_safe}, {"generation", p.generation}});
+            arr.push_back({{"name", p.name},
+                           {"plugin", p.plugin},
+                           {"default", p.is_default},
+                           {"state", llmhost::to_string(p.state)},
+                           {"error", p.error},
+                           {"thread_safe", p.thread_safe},
+                           {"generation", p.generation}});
         return dup_string(arr.dump());
     });
 }
@@ -306,7 +332,8 @@ LLMHOST_API char *llmhost_models_json(llmhost_host *host, const char *provider) 
 }
 
 LLMHOST_API char *llmhost_config_json(llmhost_host *host) {
-    return guarded<char *>(nullptr, [&] { return dup_string(checked(host).resolved_config_for_display().dump()); });
+    return guarded<char *>(
+        nullptr, [&] { return dup_string(checked(host).resolved_config_for_display().dump()); });
 }
 
 LLMHOST_API char *llmhost_default_provider(llmhost_host *host) {
@@ -339,7 +366,8 @@ LLMHOST_API int llmhost_reload(llmhost_host *host) {
 }
 
 LLMHOST_API char *llmhost_redact(llmhost_host *host, const char *text) {
-    return guarded<char *>(nullptr, [&] { return dup_string(checked(host).redact(text ? text : "")); });
+    return guarded<char *>(nullptr,
+                           [&] { return dup_string(checked(host).redact(text ? text : "")); });
 }
 
 LLMHOST_API void llmhost_set_log_callback(llmhost_host *host, llmhost_log_fn fn, void *user) {

@@ -327,6 +327,21 @@ TEST_CASE("C API: hostile requests are refused naming the part; struct_size is h
     CHECK(llmhost_generate(h, "e", &req, nullptr, nullptr) == LLMH_ERR_INVALID_ARGUMENT);
     CHECK(std::string(llmhost_last_error()).find("missing") != std::string::npos);
 
+    // Reasoning off with an effort is a contradiction, not silently "on".
+    llmhost_request_init(&req, &params);
+    req.prompt = "x";
+    req.reasoning = LLMH_REASONING_OFF;
+    req.reasoning_effort = "high";
+    CHECK(llmhost_generate(h, "e", &req, nullptr, nullptr) == LLMH_ERR_INVALID_ARGUMENT);
+    CHECK(std::string(llmhost_last_error()).find("reasoning is off") != std::string::npos);
+    req.reasoning = LLMH_REASONING_DEFAULT; // an effort alone means on
+    Collected thought;
+    req.on_event = on_event;
+    req.user = &thought;
+    CHECK(llmhost_generate(h, "e", &req, nullptr, nullptr) == LLMH_OK);
+    REQUIRE_FALSE(thought.events.empty());
+    CHECK(thought.events.front() == "R:Thinking ");
+
     // An older caller: its request ends before logprobs, its message before name. What lies
     // past struct_size is never read, even when it is garbage.
     llmhost_request_init(&req, &params);

@@ -224,6 +224,9 @@ class AgentFeaturesTest(unittest.TestCase):
             self.host.generate(messages=msgs, reasoning="maybe")
         self.assertEqual(cm.exception.code_name, "invalid_argument")
         with self.assertRaises(llmhost.Error) as cm:
+            self.host.generate(messages=msgs, reasoning=False, reasoning_effort="low")
+        self.assertIn("reasoning is off", str(cm.exception))
+        with self.assertRaises(llmhost.Error) as cm:
             self.host.generate(messages=msgs, reasoning_effort="extreme")
         self.assertEqual(cm.exception.code_name, "invalid_argument")
 
