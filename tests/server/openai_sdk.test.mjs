@@ -158,15 +158,17 @@ await test('logprobs (streaming, the stream helper accumulates them)', async () 
   assert.deepEqual(final.choices[0].logprobs.content.map((e) => e.token), ['Hi', ' there']);
 });
 
-await test('logprobs / response_format / tools on echo -> BadRequestError, never ignored', async () => {
+await test('what echo cannot honour -> BadRequestError, never ignored', async () => {
   const base = { model: 'echo', messages: [{ role: 'user', content: 'x' }] };
   await assert.rejects(client.chat.completions.create({ ...base, logprobs: true }),
     (e) => e instanceof OpenAI.BadRequestError && e.code === 'unsupported' && /logprobs/.test(e.message));
-  await assert.rejects(client.chat.completions.create({ ...base, response_format: { type: 'json_object' } }),
-    (e) => e instanceof OpenAI.BadRequestError && /response_format/.test(e.message));
+  // echo honours json_object but not json_schema (examples/echo-plugin-c/echo.c).
   await assert.rejects(client.chat.completions.create({ ...base,
-    tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }] }),
-    (e) => e instanceof OpenAI.BadRequestError && e.param === 'tools');
+    response_format: { type: 'json_schema', json_schema: { name: 's', schema: { type: 'object' } } } }),
+    (e) => e instanceof OpenAI.BadRequestError && e.code === 'unsupported' && /json_schema/.test(e.message));
+  await assert.rejects(client.chat.completions.create({ ...base,
+    tools: [{ type: 'function', function: { name: 'f', parameters: 'not a schema' } }] }),
+    (e) => e instanceof OpenAI.BadRequestError && e.param === 'tools[0].function.parameters');
 });
 
 await test('legacy completions honour max_tokens', async () => {
