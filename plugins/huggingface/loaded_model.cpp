@@ -5,7 +5,9 @@
 #include <llmhost/engine/stop_strings.hpp>
 
 #include <chrono>
+#include <fstream>
 #include <random>
+#include <sstream>
 
 namespace llmhost::hf {
 namespace fs = std::filesystem;
@@ -15,6 +17,20 @@ using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
+
+std::string read_text(const fs::path &p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream buf;
+    buf << in.rdbuf();
+    return buf.str();
+}
+
+// The markers of every format toolcall parses. Those that are SPECIAL tokens in this vocabulary
+// (Llama's <|python_tag|>, Mistral's [TOOL_CALLS]) would be skipped by the decoder: they are
+// decoded as their text instead. Non-special ones (Qwen's <tool_call>, <think>) are text anyway.
+constexpr const char *kFormatMarkers[] = {"<tool_call>",  "</tool_call>", "<|python_tag|>",
+                                          "[TOOL_CALLS]", "[ARGS]",       "[CALL_ID]",
+                                          "<think>",      "</think>"};
 } // namespace
 
 engine::LoadOptions load_options(const ProviderConfig &cfg) {
@@ -34,6 +50,9 @@ LoadedModel::LoadedModel(std::string id, const fs::path &dir, const ProviderConf
         try {
             tokenizer_.emplace(tok::Tokenizer::from_file((dir / "tokenizer.json").string()));
             token_bytes_.emplace(*tokenizer_);
+            for (const char *m : kFormatMarkers)
+                if (auto id = tokenizer_->token_to_id(m); id && tokenizer_->is_special(*id))
+                    marker_ids_.insert(*id);
         } catch (const tok::TokenizerError &e) {
             throw llmh::Error(LLMH_ERR_UNSUPPORTED, e.what(),
                               "this tokenizer.json uses a feature llmhost does not support yet");
@@ -41,7 +60,12 @@ LoadedModel::LoadedModel(std::string id, const fs::path &dir, const ProviderConf
     }
     if (fs::exists(dir / "tokenizer_config.json")) {
         try {
-            template_.emplace(tmpl::ChatTemplate::from_tokenizer_config(dir / "tokenizer_config.json"));
+            template_.emplace(
+                tmpl::ChatTemplate::from_tokenizer_config(dir / "tokenizer_config.json"));
+            // The output format is the template's (it is what taught the model to write calls
+            // that way), confirmed by the added tokens: toolcall::detect_format, docs/tools.md.
+            traits_ =
+                TemplateTraits::from_tokenizer_config(read_text(dir / "tokenizer_config.json"));
         } catch (const std::exception &e) {
             template_error_ = e.what(); // no chat template: completion still works
         }
@@ -58,30 +82,62 @@ std::string LoadedModel::description(bool with_dir) const {
            (with_dir ? " (" + dir_.string() + ")" : std::string());
 }
 
-std::vector<std::int32_t> LoadedModel::prompt_ids(const llmh::Request &req) const {
+LoadedModel::Prompt LoadedModel::prompt(const llmh::Request &req) const {
     if (!tokenizer_)
         throw llmh::Error(LLMH_ERR_UNSUPPORTED, "model " + id_ + " has no tokenizer.json",
                           "llmhost reads the fast-tokenizer file tokenizer.json; add it to " +
                               dir_.string());
-    if (!req.is_chat) return tokenizer_->encode(req.prompt, /*add_special_tokens=*/true);
+    check_request(req, traits_, id_);
+    if (!req.is_chat) return {tokenizer_->encode(req.prompt, /*add_special_tokens=*/true), false};
     if (!template_)
         throw llmh::Error(LLMH_ERR_UNSUPPORTED,
                           "model " + id_ + " has no usable chat template: " + template_error_,
                           "send a raw prompt (completion) instead, or use an instruct/chat model");
-    nlohmann::ordered_json messages = nlohmann::ordered_json::array();
-    for (const auto &m : req.messages) messages.push_back({{"role", m.role}, {"content", m.content}});
+    const ChatInputs in = chat_inputs(req);
     std::string text;
     try {
-        text = template_->apply(messages, /*add_generation_prompt=*/true);
+        text = template_->apply(in.messages, /*add_generation_prompt=*/true, in.tools, in.extra);
     } catch (const tmpl::TemplateError &e) {
-        throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT,
-                          std::string("the chat template of ") + id_ + " refused the messages: " + e.what(),
-                          e.raised() ? "the model's template does not accept this conversation "
-                                       "(e.g. roles must alternate user/assistant)"
-                                     : "the chat template uses a construct llmhost does not support");
+        throw llmh::Error(
+            LLMH_ERR_INVALID_ARGUMENT,
+            std::string("the chat template of ") + id_ + " refused the messages: " + e.what(),
+            e.raised() ? "the model's template does not accept this conversation "
+                         "(e.g. roles must alternate user/assistant)"
+                       : "the chat template uses a construct llmhost does not support");
     }
-    // The template already wrote the special tokens (BOS...): as transformers, do not add them again.
-    return tokenizer_->encode(text, /*add_special_tokens=*/false);
+    Prompt p;
+    p.opens_reasoning = traits_.format.reasoning && toolcall::prompt_opens_reasoning(text);
+    if (req.reasoning == LLMH_REASONING_OFF && p.opens_reasoning)
+        throw llmh::Error(LLMH_ERR_UNSUPPORTED,
+                          "huggingface: reasoning cannot be turned off for model " + id_ +
+                              ": its chat template opens a <think> block even so",
+                          "leave reasoning unset for this model");
+    // The template already wrote the special tokens (BOS...): as transformers, do not add them
+    // again.
+    p.ids = tokenizer_->encode(text, /*add_special_tokens=*/false);
+    return p;
+}
+
+OutputOptions LoadedModel::output_options(const llmh::Request &req, const Prompt &p,
+                                          bool logprobs) const {
+    OutputOptions o;
+    o.stop = req.stop;
+    o.logprobs = logprobs;
+    if (!req.is_chat) return o; // a raw completion is text, whatever it looks like
+    // tool_choice "none": the tools are still rendered (the model may talk about them), but
+    // nothing it writes is read as a call: it is all text.
+    const bool calls = !req.tools.empty() && req.tool_choice != llmh::ToolChoice::none;
+    const bool reasoning = traits_.format.reasoning;
+    if (!calls && !reasoning) return o;
+    toolcall::ParserOptions po;
+    po.tools = calls ? traits_.format.tools : toolcall::ToolFormat::none;
+    po.reasoning = reasoning;
+    po.starts_in_reasoning = p.opens_reasoning;
+    po.make_id = toolcall::random_ids(std::random_device{}()); // "call_" + 24 random characters
+    o.parser = std::move(po);
+    o.stop_after_first_call = calls && req.parallel_tool_calls == false;
+    o.marker_ids = marker_ids_;
+    return o;
 }
 
 engine::GenerateOptions LoadedModel::options(const llmh::Request &req, const ProviderConfig &cfg,
@@ -93,16 +149,26 @@ engine::GenerateOptions LoadedModel::options(const llmh::Request &req, const Pro
     const bool model_samples = g.do_sample.value_or(false);
     auto &s = o.sampling;
     s.temperature = req.temperature >= 0 ? req.temperature
-                    : model_samples     ? static_cast<float>(g.temperature.value_or(1.0))
-                                        : 0.0f;
-    s.top_p = req.top_p > 0 ? req.top_p : model_samples ? static_cast<float>(g.top_p.value_or(1.0)) : 1.0f;
-    s.top_k = req.top_k > 0 ? req.top_k : model_samples ? static_cast<std::int32_t>(g.top_k.value_or(0)) : 0;
-    s.min_p = req.min_p > 0 ? req.min_p : model_samples ? static_cast<float>(g.min_p.value_or(0.0)) : 0.0f;
-    s.repetition_penalty = req.repetition_penalty > 0 ? req.repetition_penalty
-                                                      : static_cast<float>(g.repetition_penalty.value_or(1.0));
+                    : model_samples      ? static_cast<float>(g.temperature.value_or(1.0))
+                                         : 0.0f;
+    s.top_p = req.top_p > 0   ? req.top_p
+              : model_samples ? static_cast<float>(g.top_p.value_or(1.0))
+                              : 1.0f;
+    s.top_k = req.top_k > 0   ? req.top_k
+              : model_samples ? static_cast<std::int32_t>(g.top_k.value_or(0))
+                              : 0;
+    s.min_p = req.min_p > 0   ? req.min_p
+              : model_samples ? static_cast<float>(g.min_p.value_or(0.0))
+                              : 0.0f;
+    s.repetition_penalty = req.repetition_penalty > 0
+                               ? req.repetition_penalty
+                               : static_cast<float>(g.repetition_penalty.value_or(1.0));
+    s.presence_penalty = req.presence_penalty;
+    s.frequency_penalty = req.frequency_penalty;
     s.seed = req.seed ? *req.seed : std::random_device{}();
     if (req.max_tokens > 0) {
-        o.max_tokens = req.max_tokens; // explicit: the engine refuses it if it overflows the context
+        o.max_tokens =
+            req.max_tokens; // explicit: the engine refuses it if it overflows the context
     } else {
         const std::int64_t room = engine_->max_context() - static_cast<std::int64_t>(prompt_tokens);
         o.max_tokens = std::max<std::int64_t>(0, std::min<std::int64_t>(cfg.max_tokens, room));
@@ -112,55 +178,26 @@ engine::GenerateOptions LoadedModel::options(const llmh::Request &req, const Pro
     return o;
 }
 
-llmh::Completion LoadedModel::generate(const llmh::Request &req, llmh::TokenSink &sink,
+llmh::Completion LoadedModel::generate(const llmh::Request &req, llmh::EventSink &sink,
                                        const ProviderConfig &cfg) {
     const auto t0 = Clock::now();
     sink.check_cancelled();
-    const std::vector<std::int32_t> prompt = prompt_ids(req);
+    const Prompt p = prompt(req);
     const double tokenize_ms = ms_since(t0);
-    engine::GenerateOptions opts = options(req, cfg, prompt.size());
+    engine::GenerateOptions opts = options(req, cfg, p.ids.size());
     opts.logprobs = req.logprobs && sink.wants_logprobs(); // nobody asked: the engine skips it
 
-    tok::StreamDecoder decoder(*tokenizer_, /*skip_special_tokens=*/true);
-    engine::StopStringMatcher stops(req.stop);
-    // Logprobs are reported in text order around the held-back text (logprob_stream.hpp):
-    // `decoded` counts bytes out of the decoder, `emitted` bytes released to the sink.
-    LogprobStream logprobs(sink, *token_bytes_, opts.logprobs);
-    std::size_t decoded = 0, emitted = 0;
-    std::uint32_t produced = 0;
-    bool stopped_by_string = false;
-    auto emit = [&](const std::string &text) {
-        logprobs.before_emit(emitted + text.size());
-        emitted += text.size();
-        if (!text.empty()) sink.emit(text, produced);
-    };
-    auto release = [&](const engine::StopStringMatcher::Result &r) {
-        if (r.stopped) logprobs.stop_at(emitted + r.text.size());
-        emit(r.text);
-    };
-    auto on_token = [&](std::int32_t id) {
-        ++produced;
-        const std::string piece = decoder.push(id);
-        decoded += piece.size();
-        auto r = stops.push(piece);
-        release(r);
-        stopped_by_string = r.stopped;
-        return r.stopped ? engine::StepAction::Stop : engine::StepAction::Continue;
-    };
-    auto on_logprobs = [&](const engine::TokenLogprobs &lp) { logprobs.queue(lp, decoded); };
+    OutputStream out(*tokenizer_, *token_bytes_, sink, output_options(req, p, opts.logprobs));
     engine::GenerateResult r = engine_->generate(
-        prompt, opts, on_token, [&] { return sink.cancelled(); }, on_logprobs);
-    if (!stopped_by_string) {
-        auto tail = stops.push(decoder.flush());
-        release(tail);
-        if (!tail.stopped) emit(stops.flush());
-        else r.finish = engine::Finish::Stop;
-        if (!tail.stopped) logprobs.finish();
-    }
+        p.ids, opts, [&](std::int32_t id) { return out.token(id); },
+        [&] { return sink.cancelled(); },
+        [&](const engine::TokenLogprobs &lp) { out.logprobs(lp); });
+    const OutputStream::Outcome o = out.finish(r.finish);
     llmh::Completion c;
-    c.finish_reason = r.finish == engine::Finish::Stop ? LLMH_FINISH_STOP : LLMH_FINISH_LENGTH;
-    c.prompt_tokens = static_cast<std::uint32_t>(prompt.size());
+    c.finish_reason = o.finish;
+    c.prompt_tokens = static_cast<std::uint32_t>(p.ids.size());
     c.completion_tokens = static_cast<std::uint32_t>(r.tokens.size());
+    c.reasoning_tokens = o.reasoning_tokens;
     c.time_to_first_token_ms = tokenize_ms + r.time_to_first_token_ms;
     c.total_ms = ms_since(t0);
     return c;

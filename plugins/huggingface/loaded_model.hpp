@@ -3,7 +3,9 @@
 // stop strings, and the mapping of request parameters onto the engine's.
 #pragma once
 
+#include "chat_inputs.hpp"
 #include "logprob_stream.hpp"
+#include "output_stream.hpp"
 #include "provider_config.hpp"
 
 #include <llmhost/engine/engine.hpp>
@@ -25,9 +27,11 @@ class LoadedModel {
 public:
     LoadedModel(std::string id, const std::filesystem::path &dir, const ProviderConfig &cfg);
 
-    // Runs one request to completion, streaming text pieces into `sink`. Thread-safe: the
-    // tokenizer and template are immutable, and the engine batches concurrent calls.
-    llmh::Completion generate(const llmh::Request &req, llmh::TokenSink &sink,
+    // Runs one request to completion, streaming events into `sink` (text, and for chat
+    // requests reasoning and tool calls as the model's format writes them: output_stream.hpp).
+    // Thread-safe: the tokenizer and template are immutable, and the engine batches concurrent
+    // calls.
+    llmh::Completion generate(const llmh::Request &req, llmh::EventSink &sink,
                               const ProviderConfig &cfg);
 
     // The id list_models shows (repo id or directory name, never a server path).
@@ -40,7 +44,12 @@ public:
     engine::Engine &engine() { return *engine_; }
 
 private:
-    std::vector<std::int32_t> prompt_ids(const llmh::Request &req) const;
+    struct Prompt {
+        std::vector<std::int32_t> ids;
+        bool opens_reasoning = false; // the template left a <think> block open for the model
+    };
+    Prompt prompt(const llmh::Request &req) const;
+    OutputOptions output_options(const llmh::Request &req, const Prompt &p, bool logprobs) const;
     engine::GenerateOptions options(const llmh::Request &req, const ProviderConfig &cfg,
                                     std::size_t prompt_tokens) const;
 
@@ -51,6 +60,8 @@ private:
     std::optional<TokenBytes> token_bytes_; // for logprobs; refers to *tokenizer_
     std::optional<tmpl::ChatTemplate> template_;
     std::string template_error_; // why there is no chat template, for the error message
+    TemplateTraits traits_;      // tools / reasoning format of the template (chat_inputs.hpp)
+    std::unordered_set<std::int32_t> marker_ids_; // special tokens of that format
 };
 
 } // namespace llmhost::hf

@@ -3,7 +3,7 @@
 //
 // Ordering. A token's text may be held back — by the StreamDecoder (half a UTF-8 character) or
 // by the StopStringMatcher (text that could begin a stop string). Each token is queued with the
-// offset in the decoded text where its text starts; before each sink.emit(text) the queued tokens
+// offset in the decoded text where its text starts; before each text event the queued tokens
 // whose text starts before the end of `text` are reported, so a token's logprob always precedes
 // the first emit carrying its text. When a stop string matches at offset S, the tokens starting
 // before S are reported and those starting at or after S (whose text is all inside the stop
@@ -41,7 +41,7 @@ private:
 
 class LogprobStream {
 public:
-    LogprobStream(llmh::TokenSink &sink, const TokenBytes &bytes, bool enabled)
+    LogprobStream(llmh::EventSink &sink, const TokenBytes &bytes, bool enabled)
         : sink_(sink), bytes_(bytes), enabled_(enabled) {}
     // The token's text starts at `text_offset` of the decoded text (bytes out of the decoder).
     void queue(const engine::TokenLogprobs &lp, std::size_t text_offset);
@@ -59,7 +59,7 @@ private:
     };
     void report(const engine::TokenLogprobs &lp);
 
-    llmh::TokenSink &sink_;
+    llmh::EventSink &sink_;
     const TokenBytes &bytes_;
     bool enabled_;
     bool stopped_ = false;

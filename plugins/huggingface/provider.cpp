@@ -16,33 +16,7 @@
 
 #include <llmhost/plugin.hpp>
 
-#include <nlohmann/json.hpp>
-
 namespace llmhost::hf {
-
-namespace {
-
-// Constrained decoding is a later issue: the plugin does not advertise
-// LLMH_CAP_RESPONSE_FORMAT, so the host refuses such requests; this is the defensive check.
-void refuse_response_format(const llmh::Request &req) {
-    if (!req.response_format_json) return;
-    std::string type;
-    try {
-        const auto j = nlohmann::json::parse(*req.response_format_json);
-        if (j.is_object() && j.contains("type") && j["type"].is_string()) type = j["type"];
-    } catch (const std::exception &) {
-        throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT, "huggingface: response_format is not valid JSON",
-                          "send an object like {\"type\": \"text\"}");
-    }
-    if (type != "text")
-        throw llmh::Error(LLMH_ERR_UNSUPPORTED,
-                          "huggingface: response_format \"" + type + "\" is not supported yet",
-                          "the huggingface provider has no constrained decoding yet: drop "
-                          "response_format (or use {\"type\": \"text\"}) and ask for JSON in the "
-                          "prompt");
-}
-
-} // namespace
 
 class HuggingFaceProvider final : public llmh::Provider {
 public:
@@ -55,9 +29,11 @@ public:
             registry_.acquire(cfg_.default_model()); // the lease ends here; the model stays
     }
 
-    llmh::Completion generate(const llmh::Request &req, llmh::TokenSink &sink) override {
-        refuse_response_format(req);
-        const std::string wanted = req.model && !req.model->empty() ? *req.model : cfg_.default_model();
+    // What a model cannot honour (a structured response_format, tool_choice "required", tools
+    // its template does not render...) is refused per model: chat_inputs.hpp, check_request.
+    llmh::Completion generate(const llmh::Request &req, llmh::EventSink &sink) override {
+        const std::string wanted =
+            req.model && !req.model->empty() ? *req.model : cfg_.default_model();
         if (wanted.empty()) resolve_model(wanted, cfg_, host_); // throws the "no model" error
         auto model = registry_.acquire(wanted);
         return model->generate(req, sink, cfg_);
@@ -76,11 +52,13 @@ private:
         RegistryHooks h;
         h.resolve = [this](const std::string &name) { return resolve_model(name, cfg_, host_); };
         h.estimate = [this](const std::filesystem::path &dir) {
-            return static_cast<std::uint64_t>(engine::Engine::estimate_memory(dir, load_options(cfg_)));
+            return static_cast<std::uint64_t>(
+                engine::Engine::estimate_memory(dir, load_options(cfg_)));
         };
         h.load = [this](const ResolvedModel &m) {
             auto model = std::make_shared<LoadedModel>(m.id, m.dir, cfg_);
-            host_.info("huggingface: loaded " + m.id + ": " + model->description(/*with_dir=*/true));
+            host_.info("huggingface: loaded " + m.id + ": " +
+                       model->description(/*with_dir=*/true));
             return model;
         };
         h.log = [this](const std::string &line) { host_.info(line); };
@@ -97,6 +75,7 @@ private:
 LLMH_DEFINE_PLUGIN_WITH_MANIFEST(
     llmhost::hf::HuggingFaceProvider, "huggingface", "0.2.0",
     "Hugging Face models run locally on libtorch (Hub download with your token)",
+    // No LLMH_CAP_STRUCTURED_OUTPUT: constrained decoding is issue 12.
     LLMH_CAP_CHAT | LLMH_CAP_COMPLETION | LLMH_CAP_STREAMING | LLMH_CAP_LIST_MODELS |
-        LLMH_CAP_LOGPROBS,
+        LLMH_CAP_LOGPROBS | LLMH_CAP_TOOLS | LLMH_CAP_REASONING,
     LLMH_HUGGINGFACE_MANIFEST)

