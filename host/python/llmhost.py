@@ -241,7 +241,10 @@ def _utf8(value, what: str) -> bytes:
         raise Error(_INVALID_ARGUMENT, f"{what} must be a string, not {type(value).__name__}")
     if "\0" in value:  # would silently cut the C string
         raise Error(_INVALID_ARGUMENT, f"{what} contains a NUL character")
-    return value.encode("utf-8", "surrogatepass")
+    try:
+        return value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: not text any provider can take
+        raise Error(_INVALID_ARGUMENT, f"{what} is not valid Unicode text") from None
 
 
 def _opt_utf8(d: dict, key: str, what: str):

@@ -278,6 +278,8 @@ class AgentFeaturesTest(unittest.TestCase):
             {"messages": [{"content": "no role"}]},
             {"messages": "hello"},
             {"messages": [{"role": "user", "content": "nul\0inside"}]},
+            {"messages": [{"role": "user", "content": "lone \ud800 surrogate"}]},
+            {"messages": [{"role": "user", "content": 42}]},
             {"messages": [{"role": "user", "content": [{"type": "image_url"}]}]},
             {"messages": [user, {"role": "tool", "content": "42"}], "tools": [WEATHER]},
             {"messages": [user, {"role": "assistant", "tool_calls": "x"}]},
