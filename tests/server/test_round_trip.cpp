@@ -11,8 +11,10 @@ namespace {
 
 json remote_entry(unsigned short port, const std::string &key) {
     return {{"plugin", "openai"},
-            {"config", {{"base_url", "http://127.0.0.1:" + std::to_string(port) + "/v1"},
-                        {"model", "echo"}, {"max_retries", 0}}},
+            {"config",
+             {{"base_url", "http://127.0.0.1:" + std::to_string(port) + "/v1"},
+              {"model", "echo"},
+              {"max_retries", 0}}},
             {"secrets", {{"api_key", key}}}};
 }
 
@@ -85,5 +87,56 @@ TEST_CASE("round trip errors: a wrong key and an unknown model come back as ABI 
     } catch (const llmhost::HostError &e) {
         CHECK(e.code() == LLMH_ERR_NOT_FOUND);
         CHECK(e.hint().find("echo2") != std::string::npos); // the hint lists the server's models
+    }
+}
+
+TEST_CASE("openai plugin -> llmhost serve -> echo: a tool loop, reasoning, json_object - streamed "
+          "and not") {
+    ServerFixture f(json{{"providers", {{"echo", echo_entry()}}}});
+    ClientHost c(f.port, "unused");
+    llmhost::Tool weather{"get_weather", "the weather", R"({"type":"object"})", false};
+    for (bool stream : {true, false}) {
+        CAPTURE(stream);
+        llmhost::GenerateRequest req;
+        req.stream = stream;
+        req.tools = {weather};
+        req.messages = {{"user", R"(get_weather {"city": "Oslo"})"}};
+        std::vector<llmh_event_type> events;
+        req.on_event = [&](const llmhost::Event &e) {
+            events.push_back(e.type);
+            return true;
+        };
+        auto call = c.host->generate("remote", req);
+        CHECK(call.finish_reason == LLMH_FINISH_TOOL_CALLS);
+        REQUIRE(call.tool_calls.size() == 1);
+        CHECK(call.tool_calls[0].id == "call_1_0");
+        CHECK(call.tool_calls[0].name == "get_weather");
+        CHECK(call.tool_calls[0].arguments == R"({"city": "Oslo"})");
+        CHECK(call.text.empty());
+        REQUIRE(!events.empty());
+        CHECK(events.front() == LLMH_EVENT_TOOL_CALL_START);
+
+        llmhost::Message assistant{"assistant", "", "", "", call.tool_calls, ""};
+        llmhost::Message result{"tool", "cloudy", "", call.tool_calls[0].id, {}, ""};
+        req.messages.push_back(assistant);
+        req.messages.push_back(result);
+        auto answer = c.host->generate("remote", req);
+        CHECK(answer.finish_reason == LLMH_FINISH_STOP);
+        CHECK(answer.text == "The tool get_weather returned: cloudy");
+
+        llmhost::GenerateRequest think;
+        think.stream = stream;
+        think.messages = {{"user", "deep thought"}};
+        think.reasoning_effort = "medium";
+        auto r = c.host->generate("remote", think);
+        CHECK(r.reasoning == "Thinking about: deep thought");
+        CHECK(r.text == "deep thought");
+        CHECK(r.reasoning_tokens == 4);
+
+        llmhost::GenerateRequest structured;
+        structured.stream = stream;
+        structured.messages = {{"user", "a b"}};
+        structured.response_format.type = LLMH_RESPONSE_JSON_OBJECT;
+        CHECK(json::parse(c.host->generate("remote", structured).text) == json{{"echo", "a b"}});
     }
 }
