@@ -27,6 +27,13 @@ struct ClientHost {
     std::unique_ptr<llmhost::Host> host;
 };
 
+llmhost::Message msg(std::string role, std::string content) {
+    llmhost::Message m;
+    m.role = std::move(role);
+    m.content = std::move(content);
+    return m;
+}
+
 } // namespace
 
 TEST_CASE("openai plugin -> llmhost serve -> echo: streamed - plain - completions - models") {
@@ -38,7 +45,7 @@ TEST_CASE("openai plugin -> llmhost serve -> echo: streamed - plain - completion
     for (bool stream : {true, false}) {
         CAPTURE(stream);
         llmhost::GenerateRequest req;
-        req.messages = {{"system", "be an echo"}, {"user", "round trip works"}};
+        req.messages = {msg("system", "be an echo"), msg("user", "round trip works")};
         req.stream = stream;
         std::vector<std::string> pieces;
         auto res = c.host->generate("remote", req, [&](std::string_view p, uint32_t) {
@@ -67,7 +74,7 @@ TEST_CASE("round trip errors: a wrong key and an unknown model come back as ABI 
     o.api_keys = {"rt-key"};
     ServerFixture f(json{{"providers", {{"echo", echo_entry()}, {"echo2", echo_entry()}}}}, o);
     llmhost::GenerateRequest req;
-    req.messages = {{"user", "x"}};
+    req.messages = {msg("user", "x")};
     {
         ClientHost bad(f.port, "not-the-key");
         try {
@@ -100,7 +107,7 @@ TEST_CASE("openai plugin -> llmhost serve -> echo: a tool loop, reasoning, json_
         llmhost::GenerateRequest req;
         req.stream = stream;
         req.tools = {weather};
-        req.messages = {{"user", R"(get_weather {"city": "Oslo"})"}};
+        req.messages = {msg("user", R"(get_weather {"city": "Oslo"})")};
         std::vector<llmh_event_type> events;
         req.on_event = [&](const llmhost::Event &e) {
             events.push_back(e.type);
@@ -116,8 +123,10 @@ TEST_CASE("openai plugin -> llmhost serve -> echo: a tool loop, reasoning, json_
         REQUIRE(!events.empty());
         CHECK(events.front() == LLMH_EVENT_TOOL_CALL_START);
 
-        llmhost::Message assistant{"assistant", "", "", "", call.tool_calls, ""};
-        llmhost::Message result{"tool", "cloudy", "", call.tool_calls[0].id, {}, ""};
+        llmhost::Message assistant = msg("assistant", "");
+        assistant.tool_calls = call.tool_calls;
+        llmhost::Message result = msg("tool", "cloudy");
+        result.tool_call_id = call.tool_calls[0].id;
         req.messages.push_back(assistant);
         req.messages.push_back(result);
         auto answer = c.host->generate("remote", req);
@@ -126,7 +135,7 @@ TEST_CASE("openai plugin -> llmhost serve -> echo: a tool loop, reasoning, json_
 
         llmhost::GenerateRequest think;
         think.stream = stream;
-        think.messages = {{"user", "deep thought"}};
+        think.messages = {msg("user", "deep thought")};
         think.reasoning_effort = "medium";
         auto r = c.host->generate("remote", think);
         CHECK(r.reasoning == "Thinking about: deep thought");
@@ -135,7 +144,7 @@ TEST_CASE("openai plugin -> llmhost serve -> echo: a tool loop, reasoning, json_
 
         llmhost::GenerateRequest structured;
         structured.stream = stream;
-        structured.messages = {{"user", "a b"}};
+        structured.messages = {msg("user", "a b")};
         structured.response_format.type = LLMH_RESPONSE_JSON_OBJECT;
         CHECK(json::parse(c.host->generate("remote", structured).text) == json{{"echo", "a b"}});
     }
