@@ -7,6 +7,7 @@
 #include <llmhost/template/chat_template.hpp>
 #include <llmhost/tokenizer/tokenizer.hpp>
 
+#include <fstream>
 #include <set>
 
 using namespace hftest;
@@ -249,4 +250,40 @@ TEST_CASE("huggingface plugin: presence and frequency penalties reach the sample
         CHECK(plain != pen);
     else
         MESSAGE("this seed's greedy continuation has no repeat to penalise");
+}
+
+TEST_CASE("huggingface plugin: a chat_template list renders with its tool_use entry when tools are "
+          "given") {
+    NEED_TOK(tok, "qwen2_5");
+    TinyChat m(*tok);
+    // Split the real Qwen2.5 template: a tool-less "default", the real one as "tool_use".
+    const fs::path cfg_path = m.dir / "tokenizer_config.json";
+    auto cfg = ojson::parse(std::ifstream(cfg_path));
+    const std::string real = cfg["chat_template"];
+    const std::string plain =
+        "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
+        "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
+    cfg["chat_template"] = ojson::array(
+        {{{"name", "default"}, {"template", plain}}, {{"name", "tool_use"}, {"template", real}}});
+    std::ofstream(cfg_path) << cfg.dump();
+    Instance inst;
+    REQUIRE_MESSAGE(
+        inst.create({{"model_path", m.dir.string()}, {"device", "cpu"}, {"max_context", 1024}}) ==
+            LLMH_OK,
+        inst.err.message);
+    const auto tmpl = llmhost::tmpl::ChatTemplate::from_tokenizer_config(cfg_path);
+    REQUIRE(tmpl.has_tool_use_template());
+    const auto msgs = round_trip();
+    Outcome with =
+        call(inst.p, nullptr, nullptr, {.max_tokens = 2, .tools = kTools, .messages = &msgs});
+    REQUIRE_MESSAGE(with.status == LLMH_OK, with.err.message);
+    CHECK(with.result.prompt_tokens ==
+          m.tk->encode(tmpl.apply(round_trip_hf(), true, tools_hf()), false).size());
+    CHECK(tmpl.apply(round_trip_hf(), true, tools_hf()).find("<tools>") != std::string::npos);
+    std::vector<std::pair<std::string, std::string>> chat = {{"user", "Hi"}};
+    Outcome without = call(inst.p, &chat, nullptr, {.max_tokens = 2});
+    REQUIRE(without.status == LLMH_OK);
+    const ojson hi = ojson::parse(R"([{"role": "user", "content": "Hi"}])");
+    CHECK(without.result.prompt_tokens == m.tk->encode(tmpl.apply(hi, true), false).size());
+    CHECK(tmpl.apply(hi, true) == "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
 }
