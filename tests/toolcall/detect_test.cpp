@@ -30,6 +30,12 @@ TEST_CASE("detect: Qwen3 (tools in <tool_call>, <think>)") {
     CHECK(c.reasoning);
 }
 
+TEST_CASE("detect: Qwen2.5 (tools in <tool_call>, no reasoning)") {
+    auto c = detect("tokenizer-qwen2_5");
+    CHECK(c.tools == ToolFormat::hermes);
+    CHECK_FALSE(c.reasoning);
+}
+
 TEST_CASE("detect: templates without tool calling in a supported format") {
     // Llama-3 (base): its template renders no tools. Gemma3: none either. DeepSeek-V3 writes
     // <｜tool▁calls▁begin｜>, a format not parsed yet. Llama-2: no chat_template at all.
