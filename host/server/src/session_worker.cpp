@@ -107,6 +107,9 @@ void HttpSession::run_generation(std::shared_ptr<Call> call, ParsedRequest p) {
 // TOOL_CALL_START the call's first delta.tool_calls entry, TOOL_CALL_ARGS an arguments fragment.
 std::string HttpSession::event_chunk(const ResponseMeta &meta, const Event &e,
                                      std::optional<LogprobsBuilder> &lp) {
+    // The legacy text completion has only text: a model's reasoning is not part of it (as in
+    // its non-streamed body), and tool calls cannot happen there (no tools on that endpoint).
+    if (!meta.chat && e.type != LLMH_EVENT_TEXT) return {};
     switch (e.type) {
     case LLMH_EVENT_TEXT:
         return chunk(sse_content_chunk(meta, e.text, lp ? lp->take() : nlohmann::json(nullptr)));
