@@ -58,6 +58,13 @@ TemplateTraits TemplateTraits::from_tokenizer_config(std::string_view text) {
 
 void check_request(const llmh::Request &req, const TemplateTraits &traits,
                    const std::string &model) {
+    // OpenAI's range; NaN or infinity would poison every logit of the step.
+    for (auto [name, v] : {std::pair{"presence_penalty", req.presence_penalty},
+                           std::pair{"frequency_penalty", req.frequency_penalty}})
+        if (!(v >= -2.0f && v <= 2.0f))
+            throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT,
+                              std::string("huggingface: ") + name + " must be between -2 and 2",
+                              "OpenAI's range; 0 turns it off");
     if (!req.response_format.is_text())
         throw llmh::Error(LLMH_ERR_UNSUPPORTED,
                           "huggingface: response_format \"" +

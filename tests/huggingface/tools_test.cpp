@@ -7,6 +7,7 @@
 #include <llmhost/template/chat_template.hpp>
 #include <llmhost/tokenizer/tokenizer.hpp>
 
+#include <cmath>
 #include <fstream>
 #include <set>
 
@@ -230,8 +231,8 @@ TEST_CASE("huggingface plugin: presence and frequency penalties reach the sample
         go.sampling.frequency_penalty = frequency;
         return e->generate(ids, go).tokens;
     };
-    for (auto [presence, frequency] :
-         {std::pair{50.0f, 0.0f}, std::pair{0.0f, 50.0f}, std::pair{0.7f, 0.3f}}) {
+    for (auto [presence, frequency] : {std::pair{2.0f, 0.0f}, std::pair{0.0f, 2.0f},
+                                       std::pair{0.7f, 0.3f}, std::pair{-2.0f, 0.0f}}) {
         CAPTURE(presence);
         CAPTURE(frequency);
         Outcome o =
@@ -241,8 +242,20 @@ TEST_CASE("huggingface plugin: presence and frequency penalties reach the sample
         const auto ref = reference(presence, frequency);
         CHECK(o.text() == m.tk->decode(ref, true));
     }
-    // A huge presence penalty forbids any repeat; without it this tiny model repeats itself, so
-    // the penalty visibly changed the output.
+    // Outside OpenAI's -2..2, or not a number: refused, naming the field.
+    for (float bad : {2.5f, -3.0f, std::nanf(""), INFINITY}) {
+        CAPTURE(bad);
+        Outcome p =
+            call(m.inst.p, nullptr, prompt.c_str(), {.max_tokens = 2, .presence_penalty = bad});
+        CHECK(p.status == LLMH_ERR_INVALID_ARGUMENT);
+        CHECK(std::string(p.err.message).find("presence_penalty") != std::string::npos);
+        Outcome f =
+            call(m.inst.p, nullptr, prompt.c_str(), {.max_tokens = 2, .frequency_penalty = bad});
+        CHECK(f.status == LLMH_ERR_INVALID_ARGUMENT);
+        CHECK(std::string(f.err.message).find("frequency_penalty") != std::string::npos);
+    }
+    // In the engine (no range there), a huge presence penalty forbids any repeat; without it this
+    // tiny model repeats itself, so the penalty visibly changed the output.
     const auto plain = reference(0, 0);
     const auto pen = reference(50, 0);
     CHECK(std::set<std::int32_t>(pen.begin(), pen.end()).size() == pen.size());
