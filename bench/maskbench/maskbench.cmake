@@ -6,6 +6,6 @@ if(NOT TARGET llmhost_maskbench)
     ${CMAKE_CURRENT_LIST_DIR}/runner.cpp
     ${CMAKE_CURRENT_LIST_DIR}/report.cpp)
   target_include_directories(llmhost_maskbench PUBLIC ${CMAKE_CURRENT_LIST_DIR})
-  target_link_libraries(llmhost_maskbench PUBLIC llmhost_constraint llmhost_tokenizer
+  target_link_libraries(llmhost_maskbench PUBLIC llmhost_constraint_tokenizer llmhost_constraint llmhost_tokenizer
                                           PRIVATE nlohmann_json::nlohmann_json)
 endif()
