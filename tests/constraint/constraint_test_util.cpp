@@ -39,7 +39,8 @@ bool accepts(const std::shared_ptr<const Grammar> &g, const std::string &text) {
     return true;
 }
 
-bool schema_accepts(const std::string &schema, const std::string &instance, const JsonSchemaOptions &o) {
+bool schema_accepts(const std::string &schema, const std::string &instance,
+                    const JsonSchemaOptions &o) {
     return accepts(Grammar::from_json_schema(schema, o), instance);
 }
 

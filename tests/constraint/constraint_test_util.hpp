@@ -20,6 +20,7 @@ int32_t eos_of(const TokenVocabulary &v);
 // EOS. Returns true when every byte was accepted and the end is accepting.
 bool accepts(const std::shared_ptr<const Grammar> &g, const std::string &text);
 // Same for a JSON schema (text).
-bool schema_accepts(const std::string &schema, const std::string &instance, const JsonSchemaOptions &o = {});
+bool schema_accepts(const std::string &schema, const std::string &instance,
+                    const JsonSchemaOptions &o = {});
 
 } // namespace ctest_util

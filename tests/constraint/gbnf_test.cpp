@@ -39,6 +39,7 @@ TEST_CASE("gbnf: errors name the line and column") {
     CHECK_THROWS_AS(Grammar::from_gbnf("root ::= \"a"), CompileError);
     CHECK_THROWS_AS(Grammar::from_gbnf("root ::= [a-"), CompileError);
     CHECK_THROWS_AS(Grammar::from_gbnf("x ::= \"a\""), CompileError); // no root
-    CHECK_THROWS_AS(Grammar::from_gbnf("root ::= root \"a\" | \"b\""), CompileError); // left recursion
+    CHECK_THROWS_AS(Grammar::from_gbnf("root ::= root \"a\" | \"b\""),
+                    CompileError);                                            // left recursion
     CHECK_THROWS_AS(Grammar::from_gbnf("root ::= \"a\" root"), CompileError); // no base case
 }

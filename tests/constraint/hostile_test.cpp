@@ -22,9 +22,12 @@ TEST_CASE("hostile: deep nesting is an error, not a stack overflow") {
 }
 
 TEST_CASE("hostile: cyclic $ref without a base case") {
-    for (const char *s : {R"({"$ref":"#"})", R"({"$defs":{"a":{"$ref":"#/$defs/b"},"b":{"$ref":"#/$defs/a"}},"$ref":"#/$defs/a"})",
-                          R"({"$defs":{"a":{"type":"object","properties":{"x":{"$ref":"#/$defs/a"}},"required":["x"]}},"$ref":"#/$defs/a"})",
-                          R"({"allOf":[{"$ref":"#"}]})"}) {
+    for (
+        const char *s :
+        {R"({"$ref":"#"})",
+         R"({"$defs":{"a":{"$ref":"#/$defs/b"},"b":{"$ref":"#/$defs/a"}},"$ref":"#/$defs/a"})",
+         R"({"$defs":{"a":{"type":"object","properties":{"x":{"$ref":"#/$defs/a"}},"required":["x"]}},"$ref":"#/$defs/a"})",
+         R"({"allOf":[{"$ref":"#"}]})"}) {
         CAPTURE(s);
         CHECK_THROWS_AS(Grammar::from_json_schema(s), CompileError);
     }
@@ -35,7 +38,8 @@ TEST_CASE("hostile: cyclic $ref without a base case") {
 
 TEST_CASE("hostile: a huge enum compiles in bounded time and matches") {
     std::string s = R"({"enum":[)";
-    for (int i = 0; i < 20000; ++i) s += (i ? "," : "") + std::string("\"v") + std::to_string(i * 7919) + "\"";
+    for (int i = 0; i < 20000; ++i)
+        s += (i ? "," : "") + std::string("\"v") + std::to_string(i * 7919) + "\"";
     s += "]}";
     auto t = std::chrono::steady_clock::now();
     auto g = Grammar::from_json_schema(s);
@@ -46,7 +50,8 @@ TEST_CASE("hostile: a huge enum compiles in bounded time and matches") {
 
 TEST_CASE("hostile: 10k properties") {
     std::string s = R"({"type":"object","properties":{)";
-    for (int i = 0; i < 10000; ++i) s += (i ? "," : "") + std::string("\"p") + std::to_string(i) + "\":{\"type\":\"integer\"}";
+    for (int i = 0; i < 10000; ++i)
+        s += (i ? "," : "") + std::string("\"p") + std::to_string(i) + "\":{\"type\":\"integer\"}";
     s += R"(},"required":["p9999"],"additionalProperties":false})";
     auto t = std::chrono::steady_clock::now();
     auto g = Grammar::from_json_schema(s);
@@ -56,14 +61,17 @@ TEST_CASE("hostile: 10k properties") {
 }
 
 TEST_CASE("hostile: invalid and explosive regexes are errors") {
-    CHECK_THROWS_AS(Grammar::from_json_schema(R"({"type":"string","pattern":"(unclosed"})"), CompileError);
+    CHECK_THROWS_AS(Grammar::from_json_schema(R"({"type":"string","pattern":"(unclosed"})"),
+                    CompileError);
     // (a|b)*a(a|b){25}: a DFA of 2^26 states; refused, not built.
     auto t = std::chrono::steady_clock::now();
     CHECK_THROWS_AS(Grammar::from_regex("(a|b)*a(a|b){25}"), CompileError);
     CHECK(seconds_since(t) < 20);
     CHECK_THROWS_AS(Grammar::from_regex("a{100001}"), CompileError);
-    CHECK_THROWS_AS(Grammar::from_json_schema(R"({"type":"string","maxLength":100000})"), CompileError);
-    CHECK_THROWS_AS(Grammar::from_json_schema(R"({"type":"array","minItems":1000000})"), CompileError);
+    CHECK_THROWS_AS(Grammar::from_json_schema(R"({"type":"string","maxLength":100000})"),
+                    CompileError);
+    CHECK_THROWS_AS(Grammar::from_json_schema(R"({"type":"array","minItems":1000000})"),
+                    CompileError);
 }
 
 TEST_CASE("hostile: an ambiguous grammar stays bounded") {
@@ -75,8 +83,9 @@ TEST_CASE("hostile: an ambiguous grammar stays bounded") {
 }
 
 TEST_CASE("hostile: non-schema values") {
-    for (const char *s : {"[]", "1", "\"x\"", "null", R"({"type":1})", R"({"properties":[]})", R"({"required":"a"})",
-                          R"({"enum":[]})", R"({"anyOf":{}})", "false", R"({"items":false,"type":"array","minItems":1})"}) {
+    for (const char *s : {"[]", "1", "\"x\"", "null", R"({"type":1})", R"({"properties":[]})",
+                          R"({"required":"a"})", R"({"enum":[]})", R"({"anyOf":{}})", "false",
+                          R"({"items":false,"type":"array","minItems":1})"}) {
         CAPTURE(s);
         CHECK_THROWS_AS(Grammar::from_json_schema(s), CompileError);
     }

@@ -6,7 +6,8 @@
 using namespace ctest_util;
 
 namespace {
-void both(const std::string &schema, std::initializer_list<const char *> good, std::initializer_list<const char *> bad) {
+void both(const std::string &schema, std::initializer_list<const char *> good,
+          std::initializer_list<const char *> bad) {
     auto g = Grammar::from_json_schema(schema);
     for (const char *s : good) {
         std::string inst = s;
@@ -25,7 +26,8 @@ void both(const std::string &schema, std::initializer_list<const char *> good, s
 
 TEST_CASE("json schema: type and type lists") {
     // \u escapes are generated for ASCII code points only (Python's ensure_ascii=False form).
-    both(R"({"type":"string"})", {R"("a")", R"("")", R"("a\"b\\c\n\u0041é")"}, {"1", R"("a)", "\"a\nb\"", "null"});
+    both(R"({"type":"string"})", {R"("a")", R"("")", R"("a\"b\\c\n\u0041é")"},
+         {"1", R"("a)", "\"a\nb\"", "null"});
     both(R"({"type":"integer"})", {"0", "-0", "-12", "123456789012"}, {"01", "1.5", "\"1\"", "-"});
     both(R"({"type":"number"})", {"0", "-1.5", "2e10", "3.25E-3"}, {"1.", ".5", "+1", "1e"});
     both(R"({"type":"boolean"})", {"true", "false"}, {"tru", "null"});
@@ -40,35 +42,38 @@ TEST_CASE("json schema: properties, required, additionalProperties") {
     both(s, {R"({"a": 1})", R"({"a": 1, "b": "x"})", R"({ "a" : 1 ,"b":"x" })"},
          {R"({})", R"({"b": "x"})", R"({"a": "1"})", R"({"a": 1, "c": 2})", R"({"a": 1,})"});
     // additionalProperties absent = allowed, but a declared name keeps its schema.
-    both(R"({"type":"object","properties":{"a":{"type":"integer"}}})", {R"({})", R"({"a": 1, "z": [true]})", R"({"z": 1})"},
-         {R"({"a": "x"})"});
-    both(R"({"type":"object","additionalProperties":{"type":"boolean"}})", {R"({"x": true, "y": false})"},
-         {R"({"x": 1})"});
+    both(R"({"type":"object","properties":{"a":{"type":"integer"}}})",
+         {R"({})", R"({"a": 1, "z": [true]})", R"({"z": 1})"}, {R"({"a": "x"})"});
+    both(R"({"type":"object","additionalProperties":{"type":"boolean"}})",
+         {R"({"x": true, "y": false})"}, {R"({"x": 1})"});
 }
 
 TEST_CASE("json schema: patternProperties") {
-    both(R"({"type":"object","patternProperties":{"^n_":{"type":"integer"}},"additionalProperties":false})",
-         {R"({"n_a": 1, "n_b": 2})", R"({})"}, {R"({"n_a": "x"})", R"({"m": 1})"});
+    both(
+        R"({"type":"object","patternProperties":{"^n_":{"type":"integer"}},"additionalProperties":false})",
+        {R"({"n_a": 1, "n_b": 2})", R"({})"}, {R"({"n_a": "x"})", R"({"m": 1})"});
 }
 
 TEST_CASE("json schema: items, prefixItems, minItems, maxItems") {
-    both(R"({"type":"array","items":{"type":"integer"},"minItems":1,"maxItems":3})", {"[1]", "[1, 2, 3]"},
-         {"[]", "[1,2,3,4]", "[\"a\"]"});
+    both(R"({"type":"array","items":{"type":"integer"},"minItems":1,"maxItems":3})",
+         {"[1]", "[1, 2, 3]"}, {"[]", "[1,2,3,4]", "[\"a\"]"});
     both(R"({"type":"array","prefixItems":[{"type":"string"},{"type":"integer"}],"items":false})",
          {R"(["a", 1])", R"(["a"])", "[]"}, {R"(["a", 1, 2])", R"([1])"});
-    both(R"({"type":"array","items":[{"type":"null"}],"additionalItems":{"type":"boolean"}})", {"[null, true]"},
-         {"[null, 1]"});
+    both(R"({"type":"array","items":[{"type":"null"}],"additionalItems":{"type":"boolean"}})",
+         {"[null, true]"}, {"[null, 1]"});
     both(R"({"type":"array"})", {"[]", "[1, \"a\", {}]"}, {"[1 2]"});
 }
 
 TEST_CASE("json schema: enum and const") {
-    both(R"({"enum":["red","green",3,null]})", {R"("red")", R"("green")", "3", "null"}, {R"("blue")", "4", R"("re")"});
+    both(R"({"enum":["red","green",3,null]})", {R"("red")", R"("green")", "3", "null"},
+         {R"("blue")", "4", R"("re")"});
     both(R"({"const":"x\"y"})", {R"("x\"y")"}, {R"("xy")"});
     both(R"({"type":"string","enum":["a",1]})", {R"("a")"}, {"1"});
 }
 
 TEST_CASE("json schema: anyOf, oneOf, allOf") {
-    both(R"({"anyOf":[{"type":"integer"},{"type":"string","maxLength":2}]})", {"1", R"("ab")"}, {R"("abc")", "true"});
+    both(R"({"anyOf":[{"type":"integer"},{"type":"string","maxLength":2}]})", {"1", R"("ab")"},
+         {R"("abc")", "true"});
     both(R"({"oneOf":[{"type":"boolean"},{"type":"null"}]})", {"true", "null"}, {"1"});
     both(R"({"allOf":[{"type":"object","properties":{"a":{"type":"integer"}},"required":["a"]},
                       {"properties":{"b":{"type":"string"}},"required":["b"]}]})",
@@ -76,7 +81,8 @@ TEST_CASE("json schema: anyOf, oneOf, allOf") {
 }
 
 TEST_CASE("json schema: $ref, $defs, definitions, recursion") {
-    both(R"({"$defs":{"n":{"type":"integer"}},"type":"array","items":{"$ref":"#/$defs/n"}})", {"[1, 2]"}, {R"(["1"])"});
+    both(R"({"$defs":{"n":{"type":"integer"}},"type":"array","items":{"$ref":"#/$defs/n"}})",
+         {"[1, 2]"}, {R"(["1"])"});
     both(R"({"definitions":{"n":{"type":"integer"}},"$ref":"#/definitions/n"})", {"7"}, {"\"7\""});
     const char *tree = R"({"$defs":{"node":{"type":"object","properties":{"v":{"type":"integer"},
         "kids":{"type":"array","items":{"$ref":"#/$defs/node"}}},"required":["v"],"additionalProperties":false}},
@@ -86,20 +92,29 @@ TEST_CASE("json schema: $ref, $defs, definitions, recursion") {
 }
 
 TEST_CASE("json schema: minLength, maxLength, pattern, format") {
-    both(R"({"type":"string","minLength":2,"maxLength":3})", {R"("ab")", R"("abc")", R"("é\n")"}, {R"("a")", R"("abcd")"});
-    both(R"({"type":"string","pattern":"^[A-Z]{2}[0-9]+$"})", {R"("AB12")"}, {R"("Ab12")", R"("AB")"});
-    both(R"({"type":"string","pattern":"x"})", {R"("axb")", R"("x")"}, {R"("ab")"}); // unanchored search
-    both(R"({"type":"string","format":"date"})", {R"("2024-02-29")"}, {R"("2024-13-01")", R"("24-01-01")"});
-    both(R"({"type":"string","format":"date-time"})", {R"("2024-02-29T10:00:00Z")", R"("2024-02-29T10:00:00.5+01:00")"},
+    both(R"({"type":"string","minLength":2,"maxLength":3})", {R"("ab")", R"("abc")", R"("é\n")"},
+         {R"("a")", R"("abcd")"});
+    both(R"({"type":"string","pattern":"^[A-Z]{2}[0-9]+$"})", {R"("AB12")"},
+         {R"("Ab12")", R"("AB")"});
+    both(R"({"type":"string","pattern":"x"})", {R"("axb")", R"("x")"},
+         {R"("ab")"}); // unanchored search
+    both(R"({"type":"string","format":"date"})", {R"("2024-02-29")"},
+         {R"("2024-13-01")", R"("24-01-01")"});
+    both(R"({"type":"string","format":"date-time"})",
+         {R"("2024-02-29T10:00:00Z")", R"("2024-02-29T10:00:00.5+01:00")"},
          {R"("2024-02-29 25:00:00Z")"});
     both(R"({"type":"string","format":"time"})", {R"("23:59:60Z")"}, {R"("23:59")"});
-    both(R"({"type":"string","format":"uuid"})", {R"("123e4567-e89b-12d3-a456-426614174000")"}, {R"("123e4567")"});
-    both(R"({"type":"string","format":"email"})", {R"("a.b@example.com")"}, {R"("a@")", R"("ab.com")"});
-    both(R"({"type":"string","format":"uri"})", {R"("https://example.com/a?b=1#c")"}, {R"("not a uri")"});
+    both(R"({"type":"string","format":"uuid"})", {R"("123e4567-e89b-12d3-a456-426614174000")"},
+         {R"("123e4567")"});
+    both(R"({"type":"string","format":"email"})", {R"("a.b@example.com")"},
+         {R"("a@")", R"("ab.com")"});
+    both(R"({"type":"string","format":"uri"})", {R"("https://example.com/a?b=1#c")"},
+         {R"("not a uri")"});
 }
 
 TEST_CASE("json schema: integer minimum/maximum/exclusive") {
-    both(R"({"type":"integer","minimum":-5,"maximum":120})", {"-5", "0", "7", "99", "120"}, {"-6", "121", "1000", "-10"});
+    both(R"({"type":"integer","minimum":-5,"maximum":120})", {"-5", "0", "7", "99", "120"},
+         {"-6", "121", "1000", "-10"});
     both(R"({"type":"integer","exclusiveMinimum":0})", {"1", "12345678901"}, {"0", "-1"});
     both(R"({"type":"integer","minimum":5,"exclusiveMinimum":true})", {"6"}, {"5"}); // draft-04
     both(R"({"type":"integer","exclusiveMaximum":-3})", {"-4", "-100"}, {"-3", "0", "5"});
@@ -113,7 +128,8 @@ TEST_CASE("json schema: integer minimum/maximum/exclusive") {
 }
 
 TEST_CASE("json schema: whitespace as JSON allows, and the compact option") {
-    const char *s = R"({"type":"object","properties":{"a":{"type":"array","items":{"type":"integer"}}}})";
+    const char *s =
+        R"({"type":"object","properties":{"a":{"type":"array","items":{"type":"integer"}}}})";
     CHECK(schema_accepts(s, "{ \"a\" :\n[ 1 ,\t2 ] }"));
     JsonSchemaOptions compact;
     compact.compact = true;
@@ -134,7 +150,8 @@ TEST_CASE("json schema: unsupported keywords are errors naming the keyword and i
         const char *schema, *keyword, *pointer;
     } cases[] = {
         {R"({"not":{"type":"string"}})", "not", "/not"},
-        {R"({"properties":{"a":{"type":"array","uniqueItems":true}}})", "uniqueItems", "/properties/a/uniqueItems"},
+        {R"({"properties":{"a":{"type":"array","uniqueItems":true}}})", "uniqueItems",
+         "/properties/a/uniqueItems"},
         {R"({"type":"number","minimum":0.5})", "minimum", "/minimum"},
         {R"({"type":"string","format":"hostname"})", "format", "/format"},
         {R"({"$defs":{"x":{"if":{}}},"$ref":"#/$defs/x"})", "if", "/$defs/x/if"},

@@ -17,15 +17,18 @@ int32_t id_of(const TokenVocabulary &v, const std::string &bytes) {
 }
 } // namespace
 
-TEST_CASE("matcher: the mask holds exactly the tokens advance() takes, multi-byte tokens included") {
-    auto vocab = byte_vocab({"{\"", "\": ", "\", \"", "true", "tru", "e}", "}", "\"}", "ab", "abc\"", "1,", "12", "\"x\": 1}"});
+TEST_CASE(
+    "matcher: the mask holds exactly the tokens advance() takes, multi-byte tokens included") {
+    auto vocab = byte_vocab({"{\"", "\": ", "\", \"", "true", "tru", "e}", "}", "\"}", "ab",
+                             "abc\"", "1,", "12", "\"x\": 1}"});
     auto g = Grammar::from_json_schema(
         R"({"type":"object","properties":{"ab":{"type":"boolean"},"x":{"type":"integer"}},"required":["ab"],"additionalProperties":false})");
     auto c = Constraint::create(g, vocab);
     Matcher m(c);
     std::vector<uint32_t> mask(mask_words(vocab->size()));
     // Walk {"ab": true, "x": 12} in tokens, checking every vocabulary token against advance().
-    std::vector<std::string> script = {"{\"", "ab", "\": ", "tru", "e", ",", " ", "\"", "x", "\"", ":", " ", "12", "}"};
+    std::vector<std::string> script = {"{\"", "ab", "\": ", "tru", "e", ",",  " ",
+                                       "\"",  "x",  "\"",   ":",   " ", "12", "}"};
     for (const auto &piece : script) {
         m.fill_mask(mask);
         for (std::size_t id = 0; id < vocab->size(); ++id) {
@@ -67,7 +70,9 @@ TEST_CASE("matcher: EOS only when accepting, nothing after EOS") {
 
 TEST_CASE("matcher: rollback restores earlier states exactly") {
     auto vocab = byte_vocab();
-    auto c = Constraint::create(Grammar::from_json_schema(R"({"type":"array","items":{"type":"integer"},"maxItems":2})"), vocab);
+    auto c = Constraint::create(
+        Grammar::from_json_schema(R"({"type":"array","items":{"type":"integer"},"maxItems":2})"),
+        vocab);
     Matcher m(c);
     std::vector<uint32_t> a(mask_words(vocab->size())), b(mask_words(vocab->size()));
     REQUIRE(m.advance('['));

@@ -23,9 +23,11 @@ Constraint::~Constraint() = default;
 const Grammar &Constraint::grammar() const { return *impl_->grammar; }
 const TokenVocabulary &Constraint::vocabulary() const { return *impl_->vocabulary; }
 
-std::shared_ptr<const Constraint> Constraint::create(std::shared_ptr<const Grammar> grammar,
-                                                     std::shared_ptr<const TokenVocabulary> vocabulary) {
-    if (!grammar || !vocabulary) throw std::invalid_argument("Constraint::create: null grammar or vocabulary");
+std::shared_ptr<const Constraint>
+Constraint::create(std::shared_ptr<const Grammar> grammar,
+                   std::shared_ptr<const TokenVocabulary> vocabulary) {
+    if (!grammar || !vocabulary)
+        throw std::invalid_argument("Constraint::create: null grammar or vocabulary");
     auto impl = std::make_unique<ConstraintImpl>();
     impl->grammar = std::move(grammar);
     impl->vocabulary = std::move(vocabulary);

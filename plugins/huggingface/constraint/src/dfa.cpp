@@ -10,7 +10,8 @@ namespace llmhost::constraint {
 
 int32_t Nfa::add() {
     if (states.size() >= max_states)
-        throw CompileError("regex", "", "automaton too large (over " + std::to_string(max_states) + " states)");
+        throw CompileError("regex", "",
+                           "automaton too large (over " + std::to_string(max_states) + " states)");
     states.emplace_back();
     return static_cast<int32_t>(states.size() - 1);
 }
@@ -104,8 +105,8 @@ void dfa_trim(Dfa &d) {
     d = std::move(out);
 }
 
-Dfa determinize(const Nfa &nfa, int32_t start, int32_t accept, std::size_t max_states, const std::string &keyword,
-                const std::string &pointer) {
+Dfa determinize(const Nfa &nfa, int32_t start, int32_t accept, std::size_t max_states,
+                const std::string &keyword, const std::string &pointer) {
     Dfa d;
     std::map<std::vector<int32_t>, int32_t> ids;
     std::vector<std::vector<int32_t>> sets;
@@ -133,7 +134,8 @@ Dfa determinize(const Nfa &nfa, int32_t start, int32_t accept, std::size_t max_s
             if (it == ids.end()) {
                 if (sets.size() >= max_states)
                     throw CompileError(keyword, pointer,
-                                       "automaton too large (over " + std::to_string(max_states) + " states)");
+                                       "automaton too large (over " + std::to_string(max_states) +
+                                           " states)");
                 id = static_cast<int32_t>(sets.size());
                 ids.emplace(t, id);
                 sets.push_back(t);
@@ -157,7 +159,9 @@ Dfa dfa_difference(const Dfa &a, const Dfa &b, std::size_t max_states, const std
         auto it = ids.find(p);
         if (it != ids.end()) return it->second;
         if (pairs.size() >= max_states)
-            throw CompileError(keyword, pointer, "automaton too large (over " + std::to_string(max_states) + " states)");
+            throw CompileError(keyword, pointer,
+                               "automaton too large (over " + std::to_string(max_states) +
+                                   " states)");
         int32_t id = static_cast<int32_t>(pairs.size());
         ids.emplace(p, id);
         pairs.push_back(p);
@@ -187,7 +191,8 @@ Dfa dfa_literal(const std::string &s) {
     d.next.assign(n * 256, -1);
     d.accepting.assign(n, 0);
     d.accepting[n - 1] = 1;
-    for (std::size_t i = 0; i < s.size(); ++i) d.next[i * 256 + static_cast<uint8_t>(s[i])] = static_cast<int32_t>(i + 1);
+    for (std::size_t i = 0; i < s.size(); ++i)
+        d.next[i * 256 + static_cast<uint8_t>(s[i])] = static_cast<int32_t>(i + 1);
     dfa_trim(d);
     return d;
 }
@@ -205,7 +210,8 @@ Dfa dfa_literals(const std::vector<std::string> &words) {
                 d.accepting.push_back(0);
                 d.next.resize(d.next.size() + 256, -1);
             }
-            s = d.next[static_cast<std::size_t>(s) * 256 + static_cast<uint8_t>(c)]; // resize may move
+            s = d.next[static_cast<std::size_t>(s) * 256 +
+                       static_cast<uint8_t>(c)]; // resize may move
         }
         d.accepting[s] = 1;
     }

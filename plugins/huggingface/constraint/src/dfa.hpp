@@ -27,7 +27,9 @@ struct Nfa {
     std::vector<State> states;
     std::size_t max_states = 200000;
     int32_t add(); // throws CompileError("regex", "", ...) over max_states
-    void edge(int32_t from, uint8_t lo, uint8_t hi, int32_t to) { states[from].edges.push_back({lo, hi, to}); }
+    void edge(int32_t from, uint8_t lo, uint8_t hi, int32_t to) {
+        states[from].edges.push_back({lo, hi, to});
+    }
     void eps(int32_t from, int32_t to) { states[from].eps.push_back(to); }
 };
 
@@ -47,8 +49,8 @@ struct Dfa {
 
 // Subset construction from `start` to `accept`, then trimming. Throws CompileError(keyword,
 // pointer) over max_states. An empty language gives a Dfa with no states.
-Dfa determinize(const Nfa &nfa, int32_t start, int32_t accept, std::size_t max_states, const std::string &keyword,
-                const std::string &pointer);
+Dfa determinize(const Nfa &nfa, int32_t start, int32_t accept, std::size_t max_states,
+                const std::string &keyword, const std::string &pointer);
 // Strings of a that are not strings of b.
 Dfa dfa_difference(const Dfa &a, const Dfa &b, std::size_t max_states, const std::string &keyword,
                    const std::string &pointer);

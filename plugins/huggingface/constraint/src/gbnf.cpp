@@ -18,7 +18,7 @@ struct Item {
 };
 
 class GbnfParser {
-  public:
+public:
     explicit GbnfParser(std::string_view t) : t_(t) {}
 
     std::unique_ptr<GrammarImpl> run(std::string_view root) {
@@ -36,7 +36,8 @@ class GbnfParser {
             defined_[name] = true;
             alternates(r, false);
             space(false);
-            if (i_ < t_.size() && t_[i_] != '\n' && t_[i_] != '\r') fail(i_, "unexpected character");
+            if (i_ < t_.size() && t_[i_] != '\n' && t_[i_] != '\r')
+                fail(i_, "unexpected character");
             space(true);
         }
         for (auto &[name, ok] : defined_)
@@ -46,7 +47,7 @@ class GbnfParser {
         return b_.finish(it->second, "gbnf");
     }
 
-  private:
+private:
     std::string_view t_;
     std::size_t i_ = 0;
     GrammarBuilder b_;
@@ -78,7 +79,9 @@ class GbnfParser {
     }
     std::string ident() {
         std::size_t s = i_;
-        while (i_ < t_.size() && (std::isalnum(static_cast<unsigned char>(t_[i_])) || t_[i_] == '-' || t_[i_] == '_')) ++i_;
+        while (i_ < t_.size() &&
+               (std::isalnum(static_cast<unsigned char>(t_[i_])) || t_[i_] == '-' || t_[i_] == '_'))
+            ++i_;
         return std::string(t_.substr(s, i_ - s));
     }
     int32_t rule_id(const std::string &name) {
@@ -92,9 +95,12 @@ class GbnfParser {
     uint32_t hex(int n) {
         uint32_t v = 0;
         for (int k = 0; k < n; ++k) {
-            if (i_ >= t_.size() || !std::isxdigit(static_cast<unsigned char>(t_[i_]))) fail(i_, "bad hex escape");
+            if (i_ >= t_.size() || !std::isxdigit(static_cast<unsigned char>(t_[i_])))
+                fail(i_, "bad hex escape");
             char c = t_[i_++];
-            v = v * 16 + (std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : (std::tolower(c) - 'a' + 10));
+            v = v * 16 + (std::isdigit(static_cast<unsigned char>(c))
+                              ? c - '0'
+                              : (std::tolower(c) - 'a' + 10));
         }
         return v;
     }
@@ -112,7 +118,12 @@ class GbnfParser {
             case 'x': return hex(2);
             case 'u': return hex(4);
             case 'U': return hex(8);
-            case '\\': case '"': case '[': case ']': case '-': case '^': return static_cast<uint8_t>(e);
+            case '\\':
+            case '"':
+            case '[':
+            case ']':
+            case '-':
+            case '^': return static_cast<uint8_t>(e);
             default: fail(i_ - 1, std::string("unknown escape \\") + e);
             }
         }
@@ -216,7 +227,8 @@ class GbnfParser {
             run.clear();
         };
         for (auto &it : items) {
-            if (it.is_re) run.push_back(std::move(it.re));
+            if (it.is_re)
+                run.push_back(std::move(it.re));
             else {
                 flush();
                 elems.push_back(it.ref);
@@ -239,9 +251,12 @@ class GbnfParser {
         while (i_ < t_.size()) {
             char c = t_[i_];
             int lo, hi;
-            if (c == '*') lo = 0, hi = -1, ++i_;
-            else if (c == '+') lo = 1, hi = -1, ++i_;
-            else if (c == '?') lo = 0, hi = 1, ++i_;
+            if (c == '*')
+                lo = 0, hi = -1, ++i_;
+            else if (c == '+')
+                lo = 1, hi = -1, ++i_;
+            else if (c == '?')
+                lo = 0, hi = 1, ++i_;
             else if (c == '{') {
                 std::size_t at = i_++;
                 space(false);
@@ -277,8 +292,10 @@ class GbnfParser {
                 bool have = false;
                 for (int k = lo; k < hi; ++k) {
                     int32_t opt = b_.rule("opt");
-                    if (have) b_.alt(opt, {x, tail});
-                    else b_.alt(opt, {x});
+                    if (have)
+                        b_.alt(opt, {x, tail});
+                    else
+                        b_.alt(opt, {x});
                     b_.alt(opt, {});
                     tail = b_.ref(opt);
                     have = true;

@@ -8,12 +8,14 @@
 namespace llmhost::constraint {
 
 CompileError::CompileError(std::string keyword, std::string pointer, const std::string &reason)
-    : std::runtime_error((pointer.empty() ? std::string("/") : pointer) + ": " + keyword + ": " + reason),
+    : std::runtime_error((pointer.empty() ? std::string("/") : pointer) + ": " + keyword + ": " +
+                         reason),
       keyword_(std::move(keyword)), pointer_(std::move(pointer)) {}
 
 int32_t GrammarBuilder::rule(const std::string &name) {
     if (g_.rules.size() >= max_rules)
-        throw CompileError("grammar", "", "too many rules (over " + std::to_string(max_rules) + ")");
+        throw CompileError("grammar", "",
+                           "too many rules (over " + std::to_string(max_rules) + ")");
     int &n = names_[name];
     GRule r;
     r.name = n == 0 ? name : name + "_" + std::to_string(n);
@@ -48,9 +50,13 @@ Elem GrammarBuilder::literal(const std::string &bytes) {
     return terminal(std::move(d), "lit:" + bytes);
 }
 
-Elem GrammarBuilder::regex(const Re &re, ReMode mode, const std::string &key, const std::string &keyword,
-                           const std::string &pointer, bool quoted) {
-    std::string k = key.empty() ? std::string() : (mode == ReMode::Raw ? "re:" : quoted ? "jq:" : "js:") + key;
+Elem GrammarBuilder::regex(const Re &re, ReMode mode, const std::string &key,
+                           const std::string &keyword, const std::string &pointer, bool quoted) {
+    std::string k = key.empty() ? std::string()
+                                : (mode == ReMode::Raw ? "re:"
+                                   : quoted            ? "jq:"
+                                                       : "js:") +
+                                      key;
     if (!k.empty()) {
         auto it = terminals_.find(k);
         if (it != terminals_.end()) return it->second;
@@ -86,12 +92,14 @@ std::unique_ptr<GrammarImpl> GrammarBuilder::finish(int32_t root, const std::str
     }
     for (const GRule &r : g.rules)
         if (r.min_len == UINT32_MAX)
-            throw CompileError(keyword, "", "rule '" + r.name + "' can never complete (recursion without a base case)");
+            throw CompileError(keyword, "",
+                               "rule '" + r.name +
+                                   "' can never complete (recursion without a base case)");
     for (GAlt &a : g.alts) {
         a.suffix_min.assign(a.elems.size() + 1, 0);
         for (std::size_t i = a.elems.size(); i-- > 0;)
-            a.suffix_min[i] = static_cast<uint32_t>(
-                std::min<uint64_t>(uint64_t{a.suffix_min[i + 1]} + g.elem_min(a.elems[i]), UINT32_MAX - 1));
+            a.suffix_min[i] = static_cast<uint32_t>(std::min<uint64_t>(
+                uint64_t{a.suffix_min[i + 1]} + g.elem_min(a.elems[i]), UINT32_MAX - 1));
     }
     // Left recursion: rule A reaches B at a position whose prefix may be empty. A cycle would
     // make the parser's closure loop, so it is an error (rewrite as right recursion).
@@ -112,7 +120,8 @@ std::unique_ptr<GrammarImpl> GrammarBuilder::finish(int32_t root, const std::str
             if (i < edges[r].size()) {
                 int32_t t = edges[r][i++];
                 if (color[t] == 1)
-                    throw CompileError(keyword, "", "rule '" + g.rules[t].name + "' is left-recursive");
+                    throw CompileError(keyword, "",
+                                       "rule '" + g.rules[t].name + "' is left-recursive");
                 if (color[t] == 0) {
                     color[t] = 1;
                     stack.push_back({t, 0});

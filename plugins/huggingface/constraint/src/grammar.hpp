@@ -48,15 +48,18 @@ struct GrammarImpl {
 };
 
 class GrammarBuilder {
-  public:
+public:
     int32_t rule(const std::string &name); // a new empty rule (names are made unique)
     void alt(int32_t rule, std::vector<Elem> elems);
     Elem ref(int32_t rule) const { return -rule - 1; }
     Elem terminal(Dfa dfa, const std::string &key); // key dedupes identical terminals ("" = none)
     Elem literal(const std::string &bytes);
-    Elem regex(const Re &re, ReMode mode, const std::string &key, const std::string &keyword, const std::string &pointer,
-               bool quoted = false);
-    Elem dfa_terminal(Dfa dfa, const std::string &label) { dfa.label = label; return terminal(std::move(dfa), ""); }
+    Elem regex(const Re &re, ReMode mode, const std::string &key, const std::string &keyword,
+               const std::string &pointer, bool quoted = false);
+    Elem dfa_terminal(Dfa dfa, const std::string &label) {
+        dfa.label = label;
+        return terminal(std::move(dfa), "");
+    }
     GRule &get(int32_t rule) { return g_.rules[rule]; }
     std::size_t rule_count() const { return g_.rules.size(); }
     // Checks (every rule productive, no left recursion) and computes lengths. Throws CompileError.
@@ -64,7 +67,7 @@ class GrammarBuilder {
 
     std::size_t max_rules = 200000;
 
-  private:
+private:
     GrammarImpl g_;
     std::map<std::string, Elem> terminals_;
     std::map<std::string, int> names_;

@@ -15,9 +15,10 @@ std::string same_len(const std::string &a, const std::string &b) {
     std::string nines(rest, '9'), zeros(rest, '0');
     alts.push_back(std::string(1, a[0]) + "(" + same_len(a.substr(1), nines) + ")");
     if (b[0] - a[0] > 1) {
-        std::string mid = b[0] - a[0] == 2 ? std::string(1, static_cast<char>(a[0] + 1))
-                                           : "[" + std::string(1, static_cast<char>(a[0] + 1)) + "-" +
-                                                 std::string(1, static_cast<char>(b[0] - 1)) + "]";
+        std::string mid = b[0] - a[0] == 2
+                              ? std::string(1, static_cast<char>(a[0] + 1))
+                              : "[" + std::string(1, static_cast<char>(a[0] + 1)) + "-" +
+                                    std::string(1, static_cast<char>(b[0] - 1)) + "]";
         alts.push_back(mid + "[0-9]{" + std::to_string(rest) + "}");
     }
     alts.push_back(std::string(1, b[0]) + "(" + same_len(zeros, b.substr(1)) + ")");
@@ -48,7 +49,9 @@ std::string non_negative(uint64_t a, std::optional<uint64_t> b) {
     return s;
 }
 
-uint64_t magnitude(int64_t v) { return v < 0 ? static_cast<uint64_t>(-(v + 1)) + 1 : static_cast<uint64_t>(v); }
+uint64_t magnitude(int64_t v) {
+    return v < 0 ? static_cast<uint64_t>(-(v + 1)) + 1 : static_cast<uint64_t>(v);
+}
 
 } // namespace
 

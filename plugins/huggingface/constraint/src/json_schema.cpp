@@ -21,21 +21,42 @@ namespace {
 using json = nlohmann::ordered_json;
 
 const std::set<std::string> kAnnotations = {
-    "$schema", "$id", "id", "$comment", "title", "description", "default", "examples", "example", "deprecated",
-    "readOnly", "writeOnly", "$anchor", "contentMediaType", "contentEncoding", "$defs", "definitions", "$vocabulary"};
-const std::set<std::string> kUnsupported = {
-    "not", "if", "then", "else", "dependentRequired", "dependentSchemas", "dependencies", "minProperties",
-    "maxProperties", "multipleOf", "contains", "minContains", "maxContains", "propertyNames",
-    "unevaluatedProperties", "unevaluatedItems", "$dynamicRef", "$recursiveRef", "$dynamicAnchor",
-    "$recursiveAnchor"};
-const std::set<std::string> kTypes = {"null", "boolean", "integer", "number", "string", "array", "object"};
+    "$schema",     "$id",         "id",         "$comment",         "title",
+    "description", "default",     "examples",   "example",          "deprecated",
+    "readOnly",    "writeOnly",   "$anchor",    "contentMediaType", "contentEncoding",
+    "$defs",       "definitions", "$vocabulary"};
+const std::set<std::string> kUnsupported = {"not",
+                                            "if",
+                                            "then",
+                                            "else",
+                                            "dependentRequired",
+                                            "dependentSchemas",
+                                            "dependencies",
+                                            "minProperties",
+                                            "maxProperties",
+                                            "multipleOf",
+                                            "contains",
+                                            "minContains",
+                                            "maxContains",
+                                            "propertyNames",
+                                            "unevaluatedProperties",
+                                            "unevaluatedItems",
+                                            "$dynamicRef",
+                                            "$recursiveRef",
+                                            "$dynamicAnchor",
+                                            "$recursiveAnchor"};
+const std::set<std::string> kTypes = {"null",   "boolean", "integer", "number",
+                                      "string", "array",   "object"};
 
 std::string ptr_join(const std::string &p, const std::string &key) {
     std::string k;
     for (char c : key) {
-        if (c == '~') k += "~0";
-        else if (c == '/') k += "~1";
-        else k += c;
+        if (c == '~')
+            k += "~0";
+        else if (c == '/')
+            k += "~1";
+        else
+            k += c;
     }
     return p + "/" + k;
 }
@@ -45,19 +66,24 @@ std::string dump(const json &v) { return v.dump(-1, ' ', false, json::error_hand
 // Python's json.dumps separators (", " and ": ") are what the whitespace rule must admit.
 const char *kFormats[][2] = {
     {"date", "[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"},
-    {"time", "([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"},
-    {"date-time", "[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt ]([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)"
+    {"time", "([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3])"
+             ":[0-5][0-9])"},
+    {"date-time", "[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt "
+                  "]([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)"
                   "(\\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"},
     {"uuid", "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"},
-    {"email", "[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*"},
+    {"email", "[A-Za-z0-9.!#$%&'*+/"
+              "=?^_`{|}~-]+@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-"
+              "Za-z0-9])?)*"},
     {"uri", "[A-Za-z][A-Za-z0-9+.-]*:[A-Za-z0-9\\-._~:/?#\\[\\]@!$&'()*+,;=%]*"},
 };
 
 class Compiler {
-  public:
+public:
     Compiler(const json &doc, const JsonSchemaOptions &o) : doc_(doc), opt_(o) {
         if (!o.compact)
-            ws_ = b_.regex(re_rep(re_set({{'\t', '\n'}, {'\r', '\r'}, {' ', ' '}}), 0, static_cast<int>(o.max_whitespace)),
+            ws_ = b_.regex(re_rep(re_set({{'\t', '\n'}, {'\r', '\r'}, {' ', ' '}}), 0,
+                                  static_cast<int>(o.max_whitespace)),
                            ReMode::Raw, "ws", "grammar", "");
     }
 
@@ -80,7 +106,7 @@ class Compiler {
         return b_.finish(root, "grammar");
     }
 
-  private:
+private:
     const json &doc_;
     JsonSchemaOptions opt_;
     GrammarBuilder b_;
@@ -98,10 +124,13 @@ class Compiler {
     Elem lit(const std::string &s) { return b_.literal(s); }
 
     // ---- generic JSON ------------------------------------------------------------------
-    Elem string_any() { return b_.regex(re_rep(re_any_char(), 0, -1), ReMode::JsonString, "any", "type", "", true); }
+    Elem string_any() {
+        return b_.regex(re_rep(re_any_char(), 0, -1), ReMode::JsonString, "any", "type", "", true);
+    }
     Elem number_any() {
-        return b_.regex(parse_regex("-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?", false, "type", ""), ReMode::Raw,
-                        "number", "type", "");
+        return b_.regex(
+            parse_regex("-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?", false, "type", ""),
+            ReMode::Raw, "number", "type", "");
     }
     Elem any_value() {
         if (any_value_ >= 0) return b_.ref(any_value_);
@@ -111,7 +140,8 @@ class Compiler {
         b_.alt(any_value_, {b_.ref(arr)});
         b_.alt(any_value_, {string_any()});
         b_.alt(any_value_, {number_any()});
-        b_.alt(any_value_, {b_.regex(parse_regex("true|false|null", false, "type", ""), ReMode::Raw, "tfn", "type", "")});
+        b_.alt(any_value_, {b_.regex(parse_regex("true|false|null", false, "type", ""), ReMode::Raw,
+                                     "tfn", "type", "")});
         std::vector<Elem> open{lit("[")}, empty{lit("[")}, more{lit(",")};
         add_ws(open);
         open.push_back(b_.ref(any_value_));
@@ -158,12 +188,14 @@ class Compiler {
 
     // ---- $ref / allOf ---------------------------------------------------------------------
     const json &resolve(const std::string &ref, const std::string &ptr) {
-        if (ref.empty() || ref[0] != '#') fail("$ref", ptr, "only local references (#...) are supported: " + ref);
+        if (ref.empty() || ref[0] != '#')
+            fail("$ref", ptr, "only local references (#...) are supported: " + ref);
         std::string p = ref.substr(1);
         // Percent-decoding of the fragment (as in "#/definitions/a%20b").
         std::string dec;
         for (std::size_t i = 0; i < p.size(); ++i) {
-            if (p[i] == '%' && i + 2 < p.size() && std::isxdigit(static_cast<unsigned char>(p[i + 1])) &&
+            if (p[i] == '%' && i + 2 < p.size() &&
+                std::isxdigit(static_cast<unsigned char>(p[i + 1])) &&
                 std::isxdigit(static_cast<unsigned char>(p[i + 2]))) {
                 dec += static_cast<char>(std::stoi(p.substr(i + 1, 2), nullptr, 16));
                 i += 2;
@@ -205,8 +237,10 @@ class Compiler {
             if (cur == it.value()) continue;
             if (k == "properties" && cur.is_object() && it.value().is_object()) {
                 for (auto p = it.value().begin(); p != it.value().end(); ++p) {
-                    if (!cur.contains(p.key())) cur[p.key()] = p.value();
-                    else if (cur[p.key()] != p.value()) cur[p.key()] = json{{"allOf", json::array({cur[p.key()], p.value()})}};
+                    if (!cur.contains(p.key()))
+                        cur[p.key()] = p.value();
+                    else if (cur[p.key()] != p.value())
+                        cur[p.key()] = json{{"allOf", json::array({cur[p.key()], p.value()})}};
                 }
             } else if (k == "required" && cur.is_array() && it.value().is_array()) {
                 for (const auto &r : it.value())
@@ -214,7 +248,8 @@ class Compiler {
             } else if (k == "type") {
                 auto types = [](const json &t) {
                     std::set<std::string> s;
-                    if (t.is_string()) s.insert(t.get<std::string>());
+                    if (t.is_string())
+                        s.insert(t.get<std::string>());
                     else if (t.is_array())
                         for (const auto &x : t)
                             if (x.is_string()) s.insert(x.get<std::string>());
@@ -227,9 +262,11 @@ class Compiler {
                     if (bb.count(t)) both.push_back(t);
                 if (both.empty()) fail("allOf", ptr, "the subschemas' types do not intersect");
                 cur = both;
-            } else if ((k == "minimum" || k == "minLength" || k == "minItems") && cur.is_number() && it.value().is_number()) {
+            } else if ((k == "minimum" || k == "minLength" || k == "minItems") && cur.is_number() &&
+                       it.value().is_number()) {
                 if (it.value() > cur) cur = it.value();
-            } else if ((k == "maximum" || k == "maxLength" || k == "maxItems") && cur.is_number() && it.value().is_number()) {
+            } else if ((k == "maximum" || k == "maxLength" || k == "maxItems") && cur.is_number() &&
+                       it.value().is_number()) {
                 if (it.value() < cur) cur = it.value();
             } else {
                 fail(k, ptr, "allOf combines two different values of '" + k + "'");
@@ -256,7 +293,8 @@ class Compiler {
                 json rest = sub;
                 rest.erase("$ref");
                 json target = resolve(sub["$ref"].get<std::string>(), p);
-                if (!target.is_object()) fail("$ref", p, "reference to a non-object schema in allOf");
+                if (!target.is_object())
+                    fail("$ref", p, "reference to a non-object schema in allOf");
                 merge(target, rest, p);
                 sub = target;
             }
@@ -284,14 +322,15 @@ class Compiler {
                 if (it.key() == "minProperties" && it.value() == 0) continue;
                 fail(it.key(), ptr_join(ptr, it.key()), "keyword not supported");
             }
-            if (it.key() == "uniqueItems" && it.value() == true) fail("uniqueItems", ptr_join(ptr, "uniqueItems"), "keyword not supported");
-            if (it.key() == "additionalItems" && !s.contains("items"))
-                continue;
+            if (it.key() == "uniqueItems" && it.value() == true)
+                fail("uniqueItems", ptr_join(ptr, "uniqueItems"), "keyword not supported");
+            if (it.key() == "additionalItems" && !s.contains("items")) continue;
         }
         if (s.contains("allOf")) return value_checked(flatten_all_of(s, ptr), ptr);
         if (s.contains("$ref")) {
             if (!s["$ref"].is_string()) fail("$ref", ptr_join(ptr, "$ref"), "must be a string");
-            if (!has_constraints(s, {"$ref"})) return ref_rule(s["$ref"].get<std::string>(), ptr_join(ptr, "$ref"));
+            if (!has_constraints(s, {"$ref"}))
+                return ref_rule(s["$ref"].get<std::string>(), ptr_join(ptr, "$ref"));
             json wrapped = s;
             wrapped.erase("$ref");
             wrapped["allOf"] = json::array({json{{"$ref", s["$ref"]}}});
@@ -304,7 +343,8 @@ class Compiler {
         for (const char *k : {"anyOf", "oneOf"}) {
             if (!s.contains(k)) continue;
             const json &alts = s.at(k);
-            if (!alts.is_array() || alts.empty()) fail(k, ptr_join(ptr, k), "must be a non-empty array");
+            if (!alts.is_array() || alts.empty())
+                fail(k, ptr_join(ptr, k), "must be a non-empty array");
             // oneOf is compiled as anyOf: exact when the branches are disjoint, which is how
             // real schemas use it (tagged unions); documented in docs/structured-output.md.
             json rest = s;
@@ -323,19 +363,23 @@ class Compiler {
             }
             return b_.ref(r);
         }
-        if (s.contains("const")) return enum_values(s, json::array({s["const"]}), ptr_join(ptr, "const"));
+        if (s.contains("const"))
+            return enum_values(s, json::array({s["const"]}), ptr_join(ptr, "const"));
         if (s.contains("enum")) {
-            if (!s["enum"].is_array() || s["enum"].empty()) fail("enum", ptr_join(ptr, "enum"), "must be a non-empty array");
+            if (!s["enum"].is_array() || s["enum"].empty())
+                fail("enum", ptr_join(ptr, "enum"), "must be a non-empty array");
             return enum_values(s, s["enum"], ptr_join(ptr, "enum"));
         }
         std::vector<std::string> types;
         if (s.contains("type")) {
             const json &t = s["type"];
-            if (t.is_string()) types.push_back(t.get<std::string>());
+            if (t.is_string())
+                types.push_back(t.get<std::string>());
             else if (t.is_array())
                 for (const auto &x : t) types.push_back(x.is_string() ? x.get<std::string>() : "?");
             for (const auto &x : types)
-                if (!kTypes.count(x)) fail("type", ptr_join(ptr, "type"), "unknown type '" + x + "'");
+                if (!kTypes.count(x))
+                    fail("type", ptr_join(ptr, "type"), "unknown type '" + x + "'");
             if (types.empty()) fail("type", ptr_join(ptr, "type"), "empty type list");
         } else {
             types = {"object", "array", "string", "number", "boolean", "null"};
@@ -355,7 +399,9 @@ class Compiler {
     static bool matches_type(const json &v, const std::string &t) {
         if (t == "null") return v.is_null();
         if (t == "boolean") return v.is_boolean();
-        if (t == "integer") return v.is_number_integer() || (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>());
+        if (t == "integer")
+            return v.is_number_integer() ||
+                   (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>());
         if (t == "number") return v.is_number();
         if (t == "string") return v.is_string();
         if (t == "array") return v.is_array();
@@ -367,17 +413,22 @@ class Compiler {
             if (s.contains("type")) {
                 bool ok = false;
                 const json &t = s["type"];
-                if (t.is_string()) ok = matches_type(v, t.get<std::string>());
+                if (t.is_string())
+                    ok = matches_type(v, t.get<std::string>());
                 else if (t.is_array())
-                    for (const auto &x : t) ok = ok || (x.is_string() && matches_type(v, x.get<std::string>()));
+                    for (const auto &x : t)
+                        ok = ok || (x.is_string() && matches_type(v, x.get<std::string>()));
                 if (!ok) continue;
             }
             if (v.is_object() || v.is_array()) {
-                if (!opt_.compact) fail(ptr.substr(ptr.rfind('/') + 1), ptr, "object or array values need the compact option");
+                if (!opt_.compact)
+                    fail(ptr.substr(ptr.rfind('/') + 1), ptr,
+                         "object or array values need the compact option");
             }
             alts.push_back(v.is_object() || v.is_array() ? v.dump() : dump(v));
         }
-        if (alts.empty()) fail(ptr.substr(ptr.rfind('/') + 1), ptr, "no value matches the schema's type");
+        if (alts.empty())
+            fail(ptr.substr(ptr.rfind('/') + 1), ptr, "no value matches the schema's type");
         Dfa d = dfa_literals(alts);
         return b_.dfa_terminal(std::move(d), "enum" + ptr);
     }
@@ -385,7 +436,9 @@ class Compiler {
     Elem typed(const json &s, const std::string &t, const std::string &ptr, bool implicit) {
         (void)implicit;
         if (t == "null") return lit("null");
-        if (t == "boolean") return b_.regex(parse_regex("true|false", false, "type", ""), ReMode::Raw, "bool", "type", "");
+        if (t == "boolean")
+            return b_.regex(parse_regex("true|false", false, "type", ""), ReMode::Raw, "bool",
+                            "type", "");
         if (t == "integer" || t == "number") return number(s, t == "integer", ptr);
         if (t == "string") return string(s, ptr);
         if (t == "array") return array(s, ptr);
@@ -393,14 +446,17 @@ class Compiler {
     }
 
     Elem number(const json &s, bool integer, const std::string &ptr) {
-        bool ranged = s.contains("minimum") || s.contains("maximum") || s.contains("exclusiveMinimum") ||
-                      s.contains("exclusiveMaximum");
+        bool ranged = s.contains("minimum") || s.contains("maximum") ||
+                      s.contains("exclusiveMinimum") || s.contains("exclusiveMaximum");
         if (!ranged) {
             if (!integer) return number_any();
-            return b_.regex(parse_regex("-?(0|[1-9][0-9]*)", false, "type", ""), ReMode::Raw, "integer", "type", "");
+            return b_.regex(parse_regex("-?(0|[1-9][0-9]*)", false, "type", ""), ReMode::Raw,
+                            "integer", "type", "");
         }
-        const char *kw = s.contains("minimum") ? "minimum" : s.contains("maximum") ? "maximum"
-                        : s.contains("exclusiveMinimum") ? "exclusiveMinimum" : "exclusiveMaximum";
+        const char *kw = s.contains("minimum")            ? "minimum"
+                         : s.contains("maximum")          ? "maximum"
+                         : s.contains("exclusiveMinimum") ? "exclusiveMinimum"
+                                                          : "exclusiveMaximum";
         if (!integer) fail(kw, ptr_join(ptr, kw), "bounds are supported for integers only");
         std::optional<long double> lo, hi;
         auto num = [&](const char *k) -> long double {
@@ -428,10 +484,12 @@ class Compiler {
             }
         }
         const long double lim = 9.0e18L;
-        if ((lo && std::fabs(*lo) > lim) || (hi && std::fabs(*hi) > lim)) fail(kw, ptr_join(ptr, kw), "bound out of the 64-bit range");
+        if ((lo && std::fabs(*lo) > lim) || (hi && std::fabs(*hi) > lim))
+            fail(kw, ptr_join(ptr, kw), "bound out of the 64-bit range");
         if (lo && hi && *lo > *hi) fail(kw, ptr_join(ptr, kw), "empty integer range");
-        std::string re = int_range_regex(lo ? std::optional<int64_t>(static_cast<int64_t>(*lo)) : std::nullopt,
-                                         hi ? std::optional<int64_t>(static_cast<int64_t>(*hi)) : std::nullopt);
+        std::string re =
+            int_range_regex(lo ? std::optional<int64_t>(static_cast<int64_t>(*lo)) : std::nullopt,
+                            hi ? std::optional<int64_t>(static_cast<int64_t>(*hi)) : std::nullopt);
         return b_.regex(parse_regex(re, false, kw, ptr), ReMode::Raw, re, kw, ptr);
     }
 
@@ -441,10 +499,12 @@ class Compiler {
         bool len = s.contains("minLength") || s.contains("maxLength");
         if (n > 1 || (n == 1 && len)) {
             const char *k = s.contains("pattern") ? "pattern" : "format";
-            fail(k, ptr_join(ptr, k), "combining pattern, format and minLength/maxLength is not supported");
+            fail(k, ptr_join(ptr, k),
+                 "combining pattern, format and minLength/maxLength is not supported");
         }
         if (s.contains("pattern")) {
-            if (!s["pattern"].is_string()) fail("pattern", ptr_join(ptr, "pattern"), "must be a string");
+            if (!s["pattern"].is_string())
+                fail("pattern", ptr_join(ptr, "pattern"), "must be a string");
             std::string p = s["pattern"].get<std::string>();
             Re re = parse_regex(p, true, "pattern", ptr_join(ptr, "pattern"));
             return b_.regex(re, ReMode::JsonString, p, "pattern", ptr_join(ptr, "pattern"), true);
@@ -452,21 +512,27 @@ class Compiler {
         if (s.contains("format")) {
             std::string f = s["format"].is_string() ? s["format"].get<std::string>() : "";
             for (auto &fm : kFormats)
-                if (f == fm[0]) return b_.regex(parse_regex(fm[1], false, "format", ""), ReMode::JsonString, f, "format", ptr_join(ptr, "format"), true);
+                if (f == fm[0])
+                    return b_.regex(parse_regex(fm[1], false, "format", ""), ReMode::JsonString, f,
+                                    "format", ptr_join(ptr, "format"), true);
             fail("format", ptr_join(ptr, "format"), "unsupported format '" + f + "'");
         }
         if (len) {
             auto get = [&](const char *k, int def) {
                 if (!s.contains(k)) return def;
                 const json &v = s[k];
-                if (!v.is_number_integer() || v.get<int64_t>() < 0) fail(k, ptr_join(ptr, k), "must be a non-negative integer");
-                if (v.get<int64_t>() > 2000) fail(k, ptr_join(ptr, k), "length bounds over 2000 are not supported");
+                if (!v.is_number_integer() || v.get<int64_t>() < 0)
+                    fail(k, ptr_join(ptr, k), "must be a non-negative integer");
+                if (v.get<int64_t>() > 2000)
+                    fail(k, ptr_join(ptr, k), "length bounds over 2000 are not supported");
                 return static_cast<int>(v.get<int64_t>());
             };
             int lo = get("minLength", 0), hi = get("maxLength", -1);
-            if (hi >= 0 && hi < lo) fail("maxLength", ptr_join(ptr, "maxLength"), "maxLength < minLength");
+            if (hi >= 0 && hi < lo)
+                fail("maxLength", ptr_join(ptr, "maxLength"), "maxLength < minLength");
             std::string key = "len" + std::to_string(lo) + "," + std::to_string(hi);
-            return b_.regex(re_rep(re_any_char(), lo, hi), ReMode::JsonString, key, "maxLength", ptr, true);
+            return b_.regex(re_rep(re_any_char(), lo, hi), ReMode::JsonString, key, "maxLength",
+                            ptr, true);
         }
         return string_any();
     }
@@ -478,7 +544,8 @@ class Compiler {
         bool items_allowed = true;
         auto add_prefix = [&](const json &arr, const std::string &p) {
             if (!arr.is_array()) fail(p.substr(p.rfind('/') + 1), p, "must be an array");
-            for (std::size_t i = 0; i < arr.size(); ++i) prefix.push_back({&arr[i], ptr_join(p, std::to_string(i))});
+            for (std::size_t i = 0; i < arr.size(); ++i)
+                prefix.push_back({&arr[i], ptr_join(p, std::to_string(i))});
         };
         if (s.contains("prefixItems")) add_prefix(s["prefixItems"], ptr_join(ptr, "prefixItems"));
         if (s.contains("items")) {
@@ -500,15 +567,20 @@ class Compiler {
         auto count = [&](const char *k, int64_t def) {
             if (!s.contains(k)) return def;
             const json &v = s[k];
-            if (!v.is_number_integer() || v.get<int64_t>() < 0) fail(k, ptr_join(ptr, k), "must be a non-negative integer");
+            if (!v.is_number_integer() || v.get<int64_t>() < 0)
+                fail(k, ptr_join(ptr, k), "must be a non-negative integer");
             return v.get<int64_t>();
         };
         int64_t mn = count("minItems", 0), mx = count("maxItems", -1);
-        if (!items_allowed && (mx < 0 || mx > static_cast<int64_t>(prefix.size()))) mx = static_cast<int64_t>(prefix.size());
+        if (!items_allowed && (mx < 0 || mx > static_cast<int64_t>(prefix.size())))
+            mx = static_cast<int64_t>(prefix.size());
         if (mx >= 0 && mx < mn) fail("maxItems", ptr_join(ptr, "maxItems"), "maxItems < minItems");
-        if (mn > 1000 || (mx > 1000)) fail(mn > 1000 ? "minItems" : "maxItems", ptr, "item counts over 1000 are not supported");
+        if (mn > 1000 || (mx > 1000))
+            fail(mn > 1000 ? "minItems" : "maxItems", ptr,
+                 "item counts over 1000 are not supported");
         auto elem_at = [&](int64_t i) -> Elem {
-            if (i < static_cast<int64_t>(prefix.size())) return value(*prefix[i].first, prefix[i].second);
+            if (i < static_cast<int64_t>(prefix.size()))
+                return value(*prefix[i].first, prefix[i].second);
             return items ? value(*items, items_ptr) : any_value();
         };
         const int64_t k = static_cast<int64_t>(prefix.size());
@@ -569,9 +641,11 @@ class Compiler {
         std::vector<Prop> props;
         std::set<std::string> req;
         if (s.contains("required")) {
-            if (!s["required"].is_array()) fail("required", ptr_join(ptr, "required"), "must be an array");
+            if (!s["required"].is_array())
+                fail("required", ptr_join(ptr, "required"), "must be an array");
             for (const auto &r : s["required"]) {
-                if (!r.is_string()) fail("required", ptr_join(ptr, "required"), "must list strings");
+                if (!r.is_string())
+                    fail("required", ptr_join(ptr, "required"), "must list strings");
                 req.insert(r.get<std::string>());
             }
         }
@@ -581,16 +655,21 @@ class Compiler {
         if (s.contains("additionalProperties")) additional = &s["additionalProperties"];
         if (s.contains("properties")) {
             const json &p = s["properties"];
-            if (!p.is_object()) fail("properties", ptr_join(ptr, "properties"), "must be an object");
+            if (!p.is_object())
+                fail("properties", ptr_join(ptr, "properties"), "must be an object");
             for (auto it = p.begin(); it != p.end(); ++it)
-                props.push_back({it.key(), &it.value(), ptr_join(ptr_join(ptr, "properties"), it.key()), req.count(it.key()) > 0});
+                props.push_back({it.key(), &it.value(),
+                                 ptr_join(ptr_join(ptr, "properties"), it.key()),
+                                 req.count(it.key()) > 0});
         }
         for (const auto &r : req) {
             bool known = false;
             for (const auto &p : props) known = known || p.name == r;
             if (!known) {
-                if (additional->is_boolean() && !additional->get<bool>() && !s.contains("patternProperties"))
-                    fail("required", ptr_join(ptr, "required"), "'" + r + "' is required but not allowed");
+                if (additional->is_boolean() && !additional->get<bool>() &&
+                    !s.contains("patternProperties"))
+                    fail("required", ptr_join(ptr, "required"),
+                         "'" + r + "' is required but not allowed");
                 props.push_back({r, additional, add_ptr, true});
             }
         }
@@ -602,11 +681,13 @@ class Compiler {
         for (const auto &p : props) taken.push_back(dump(json(p.name)));
         if (s.contains("patternProperties")) {
             const json &pp = s["patternProperties"];
-            if (!pp.is_object()) fail("patternProperties", ptr_join(ptr, "patternProperties"), "must be an object");
+            if (!pp.is_object())
+                fail("patternProperties", ptr_join(ptr, "patternProperties"), "must be an object");
             for (auto it = pp.begin(); it != pp.end(); ++it) {
                 std::string pptr = ptr_join(ptr_join(ptr, "patternProperties"), it.key());
                 Re re = parse_regex(it.key(), true, "patternProperties", pptr);
-                Dfa key = compile_re(re, ReMode::JsonString, "patternProperties", pptr, 20000, true);
+                Dfa key =
+                    compile_re(re, ReMode::JsonString, "patternProperties", pptr, 20000, true);
                 Dfa names = dfa_literals(taken);
                 Dfa d = dfa_difference(key, names, 50000, "patternProperties", pptr);
                 if (!d.empty_language()) {
@@ -617,18 +698,21 @@ class Compiler {
             }
         }
         if (!(additional->is_boolean() && !additional->get<bool>())) {
-            Dfa any = compile_re(re_rep(re_any_char(), 0, -1), ReMode::JsonString, "additionalProperties", add_ptr, 20000, true);
+            Dfa any = compile_re(re_rep(re_any_char(), 0, -1), ReMode::JsonString,
+                                 "additionalProperties", add_ptr, 20000, true);
             if (!taken.empty()) {
                 Dfa names = dfa_literals(taken);
                 any = dfa_difference(any, names, 200000, "additionalProperties", add_ptr);
             }
-            for (const Dfa &pk : pattern_keys) any = dfa_difference(any, pk, 200000, "additionalProperties", add_ptr);
+            for (const Dfa &pk : pattern_keys)
+                any = dfa_difference(any, pk, 200000, "additionalProperties", add_ptr);
             if (!any.empty_language()) {
                 Elem k = b_.dfa_terminal(std::move(any), "key" + add_ptr);
                 extras.push_back({k, value(*additional, add_ptr)});
             }
         }
-        if (props.size() > 20000) fail("properties", ptr_join(ptr, "properties"), "too many properties");
+        if (props.size() > 20000)
+            fail("properties", ptr_join(ptr, "properties"), "too many properties");
         auto kv = [&](std::vector<Elem> &seq, Elem key, Elem val) {
             seq.push_back(key);
             add_ws(seq);
@@ -690,7 +774,6 @@ class Compiler {
         b_.alt(r, seq);
         return b_.ref(r);
     }
-
 };
 
 json parse_schema(std::string_view text) {
@@ -703,7 +786,8 @@ json parse_schema(std::string_view text) {
 
 } // namespace
 
-std::shared_ptr<const Grammar> Grammar::from_json_schema(std::string_view schema_json, const JsonSchemaOptions &options) {
+std::shared_ptr<const Grammar> Grammar::from_json_schema(std::string_view schema_json,
+                                                         const JsonSchemaOptions &options) {
     json doc = parse_schema(schema_json);
     Compiler c(doc, options);
     return std::make_shared<const Grammar>(c.run());

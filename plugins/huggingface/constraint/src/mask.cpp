@@ -5,6 +5,8 @@
 // stacks, so the union of the two walks is exact.
 #include "matcher_state.hpp"
 
+#include "constraint_impl.hpp"
+
 namespace llmhost::constraint {
 
 namespace {
@@ -13,17 +15,11 @@ struct Walker {
     Parser &parser;
     const VocabularyImpl &v;
     std::span<uint32_t> mask;
-    std::size_t count = 0;
 
     void mark(uint32_t node) {
         for (uint32_t k = v.tok_begin[node]; k < v.tok_begin[node + 1]; ++k) {
-            int32_t id = v.toks[k];
-            uint32_t &w = mask[static_cast<std::size_t>(id) >> 5];
-            uint32_t bit = 1u << (id & 31);
-            if (!(w & bit)) {
-                w |= bit;
-                ++count;
-            }
+            const int32_t id = v.toks[k];
+            mask[static_cast<std::size_t>(id) >> 5] |= 1u << (id & 31);
         }
     }
 
@@ -87,7 +83,8 @@ struct Walker {
                 if (q2 >= 0) {
                     parser.arena.push_back({f.frame.alt, f.frame.idx, q2, f.frame.parent});
                     both.tops.push_back(static_cast<int32_t>(parser.arena.size() - 1));
-                    if (d.accepting[q2]) parser.push_pos(f.frame.alt, f.frame.idx + 1, f.frame.parent, both);
+                    if (d.accepting[q2])
+                        parser.push_pos(f.frame.alt, f.frame.idx + 1, f.frame.parent, both);
                 }
                 PState after;
                 parser.step(f.exit, b, after);
@@ -109,12 +106,58 @@ struct Walker {
 
 } // namespace
 
-std::size_t compute_mask(Parser &parser, const PState &s, const VocabularyImpl &vocab, std::span<uint32_t> mask) {
+// From the root, each top is handled alone (allowedness is a union over stacks) through the
+// shared lexeme cache: the tokens inside the lexeme are a cached bitset, and only the cached exit
+// nodes whose byte can follow the lexeme here are walked with the parser.
+static void cached_top(Walker &w, const ConstraintImpl &impl, int32_t top) {
+    Parser &parser = w.parser;
+    const PNode f = parser.arena[top];
+    const int32_t dfa = parser.grammar().alts[f.alt].elems[f.idx];
+    const LexemeMask *lm = impl.lexeme_mask(dfa, f.q);
+    if (!lm) {
+        w.fast(0, top);
+        return;
+    }
+    if (!lm->dense.empty())
+        for (std::size_t i = 0; i < lm->dense.size(); ++i) w.mask[i] |= lm->dense[i];
+    for (int32_t id : lm->ids) w.mask[static_cast<std::size_t>(id) >> 5] |= 1u << (id & 31);
+    if (lm->exits.empty()) return;
     const std::size_t mark_arena = parser.arena.size();
-    Walker w{parser, vocab, mask};
-    if (!s.tops.empty()) w.walk(0, s);
+    PState exit;
+    parser.push_pos(f.alt, f.idx + 1, f.parent, exit);
+    parser.finish(exit);
+    const ByteSet first = parser.first_bytes(exit);
+    PState after;
+    for (int b = 0; b < 256; ++b) {
+        if (!byteset_has(first, static_cast<uint8_t>(b)) ||
+            lm->exit_begin[b] == lm->exit_begin[b + 1])
+            continue;
+        const std::size_t mark_b = parser.arena.size();
+        parser.step(exit, static_cast<uint8_t>(b), after);
+        if (after.alive())
+            for (uint32_t k = lm->exit_begin[b]; k < lm->exit_begin[b + 1]; ++k) {
+                const uint32_t c = lm->exits[k];
+                w.mark(c);
+                if (!after.tops.empty() && w.v.node_end[c] > c + 1) w.walk(c, after);
+            }
+        parser.arena.resize(mark_b);
+    }
     parser.arena.resize(mark_arena);
-    return w.count;
+}
+
+std::size_t compute_mask(Parser &parser, const PState &s, const ConstraintImpl &impl,
+                         std::span<uint32_t> mask) {
+    const std::size_t mark_arena = parser.arena.size();
+    Walker w{parser, impl.vocabulary->impl(), mask};
+    if (s.tops.size() <= 8) {
+        for (int32_t top : s.tops) cached_top(w, impl, top);
+    } else {
+        w.generic(0, s);
+    }
+    parser.arena.resize(mark_arena);
+    std::size_t n = 0;
+    for (uint32_t word : mask) n += static_cast<std::size_t>(__builtin_popcount(word));
+    return n;
 }
 
 } // namespace llmhost::constraint

@@ -8,7 +8,8 @@
 
 namespace llmhost::constraint {
 
-Matcher::Matcher(std::shared_ptr<const Constraint> constraint) : constraint_(std::move(constraint)) {
+Matcher::Matcher(std::shared_ptr<const Constraint> constraint)
+    : constraint_(std::move(constraint)) {
     if (!constraint_) throw std::invalid_argument("Matcher: null constraint");
     state_ = std::make_unique<MatcherState>(constraint_->grammar().impl());
     reset();
@@ -30,11 +31,12 @@ std::size_t Matcher::count() const { return state_->history.size() - 1; }
 
 std::size_t Matcher::fill_mask(std::span<uint32_t> mask) {
     const VocabularyImpl &v = constraint_->vocabulary().impl();
-    if (mask.size() < mask_words(v.bytes.size())) throw std::invalid_argument("Matcher::fill_mask: mask too small");
+    if (mask.size() < mask_words(v.bytes.size()))
+        throw std::invalid_argument("Matcher::fill_mask: mask too small");
     std::fill(mask.begin(), mask.end(), 0u);
     const Snapshot &cur = state_->history.back();
     if (cur.terminated) return 0;
-    std::size_t n = compute_mask(state_->parser, cur.state, v, mask);
+    std::size_t n = compute_mask(state_->parser, cur.state, constraint_->impl(), mask);
     if (cur.state.accept)
         for (int32_t e : v.eos) {
             uint32_t &w = mask[static_cast<std::size_t>(e) >> 5];

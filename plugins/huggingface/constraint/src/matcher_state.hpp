@@ -22,8 +22,10 @@ struct MatcherState {
     std::vector<Snapshot> history; // history[0] = start; back() = current
 };
 
-// Sets the bits of every token whose bytes the parser accepts from `s` (EOS not included).
-// Arena nodes it creates are dropped before it returns. Returns the number of tokens set.
-std::size_t compute_mask(Parser &parser, const PState &s, const VocabularyImpl &vocab, std::span<uint32_t> mask);
+struct ConstraintImpl;
+// Sets the bits of every token whose bytes the parser accepts from `s` (EOS not included) in a
+// zeroed mask. Arena nodes it creates are dropped before it returns. Returns the bits set.
+std::size_t compute_mask(Parser &parser, const PState &s, const ConstraintImpl &impl,
+                         std::span<uint32_t> mask);
 
 } // namespace llmhost::constraint

@@ -50,7 +50,8 @@ void Parser::push_pos(int32_t alt, int32_t idx, int32_t parent, PState &out) {
             return;
         }
         int32_t cont = parent;
-        if (idx + 1 < static_cast<int32_t>(a.elems.size())) cont = continuation(alt, idx + 1, parent);
+        if (idx + 1 < static_cast<int32_t>(a.elems.size()))
+            cont = continuation(alt, idx + 1, parent);
         const GRule &r = g_.rules[elem_rule(e)];
         for (int32_t sub : r.alts) push_pos(sub, 0, cont, out);
         return;
@@ -63,8 +64,10 @@ void Parser::finish(PState &out) {
         const PNode &p = arena[n];
         return std::tuple(p.alt, p.idx, p.q, p.parent);
     };
-    std::sort(out.tops.begin(), out.tops.end(), [&](int32_t a, int32_t b) { return key(a) < key(b); });
-    out.tops.erase(std::unique(out.tops.begin(), out.tops.end(), [&](int32_t a, int32_t b) { return key(a) == key(b); }),
+    std::sort(out.tops.begin(), out.tops.end(),
+              [&](int32_t a, int32_t b) { return key(a) < key(b); });
+    out.tops.erase(std::unique(out.tops.begin(), out.tops.end(),
+                               [&](int32_t a, int32_t b) { return key(a) == key(b); }),
                    out.tops.end());
 }
 
@@ -107,7 +110,8 @@ uint32_t Parser::stack_cost(int32_t top) const {
     const PNode &p = arena[top];
     const GAlt &a = g_.alts[p.alt];
     uint64_t c = g_.dfas[a.elems[p.idx]].min_accept[p.q] + uint64_t{a.suffix_min[p.idx + 1]};
-    for (int32_t n = p.parent; n >= 0; n = arena[n].parent) c += g_.alts[arena[n].alt].suffix_min[arena[n].idx];
+    for (int32_t n = p.parent; n >= 0; n = arena[n].parent)
+        c += g_.alts[arena[n].alt].suffix_min[arena[n].idx];
     return static_cast<uint32_t>(std::min<uint64_t>(c, UINT32_MAX));
 }
 

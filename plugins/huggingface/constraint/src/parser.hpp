@@ -24,11 +24,12 @@ struct PState {
 };
 
 class Parser {
-  public:
+public:
     explicit Parser(const GrammarImpl &g) : g_(g) {}
     const GrammarImpl &grammar() const { return g_; }
     std::vector<PNode> arena;
-    std::size_t max_stacks = 1 << 17; // over it a step is refused (bounded work on hostile grammars)
+    std::size_t max_stacks =
+        1 << 17; // over it a step is refused (bounded work on hostile grammars)
 
     PState initial();
     // The state after byte b (tops deduplicated).
@@ -40,7 +41,7 @@ class Parser {
     uint32_t min_bytes(const PState &s) const;
     std::string shortest(const PState &s) const;
 
-  private:
+private:
     const GrammarImpl &g_;
     // Continuation nodes are hash-consed (direct-mapped, verified on hit, so entries left over
     // from truncated arena parts are harmless): equal stacks then share node ids, and the top

@@ -69,7 +69,8 @@ Re re_literal(std::string_view s) {
         uint32_t cp = c;
         std::size_t n = 1;
         if (c >= 0xF0 && i + 3 < s.size() + 0) {
-            cp = ((c & 7u) << 18) | ((s[i + 1] & 63u) << 12) | ((s[i + 2] & 63u) << 6) | (s[i + 3] & 63u);
+            cp = ((c & 7u) << 18) | ((s[i + 1] & 63u) << 12) | ((s[i + 2] & 63u) << 6) |
+                 (s[i + 3] & 63u);
             n = 4;
         } else if (c >= 0xE0 && i + 2 < s.size()) {
             cp = ((c & 15u) << 12) | ((s[i + 1] & 63u) << 6) | (s[i + 2] & 63u);
@@ -96,7 +97,8 @@ struct Parser {
     const std::string &pointer;
 
     [[noreturn]] void fail(const std::string &why) {
-        throw CompileError(keyword, pointer, "regex /" + std::string(p) + "/ at " + std::to_string(i) + ": " + why);
+        throw CompileError(keyword, pointer,
+                           "regex /" + std::string(p) + "/ at " + std::to_string(i) + ": " + why);
     }
     bool eof() const { return i >= p.size(); }
     uint32_t next_cp() {
@@ -115,18 +117,31 @@ struct Parser {
             if (eof()) fail("truncated escape");
             char c = p[i++];
             v <<= 4;
-            if (c >= '0' && c <= '9') v |= c - '0';
-            else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
-            else if (c >= 'A' && c <= 'F') v |= c - 'A' + 10;
-            else fail("bad hex digit");
+            if (c >= '0' && c <= '9')
+                v |= c - '0';
+            else if (c >= 'a' && c <= 'f')
+                v |= c - 'a' + 10;
+            else if (c >= 'A' && c <= 'F')
+                v |= c - 'A' + 10;
+            else
+                fail("bad hex digit");
         }
         return v;
     }
     static CpSet digit() { return {{'0', '9'}}; }
-    static CpSet word() { return cpset_normalize({{'0', '9'}, {'A', 'Z'}, {'_', '_'}, {'a', 'z'}}); }
+    static CpSet word() {
+        return cpset_normalize({{'0', '9'}, {'A', 'Z'}, {'_', '_'}, {'a', 'z'}});
+    }
     static CpSet space() {
-        return cpset_normalize({{'\t', '\r'}, {' ', ' '}, {0xA0, 0xA0}, {0x1680, 0x1680}, {0x2000, 0x200A},
-                                {0x2028, 0x2029}, {0x202F, 0x202F}, {0x205F, 0x205F}, {0x3000, 0x3000},
+        return cpset_normalize({{'\t', '\r'},
+                                {' ', ' '},
+                                {0xA0, 0xA0},
+                                {0x1680, 0x1680},
+                                {0x2000, 0x200A},
+                                {0x2028, 0x2029},
+                                {0x202F, 0x202F},
+                                {0x205F, 0x205F},
+                                {0x3000, 0x3000},
                                 {0xFEFF, 0xFEFF}});
     }
     // After a backslash. Returns a set (class escapes and single characters alike).
@@ -172,7 +187,8 @@ struct Parser {
         case 'P': fail("Unicode property escapes are not supported");
         default:
             if (c >= '1' && c <= '9') fail("backreferences are not supported");
-            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) fail(std::string("unknown escape \\") + c);
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+                fail(std::string("unknown escape \\") + c);
             return {{static_cast<uint8_t>(c), static_cast<uint8_t>(c)}};
         }
     }
@@ -236,8 +252,10 @@ struct Parser {
         if (c == '(') {
             ++i;
             if (!eof() && p[i] == '?') {
-                if (i + 1 < p.size() && p[i + 1] == ':') i += 2;
-                else if (i + 1 < p.size() && p[i + 1] == '<' && i + 2 < p.size() && p[i + 2] != '=' && p[i + 2] != '!') {
+                if (i + 1 < p.size() && p[i + 1] == ':')
+                    i += 2;
+                else if (i + 1 < p.size() && p[i + 1] == '<' && i + 2 < p.size() &&
+                         p[i + 2] != '=' && p[i + 2] != '!') {
                     while (!eof() && p[i] != '>') ++i; // named group: the name does not matter
                     if (eof()) fail("unterminated group name");
                     ++i;
@@ -271,9 +289,12 @@ struct Parser {
         while (!eof()) {
             char c = p[i];
             int lo, hi;
-            if (c == '*') lo = 0, hi = -1, ++i;
-            else if (c == '+') lo = 1, hi = -1, ++i;
-            else if (c == '?') lo = 0, hi = 1, ++i;
+            if (c == '*')
+                lo = 0, hi = -1, ++i;
+            else if (c == '+')
+                lo = 1, hi = -1, ++i;
+            else if (c == '?')
+                lo = 0, hi = 1, ++i;
             else if (c == '{' && i + 1 < p.size() && p[i + 1] >= '0' && p[i + 1] <= '9') {
                 ++i;
                 lo = number();
@@ -316,7 +337,8 @@ struct Parser {
 
 } // namespace
 
-Re parse_regex(std::string_view pattern, bool search, const std::string &keyword, const std::string &pointer) {
+Re parse_regex(std::string_view pattern, bool search, const std::string &keyword,
+               const std::string &pointer) {
     Parser ps{pattern, 0, keyword, pointer};
     bool start_anchor = false, end_anchor = false;
     if (!pattern.empty() && pattern[0] == '^') {
@@ -328,7 +350,9 @@ Re parse_regex(std::string_view pattern, bool search, const std::string &keyword
         end_anchor = true;
         ++ps.i;
     }
-    if (!ps.eof()) ps.fail(pattern[ps.i] == ')' ? "unbalanced )" : "anchors are only supported at the start and end");
+    if (!ps.eof())
+        ps.fail(pattern[ps.i] == ')' ? "unbalanced )"
+                                     : "anchors are only supported at the start and end");
     if (!search) return body;
     std::vector<Re> parts;
     if (!start_anchor) parts.push_back(re_rep(re_any_char(), 0, -1));
@@ -340,7 +364,8 @@ Re parse_regex(std::string_view pattern, bool search, const std::string &keyword
 namespace {
 
 // UTF-8 byte-range sequences for the code points lo..hi (same encoded length, no surrogates).
-void utf8_split(uint32_t lo, uint32_t hi, const std::function<void(const std::vector<std::pair<uint8_t, uint8_t>> &)> &emit) {
+void utf8_split(uint32_t lo, uint32_t hi,
+                const std::function<void(const std::vector<std::pair<uint8_t, uint8_t>> &)> &emit) {
     static const uint32_t bounds[] = {0x7F, 0x7FF, 0xFFFF, 0x10FFFF};
     for (int n = 0; n < 4; ++n) {
         uint32_t start = n == 0 ? 0 : bounds[n - 1] + 1;
@@ -403,7 +428,8 @@ struct Emitter {
         }
     }
     void raw_set(int32_t from, int32_t to, const CpSet &s) {
-        for (auto [lo, hi] : s) utf8_split(lo, hi, [&](const auto &seq) { byte_seq(from, to, seq); });
+        for (auto [lo, hi] : s)
+            utf8_split(lo, hi, [&](const auto &seq) { byte_seq(from, to, seq); });
     }
     static bool has(const CpSet &s, uint32_t c) {
         for (auto [lo, hi] : s)
@@ -434,8 +460,9 @@ struct Emitter {
             raw.insert(raw.end(), cut.begin(), cut.end());
         }
         raw_set(from, to, raw);
-        static const std::pair<uint32_t, char> shorts[] = {{'"', '"'}, {'\\', '\\'}, {'/', '/'}, {8, 'b'},
-                                                             {12, 'f'},  {10, 'n'},   {13, 'r'}, {9, 't'}};
+        static const std::pair<uint32_t, char> shorts[] = {{'"', '"'}, {'\\', '\\'}, {'/', '/'},
+                                                           {8, 'b'},   {12, 'f'},    {10, 'n'},
+                                                           {13, 'r'},  {9, 't'}};
         int32_t bs = -1;
         auto backslash = [&] {
             if (bs < 0) {
@@ -445,7 +472,9 @@ struct Emitter {
             return bs;
         };
         for (auto [cp, letter] : shorts)
-            if (has(s, cp)) nfa.edge(backslash(), static_cast<uint8_t>(letter), static_cast<uint8_t>(letter), to);
+            if (has(s, cp))
+                nfa.edge(backslash(), static_cast<uint8_t>(letter), static_cast<uint8_t>(letter),
+                         to);
         // \u00XX for ASCII members, grouped by the high nibble.
         int32_t u00 = -1;
         for (uint32_t h = 0; h < 8; ++h) {
@@ -463,10 +492,13 @@ struct Emitter {
             int32_t hs = nfa.add();
             nfa.edge(u00, static_cast<uint8_t>('0' + h), static_cast<uint8_t>('0' + h), hs);
             for (uint32_t l : lows) {
-                if (l < 10) nfa.edge(hs, static_cast<uint8_t>('0' + l), static_cast<uint8_t>('0' + l), to);
+                if (l < 10)
+                    nfa.edge(hs, static_cast<uint8_t>('0' + l), static_cast<uint8_t>('0' + l), to);
                 else {
-                    nfa.edge(hs, static_cast<uint8_t>('a' + l - 10), static_cast<uint8_t>('a' + l - 10), to);
-                    nfa.edge(hs, static_cast<uint8_t>('A' + l - 10), static_cast<uint8_t>('A' + l - 10), to);
+                    nfa.edge(hs, static_cast<uint8_t>('a' + l - 10),
+                             static_cast<uint8_t>('a' + l - 10), to);
+                    nfa.edge(hs, static_cast<uint8_t>('A' + l - 10),
+                             static_cast<uint8_t>('A' + l - 10), to);
                 }
             }
         }

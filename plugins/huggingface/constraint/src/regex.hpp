@@ -33,7 +33,8 @@ Re re_any_char(); // any scalar value
 
 // Parses `pattern`. JSON Schema `pattern` is a search (unanchored); `search` wraps the result in
 // .* unless the pattern starts with ^ / ends with $. Throws CompileError(keyword, pointer).
-Re parse_regex(std::string_view pattern, bool search, const std::string &keyword, const std::string &pointer);
+Re parse_regex(std::string_view pattern, bool search, const std::string &keyword,
+               const std::string &pointer);
 
 // How code points become bytes: Raw = UTF-8. JsonString = the text of a JSON string body
 // (without the quotes): raw UTF-8 where JSON allows it, plus the escapes \" \\ \/ \b \f \n \r \t

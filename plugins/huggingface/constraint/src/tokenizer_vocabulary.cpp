@@ -34,11 +34,13 @@ bool decode_utf8(const std::string &s, std::size_t &i, uint32_t &cp) {
 } // namespace
 
 std::shared_ptr<const TokenVocabulary> vocabulary_from_tokenizer(const tok::Tokenizer &tokenizer,
-                                                                 std::vector<int32_t> eos_ids, std::size_t vocab_size) {
+                                                                 std::vector<int32_t> eos_ids,
+                                                                 std::size_t vocab_size) {
     if (vocab_size == 0) vocab_size = tokenizer.vocab_size();
     std::string probe;
     for (const auto &p : tokenizer.encode_to_pieces(" a\n", false)) probe += p;
-    const bool byte_level = probe.find("\xC4\xA0") != std::string::npos || probe.find("\xC4\x8A") != std::string::npos;
+    const bool byte_level =
+        probe.find("\xC4\xA0") != std::string::npos || probe.find("\xC4\x8A") != std::string::npos;
     const bool metaspace = !byte_level && probe.find("\xE2\x96\x81") != std::string::npos;
     static const auto inv = byte_level_inverse();
     std::vector<std::string> bytes(vocab_size);

@@ -21,7 +21,8 @@ void VocabularyImpl::build_trie() {
         const std::string &s = bytes[id];
         std::size_t common = 0;
         if (prev)
-            while (common < prev->size() && common < s.size() && (*prev)[common] == s[common]) ++common;
+            while (common < prev->size() && common < s.size() && (*prev)[common] == s[common])
+                ++common;
         while (path.size() > common + 1) {
             node_end[path.back()] = static_cast<uint32_t>(node_byte.size());
             path.pop_back();
@@ -54,7 +55,8 @@ TokenVocabulary::TokenVocabulary(std::vector<std::string> token_bytes, std::vect
     impl_->is_eos.assign(impl_->bytes.size(), 0);
     for (int32_t e : eos_ids) {
         if (e < 0 || static_cast<std::size_t>(e) >= impl_->bytes.size())
-            throw std::invalid_argument("TokenVocabulary: eos id " + std::to_string(e) + " out of range");
+            throw std::invalid_argument("TokenVocabulary: eos id " + std::to_string(e) +
+                                        " out of range");
         impl_->is_eos[e] = 1;
         impl_->bytes[e].clear(); // EOS is governed by acceptance, never by its text
     }
@@ -66,7 +68,9 @@ TokenVocabulary &TokenVocabulary::operator=(TokenVocabulary &&) noexcept = defau
 TokenVocabulary::~TokenVocabulary() = default;
 
 std::size_t TokenVocabulary::size() const { return impl_->bytes.size(); }
-const std::string &TokenVocabulary::token_bytes(int32_t id) const { return impl_->bytes.at(static_cast<std::size_t>(id)); }
+const std::string &TokenVocabulary::token_bytes(int32_t id) const {
+    return impl_->bytes.at(static_cast<std::size_t>(id));
+}
 bool TokenVocabulary::is_eos(int32_t id) const {
     return id >= 0 && static_cast<std::size_t>(id) < impl_->is_eos.size() && impl_->is_eos[id];
 }

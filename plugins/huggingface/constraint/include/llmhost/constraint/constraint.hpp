@@ -32,12 +32,12 @@ namespace llmhost::constraint {
 // (or "regex"/"gbnf"/"grammar"), `pointer()` its JSON pointer in the schema ("" for the root;
 // for GBNF "line:col"). what() reads "<pointer>: <keyword>: <reason>".
 class CompileError : public std::runtime_error {
-  public:
+public:
     CompileError(std::string keyword, std::string pointer, const std::string &reason);
     const std::string &keyword() const noexcept { return keyword_; }
     const std::string &pointer() const noexcept { return pointer_; }
 
-  private:
+private:
     std::string keyword_;
     std::string pointer_;
 };
@@ -52,7 +52,7 @@ struct JsonSchemaOptions {
 struct GrammarImpl; // src/grammar.hpp
 
 class Grammar {
-  public:
+public:
     // A JSON Schema document (draft-04/07/2019-09/2020-12 as used in practice). Local $ref only.
     static std::shared_ptr<const Grammar> from_json_schema(std::string_view schema_json,
                                                            const JsonSchemaOptions &options = {});
@@ -61,7 +61,8 @@ class Grammar {
     // The whole output must match `pattern` (anchored at both ends; ECMAScript-like syntax).
     static std::shared_ptr<const Grammar> from_regex(std::string_view pattern);
     // llama.cpp GBNF; `root` names the start rule.
-    static std::shared_ptr<const Grammar> from_gbnf(std::string_view text, std::string_view root = "root");
+    static std::shared_ptr<const Grammar> from_gbnf(std::string_view text,
+                                                    std::string_view root = "root");
 
     // Debug text of the rules (one per line), for tests and `llmhost grammar`.
     std::string describe() const;
@@ -72,7 +73,7 @@ class Grammar {
     explicit Grammar(std::unique_ptr<GrammarImpl> impl);
     ~Grammar();
 
-  private:
+private:
     std::unique_ptr<GrammarImpl> impl_;
 };
 
@@ -82,7 +83,7 @@ struct VocabularyImpl; // src/vocabulary.hpp
 // token_bytes.size(). A token with empty bytes (special/control tokens, unused ids) is never
 // allowed, except an EOS id, which is allowed exactly when the grammar accepts.
 class TokenVocabulary {
-  public:
+public:
     TokenVocabulary(std::vector<std::string> token_bytes, std::vector<int32_t> eos_ids);
     TokenVocabulary(TokenVocabulary &&) noexcept;
     TokenVocabulary &operator=(TokenVocabulary &&) noexcept;
@@ -95,7 +96,7 @@ class TokenVocabulary {
 
     const VocabularyImpl &impl() const { return *impl_; }
 
-  private:
+private:
     std::unique_ptr<VocabularyImpl> impl_;
 };
 
@@ -111,9 +112,10 @@ struct ConstraintImpl; // src/constraint_impl.hpp
 // A grammar bound to a vocabulary, with the per-state mask caches both need. Immutable from the
 // outside and thread-safe (the caches are internally synchronised); share it across sequences.
 class Constraint {
-  public:
-    static std::shared_ptr<const Constraint> create(std::shared_ptr<const Grammar> grammar,
-                                                    std::shared_ptr<const TokenVocabulary> vocabulary);
+public:
+    static std::shared_ptr<const Constraint>
+    create(std::shared_ptr<const Grammar> grammar,
+           std::shared_ptr<const TokenVocabulary> vocabulary);
     const Grammar &grammar() const;
     const TokenVocabulary &vocabulary() const;
 
@@ -121,7 +123,7 @@ class Constraint {
     explicit Constraint(std::unique_ptr<ConstraintImpl> impl);
     ~Constraint();
 
-  private:
+private:
     std::unique_ptr<ConstraintImpl> impl_;
 };
 
@@ -129,7 +131,7 @@ struct MatcherState; // src/matcher_state.hpp
 
 // The constraint state of one sequence. Not thread-safe itself; one per sequence/slot.
 class Matcher {
-  public:
+public:
     explicit Matcher(std::shared_ptr<const Constraint> constraint);
     Matcher(Matcher &&) noexcept;
     Matcher &operator=(Matcher &&) noexcept;
@@ -163,7 +165,7 @@ class Matcher {
     // The bytes of one shortest completion (what budget-aware closing steers to).
     std::string shortest_completion() const;
 
-  private:
+private:
     std::shared_ptr<const Constraint> constraint_;
     std::unique_ptr<MatcherState> state_;
 };
