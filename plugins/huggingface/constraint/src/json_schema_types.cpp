@@ -1,0 +1,370 @@
+// JSON Schema types: integers (with bounds), numbers, strings (length, pattern, format), arrays
+// (items, prefixItems, counts) and objects (properties in schema order, optional ones skippable,
+// extra members after them when additionalProperties/patternProperties allow).
+#include "int_range.hpp"
+#include "json_schema_compiler.hpp"
+
+#include <cmath>
+#include <functional>
+#include <optional>
+
+namespace llmhost::constraint::schema {
+
+namespace {
+
+// Python's json.dumps separators (", " and ": ") are what the whitespace rule must admit.
+const char *kFormats[][2] = {
+    {"date", "[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"},
+    {"time", "([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3])"
+             ":[0-5][0-9])"},
+    {"date-time", "[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt "
+                  "]([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)"
+                  "(\\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"},
+    {"uuid", "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"},
+    {"email", "[A-Za-z0-9.!#$%&'*+/"
+              "=?^_`{|}~-]+@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-"
+              "Za-z0-9])?)*"},
+    {"uri", "[A-Za-z][A-Za-z0-9+.-]*:[A-Za-z0-9\\-._~:/?#\\[\\]@!$&'()*+,;=%]*"},
+};
+
+} // namespace
+
+Elem SchemaCompiler::typed(const json &s, const std::string &t, const std::string &ptr,
+                           bool implicit) {
+    (void)implicit;
+    if (t == "null") return lit("null");
+    if (t == "boolean")
+        return b_.regex(parse_regex("true|false", false, "type", ""), ReMode::Raw, "bool", "type",
+                        "");
+    if (t == "integer" || t == "number") return number(s, t == "integer", ptr);
+    if (t == "string") return string(s, ptr);
+    if (t == "array") return array(s, ptr);
+    return object(s, ptr);
+}
+
+Elem SchemaCompiler::number(const json &s, bool integer, const std::string &ptr) {
+    bool ranged = s.contains("minimum") || s.contains("maximum") ||
+                  s.contains("exclusiveMinimum") || s.contains("exclusiveMaximum");
+    if (!ranged) {
+        if (!integer) return number_any();
+        return b_.regex(parse_regex("-?(0|[1-9][0-9]*)", false, "type", ""), ReMode::Raw, "integer",
+                        "type", "");
+    }
+    const char *kw = s.contains("minimum")            ? "minimum"
+                     : s.contains("maximum")          ? "maximum"
+                     : s.contains("exclusiveMinimum") ? "exclusiveMinimum"
+                                                      : "exclusiveMaximum";
+    if (!integer) fail(kw, ptr_join(ptr, kw), "bounds are supported for integers only");
+    std::optional<long double> lo, hi;
+    auto num = [&](const char *k) -> long double {
+        const json &v = s[k];
+        if (!v.is_number()) fail(k, ptr_join(ptr, k), "must be a number");
+        return v.get<long double>();
+    };
+    if (s.contains("minimum")) lo = std::ceil(num("minimum"));
+    if (s.contains("maximum")) hi = std::floor(num("maximum"));
+    for (const char *k : {"exclusiveMinimum", "exclusiveMaximum"}) {
+        if (!s.contains(k)) continue;
+        const json &v = s[k];
+        bool is_min = k[9] == 'M' && k[10] == 'i';
+        if (v.is_boolean()) { // draft-04
+            if (!v.get<bool>()) continue;
+            std::optional<long double> &b = is_min ? lo : hi;
+            if (!b) fail(k, ptr_join(ptr, k), "needs minimum/maximum");
+            long double base = num(is_min ? "minimum" : "maximum");
+            b = is_min ? std::floor(base) + 1 : std::ceil(base) - 1;
+        } else {
+            long double x = num(k);
+            long double bound = is_min ? std::floor(x) + 1 : std::ceil(x) - 1;
+            std::optional<long double> &b = is_min ? lo : hi;
+            if (!b || (is_min ? bound > *b : bound < *b)) b = bound;
+        }
+    }
+    const long double lim = 9.0e18L;
+    if ((lo && std::fabs(*lo) > lim) || (hi && std::fabs(*hi) > lim))
+        fail(kw, ptr_join(ptr, kw), "bound out of the 64-bit range");
+    if (lo && hi && *lo > *hi) fail(kw, ptr_join(ptr, kw), "empty integer range");
+    std::string re =
+        int_range_regex(lo ? std::optional<int64_t>(static_cast<int64_t>(*lo)) : std::nullopt,
+                        hi ? std::optional<int64_t>(static_cast<int64_t>(*hi)) : std::nullopt);
+    return b_.regex(parse_regex(re, false, kw, ptr), ReMode::Raw, re, kw, ptr);
+}
+
+Elem SchemaCompiler::string(const json &s, const std::string &ptr) {
+    int n = 0;
+    for (const char *k : {"pattern", "format"}) n += s.contains(k);
+    bool len = s.contains("minLength") || s.contains("maxLength");
+    if (n > 1 || (n == 1 && len)) {
+        const char *k = s.contains("pattern") ? "pattern" : "format";
+        fail(k, ptr_join(ptr, k),
+             "combining pattern, format and minLength/maxLength is not supported");
+    }
+    if (s.contains("pattern")) {
+        if (!s["pattern"].is_string())
+            fail("pattern", ptr_join(ptr, "pattern"), "must be a string");
+        std::string p = s["pattern"].get<std::string>();
+        Re re = parse_regex(p, true, "pattern", ptr_join(ptr, "pattern"));
+        return b_.regex(re, ReMode::JsonString, p, "pattern", ptr_join(ptr, "pattern"), true);
+    }
+    if (s.contains("format")) {
+        std::string f = s["format"].is_string() ? s["format"].get<std::string>() : "";
+        for (auto &fm : kFormats)
+            if (f == fm[0])
+                return b_.regex(parse_regex(fm[1], false, "format", ""), ReMode::JsonString, f,
+                                "format", ptr_join(ptr, "format"), true);
+        fail("format", ptr_join(ptr, "format"), "unsupported format '" + f + "'");
+    }
+    if (len) {
+        auto get = [&](const char *k, int def) {
+            if (!s.contains(k)) return def;
+            const json &v = s[k];
+            if (!v.is_number_integer() || v.get<int64_t>() < 0)
+                fail(k, ptr_join(ptr, k), "must be a non-negative integer");
+            if (v.get<int64_t>() > 2000)
+                fail(k, ptr_join(ptr, k), "length bounds over 2000 are not supported");
+            return static_cast<int>(v.get<int64_t>());
+        };
+        int lo = get("minLength", 0), hi = get("maxLength", -1);
+        if (hi >= 0 && hi < lo)
+            fail("maxLength", ptr_join(ptr, "maxLength"), "maxLength < minLength");
+        std::string key = "len" + std::to_string(lo) + "," + std::to_string(hi);
+        return b_.regex(re_rep(re_any_char(), lo, hi), ReMode::JsonString, key, "maxLength", ptr,
+                        true);
+    }
+    return string_any();
+}
+
+Elem SchemaCompiler::array(const json &s, const std::string &ptr) {
+    std::vector<std::pair<const json *, std::string>> prefix;
+    const json *items = nullptr;
+    std::string items_ptr;
+    bool items_allowed = true;
+    auto add_prefix = [&](const json &arr, const std::string &p) {
+        if (!arr.is_array()) fail(p.substr(p.rfind('/') + 1), p, "must be an array");
+        for (std::size_t i = 0; i < arr.size(); ++i)
+            prefix.push_back({&arr[i], ptr_join(p, std::to_string(i))});
+    };
+    if (s.contains("prefixItems")) add_prefix(s["prefixItems"], ptr_join(ptr, "prefixItems"));
+    if (s.contains("items")) {
+        if (s["items"].is_array()) {
+            add_prefix(s["items"], ptr_join(ptr, "items"));
+            if (s.contains("additionalItems")) {
+                items = &s["additionalItems"];
+                items_ptr = ptr_join(ptr, "additionalItems");
+            }
+        } else {
+            items = &s["items"];
+            items_ptr = ptr_join(ptr, "items");
+        }
+    }
+    if (items && items->is_boolean()) {
+        items_allowed = items->get<bool>();
+        items = nullptr;
+    }
+    auto count = [&](const char *k, int64_t def) {
+        if (!s.contains(k)) return def;
+        const json &v = s[k];
+        if (!v.is_number_integer() || v.get<int64_t>() < 0)
+            fail(k, ptr_join(ptr, k), "must be a non-negative integer");
+        return v.get<int64_t>();
+    };
+    int64_t mn = count("minItems", 0), mx = count("maxItems", -1);
+    if (!items_allowed && (mx < 0 || mx > static_cast<int64_t>(prefix.size())))
+        mx = static_cast<int64_t>(prefix.size());
+    if (mx >= 0 && mx < mn) fail("maxItems", ptr_join(ptr, "maxItems"), "maxItems < minItems");
+    if (mn > 1000 || (mx > 1000))
+        fail(mn > 1000 ? "minItems" : "maxItems", ptr, "item counts over 1000 are not supported");
+    auto elem_at = [&](int64_t i) -> Elem {
+        if (i < static_cast<int64_t>(prefix.size()))
+            return value(*prefix[i].first, prefix[i].second);
+        return items ? value(*items, items_ptr) : any_value();
+    };
+    const int64_t k = static_cast<int64_t>(prefix.size());
+    const int64_t steady = std::max(k, mn); // from here on every element is alike and optional
+    // tail(i): after i elements, "]" or ", elem tail(i+1)".
+    int32_t loop = -1;
+    std::vector<int32_t> tails;
+    std::function<Elem(int64_t)> tail = [&](int64_t i) -> Elem {
+        if (mx < 0 && i >= steady) {
+            if (loop >= 0) return b_.ref(loop);
+            loop = b_.rule("items_loop");
+            std::vector<Elem> more{lit(",")};
+            add_ws(more);
+            more.push_back(elem_at(i));
+            add_ws(more);
+            more.push_back(b_.ref(loop));
+            b_.alt(loop, more);
+            b_.alt(loop, {lit("]")});
+            return b_.ref(loop);
+        }
+        int32_t r = b_.rule("items_" + std::to_string(i));
+        if (mx < 0 || i < mx) {
+            std::vector<Elem> more{lit(",")};
+            add_ws(more);
+            more.push_back(elem_at(i));
+            add_ws(more);
+            more.push_back(tail(i + 1));
+            b_.alt(r, more);
+        }
+        if (i >= mn) b_.alt(r, {lit("]")});
+        return b_.ref(r);
+    };
+    int32_t r = b_.rule("array");
+    if (mn == 0) {
+        std::vector<Elem> e{lit("[")};
+        add_ws(e);
+        e.push_back(lit("]"));
+        b_.alt(r, e);
+    }
+    if (mx != 0) {
+        std::vector<Elem> e{lit("[")};
+        add_ws(e);
+        e.push_back(elem_at(0));
+        add_ws(e);
+        e.push_back(tail(1));
+        b_.alt(r, e);
+    }
+    return b_.ref(r);
+}
+
+Elem SchemaCompiler::object(const json &s, const std::string &ptr) {
+    struct Prop {
+        std::string name;
+        const json *schema;
+        std::string ptr;
+        bool required;
+    };
+    std::vector<Prop> props;
+    std::set<std::string> req;
+    if (s.contains("required")) {
+        if (!s["required"].is_array())
+            fail("required", ptr_join(ptr, "required"), "must be an array");
+        for (const auto &r : s["required"]) {
+            if (!r.is_string()) fail("required", ptr_join(ptr, "required"), "must list strings");
+            req.insert(r.get<std::string>());
+        }
+    }
+    static const json kTrue = true;
+    const json *additional = &kTrue;
+    std::string add_ptr = ptr_join(ptr, "additionalProperties");
+    if (s.contains("additionalProperties")) additional = &s["additionalProperties"];
+    if (s.contains("properties")) {
+        const json &p = s["properties"];
+        if (!p.is_object()) fail("properties", ptr_join(ptr, "properties"), "must be an object");
+        for (auto it = p.begin(); it != p.end(); ++it)
+            props.push_back({it.key(), &it.value(), ptr_join(ptr_join(ptr, "properties"), it.key()),
+                             req.count(it.key()) > 0});
+    }
+    for (const auto &r : req) {
+        bool known = false;
+        for (const auto &p : props) known = known || p.name == r;
+        if (!known) {
+            if (additional->is_boolean() && !additional->get<bool>() &&
+                !s.contains("patternProperties"))
+                fail("required", ptr_join(ptr, "required"),
+                     "'" + r + "' is required but not allowed");
+            props.push_back({r, additional, add_ptr, true});
+        }
+    }
+    // Extra members: pattern properties, then additionalProperties (keys matching no name
+    // and no pattern).
+    std::vector<std::pair<Elem, Elem>> extras; // key lexeme, value
+    std::vector<std::string> taken;
+    std::vector<Dfa> pattern_keys; // keys these patterns match are not additionalProperties
+    for (const auto &p : props) taken.push_back(dump(json(p.name)));
+    if (s.contains("patternProperties")) {
+        const json &pp = s["patternProperties"];
+        if (!pp.is_object())
+            fail("patternProperties", ptr_join(ptr, "patternProperties"), "must be an object");
+        for (auto it = pp.begin(); it != pp.end(); ++it) {
+            std::string pptr = ptr_join(ptr_join(ptr, "patternProperties"), it.key());
+            Re re = parse_regex(it.key(), true, "patternProperties", pptr);
+            Dfa key = compile_re(re, ReMode::JsonString, "patternProperties", pptr, 20000, true);
+            Dfa names = dfa_literals(taken);
+            Dfa d = dfa_difference(key, names, 50000, "patternProperties", pptr);
+            if (!d.empty_language()) {
+                Elem k = b_.dfa_terminal(std::move(d), "key" + pptr);
+                extras.push_back({k, value(it.value(), pptr)});
+            }
+            pattern_keys.push_back(std::move(key));
+        }
+    }
+    if (!(additional->is_boolean() && !additional->get<bool>())) {
+        Dfa any = compile_re(re_rep(re_any_char(), 0, -1), ReMode::JsonString,
+                             "additionalProperties", add_ptr, 20000, true);
+        if (!taken.empty()) {
+            Dfa names = dfa_literals(taken);
+            any = dfa_difference(any, names, 200000, "additionalProperties", add_ptr);
+        }
+        for (const Dfa &pk : pattern_keys)
+            any = dfa_difference(any, pk, 200000, "additionalProperties", add_ptr);
+        if (!any.empty_language()) {
+            Elem k = b_.dfa_terminal(std::move(any), "key" + add_ptr);
+            extras.push_back({k, value(*additional, add_ptr)});
+        }
+    }
+    if (props.size() > 20000)
+        fail("properties", ptr_join(ptr, "properties"), "too many properties");
+    auto kv = [&](std::vector<Elem> &seq, Elem key, Elem val) {
+        seq.push_back(key);
+        add_ws(seq);
+        seq.push_back(lit(":"));
+        add_ws(seq);
+        seq.push_back(val);
+        add_ws(seq);
+    };
+    // extra tail: "}" or ", extra tail"
+    int32_t etail = b_.rule("extra_tail");
+    for (auto &[k, v] : extras) {
+        std::vector<Elem> seq{lit(",")};
+        add_ws(seq);
+        kv(seq, k, v);
+        seq.push_back(b_.ref(etail));
+        b_.alt(etail, seq);
+    }
+    b_.alt(etail, {lit("}")});
+    // after[i]: something was emitted; members i.. follow, each with a leading comma.
+    // first[i]: nothing emitted yet.
+    const std::size_t n = props.size();
+    std::vector<Elem> vals(n);
+    for (std::size_t i = 0; i < n; ++i) vals[i] = value(*props[i].schema, props[i].ptr);
+    std::vector<Elem> after(n + 1), first(n + 1);
+    after[n] = b_.ref(etail);
+    {
+        int32_t r = b_.rule("members_" + std::to_string(n));
+        for (auto &[k, v] : extras) {
+            std::vector<Elem> seq;
+            kv(seq, k, v);
+            seq.push_back(b_.ref(etail));
+            b_.alt(r, seq);
+        }
+        b_.alt(r, {lit("}")});
+        first[n] = b_.ref(r);
+    }
+    for (std::size_t i = n; i-- > 0;) {
+        Elem key = lit(dump(json(props[i].name)));
+        int32_t a = b_.rule("after_" + std::to_string(i));
+        std::vector<Elem> with{lit(",")};
+        add_ws(with);
+        kv(with, key, vals[i]);
+        with.push_back(after[i + 1]);
+        b_.alt(a, with);
+        if (!props[i].required) b_.alt(a, {after[i + 1]});
+        after[i] = b_.ref(a);
+        int32_t f = b_.rule("first_" + std::to_string(i));
+        std::vector<Elem> lead;
+        kv(lead, key, vals[i]);
+        lead.push_back(after[i + 1]);
+        b_.alt(f, lead);
+        if (!props[i].required) b_.alt(f, {first[i + 1]});
+        first[i] = b_.ref(f);
+    }
+    int32_t r = b_.rule("object");
+    std::vector<Elem> seq{lit("{")};
+    add_ws(seq);
+    seq.push_back(first[0]);
+    b_.alt(r, seq);
+    return b_.ref(r);
+}
+
+} // namespace llmhost::constraint::schema
