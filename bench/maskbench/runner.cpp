@@ -1,5 +1,8 @@
 #include "runner.hpp"
 
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
 #include <chrono>
 
 namespace llmhost::maskbench {
@@ -17,6 +20,19 @@ bool any_eos_set(const cst::TokenVocabulary &vocab, std::span<const uint32_t> ma
     for (int32_t id : vocab.eos_ids())
         if (cst::mask_test(mask, id)) return true;
     return false;
+}
+
+std::string json_quoted(const std::string &s) {
+    return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// "refused at token 7 "Ġfoo" after "...the last 40 bytes before it"": enough to find the bug.
+std::string describe_refusal(const tok::Tokenizer &tok, const std::vector<int32_t> &ids,
+                             std::size_t k) {
+    std::string before = tok.decode(std::span<const int32_t>(ids.data(), k));
+    if (before.size() > 40) before = before.substr(before.size() - 40);
+    return "refused at token " + std::to_string(k) + " " + json_quoted(tok.id_to_token(ids[k])) +
+           " after " + json_quoted(before);
 }
 
 } // namespace
@@ -96,7 +112,7 @@ SchemaResult Runner::run(const SchemaCase &sc) const {
                 }
                 if (!advanced) {
                     all_passed = false;
-                    if (why.empty()) why = "refused at token " + std::to_string(k);
+                    if (why.empty()) why = describe_refusal(tokenizer_, ids, k);
                     break;
                 }
             }
