@@ -112,19 +112,30 @@ TEST_CASE("engine logprobs in a batch of 2: the asking request gets them, the ot
     const std::vector<std::int32_t> p1 = {1, 5, 9, 13}, p2 = {1, 200, 3};
     GenerateOptions plain;
     plain.max_tokens = 8;
-    const auto solo1 = e->generate(p1, opts(4));
+    // The asking request runs to the end of the context (60 tokens), and the other is started
+    // only once its first token is out, so the two share decode steps however loaded the
+    // machine is (with both at 8 tokens, a busy machine could finish one before the other began).
+    GenerateOptions asking = opts(4);
+    asking.max_tokens = 0;
+    asking.sampling.repetition_penalty = 1.0f; // greedy = the raw top-1 over 60 tokens too
+    const auto solo1 = e->generate(p1, asking);
     const auto solo2 = e->generate(p2, plain);
     GenerateResult r1, r2;
     int calls1 = 0, calls2 = 0;
     std::vector<int> order1; // +1 logprob, -1 token: each logprob right before its token
-    std::thread a([&] {
-        r1 = e->generate(p1, opts(4), [&](std::int32_t) { order1.push_back(-1); return StepAction::Continue; },
-                         {}, [&](const TokenLogprobs &) { ++calls1, order1.push_back(+1); });
-    });
-    std::thread b([&] {
-        r2 = e->generate(p2, plain, {}, {}, [&](const TokenLogprobs &) { ++calls2; });
-    });
-    a.join();
+    std::thread b;
+    r1 = e->generate(
+        p1, asking,
+        [&](std::int32_t) {
+            if (order1.size() == 1)
+                b = std::thread([&] {
+                    r2 = e->generate(p2, plain, {}, {}, [&](const TokenLogprobs &) { ++calls2; });
+                });
+            order1.push_back(-1);
+            return StepAction::Continue;
+        },
+        {}, [&](const TokenLogprobs &) { ++calls1, order1.push_back(+1); });
+    REQUIRE(b.joinable()); // the asking request produced at least one token
     b.join();
     CHECK(e->batch_stats().max_active_rows == 2);
     CHECK(r1.tokens == solo1.tokens);
