@@ -48,6 +48,36 @@ TEST_CASE("json schema: properties, required, additionalProperties") {
          {R"({"x": true, "y": false})"}, {R"({"x": 1})"});
 }
 
+TEST_CASE("json schema: members in any order, every required one exactly tracked") {
+    const char *s =
+        R"({"type":"object","properties":{"a":{"type":"integer"},"b":{"type":"string"},"c":{"type":"null"}},
+                        "required":["a","c"],"additionalProperties":false})";
+    both(s,
+         {R"({"a": 1, "c": null})", R"({"c": null, "a": 1})", R"({"b": "x", "c": null, "a": 2})",
+          R"({"c": null, "b": "", "a": 0})"},
+         {R"({"c": null})", R"({"b": "x", "a": 1})", R"({"c": null, "b": 1, "a": 1})",
+          R"({"a": 1, "c": null, "d": 1})"});
+    // Extra members may come anywhere when allowed.
+    both(R"({"type":"object","properties":{"a":{"type":"integer"}},"required":["a"]})",
+         {R"({"z": [], "a": 1, "y": "q"})"}, {R"({"z": [], "a": "1"})", R"({"z": []})"});
+    // Over the tracking limit (9 required), members follow the schema's order.
+    std::string big = R"({"type":"object","additionalProperties":false,"properties":{)";
+    std::string req, in_order = "{", reversed = "}";
+    for (int i = 0; i < 9; ++i) {
+        std::string k = "k" + std::to_string(i);
+        big += (i ? "," : "") + std::string("\"") + k + "\":{\"type\":\"integer\"}";
+        req += (i ? "," : "") + std::string("\"") + k + "\"";
+        in_order += (i ? ", " : "") + std::string("\"") + k + "\": 1";
+        reversed = (i < 8 ? ", " : "") + std::string("\"") + k + "\": 1" + reversed;
+    }
+    big += "},\"required\":[" + req + "]}";
+    in_order += "}";
+    reversed = "{" + reversed;
+    auto g = Grammar::from_json_schema(big);
+    CHECK(accepts(g, in_order));
+    CHECK_FALSE(accepts(g, reversed)); // documented departure: order fixed past the limit
+}
+
 TEST_CASE("json schema: patternProperties") {
     both(
         R"({"type":"object","patternProperties":{"^n_":{"type":"integer"}},"additionalProperties":false})",
@@ -75,6 +105,31 @@ TEST_CASE("json schema: anyOf, oneOf, allOf") {
     both(R"({"anyOf":[{"type":"integer"},{"type":"string","maxLength":2}]})", {"1", R"("ab")"},
          {R"("abc")", "true"});
     both(R"({"oneOf":[{"type":"boolean"},{"type":"null"}]})", {"true", "null"}, {"1"});
+    // oneOf is compiled only where no instance can match two branches.
+    both(
+        R"({"oneOf":[{"type":"object","properties":{"kind":{"const":"a"},"x":{"type":"integer"}},"required":["kind"]},
+                      {"type":"object","properties":{"kind":{"enum":["b","c"]}},"required":["kind"]}]})",
+        {R"({"kind": "a", "x": 1})", R"({"kind": "c"})"}, {R"({"kind": "d"})"});
+    both(R"({"oneOf":[{"enum":[1,2]},{"enum":[3]}]})", {"1", "3"}, {"4"});
+    both(
+        R"({"oneOf":[{"type":"object","properties":{"a":{}},"required":["a"],"additionalProperties":false},
+                      {"type":"object","properties":{"b":{}},"required":["b"],"additionalProperties":false}]})",
+        {R"({"a": 1})", R"({"b": 1})"}, {R"({"a": 1, "b": 1})"});
+    for (
+        const char *overlap :
+        {R"({"oneOf":[{"type":"integer"},{"type":"number"}]})",
+         R"({"oneOf":[{"required":["a"]},{"required":["b"]}]})",
+         R"({"oneOf":[{"type":"string"},{"type":"string","maxLength":3}]})",
+         R"({"$defs":{"n":{"$ref":"#/$defs/n2"},"n2":{"type":"object","properties":{"n":{"$ref":"#/$defs/n"}},"required":["n"]}},"oneOf":[{"$ref":"#/$defs/n"},{"type":"object"}]})"}) {
+        CAPTURE(overlap);
+        try {
+            Grammar::from_json_schema(overlap);
+            FAIL("expected a CompileError");
+        } catch (const CompileError &e) {
+            CHECK(e.keyword() == "oneOf");
+            CHECK(e.pointer() == "/oneOf");
+        }
+    }
     both(R"({"allOf":[{"type":"object","properties":{"a":{"type":"integer"}},"required":["a"]},
                       {"properties":{"b":{"type":"string"}},"required":["b"]}]})",
          {R"({"a": 1, "b": "x"})"}, {R"({"a": 1})", R"({"b": "x"})"});
@@ -102,7 +157,7 @@ TEST_CASE("json schema: minLength, maxLength, pattern, format") {
          {R"("2024-13-01")", R"("24-01-01")"});
     both(R"({"type":"string","format":"date-time"})",
          {R"("2024-02-29T10:00:00Z")", R"("2024-02-29T10:00:00.5+01:00")"},
-         {R"("2024-02-29 25:00:00Z")"});
+         {R"("2024-02-29 25:00:00Z")", R"("2023-02-29T10:00:00Z")"});
     both(R"({"type":"string","format":"time"})", {R"("23:59:60Z")"}, {R"("23:59")"});
     both(R"({"type":"string","format":"uuid"})", {R"("123e4567-e89b-12d3-a456-426614174000")"},
          {R"("123e4567")"});

@@ -102,7 +102,7 @@ TEST_CASE("matcher: forced bytes, min bytes to accept, shortest completion") {
         compact);
     CHECK(gc->min_output_bytes() == std::string(R"({"name":"xx","n":0})").size());
     Matcher m(Constraint::create(gc, vocab));
-    CHECK(m.forced_bytes() == "{\"name\":\"");
+    CHECK(m.forced_bytes() == "{\"n"); // "name" or "n": members come in any order
     CHECK(m.advance_bytes("{\"name\":\"a"));
     CHECK(m.min_bytes_to_accept() == std::string("x\",\"n\":0}").size());
     const std::string rest = m.shortest_completion();

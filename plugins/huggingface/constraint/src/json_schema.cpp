@@ -276,14 +276,123 @@ Elem SchemaCompiler::value(const json &s, const std::string &ptr) {
     return value_checked(s, ptr);
 }
 
+SchemaCompiler::Sig SchemaCompiler::signature(const json &schema, const std::string &ptr,
+                                              int depth) {
+    Sig sig;
+    sig.types = {"null", "boolean", "number", "string", "array", "object"};
+    if (depth > 3) return sig; // recursive schemas: claim nothing
+    json s = schema;
+    for (int guard = 0; s.is_object() && s.contains("$ref") && s["$ref"].is_string(); ++guard) {
+        if (guard > 32) return sig;
+        json rest = s;
+        rest.erase("$ref");
+        json target = resolve(s["$ref"].get<std::string>(), ptr);
+        if (!target.is_object()) return sig;
+        if (has_constraints(rest, {})) return sig; // a combination: no claim
+        s = target;
+    }
+    if (!s.is_object()) return sig;
+    if (s.contains("allOf")) s = flatten_all_of(s, ptr);
+    auto type_of = [](const json &v) -> std::string {
+        if (v.is_null()) return "null";
+        if (v.is_boolean()) return "boolean";
+        if (v.is_number()) return "number";
+        if (v.is_string()) return "string";
+        if (v.is_array()) return "array";
+        return "object";
+    };
+    if (s.contains("type")) {
+        std::set<std::string> t;
+        auto add = [&](const json &x) {
+            if (x.is_string())
+                t.insert(x.get<std::string>() == "integer" ? "number" : x.get<std::string>());
+        };
+        if (s["type"].is_array())
+            for (const auto &x : s["type"]) add(x);
+        else
+            add(s["type"]);
+        sig.types = t;
+    }
+    const json *values = s.contains("const")
+                             ? nullptr
+                             : (s.contains("enum") && s["enum"].is_array() ? &s["enum"] : nullptr);
+    if (s.contains("const"))
+        sig.values = std::vector<json>{s["const"]};
+    else if (values)
+        sig.values = std::vector<json>(values->begin(), values->end());
+    if (sig.values) {
+        std::set<std::string> t;
+        for (const auto &v : *sig.values)
+            if (sig.types.count(type_of(v))) t.insert(type_of(v));
+        sig.types = t;
+    }
+    if (s.contains("required") && s["required"].is_array())
+        for (const auto &r : s["required"])
+            if (r.is_string()) sig.required.insert(r.get<std::string>());
+    if (s.contains("properties") && s["properties"].is_object()) {
+        for (auto it = s["properties"].begin(); it != s["properties"].end(); ++it) {
+            sig.props.insert(it.key());
+            if (sig.required.count(it.key())) {
+                Sig p = signature(it.value(), ptr, depth + 1);
+                if (p.values) sig.tags[it.key()] = *p.values;
+            }
+        }
+    }
+    sig.closed = s.contains("additionalProperties") && s["additionalProperties"] == false &&
+                 !s.contains("patternProperties");
+    return sig;
+}
+
+void SchemaCompiler::check_one_of(const json &alts, const std::string &ptr) {
+    if (alts.size() < 2) return;
+    std::vector<Sig> sigs;
+    for (std::size_t i = 0; i < alts.size(); ++i)
+        sigs.push_back(signature(alts[i], ptr_join(ptr, std::to_string(i))));
+    auto disjoint = [](const Sig &a, const Sig &b) {
+        bool common_type = false;
+        for (const auto &t : a.types) common_type = common_type || b.types.count(t);
+        if (!common_type) return true;
+        if (a.values && b.values) {
+            bool shared = false;
+            for (const auto &x : *a.values)
+                for (const auto &y : *b.values) shared = shared || x == y;
+            if (!shared) return true;
+        }
+        // From here only objects can be in common; other shared types make them overlap.
+        for (const auto &t : a.types)
+            if (b.types.count(t) && t != "object") return false;
+        for (const auto &[k, va] : a.tags) {
+            auto it = b.tags.find(k);
+            if (it == b.tags.end()) continue;
+            bool shared = false;
+            for (const auto &x : va)
+                for (const auto &y : it->second) shared = shared || x == y;
+            if (!shared) return true;
+        }
+        for (const auto &r : a.required)
+            if (b.closed && !b.props.count(r)) return true;
+        for (const auto &r : b.required)
+            if (a.closed && !a.props.count(r)) return true;
+        return false;
+    };
+    for (std::size_t i = 0; i < sigs.size(); ++i)
+        for (std::size_t j = i + 1; j < sigs.size(); ++j)
+            if (!disjoint(sigs[i], sigs[j]))
+                fail("oneOf", ptr,
+                     "branches " + std::to_string(i) + " and " + std::to_string(j) +
+                         " may both match (oneOf needs exactly one); use anyOf if overlap is "
+                         "intended");
+}
+
 Elem SchemaCompiler::value_checked(const json &s, const std::string &ptr) {
     for (const char *k : {"anyOf", "oneOf"}) {
         if (!s.contains(k)) continue;
         const json &alts = s.at(k);
         if (!alts.is_array() || alts.empty())
             fail(k, ptr_join(ptr, k), "must be a non-empty array");
-        // oneOf is compiled as anyOf: exact when the branches are disjoint, which is how
-        // real schemas use it (tagged unions); documented in docs/structured-output.md.
+        // oneOf is compiled as anyOf, which is exact only when no instance can match two
+        // branches: refused unless that is provable (types, values, tags, closed objects).
+        if (std::string(k) == "oneOf") check_one_of(alts, ptr_join(ptr, k));
         json rest = s;
         rest.erase(k);
         bool plain = !has_constraints(rest, {});

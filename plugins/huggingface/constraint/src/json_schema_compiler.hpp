@@ -10,6 +10,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -81,6 +82,16 @@ private:
     Elem value(const json &s, const std::string &ptr);
 
     Elem value_checked(const json &s, const std::string &ptr);
+    // What a schema can match, as far as oneOf's disjointness proof needs it.
+    struct Sig {
+        std::set<std::string> types; // "integer" counted as "number"
+        std::optional<std::vector<json>> values;
+        std::set<std::string> required, props;
+        std::map<std::string, std::vector<json>> tags; // required properties with const/enum values
+        bool closed = false;                           // no members beyond props
+    };
+    Sig signature(const json &schema, const std::string &ptr, int depth = 0);
+    void check_one_of(const json &alts, const std::string &ptr);
 
     static bool matches_type(const json &v, const std::string &t);
     Elem enum_values(const json &s, const json &values, const std::string &ptr);
@@ -94,6 +105,20 @@ private:
     Elem array(const json &s, const std::string &ptr);
 
     Elem object(const json &s, const std::string &ptr);
+    struct Prop {
+        std::string name;
+        const json *schema;
+        std::string ptr;
+        bool required;
+    };
+    // Objects with at most this many required properties take their members in any order.
+    static constexpr std::size_t kMaxUnorderedRequired = 8;
+    static constexpr std::size_t kMaxUnorderedAlts = 1 << 14; // (properties + extras) << required
+    void member(std::vector<Elem> &seq, Elem key, Elem val);
+    Elem members_any_order(const std::vector<Prop> &props, const std::vector<Elem> &vals,
+                           const std::vector<std::pair<Elem, Elem>> &extras);
+    Elem members_in_order(const std::vector<Prop> &props, const std::vector<Elem> &vals,
+                          const std::vector<std::pair<Elem, Elem>> &extras);
 };
 
 } // namespace llmhost::constraint::schema

@@ -4,6 +4,7 @@
 #include "int_range.hpp"
 #include "json_schema_compiler.hpp"
 
+#include <bit>
 #include <cmath>
 #include <functional>
 #include <optional>
@@ -13,17 +14,23 @@ namespace llmhost::constraint::schema {
 namespace {
 
 // Python's json.dumps separators (", " and ": ") are what the whitespace rule must admit.
+// Dates with real month lengths; 29 February only in leap years (Gregorian: divisible by 4,
+// centuries only when divisible by 400).
+#define LLMH_YEAR "[0-9]{4}"
+#define LLMH_LEAP "([0-9]{2}(0[48]|[2468][048]|[13579][26])|(0[48]|[2468][048]|[13579][26])00)"
+#define LLMH_DATE                                                                                  \
+    "(" LLMH_YEAR "-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|[12][0-9]|30)|" \
+    "02-(0[1-9]|1[0-9]|2[0-8]))|" LLMH_LEAP "-02-29)"
+#define LLMH_TIME                                                                                  \
+    "([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][" \
+    "0-9])"
 const char *kFormats[][2] = {
-    {"date", "[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"},
-    {"time", "([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3])"
-             ":[0-5][0-9])"},
-    {"date-time", "[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt "
-                  "]([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)"
-                  "(\\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"},
+    {"date", LLMH_DATE},
+    {"time", LLMH_TIME},
+    {"date-time", LLMH_DATE "[Tt ]" LLMH_TIME}, // ajv-formats also takes a space
     {"uuid", "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"},
-    {"email", "[A-Za-z0-9.!#$%&'*+/"
-              "=?^_`{|}~-]+@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-"
-              "Za-z0-9])?)*"},
+    {"email", "[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
+              "(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*"},
     {"uri", "[A-Za-z][A-Za-z0-9+.-]*:[A-Za-z0-9\\-._~:/?#\\[\\]@!$&'()*+,;=%]*"},
 };
 
@@ -228,12 +235,6 @@ Elem SchemaCompiler::array(const json &s, const std::string &ptr) {
 }
 
 Elem SchemaCompiler::object(const json &s, const std::string &ptr) {
-    struct Prop {
-        std::string name;
-        const json *schema;
-        std::string ptr;
-        bool required;
-    };
     std::vector<Prop> props;
     std::set<std::string> req;
     if (s.contains("required")) {
@@ -305,14 +306,93 @@ Elem SchemaCompiler::object(const json &s, const std::string &ptr) {
     }
     if (props.size() > 20000)
         fail("properties", ptr_join(ptr, "properties"), "too many properties");
-    auto kv = [&](std::vector<Elem> &seq, Elem key, Elem val) {
-        seq.push_back(key);
-        add_ws(seq);
-        seq.push_back(lit(":"));
-        add_ws(seq);
-        seq.push_back(val);
-        add_ws(seq);
+    const std::size_t n = props.size();
+    std::vector<Elem> vals(n);
+    for (std::size_t i = 0; i < n; ++i) vals[i] = value(*props[i].schema, props[i].ptr);
+    std::size_t nreq = 0;
+    for (const auto &p : props) nreq += p.required;
+    Elem members;
+    if (nreq <= kMaxUnorderedRequired && ((n + extras.size()) << nreq) <= kMaxUnorderedAlts)
+        members = members_any_order(props, vals, extras);
+    else
+        members = members_in_order(props, vals, extras);
+    int32_t r = b_.rule("object");
+    std::vector<Elem> seq{lit("{")};
+    add_ws(seq);
+    seq.push_back(members);
+    b_.alt(r, seq);
+    return b_.ref(r);
+}
+
+void SchemaCompiler::member(std::vector<Elem> &seq, Elem key, Elem val) {
+    seq.push_back(key);
+    add_ws(seq);
+    seq.push_back(lit(":"));
+    add_ws(seq);
+    seq.push_back(val);
+    add_ws(seq);
+}
+
+// Members in any order: the state is the set of required properties seen so far (a bitmask),
+// so "}" is allowed exactly when all are present. A repeated key is not tracked: each occurrence
+// must match its schema, so the object a JSON parser keeps (last or first wins) is valid.
+Elem SchemaCompiler::members_any_order(const std::vector<Prop> &props,
+                                       const std::vector<Elem> &vals,
+                                       const std::vector<std::pair<Elem, Elem>> &extras) {
+    const std::size_t n = props.size();
+    std::vector<uint32_t> bit(n, 0);
+    uint32_t full = 0;
+    for (std::size_t i = 0; i < n; ++i)
+        if (props[i].required) {
+            bit[i] = 1u << std::popcount(full);
+            full |= bit[i];
+        }
+    std::vector<Elem> keys(n);
+    for (std::size_t i = 0; i < n; ++i) keys[i] = lit(dump(json(props[i].name)));
+    std::vector<int32_t> rest(static_cast<std::size_t>(full) + 1, -1);
+    std::function<Elem(uint32_t)> after = [&](uint32_t seen) -> Elem {
+        if (rest[seen] >= 0) return b_.ref(rest[seen]);
+        int32_t r = b_.rule("members_" + std::to_string(seen));
+        rest[seen] = r;
+        for (std::size_t i = 0; i < n; ++i) {
+            std::vector<Elem> seq{lit(",")};
+            add_ws(seq);
+            member(seq, keys[i], vals[i]);
+            seq.push_back(after(seen | bit[i]));
+            b_.alt(r, seq);
+        }
+        for (auto &[k, v] : extras) {
+            std::vector<Elem> seq{lit(",")};
+            add_ws(seq);
+            member(seq, k, v);
+            seq.push_back(b_.ref(r));
+            b_.alt(r, seq);
+        }
+        if (seen == full) b_.alt(r, {lit("}")});
+        return b_.ref(r);
     };
+    int32_t first = b_.rule("first_member");
+    for (std::size_t i = 0; i < n; ++i) {
+        std::vector<Elem> seq;
+        member(seq, keys[i], vals[i]);
+        seq.push_back(after(bit[i]));
+        b_.alt(first, seq);
+    }
+    for (auto &[k, v] : extras) {
+        std::vector<Elem> seq;
+        member(seq, k, v);
+        seq.push_back(after(0));
+        b_.alt(first, seq);
+    }
+    if (full == 0) b_.alt(first, {lit("}")});
+    return b_.ref(first);
+}
+
+// Members in the schema's order (optional ones skippable), extras after them: for objects with
+// too many required properties to track as a set.
+Elem SchemaCompiler::members_in_order(const std::vector<Prop> &props, const std::vector<Elem> &vals,
+                                      const std::vector<std::pair<Elem, Elem>> &extras) {
+    auto kv = [&](std::vector<Elem> &seq, Elem key, Elem val) { member(seq, key, val); };
     // extra tail: "}" or ", extra tail"
     int32_t etail = b_.rule("extra_tail");
     for (auto &[k, v] : extras) {
@@ -326,8 +406,6 @@ Elem SchemaCompiler::object(const json &s, const std::string &ptr) {
     // after[i]: something was emitted; members i.. follow, each with a leading comma.
     // first[i]: nothing emitted yet.
     const std::size_t n = props.size();
-    std::vector<Elem> vals(n);
-    for (std::size_t i = 0; i < n; ++i) vals[i] = value(*props[i].schema, props[i].ptr);
     std::vector<Elem> after(n + 1), first(n + 1);
     after[n] = b_.ref(etail);
     {
@@ -359,12 +437,7 @@ Elem SchemaCompiler::object(const json &s, const std::string &ptr) {
         if (!props[i].required) b_.alt(f, {first[i + 1]});
         first[i] = b_.ref(f);
     }
-    int32_t r = b_.rule("object");
-    std::vector<Elem> seq{lit("{")};
-    add_ws(seq);
-    seq.push_back(first[0]);
-    b_.alt(r, seq);
-    return b_.ref(r);
+    return first[0];
 }
 
 } // namespace llmhost::constraint::schema
