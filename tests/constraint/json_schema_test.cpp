@@ -182,6 +182,43 @@ TEST_CASE("json schema: integer minimum/maximum/exclusive") {
     }
 }
 
+TEST_CASE("json schema: number minimum/maximum (integral, inclusive)") {
+    both(R"({"type":"number","minimum":0})", {"0", "0.5", "12.25", "1e-05", "3E+2", "-0", "-0.0"},
+         {"-0.5", "-1", "-1e-05"});
+    both(R"({"type":"number","minimum":-2,"maximum":3})",
+         {"-2", "-2.0", "-1.999", "0", "2.75", "3", "3.000"},
+         {"-2.01", "-3", "3.01", "4", "1e-05"}); // magnitude-dependent sides take no exponent
+    both(R"({"type":"number","maximum":-1})", {"-1", "-1.5", "-100"}, {"-0.5", "0", "1"});
+    // Exhaustive over a grid against the definition.
+    auto g = Grammar::from_json_schema(R"({"type":"number","minimum":-12,"maximum":7})");
+    for (int t = -200; t <= 120; ++t) {
+        std::string base = std::string(t < 0 ? "-" : "") + std::to_string(std::abs(t) / 10) + "." +
+                           std::to_string(std::abs(t) % 10);
+        for (const std::string &text : {base, base + "5", base + "00", std::to_string(t)}) {
+            const double value = std::stod(text);
+            CAPTURE(text);
+            CHECK(accepts(g, text) == (value >= -12 && value <= 7));
+        }
+    }
+    for (const char *bad :
+         {R"({"type":"number","minimum":0.5})", R"({"type":"number","exclusiveMinimum":0})",
+          R"({"type":"number","minimum":0,"exclusiveMinimum":true})"}) {
+        CAPTURE(bad);
+        CHECK_THROWS_AS(Grammar::from_json_schema(bad), CompileError);
+    }
+}
+
+TEST_CASE("json schema: pattern, format and lengths together are intersected") {
+    both(R"({"type":"string","pattern":"^[a-z]+$","minLength":2,"maxLength":3})",
+         {R"("ab")", R"("abc")"}, {R"("a")", R"("abcd")", R"("aB")"});
+    both(R"({"type":"string","format":"date","pattern":"^2024"})", {R"("2024-01-31")"},
+         {R"("2023-01-31")"});
+    CHECK_THROWS_AS(
+        Grammar::from_json_schema(
+            R"({"type":"string","pattern":"^a+$","maxLength":0,"minLength":0,"format":"uuid"})"),
+        CompileError);
+}
+
 TEST_CASE("json schema: whitespace as JSON allows, and the compact option") {
     const char *s =
         R"({"type":"object","properties":{"a":{"type":"array","items":{"type":"integer"}}}})";

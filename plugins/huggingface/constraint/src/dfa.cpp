@@ -185,6 +185,38 @@ Dfa dfa_difference(const Dfa &a, const Dfa &b, std::size_t max_states, const std
     return d;
 }
 
+Dfa dfa_intersect(const Dfa &a, const Dfa &b, std::size_t max_states, const std::string &keyword,
+                  const std::string &pointer) {
+    Dfa d;
+    if (a.empty_language() || b.empty_language()) return d;
+    std::map<std::pair<int32_t, int32_t>, int32_t> ids;
+    std::vector<std::pair<int32_t, int32_t>> pairs{{a.start, b.start}};
+    ids[{a.start, b.start}] = 0;
+    for (std::size_t i = 0; i < pairs.size(); ++i) {
+        auto [sa, sb] = pairs[i];
+        d.next.resize((i + 1) * 256, -1);
+        d.accepting.push_back(a.accepting[sa] && b.accepting[sb]);
+        for (int c = 0; c < 256; ++c) {
+            int32_t ta = a.step(sa, static_cast<uint8_t>(c)),
+                    tb = b.step(sb, static_cast<uint8_t>(c));
+            if (ta < 0 || tb < 0) continue;
+            auto [it, fresh] =
+                ids.emplace(std::make_pair(ta, tb), static_cast<int32_t>(pairs.size()));
+            if (fresh) {
+                if (pairs.size() >= max_states)
+                    throw CompileError(keyword, pointer,
+                                       "automaton too large (over " + std::to_string(max_states) +
+                                           " states)");
+                pairs.push_back({ta, tb});
+            }
+            d.next[i * 256 + c] = it->second;
+        }
+    }
+    d.label = a.label;
+    dfa_trim(d);
+    return d;
+}
+
 Dfa dfa_literal(const std::string &s) {
     Dfa d;
     const std::size_t n = s.size() + 1;

@@ -54,6 +54,9 @@ Dfa determinize(const Nfa &nfa, int32_t start, int32_t accept, std::size_t max_s
 // Strings of a that are not strings of b.
 Dfa dfa_difference(const Dfa &a, const Dfa &b, std::size_t max_states, const std::string &keyword,
                    const std::string &pointer);
+// Strings of both a and b.
+Dfa dfa_intersect(const Dfa &a, const Dfa &b, std::size_t max_states, const std::string &keyword,
+                  const std::string &pointer);
 // A DFA for exactly the bytes of `s`.
 Dfa dfa_literal(const std::string &s);
 // A DFA for any one of `words` (a trie; big enums stay linear in their total size).

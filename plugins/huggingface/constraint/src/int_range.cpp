@@ -76,4 +76,40 @@ std::string int_range_regex(std::optional<int64_t> lo, std::optional<int64_t> hi
     return s;
 }
 
+std::string number_range_regex(std::optional<int64_t> lo, std::optional<int64_t> hi) {
+    const std::string any_frac = "(\\.[0-9]+)?", zero_frac = "(\\.0+)?", exp = "([eE][+-]?[0-9]+)?";
+    std::vector<std::string> alts;
+    // Written without '-': value I.F, I >= 0. I.F >= lo <=> I >= lo; I.F <= hi <=> I < hi or
+    // (I == hi and F == 0).
+    if (!hi || *hi >= 0) {
+        const uint64_t a = (lo && *lo > 0) ? static_cast<uint64_t>(*lo) : 0;
+        if (!hi) {
+            const bool free = !lo || *lo <= 0; // every non-negative value qualifies
+            alts.push_back("(" + non_negative(a, std::nullopt) + ")" + any_frac +
+                           (free ? exp : ""));
+        } else {
+            const uint64_t h = static_cast<uint64_t>(*hi);
+            if (h >= a + 1) alts.push_back("(" + non_negative(a, h - 1) + ")" + any_frac);
+            if (h >= a) alts.push_back(std::to_string(h) + zero_frac);
+        }
+    }
+    // Written with '-': value -(M.F). -(M.F) <= hi (< 0) <=> M >= -hi; -(M.F) >= lo <=> M < -lo or
+    // (M == -lo and F == 0).
+    if (!lo || *lo <= 0) {
+        const uint64_t m = (hi && *hi < 0) ? magnitude(*hi) : 0;
+        if (!lo) {
+            const bool free = !hi || *hi >= 0;
+            alts.push_back("-(" + non_negative(m, std::nullopt) + ")" + any_frac +
+                           (free ? exp : ""));
+        } else {
+            const uint64_t l = magnitude(*lo);
+            if (l >= m + 1) alts.push_back("-(" + non_negative(m, l - 1) + ")" + any_frac);
+            if (l >= m) alts.push_back("-" + std::to_string(l) + zero_frac);
+        }
+    }
+    std::string s;
+    for (std::size_t i = 0; i < alts.size(); ++i) s += (i ? "|" : "") + alts[i];
+    return s;
+}
+
 } // namespace llmhost::constraint

@@ -61,12 +61,15 @@ Elem SchemaCompiler::number(const json &s, bool integer, const std::string &ptr)
                      : s.contains("maximum")          ? "maximum"
                      : s.contains("exclusiveMinimum") ? "exclusiveMinimum"
                                                       : "exclusiveMaximum";
-    if (!integer) fail(kw, ptr_join(ptr, kw), "bounds are supported for integers only");
     std::optional<long double> lo, hi;
     auto num = [&](const char *k) -> long double {
         const json &v = s[k];
         if (!v.is_number()) fail(k, ptr_join(ptr, k), "must be a number");
-        return v.get<long double>();
+        const long double x = v.get<long double>();
+        // Numbers (not integers): exact for integral bounds, inclusive ones only.
+        if (!integer && (std::floor(x) != x || std::string(k).rfind("exclusive", 0) == 0))
+            fail(k, ptr_join(ptr, k), "number bounds must be inclusive integers");
+        return x;
     };
     if (s.contains("minimum")) lo = std::ceil(num("minimum"));
     if (s.contains("maximum")) hi = std::floor(num("maximum"));
@@ -76,6 +79,7 @@ Elem SchemaCompiler::number(const json &s, bool integer, const std::string &ptr)
         bool is_min = k[9] == 'M' && k[10] == 'i';
         if (v.is_boolean()) { // draft-04
             if (!v.get<bool>()) continue;
+            if (!integer) fail(k, ptr_join(ptr, k), "number bounds must be inclusive integers");
             std::optional<long double> &b = is_min ? lo : hi;
             if (!b) fail(k, ptr_join(ptr, k), "needs minimum/maximum");
             long double base = num(is_min ? "minimum" : "maximum");
@@ -90,38 +94,44 @@ Elem SchemaCompiler::number(const json &s, bool integer, const std::string &ptr)
     const long double lim = 9.0e18L;
     if ((lo && std::fabs(*lo) > lim) || (hi && std::fabs(*hi) > lim))
         fail(kw, ptr_join(ptr, kw), "bound out of the 64-bit range");
-    if (lo && hi && *lo > *hi) fail(kw, ptr_join(ptr, kw), "empty integer range");
+    if (lo && hi && *lo > *hi) fail(kw, ptr_join(ptr, kw), "empty range");
+    if (!integer) {
+        std::string re = number_range_regex(
+            lo ? std::optional<int64_t>(static_cast<int64_t>(*lo)) : std::nullopt,
+            hi ? std::optional<int64_t>(static_cast<int64_t>(*hi)) : std::nullopt);
+        return b_.regex(parse_regex(re, false, kw, ptr), ReMode::Raw, "n" + re, kw, ptr);
+    }
     std::string re =
         int_range_regex(lo ? std::optional<int64_t>(static_cast<int64_t>(*lo)) : std::nullopt,
                         hi ? std::optional<int64_t>(static_cast<int64_t>(*hi)) : std::nullopt);
     return b_.regex(parse_regex(re, false, kw, ptr), ReMode::Raw, re, kw, ptr);
 }
 
+// pattern, format and minLength/maxLength each give a JSON string lexeme; several of them
+// are intersected (same escaping on both sides, so the intersection is exact).
 Elem SchemaCompiler::string(const json &s, const std::string &ptr) {
-    int n = 0;
-    for (const char *k : {"pattern", "format"}) n += s.contains(k);
-    bool len = s.contains("minLength") || s.contains("maxLength");
-    if (n > 1 || (n == 1 && len)) {
-        const char *k = s.contains("pattern") ? "pattern" : "format";
-        fail(k, ptr_join(ptr, k),
-             "combining pattern, format and minLength/maxLength is not supported");
-    }
+    std::vector<Dfa> parts;
+    std::string key;
     if (s.contains("pattern")) {
         if (!s["pattern"].is_string())
             fail("pattern", ptr_join(ptr, "pattern"), "must be a string");
         std::string p = s["pattern"].get<std::string>();
         Re re = parse_regex(p, true, "pattern", ptr_join(ptr, "pattern"));
-        return b_.regex(re, ReMode::JsonString, p, "pattern", ptr_join(ptr, "pattern"), true);
+        parts.push_back(
+            compile_re(re, ReMode::JsonString, "pattern", ptr_join(ptr, "pattern"), 20000, true));
+        key += "p:" + p;
     }
     if (s.contains("format")) {
         std::string f = s["format"].is_string() ? s["format"].get<std::string>() : "";
+        const char *re = nullptr;
         for (auto &fm : kFormats)
-            if (f == fm[0])
-                return b_.regex(parse_regex(fm[1], false, "format", ""), ReMode::JsonString, f,
-                                "format", ptr_join(ptr, "format"), true);
-        fail("format", ptr_join(ptr, "format"), "unsupported format '" + f + "'");
+            if (f == fm[0]) re = fm[1];
+        if (!re) fail("format", ptr_join(ptr, "format"), "unsupported format '" + f + "'");
+        parts.push_back(compile_re(parse_regex(re, false, "format", ""), ReMode::JsonString,
+                                   "format", ptr_join(ptr, "format"), 20000, true));
+        key += "|f:" + f;
     }
-    if (len) {
+    if (s.contains("minLength") || s.contains("maxLength")) {
         auto get = [&](const char *k, int def) {
             if (!s.contains(k)) return def;
             const json &v = s[k];
@@ -134,11 +144,21 @@ Elem SchemaCompiler::string(const json &s, const std::string &ptr) {
         int lo = get("minLength", 0), hi = get("maxLength", -1);
         if (hi >= 0 && hi < lo)
             fail("maxLength", ptr_join(ptr, "maxLength"), "maxLength < minLength");
-        std::string key = "len" + std::to_string(lo) + "," + std::to_string(hi);
-        return b_.regex(re_rep(re_any_char(), lo, hi), ReMode::JsonString, key, "maxLength", ptr,
-                        true);
+        // Without a maximum, lo chars then any: the same language with far fewer states.
+        Re re = hi < 0 ? re_cat({re_rep(re_any_char(), lo, lo), re_rep(re_any_char(), 0, -1)})
+                       : re_rep(re_any_char(), lo, hi);
+        parts.push_back(compile_re(
+            re, ReMode::JsonString, s.contains("maxLength") ? "maxLength" : "minLength",
+            ptr_join(ptr, s.contains("maxLength") ? "maxLength" : "minLength"), 20000, true));
+        key += "|len" + std::to_string(lo) + "," + std::to_string(hi);
     }
-    return string_any();
+    if (parts.empty()) return string_any();
+    Dfa d = std::move(parts[0]);
+    for (std::size_t i = 1; i < parts.size(); ++i)
+        d = dfa_intersect(d, parts[i], 50000, "pattern", ptr);
+    if (d.empty_language())
+        fail(parts.size() > 1 ? "pattern" : "format", ptr, "no string satisfies these constraints");
+    return b_.terminal(std::move(d), "str:" + key);
 }
 
 Elem SchemaCompiler::array(const json &s, const std::string &ptr) {
