@@ -18,16 +18,18 @@ int32_t Nfa::add() {
 
 namespace {
 
-void eps_closure(const Nfa &nfa, std::vector<int32_t> &set) {
+// `seen` holds a stamp per NFA state, so a closure costs its own size, not the NFA's.
+void eps_closure(const Nfa &nfa, std::vector<int32_t> &set, std::vector<uint32_t> &seen,
+                 uint32_t &stamp) {
+    ++stamp;
     std::vector<int32_t> work = set;
-    std::vector<uint8_t> seen(nfa.states.size(), 0);
-    for (int32_t s : set) seen[s] = 1;
+    for (int32_t s : set) seen[s] = stamp;
     while (!work.empty()) {
         int32_t s = work.back();
         work.pop_back();
         for (int32_t t : nfa.states[s].eps)
-            if (!seen[t]) {
-                seen[t] = 1;
+            if (seen[t] != stamp) {
+                seen[t] = stamp;
                 set.push_back(t);
                 work.push_back(t);
             }
@@ -110,8 +112,10 @@ Dfa determinize(const Nfa &nfa, int32_t start, int32_t accept, std::size_t max_s
     Dfa d;
     std::map<std::vector<int32_t>, int32_t> ids;
     std::vector<std::vector<int32_t>> sets;
+    std::vector<uint32_t> seen(nfa.states.size(), 0);
+    uint32_t stamp = 0;
     std::vector<int32_t> s0{start};
-    eps_closure(nfa, s0);
+    eps_closure(nfa, s0, seen, stamp);
     ids[s0] = 0;
     sets.push_back(s0);
     for (std::size_t i = 0; i < sets.size(); ++i) {
@@ -128,7 +132,7 @@ Dfa determinize(const Nfa &nfa, int32_t start, int32_t accept, std::size_t max_s
             if (t.empty()) continue;
             std::sort(t.begin(), t.end());
             t.erase(std::unique(t.begin(), t.end()), t.end());
-            eps_closure(nfa, t);
+            eps_closure(nfa, t, seen, stamp);
             auto it = ids.find(t);
             int32_t id;
             if (it == ids.end()) {

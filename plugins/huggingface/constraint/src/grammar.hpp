@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,11 @@ public:
     Elem ref(int32_t rule) const { return -rule - 1; }
     Elem terminal(Dfa dfa, const std::string &key); // key dedupes identical terminals ("" = none)
     Elem literal(const std::string &bytes);
+    std::optional<Elem> find_terminal(const std::string &key) const {
+        auto it = terminals_.find(key);
+        if (it == terminals_.end()) return std::nullopt;
+        return it->second;
+    }
     Elem regex(const Re &re, ReMode mode, const std::string &key, const std::string &keyword,
                const std::string &pointer, bool quoted = false);
     Elem dfa_terminal(Dfa dfa, const std::string &label) {

@@ -110,15 +110,18 @@ Elem SchemaCompiler::number(const json &s, bool integer, const std::string &ptr)
 // pattern, format and minLength/maxLength each give a JSON string lexeme; several of them
 // are intersected (same escaping on both sides, so the intersection is exact).
 Elem SchemaCompiler::string(const json &s, const std::string &ptr) {
-    std::vector<Dfa> parts;
+    // Parts are compiled only when this combination was not compiled before (keyed).
+    std::vector<std::function<Dfa()>> parts;
     std::string key;
     if (s.contains("pattern")) {
         if (!s["pattern"].is_string())
             fail("pattern", ptr_join(ptr, "pattern"), "must be a string");
         std::string p = s["pattern"].get<std::string>();
         Re re = parse_regex(p, true, "pattern", ptr_join(ptr, "pattern"));
-        parts.push_back(
-            compile_re(re, ReMode::JsonString, "pattern", ptr_join(ptr, "pattern"), 20000, true));
+        parts.push_back([re, ptr] {
+            return compile_re(re, ReMode::JsonString, "pattern", ptr_join(ptr, "pattern"), 20000,
+                              true);
+        });
         key += "p:" + p;
     }
     if (s.contains("format")) {
@@ -127,8 +130,10 @@ Elem SchemaCompiler::string(const json &s, const std::string &ptr) {
         for (auto &fm : kFormats)
             if (f == fm[0]) re = fm[1];
         if (!re) fail("format", ptr_join(ptr, "format"), "unsupported format '" + f + "'");
-        parts.push_back(compile_re(parse_regex(re, false, "format", ""), ReMode::JsonString,
-                                   "format", ptr_join(ptr, "format"), 20000, true));
+        parts.push_back([re, ptr] {
+            return compile_re(parse_regex(re, false, "format", ""), ReMode::JsonString, "format",
+                              ptr_join(ptr, "format"), 20000, true);
+        });
         key += "|f:" + f;
     }
     if (s.contains("minLength") || s.contains("maxLength")) {
@@ -147,15 +152,17 @@ Elem SchemaCompiler::string(const json &s, const std::string &ptr) {
         // Without a maximum, lo chars then any: the same language with far fewer states.
         Re re = hi < 0 ? re_cat({re_rep(re_any_char(), lo, lo), re_rep(re_any_char(), 0, -1)})
                        : re_rep(re_any_char(), lo, hi);
-        parts.push_back(compile_re(
-            re, ReMode::JsonString, s.contains("maxLength") ? "maxLength" : "minLength",
-            ptr_join(ptr, s.contains("maxLength") ? "maxLength" : "minLength"), 20000, true));
+        const std::string kw = s.contains("maxLength") ? "maxLength" : "minLength";
+        parts.push_back([re, kw, ptr] {
+            return compile_re(re, ReMode::JsonString, kw, ptr_join(ptr, kw), 20000, true);
+        });
         key += "|len" + std::to_string(lo) + "," + std::to_string(hi);
     }
     if (parts.empty()) return string_any();
-    Dfa d = std::move(parts[0]);
+    if (auto known = b_.find_terminal("str:" + key)) return *known;
+    Dfa d = parts[0]();
     for (std::size_t i = 1; i < parts.size(); ++i)
-        d = dfa_intersect(d, parts[i], 50000, "pattern", ptr);
+        d = dfa_intersect(d, parts[i](), 50000, "pattern", ptr);
     if (d.empty_language())
         fail(parts.size() > 1 ? "pattern" : "format", ptr, "no string satisfies these constraints");
     return b_.terminal(std::move(d), "str:" + key);
@@ -201,10 +208,13 @@ Elem SchemaCompiler::array(const json &s, const std::string &ptr) {
     if (mx >= 0 && mx < mn) fail("maxItems", ptr_join(ptr, "maxItems"), "maxItems < minItems");
     if (mn > 1000 || (mx > 1000))
         fail(mn > 1000 ? "minItems" : "maxItems", ptr, "item counts over 1000 are not supported");
+    // One grammar element per distinct item schema: a chain of maxItems positions shares it.
+    std::optional<Elem> items_elem;
     auto elem_at = [&](int64_t i) -> Elem {
         if (i < static_cast<int64_t>(prefix.size()))
             return value(*prefix[i].first, prefix[i].second);
-        return items ? value(*items, items_ptr) : any_value();
+        if (!items_elem) items_elem = items ? value(*items, items_ptr) : any_value();
+        return *items_elem;
     };
     const int64_t k = static_cast<int64_t>(prefix.size());
     const int64_t steady = std::max(k, mn); // from here on every element is alike and optional
