@@ -59,7 +59,7 @@ std::string canonical_key(const Dfa &d, int32_t q) {
 }
 
 std::shared_ptr<const LexemeMask> build(const Dfa &d, int32_t q, const VocabularyImpl &v) {
-    Builder b{d, v, std::vector<uint32_t>(mask_words(v.bytes.size()), 0u)};
+    Builder b{d, v, std::vector<uint32_t>(mask_words(v.bytes.size()), 0u), 0, {}};
     b.walk(0, q);
     auto e = std::make_shared<LexemeMask>();
     if (b.count * 32 < b.dense.size()) {
