@@ -159,6 +159,9 @@ TEST_CASE("json schema: minLength, maxLength, pattern, format") {
          {R"("2024-02-29T10:00:00Z")", R"("2024-02-29T10:00:00.5+01:00")"},
          {R"("2024-02-29 25:00:00Z")", R"("2023-02-29T10:00:00Z")"});
     both(R"({"type":"string","format":"time"})", {R"("23:59:60Z")"}, {R"("23:59")"});
+    both(R"({"type":"string","format":"ipv4"})",
+         {R"("192.168.0.1")", R"("0.0.0.0")", R"("255.255.255.255")"},
+         {R"("256.1.1.1")", R"("01.2.3.4")", R"("1.2.3")"});
     both(R"({"type":"string","format":"uuid"})", {R"("123e4567-e89b-12d3-a456-426614174000")"},
          {R"("123e4567")"});
     both(R"({"type":"string","format":"email"})", {R"("a.b@example.com")"},
