@@ -3,11 +3,14 @@
 // column.
 //
 // usage: bench_maskbench --data FILE.jsonl [--tokenizer tokenizer.json] [--timeout-s S]
-//                        [--limit N] [--only SUBSTR] [--results OUT.jsonl]
+//                        [--limit N] [--only SUBSTR] [--results OUT.jsonl] [--isolate]
+// --isolate runs each schema in a forked child (as upstream does): a hang is killed at the time
+// limit and a crash is counted, at the price of cold per-process caches for every schema.
 // FILE.jsonl: tests/fixtures/maskbench/subset.jsonl (300 schemas), or the full set exported with
 // `tests/fixtures/maskbench/make_subset.py --all --out FILE`. Run pinned to one core (taskset -c 0)
 // on an otherwise idle machine; say which machine when quoting the numbers.
 #include "dataset.hpp"
+#include "isolate.hpp"
 #include "report.hpp"
 #include "runner.hpp"
 
@@ -16,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -29,7 +33,7 @@ namespace {
     std::cerr
         << "bench_maskbench: " << why << "\n"
         << "usage: bench_maskbench --data FILE.jsonl [--tokenizer tokenizer.json] [--timeout-s S]\n"
-           "                       [--limit N] [--only SUBSTR] [--results OUT.jsonl]\n";
+           "                       [--limit N] [--only SUBSTR] [--results OUT.jsonl] [--isolate]\n";
     std::exit(2);
 }
 
@@ -49,6 +53,7 @@ int main(int argc, char **argv) {
     std::string only;
     mb::RunOptions options;
     std::size_t limit = 0;
+    bool isolate = false;
     for (int i = 1; i < argc; ++i) {
         auto value = [&](const char *flag) -> std::string {
             if (i + 1 >= argc) usage((std::string(flag) + " needs a value").c_str());
@@ -63,6 +68,8 @@ int main(int argc, char **argv) {
             results_path = value("--results");
         else if (a == "--only")
             only = value("--only");
+        else if (a == "--isolate")
+            isolate = true;
         else if (a == "--timeout-s") {
             char *end = nullptr;
             std::string v = value("--timeout-s");
@@ -94,11 +101,34 @@ int main(int argc, char **argv) {
             if (!results) throw std::runtime_error(results_path + ": cannot write");
         }
         std::vector<mb::SchemaResult> all;
+        std::size_t segfaults = 0, aborts = 0, other_deaths = 0, dead = 0;
         auto t0 = std::chrono::steady_clock::now();
         for (const auto &c : cases) {
             if (!only.empty() && c.id.find(only) == std::string::npos) continue;
-            if (limit && all.size() == limit) break;
-            all.push_back(runner.run(c));
+            if (limit && all.size() + dead == limit) break;
+            if (isolate) {
+                auto ir = mb::run_isolated(runner, c, options.timeout_s);
+                if (ir.signal != 0) {
+                    if (ir.signal == SIGSEGV || ir.signal == SIGBUS)
+                        ++segfaults;
+                    else if (ir.signal == SIGABRT)
+                        ++aborts;
+                    else
+                        ++other_deaths;
+                    ++dead;
+                    if (results)
+                        results << nlohmann::json({{"id", c.id},
+                                                   {"outcome", "crash"},
+                                                   {"message", ir.result.message}})
+                                       .dump(-1, ' ', false,
+                                             nlohmann::json::error_handler_t::replace)
+                                << "\n";
+                    continue;
+                }
+                all.push_back(std::move(ir.result));
+            } else {
+                all.push_back(runner.run(c));
+            }
             auto &r = all.back();
             if (results) {
                 nlohmann::json j = {{"id", r.id},
@@ -119,6 +149,11 @@ int main(int argc, char **argv) {
         }
         double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         auto s = mb::summarize(all, options.timeout_s);
+        s.isolated = isolate;
+        s.schemas += dead;
+        s.segfaults = segfaults;
+        s.aborts = aborts;
+        s.other_deaths = other_deaths;
         std::cout << "data: " << data << " (" << all.size()
                   << " schemas), tokenizer: " << tokenizer_path << ", vocabulary " << vocab->size()
                   << ", single thread, " << secs << " s total\n\n";

@@ -124,8 +124,8 @@ void print_table(std::ostream &out, const Summary &s, const std::string &label) 
     rows.emplace_back("passing", grouped(s.passing));
     rows.emplace_back("compile error", grouped(s.compile_error));
     // In-process run: a crash would end the program, so these rows are not applicable.
-    rows.emplace_back("segmentation fault", "n/a");
-    rows.emplace_back("out of memory", "n/a");
+    rows.emplace_back("segmentation fault", s.isolated ? grouped(s.segfaults) : "n/a");
+    rows.emplace_back("out of memory", s.isolated ? grouped(s.aborts) : "n/a");
     rows.emplace_back("timeout", grouped(s.timeout));
     rows.emplace_back("validation error", grouped(s.validation_error));
     rows.emplace_back("invalidation error", grouped(s.invalidation_error));

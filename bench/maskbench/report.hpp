@@ -29,6 +29,10 @@ struct Summary {
     std::vector<int64_t> tbm_ns;  // sorted
     std::vector<int64_t> ttfm_ns; // sorted, timeouts included at the limit
     std::map<std::string, SplitCounts> splits;
+    // --isolate only: schemas whose child died (SIGSEGV; SIGABRT, which upstream's table calls
+    // "out of memory"; anything else). Without isolation a crash ends the run: rows print "n/a".
+    bool isolated = false;
+    std::size_t segfaults = 0, aborts = 0, other_deaths = 0;
 };
 
 Summary summarize(const std::vector<SchemaResult> &results, double timeout_s);
