@@ -61,6 +61,17 @@ run "$llmhost" --config "$cfg" generate "Hello from llmhost"
 say "generate from stdin"
 echo "piped prompt works too" | { printf '$ echo "piped prompt works too" | llmhost generate\n'; "$llmhost" --config "$cfg" generate; }
 
+say "agents act: a tool call, its result sent back, the answer after it (echo calls the tools named in the prompt)"
+cat > "$tmp/tools.json" <<'JSON'
+[{"type": "function", "function": {"name": "get_weather", "description": "Current weather in a city",
+  "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}]
+JSON
+printf 'Weather? get_weather {"city": "Oslo"}\nrainy, 4 C\n' |
+  { printf '$ printf '"'"'Weather? get_weather {"city": "Oslo"}\\nrainy, 4 C\\n'"'"' | llmhost chat --tools tools.json\n'
+    "$llmhost" --config "$cfg" chat --tools "$tmp/tools.json"; }
+say "structured output: generate --json prints the parsed JSON object"
+run "$llmhost" --config "$cfg" generate --json "three colours"
+
 say "live swap: one chat session, the provider is replaced between two turns"
 mkfifo "$tmp/in"
 "$llmhost" --config "$cfg" chat <"$tmp/in" >"$tmp/out" 2>"$tmp/err" &
@@ -148,4 +159,4 @@ printf 'Hi there!\nAnd a second turn.\n/exit\n' |
 run "$llmhost" generate -p huggingface -m "$repo" --max-tokens 12 --seed 1 "The capital of France is"
 echo
 
-say "done: echo provider with live swap, then a private Hub repo downloaded with HF_TOKEN and served by libtorch"
+say "done: echo provider with a tool call and live swap, then a private Hub repo downloaded with HF_TOKEN and served by libtorch"
