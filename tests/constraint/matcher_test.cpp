@@ -127,3 +127,46 @@ TEST_CASE("matcher: a constraint is shared by many matchers") {
         for (int k = 0; k <= i; ++k) REQUIRE(ms[i].advance('0' + k));
     for (int i = 0; i < 8; ++i) CHECK(ms[i].count() == static_cast<std::size_t>(i + 1));
 }
+
+TEST_CASE("matcher: inside strings, the mask agrees with advance() on UTF-8 tokens, broken ones "
+          "included") {
+    // Whole characters, characters cut short, and invalid sequences (overlong, surrogate, past
+    // U+10FFFF, stray continuation bytes), behind ASCII and after the closing quote: the lexeme
+    // masks take whole subtrees of such tokens at once, and must take exactly these.
+    auto vocab = byte_vocab(
+        {"\xC3\xA9", "a\xC3\xA9", "ab\xC3\xA9z", "\xE4\xB8\xAD", "\xE4\xB8\xAD\xE6\x96\x87",
+         "\xE4\xB8\xAD\xE6\x96", "\xE4\xB8", "\xE4\xB8\xAD\"", "\xE4\xB8\xAD\xC0\x80",
+         "\xE4\xB8\xAD\x80", "\xC0\x80", "\xED\xA0\x80", "\xED\x9F\xBF", "\xF4\x90\x80\x80",
+         "\xF0\x9F\x98\x80", "\xF0\x9F\x98\x80x", "a\x80", "ab\xE4\xB8\xAD\"}", "\xC3\xA9\"",
+         "\xC3\xA9\\n", "\xE4\xB8\xAD\x01", "zz\xE2\x82\xAC",
+         // Under q, w, v, k: nothing but ASCII and one bad sequence each.
+         "q\xC3\xA9", "q\x80", "w\xE4\xB8\xAD", "w\xED\xA0\x80", "v\xF0\x9F\x98\x80",
+         "v\xF4\x90\x80\x80", "kk\xC3\xA9", "k\xC0\x80", "jj\xE4\xB8\xADj"});
+    const char *schemas[] = {
+        R"({"type":"string"})",
+        R"({"type":"string","maxLength":3})",
+        R"({"type":"string","pattern":"^[a-z\u00e9\u4e2d]*$"})",
+        R"({"type":"object","properties":{"k":{"type":"string"}},"required":["k"]})",
+    };
+    for (const char *schema : schemas) {
+        CAPTURE(schema);
+        auto c = Constraint::create(Grammar::from_json_schema(schema), vocab);
+        Matcher m(c);
+        std::vector<uint32_t> mask(mask_words(vocab->size()));
+        const std::string prefix = schema[9] == 'o' ? "{\"k\": \"" : "\"";
+        for (std::size_t step = 0; step <= prefix.size() + 1; ++step) {
+            m.fill_mask(mask);
+            for (std::size_t id = 0; id < vocab->size(); ++id) {
+                const bool allowed = mask_test(mask, static_cast<int32_t>(id));
+                const bool ok = m.advance(static_cast<int32_t>(id));
+                CAPTURE(step);
+                CAPTURE(vocab->token_bytes(static_cast<int32_t>(id)));
+                CHECK(allowed == ok);
+                if (ok) m.rollback(1);
+            }
+            // Into the string, then one character further in.
+            const uint8_t next = step < prefix.size() ? static_cast<uint8_t>(prefix[step]) : 'a';
+            if (!m.advance(next)) break;
+        }
+    }
+}

@@ -2,6 +2,8 @@
 #include "grammar.hpp"
 #include "vocabulary.hpp"
 
+#include <algorithm>
+
 namespace llmhost::constraint {
 
 namespace {
@@ -12,6 +14,73 @@ struct Builder {
     std::vector<uint32_t> dense;
     std::size_t count = 0;
     std::vector<std::pair<uint8_t, uint32_t>> exits;
+    // Per DFA state: the bytes on which it loops to itself (computed on first use).
+    std::vector<ByteSet> loops;
+    std::vector<uint8_t> loops_ready;
+    std::vector<int8_t> utf8_ok_memo; // per state: -1 unknown, 0 no, 1 yes
+
+    // From q at a character boundary, every strictly valid UTF-8 byte sequence of non-ASCII
+    // characters (the last one possibly cut short) keeps the DFA live and not accepting, and
+    // each completed character brings it back to q.
+    bool utf8_ok(int32_t q) {
+        if (utf8_ok_memo[q] >= 0) return utf8_ok_memo[q] != 0;
+        std::vector<std::pair<uint8_t, int32_t>> todo{{uint8_t{0}, q}};
+        std::vector<std::pair<uint8_t, int32_t>> seen = todo;
+        bool ok = true;
+        while (ok && !todo.empty()) {
+            const auto [u, r] = todo.back();
+            todo.pop_back();
+            for (int b = 0x80; b < 256 && ok; ++b) {
+                const uint8_t u2 = utf8_next(u, static_cast<uint8_t>(b));
+                if (u2 == kUtf8Bad) continue;
+                const int32_t r2 = d.step(r, static_cast<uint8_t>(b));
+                if (r2 < 0 || d.accepting[r2] || (u2 == 0 && r2 != q)) {
+                    ok = false;
+                } else if (u2 != 0 && std::find(seen.begin(), seen.end(), std::make_pair(u2, r2)) ==
+                                          seen.end()) {
+                    seen.push_back({u2, r2});
+                    todo.push_back({u2, r2});
+                }
+            }
+        }
+        utf8_ok_memo[q] = ok ? 1 : 0;
+        return ok;
+    }
+
+    const ByteSet &loop(int32_t q) {
+        if (!loops_ready[q]) {
+            ByteSet s{};
+            for (int b = 0; b < 256; ++b)
+                if (d.step(q, static_cast<uint8_t>(b)) == q)
+                    byteset_add(s, static_cast<uint8_t>(b));
+            loops[q] = s;
+            loops_ready[q] = 1;
+        }
+        return loops[q];
+    }
+
+    void mark_range(uint32_t k0, uint32_t k1) {
+        for (uint32_t k = k0; k < k1; ++k) {
+            const int32_t id = v.toks[k];
+            dense[static_cast<std::size_t>(id) >> 5] |= 1u << (id & 31);
+        }
+        count += k1 - k0;
+    }
+
+    // From a live state q that is not accepting and loops on every byte below c, every token
+    // below c is taken (the DFA stays in q) and none is an exit candidate: exactly what the
+    // node-by-node walk would find. The same holds when the non-ASCII bytes below c are whole
+    // valid UTF-8 characters from a character boundary and q passes utf8_ok (string bodies).
+    bool take_subtree(uint32_t c, int32_t q) {
+        if (d.accepting[q]) return false;
+        const ByteSet &l = loop(q);
+        const ByteSet &sub = v.below_sets[v.below[c]];
+        if ((sub[0] & ~l[0]) || (sub[1] & ~l[1])) return false;
+        if ((sub[2] & ~l[2]) || (sub[3] & ~l[3]))
+            if (v.utf8_at[c] != 0 || !v.utf8_below[c] || !utf8_ok(q)) return false;
+        mark_range(v.tok_begin[c + 1], v.tok_begin[v.node_end[c]]);
+        return true;
+    }
 
     void walk(uint32_t node, int32_t q) {
         const bool acc = d.accepting[q];
@@ -21,12 +90,8 @@ struct Builder {
             if (acc) exits.push_back({b, c});
             const int32_t q2 = row[b];
             if (q2 < 0) continue;
-            for (uint32_t k = v.tok_begin[c]; k < v.tok_begin[c + 1]; ++k) {
-                const int32_t id = v.toks[k];
-                dense[static_cast<std::size_t>(id) >> 5] |= 1u << (id & 31);
-                ++count;
-            }
-            if (v.node_end[c] > c + 1) walk(c, q2);
+            mark_range(v.tok_begin[c], v.tok_begin[c + 1]);
+            if (v.node_end[c] > c + 1 && !take_subtree(c, q2)) walk(c, q2);
         }
     }
 };
@@ -59,7 +124,14 @@ std::string canonical_key(const Dfa &d, int32_t q) {
 }
 
 std::shared_ptr<const LexemeMask> build(const Dfa &d, int32_t q, const VocabularyImpl &v) {
-    Builder b{d, v, std::vector<uint32_t>(mask_words(v.bytes.size()), 0u), 0, {}};
+    Builder b{d,
+              v,
+              std::vector<uint32_t>(mask_words(v.bytes.size()), 0u),
+              0,
+              {},
+              std::vector<ByteSet>(d.size()),
+              std::vector<uint8_t>(d.size(), 0),
+              std::vector<int8_t>(d.size(), -1)};
     b.walk(0, q);
     auto e = std::make_shared<LexemeMask>();
     if (b.count * 32 < b.dense.size()) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <unordered_map>
 
 namespace llmhost::constraint {
 
@@ -47,6 +48,44 @@ void VocabularyImpl::build_trie() {
         toks.insert(toks.end(), node_toks[n].begin(), node_toks[n].end());
     }
     tok_begin[node_byte.size()] = static_cast<uint32_t>(toks.size());
+    build_below();
+}
+
+void VocabularyImpl::build_below() {
+    struct Hash {
+        std::size_t operator()(const ByteSet &s) const {
+            return std::hash<uint64_t>{}(s[0] ^ (s[1] * 0x9e3779b97f4a7c15ull) ^
+                                         (s[2] * 0xc2b2ae3d27d4eb4full) ^
+                                         (s[3] * 0x165667b19e3779f9ull));
+        }
+    };
+    std::unordered_map<ByteSet, uint32_t, Hash> ids;
+    below_sets.clear();
+    below.assign(node_byte.size(), 0);
+    // Children have higher indices than their parent: fill from the back.
+    for (std::size_t n = node_byte.size(); n-- > 0;) {
+        ByteSet s{};
+        for (uint32_t c = static_cast<uint32_t>(n) + 1; c < node_end[n]; c = node_end[c]) {
+            byteset_add(s, node_byte[c]);
+            const ByteSet &sc = below_sets[below[c]];
+            for (int w = 0; w < 4; ++w) s[w] |= sc[w];
+        }
+        auto [it, inserted] = ids.emplace(s, static_cast<uint32_t>(below_sets.size()));
+        if (inserted) below_sets.push_back(s);
+        below[n] = it->second;
+    }
+    // Decoder states top-down (a parent precedes its children), validity bottom-up.
+    utf8_at.assign(node_byte.size(), 0);
+    utf8_below.assign(node_byte.size(), 1);
+    for (std::size_t n = 0; n < node_byte.size(); ++n)
+        for (uint32_t c = static_cast<uint32_t>(n) + 1; c < node_end[n]; c = node_end[c])
+            utf8_at[c] = utf8_at[n] == kUtf8Bad ? kUtf8Bad : utf8_next(utf8_at[n], node_byte[c]);
+    for (std::size_t n = node_byte.size(); n-- > 0;)
+        for (uint32_t c = static_cast<uint32_t>(n) + 1; c < node_end[n]; c = node_end[c])
+            if (utf8_at[c] == kUtf8Bad || !utf8_below[c]) {
+                utf8_below[n] = 0;
+                break;
+            }
 }
 
 TokenVocabulary::TokenVocabulary(std::vector<std::string> token_bytes, std::vector<int32_t> eos_ids)
