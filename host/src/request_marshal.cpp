@@ -2,7 +2,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <regex>
 
 namespace llmhost::detail {
 
@@ -17,12 +16,6 @@ bool needs_tools(const GenerateRequest &r) {
     for (const auto &m : r.messages)
         if (!m.tool_calls.empty() || m.role == "tool" || !m.tool_call_id.empty()) return true;
     return false;
-}
-
-// OpenAI's rule for function names, which every peer (and every chat template) assumes.
-bool valid_function_name(const std::string &name) {
-    static const std::regex re("^[A-Za-z0-9_-]{1,64}$");
-    return std::regex_match(name, re);
 }
 
 void check_json_object(const std::string &text, const std::string &what) {
@@ -44,7 +37,7 @@ void check_request(const GenerateRequest &r, uint32_t caps, const std::string &w
                         "set logprobs as well, or drop top_logprobs");
     for (size_t i = 0; i < r.tools.size(); ++i) {
         const Tool &t = r.tools[i];
-        if (!valid_function_name(t.name))
+        if (!is_valid_openai_name(t.name))
             throw HostError(LLMH_ERR_INVALID_ARGUMENT,
                             "tools[" + std::to_string(i) + "]: function name '" + t.name.substr(0, 80) +
                                 "' is not 1-64 characters of a-z, A-Z, 0-9, '_' and '-'",

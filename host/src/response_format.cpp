@@ -1,10 +1,17 @@
-// OpenAI's `response_format` object -> ResponseFormat, shared by the server, the C API and the
-// Python module so that all of them accept and refuse the same things.
+// OpenAI's `response_format` object -> ResponseFormat, and OpenAI's name rule, shared by the
+// server, the C API and the Python module so that all of them accept and refuse the same things.
 #include <llmhost/host.hpp>
 
-#include <regex>
-
 namespace llmhost {
+
+bool is_valid_openai_name(std::string_view name) {
+    if (name.empty() || name.size() > 64) return false;
+    for (char c : name)
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-'))
+            return false;
+    return true;
+}
 
 namespace {
 HostError bad(const std::string &what) {
@@ -33,8 +40,7 @@ ResponseFormat response_format_from_openai(const nlohmann::json &j) {
     if (!s.contains("name") || !s["name"].is_string())
         throw bad("json_schema.name is required (a string)");
     f.name = s["name"].get<std::string>();
-    static const std::regex name_re("^[A-Za-z0-9_-]{1,64}$");
-    if (!std::regex_match(f.name, name_re))
+    if (!is_valid_openai_name(f.name))
         throw bad("json_schema.name must be 1-64 characters of a-z, A-Z, 0-9, '_' and '-'");
     if (s.contains("schema")) {
         if (!s["schema"].is_object()) throw bad("json_schema.schema must be an object");

@@ -232,6 +232,11 @@ struct GenerateRequest {
 // (invalid_argument, naming the field) on anything else.
 LLMHOST_API ResponseFormat response_format_from_openai(const nlohmann::json &response_format);
 
+// OpenAI's rule for function names and json_schema names, which every peer and chat template
+// assumes: 1-64 characters of a-z, A-Z, 0-9, '_' and '-'. The server, the host and
+// response_format_from_openai check names with this one function.
+LLMHOST_API bool is_valid_openai_name(std::string_view name);
+
 // Called for every generated piece of the answer, in order, on the calling thread. Return false
 // to cancel.
 using TokenCallback = std::function<bool(std::string_view piece, uint32_t n_tokens)>;

@@ -5,7 +5,6 @@
 #include "request_parser_detail.hpp"
 
 #include <algorithm>
-#include <regex>
 #include <set>
 
 namespace llmhost::server::parser_detail {
@@ -14,12 +13,6 @@ namespace {
 using nlohmann::json;
 
 bool is_string(const json &o, const char *key) { return o.contains(key) && o[key].is_string(); }
-
-// A function name as OpenAI allows it ([a-zA-Z0-9_-]{1,64}).
-bool valid_function_name(const std::string &name) {
-    static const std::regex re("^[A-Za-z0-9_-]{1,64}$");
-    return std::regex_match(name, re);
-}
 
 // Text of a message's content: a string, null, or an array of text parts.
 bool content_text(const json &c, std::string &out, const std::string &param, ApiError &err) {
@@ -210,7 +203,7 @@ bool read_tools(const json &body, GenerateRequest &g, ApiError &err) {
                             at + ".function");
             const json &f = e["function"];
             Tool tool;
-            if (!is_string(f, "name") || !valid_function_name(f["name"].get<std::string>()))
+            if (!is_string(f, "name") || !is_valid_openai_name(f["name"].get<std::string>()))
                 return fail(
                     err,
                     at + ".function.name must be 1-64 characters of a-z, A-Z, 0-9, '_' and '-'",
