@@ -57,9 +57,11 @@ std::string dump(const json &v) { return v.dump(-1, ' ', false, json::error_hand
 std::unique_ptr<GrammarImpl> SchemaCompiler::run() {
     int32_t root = b_.rule("root");
     std::vector<Elem> seq;
+    if (!opt_.prefix.empty()) seq.push_back(lit(opt_.prefix));
     add_ws(seq);
     seq.push_back(value(doc_, ""));
     add_ws(seq);
+    if (!opt_.suffix.empty()) seq.push_back(lit(opt_.suffix));
     b_.alt(root, seq);
     return b_.finish(root, "grammar");
 }
@@ -67,9 +69,11 @@ std::unique_ptr<GrammarImpl> SchemaCompiler::run() {
 std::unique_ptr<GrammarImpl> SchemaCompiler::run_object() {
     int32_t root = b_.rule("root");
     std::vector<Elem> seq;
+    if (!opt_.prefix.empty()) seq.push_back(lit(opt_.prefix));
     add_ws(seq);
     seq.push_back(any_object());
     add_ws(seq);
+    if (!opt_.suffix.empty()) seq.push_back(lit(opt_.suffix));
     b_.alt(root, seq);
     return b_.finish(root, "grammar");
 }

@@ -47,6 +47,9 @@ struct JsonSchemaOptions {
     // JSON allows it ([ \t\n\r]*, at most max_whitespace bytes in one run).
     bool compact = false;
     std::size_t max_whitespace = 64;
+    // Literal bytes before and after the JSON value: the tool-call syntax of a model family
+    // around the arguments (e.g. "<tool_call>\n" ... "\n</tool_call>"). Empty: none.
+    std::string prefix, suffix;
 };
 
 struct GrammarImpl; // src/grammar.hpp
