@@ -379,6 +379,7 @@ class Host:
                  response_format: Optional[dict] = None, tools: Optional[list] = None,
                  tool_choice=None, parallel_tool_calls: Optional[bool] = None,
                  reasoning=None, reasoning_effort: Optional[str] = None,
+                 grammar: Optional[str] = None, regex: Optional[str] = None,
                  on_event: Optional[Callable[[Event], Optional[bool]]] = None) -> Result:
         """Runs one request. on_token(piece) gets each piece of the answer, on_event(Event) every
         event (reasoning and tool calls too); either returning False cancels.
@@ -389,6 +390,10 @@ class Host:
         function's name or {"type": "function", "function": {"name": ...}}.
         response_format: OpenAI's object. reasoning: None (default), True/"on", False/"off";
         reasoning_effort: "low", "medium", "high".
+        grammar: a llama.cpp GBNF grammar (root rule "root") the whole output follows; regex: a
+        regular expression the whole output matches. At most one, and neither with a JSON
+        response_format or a forced tool_choice; the provider's plugin needs the grammar
+        capability.
         logprobs: on_logprob(token_bytes, logprob, [(bytes, logprob), ...top_logprobs]) per token,
         before the piece carrying it. A field the provider's plugin cannot honour refuses the
         request (Error, code_name "unsupported"); a malformed one raises Error "invalid_argument"."""
@@ -423,6 +428,12 @@ class Host:
                         f"'default', not {reasoning!r}")
         req.reasoning = _REASONING[reasoning]
         req.reasoning_effort = _utf8(reasoning_effort, "reasoning_effort") if reasoning_effort else None
+        for name, value in (("grammar", grammar), ("regex", regex)):
+            if value is None:
+                continue
+            if value == "":  # as in serve's JSON: present but empty is a mistake, not "none"
+                raise Error(_INVALID_ARGUMENT, f"{name} is empty; pass None for no constraint")
+            setattr(req, name, _utf8(value, name))
 
         error = []
         pending = bytearray()  # pieces never split a UTF-8 character, but be safe anyway

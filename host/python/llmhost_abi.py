@@ -1,4 +1,4 @@
-"""The structs and enums of plugin.h (ABI 2) and host.h as ctypes types, field for field: the
+"""The structs and enums of plugin.h (ABI 2.1) and host.h as ctypes types, field for field: the
 C side of llmhost.py (kept apart so that the binding itself stays readable). Every struct carries
 its struct_size, so the library reads exactly what Python wrote.
 """
@@ -74,7 +74,9 @@ class _Request(ctypes.Structure):
                 ("tool_choice", ctypes.c_int32), ("tool_choice_name", _S),
                 ("parallel_tool_calls", ctypes.c_int32),
                 ("response_format", ctypes.POINTER(_ResponseFormat)), ("reasoning", ctypes.c_int32),
-                ("reasoning_effort", _S), ("next", ctypes.c_void_p)]
+                ("reasoning_effort", _S), ("next", ctypes.c_void_p),
+                # ABI 2.1
+                ("grammar", _S), ("regex", _S)]
 
 
 class _Result(ctypes.Structure):

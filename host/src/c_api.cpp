@@ -169,6 +169,8 @@ llmhost::GenerateRequest from_c_request(const llmh_request *c) {
                          q.response_format.schema_json, q.response_format.strict};
     r.reasoning = q.reasoning;
     r.reasoning_effort = q.reasoning_effort;
+    r.grammar = q.grammar; // ABI 2.1; empty for a 2.0 caller's smaller struct
+    r.regex = q.regex;
     return r;
 }
 

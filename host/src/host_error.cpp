@@ -17,7 +17,7 @@ std::string capability_names(uint32_t caps) {
         {LLMH_CAP_STREAMING, "streaming"}, {LLMH_CAP_EMBEDDINGS, "embeddings"},
         {LLMH_CAP_LIST_MODELS, "list_models"}, {LLMH_CAP_LOGPROBS, "logprobs"},
         {LLMH_CAP_STRUCTURED_OUTPUT, "structured_output"}, {LLMH_CAP_TOOLS, "tools"},
-        {LLMH_CAP_REASONING, "reasoning"}};
+        {LLMH_CAP_REASONING, "reasoning"}, {LLMH_CAP_GRAMMAR, "grammar"}};
     std::string out;
     for (const auto &[bit, name] : names)
         if (caps & bit) out += (out.empty() ? "" : ",") + std::string(name);

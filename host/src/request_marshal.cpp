@@ -25,6 +25,34 @@ void check_json_object(const std::string &text, const std::string &what) {
                         "send a JSON Schema object, e.g. {\"type\": \"object\", \"properties\": {}}");
 }
 
+// grammar / regex: one constraint per request. A JSON response_format or a forced tool call is
+// itself a grammar over the whole output; combined, one of them would be silently dropped.
+void check_grammar_fields(const GenerateRequest &r) {
+    for (const auto &[name, value] : {std::pair{"grammar", &r.grammar}, std::pair{"regex", &r.regex}})
+        if (value->find('\0') != std::string::npos) // the C string would end early: a different grammar
+            throw HostError(LLMH_ERR_INVALID_ARGUMENT, std::string(name) + " contains a NUL byte",
+                            std::string("remove it; ") + name + " is UTF-8 text");
+    if (!r.grammar.empty() && !r.regex.empty())
+        throw HostError(LLMH_ERR_INVALID_ARGUMENT, "grammar and regex are both set",
+                        "send one of them (a GBNF grammar can contain the regex's language)");
+    const char *field = !r.grammar.empty() ? "grammar" : !r.regex.empty() ? "regex" : nullptr;
+    if (!field) return;
+    if (r.response_format.type != LLMH_RESPONSE_TEXT)
+        throw HostError(LLMH_ERR_INVALID_ARGUMENT,
+                        std::string(field) + " and response_format " +
+                            (r.response_format.type == LLMH_RESPONSE_JSON_SCHEMA ? "json_schema"
+                                                                                 : "json_object") +
+                            " are both set; each constrains the whole output",
+                        std::string("send one of them: drop ") + field +
+                            " or send response_format {\"type\": \"text\"}");
+    if (r.tool_choice == LLMH_TOOL_CHOICE_REQUIRED || r.tool_choice == LLMH_TOOL_CHOICE_FUNCTION)
+        throw HostError(LLMH_ERR_INVALID_ARGUMENT,
+                        std::string(field) + " and tool_choice " +
+                            (r.tool_choice == LLMH_TOOL_CHOICE_REQUIRED ? "required" : "(a function)") +
+                            " are both set; a forced tool call has its own syntax",
+                        std::string("drop ") + field + ", or let tool_choice be auto or none");
+}
+
 } // namespace
 
 void check_request(const GenerateRequest &r, uint32_t caps, const std::string &who) {
@@ -101,6 +129,7 @@ void check_request(const GenerateRequest &r, uint32_t caps, const std::string &w
     if (!r.reasoning_effort.empty() && r.reasoning == LLMH_REASONING_OFF)
         throw HostError(LLMH_ERR_INVALID_ARGUMENT, "reasoning_effort is set but reasoning is off",
                         "drop one of them");
+    check_grammar_fields(r);
 
     // By capability, never by plugin name: a plugin that cannot honour a field must not see it.
     const std::string list = " (`llmhost plugins` lists the capabilities)";
@@ -120,6 +149,12 @@ void check_request(const GenerateRequest &r, uint32_t caps, const std::string &w
                               "answer with free text",
                         "drop response_format (or send {\"type\": \"text\"}), or use a provider "
                         "whose plugin reports the structured_output capability" + list);
+    if ((!r.grammar.empty() || !r.regex.empty()) && !(caps & LLMH_CAP_GRAMMAR))
+        throw HostError(LLMH_ERR_UNSUPPORTED,
+                        who + " does not support " + (r.grammar.empty() ? "regex" : "grammar") +
+                            " (grammar-constrained output); it would answer unconstrained",
+                        "drop grammar/regex, or use a provider whose plugin reports the grammar "
+                        "capability" + list);
     if ((r.reasoning != LLMH_REASONING_DEFAULT || !r.reasoning_effort.empty()) &&
         !(caps & LLMH_CAP_REASONING))
         throw HostError(LLMH_ERR_UNSUPPORTED,
@@ -208,6 +243,10 @@ MarshalledRequest::MarshalledRequest(const GenerateRequest &r, const std::string
         req_.reasoning_effort = or_null(r.reasoning_effort);
     }
     req_.next = nullptr;
+    if (caps & LLMH_CAP_GRAMMAR) {
+        req_.grammar = or_null(r.grammar);
+        req_.regex = or_null(r.regex);
+    }
 }
 
 } // namespace llmhost::detail

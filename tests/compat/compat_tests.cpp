@@ -80,6 +80,18 @@ TEST_CASE("a plugin compiled against ABI 2.0 works with this host: tools, events
     auto e = expect_host_error([&] { host->generate("v", req); });
     CHECK(e.code() == LLMH_ERR_UNSUPPORTED);
     CHECK(std::string(e.what()).find("response_format") != std::string::npos);
+
+    // 2.1's grammar/regex: a 2.0 plugin cannot have LLMH_CAP_GRAMMAR, so it never sees them.
+    req.response_format.type = LLMH_RESPONSE_TEXT;
+    req.grammar = "root ::= \"x\"";
+    e = expect_host_error([&] { host->generate("v", req); });
+    CHECK(e.code() == LLMH_ERR_UNSUPPORTED);
+    CHECK(std::string(e.what()).find("grammar") != std::string::npos);
+    req.grammar.clear();
+    req.regex = "x+";
+    e = expect_host_error([&] { host->generate("v", req); });
+    CHECK(e.code() == LLMH_ERR_UNSUPPORTED);
+    CHECK(std::string(e.what()).find("regex") != std::string::npos);
 }
 
 TEST_CASE("an ABI 1.2 plugin is refused, naming both versions, and the host keeps working") {
@@ -93,7 +105,7 @@ TEST_CASE("an ABI 1.2 plugin is refused, naming both versions, and the host keep
     CHECK(legacy->error_code == LLMH_ERR_ABI_MISMATCH);
     CHECK(legacy->abi_major == 1);
     CHECK(legacy->error.find("ABI 1.2") != std::string::npos);
-    CHECK(legacy->error.find("ABI 2.0") != std::string::npos);
+    CHECK(legacy->error.find("ABI 2.1") != std::string::npos);
     CHECK(legacy->error.find(legacy->path) != std::string::npos);
     CHECK(legacy->hint.find("rebuild") != std::string::npos);
 
@@ -109,7 +121,7 @@ TEST_CASE("an ABI 1.2 plugin is refused, naming both versions, and the host keep
     auto e = expect_host_error([&] { host->swap("old", {{"plugin", legacy->path}}); });
     CHECK(e.code() == LLMH_ERR_ABI_MISMATCH);
     CHECK(std::string(e.what()).find("ABI 1.2") != std::string::npos);
-    CHECK(std::string(e.what()).find("ABI 2.0") != std::string::npos);
+    CHECK(std::string(e.what()).find("ABI 2.1") != std::string::npos);
     host->swap("v", {{"plugin", "v20"}});
     llmhost::GenerateRequest req;
     req.prompt = "still here";

@@ -296,5 +296,56 @@ class AgentFeaturesTest(unittest.TestCase):
         self.assertEqual(self.host.generate(messages=[user]).text, "x")
 
 
+class GrammarTest(unittest.TestCase):
+    """ABI 2.1's grammar= / regex= keyword arguments: they reach a plugin with the grammar
+    capability (the recording fixture answers with the request it received), a plugin without it
+    refuses them, and contradictory or malformed values are refused."""
+
+    def setUp(self):
+        self.env = CleanEnv()
+        self.env.__enter__()
+        path = os.path.join(self.env.tmp.name, "c.json")
+        with open(path, "w") as f:
+            json.dump({"default_provider": "rec",
+                       "providers": {"rec": {"plugin": "recording"}, "e": {"plugin": "echo"}}}, f)
+        self.host = llmhost.open(path, plugin_dirs=[PLUGINS], default_plugin_dirs=False)
+
+    def tearDown(self):
+        self.host.close()
+        self.env.__exit__(None, None, None)
+
+    def test_grammar_and_regex_arrive(self):
+        seen = json.loads(self.host.generate("q").text)
+        self.assertIsNone(seen["grammar"])
+        self.assertIsNone(seen["regex"])
+        seen = json.loads(self.host.generate("q", grammar='root ::= "é" | "no"').text)
+        self.assertEqual(seen["grammar"], 'root ::= "é" | "no"')
+        self.assertIsNone(seen["regex"])
+        seen = json.loads(self.host.generate("q", regex="[0-9]{2}").text)
+        self.assertEqual(seen["regex"], "[0-9]{2}")
+        self.assertIsNone(seen["grammar"])
+
+    def test_refusals(self):
+        with self.assertRaises(llmhost.Error) as cm:
+            self.host.generate("q", provider="e", grammar='root ::= "a"')
+        self.assertEqual(cm.exception.code_name, "unsupported")
+        self.assertIn("provider 'e'", str(cm.exception))
+        self.assertIn("grammar", str(cm.exception))
+        bad = [{"grammar": 'root ::= "a"', "regex": "a"},
+               {"grammar": 'root ::= "a"', "response_format": {"type": "json_object"}},
+               {"regex": "a", "tools": [WEATHER], "tool_choice": "required"},
+               {"grammar": ""}, {"regex": ""}, {"grammar": 5}, {"regex": b"a"},
+               {"grammar": "root ::= \0"}]
+        for kwargs in bad:
+            with self.subTest(kwargs=kwargs):
+                with self.assertRaises(llmhost.Error) as cm:
+                    self.host.generate("q", **kwargs)
+                self.assertEqual(cm.exception.code_name, "invalid_argument")
+        with self.assertRaises(llmhost.Error) as cm:
+            self.host.generate("q", grammar='root ::= "a"', regex="a")
+        self.assertIn("grammar", str(cm.exception))
+        self.assertIn("regex", str(cm.exception))
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -130,6 +130,14 @@ const std::vector<Field> &fields() {
          {{"/request/reasoning", LLMH_REASONING_OFF}},
          json::object(),
          false},
+        // llmhost's extensions (ABI 2.1): each excludes response_format, a forced tool_choice
+        // and the other one, so they are checked alone.
+        {"grammar",
+         "root ::= \"yes\" | \"no\"",
+         {{"/request/grammar", "root ::= \"yes\" | \"no\""}},
+         json::object(),
+         false},
+        {"regex", "[0-9]{3}-[a-z]+", {{"/request/regex", "[0-9]{3}-[a-z]+"}}, json::object(), false},
     };
     return kFields;
 }
@@ -212,4 +220,18 @@ TEST_CASE("every field of a chat request reaches the provider - all in one reque
             CAPTURE(field.name);
             for (const auto &c : field.checks) check(seen, c);
         }
+}
+
+TEST_CASE("grammar and regex reach the provider from the legacy completions endpoint too") {
+    ServerFixture f(config());
+    for (const char *name : {"grammar", "regex"}) {
+        CAPTURE(name);
+        const std::string value = name == std::string("grammar") ? "root ::= [a-z]+" : "a|b";
+        auto r = http(f.port, "POST", "/v1/completions",
+                      json{{"model", "recording"}, {"prompt", "x"}, {name, value}}.dump());
+        REQUIRE_MESSAGE(r.status == 200, r.body);
+        json seen = json::parse(r.json()["choices"][0]["text"].get<std::string>());
+        CHECK(seen[name] == value);
+        CHECK(seen[name == std::string("grammar") ? "regex" : "grammar"] == nullptr);
+    }
 }

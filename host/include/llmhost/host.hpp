@@ -194,7 +194,7 @@ using LogprobCallback =
 // A field the provider's plugin cannot honour is refused with LLMH_ERR_UNSUPPORTED naming the
 // provider and the field (logprobs: LLMH_CAP_LOGPROBS, tools or tool messages: LLMH_CAP_TOOLS,
 // response_format other than text: LLMH_CAP_STRUCTURED_OUTPUT, reasoning other than default:
-// LLMH_CAP_REASONING). Never silently ignored.
+// LLMH_CAP_REASONING, grammar or regex: LLMH_CAP_GRAMMAR). Never silently ignored.
 struct GenerateRequest {
     std::string model;              // empty: HostOptions::model, else the provider's own
     std::vector<Message> messages;  // chat; empty: use prompt
@@ -222,6 +222,8 @@ struct GenerateRequest {
     ResponseFormat response_format;
     llmh_reasoning reasoning = LLMH_REASONING_DEFAULT;
     std::string reasoning_effort;            // "low" | "medium" | "high"; implies ON
+    std::string grammar;                     // GBNF (root rule "root"); "" = none; needs LLMH_CAP_GRAMMAR
+    std::string regex;                       // the whole output matches it; "" = none; same cap
     // Every output event (text included); may be empty. Text also reaches Host::generate's
     // on_token.
     EventCallback on_event;

@@ -254,6 +254,28 @@ bool read_response_format(const json &j, GenerateRequest &g, ApiError &err) {
     return true;
 }
 
+// llmhost's extensions "grammar" (GBNF) and "regex", on both endpoints. Only the shape is
+// checked here; conflicts with response_format/tool_choice and the provider's capability are the
+// host's check_request, so every front end refuses the same requests.
+bool read_grammar(const json &j, GenerateRequest &g, ApiError &err) {
+    for (const char *name : {"grammar", "regex"}) {
+        auto it = j.find(name);
+        if (it == j.end() || it->is_null()) continue;
+        if (!it->is_string())
+            return fail(err,
+                        std::string("'") + name + "' must be a string (" +
+                            (name == std::string("grammar") ? "a GBNF grammar with a root rule"
+                                                            : "a regular expression") +
+                            "), got " + it->type_name(),
+                        name);
+        if (it->get_ref<const std::string &>().empty())
+            return fail(err, std::string("'") + name + "' is empty; leave it out for no constraint",
+                        name);
+        (name == std::string("grammar") ? g.grammar : g.regex) = it->get<std::string>();
+    }
+    return true;
+}
+
 } // namespace
 
 std::optional<ParsedRequest> parse_chat_request(std::string_view body, ApiError &err) {
@@ -282,13 +304,16 @@ std::optional<ParsedRequest> parse_chat_request(std::string_view body, ApiError 
                                                    "min_p",
                                                    "repetition_penalty",
                                                    "presence_penalty",
-                                                   "frequency_penalty"};
+                                                   "frequency_penalty",
+                                                   "grammar",
+                                                   "regex"};
     if (!audit_fields(*j, honoured, true, err)) return std::nullopt;
     ParsedRequest p;
     GenerateRequest &g = p.request;
     p.chat = true;
     if (!read_common(*j, p, err) || !read_sampling_extensions(*j, g, err) ||
         !read_response_format(*j, g, err) || !read_reasoning(*j, g, err) ||
+        !read_grammar(*j, g, err) ||
         !parser_detail::read_tools(*j, g, err))
         return std::nullopt;
     if (auto l = j->find("logprobs"); l != j->end() && !l->is_null()) {
@@ -327,12 +352,16 @@ std::optional<ParsedRequest> parse_completion_request(std::string_view body, Api
                                                    "min_p",
                                                    "repetition_penalty",
                                                    "presence_penalty",
-                                                   "frequency_penalty"};
+                                                   "frequency_penalty",
+                                                   "grammar",
+                                                   "regex"};
     if (!audit_fields(*j, honoured, false, err)) return std::nullopt;
     ParsedRequest p;
     GenerateRequest &g = p.request;
     p.chat = false;
-    if (!read_common(*j, p, err) || !read_sampling_extensions(*j, g, err)) return std::nullopt;
+    if (!read_common(*j, p, err) || !read_sampling_extensions(*j, g, err) ||
+        !read_grammar(*j, g, err))
+        return std::nullopt;
     if (g.max_tokens <= 0) g.max_tokens = 16; // the legacy endpoint's documented default
     auto pr = j->find("prompt");
     if (pr != j->end() && pr->is_array() && pr->size() == 1 && (*pr)[0].is_string()) {

@@ -14,8 +14,9 @@
  *     a field only if the struct is large enough to hold it (LLMH_HAS_FIELD). No struct embeds
  *     another by value and no array has a fixed stride: parts are reached through pointers, so
  *     each grows on its own. Older or newer minors on either side therefore keep working.
- *   - ABI 2.0 (this header) replaced 1.x: pointer-reached request parts, tool calling,
- *     structured output, reasoning, and output as events. docs/plugin-abi.md has the migration.
+ *   - ABI 2.0 replaced 1.x: pointer-reached request parts, tool calling, structured output,
+ *     reasoning, and output as events. docs/plugin-abi.md has the migration.
+ *   - ABI 2.1 (this header) appended llmh_request.grammar and .regex (LLMH_CAP_GRAMMAR).
  *
  * Ownership, in one rule: memory belongs to whoever allocated it, and a pointer handed across
  * the boundary is valid only for the duration of the call it was passed to, unless the
@@ -36,7 +37,7 @@ extern "C" {
 #endif
 
 #define LLMH_ABI_MAJOR 2
-#define LLMH_ABI_MINOR 0
+#define LLMH_ABI_MINOR 1
 
 #define LLMH_PLUGIN_ENTRY_NAME "llmh_plugin_entry"
 
@@ -321,6 +322,13 @@ typedef struct llmh_request {
     int32_t reasoning;                     /* LLMH_CAP_REASONING: an llmh_reasoning */
     const char *reasoning_effort;          /* "low", "medium", "high" or NULL; implies ON */
     const llmh_chain *next;                /* extensions; NULL when none */
+
+    /* ABI 2.1. LLMH_CAP_GRAMMAR: the output is constrained to a grammar. At most one of the two
+     * is set, and neither with a JSON response_format or a forced tool call (the host refuses
+     * such a request). Read them only when struct_size covers them (LLMH_HAS_FIELD): a 2.0
+     * caller's struct ends at `next`. */
+    const char *grammar;                   /* a llama.cpp GBNF grammar, root rule "root"; NULL: none */
+    const char *regex;                     /* the whole output must match it; NULL: none */
 } llmh_request;
 
 /* ------------------------------------------------------------------------------------------ */
@@ -366,6 +374,7 @@ typedef struct llmh_provider llmh_provider; /* opaque: a provider instance */
 #define LLMH_CAP_STRUCTURED_OUTPUT (1u << 6) /* honours response_format (json_object/json_schema) */
 #define LLMH_CAP_TOOLS (1u << 7)             /* tools, tool_choice, tool calls and tool messages */
 #define LLMH_CAP_REASONING (1u << 8)         /* honours reasoning / reasoning_effort */
+#define LLMH_CAP_GRAMMAR (1u << 9)           /* honours grammar and regex (ABI 2.1) */
 
 #define LLMH_PROVIDER_THREAD_SAFE (1u << 0) /* generate may run concurrently on one instance */
 

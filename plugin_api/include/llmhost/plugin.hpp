@@ -178,6 +178,8 @@ struct Request {
     ResponseFormat response_format;
     llmh_reasoning reasoning = LLMH_REASONING_DEFAULT;
     std::string reasoning_effort;             // "" or "low"/"medium"/"high" (implies ON)
+    std::string grammar;                      // ABI 2.1: GBNF, root rule "root"; "" = none
+    std::string regex;                        // ABI 2.1: the whole output matches it; "" = none
 
     static std::string str(const char *s) { return s ? std::string(s) : std::string(); }
 
@@ -314,6 +316,11 @@ struct Request {
             q.reasoning_effort = str(r->reasoning_effort);
             if (!q.reasoning_effort.empty()) q.reasoning = LLMH_REASONING_ON;
         }
+        // ABI 2.1: a 2.0 caller's struct ends before these, so they stay empty for it.
+        if (LLMH_HAS_FIELD(r, llmh_request, grammar)) q.grammar = str(r->grammar);
+        if (LLMH_HAS_FIELD(r, llmh_request, regex)) q.regex = str(r->regex);
+        if (!q.grammar.empty() && !q.regex.empty())
+            throw Error(LLMH_ERR_INVALID_ARGUMENT, "grammar and regex are both set; send one of them");
         return q;
     }
 };
