@@ -146,6 +146,22 @@ TEST_CASE("json schema: $ref, $defs, definitions, recursion") {
          {R"({"v": 1, "kids": [{"kids": []}]})"});
 }
 
+TEST_CASE("json schema: $ref siblings ignored in drafts 3-7, applied from 2019-09") {
+    // MaskBench Github_hard---o13693: a draft-07 "required" next to "$ref" is not a constraint
+    // (the validator ignores it), so an object without that member is valid.
+    const std::string body =
+        R"("definitions":{"w":{"type":"object","properties":{"id":{"type":"string"}}}},
+           "type":"object","properties":{"w":{"required":["configuration"],"$ref":"#/definitions/w"}}})";
+    for (const char *draft :
+         {"http://json-schema.org/draft-07/schema#", "http://json-schema.org/draft-04/schema#"})
+        both(std::string(R"({"$schema":")") + draft + "\"," + body, {R"({"w": {"id": "a"}})"},
+             {R"({"w": {"id": 1}})", R"({"w": 1})"});
+    // 2020-12, and no "$schema" (the validators' default): the siblings apply.
+    for (const char *head : {R"({"$schema":"https://json-schema.org/draft/2020-12/schema",)", "{"})
+        both(head + body, {R"({"w": {"id": "a", "configuration": 1}})"},
+             {R"({"w": {"id": "a"}})", R"({"w": {"id": 1, "configuration": 1}})"});
+}
+
 TEST_CASE("json schema: minLength, maxLength, pattern, format") {
     both(R"({"type":"string","minLength":2,"maxLength":3})", {R"("ab")", R"("abc")", R"("é\n")"},
          {R"("a")", R"("abcd")"});

@@ -54,6 +54,14 @@ std::string ptr_join(const std::string &p, const std::string &key) {
 
 std::string dump(const json &v) { return v.dump(-1, ' ', false, json::error_handler_t::replace); }
 
+bool SchemaCompiler::legacy_draft(const json &doc) {
+    if (!doc.is_object() || !doc.contains("$schema") || !doc["$schema"].is_string()) return false;
+    const std::string u = doc["$schema"].get<std::string>();
+    for (const char *d : {"draft-03", "draft-04", "draft-06", "draft-07"})
+        if (u.find(d) != std::string::npos) return true;
+    return false;
+}
+
 std::unique_ptr<GrammarImpl> SchemaCompiler::run() {
     int32_t root = b_.rule("root");
     std::vector<Elem> seq;
@@ -235,6 +243,7 @@ json SchemaCompiler::flatten_all_of(const json &s, const std::string &ptr, int d
             if (guard > 32) fail("$ref", p, "reference chain too long");
             json rest = sub;
             rest.erase("$ref");
+            if (ref_overrides_) rest = json::object();
             json target = resolve(sub["$ref"].get<std::string>(), p);
             if (!target.is_object()) fail("$ref", p, "reference to a non-object schema in allOf");
             merge(target, rest, p);
@@ -257,6 +266,10 @@ Elem SchemaCompiler::value(const json &s, const std::string &ptr) {
         fail("false", ptr, "false schema: nothing is valid");
     }
     if (!s.is_object()) fail("schema", ptr, "a schema must be an object or a boolean");
+    if (ref_overrides_ && s.contains("$ref")) {
+        if (!s["$ref"].is_string()) fail("$ref", ptr_join(ptr, "$ref"), "must be a string");
+        return ref_rule(s["$ref"].get<std::string>(), ptr_join(ptr, "$ref"));
+    }
     for (auto it = s.begin(); it != s.end(); ++it) {
         if (kUnsupported.count(it.key())) {
             // A few trivially true forms are honoured rather than refused.
@@ -292,7 +305,7 @@ SchemaCompiler::Sig SchemaCompiler::signature(const json &schema, const std::str
         rest.erase("$ref");
         json target = resolve(s["$ref"].get<std::string>(), ptr);
         if (!target.is_object()) return sig;
-        if (has_constraints(rest, {})) return sig; // a combination: no claim
+        if (!ref_overrides_ && has_constraints(rest, {})) return sig; // a combination: no claim
         s = target;
     }
     if (!s.is_object()) return sig;

@@ -27,7 +27,8 @@ std::string dump(const json &v);
 
 class SchemaCompiler {
 public:
-    SchemaCompiler(const json &doc, const JsonSchemaOptions &o) : doc_(doc), opt_(o) {
+    SchemaCompiler(const json &doc, const JsonSchemaOptions &o)
+        : doc_(doc), opt_(o), ref_overrides_(legacy_draft(doc)) {
         if (!o.compact)
             ws_ = b_.regex(re_rep(re_set({{'\t', '\n'}, {'\r', '\r'}, {' ', ' '}}), 0,
                                   static_cast<int>(o.max_whitespace)),
@@ -40,6 +41,10 @@ public:
 private:
     const json &doc_;
     JsonSchemaOptions opt_;
+    // Drafts 3-7: "$ref" replaces the schema it sits in (its siblings are ignored, as validators
+    // for those drafts do); from 2019-09 on, and without "$schema", it is one more constraint.
+    bool ref_overrides_ = false;
+    static bool legacy_draft(const json &doc);
     GrammarBuilder b_;
     Elem ws_ = 0;
     int depth_ = 0;
