@@ -3,6 +3,7 @@
 // at which trie nodes the lexeme may end (the only places the parser must be asked).
 #pragma once
 
+#include "counted_string.hpp"
 #include "llmhost/constraint/constraint.hpp"
 #include "vocabulary.hpp"
 
@@ -26,6 +27,8 @@ struct ConstraintImpl {
 private:
     mutable std::mutex mu_;
     mutable std::map<std::pair<int32_t, int32_t>, std::shared_ptr<const LexemeMask>> cache_;
+    // Per big DFA: its states as counted-string positions (counted_string.hpp), empty if not one.
+    mutable std::map<int32_t, std::vector<CountedState>> counted_;
 };
 
 } // namespace llmhost::constraint

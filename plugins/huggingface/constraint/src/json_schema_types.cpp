@@ -1,6 +1,7 @@
 // JSON Schema types: integers (with bounds), numbers, strings (length, pattern, format), arrays
 // (items, prefixItems, counts) and objects (properties in schema order, optional ones skippable,
 // extra members after them when additionalProperties/patternProperties allow).
+#include "counted_string.hpp"
 #include "int_range.hpp"
 #include "json_schema_compiler.hpp"
 
@@ -155,7 +156,10 @@ Elem SchemaCompiler::string(const json &s, const std::string &ptr) {
         Re re = hi < 0 ? re_cat({re_rep(re_any_char(), lo, lo), re_rep(re_any_char(), 0, -1)})
                        : re_rep(re_any_char(), lo, hi);
         const std::string kw = s.contains("maxLength") ? "maxLength" : "minLength";
-        parts.push_back([re, kw, ptr] {
+        parts.push_back([re, kw, ptr, lo, hi, alone = parts.empty() && !s.contains("format")] {
+            // Alone, the counter product is built directly (and its masks come from the
+            // vocabulary's string profile, counted_string.hpp); combined, the generic route.
+            if (alone) return counted_string_dfa(lo, hi, 40000, kw, ptr_join(ptr, kw));
             return compile_re(re, ReMode::JsonString, kw, ptr_join(ptr, kw), 20000, true);
         });
         key += "|len" + std::to_string(lo) + "," + std::to_string(hi);

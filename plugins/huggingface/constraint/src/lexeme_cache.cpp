@@ -163,7 +163,21 @@ const LexemeMask *ConstraintImpl::lexeme_mask(int32_t dfa, int32_t q) const {
     const Dfa &d = grammar->impl().dfas[dfa];
     std::shared_ptr<const LexemeMask> e;
     if (d.size() > kMaxSharedDfaStates) { // big, schema-specific automata: not worth a key
-        e = build(d, q, v);
+        // Length-bounded strings: masks from the vocabulary's string profile, shared by schemas.
+        const CountedState *cs = nullptr;
+        {
+            std::lock_guard<std::mutex> lock(mu_);
+            auto it = counted_.find(dfa);
+            if (it == counted_.end())
+                it = counted_.emplace(dfa, counted_states(d, 4 * d.size() + 1024)).first;
+            if (!it->second.empty()) cs = &it->second[static_cast<std::size_t>(q)];
+        }
+        if (cs && cs->b >= 0 && !d.accepting[q]) {
+            e = counted_mask(v, *cs);
+            if (!e) return nullptr;
+        } else {
+            e = build(d, q, v);
+        }
         std::lock_guard<std::mutex> lock(mu_);
         return cache_.emplace(std::make_pair(dfa, q), e).first->second.get();
     }

@@ -82,6 +82,9 @@ struct VocabularyImpl {
     mutable std::mutex lexeme_mu;
     mutable std::unordered_map<std::string, std::shared_ptr<const LexemeMask>> lexemes;
     mutable std::size_t lexeme_bytes = 0;
+    // Per state of the any-string automaton: the token profile counted strings take their masks
+    // from (counted_string.cpp; the type is private to it). Under lexeme_mu.
+    mutable std::unordered_map<int32_t, std::shared_ptr<const void>> string_profiles;
     std::size_t max_lexeme_bytes = std::size_t{512} << 20;
 };
 
