@@ -21,8 +21,8 @@ UsageError bad_file(const std::string &flag, const std::string &path, const std:
     return UsageError(flag + " " + path + ": " + what, std::move(hint));
 }
 
-nlohmann::json read_json_file(const std::string &flag, const std::string &path,
-                              const std::string &hint) {
+std::string read_text_file(const std::string &flag, const std::string &path,
+                           const std::string &hint) {
     std::error_code ec;
     const auto size = std::filesystem::file_size(path, ec);
     if (ec) throw bad_file(flag, path, "cannot read it: " + ec.message(), hint);
@@ -32,8 +32,14 @@ nlohmann::json read_json_file(const std::string &flag, const std::string &path,
         throw bad_file(flag, path, std::string("cannot open it: ") + std::strerror(errno), hint);
     std::stringstream text;
     text << f.rdbuf();
+    return text.str();
+}
+
+nlohmann::json read_json_file(const std::string &flag, const std::string &path,
+                              const std::string &hint) {
+    const std::string text = read_text_file(flag, path, hint);
     try {
-        return nlohmann::json::parse(text.str());
+        return nlohmann::json::parse(text);
     } catch (const nlohmann::json::parse_error &e) {
         // The position only: the file's text may hold anything.
         throw bad_file(flag, path, "is not valid JSON (at byte " + std::to_string(e.byte) + ")",
@@ -143,6 +149,27 @@ ResponseFormat load_json_schema_file(const std::string &path) {
     } catch (const HostError &e) {
         throw bad_file("--json-schema", path, e.what(), hint);
     }
+}
+
+std::string load_text_file(const std::string &flag, const std::string &path,
+                           const std::string &hint) {
+    return read_text_file(flag, path, hint);
+}
+
+std::string load_grammar_file(const std::string &path) {
+    const char *hint = "the file holds a llama.cpp GBNF grammar, e.g. root ::= \"yes\" | \"no\"";
+    std::string text = read_text_file("--grammar", path, hint);
+    if (text.find_first_not_of(" \t\r\n") == std::string::npos)
+        throw bad_file("--grammar", path, "is empty", hint);
+    if (text.find('\0') != std::string::npos)
+        throw bad_file("--grammar", path, "contains a NUL byte: not a text file", hint);
+    // The grammar travels as JSON text in serve and as UTF-8 everywhere: refuse other bytes here.
+    try {
+        (void)nlohmann::json(text).dump();
+    } catch (const nlohmann::json::type_error &) {
+        throw bad_file("--grammar", path, "is not valid UTF-8", hint);
+    }
+    return text;
 }
 
 std::string describe_call(const ToolCall &call) { return call.name + "(" + call.arguments + ")"; }

@@ -1,7 +1,7 @@
 // The agent options of `llmhost chat` and `llmhost generate`: tools from an OpenAI-style JSON
 // file (--tools), scripted tool results (--tool-results), structured output (--json,
-// --json-schema) and reasoning (--reasoning). Files are user input: anything unexpected is a
-// UsageError naming the file and what is wrong, never a crash or a silently dropped field.
+// --json-schema, --grammar) and reasoning (--reasoning). Files are user input: anything unexpected
+// is a UsageError naming the file and what is wrong, never a crash or a silently dropped field.
 #pragma once
 
 #include "console.hpp"
@@ -32,6 +32,15 @@ std::map<std::string, std::string> load_tool_results_file(const std::string &pat
 // --json-schema: a JSON Schema object (named after the file), or OpenAI's json_schema object
 // {"name": ..., "schema": {...}, "strict": ...}.
 ResponseFormat load_json_schema_file(const std::string &path);
+
+// A text file named by `flag` (at most 16 MiB); a UsageError naming flag and path otherwise.
+std::string load_text_file(const std::string &flag, const std::string &path,
+                           const std::string &hint);
+
+// --grammar: a llama.cpp GBNF grammar file (text, root rule "root"): its whole text, checked to
+// be non-empty UTF-8 without NUL bytes. The grammar itself is compiled by the provider (or by
+// `llmhost grammar compile`).
+std::string load_grammar_file(const std::string &path);
 
 // "get_weather({"city": "Paris"})" as the CLI shows a tool call.
 std::string describe_call(const ToolCall &call);

@@ -1,7 +1,7 @@
 // `llmhost generate [PROMPT]`: one completion, streamed to stdout as tokens arrive. The prompt is
 // the argument, or all of stdin when there is none. With -v, usage and timings go to stderr.
-// --json / --json-schema ask for structured output and print the parsed JSON; --reasoning shows
-// the model's reasoning on stderr.
+// --json / --json-schema ask for structured output and print the parsed JSON; --grammar / --regex
+// constrain the output (printed as text); --reasoning shows the model's reasoning on stderr.
 #include "agent_options.hpp"
 #include "cli_common.hpp"
 #include "console.hpp"
@@ -24,6 +24,8 @@ struct GenerateOptions {
     SamplingOptions sampling;
     bool json = false;
     std::string json_schema_file;
+    std::string grammar_file;
+    std::string regex;
     std::string reasoning;
 };
 
@@ -53,6 +55,8 @@ void run_generate(Context &ctx, GenerateOptions &opt) {
     // A bad schema file is reported before the prompt is read from stdin.
     std::optional<ResponseFormat> schema;
     if (!opt.json_schema_file.empty()) schema = load_json_schema_file(opt.json_schema_file);
+    std::string grammar;
+    if (!opt.grammar_file.empty()) grammar = load_grammar_file(opt.grammar_file);
     std::string prompt;
     for (const auto &w : opt.prompt_words) prompt += (prompt.empty() ? "" : " ") + w;
     if (prompt.empty()) {
@@ -79,6 +83,8 @@ void run_generate(Context &ctx, GenerateOptions &opt) {
         request.response_format = *schema;
     else if (opt.json)
         request.response_format.type = LLMH_RESPONSE_JSON_OBJECT;
+    request.grammar = grammar; // streamed as text: a grammar's output need not be JSON
+    request.regex = opt.regex;
     request.should_cancel = [] { return signals::interrupt_pending(); };
 
     Console &console = Console::get();
@@ -134,10 +140,24 @@ void register_generate(CLI::App &app, Context &ctx) {
     auto *json =
         cmd->add_flag("--json", opt->json,
                       "Ask for a JSON object (response_format json_object) and print it parsed");
-    cmd->add_option("--json-schema", opt->json_schema_file,
-                    "Ask for JSON matching the JSON Schema in FILE (response_format json_schema)")
-        ->option_text("FILE")
-        ->excludes(json);
+    auto *json_schema =
+        cmd->add_option(
+               "--json-schema", opt->json_schema_file,
+               "Ask for JSON matching the JSON Schema in FILE (response_format json_schema)")
+            ->option_text("FILE")
+            ->excludes(json);
+    auto *grammar = cmd->add_option("--grammar", opt->grammar_file,
+                                    "Constrain the output to the llama.cpp GBNF grammar in FILE "
+                                    "(root rule \"root\")")
+                        ->option_text("FILE")
+                        ->excludes(json)
+                        ->excludes(json_schema);
+    cmd->add_option("--regex", opt->regex, "Constrain the whole output to match PATTERN")
+        ->option_text("PATTERN")
+        ->excludes(json)
+        ->excludes(json_schema)
+        ->excludes(grammar)
+        ->check([](const std::string &v) { return v.empty() ? "--regex needs a pattern" : ""; });
     add_reasoning_option(cmd, opt->reasoning);
     cmd->add_option("prompt", opt->prompt_words, "The prompt (default: read stdin)")
         ->option_text("PROMPT");
@@ -148,8 +168,10 @@ void register_generate(CLI::App &app, Context &ctx) {
         "  git diff | llmhost generate --system \"Write a commit message for this diff\"\n"
         "  llmhost generate --json \"List three colours as a JSON object\"\n"
         "  llmhost generate --json-schema person.json --reasoning high \"Invent a person\"\n"
-        "A provider whose plugin cannot honour --json, --json-schema or --reasoning refuses\n"
-        "the request (exit 1) instead of answering without it.");
+        "  llmhost generate --regex '[0-9]{3}-[0-9]{4}' \"A phone number:\"\n"
+        "  llmhost generate --grammar yesno.gbnf \"Is C++ fun?\"\n"
+        "A provider whose plugin cannot honour --json, --json-schema, --grammar, --regex or\n"
+        "--reasoning refuses the request (exit 1) instead of answering without it.");
     cmd->callback([&ctx, opt] { run_generate(ctx, *opt); });
 }
 

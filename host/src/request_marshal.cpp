@@ -28,8 +28,10 @@ void check_json_object(const std::string &text, const std::string &what) {
 // grammar / regex: one constraint per request. A JSON response_format or a forced tool call is
 // itself a grammar over the whole output; combined, one of them would be silently dropped.
 void check_grammar_fields(const GenerateRequest &r) {
-    for (const auto &[name, value] : {std::pair{"grammar", &r.grammar}, std::pair{"regex", &r.regex}})
-        if (value->find('\0') != std::string::npos) // the C string would end early: a different grammar
+    // A NUL byte would end the C string early: the plugin would see a different grammar.
+    for (const auto &[name, value] :
+         {std::pair{"grammar", &r.grammar}, std::pair{"regex", &r.regex}})
+        if (value->find('\0') != std::string::npos)
             throw HostError(LLMH_ERR_INVALID_ARGUMENT, std::string(name) + " contains a NUL byte",
                             std::string("remove it; ") + name + " is UTF-8 text");
     if (!r.grammar.empty() && !r.regex.empty())
@@ -46,11 +48,12 @@ void check_grammar_fields(const GenerateRequest &r) {
                         std::string("send one of them: drop ") + field +
                             " or send response_format {\"type\": \"text\"}");
     if (r.tool_choice == LLMH_TOOL_CHOICE_REQUIRED || r.tool_choice == LLMH_TOOL_CHOICE_FUNCTION)
-        throw HostError(LLMH_ERR_INVALID_ARGUMENT,
-                        std::string(field) + " and tool_choice " +
-                            (r.tool_choice == LLMH_TOOL_CHOICE_REQUIRED ? "required" : "(a function)") +
-                            " are both set; a forced tool call has its own syntax",
-                        std::string("drop ") + field + ", or let tool_choice be auto or none");
+        throw HostError(
+            LLMH_ERR_INVALID_ARGUMENT,
+            std::string(field) + " and tool_choice " +
+                (r.tool_choice == LLMH_TOOL_CHOICE_REQUIRED ? "required" : "(a function)") +
+                " are both set; a forced tool call has its own syntax",
+            std::string("drop ") + field + ", or let tool_choice be auto or none");
 }
 
 } // namespace

@@ -67,7 +67,8 @@ TEST_CASE("grammar and regex reach a plugin with the grammar capability") {
     CHECK(recorded(*host, r)["regex"] == "[0-9]+");
 }
 
-TEST_CASE("grammar/regex on a plugin without the capability: unsupported, naming provider and field") {
+TEST_CASE(
+    "grammar/regex on a plugin without the capability: unsupported, naming provider and field") {
     CleanEnvironment clean;
     auto host = open_host();
     for (const std::string provider : {"lim", "echo"}) {
@@ -143,7 +144,8 @@ TEST_CASE("C API: grammar/regex arrive, are refused like the C++ API, and a 2.0-
     req.prompt = "q";
     req.grammar = kGrammar;
     char *text = nullptr;
-    REQUIRE_MESSAGE(llmhost_generate(h, "rec", &req, nullptr, &text) == LLMH_OK, llmhost_last_error());
+    REQUIRE_MESSAGE(llmhost_generate(h, "rec", &req, nullptr, &text) == LLMH_OK,
+                    llmhost_last_error());
     json seen = json::parse(text);
     llmhost_free(text);
     CHECK(seen["grammar"] == kGrammar);
@@ -160,7 +162,8 @@ TEST_CASE("C API: grammar/regex arrive, are refused like the C++ API, and a 2.0-
     std::memset(reinterpret_cast<char *>(&req) + offsetof(llmh_request, grammar), 0xA5,
                 sizeof req - offsetof(llmh_request, grammar));
     text = nullptr;
-    REQUIRE_MESSAGE(llmhost_generate(h, "rec", &req, nullptr, &text) == LLMH_OK, llmhost_last_error());
+    REQUIRE_MESSAGE(llmhost_generate(h, "rec", &req, nullptr, &text) == LLMH_OK,
+                    llmhost_last_error());
     seen = json::parse(text);
     llmhost_free(text);
     CHECK(seen["grammar"] == nullptr);

@@ -137,7 +137,11 @@ const std::vector<Field> &fields() {
          {{"/request/grammar", "root ::= \"yes\" | \"no\""}},
          json::object(),
          false},
-        {"regex", "[0-9]{3}-[a-z]+", {{"/request/regex", "[0-9]{3}-[a-z]+"}}, json::object(), false},
+        {"regex",
+         "[0-9]{3}-[a-z]+",
+         {{"/request/regex", "[0-9]{3}-[a-z]+"}},
+         json::object(),
+         false},
     };
     return kFields;
 }

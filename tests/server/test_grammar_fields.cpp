@@ -83,8 +83,9 @@ TEST_CASE("grammar/regex: contradictory constraints are a 400 naming both fields
     CHECK(has(e, "regex"));
     for (const char *name : {"grammar", "regex"}) {
         CAPTURE(name);
-        e = error_of(chat(f.port, "recording",
-                          {{name, "root ::= \"a\""}, {"response_format", {{"type", "json_object"}}}}));
+        e = error_of(
+            chat(f.port, "recording",
+                 {{name, "root ::= \"a\""}, {"response_format", {{"type", "json_object"}}}}));
         CHECK(has(e, name));
         CHECK(has(e, "response_format"));
         for (json choice : {json("required"),

@@ -313,8 +313,7 @@ std::optional<ParsedRequest> parse_chat_request(std::string_view body, ApiError 
     p.chat = true;
     if (!read_common(*j, p, err) || !read_sampling_extensions(*j, g, err) ||
         !read_response_format(*j, g, err) || !read_reasoning(*j, g, err) ||
-        !read_grammar(*j, g, err) ||
-        !parser_detail::read_tools(*j, g, err))
+        !read_grammar(*j, g, err) || !parser_detail::read_tools(*j, g, err))
         return std::nullopt;
     if (auto l = j->find("logprobs"); l != j->end() && !l->is_null()) {
         if (!l->is_boolean())
