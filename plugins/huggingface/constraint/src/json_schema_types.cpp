@@ -348,7 +348,8 @@ Elem SchemaCompiler::object(const json &s, const std::string &ptr) {
     std::size_t nreq = 0;
     for (const auto &p : props) nreq += p.required;
     Elem members;
-    if (nreq <= kMaxUnorderedRequired && ((n + extras.size()) << nreq) <= kMaxUnorderedAlts)
+    if (!opt_.ordered_properties && nreq <= kMaxUnorderedRequired &&
+        ((n + extras.size()) << nreq) <= kMaxUnorderedAlts)
         members = members_any_order(props, vals, extras);
     else
         members = members_in_order(props, vals, extras);

@@ -50,6 +50,11 @@ struct JsonSchemaOptions {
     // Literal bytes before and after the JSON value: the tool-call syntax of a model family
     // around the arguments (e.g. "<tool_call>\n" ... "\n</tool_call>"). Empty: none.
     std::string prefix, suffix;
+    // Generation mode: an object's properties in the order of `properties`, each at most once,
+    // other members after them (as LLGuidance and XGrammar generate). Without it properties may
+    // come in any order and repeat (every occurrence valid): what matching existing JSON needs,
+    // but a model may then write a key twice, which tool-call parsers refuse.
+    bool ordered_properties = false;
 };
 
 struct GrammarImpl; // src/grammar.hpp

@@ -64,6 +64,7 @@ public:
     bool is_accepting() const { return matcher_.is_accepting(); }
     bool is_closing() const { return plan_pos_ < plan_.size(); }
     const Matcher &matcher() const { return matcher_; }
+    std::size_t vocab_size() const { return constraint_->vocabulary().size(); }
     // Undo the last n consumed ids (stop strings). Ends closing.
     void rollback(std::size_t n);
 
