@@ -47,6 +47,8 @@ const char *kGrammar = "root ::= \"yes\" | \"no\"";
 TEST_CASE("grammar and regex reach a plugin with the grammar capability") {
     CleanEnvironment clean;
     auto host = open_host();
+    // `llmhost plugins` and the C/Python listings name the capability.
+    CHECK(llmhost::capability_names(LLMH_CAP_TOOLS | LLMH_CAP_GRAMMAR) == "tools,grammar");
     auto r = prompt("q");
     json none = recorded(*host, r);
     CHECK(none["grammar"] == nullptr);
