@@ -282,3 +282,56 @@ TEST_CASE("json schema: unsupported keywords are errors naming the keyword and i
     }
     CHECK_THROWS_AS(Grammar::from_json_schema("{not json"), CompileError);
 }
+
+// MaskBench validation/invalidation errors, each reduced to its cause.
+TEST_CASE("json schema: anchors belong to top-level alternatives (Github_medium---o21850)") {
+    both(R"({"type":"string","pattern":"^(ab\\.).|(cd)|('.*')+$"})",
+         {R"("ab.x-tail")", R"("xx cd yy")", R"("pre 'q'")"}, {R"("x ab.x")", R"("'q' post")"});
+    both(R"({"type":"string","pattern":"^a$|^b$"})", {R"("a")", R"("b")"}, {R"("ab")", R"("ba")"});
+}
+
+TEST_CASE("json schema: fixed member order follows the required list (Github_medium---o13)") {
+    // Over the any-order limit, undeclared required members come in the order of "required".
+    std::string s = R"({"type":"object","properties":{"p":{"type":"integer"}},"required":[)";
+    std::string inst = R"({"p": 1)";
+    for (int i = 9; i >= 0; --i) {
+        s += (i < 9 ? ",\"k" : "\"k") + std::to_string(i) + "\"";
+        inst += ", \"k" + std::to_string(i) + "\": 0";
+    }
+    s += "]}";
+    inst += "}";
+    CHECK(schema_accepts(s, inst));
+}
+
+TEST_CASE("json schema: a float enum value also matches its integer (Github_medium---o61348)") {
+    both(R"({"enum":[2.0, 1.5]})", {"2", "2.0", "1.5"}, {"3", "2.5", "1"});
+    both(R"({"const":-0.0})", {"0", "-0.0"}, {"1"});
+}
+
+TEST_CASE("json schema: date-time needs T, as Python's jsonschema (Github_medium---o82651)") {
+    both(R"({"type":"string","format":"date-time"})", {R"("2022-01-01T12:00:00Z")"},
+         {R"("2022-01-01 12:00:00Z")"});
+}
+
+TEST_CASE("json schema: allOf keeps each additionalProperties relative to its own properties") {
+    // Github_hard---o61085: the outer schema is closed, so the members only the allOf subschema
+    // declares are forbidden.
+    both(R"({"allOf":[{"properties":{"w":{"type":"integer"}}}],
+             "properties":{"id":{"type":"string"}},"additionalProperties":false})",
+         {R"({"id": "a"})", R"({})"}, {R"({"id": "a", "w": 1})", R"({"z": 1})"});
+    // A schema-valued additionalProperties constrains the other side's members too.
+    both(
+        R"({"allOf":[{"properties":{"w":{}}},{"properties":{"id":{}},"additionalProperties":{"type":"string"}}]})",
+        {R"({"id": 1, "w": "s"})", R"({"x": "y"})"}, {R"({"w": 1})", R"({"x": 1})"});
+}
+
+TEST_CASE("json schema: keywords merged from allOf are checked (Github_hard---o77312, o77304)") {
+    for (const char *s :
+         {R"({"allOf":[{"minProperties":1}],"type":"object"})",
+          R"({"allOf":[{"$ref":"#/$defs/a"}],"anyOf":[{"not":{"required":["x"]}}],
+                              "$defs":{"a":{"type":"object"}}})",
+          R"({"type":"object","anyOf":[{"not":{"required":["x"]}}],"properties":{"a":{}}})"}) {
+        CAPTURE(s);
+        CHECK_THROWS_AS(Grammar::from_json_schema(s), CompileError);
+    }
+}

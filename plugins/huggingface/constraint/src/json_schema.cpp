@@ -175,7 +175,45 @@ Elem SchemaCompiler::ref_rule(const std::string &ref, const std::string &ptr) {
     return b_.ref(r);
 }
 
-void SchemaCompiler::merge(json &into, const json &add, const std::string &ptr) {
+json SchemaCompiler::merge_object_sides(json &into, const json &add, const std::string &ptr) {
+    static const json kTrue = true;
+    const json ai = into.contains("additionalProperties") ? into["additionalProperties"] : kTrue;
+    const json aa = add.contains("additionalProperties") ? add["additionalProperties"] : kTrue;
+    auto open = [](const json &a) { return a == true || (a.is_object() && a.empty()); };
+    json out = add;
+    if (open(ai) && open(aa)) return out;
+    auto props = [](const json &x) {
+        return x.contains("properties") && x["properties"].is_object() ? x["properties"]
+                                                                       : json::object();
+    };
+    const json pi = props(into), pa = props(add);
+    bool differ = false;
+    for (auto it = pa.begin(); it != pa.end(); ++it) differ = differ || !pi.contains(it.key());
+    for (auto it = pi.begin(); it != pi.end(); ++it) differ = differ || !pa.contains(it.key());
+    const bool ppi = into.contains("patternProperties"), ppa = add.contains("patternProperties");
+    if ((ppi || ppa) && (differ || (!open(ai) && ppa) || (!open(aa) && ppi)))
+        fail("allOf", ptr,
+             "additionalProperties and patternProperties in different subschemas of allOf are "
+             "not supported");
+    for (auto it = pa.begin(); it != pa.end(); ++it) {
+        if (open(ai) || pi.contains(it.key())) continue;
+        if (ai == false)
+            out["properties"].erase(it.key()); // the other side forbids it
+        else
+            out["properties"][it.key()] = json{{"allOf", json::array({it.value(), ai})}};
+    }
+    for (auto it = pi.begin(); it != pi.end(); ++it) {
+        if (open(aa) || pa.contains(it.key())) continue;
+        if (aa == false)
+            into["properties"].erase(it.key());
+        else
+            into["properties"][it.key()] = json{{"allOf", json::array({it.value(), aa})}};
+    }
+    return out;
+}
+
+void SchemaCompiler::merge(json &into, const json &add_in, const std::string &ptr) {
+    const json add = merge_object_sides(into, add_in, ptr);
     for (auto it = add.begin(); it != add.end(); ++it) {
         const std::string &k = it.key();
         if (kAnnotations.count(k)) continue;
@@ -212,6 +250,14 @@ void SchemaCompiler::merge(json &into, const json &add, const std::string &ptr) 
                 if (bb.count(t)) both.push_back(t);
             if (both.empty()) fail("allOf", ptr, "the subschemas' types do not intersect");
             cur = both;
+        } else if (k == "additionalProperties") {
+            // Both constrain the keys neither side declares (merge_object_sides did the rest).
+            if (cur == false || it.value() == false)
+                cur = false;
+            else if (cur == true)
+                cur = it.value();
+            else if (it.value() != true)
+                cur = json{{"allOf", json::array({cur, it.value()})}};
         } else if ((k == "minimum" || k == "minLength" || k == "minItems") && cur.is_number() &&
                    it.value().is_number()) {
             if (it.value() > cur) cur = it.value();
@@ -255,6 +301,18 @@ json SchemaCompiler::flatten_all_of(const json &s, const std::string &ptr, int d
     return out;
 }
 
+void SchemaCompiler::check_keywords(const json &s, const std::string &ptr) {
+    for (auto it = s.begin(); it != s.end(); ++it) {
+        if (kUnsupported.count(it.key())) {
+            // A few trivially true forms are honoured rather than refused.
+            if (it.key() == "minProperties" && it.value() == 0) continue;
+            fail(it.key(), ptr_join(ptr, it.key()), "keyword not supported");
+        }
+        if (it.key() == "uniqueItems" && it.value() == true)
+            fail("uniqueItems", ptr_join(ptr, "uniqueItems"), "keyword not supported");
+    }
+}
+
 Elem SchemaCompiler::value(const json &s, const std::string &ptr) {
     if (++depth_ > 256) fail("schema", ptr, "nesting too deep");
     struct Guard {
@@ -270,17 +328,14 @@ Elem SchemaCompiler::value(const json &s, const std::string &ptr) {
         if (!s["$ref"].is_string()) fail("$ref", ptr_join(ptr, "$ref"), "must be a string");
         return ref_rule(s["$ref"].get<std::string>(), ptr_join(ptr, "$ref"));
     }
-    for (auto it = s.begin(); it != s.end(); ++it) {
-        if (kUnsupported.count(it.key())) {
-            // A few trivially true forms are honoured rather than refused.
-            if (it.key() == "minProperties" && it.value() == 0) continue;
-            fail(it.key(), ptr_join(ptr, it.key()), "keyword not supported");
-        }
-        if (it.key() == "uniqueItems" && it.value() == true)
-            fail("uniqueItems", ptr_join(ptr, "uniqueItems"), "keyword not supported");
-        if (it.key() == "additionalItems" && !s.contains("items")) continue;
-    }
-    if (s.contains("allOf")) return value_checked(flatten_all_of(s, ptr), ptr);
+    check_keywords(s, ptr);
+    // A flattened allOf is checked again: keywords merged from its subschemas must not slip by.
+    auto flattened = [&](const json &x) {
+        json f = flatten_all_of(x, ptr);
+        check_keywords(f, ptr);
+        return value_checked(f, ptr);
+    };
+    if (s.contains("allOf")) return flattened(s);
     if (s.contains("$ref")) {
         if (!s["$ref"].is_string()) fail("$ref", ptr_join(ptr, "$ref"), "must be a string");
         if (!has_constraints(s, {"$ref"}))
@@ -288,7 +343,7 @@ Elem SchemaCompiler::value(const json &s, const std::string &ptr) {
         json wrapped = s;
         wrapped.erase("$ref");
         wrapped["allOf"] = json::array({json{{"$ref", s["$ref"]}}});
-        return value_checked(flatten_all_of(wrapped, ptr), ptr);
+        return flattened(wrapped);
     }
     return value_checked(s, ptr);
 }
@@ -489,6 +544,11 @@ Elem SchemaCompiler::enum_values(const json &s, const json &values, const std::s
                      "object or array values need the compact option");
         }
         alts.push_back(v.is_object() || v.is_array() ? v.dump() : dump(v));
+        // Numbers compare by value: 2.0 also matches the integer 2 (json.dumps writes "2").
+        // Other spellings of the value (2.00, 2e0) are not generated.
+        if (v.is_number_float() && std::isfinite(v.get<double>()) &&
+            std::floor(v.get<double>()) == v.get<double>() && std::fabs(v.get<double>()) < 1e15)
+            alts.push_back(dump(json(static_cast<int64_t>(v.get<double>()))));
     }
     if (alts.empty())
         fail(ptr.substr(ptr.rfind('/') + 1), ptr, "no value matches the schema's type");

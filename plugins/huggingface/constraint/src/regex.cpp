@@ -317,7 +317,8 @@ struct Parser {
     Re seq() {
         std::vector<Re> kids;
         while (!eof() && p[i] != '|' && p[i] != ')') {
-            if (p[i] == '$' && i + 1 == p.size()) break;
+            // An end anchor closes a top-level alternative (parse_regex checks the depth).
+            if (p[i] == '$' && (i + 1 == p.size() || p[i + 1] == '|')) break;
             kids.push_back(repeat());
         }
         Re r;
@@ -340,25 +341,37 @@ struct Parser {
 Re parse_regex(std::string_view pattern, bool search, const std::string &keyword,
                const std::string &pointer) {
     Parser ps{pattern, 0, keyword, pointer};
-    bool start_anchor = false, end_anchor = false;
-    if (!pattern.empty() && pattern[0] == '^') {
-        start_anchor = true;
-        ps.i = 1;
-    }
-    Re body = ps.alt();
-    if (!ps.eof() && pattern[ps.i] == '$' && ps.i + 1 == pattern.size()) {
-        end_anchor = true;
+    // Anchors belong to top-level alternatives: "^a|b$" is (^a)|(b$), so as a search it is
+    // a.* | .*b, not ^(a|b)$.
+    std::vector<Re> alts;
+    while (true) {
+        bool start_anchor = false, end_anchor = false;
+        if (!ps.eof() && pattern[ps.i] == '^') {
+            start_anchor = true;
+            ++ps.i;
+        }
+        Re body = ps.seq();
+        if (!ps.eof() && pattern[ps.i] == '$' &&
+            (ps.i + 1 == pattern.size() || pattern[ps.i + 1] == '|')) {
+            end_anchor = true;
+            ++ps.i;
+        }
+        if (!search) {
+            alts.push_back(std::move(body));
+        } else {
+            std::vector<Re> parts;
+            if (!start_anchor) parts.push_back(re_rep(re_any_char(), 0, -1));
+            parts.push_back(std::move(body));
+            if (!end_anchor) parts.push_back(re_rep(re_any_char(), 0, -1));
+            alts.push_back(re_cat(std::move(parts)));
+        }
+        if (ps.eof() || pattern[ps.i] != '|') break;
         ++ps.i;
     }
     if (!ps.eof())
         ps.fail(pattern[ps.i] == ')' ? "unbalanced )"
                                      : "anchors are only supported at the start and end");
-    if (!search) return body;
-    std::vector<Re> parts;
-    if (!start_anchor) parts.push_back(re_rep(re_any_char(), 0, -1));
-    parts.push_back(std::move(body));
-    if (!end_anchor) parts.push_back(re_rep(re_any_char(), 0, -1));
-    return re_cat(std::move(parts));
+    return alts.size() == 1 ? std::move(alts[0]) : re_alt(std::move(alts));
 }
 
 namespace {
