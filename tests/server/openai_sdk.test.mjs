@@ -169,6 +169,12 @@ await test('what echo cannot honour -> BadRequestError, never ignored', async ()
   await assert.rejects(client.chat.completions.create({ ...base,
     tools: [{ type: 'function', function: { name: 'f', parameters: 'not a schema' } }] }),
     (e) => e instanceof OpenAI.BadRequestError && e.param === 'tools[0].function.parameters');
+  // llmhost's grammar/regex extensions travel as extra body fields; echo lacks the capability.
+  await assert.rejects(client.chat.completions.create({ ...base, grammar: 'root ::= "x"' }),
+    (e) => e instanceof OpenAI.BadRequestError && e.code === 'unsupported' &&
+      /provider 'echo'/.test(e.message) && /grammar/.test(e.message));
+  await assert.rejects(client.chat.completions.create({ ...base, regex: 42 }),
+    (e) => e instanceof OpenAI.BadRequestError && e.param === 'regex');
 });
 
 await test('legacy completions honour max_tokens', async () => {
