@@ -65,16 +65,6 @@ void check_request(const llmh::Request &req, const TemplateTraits &traits,
             throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT,
                               std::string("huggingface: ") + name + " must be between -2 and 2",
                               "OpenAI's range; 0 turns it off");
-    if (!req.response_format.is_text())
-        throw llmh::Error(LLMH_ERR_UNSUPPORTED,
-                          "huggingface: response_format \"" +
-                              std::string(req.response_format.type == LLMH_RESPONSE_JSON_OBJECT
-                                              ? "json_object"
-                                              : "json_schema") +
-                              "\" is not supported yet",
-                          "the huggingface provider has no constrained decoding yet: drop "
-                          "response_format (or use {\"type\": \"text\"}) and ask for JSON in the "
-                          "prompt");
     if (!req.tools.empty()) {
         if (!req.is_chat)
             throw llmh::Error(
@@ -89,17 +79,6 @@ void check_request(const llmh::Request &req, const TemplateTraits &traits,
                 "use a model trained for tool calling whose template renders "
                 "`tools` (Qwen2.5/Qwen3 and Hermes, Llama 3.1+, Mistral)");
     }
-    // Without constrained decoding (issue 12) nothing forces the model to call a tool: honouring
-    // "required" or a named function would be a hope, not a guarantee.
-    if (req.tool_choice == llmh::ToolChoice::required ||
-        req.tool_choice == llmh::ToolChoice::function)
-        throw llmh::Error(
-            LLMH_ERR_UNSUPPORTED,
-            std::string("huggingface: tool_choice \"") +
-                (req.tool_choice == llmh::ToolChoice::required ? "required" : "function") +
-                "\" is not supported: a local model cannot be forced to call a tool "
-                "without constrained decoding",
-            "use tool_choice \"auto\" (the default) or \"none\"");
     if (!req.reasoning_effort.empty())
         throw llmh::Error(LLMH_ERR_UNSUPPORTED,
                           "huggingface: reasoning_effort \"" + req.reasoning_effort +

@@ -40,10 +40,10 @@ struct ChatInputs {
 };
 
 // Refuses (llmh::Error, LLMH_ERR_UNSUPPORTED naming the field) what this model cannot honour:
-// tools its template does not render or whose calls no parser reads, tool_choice "required" or
-// a named function (needs constrained decoding, issue 12), reasoning ON for a model that does
-// not reason, reasoning_effort levels, a structured response_format; and (invalid_argument)
-// presence/frequency penalties outside OpenAI's -2..2.
+// tools its template does not render or whose calls no parser reads, reasoning ON for a model
+// that does not reason, reasoning_effort levels; and (invalid_argument) presence/frequency
+// penalties outside OpenAI's -2..2. The output's shape (response_format, tool_choice required,
+// grammar, regex) is checked where it is compiled: structured_output.hpp.
 void check_request(const llmh::Request &req, const TemplateTraits &traits,
                    const std::string &model);
 

@@ -2,6 +2,9 @@
 // (see loaded_model.hpp).
 #include "loaded_model.hpp"
 
+#include "structured_output.hpp"
+
+#include <llmhost/constraint/tokenizer_vocabulary.hpp>
 #include <llmhost/engine/stop_strings.hpp>
 
 #include <chrono>
@@ -178,6 +181,52 @@ engine::GenerateOptions LoadedModel::options(const llmh::Request &req, const Pro
     return o;
 }
 
+std::shared_ptr<const constraint::TokenVocabulary> LoadedModel::vocabulary() const {
+    std::call_once(vocabulary_once_, [&] {
+        std::vector<std::int32_t> eos(engine_->eos_ids().begin(), engine_->eos_ids().end());
+        auto v = constraint::vocabulary_from_tokenizer(
+            *tokenizer_, eos, static_cast<std::size_t>(engine_->config().vocab_size));
+        if (!marker_ids_.empty()) {
+            // The format's special markers ([TOOL_CALLS], <|python_tag|>) are decoded as their
+            // text (output_stream.hpp), so a grammar that writes that text may use them.
+            std::vector<std::string> bytes(v->size());
+            for (std::size_t i = 0; i < v->size(); ++i)
+                bytes[i] = v->token_bytes(static_cast<std::int32_t>(i));
+            for (std::int32_t id : marker_ids_)
+                if (static_cast<std::size_t>(id) < bytes.size())
+                    bytes[static_cast<std::size_t>(id)] = tokenizer_->id_to_token(id);
+            v = std::make_shared<const constraint::TokenVocabulary>(std::move(bytes), eos);
+        }
+        vocabulary_ = std::move(v);
+    });
+    return vocabulary_;
+}
+
+std::shared_ptr<constraint::Guide> LoadedModel::guide(const llmh::Request &req, const Prompt &p,
+                                                      const engine::GenerateOptions &opts) const {
+    const OutputConstraint oc = output_constraint(req, traits_.format.tools, id_);
+    if (!oc.grammar) return nullptr;
+    if (p.opens_reasoning)
+        throw llmh::Error(LLMH_ERR_UNSUPPORTED,
+                          "huggingface: " + oc.what + " is not supported while model " + id_ +
+                              " starts inside a <think> block (its chat template opens it)",
+                          "turn reasoning off for this request (reasoning: off), or drop " + oc.what);
+    auto g = std::make_shared<constraint::Guide>(constraint::Constraint::create(oc.grammar, vocabulary()));
+    // Budget-aware closing needs room for the shortest output at all: say so before generating.
+    const std::int64_t budget = opts.max_tokens > 0
+                                    ? opts.max_tokens
+                                    : engine_->max_context() - static_cast<std::int64_t>(p.ids.size());
+    const std::size_t least = g->min_tokens();
+    if (least != constraint::Guide::kNoBound && static_cast<std::int64_t>(least) > budget)
+        throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT,
+                          "huggingface: the shortest output " + oc.what + " allows takes " +
+                              std::to_string(least) + " tokens; max_tokens is " +
+                              std::to_string(budget),
+                          "raise max_tokens to at least " + std::to_string(least) +
+                              " (or loosen the schema's minimums)");
+    return g;
+}
+
 llmh::Completion LoadedModel::generate(const llmh::Request &req, llmh::EventSink &sink,
                                        const ProviderConfig &cfg) {
     const auto t0 = Clock::now();
@@ -186,6 +235,7 @@ llmh::Completion LoadedModel::generate(const llmh::Request &req, llmh::EventSink
     const double tokenize_ms = ms_since(t0);
     engine::GenerateOptions opts = options(req, cfg, p.ids.size());
     opts.logprobs = req.logprobs && sink.wants_logprobs(); // nobody asked: the engine skips it
+    opts.guide = guide(req, p, opts);
 
     OutputStream out(*tokenizer_, *token_bytes_, sink, output_options(req, p, opts.logprobs));
     engine::GenerateResult r = engine_->generate(

@@ -8,6 +8,8 @@
 #include "output_stream.hpp"
 #include "provider_config.hpp"
 
+#include <llmhost/constraint/constraint.hpp>
+#include <llmhost/constraint/guide.hpp>
 #include <llmhost/engine/engine.hpp>
 #include <llmhost/plugin.hpp>
 #include <llmhost/template/chat_template.hpp>
@@ -15,6 +17,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -62,6 +65,14 @@ private:
     std::string template_error_; // why there is no chat template, for the error message
     TemplateTraits traits_;      // tools / reasoning format of the template (chat_inputs.hpp)
     std::unordered_set<std::int32_t> marker_ids_; // special tokens of that format
+
+    // Guided decoding (structured_output.hpp): the vocabulary as bytes, built on first use and
+    // shared by every constrained request of this model (it holds the lexeme-mask cache).
+    std::shared_ptr<const constraint::TokenVocabulary> vocabulary() const;
+    std::shared_ptr<constraint::Guide> guide(const llmh::Request &req, const Prompt &p,
+                                             const engine::GenerateOptions &opts) const;
+    mutable std::once_flag vocabulary_once_;
+    mutable std::shared_ptr<const constraint::TokenVocabulary> vocabulary_;
 };
 
 } // namespace llmhost::hf

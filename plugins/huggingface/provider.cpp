@@ -75,7 +75,8 @@ private:
 LLMH_DEFINE_PLUGIN_WITH_MANIFEST(
     llmhost::hf::HuggingFaceProvider, "huggingface", "0.2.0",
     "Hugging Face models run locally on libtorch (Hub download with your token)",
-    // No LLMH_CAP_STRUCTURED_OUTPUT: constrained decoding is issue 12.
+    // Structured output and grammar/regex: guided decoding (structured_output.hpp).
     LLMH_CAP_CHAT | LLMH_CAP_COMPLETION | LLMH_CAP_STREAMING | LLMH_CAP_LIST_MODELS |
-        LLMH_CAP_LOGPROBS | LLMH_CAP_TOOLS | LLMH_CAP_REASONING,
+        LLMH_CAP_LOGPROBS | LLMH_CAP_TOOLS | LLMH_CAP_REASONING | LLMH_CAP_STRUCTURED_OUTPUT |
+        LLMH_CAP_GRAMMAR,
     LLMH_HUGGINGFACE_MANIFEST)

@@ -160,6 +160,10 @@ struct CallOptions {
     int reasoning = LLMH_REASONING_DEFAULT;
     const char *reasoning_effort = nullptr;
     const std::vector<Msg> *messages = nullptr; // instead of the {role, content} chat
+    const char *schema = nullptr;  // json_schema's schema (default {"type":"object"})
+    const char *grammar = nullptr; // ABI 2.1
+    const char *regex = nullptr;   // ABI 2.1
+    float top_p = 1.0f;
 };
 
 // Where on_event's user points: the Outcome, and after how many TEXT pieces to cancel.
@@ -258,7 +262,8 @@ inline Outcome call(llmh_provider *p, const std::vector<std::pair<std::string, s
     params.stop = stops.data();
     params.n_stop = stops.size();
     llmh_response_format rf{sizeof(llmh_response_format), o.response_format, nullptr, nullptr, 0};
-    if (o.response_format == LLMH_RESPONSE_JSON_SCHEMA) rf.schema_json = R"({"type":"object"})";
+    if (o.response_format == LLMH_RESPONSE_JSON_SCHEMA)
+        rf.schema_json = o.schema ? o.schema : R"({"type":"object"})";
     llmh_request req{};
     req.struct_size = sizeof req;
     req.model = o.model;
@@ -277,6 +282,9 @@ inline Outcome call(llmh_provider *p, const std::vector<std::pair<std::string, s
     req.response_format = o.response_format == LLMH_RESPONSE_TEXT ? nullptr : &rf;
     req.reasoning = o.reasoning;
     req.reasoning_effort = o.reasoning_effort;
+    req.grammar = o.grammar;
+    req.regex = o.regex;
+    params.top_p = o.top_p;
     EventCtx ctx{&out, o.cancel_after};
     req.user = &ctx;
     req.on_event = record_event;

@@ -100,7 +100,7 @@ TEST_CASE("huggingface plugin: capabilities of ABI 2") {
     const auto caps = plugin()->capabilities;
     CHECK((caps & LLMH_CAP_TOOLS) != 0);
     CHECK((caps & LLMH_CAP_REASONING) != 0);
-    CHECK((caps & LLMH_CAP_STRUCTURED_OUTPUT) == 0); // constrained decoding: issue 12
+    CHECK((caps & LLMH_CAP_STRUCTURED_OUTPUT) != 0); // guided decoding (structured_output_test)
 }
 
 TEST_CASE(
@@ -156,7 +156,8 @@ TEST_CASE(
         CHECK(bp.status == LLMH_ERR_INVALID_ARGUMENT);
         CHECK(std::string(bp.err.message).find("parameters") != std::string::npos);
 
-        // What a local model cannot guarantee is refused, naming the field.
+        // A forced call is constrained (structured_output_test): one that cannot fit in
+        // max_tokens is refused before generating, naming the field and the budget.
         for (int choice : {LLMH_TOOL_CHOICE_REQUIRED, LLMH_TOOL_CHOICE_FUNCTION}) {
             Outcome r = call(
                 m.inst.p, nullptr, nullptr,
@@ -165,8 +166,9 @@ TEST_CASE(
                  .tool_choice = choice,
                  .tool_choice_name = choice == LLMH_TOOL_CHOICE_FUNCTION ? "get_weather" : nullptr,
                  .messages = &msgs});
-            CHECK(r.status == LLMH_ERR_UNSUPPORTED);
+            CHECK(r.status == LLMH_ERR_INVALID_ARGUMENT);
             CHECK(std::string(r.err.message).find("tool_choice") != std::string::npos);
+            CHECK(std::string(r.err.message).find("max_tokens is 2") != std::string::npos);
         }
         // Tools with a raw prompt: nothing would render them.
         Outcome raw = call(m.inst.p, nullptr, "Hello", {.max_tokens = 2, .tools = kTools});

@@ -63,8 +63,17 @@ void BatchScheduler::retire(std::size_t i, std::exception_ptr error) {
 void BatchScheduler::sample_and_deliver(Slot &s, float *logits, std::int64_t vocab) {
     BatchRequest &r = *s.req;
     if (r.logprobs) s.raw.assign(logits, logits + vocab); // the sampler edits logits in place
-    const std::int32_t id =
-        s.sampler->sample(std::span<float>(logits, static_cast<std::size_t>(vocab)), s.history);
+    const std::span<float> row(logits, static_cast<std::size_t>(vocab));
+    std::vector<std::int32_t> ids; // the sampled id, then the fast-forwarded ones
+    if (s.guided) {
+        GuidedStep::Pick p =
+            s.guided->pick(*s.sampler, row, s.history, r.budget - s.generated, !r.logprobs);
+        ids.push_back(p.id);
+        ids.insert(ids.end(), p.forced.begin(), p.forced.end());
+    } else {
+        ids.push_back(s.sampler->sample(row, s.history));
+    }
+    const std::int32_t id = ids.front();
     const bool eos = std::find(r.eos_ids.begin(), r.eos_ids.end(), id) != r.eos_ids.end();
     std::optional<TokenLogprobs> lp;
     if (r.logprobs && !eos) lp = compute_logprobs(s.raw, id, r.top_logprobs);
@@ -73,16 +82,31 @@ void BatchScheduler::sample_and_deliver(Slot &s, float *logits, std::int64_t voc
         if (eos) {
             r.finish = Finish::Stop; // eos is not handed to on_token (as the serial path)
         } else {
-            r.pending.push_back(id);
+            for (std::int32_t x : ids) r.pending.push_back(x);
             if (lp) r.pending_logprobs.push_back(std::move(*lp));
-            ++s.generated;
+            s.generated += static_cast<std::int64_t>(ids.size());
             if (s.generated == r.budget) r.finish = Finish::Length;
         }
     }
     r.cv.notify_all();
-    s.history.push_back(id);
-    s.last_id = id;
+    if (eos) return;
+    s.history.insert(s.history.end(), ids.begin(), ids.end());
+    s.feed.assign(ids.begin(), ids.end() - 1);
+    s.last_id = ids.back();
     s.next_pos = static_cast<std::int64_t>(r.prompt.size()) + s.generated - 1;
+}
+
+void BatchScheduler::feed_forced(std::size_t i) {
+    Slot &s = *slots_[i];
+    const std::int64_t k = static_cast<std::int64_t>(s.feed.size());
+    const std::int64_t first = s.next_pos - k; // the fed ids sit right before last_id
+    std::vector<std::int64_t> ids(s.feed.begin(), s.feed.end());
+    at::Tensor pos =
+        at::arange(first, s.next_pos, at::TensorOptions().dtype(at::kLong).device(device_))
+            .view({1, k});
+    KVCache row = cache_.rows(static_cast<std::int64_t>(i), 1);
+    model_.forward(long_tensor(ids, 1, device_), pos, s.next_pos, row, false);
+    s.feed.clear();
 }
 
 void BatchScheduler::admit(std::shared_ptr<BatchRequest> req, std::size_t i) {
@@ -90,6 +114,7 @@ void BatchScheduler::admit(std::shared_ptr<BatchRequest> req, std::size_t i) {
     Slot &slot = *slots_[i];
     try {
         slot.sampler.emplace(slot.req->sampling);
+        if (slot.req->guide) slot.guided.emplace(*slot.req->guide);
         slot.history = slot.req->prompt;
         const auto t0 = Clock::now();
         const std::int64_t n = static_cast<std::int64_t>(slot.req->prompt.size());
@@ -114,6 +139,18 @@ void BatchScheduler::decode_step() {
         if (slots_[i]) lo = std::min(lo, i), hi = i;
     if (lo > hi) return;
     const auto t0 = Clock::now();
+    for (std::size_t i = lo; i <= hi; ++i) {
+        if (!slots_[i] || slots_[i]->feed.empty()) continue;
+        try {
+            feed_forced(i);
+        } catch (...) {
+            retire(i, std::current_exception());
+        }
+    }
+    lo = slots_.size(), hi = 0;
+    for (std::size_t i = 0; i < slots_.size(); ++i)
+        if (slots_[i]) lo = std::min(lo, i), hi = i;
+    if (lo > hi) return;
     const std::int64_t B = static_cast<std::int64_t>(hi - lo + 1);
     std::vector<std::int64_t> ids(B, 0), pos(B, 0); // free slots in the range: token 0 at position 0
     std::int64_t kv_len = 1, active = 0;
@@ -144,7 +181,12 @@ void BatchScheduler::decode_step() {
     for (std::size_t i = lo; i <= hi; ++i) {
         if (!slots_[i]) continue;
         Slot &s = *slots_[i];
-        sample_and_deliver(s, logits.data_ptr<float>() + (i - lo) * V, V);
+        try { // a failing constraint fails its own request, not the batch
+            sample_and_deliver(s, logits.data_ptr<float>() + (i - lo) * V, V);
+        } catch (...) {
+            retire(i, std::current_exception());
+            continue;
+        }
         if (s.req->finish == Finish::Stop || s.generated == s.req->budget) retire(i);
     }
     decode_us_ += std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();

@@ -19,6 +19,7 @@
 #pragma once
 
 #include "../../models/model.hpp"
+#include "guided_step.hpp"
 
 #include <llmhost/engine/engine.hpp>
 #include <llmhost/engine/logprobs.hpp>
@@ -44,6 +45,7 @@ struct BatchRequest {
     std::int64_t budget = 0; // tokens to generate at most (already checked against the context)
     bool logprobs = false;   // compute TokenLogprobs for each delivered id (this slot only)
     int top_logprobs = 0;
+    std::shared_ptr<constraint::Guide> guide; // grammar-constrained decoding (engine.hpp)
 
     // Set by the caller at any time: the loop retires the slot at its next step.
     std::atomic<bool> abandoned{false};
@@ -80,11 +82,17 @@ private:
         std::int64_t next_pos = 0;         // position of the last sampled id (decoded next step)
         std::int32_t last_id = 0;
         std::vector<float> raw;            // logits before sampling (logprobs only)
+        std::optional<GuidedStep> guided;  // with a guide
+        // Fast-forwarded ids to write into the cache before the next decode (all but the last
+        // delivered id, which is decoded as usual): one extra pass instead of one per id.
+        std::vector<std::int32_t> feed;
     };
 
     void loop();
     void admit(std::shared_ptr<BatchRequest> req, std::size_t slot_index);
     void decode_step();
+    // Writes a slot's fast-forwarded ids into its cache row (see Slot::feed).
+    void feed_forced(std::size_t slot_index);
     // Samples from `logits` (fp32, one row), delivers the id or finishes the request.
     void sample_and_deliver(Slot &s, float *logits, std::int64_t vocab);
     void retire(std::size_t slot_index, std::exception_ptr error = nullptr);

@@ -4,6 +4,7 @@
 
 #include "../../models/model.hpp"
 #include "batch_scheduler.hpp"
+#include "guided_step.hpp"
 
 #include <llmhost/plugin.hpp>
 
@@ -14,6 +15,7 @@
 #include <algorithm>
 #include <chrono>
 #include <mutex>
+#include <optional>
 
 namespace llmhost::engine {
 namespace fs = std::filesystem;
@@ -165,6 +167,7 @@ GenerateResult generate_batched(BatchScheduler &scheduler, std::span<const std::
     req->budget = budget;
     req->logprobs = opts.logprobs;
     req->top_logprobs = opts.top_logprobs;
+    req->guide = opts.guide;
     scheduler.submit(req);
     // However we leave (stop, cancel, an exception from on_token), the loop frees the slot.
     struct Abandon {
@@ -349,35 +352,50 @@ GenerateResult Engine::generate(std::span<const std::int32_t> prompt, const Gene
 
     std::lock_guard lk(m.serial_mu);
     Sampler sampler(opts.sampling);
+    std::optional<GuidedStep> guided;
+    if (opts.guide) guided.emplace(*opts.guide);
     std::vector<std::int32_t> history(prompt.begin(), prompt.end());
     std::vector<float> raw; // the step's logits before sampling, when logprobs are asked
+    std::vector<std::int32_t> feed; // ids for the next forward pass (sampled + fast-forwarded)
     at::Tensor logits = m.run(prompt, 0, false); // prefill: one pass over the whole prompt
     r.prefill_ms = ms_since(t0);
     const auto t_decode = Clock::now();
     r.finish = Finish::Length;
-    for (std::int64_t i = 0; i < budget; ++i) {
+    bool stopped = false;
+    for (std::int64_t i = 0; i < budget && !stopped;) {
         std::span<float> row(logits.data_ptr<float>(), static_cast<std::size_t>(logits.size(-1)));
         if (opts.logprobs) raw.assign(row.begin(), row.end()); // the sampler edits row in place
-        const std::int32_t id = sampler.sample(row, history);
+        feed.clear();
+        if (guided) {
+            GuidedStep::Pick p = guided->pick(sampler, row, history, budget - i, !opts.logprobs);
+            feed.push_back(p.id);
+            feed.insert(feed.end(), p.forced.begin(), p.forced.end());
+        } else {
+            feed.push_back(sampler.sample(row, history));
+        }
         if (i == 0) r.time_to_first_token_ms = ms_since(t0);
-        if (std::find(opts.eos_ids.begin(), opts.eos_ids.end(), id) != opts.eos_ids.end()) {
+        if (std::find(opts.eos_ids.begin(), opts.eos_ids.end(), feed[0]) != opts.eos_ids.end()) {
             r.finish = Finish::Stop;
             break;
         }
         if (opts.logprobs) {
-            r.logprobs.push_back(compute_logprobs(raw, id, opts.top_logprobs));
+            r.logprobs.push_back(compute_logprobs(raw, feed[0], opts.top_logprobs));
             if (on_logprobs) on_logprobs(r.logprobs.back());
         }
-        r.tokens.push_back(id);
-        history.push_back(id);
-        if (on_token && on_token(id) == StepAction::Stop) {
-            r.finish = Finish::Stop;
-            break;
+        const std::int64_t start = n + i; // position of feed[0]
+        for (std::int32_t id : feed) {
+            r.tokens.push_back(id);
+            history.push_back(id);
+            ++i;
+            if (on_token && on_token(id) == StepAction::Stop) {
+                r.finish = Finish::Stop;
+                stopped = true;
+                break;
+            }
         }
-        if (i + 1 == budget) break; // no forward pass for a token nobody will sample
+        if (stopped || i >= budget) break; // no forward pass for a token nobody will sample
         if (cancelled()) throw llmh::Error(LLMH_ERR_CANCELLED, "generation cancelled by the caller");
-        const std::int32_t one[1] = {id};
-        logits = m.run(one, n + i, false);
+        logits = m.run(feed, start, false); // fast-forwarded ids ride along in the same pass
     }
     r.decode_ms = ms_since(t_decode);
     r.total_ms = ms_since(t0);

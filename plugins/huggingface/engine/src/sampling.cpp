@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <unordered_set>
 
@@ -14,6 +15,20 @@ std::int32_t Sampler::sample(std::span<float> logits, std::span<const std::int32
     const std::int32_t id = pick(logits, history);
     if (p_.presence_penalty != 0.0f || p_.frequency_penalty != 0.0f) ++generated_[id];
     return id;
+}
+
+std::int32_t Sampler::draw_masked(std::span<float> logits, std::span<const std::int32_t> history,
+                                  std::span<const std::uint32_t> mask) {
+    const std::size_t covered = std::min(logits.size(), mask.size() * 32);
+    constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+    for (std::size_t id = 0; id < covered; ++id)
+        if (!((mask[id >> 5] >> (id & 31)) & 1u)) logits[id] = kNegInf;
+    for (std::size_t id = covered; id < logits.size(); ++id) logits[id] = kNegInf;
+    return pick(logits, history);
+}
+
+void Sampler::note_generated(std::int32_t id) {
+    if (p_.presence_penalty != 0.0f || p_.frequency_penalty != 0.0f) ++generated_[id];
 }
 
 std::int32_t Sampler::pick(std::span<float> logits, std::span<const std::int32_t> history) {

@@ -36,6 +36,10 @@
 #include <string>
 #include <vector>
 
+namespace llmhost::constraint {
+class Guide; // llmhost/constraint/guide.hpp
+}
+
 namespace llmhost::engine {
 
 struct LoadOptions {
@@ -58,6 +62,12 @@ struct GenerateOptions {
     // request only (a batched neighbour that did not ask pays nothing).
     bool logprobs = false;
     int top_logprobs = 0;                 // alternatives per token (0..20)
+    // Grammar-constrained decoding (docs/structured-output.md): the guide's mask is applied in
+    // the sampler before every other processor, eos comes only where the grammar accepts, and
+    // the output is closed within max_tokens (budget-aware closing; finish stays Length).
+    // Forced tokens are fast-forwarded: appended without sampling and fed to the model in one
+    // pass (not with logprobs, which need each token's own logits). One guide per request.
+    std::shared_ptr<constraint::Guide> guide;
 };
 
 struct GenerateResult {

@@ -34,6 +34,13 @@ public:
     // penalty). Every id returned counts as generated (presence/frequency penalties): one
     // Sampler per request, sample() called once per generated token.
     std::int32_t sample(std::span<float> logits, std::span<const std::int32_t> history);
+    // Grammar-constrained decoding: ids whose bit is clear in `mask` (bit id % 32 of word
+    // id / 32; ids past the mask are refused too) get -inf BEFORE every other processor, so
+    // penalties, temperature, top-k/top-p and min-p see only allowed ids. The id is NOT counted
+    // as generated: call note_generated() once the constraint has taken it.
+    std::int32_t draw_masked(std::span<float> logits, std::span<const std::int32_t> history,
+                             std::span<const std::uint32_t> mask);
+    void note_generated(std::int32_t id);
 
 private:
     std::int32_t pick(std::span<float> logits, std::span<const std::int32_t> history);

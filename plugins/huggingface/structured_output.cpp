@@ -1,0 +1,161 @@
+// Request -> constraint grammar (see structured_output.hpp).
+#include "structured_output.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace llmhost::hf {
+
+using ojson = nlohmann::ordered_json;
+
+namespace {
+
+const char *kSchemaHint = "docs/structured-output.md lists what is supported; `llmhost grammar "
+                          "compile --schema FILE` checks a schema offline";
+
+// A tool's parameters are a schema document of their own: its "#/..." references point into
+// it. Embedded at `at` inside the call schema, they must point there instead.
+void rebase_refs(ojson &j, const std::string &at) {
+    if (j.is_object()) {
+        for (auto it = j.begin(); it != j.end(); ++it) {
+            if (it.key() == "$ref" && it->is_string()) {
+                const std::string ref = it->get<std::string>();
+                if (ref == "#" || ref.rfind("#/", 0) == 0) *it = "#" + at + ref.substr(1);
+            } else {
+                rebase_refs(*it, at);
+            }
+        }
+    } else if (j.is_array()) {
+        for (auto &x : j) rebase_refs(x, at);
+    }
+}
+
+const char *args_key(toolcall::ToolFormat f) {
+    return f == toolcall::ToolFormat::llama3_json ? "parameters" : "arguments";
+}
+
+ojson one_call(const llmh::Tool &t, toolcall::ToolFormat f, const std::string &at) {
+    ojson params = ojson::object();
+    if (!t.parameters_json.empty()) {
+        try {
+            params = ojson::parse(t.parameters_json);
+        } catch (const nlohmann::json::exception &) {
+            throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT,
+                              "huggingface: the parameters of tool \"" + t.name +
+                                  "\" are not valid JSON",
+                              "send a JSON Schema object as the function's parameters");
+        }
+    }
+    const std::string key = args_key(f);
+    rebase_refs(params, at + "/properties/" + key);
+    ojson call = {{"type", "object"},
+                  {"properties", {{"name", {{"const", t.name}}}, {key, params}}},
+                  {"required", {"name", key}},
+                  {"additionalProperties", false}};
+    return call;
+}
+
+std::shared_ptr<const constraint::Grammar> compile_schema(const std::string &schema,
+                                                          const constraint::JsonSchemaOptions &o,
+                                                          const std::string &what) {
+    try {
+        return constraint::Grammar::from_json_schema(schema, o);
+    } catch (const constraint::CompileError &e) {
+        throw llmh::Error(LLMH_ERR_UNSUPPORTED, "huggingface: " + what + ": " + e.what(),
+                          kSchemaHint);
+    }
+}
+
+// What a model writes: keys in schema order, never twice (a repeated key would be taken by one
+// JSON parser and refused by another, and tool-call parsers refuse it).
+constraint::JsonSchemaOptions generation_options() {
+    constraint::JsonSchemaOptions o;
+    o.ordered_properties = true;
+    return o;
+}
+
+} // namespace
+
+std::string tool_call_schema(const llmh::Request &req, toolcall::ToolFormat format) {
+    std::vector<const llmh::Tool *> tools;
+    for (const auto &t : req.tools)
+        if (req.tool_choice != llmh::ToolChoice::function || t.name == req.tool_choice_name)
+            tools.push_back(&t);
+    if (tools.size() == 1) return one_call(*tools[0], format, "").dump();
+    ojson any = ojson::array();
+    for (std::size_t i = 0; i < tools.size(); ++i)
+        any.push_back(one_call(*tools[i], format, "/anyOf/" + std::to_string(i)));
+    return ojson{{"anyOf", any}}.dump();
+}
+
+OutputConstraint output_constraint(const llmh::Request &req, toolcall::ToolFormat tools,
+                                   const std::string &model) {
+    OutputConstraint out;
+    const bool forced_call = req.tool_choice == llmh::ToolChoice::required ||
+                             req.tool_choice == llmh::ToolChoice::function;
+    const bool callable = !req.tools.empty() && req.tool_choice != llmh::ToolChoice::none;
+    if (!req.response_format.is_text()) {
+        out.what = req.response_format.type == LLMH_RESPONSE_JSON_OBJECT
+                       ? "response_format json_object"
+                       : "response_format json_schema";
+        if (callable)
+            throw llmh::Error(LLMH_ERR_UNSUPPORTED,
+                              "huggingface: " + out.what +
+                                  " together with callable tools is not supported: the constrained "
+                                  "output could then never be a tool call",
+                              "send tool_choice \"none\", or drop response_format for this turn");
+        if (req.response_format.type == LLMH_RESPONSE_JSON_OBJECT)
+            out.grammar = constraint::Grammar::json_object();
+        else
+            out.grammar = compile_schema(req.response_format.schema_json, generation_options(),
+                                         out.what);
+        return out;
+    }
+    if (!req.grammar.empty()) {
+        out.what = "grammar";
+        try {
+            out.grammar = constraint::Grammar::from_gbnf(req.grammar);
+        } catch (const constraint::CompileError &e) {
+            throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT, std::string("huggingface: grammar: ") + e.what(),
+                              "send a llama.cpp GBNF grammar with a rule named root; " +
+                                  std::string(kSchemaHint));
+        }
+        return out;
+    }
+    if (!req.regex.empty()) {
+        out.what = "regex";
+        try {
+            out.grammar = constraint::Grammar::from_regex(req.regex);
+        } catch (const constraint::CompileError &e) {
+            throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT, std::string("huggingface: regex: ") + e.what(),
+                              "docs/structured-output.md lists the regex syntax supported");
+        }
+        return out;
+    }
+    if (forced_call && !req.tools.empty()) {
+        out.what = req.tool_choice == llmh::ToolChoice::required
+                       ? "tool_choice \"required\""
+                       : "tool_choice function \"" + req.tool_choice_name + "\"";
+        constraint::JsonSchemaOptions o = generation_options();
+        switch (tools) {
+        case toolcall::ToolFormat::hermes:
+            o.prefix = "<tool_call>\n";
+            o.suffix = "\n</tool_call>";
+            break;
+        case toolcall::ToolFormat::llama3_json: break; // the whole message is the call
+        case toolcall::ToolFormat::mistral:
+            o.prefix = "[TOOL_CALLS][";
+            o.suffix = "]";
+            break;
+        case toolcall::ToolFormat::none:
+            throw llmh::Error(LLMH_ERR_UNSUPPORTED,
+                              "huggingface: " + out.what + " is not supported by model " + model +
+                                  ": its chat template writes tool calls in no format llmhost reads",
+                              "use a model trained for tool calling (Qwen2.5/Qwen3, Hermes, Llama "
+                              "3.1+, Mistral)");
+        }
+        out.grammar = compile_schema(tool_call_schema(req, tools), o, out.what);
+    }
+    return out;
+}
+
+} // namespace llmhost::hf
