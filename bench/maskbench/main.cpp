@@ -4,6 +4,7 @@
 //
 // usage: bench_maskbench --data FILE.jsonl [--tokenizer tokenizer.json] [--timeout-s S]
 //                        [--limit N] [--only SUBSTR] [--results OUT.jsonl] [--isolate]
+//                        [--cpu-time]
 // --isolate runs each schema in a forked child (as upstream does): a hang is killed at the time
 // limit and a crash is counted, at the price of cold per-process caches for every schema.
 // FILE.jsonl: tests/fixtures/maskbench/subset.jsonl (300 schemas), or the full set exported with
@@ -33,7 +34,8 @@ namespace {
     std::cerr
         << "bench_maskbench: " << why << "\n"
         << "usage: bench_maskbench --data FILE.jsonl [--tokenizer tokenizer.json] [--timeout-s S]\n"
-           "                       [--limit N] [--only SUBSTR] [--results OUT.jsonl] [--isolate]\n";
+           "                       [--limit N] [--only SUBSTR] [--results OUT.jsonl] [--isolate]\n"
+           "                       [--cpu-time]\n";
     std::exit(2);
 }
 
@@ -70,6 +72,8 @@ int main(int argc, char **argv) {
             only = value("--only");
         else if (a == "--isolate")
             isolate = true;
+        else if (a == "--cpu-time") // TBM/TTFM in thread CPU time (loaded machines)
+            options.cpu_time = true;
         else if (a == "--timeout-s") {
             char *end = nullptr;
             std::string v = value("--timeout-s");
@@ -161,7 +165,9 @@ int main(int argc, char **argv) {
         s.other_deaths = other_deaths;
         std::cout << "data: " << data << " (" << all.size()
                   << " schemas), tokenizer: " << tokenizer_path << ", vocabulary " << vocab->size()
-                  << ", single thread, " << secs << " s total\n\n";
+                  << ", single thread, " << secs << " s total"
+                  << (options.cpu_time ? ", TBM/TTFM in thread CPU time (--cpu-time)" : "")
+                  << "\n\n";
         mb::print_table(std::cout, s, "llmhost");
         std::cout << "\n";
         mb::print_details(std::cout, s);
