@@ -159,4 +159,19 @@ printf 'Hi there!\nAnd a second turn.\n/exit\n' |
 run "$llmhost" generate -p huggingface -m "$repo" --max-tokens 12 --seed 1 "The capital of France is"
 echo
 
-say "done: echo provider with a tool call and live swap, then a private Hub repo downloaded with HF_TOKEN and served by libtorch"
+say "structured output on the same random model: guided decoding makes it follow a JSON Schema"
+echo "(a random model never writes valid JSON by itself; the mask and budget-aware closing make it)"
+cat >"$tmp/city.json" <<'JSON'
+{"type": "object",
+ "properties": {"city": {"type": "string", "maxLength": 20},
+                "population": {"type": "integer", "minimum": 0},
+                "coastal": {"type": "boolean"}},
+ "required": ["city", "population", "coastal"], "additionalProperties": false}
+JSON
+run "$llmhost" generate -p huggingface -m "$repo" --max-tokens 40 --temperature 1 --seed 3 \
+  --json-schema "$tmp/city.json" "Describe a city as JSON."
+run "$llmhost" generate -p huggingface -m "$repo" --max-tokens 12 --temperature 1 --seed 3 \
+  --regex '[A-Z]{3}-[0-9]{4}' "A flight number:"
+echo
+
+say "done: echo provider with a tool call and live swap, then a private Hub repo downloaded with HF_TOKEN, served by libtorch, and held to a JSON Schema"
