@@ -85,9 +85,14 @@ struct Builder {
     void walk(uint32_t node, int32_t q) {
         const bool acc = d.accepting[q];
         const int32_t *row = &d.next[static_cast<std::size_t>(q) * 256];
+        // Exits at the root (the lexeme ends before the token's first byte) are left out: a
+        // parser state holding a top in an accepting state also holds the tops that follow it
+        // (Parser::add_top), and those cover every such token (was a whole-vocabulary walk for
+        // each completed literal, such as a ':' or an empty run of whitespace).
+        const bool exit_here = acc && node != 0;
         for (uint32_t c = node + 1; c < v.node_end[node]; c = v.node_end[c]) {
             const uint8_t b = v.node_byte[c];
-            if (acc) exits.push_back({b, c});
+            if (exit_here) exits.push_back({b, c});
             const int32_t q2 = row[b];
             if (q2 < 0) continue;
             mark_range(v.tok_begin[c], v.tok_begin[c + 1]);
