@@ -342,8 +342,9 @@ Re parse_regex(std::string_view pattern, bool search, const std::string &keyword
                const std::string &pointer) {
     Parser ps{pattern, 0, keyword, pointer};
     // Anchors belong to top-level alternatives: "^a|b$" is (^a)|(b$), so as a search it is
-    // a.* | .*b, not ^(a|b)$.
-    std::vector<Re> alts;
+    // a.* | .*b, not ^(a|b)$. Alternatives anchored alike share one wrapping (.*(a|b).*, not
+    // .*a.*|.*b.*, which determinizes into far more states).
+    std::vector<Re> groups[2][2];
     while (true) {
         bool start_anchor = false, end_anchor = false;
         if (!ps.eof() && pattern[ps.i] == '^') {
@@ -356,22 +357,29 @@ Re parse_regex(std::string_view pattern, bool search, const std::string &keyword
             end_anchor = true;
             ++ps.i;
         }
-        if (!search) {
-            alts.push_back(std::move(body));
-        } else {
-            std::vector<Re> parts;
-            if (!start_anchor) parts.push_back(re_rep(re_any_char(), 0, -1));
-            parts.push_back(std::move(body));
-            if (!end_anchor) parts.push_back(re_rep(re_any_char(), 0, -1));
-            alts.push_back(re_cat(std::move(parts)));
-        }
+        groups[search && start_anchor][search && end_anchor].push_back(std::move(body));
         if (ps.eof() || pattern[ps.i] != '|') break;
         ++ps.i;
     }
     if (!ps.eof())
         ps.fail(pattern[ps.i] == ')' ? "unbalanced )"
                                      : "anchors are only supported at the start and end");
-    return alts.size() == 1 ? std::move(alts[0]) : re_alt(std::move(alts));
+    std::vector<Re> alts;
+    for (int sa = 0; sa < 2; ++sa)
+        for (int ea = 0; ea < 2; ++ea) {
+            if (groups[sa][ea].empty()) continue;
+            Re body = re_alt(std::move(groups[sa][ea]));
+            if (!search) {
+                alts.push_back(std::move(body));
+                continue;
+            }
+            std::vector<Re> parts;
+            if (!sa) parts.push_back(re_rep(re_any_char(), 0, -1));
+            parts.push_back(std::move(body));
+            if (!ea) parts.push_back(re_rep(re_any_char(), 0, -1));
+            alts.push_back(re_cat(std::move(parts)));
+        }
+    return re_alt(std::move(alts));
 }
 
 namespace {
