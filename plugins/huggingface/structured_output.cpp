@@ -3,6 +3,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <list>
+#include <mutex>
+
 namespace llmhost::hf {
 
 using ojson = nlohmann::ordered_json;
@@ -54,11 +57,54 @@ ojson one_call(const llmh::Tool &t, toolcall::ToolFormat f, const std::string &a
     return call;
 }
 
+// Agents send the same schemas (tools, response formats) on every step of a loop: compiled
+// grammars are kept, most recently used first, keyed by the exact text and options. A grammar
+// is immutable and shared (constraint.hpp); only the key text is held twice.
+class GrammarCache {
+public:
+    template <class Compile>
+    std::shared_ptr<const constraint::Grammar> get(const std::string &key, Compile compile) {
+        if (key.size() > kMaxKeyBytes) return compile(); // a huge one-off is not worth keeping
+        {
+            std::lock_guard lk(mu_);
+            for (auto it = entries_.begin(); it != entries_.end(); ++it)
+                if (it->first == key) {
+                    entries_.splice(entries_.begin(), entries_, it);
+                    return entries_.front().second;
+                }
+        }
+        auto g = compile(); // outside the lock: a slow schema does not hold up the others
+        std::lock_guard lk(mu_);
+        entries_.emplace_front(key, g);
+        if (entries_.size() > kEntries) entries_.pop_back();
+        return g;
+    }
+
+private:
+    static constexpr std::size_t kEntries = 64;
+    static constexpr std::size_t kMaxKeyBytes = 256 * 1024;
+    std::mutex mu_;
+    std::list<std::pair<std::string, std::shared_ptr<const constraint::Grammar>>> entries_;
+};
+
+GrammarCache &grammar_cache() {
+    static GrammarCache c;
+    return c;
+}
+
+std::string options_key(const constraint::JsonSchemaOptions &o) {
+    return std::string(o.compact ? "c" : "w") + std::to_string(o.max_whitespace) +
+           (o.ordered_properties ? "o" : "u") + std::to_string(o.prefix.size()) + ":" + o.prefix +
+           std::to_string(o.suffix.size()) + ":" + o.suffix + "|";
+}
+
 std::shared_ptr<const constraint::Grammar> compile_schema(const std::string &schema,
                                                           const constraint::JsonSchemaOptions &o,
                                                           const std::string &what) {
     try {
-        return constraint::Grammar::from_json_schema(schema, o);
+        return grammar_cache().get("schema|" + options_key(o) + schema, [&] {
+            return constraint::Grammar::from_json_schema(schema, o);
+        });
     } catch (const constraint::CompileError &e) {
         throw llmh::Error(LLMH_ERR_UNSUPPORTED, "huggingface: " + what + ": " + e.what(),
                           kSchemaHint);
@@ -104,7 +150,9 @@ OutputConstraint output_constraint(const llmh::Request &req, toolcall::ToolForma
                                   "output could then never be a tool call",
                               "send tool_choice \"none\", or drop response_format for this turn");
         if (req.response_format.type == LLMH_RESPONSE_JSON_OBJECT)
-            out.grammar = constraint::Grammar::json_object();
+            out.grammar = grammar_cache().get("object|", [] {
+                return constraint::Grammar::json_object(generation_options());
+            });
         else
             out.grammar = compile_schema(req.response_format.schema_json, generation_options(),
                                          out.what);
@@ -113,7 +161,8 @@ OutputConstraint output_constraint(const llmh::Request &req, toolcall::ToolForma
     if (!req.grammar.empty()) {
         out.what = "grammar";
         try {
-            out.grammar = constraint::Grammar::from_gbnf(req.grammar);
+            out.grammar = grammar_cache().get("gbnf|" + req.grammar,
+                                              [&] { return constraint::Grammar::from_gbnf(req.grammar); });
         } catch (const constraint::CompileError &e) {
             throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT, std::string("huggingface: grammar: ") + e.what(),
                               "send a llama.cpp GBNF grammar with a rule named root; " +
@@ -124,7 +173,8 @@ OutputConstraint output_constraint(const llmh::Request &req, toolcall::ToolForma
     if (!req.regex.empty()) {
         out.what = "regex";
         try {
-            out.grammar = constraint::Grammar::from_regex(req.regex);
+            out.grammar = grammar_cache().get("regex|" + req.regex,
+                                              [&] { return constraint::Grammar::from_regex(req.regex); });
         } catch (const constraint::CompileError &e) {
             throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT, std::string("huggingface: regex: ") + e.what(),
                               "docs/structured-output.md lists the regex syntax supported");
