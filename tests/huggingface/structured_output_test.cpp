@@ -215,6 +215,12 @@ TEST_CASE("structured output: tool_choice required / a named function gives a va
             CHECK(b.at("tz").is_number_integer());
         }
     }
+    // Reasoning asked for explicitly cannot happen before a constrained output: refused.
+    Outcome think = call(m.inst.p, nullptr, nullptr,
+                         {.max_tokens = 80, .tools = tools, .tool_choice = LLMH_TOOL_CHOICE_REQUIRED,
+                          .reasoning = LLMH_REASONING_ON, .messages = &msgs});
+    CHECK(think.status == LLMH_ERR_UNSUPPORTED);
+    CHECK(std::string(think.err.message).find("reasoning") != std::string::npos);
     // A JSON response_format with callable tools could never call one: refused.
     Outcome both = call(m.inst.p, nullptr, nullptr,
                         {.max_tokens = 20, .response_format = LLMH_RESPONSE_JSON_OBJECT,
