@@ -4,6 +4,7 @@
 #pragma once
 
 #include "counted_string.hpp"
+#include "key_lexeme.hpp"
 #include "llmhost/constraint/constraint.hpp"
 #include "vocabulary.hpp"
 
@@ -29,6 +30,8 @@ private:
     mutable std::map<std::pair<int32_t, int32_t>, std::shared_ptr<const LexemeMask>> cache_;
     // Per big DFA: its states as counted-string positions (counted_string.hpp), empty if not one.
     mutable std::map<int32_t, std::vector<CountedState>> counted_;
+    // Per DFA: its states as the any-string automaton less some names (key_lexeme.hpp).
+    mutable std::map<int32_t, KeyView> keys_;
 };
 
 } // namespace llmhost::constraint

@@ -1,5 +1,6 @@
 #include "constraint_impl.hpp"
 #include "grammar.hpp"
+#include "key_lexeme.hpp"
 #include "vocabulary.hpp"
 
 #include <algorithm>
@@ -158,6 +159,27 @@ std::shared_ptr<const LexemeMask> build(const Dfa &d, int32_t q, const Vocabular
 
 } // namespace
 
+// From the vocabulary's cache, keyed by the canonical automaton from q (built on a miss);
+// nullptr when the cache is full.
+static std::shared_ptr<const LexemeMask> shared_mask(const Dfa &d, int32_t q,
+                                                     const VocabularyImpl &v) {
+    const std::string key = canonical_key(d, q);
+    {
+        std::lock_guard<std::mutex> lock(v.lexeme_mu);
+        auto it = v.lexemes.find(key);
+        if (it != v.lexemes.end()) return it->second;
+        if (v.lexeme_bytes >= v.max_lexeme_bytes) return nullptr;
+    }
+    // Built outside the locks; a concurrent duplicate build is harmless (first one wins).
+    auto e = build(d, q, v);
+    const std::size_t bytes =
+        key.size() + e->dense.size() * 4 + e->ids.size() * 4 + e->exits.size() * 4 + 257 * 4;
+    std::lock_guard<std::mutex> lock(v.lexeme_mu);
+    auto [it, inserted] = v.lexemes.emplace(key, e);
+    if (inserted) v.lexeme_bytes += bytes;
+    return it->second;
+}
+
 const LexemeMask *ConstraintImpl::lexeme_mask(int32_t dfa, int32_t q) const {
     {
         std::lock_guard<std::mutex> lock(mu_);
@@ -167,7 +189,19 @@ const LexemeMask *ConstraintImpl::lexeme_mask(int32_t dfa, int32_t q) const {
     const VocabularyImpl &v = vocabulary->impl();
     const Dfa &d = grammar->impl().dfas[dfa];
     std::shared_ptr<const LexemeMask> e;
-    if (d.size() > kMaxSharedDfaStates) { // big, schema-specific automata: not worth a key
+    // Member names "any string but the declared ones": the any-string mask less a few tokens.
+    const KeyView *kv = nullptr;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto it = keys_.find(dfa);
+        if (it == keys_.end()) it = keys_.emplace(dfa, key_view(d)).first;
+        if (it->second.ok() && it->second.b[static_cast<std::size_t>(q)] >= 0) kv = &it->second;
+    }
+    if (kv) {
+        auto base = shared_mask(any_string_dfa(), kv->b[static_cast<std::size_t>(q)], v);
+        if (!base) return nullptr;
+        e = key_mask(d, *kv, q, base, v);
+    } else if (d.size() > kMaxSharedDfaStates) { // big, schema-specific automata: not worth a key
         // Length-bounded strings: masks from the vocabulary's string profile, shared by schemas.
         const CountedState *cs = nullptr;
         {
@@ -183,27 +217,9 @@ const LexemeMask *ConstraintImpl::lexeme_mask(int32_t dfa, int32_t q) const {
         } else {
             e = build(d, q, v);
         }
-        std::lock_guard<std::mutex> lock(mu_);
-        return cache_.emplace(std::make_pair(dfa, q), e).first->second.get();
-    }
-    const std::string key = canonical_key(d, q);
-    {
-        std::lock_guard<std::mutex> lock(v.lexeme_mu);
-        auto it = v.lexemes.find(key);
-        if (it != v.lexemes.end())
-            e = it->second;
-        else if (v.lexeme_bytes >= v.max_lexeme_bytes)
-            return nullptr;
-    }
-    if (!e) {
-        // Built outside the locks; a concurrent duplicate build is harmless (first one wins).
-        e = build(d, q, v);
-        const std::size_t bytes =
-            key.size() + e->dense.size() * 4 + e->ids.size() * 4 + e->exits.size() * 4 + 257 * 4;
-        std::lock_guard<std::mutex> lock(v.lexeme_mu);
-        auto [it, inserted] = v.lexemes.emplace(key, e);
-        if (inserted) v.lexeme_bytes += bytes;
-        e = it->second;
+    } else {
+        e = shared_mask(d, q, v);
+        if (!e) return nullptr;
     }
     std::lock_guard<std::mutex> lock(mu_);
     return cache_.emplace(std::make_pair(dfa, q), e).first->second.get();

@@ -1,0 +1,75 @@
+// Member names of open objects ("any string but the declared names"): the automaton is recognised
+// as the any-string automaton less those names, and the masks built from the any-string mask
+// agree with advance() on every token at every step, for keys that are, start, extend or
+// escape a declared name, and for tokens that close the key and go on.
+#include "constraint_test_util.hpp"
+#include "counted_string.hpp"
+#include "key_lexeme.hpp"
+#include "regex.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace ctest_util;
+
+namespace {
+
+const std::vector<std::string> kExtra = {
+    "id",    "\"id",     "id\"", "id\":", "\"id\":", "name",         "na",
+    "names", "me\"",     "\"n",  "\",",   "\":",     "\": ",         "\"}",
+    "x\":",  "\\u0069d", "é\"",  "\"\"",  "idx",     "\"name\": \"", "ids\":"};
+
+bool walk_all(const std::string &schema, const std::string &text) {
+    static auto vocab = byte_vocab(kExtra);
+    auto c = Constraint::create(Grammar::from_json_schema(schema), vocab);
+    Matcher m(c);
+    std::vector<uint32_t> mask(mask_words(vocab->size()));
+    auto check_all = [&] {
+        m.fill_mask(mask);
+        for (int32_t id = 0; id < static_cast<int32_t>(vocab->size()); ++id) {
+            if (vocab->is_eos(id)) continue;
+            const bool adv = m.advance(id);
+            if (adv) m.rollback(1);
+            CAPTURE(schema);
+            CAPTURE(text);
+            CAPTURE(vocab->token_bytes(id));
+            REQUIRE(mask_test(mask, id) == adv);
+        }
+    };
+    for (char ch : text) {
+        check_all();
+        if (!m.advance(static_cast<uint8_t>(ch))) return false;
+    }
+    check_all();
+    return m.is_accepting();
+}
+
+} // namespace
+
+TEST_CASE("key lexemes: any string less names is recognised, nothing else is") {
+    Dfa any = compile_re(re_rep(re_any_char(), 0, -1), ReMode::JsonString, "t", "", 20000, true);
+    Dfa less = dfa_difference(any, dfa_literals({"\"id\"", "\"name\"", "\"na\""}), 200000, "t", "");
+    KeyView kv = key_view(less);
+    REQUIRE(kv.ok());
+    int ends = 0;
+    for (auto e : kv.name_end) ends += e;
+    CHECK(ends == 3);
+    CHECK(key_view(any).ok()); // no names: every state free
+    CHECK_FALSE(key_view(compile_re(parse_regex("[a-z]+", false, "p", ""), ReMode::JsonString, "p",
+                                    "", 20000, true))
+                    .ok());
+    CHECK_FALSE(key_view(dfa_literal("\"id\"")).ok());
+    CHECK_FALSE(key_view(counted_string_dfa(0, 3, 1000, "t", "")).ok());
+}
+
+TEST_CASE("key lexemes: masks agree with advance() on every token") {
+    const char *s =
+        R"({"type":"object","properties":{"id":{"type":"integer"},"name":{"type":"string"},
+                        "na":{"type":"null"}},"additionalProperties":{"type":"boolean"}})";
+    CHECK(walk_all(s, R"({"id": 1, "name": "x", "na": null})"));
+    CHECK(walk_all(s, R"({"idx": true, "names": false, "n": true, "": false, "é": true})"));
+    CHECK(walk_all(s, R"({"i\u0064": true})")); // another spelling: an extra member
+    CHECK_FALSE(walk_all(s, R"({"id": true})"));
+    CHECK_FALSE(walk_all(s, R"({"na": true})"));
+    CHECK_FALSE(walk_all(s, R"({"name": 1})"));
+    CHECK_FALSE(walk_all(s, R"({"other": 1})"));
+}
