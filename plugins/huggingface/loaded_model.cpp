@@ -210,18 +210,20 @@ std::shared_ptr<constraint::Guide> LoadedModel::guide(const llmh::Request &req, 
         throw llmh::Error(LLMH_ERR_UNSUPPORTED,
                           "huggingface: " + oc.what + " is not supported while model " + id_ +
                               " starts inside a <think> block (its chat template opens it)",
-                          "turn reasoning off for this request (reasoning: off), or drop " + oc.what);
+                          "turn reasoning off for this request (reasoning: off), or drop " +
+                              oc.what);
     if (req.reasoning == LLMH_REASONING_ON)
         throw llmh::Error(LLMH_ERR_UNSUPPORTED,
                           "huggingface: reasoning on together with " + oc.what +
                               " is not supported: the constrained output starts at once, with no "
                               "room for a <think> block before it",
                           "leave reasoning unset (or off) for this request, or drop " + oc.what);
-    auto g = std::make_shared<constraint::Guide>(constraint::Constraint::create(oc.grammar, vocabulary()));
+    auto g = std::make_shared<constraint::Guide>(
+        constraint::Constraint::create(oc.grammar, vocabulary()));
     // Budget-aware closing needs room for the shortest output at all: say so before generating.
-    const std::int64_t budget = opts.max_tokens > 0
-                                    ? opts.max_tokens
-                                    : engine_->max_context() - static_cast<std::int64_t>(p.ids.size());
+    const std::int64_t budget =
+        opts.max_tokens > 0 ? opts.max_tokens
+                            : engine_->max_context() - static_cast<std::int64_t>(p.ids.size());
     const std::size_t least = g->min_tokens();
     if (least != constraint::Guide::kNoBound && static_cast<std::int64_t>(least) > budget)
         throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT,

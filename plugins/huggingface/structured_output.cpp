@@ -150,37 +150,35 @@ OutputConstraint output_constraint(const llmh::Request &req, toolcall::ToolForma
                                   "output could then never be a tool call",
                               "send tool_choice \"none\", or drop response_format for this turn");
         if (req.response_format.type == LLMH_RESPONSE_JSON_OBJECT)
-            out.grammar = grammar_cache().get("object|", [] {
-                return constraint::Grammar::json_object(generation_options());
-            });
+            out.grammar = grammar_cache().get(
+                "object|", [] { return constraint::Grammar::json_object(generation_options()); });
         else
-            out.grammar = compile_schema(req.response_format.schema_json, generation_options(),
-                                         out.what);
+            out.grammar =
+                compile_schema(req.response_format.schema_json, generation_options(), out.what);
         return out;
     }
-    if (!req.grammar.empty()) {
-        out.what = "grammar";
+    // The llmhost extensions: a syntax error in them is the caller's (invalid_argument).
+    auto text_grammar = [&](const char *field, const std::string &text, auto compile,
+                            const std::string &hint) {
+        out.what = field;
         try {
-            out.grammar = grammar_cache().get("gbnf|" + req.grammar,
-                                              [&] { return constraint::Grammar::from_gbnf(req.grammar); });
+            out.grammar = grammar_cache().get(out.what + "|" + text, [&] { return compile(text); });
         } catch (const constraint::CompileError &e) {
-            throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT, std::string("huggingface: grammar: ") + e.what(),
-                              "send a llama.cpp GBNF grammar with a rule named root; " +
-                                  std::string(kSchemaHint));
+            throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT,
+                              "huggingface: " + out.what + ": " + e.what(), hint);
         }
         return out;
-    }
-    if (!req.regex.empty()) {
-        out.what = "regex";
-        try {
-            out.grammar = grammar_cache().get("regex|" + req.regex,
-                                              [&] { return constraint::Grammar::from_regex(req.regex); });
-        } catch (const constraint::CompileError &e) {
-            throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT, std::string("huggingface: regex: ") + e.what(),
-                              "docs/structured-output.md lists the regex syntax supported");
-        }
-        return out;
-    }
+    };
+    if (!req.grammar.empty())
+        return text_grammar(
+            "grammar", req.grammar,
+            [](const std::string &t) { return constraint::Grammar::from_gbnf(t); },
+            "send a llama.cpp GBNF grammar with a rule named root; " + std::string(kSchemaHint));
+    if (!req.regex.empty())
+        return text_grammar(
+            "regex", req.regex,
+            [](const std::string &t) { return constraint::Grammar::from_regex(t); },
+            "docs/structured-output.md lists the regex syntax supported");
     if (forced_call && !req.tools.empty()) {
         out.what = req.tool_choice == llmh::ToolChoice::required
                        ? "tool_choice \"required\""
@@ -197,11 +195,12 @@ OutputConstraint output_constraint(const llmh::Request &req, toolcall::ToolForma
             o.suffix = "]";
             break;
         case toolcall::ToolFormat::none:
-            throw llmh::Error(LLMH_ERR_UNSUPPORTED,
-                              "huggingface: " + out.what + " is not supported by model " + model +
-                                  ": its chat template writes tool calls in no format llmhost reads",
-                              "use a model trained for tool calling (Qwen2.5/Qwen3, Hermes, Llama "
-                              "3.1+, Mistral)");
+            throw llmh::Error(
+                LLMH_ERR_UNSUPPORTED,
+                "huggingface: " + out.what + " is not supported by model " + model +
+                    ": its chat template writes tool calls in no format llmhost reads",
+                "use a model trained for tool calling (Qwen2.5/Qwen3, Hermes, Llama "
+                "3.1+, Mistral)");
         }
         out.grammar = compile_schema(tool_call_schema(req, tools), o, out.what);
     }

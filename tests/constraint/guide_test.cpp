@@ -21,9 +21,10 @@ const char *kPerson = R"({"type":"object","properties":{
   "required":["name","tags","address"],"additionalProperties":false})";
 
 std::vector<std::string> json_pieces() {
-    return {"{\"", "\": ", "\", \"", "\"}", "}}", "]}", "name", "tags", "address", "city", "zip",
-            "true", "false", "\": \"", "\": [\"", "\"]", "abc", " the", " a", "123", "99", "\\n",
-            "\\u00", "   ", "\n\n", "{\"city\": \"", "ok"};
+    return {"{\"",     "\": ",          "\", \"", "\"}",  "}}",    "]}",     "name",    "tags",
+            "address", "city",          "zip",    "true", "false", "\": \"", "\": [\"", "\"]",
+            "abc",     " the",          " a",     "123",  "99",    "\\n",    "\\u00",   "   ",
+            "\n\n",    "{\"city\": \"", "ok"};
 }
 
 struct Walk {
@@ -34,7 +35,8 @@ struct Walk {
 
 // A "model" that samples uniformly among the allowed ids: the worst case for closing (it never
 // closes a string by itself).
-Walk random_walk(const std::shared_ptr<const Constraint> &c, std::size_t budget, std::uint64_t seed) {
+Walk random_walk(const std::shared_ptr<const Constraint> &c, std::size_t budget,
+                 std::uint64_t seed) {
     Guide g(c);
     const TokenVocabulary &v = c->vocabulary();
     std::vector<uint32_t> mask(mask_words(v.size()));
@@ -45,7 +47,8 @@ Walk random_walk(const std::shared_ptr<const Constraint> &c, std::size_t budget,
         REQUIRE(g.fill_mask(mask, r) > 0);
         std::vector<int32_t> allowed;
         for (std::size_t id = 0; id < v.size(); ++id)
-            if (mask_test(mask, static_cast<int32_t>(id))) allowed.push_back(static_cast<int32_t>(id));
+            if (mask_test(mask, static_cast<int32_t>(id)))
+                allowed.push_back(static_cast<int32_t>(id));
         int32_t id = -1;
         for (int tries = 0; !allowed.empty() && tries < 8; ++tries) {
             const std::size_t k = rng() % allowed.size();
@@ -115,10 +118,11 @@ TEST_CASE("guide: a budget of exactly min_tokens() closes at once and completes"
 
 TEST_CASE("guide: commit refuses a token that leaves no room to finish, state unchanged") {
     auto vocab = byte_vocab({"[[[["});
-    auto c = Constraint::create(
-        Grammar::from_json_schema(R"({"type":"array","items":{"type":"array","items":{}}})",
-                                  {.compact = true, .max_whitespace = 64, .prefix = {}, .suffix = {}}),
-        vocab);
+    auto c =
+        Constraint::create(Grammar::from_json_schema(
+                               R"({"type":"array","items":{"type":"array","items":{}}})",
+                               {.compact = true, .max_whitespace = 64, .prefix = {}, .suffix = {}}),
+                           vocab);
     Guide g(c);
     const int32_t deep = static_cast<int32_t>(vocab->size()) - 2; // "[[[[" (last id is EOS)
     REQUIRE(vocab->token_bytes(deep) == "[[[[");
@@ -168,11 +172,12 @@ TEST_CASE("guide: away from the budget the mask is the matcher's") {
 TEST_CASE("guide: a vocabulary that cannot spell the completion has no bound") {
     // Only "a" and "{}" as tokens: the shortest completion of an object with a required key
     // needs '"', which no token spells.
-    auto vocab = std::make_shared<const TokenVocabulary>(std::vector<std::string>{"a", "{}", "{", ""},
-                                                         std::vector<int32_t>{3});
+    auto vocab = std::make_shared<const TokenVocabulary>(
+        std::vector<std::string>{"a", "{}", "{", ""}, std::vector<int32_t>{3});
     auto c = Constraint::create(
-        Grammar::from_json_schema(R"({"type":"object","properties":{"k":{"type":"string"}},"required":["k"]})",
-                                  {.compact = true, .max_whitespace = 64, .prefix = {}, .suffix = {}}),
+        Grammar::from_json_schema(
+            R"({"type":"object","properties":{"k":{"type":"string"}},"required":["k"]})",
+            {.compact = true, .max_whitespace = 64, .prefix = {}, .suffix = {}}),
         vocab);
     Guide g(c);
     CHECK(g.min_tokens() == Guide::kNoBound);

@@ -24,12 +24,14 @@ std::shared_ptr<const cst::TokenVocabulary> vocab() {
     std::vector<std::string> bytes(kVocab);
     for (int b = 0; b < 256; ++b) bytes[b] = std::string(1, static_cast<char>(b));
     bytes[kEos].clear();
-    const char *pieces[] = {"{\"", "\": ", "\", \"", "\"}", "}}", "]}", "temperature", "location",
-                            "unit", "celsius", "fahrenheit", " the", " of", "\": \"", "\": [",
-                            "123", "  ", "\n", "true", "false", "null", ", \"", "ab", "xyz"};
+    const char *pieces[] = {"{\"",         "\": ",     "\", \"", "\"}",     "}}",         "]}",
+                            "temperature", "location", "unit",   "celsius", "fahrenheit", " the",
+                            " of",         "\": \"",   "\": [",  "123",     "  ",         "\n",
+                            "true",        "false",    "null",   ", \"",    "ab",         "xyz"};
     int id = 256;
     for (const char *p : pieces) bytes[id++] = p;
-    return std::make_shared<const cst::TokenVocabulary>(std::move(bytes), std::vector<std::int32_t>{kEos});
+    return std::make_shared<const cst::TokenVocabulary>(std::move(bytes),
+                                                        std::vector<std::int32_t>{kEos});
 }
 
 const char *kSchema = R"({"type":"object","properties":{
@@ -41,8 +43,11 @@ const char *kSchema = R"({"type":"object","properties":{
 
 std::shared_ptr<const cst::Constraint> constraint() {
     static auto c = cst::Constraint::create(
-        cst::Grammar::from_json_schema(kSchema, {.compact = false, .max_whitespace = 4, .prefix = {},
-                                                 .suffix = {}, .ordered_properties = true}),
+        cst::Grammar::from_json_schema(kSchema, {.compact = false,
+                                                 .max_whitespace = 4,
+                                                 .prefix = {},
+                                                 .suffix = {},
+                                                 .ordered_properties = true}),
         vocab());
     return c;
 }
@@ -101,7 +106,8 @@ TEST_CASE("guided decoding: every sequence parses, serial path, any budget") {
     int length = 0;
     for (std::uint64_t seed = 1; seed <= 12; ++seed) {
         const auto budget = static_cast<std::int64_t>(least + (seed * 7) % 50);
-        GenerateResult r = m.serial->generate(kPrompt, guided(budget, seed % 3 ? 1.0f : 0.0f, seed));
+        GenerateResult r =
+            m.serial->generate(kPrompt, guided(budget, seed % 3 ? 1.0f : 0.0f, seed));
         CHECK(static_cast<std::int64_t>(r.tokens.size()) <= budget);
         check_output(r);
         if (r.finish == Finish::Length) ++length;
@@ -137,7 +143,8 @@ TEST_CASE("guided decoding: a batch fast-forwards forced tokens and leaves its n
     // Each constrained request decoded fewer rows than it produced tokens: forced ones (the long
     // property names) rode along in one pass.
     const std::int64_t rows = after.decode_rows - before.decode_rows;
-    const std::int64_t all_tokens = constrained_tokens + static_cast<std::int64_t>(out[3].tokens.size());
+    const std::int64_t all_tokens =
+        constrained_tokens + static_cast<std::int64_t>(out[3].tokens.size());
     CHECK(rows + 4 < all_tokens);
 }
 

@@ -91,21 +91,27 @@ TEST_CASE("structured output: json_object, regex and GBNF grammar on a random mo
     Tiny m(*tok);
     for (std::uint64_t seed = 1; seed <= 3; ++seed) {
         Outcome o = call(m.inst.p, &kAsk, nullptr,
-                         {.max_tokens = 40, .response_format = LLMH_RESPONSE_JSON_OBJECT,
-                          .temperature = 1.0f, .seed = seed});
+                         {.max_tokens = 40,
+                          .response_format = LLMH_RESPONSE_JSON_OBJECT,
+                          .temperature = 1.0f,
+                          .seed = seed});
         REQUIRE_MESSAGE(o.status == LLMH_OK, o.err.message);
         CAPTURE(o.text());
         CHECK(json::parse(o.text()).is_object());
 
         Outcome r = call(m.inst.p, &kAsk, nullptr,
-                         {.max_tokens = 30, .temperature = 1.0f, .seed = seed,
+                         {.max_tokens = 30,
+                          .temperature = 1.0f,
+                          .seed = seed,
                           .regex = "[A-Z][a-z]{2,8}-[0-9]{3}"});
         REQUIRE_MESSAGE(r.status == LLMH_OK, r.err.message);
         CAPTURE(r.text());
         CHECK(std::regex_match(r.text(), std::regex("[A-Z][a-z]{2,8}-[0-9]{3}")));
 
         Outcome g = call(m.inst.p, nullptr, "Answer:",
-                         {.max_tokens = 20, .temperature = 1.0f, .seed = seed,
+                         {.max_tokens = 20,
+                          .temperature = 1.0f,
+                          .seed = seed,
                           .grammar = "root ::= (\"yes\" | \"no\") \" because \" [a-z]+ \".\""});
         REQUIRE_MESSAGE(g.status == LLMH_OK, g.err.message);
         CAPTURE(g.text());
@@ -120,12 +126,13 @@ TEST_CASE("structured output: concurrent constrained requests batch and each sta
     std::vector<std::thread> ts;
     for (int i = 0; i < 4; ++i)
         ts.emplace_back([&, i] {
-            outs[i] = call(m.inst.p, &kAsk, nullptr,
-                           {.max_tokens = 40 + 30 * i,
-                            .response_format = i == 3 ? LLMH_RESPONSE_TEXT : LLMH_RESPONSE_JSON_SCHEMA,
-                            .temperature = 1.0f,
-                            .seed = static_cast<std::uint64_t>(10 + i),
-                            .schema = kPerson});
+            outs[i] =
+                call(m.inst.p, &kAsk, nullptr,
+                     {.max_tokens = 40 + 30 * i,
+                      .response_format = i == 3 ? LLMH_RESPONSE_TEXT : LLMH_RESPONSE_JSON_SCHEMA,
+                      .temperature = 1.0f,
+                      .seed = static_cast<std::uint64_t>(10 + i),
+                      .schema = kPerson});
         });
     for (auto &t : ts) t.join();
     for (int i = 0; i < 3; ++i) {
@@ -139,8 +146,11 @@ TEST_CASE("structured output: the serial path (max_batch 1) is constrained the s
     NEED(tok, "llama3");
     Tiny m(*tok, 1);
     Outcome o = call(m.inst.p, &kAsk, nullptr,
-                     {.max_tokens = 60, .response_format = LLMH_RESPONSE_JSON_SCHEMA,
-                      .temperature = 1.0f, .seed = 5, .schema = kPerson});
+                     {.max_tokens = 60,
+                      .response_format = LLMH_RESPONSE_JSON_SCHEMA,
+                      .temperature = 1.0f,
+                      .seed = 5,
+                      .schema = kPerson});
     REQUIRE_MESSAGE(o.status == LLMH_OK, o.err.message);
     check_person(o.text());
 }
@@ -149,15 +159,18 @@ TEST_CASE("structured output: what cannot be honoured is refused, naming it") {
     NEED(tok, "llama3");
     Tiny m(*tok);
     // A keyword the engine cannot enforce exactly: unsupported, keyword and JSON pointer named.
-    Outcome u = call(m.inst.p, &kAsk, nullptr,
-                     {.max_tokens = 20, .response_format = LLMH_RESPONSE_JSON_SCHEMA,
-                      .schema = R"({"type":"object","properties":{"xs":{"type":"array","uniqueItems":true}}})"});
+    Outcome u = call(
+        m.inst.p, &kAsk, nullptr,
+        {.max_tokens = 20,
+         .response_format = LLMH_RESPONSE_JSON_SCHEMA,
+         .schema = R"({"type":"object","properties":{"xs":{"type":"array","uniqueItems":true}}})"});
     CHECK(u.status == LLMH_ERR_UNSUPPORTED);
     CHECK(std::string(u.err.message).find("/properties/xs/uniqueItems") != std::string::npos);
     CHECK(std::string(u.err.hint).find("llmhost grammar compile") != std::string::npos);
     // Minimums that do not fit max_tokens: refused before generating, with the number to use.
     Outcome b = call(m.inst.p, &kAsk, nullptr,
-                     {.max_tokens = 10, .response_format = LLMH_RESPONSE_JSON_SCHEMA,
+                     {.max_tokens = 10,
+                      .response_format = LLMH_RESPONSE_JSON_SCHEMA,
                       .schema = R"({"type":"array","items":{"type":"integer"},"minItems":40})"});
     CHECK(b.status == LLMH_ERR_INVALID_ARGUMENT);
     CHECK(std::string(b.err.message).find("max_tokens is 10") != std::string::npos);
@@ -170,9 +183,9 @@ TEST_CASE("structured output: what cannot be honoured is refused, naming it") {
     CHECK(r.status == LLMH_ERR_INVALID_ARGUMENT);
     CHECK(std::string(r.err.message).find("regex") != std::string::npos);
     // Hostile schema text: not JSON.
-    Outcome h = call(m.inst.p, &kAsk, nullptr,
-                     {.max_tokens = 10, .response_format = LLMH_RESPONSE_JSON_SCHEMA,
-                      .schema = "{\"type\": "});
+    Outcome h = call(
+        m.inst.p, &kAsk, nullptr,
+        {.max_tokens = 10, .response_format = LLMH_RESPONSE_JSON_SCHEMA, .schema = "{\"type\": "});
     CHECK(h.status != LLMH_OK);
 }
 
@@ -182,13 +195,18 @@ TEST_CASE("structured output: tool_choice required / a named function gives a va
     const std::vector<ToolDef> tools = {
         {"get_weather", "Weather in a city.",
          R"({"type":"object","properties":{"city":{"type":"string","minLength":1},"unit":{"$ref":"#/$defs/unit"}},"required":["city","unit"],"$defs":{"unit":{"enum":["c","f"]}}})"},
-        {"get_time", "The time.", R"({"type":"object","properties":{"tz":{"type":"integer","minimum":-12,"maximum":14}},"required":["tz"]})"}};
+        {"get_time", "The time.",
+         R"({"type":"object","properties":{"tz":{"type":"integer","minimum":-12,"maximum":14}},"required":["tz"]})"}};
     const std::vector<Msg> msgs = {{"user", std::string("Weather in Paris?")}};
     for (std::uint64_t seed = 1; seed <= 3; ++seed) {
         Outcome named = call(m.inst.p, nullptr, nullptr,
-                             {.max_tokens = 80, .temperature = 1.0f, .seed = seed, .tools = tools,
+                             {.max_tokens = 80,
+                              .temperature = 1.0f,
+                              .seed = seed,
+                              .tools = tools,
                               .tool_choice = LLMH_TOOL_CHOICE_FUNCTION,
-                              .tool_choice_name = "get_time", .messages = &msgs});
+                              .tool_choice_name = "get_time",
+                              .messages = &msgs});
         REQUIRE_MESSAGE(named.status == LLMH_OK, named.err.message);
         CAPTURE(named.text());
         REQUIRE(named.calls.size() == 1);
@@ -201,8 +219,12 @@ TEST_CASE("structured output: tool_choice required / a named function gives a va
         CHECK(a.at("tz").get<int>() <= 14);
 
         Outcome any = call(m.inst.p, nullptr, nullptr,
-                           {.max_tokens = 80, .temperature = 1.0f, .seed = seed, .tools = tools,
-                            .tool_choice = LLMH_TOOL_CHOICE_REQUIRED, .messages = &msgs});
+                           {.max_tokens = 80,
+                            .temperature = 1.0f,
+                            .seed = seed,
+                            .tools = tools,
+                            .tool_choice = LLMH_TOOL_CHOICE_REQUIRED,
+                            .messages = &msgs});
         REQUIRE_MESSAGE(any.status == LLMH_OK, any.err.message);
         CAPTURE(any.text());
         REQUIRE(any.calls.size() == 1);
@@ -217,14 +239,19 @@ TEST_CASE("structured output: tool_choice required / a named function gives a va
     }
     // Reasoning asked for explicitly cannot happen before a constrained output: refused.
     Outcome think = call(m.inst.p, nullptr, nullptr,
-                         {.max_tokens = 80, .tools = tools, .tool_choice = LLMH_TOOL_CHOICE_REQUIRED,
-                          .reasoning = LLMH_REASONING_ON, .messages = &msgs});
+                         {.max_tokens = 80,
+                          .tools = tools,
+                          .tool_choice = LLMH_TOOL_CHOICE_REQUIRED,
+                          .reasoning = LLMH_REASONING_ON,
+                          .messages = &msgs});
     CHECK(think.status == LLMH_ERR_UNSUPPORTED);
     CHECK(std::string(think.err.message).find("reasoning") != std::string::npos);
     // A JSON response_format with callable tools could never call one: refused.
     Outcome both = call(m.inst.p, nullptr, nullptr,
-                        {.max_tokens = 20, .response_format = LLMH_RESPONSE_JSON_OBJECT,
-                         .tools = tools, .messages = &msgs});
+                        {.max_tokens = 20,
+                         .response_format = LLMH_RESPONSE_JSON_OBJECT,
+                         .tools = tools,
+                         .messages = &msgs});
     CHECK(both.status == LLMH_ERR_UNSUPPORTED);
     CHECK(std::string(both.err.message).find("tools") != std::string::npos);
 }

@@ -123,7 +123,7 @@ std::vector<std::int32_t> Guide::forced(std::size_t remaining) {
     const std::string bytes = matcher_.forced_bytes();
     if (bytes.empty()) return out;
     std::vector<std::int32_t> toks;
-    spell(bytes, toks); // a prefix spelled is still forced when the rest cannot be
+    spell(bytes, toks);                 // a prefix spelled is still forced when the rest cannot be
     if (!toks.empty()) toks.pop_back(); // a longer token may cover it and what follows
     for (std::int32_t id : toks) {
         if (out.size() >= remaining || !commit(id, remaining - out.size())) break;

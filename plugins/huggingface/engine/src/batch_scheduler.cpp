@@ -120,7 +120,8 @@ void BatchScheduler::admit(std::shared_ptr<BatchRequest> req, std::size_t i) {
         const std::int64_t n = static_cast<std::int64_t>(slot.req->prompt.size());
         std::vector<std::int64_t> ids(slot.req->prompt.begin(), slot.req->prompt.end());
         at::Tensor tokens = long_tensor(ids, 1, device_);
-        at::Tensor pos = at::arange(n, at::TensorOptions().dtype(at::kLong).device(device_)).view({1, n});
+        at::Tensor pos =
+            at::arange(n, at::TensorOptions().dtype(at::kLong).device(device_)).view({1, n});
         KVCache row = cache_.rows(static_cast<std::int64_t>(i), 1);
         at::Tensor logits = model_.forward(tokens, pos, n, row, false).to(at::kCPU).contiguous();
         ++prefills_;
@@ -152,7 +153,8 @@ void BatchScheduler::decode_step() {
         if (slots_[i]) lo = std::min(lo, i), hi = i;
     if (lo > hi) return;
     const std::int64_t B = static_cast<std::int64_t>(hi - lo + 1);
-    std::vector<std::int64_t> ids(B, 0), pos(B, 0); // free slots in the range: token 0 at position 0
+    std::vector<std::int64_t> ids(B, 0),
+        pos(B, 0); // free slots in the range: token 0 at position 0
     std::int64_t kv_len = 1, active = 0;
     for (std::size_t i = lo; i <= hi; ++i) {
         if (!slots_[i]) continue;
@@ -164,8 +166,9 @@ void BatchScheduler::decode_step() {
     at::Tensor logits;
     try {
         KVCache rows = cache_.rows(static_cast<std::int64_t>(lo), B);
-        logits = model_.forward(long_tensor(ids, B, device_), long_tensor(pos, B, device_), kv_len,
-                                rows, false)
+        logits = model_
+                     .forward(long_tensor(ids, B, device_), long_tensor(pos, B, device_), kv_len,
+                              rows, false)
                      .to(at::kCPU)
                      .contiguous(); // [B, 1, V]
     } catch (...) {
@@ -224,8 +227,10 @@ void BatchScheduler::loop() {
         } catch (...) { // e.g. bad_alloc while sampling: fail the active requests, keep serving
             auto error = std::current_exception();
             for (std::size_t i = 0; i < slots_.size(); ++i) {
-                if (slots_[i] && slots_[i]->req) retire(i, error);
-                else slots_[i].reset(); // reserved for a newcomer that failed before admit
+                if (slots_[i] && slots_[i]->req)
+                    retire(i, error);
+                else
+                    slots_[i].reset(); // reserved for a newcomer that failed before admit
             }
             for (auto &[req, i] : newcomers) // not admitted (moved-from ones are null)
                 if (req) {

@@ -53,7 +53,7 @@ struct BatchRequest {
     // Written by the loop thread, read by the caller, under mu.
     std::mutex mu;
     std::condition_variable cv;
-    std::deque<std::int32_t> pending; // sampled ids not yet delivered to on_token
+    std::deque<std::int32_t> pending;           // sampled ids not yet delivered to on_token
     std::deque<TokenLogprobs> pending_logprobs; // parallel to pending when logprobs
     bool done = false;
     Finish finish = Finish::Length;
@@ -81,8 +81,8 @@ private:
         std::int64_t generated = 0;        // ids handed to the request
         std::int64_t next_pos = 0;         // position of the last sampled id (decoded next step)
         std::int32_t last_id = 0;
-        std::vector<float> raw;            // logits before sampling (logprobs only)
-        std::optional<GuidedStep> guided;  // with a guide
+        std::vector<float> raw;           // logits before sampling (logprobs only)
+        std::optional<GuidedStep> guided; // with a guide
         // Fast-forwarded ids to write into the cache before the next decode (all but the last
         // delivered id, which is decoded as usual): one extra pass instead of one per id.
         std::vector<std::int32_t> feed;

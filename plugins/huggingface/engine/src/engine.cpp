@@ -45,8 +45,9 @@ at::Device parse_device(const std::string &spec) {
         }
         if (!have_cuda)
             throw llmh::Error(LLMH_ERR_UNSUPPORTED,
-                              "device '" + spec + "' requested but no CUDA device is usable "
-                              "(libtorch built without CUDA, or no GPU/driver)",
+                              "device '" + spec +
+                                  "' requested but no CUDA device is usable "
+                                  "(libtorch built without CUDA, or no GPU/driver)",
                               "use device cpu (HF_DEVICE=cpu) or a CUDA build of libtorch");
         const int n = at::detail::getCUDAHooks().getNumGPUs();
         if (index >= n)
@@ -62,10 +63,14 @@ at::Device parse_device(const std::string &spec) {
 
 at::ScalarType parse_dtype(const std::string &spec, at::Device device) {
     at::ScalarType t;
-    if (spec.empty() || spec == "auto") t = device.is_cpu() ? at::kFloat : at::kBFloat16;
-    else if (spec == "float32" || spec == "fp32") t = at::kFloat;
-    else if (spec == "bfloat16" || spec == "bf16") t = at::kBFloat16;
-    else if (spec == "float16" || spec == "fp16") t = at::kHalf;
+    if (spec.empty() || spec == "auto")
+        t = device.is_cpu() ? at::kFloat : at::kBFloat16;
+    else if (spec == "float32" || spec == "fp32")
+        t = at::kFloat;
+    else if (spec == "bfloat16" || spec == "bf16")
+        t = at::kBFloat16;
+    else if (spec == "float16" || spec == "fp16")
+        t = at::kHalf;
     else
         throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT, "dtype '" + spec + "' is not valid",
                           "use auto, float32, bfloat16 or float16");
@@ -83,7 +88,8 @@ std::string dtype_str(at::ScalarType t) {
 // error of the server, not of the request: HTTP 500 (the client cannot fix it).
 std::int64_t context_length(const ModelConfig &cfg, const LoadOptions &opts, const fs::path &dir) {
     const std::int64_t limit = cfg.max_position_embeddings;
-    const std::int64_t n = opts.max_context > 0 ? opts.max_context : std::min<std::int64_t>(limit, 4096);
+    const std::int64_t n =
+        opts.max_context > 0 ? opts.max_context : std::min<std::int64_t>(limit, 4096);
     if (n > limit)
         throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT,
                           "huggingface provider config: \"max_context\" " + std::to_string(n) +
@@ -121,14 +127,15 @@ struct Engine::Impl {
     std::size_t weight_bytes = 0;
     bool mapped = false;
     std::int64_t max_batch = 1;
-    std::mutex serial_mu; // the serial path and forward(): one at a time
+    std::mutex serial_mu;                      // the serial path and forward(): one at a time
     std::unique_ptr<BatchScheduler> scheduler; // last: its thread stops before the rest goes
 
     void check_vocab(std::span<const std::int32_t> ids) const {
         for (std::int32_t id : ids)
             if (id < 0 || id >= cfg.vocab_size)
                 throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT,
-                                  "token id " + std::to_string(id) + " is outside the vocabulary (" +
+                                  "token id " + std::to_string(id) +
+                                      " is outside the vocabulary (" +
                                       std::to_string(cfg.vocab_size) + " ids)",
                                   "the tokenizer does not match the model");
     }
@@ -144,8 +151,9 @@ struct Engine::Impl {
         check_vocab(ids);
         KVCache row = cache.rows(0, 1);
         at::Tensor tokens = ids_tensor(ids);
-        at::Tensor pos = at::arange(start, start + n, at::TensorOptions().dtype(at::kLong).device(device))
-                             .view({1, n});
+        at::Tensor pos =
+            at::arange(start, start + n, at::TensorOptions().dtype(at::kLong).device(device))
+                .view({1, n});
         at::Tensor logits = model->forward(tokens, pos, start + n, row, all);
         return logits[0].to(at::kCPU).contiguous();
     }
@@ -242,8 +250,9 @@ std::unique_ptr<Engine> Engine::load(const fs::path &dir, const LoadOptions &opt
     auto im = std::make_unique<Impl>();
     try {
         if (!fs::is_directory(dir))
-            throw llmh::Error(LLMH_ERR_NOT_FOUND, "model directory " + dir.string() + " does not exist",
-                              "give a directory with config.json and model.safetensors, or a repo id");
+            throw llmh::Error(
+                LLMH_ERR_NOT_FOUND, "model directory " + dir.string() + " does not exist",
+                "give a directory with config.json and model.safetensors, or a repo id");
         im->cfg = load_model_config(dir);
         im->gen = load_generation_defaults(dir);
         im->eos = !im->gen.eos_token_ids.empty() ? im->gen.eos_token_ids : im->cfg.eos_token_ids;
@@ -260,11 +269,12 @@ std::unique_ptr<Engine> Engine::load(const fs::path &dir, const LoadOptions &opt
         im->max_batch = batch_slots(opts, im->device);
         im->cache = im->model->make_cache(im->max_batch, im->max_ctx);
         if (im->max_batch > 1)
-            im->scheduler = std::make_unique<BatchScheduler>(*im->model, im->cache, im->device,
-                                                             im->max_batch);
+            im->scheduler =
+                std::make_unique<BatchScheduler>(*im->model, im->cache, im->device, im->max_batch);
     } catch (const ModelFileError &e) {
-        throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT, e.what(),
-                          "re-download or re-export the model; the files are incomplete or corrupt");
+        throw llmh::Error(
+            LLMH_ERR_INVALID_ARGUMENT, e.what(),
+            "re-download or re-export the model; the files are incomplete or corrupt");
     } catch (const c10::Error &e) {
         const std::string what = e.what_without_backtrace();
         if (what.find("out of memory") != std::string::npos)
@@ -297,8 +307,9 @@ std::size_t Engine::estimate_memory(const fs::path &dir, const LoadOptions &opts
                                context_length(cfg, opts, dir) * elt;
         return weights + kv;
     } catch (const ModelFileError &e) {
-        throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT, e.what(),
-                          "re-download or re-export the model; the files are incomplete or corrupt");
+        throw llmh::Error(
+            LLMH_ERR_INVALID_ARGUMENT, e.what(),
+            "re-download or re-export the model; the files are incomplete or corrupt");
     }
 }
 
@@ -355,7 +366,7 @@ GenerateResult Engine::generate(std::span<const std::int32_t> prompt, const Gene
     std::optional<GuidedStep> guided;
     if (opts.guide) guided.emplace(*opts.guide);
     std::vector<std::int32_t> history(prompt.begin(), prompt.end());
-    std::vector<float> raw; // the step's logits before sampling, when logprobs are asked
+    std::vector<float> raw;         // the step's logits before sampling, when logprobs are asked
     std::vector<std::int32_t> feed; // ids for the next forward pass (sampled + fast-forwarded)
     at::Tensor logits = m.run(prompt, 0, false); // prefill: one pass over the whole prompt
     r.prefill_ms = ms_since(t0);
@@ -394,7 +405,8 @@ GenerateResult Engine::generate(std::span<const std::int32_t> prompt, const Gene
             }
         }
         if (stopped || i >= budget) break; // no forward pass for a token nobody will sample
-        if (cancelled()) throw llmh::Error(LLMH_ERR_CANCELLED, "generation cancelled by the caller");
+        if (cancelled())
+            throw llmh::Error(LLMH_ERR_CANCELLED, "generation cancelled by the caller");
         logits = m.run(feed, start, false); // fast-forwarded ids ride along in the same pass
     }
     r.decode_ms = ms_since(t_decode);

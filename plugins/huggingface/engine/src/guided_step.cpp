@@ -35,8 +35,7 @@ GuidedStep::Pick GuidedStep::pick(Sampler &sampler, std::span<float> logits,
             break;
         }
         mask_[static_cast<std::size_t>(id) >> 5] &= ~(1u << (id & 31)); // never that id again
-        if (std::none_of(mask_.begin(), mask_.end(), [](std::uint32_t w) { return w != 0; }))
-            break;
+        if (std::none_of(mask_.begin(), mask_.end(), [](std::uint32_t w) { return w != 0; })) break;
     }
     if (p.id < 0) {
         p.id = guide_.close(left);

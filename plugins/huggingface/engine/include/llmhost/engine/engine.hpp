@@ -43,10 +43,10 @@ class Guide; // llmhost/constraint/guide.hpp
 namespace llmhost::engine {
 
 struct LoadOptions {
-    std::string device = "auto";    // auto | cpu | cuda | cuda:N (HF_DEVICE)
-    std::string dtype = "auto";     // auto | float32 | bfloat16 | float16 (CPU: fp32 or bf16)
-    std::int64_t max_context = 0;   // KV-cache length; 0: min(max_position_embeddings, 4096)
-    int threads = 0;                // CPU intra-op threads; 0: libtorch's default
+    std::string device = "auto";  // auto | cpu | cuda | cuda:N (HF_DEVICE)
+    std::string dtype = "auto";   // auto | float32 | bfloat16 | float16 (CPU: fp32 or bf16)
+    std::int64_t max_context = 0; // KV-cache length; 0: min(max_position_embeddings, 4096)
+    int threads = 0;              // CPU intra-op threads; 0: libtorch's default
     // Concurrent sequences (KV-cache slots); 0: 8 on CUDA, 4 on the CPU; 1: no batching.
     std::int64_t max_batch = 0;
 };
@@ -56,12 +56,12 @@ enum class Finish { Stop, Length };
 
 struct GenerateOptions {
     SamplingParams sampling;
-    std::int64_t max_tokens = 0;          // <= 0: until eos or the end of the context
-    std::vector<std::int64_t> eos_ids;    // stop ids (not passed to on_token)
+    std::int64_t max_tokens = 0;       // <= 0: until eos or the end of the context
+    std::vector<std::int64_t> eos_ids; // stop ids (not passed to on_token)
     // Log-probabilities per generated token (logprobs.hpp): computed only when asked, for this
     // request only (a batched neighbour that did not ask pays nothing).
     bool logprobs = false;
-    int top_logprobs = 0;                 // alternatives per token (0..20)
+    int top_logprobs = 0; // alternatives per token (0..20)
     // Grammar-constrained decoding (docs/structured-output.md): the guide's mask is applied in
     // the sampler before every other processor, eos comes only where the grammar accepts, and
     // the output is closed within max_tokens (budget-aware closing; finish stays Length).
@@ -71,21 +71,21 @@ struct GenerateOptions {
 };
 
 struct GenerateResult {
-    std::vector<std::int32_t> tokens;     // generated ids (eos excluded)
-    std::vector<TokenLogprobs> logprobs;  // one per token when GenerateOptions::logprobs
+    std::vector<std::int32_t> tokens;    // generated ids (eos excluded)
+    std::vector<TokenLogprobs> logprobs; // one per token when GenerateOptions::logprobs
     Finish finish = Finish::Stop;
     std::int64_t prompt_tokens = 0;
-    double time_to_first_token_ms = 0;    // prefill + first sample
+    double time_to_first_token_ms = 0; // prefill + first sample
     double prefill_ms = 0, decode_ms = 0, total_ms = 0;
 };
 
 // What the batch scheduler did since load (all zero with max_batch = 1).
 struct BatchStats {
-    std::int64_t prefills = 0;         // requests admitted into a slot
-    std::int64_t decode_steps = 0;     // batched decode forwards
-    std::int64_t decode_rows = 0;      // active sequences summed over those steps
-    std::int64_t max_active_rows = 0;  // most sequences decoded by one step
-    double decode_ms = 0;              // time in decode steps (forward + sampling)
+    std::int64_t prefills = 0;        // requests admitted into a slot
+    std::int64_t decode_steps = 0;    // batched decode forwards
+    std::int64_t decode_rows = 0;     // active sequences summed over those steps
+    std::int64_t max_active_rows = 0; // most sequences decoded by one step
+    double decode_ms = 0;             // time in decode steps (forward + sampling)
 };
 
 // Called with each generated id; Stop ends generation with Finish::Stop (e.g. a stop string).
@@ -124,13 +124,13 @@ public:
     // eos ids: generation_config.json's, else config.json's.
     const std::vector<std::int64_t> &eos_ids() const;
     std::int64_t max_context() const;
-    std::int64_t max_batch() const;        // KV-cache slots (1: serial path)
+    std::int64_t max_batch() const; // KV-cache slots (1: serial path)
     BatchStats batch_stats() const;
-    std::string device() const;            // "cpu", "cuda:0"
-    std::string dtype() const;             // "float32", "bfloat16", "float16"
-    std::size_t weight_bytes() const;      // bytes of weights as computed on (after conversion)
+    std::string device() const;       // "cpu", "cuda:0"
+    std::string dtype() const;        // "float32", "bfloat16", "float16"
+    std::size_t weight_bytes() const; // bytes of weights as computed on (after conversion)
     std::size_t kv_cache_bytes() const;
-    bool weights_mapped() const;           // true when CPU weights are views of the mmap
+    bool weights_mapped() const; // true when CPU weights are views of the mmap
 
     struct Impl;
 
