@@ -10,8 +10,14 @@
 // on the batch scheduler (max_batch 8) vs the serial path (max_batch 1: one request at a time,
 // as before batching), same model files, same run, printed as a ratio.
 //
+// Then constrained decoding (constrained_row.cpp): decode tok/s under a JSON-schema constraint
+// vs unconstrained, same model, same run, with the Llama-3.1 tokenizer's 128k vocabulary.
+//
 //   bench_generate [--dir /tmp/llmhost-bench-llama100m] [--prompt 128] [--decode 64]
-//                  [--stream-prompt 32] [--stream-decode 32] [--only single|streams]
+//                  [--stream-prompt 32] [--stream-decode 32]
+//                  [--constrained-decode 128] [--constrained-reps 3] [--tokenizer DIR]
+//                  [--only single|streams|constrained]
+#include "constrained_row.hpp"
 #include "tiny_model.hpp"
 
 #include <llmhost/engine/engine.hpp>
@@ -79,9 +85,9 @@ llmhost::tools::TinyModelSpec spec_100m(const std::string &dtype) {
 }
 
 struct StreamRun {
-    double tok_s = 0;              // generated tokens / wall time (prefills included)
-    double decode_ms_sum = 0;      // sum of the requests' decode_ms (meaningful when serial)
-    long decode_tokens = 0;        // generated tokens minus the first of each (sampled by prefill)
+    double tok_s = 0;         // generated tokens / wall time (prefills included)
+    double decode_ms_sum = 0; // sum of the requests' decode_ms (meaningful when serial)
+    long decode_tokens = 0;   // generated tokens minus the first of each (sampled by prefill)
 };
 
 // Aggregate generated tok/s of `streams` threads, each generating `decode` tokens greedily from
@@ -113,16 +119,19 @@ StreamRun aggregate_tok_s(llmhost::engine::Engine &e, int streams, int prompt_le
 }
 
 void bench_streams(const fs::path &root, int prompt_len, int decode) {
-    std::printf("\nconcurrent streams: aggregate decode+prefill tok/s (prompt %d, %d new tokens each)\n",
-                prompt_len, decode);
+    std::printf(
+        "\nconcurrent streams: aggregate decode+prefill tok/s (prompt %d, %d new tokens each)\n",
+        prompt_len, decode);
     std::printf("%-9s %8s %13s %14s %7s | %14s %15s %7s %10s\n", "dtype", "streams", "serial tok/s",
                 "batched tok/s", "ratio", "serial decode", "batched decode", "ratio", "rows/step");
     for (const char *dtype : {"F32", "BF16"}) {
         const fs::path dir = root / dtype;
         const std::string dt = std::string(dtype) == "F32" ? "float32" : "bfloat16";
         const std::int64_t ctx = prompt_len + decode + 1;
-        auto serial = llmhost::engine::Engine::load(dir, {.device = "cpu", .dtype = dt, .max_context = ctx, .max_batch = 1});
-        auto batched = llmhost::engine::Engine::load(dir, {.device = "cpu", .dtype = dt, .max_context = ctx, .max_batch = 8});
+        auto serial = llmhost::engine::Engine::load(
+            dir, {.device = "cpu", .dtype = dt, .max_context = ctx, .max_batch = 1});
+        auto batched = llmhost::engine::Engine::load(
+            dir, {.device = "cpu", .dtype = dt, .max_context = ctx, .max_batch = 8});
         (void)aggregate_tok_s(*serial, 1, prompt_len, 2); // warm-up: touch every weight page
         (void)aggregate_tok_s(*batched, 1, prompt_len, 2);
         for (int streams : {1, 4, 8}) {
@@ -131,13 +140,14 @@ void bench_streams(const fs::path &root, int prompt_len, int decode) {
             const StreamRun b = aggregate_tok_s(*batched, streams, prompt_len, decode);
             const auto after = batched->batch_stats();
             const double rows_decoded = double(after.decode_rows - before.decode_rows);
-            const double rows = rows_decoded / std::max<std::int64_t>(1, after.decode_steps - before.decode_steps);
+            const double rows =
+                rows_decoded / std::max<std::int64_t>(1, after.decode_steps - before.decode_steps);
             // Decode only: tokens decoded per second spent in decode steps (prefills excluded).
             const double s_dec = s.decode_tokens / (s.decode_ms_sum / 1e3);
             const double b_dec = rows_decoded / ((after.decode_ms - before.decode_ms) / 1e3);
             std::printf("%-9s %8d %13.1f %14.1f %6.2fx | %14.1f %15.1f %6.2fx %10.2f\n",
-                        serial->dtype().c_str(), streams, s.tok_s, b.tok_s, b.tok_s / s.tok_s, s_dec,
-                        b_dec, b_dec / s_dec, rows);
+                        serial->dtype().c_str(), streams, s.tok_s, b.tok_s, b.tok_s / s.tok_s,
+                        s_dec, b_dec, b_dec / s_dec, rows);
             std::fflush(stdout);
         }
     }
@@ -152,17 +162,34 @@ void bench_streams(const fs::path &root, int prompt_len, int decode) {
 int main(int argc, char **argv) {
     std::string root = "/tmp/llmhost-bench-llama100m";
     int prompt_len = 128, decode_len = 64, stream_prompt = 32, stream_decode = 32;
-    std::string only;
+    int constrained_decode = 128, constrained_reps = 3;
+    std::string only, tokenizer = LLMHOST_BENCH_TOKENIZER_DIR;
     for (int i = 1; i + 1 < argc; i += 2) {
         std::string a = argv[i];
-        if (a == "--dir") root = argv[i + 1];
-        else if (a == "--prompt") prompt_len = std::stoi(argv[i + 1]);
-        else if (a == "--decode") decode_len = std::stoi(argv[i + 1]);
-        else if (a == "--stream-prompt") stream_prompt = std::stoi(argv[i + 1]);
-        else if (a == "--stream-decode") stream_decode = std::stoi(argv[i + 1]);
-        else if (a == "--only") only = argv[i + 1];
+        if (a == "--dir")
+            root = argv[i + 1];
+        else if (a == "--prompt")
+            prompt_len = std::stoi(argv[i + 1]);
+        else if (a == "--decode")
+            decode_len = std::stoi(argv[i + 1]);
+        else if (a == "--stream-prompt")
+            stream_prompt = std::stoi(argv[i + 1]);
+        else if (a == "--stream-decode")
+            stream_decode = std::stoi(argv[i + 1]);
+        else if (a == "--only")
+            only = argv[i + 1];
+        else if (a == "--constrained-decode")
+            constrained_decode = std::stoi(argv[i + 1]);
+        else if (a == "--constrained-reps")
+            constrained_reps = std::stoi(argv[i + 1]);
+        else if (a == "--tokenizer")
+            tokenizer = argv[i + 1];
     }
     std::printf("threads: %d (libtorch intra-op)\n", at::get_num_threads());
+    if (only == "constrained") {
+        bench::bench_constrained(root, tokenizer, 32, constrained_decode, constrained_reps);
+        return 0;
+    }
     for (const char *dtype : {"F32", "BF16"}) {
         const fs::path dir = fs::path(root) / dtype;
         if (!fs::exists(dir / "model.safetensors")) {
@@ -177,12 +204,14 @@ int main(int argc, char **argv) {
     const double bw = measure_read_bandwidth();
     std::printf("measured read bandwidth: %.2f GB/s (sum over 1 GiB, best of 5)\n\n", bw / 1e9);
     std::printf("%-9s %9s %9s %14s %13s %15s %8s %12s %12s\n", "dtype", "params", "weights",
-                "prefill tok/s", "decode tok/s", "roofline tok/s", "ratio", "RssAnon MB", "RssFile MB");
+                "prefill tok/s", "decode tok/s", "roofline tok/s", "ratio", "RssAnon MB",
+                "RssFile MB");
     for (const char *dtype : {"F32", "BF16"}) {
         const fs::path dir = fs::path(root) / dtype;
         const auto before = rss_anon_file_kb();
         auto e = llmhost::engine::Engine::load(
-            dir, {.device = "cpu", .dtype = std::string(dtype) == "F32" ? "float32" : "bfloat16",
+            dir, {.device = "cpu",
+                  .dtype = std::string(dtype) == "F32" ? "float32" : "bfloat16",
                   .max_context = prompt_len + decode_len + 1});
         std::vector<std::int32_t> prompt(static_cast<std::size_t>(prompt_len));
         for (int i = 0; i < prompt_len; ++i) prompt[i] = (i * 7919 + 13) % 32000;
@@ -207,12 +236,15 @@ int main(int argc, char **argv) {
                     e->dtype().c_str(), bytes / (std::string(dtype) == "F32" ? 4 : 2) / 1e6,
                     bytes / 1e6, best_prefill, best_decode, roofline, 100 * best_decode / roofline,
                     (after.first - before.first) / 1024.0, (after.second - before.second) / 1024.0);
-        std::printf("          weights are %s\n",
-                    e->weights_mapped() ? "views of the mmap'd safetensors (no copy)" : "a converted copy");
+        std::printf("          weights are %s\n", e->weights_mapped()
+                                                      ? "views of the mmap'd safetensors (no copy)"
+                                                      : "a converted copy");
     }
     std::printf("\nroofline = measured read bandwidth / weight bytes read per decoded token;\n"
                 "ratio = decode tok/s / roofline. RssAnon/RssFile: growth after load + warm-up\n"
                 "(anonymous = KV cache, activations, any copies; file = mmap'd weights).\n");
     if (only != "single") bench_streams(root, stream_prompt, stream_decode);
+    if (only.empty())
+        bench::bench_constrained(root, tokenizer, 32, constrained_decode, constrained_reps);
     return 0;
 }
