@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 packages=(
   cmake g++ make pkg-config ninja-build python3 git ca-certificates
   libboost1.81-dev libboost-filesystem1.81-dev libcurl4-openssl-dev nlohmann-json3-dev
-  doctest-dev libssl-dev libcli11-dev libpcre2-dev libtorch-dev
+  doctest-dev libssl-dev libcli11-dev libpcre2-dev libtorch-dev prometheus
 )
 # Node may come from Debian or from NodeSource (whose `nodejs` also ships npm and conflicts with
 # Debian's `npm` package), so node and npm are checked by command, not by package name.

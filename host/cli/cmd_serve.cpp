@@ -6,8 +6,13 @@
 #include <llmhost/host.hpp>
 #include <llmhost/server/server.hpp>
 
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <memory>
+#include <mutex>
 
 namespace llmhost::cli {
 
@@ -19,7 +24,40 @@ struct ServeOptions {
     std::string api_key_file;
     std::vector<std::string> admin_keys_argv;
     std::string admin_key_file;
+    int metrics_port = -1; // -1: /metrics on the main port
+    std::string request_log; // a file (appended to), "-" for stderr, empty for none
 };
+
+// The request log's sink: whole lines under a lock (requests finish on several threads), flushed
+// each time so `tail -f` and a crash lose nothing.
+struct RequestLogFile {
+    std::mutex mu;
+    FILE *f = nullptr;
+    bool owned = false;
+    ~RequestLogFile() {
+        if (owned && f) std::fclose(f);
+    }
+    void write(std::string_view line) {
+        std::lock_guard lk(mu);
+        std::fwrite(line.data(), 1, line.size(), f);
+        std::fputc('\n', f);
+        std::fflush(f);
+    }
+};
+
+std::shared_ptr<RequestLogFile> open_request_log(const std::string &path) {
+    auto log = std::make_shared<RequestLogFile>();
+    if (path == "-") {
+        log->f = stderr;
+        return log;
+    }
+    log->f = std::fopen(path.c_str(), "a");
+    if (!log->f)
+        throw UsageError("cannot open --request-log '" + path + "': " + std::strerror(errno),
+                         "give a writable file, or - for stderr");
+    log->owned = true;
+    return log;
+}
 
 // Keys from, in order: a file (one per line), the environment variable, the command line.
 std::vector<std::string> gather_keys(const std::string &file, const char *env,
@@ -50,6 +88,21 @@ void run_serve(Context &ctx, ServeOptions &opt) {
     if (opt.server.max_concurrency == 0) throw UsageError("--max-concurrency must be at least 1");
     if (opt.server.max_body < 1024) throw UsageError("--max-body must be at least 1024 bytes");
 
+    if (opt.metrics_port < -1 || opt.metrics_port > 65535) throw UsageError("--metrics-port must be 0..65535");
+    if (opt.metrics_port >= 0) {
+        opt.server.separate_metrics_listener = true;
+        opt.server.metrics_port = static_cast<uint16_t>(opt.metrics_port);
+    } else if (!opt.server.metrics_host.empty()) {
+        throw UsageError("--metrics-host needs --metrics-port", "add --metrics-port PORT");
+    }
+    if (opt.server.log_content && opt.request_log.empty())
+        throw UsageError("--log-content needs --request-log", "add --request-log FILE (or - for stderr)");
+    std::shared_ptr<RequestLogFile> request_log;
+    if (!opt.request_log.empty()) {
+        request_log = open_request_log(opt.request_log);
+        opt.server.request_log = [request_log](std::string_view line) { request_log->write(line); };
+    }
+
     Host &host = ctx.host();
     opt.server.log = [&console](std::string_view line) { console.err_line(std::string("serve: ") + std::string(line)); };
     server::Server srv(host, opt.server);
@@ -66,6 +119,15 @@ void run_serve(Context &ctx, ServeOptions &opt) {
         console.err_line(opt.server.insecure_public
                              ? "warning: no API key and --insecure-public: anyone who can reach this port can use it"
                              : "no API key configured: only clients on this machine (loopback) are served");
+    const std::string metrics_where =
+        opt.metrics_port >= 0 ? "http://" + (opt.server.metrics_host.empty() ? opt.server.host : opt.server.metrics_host) +
+                               ":" + std::to_string(srv.metrics_port()) + "/metrics"
+                         : "/metrics on the same port";
+    console.err_line("metrics: " + metrics_where +
+                     (opt.server.metrics_no_auth ? " (no key needed)" : ""));
+    if (!opt.request_log.empty())
+        console.err_line("request log: " + (opt.request_log == "-" ? std::string("stderr") : opt.request_log) +
+                         (opt.server.log_content ? " (with request bodies and outputs: --log-content)" : ""));
     console.err_line(opt.server.admin_keys.empty()
                          ? "admin endpoints disabled (set LLMHOST_ADMIN_KEYS to enable live swaps over HTTP); SIGHUP reloads the config"
                          : "admin endpoints enabled: POST /admin/reload, POST /admin/providers/<name>; SIGHUP reloads the config");
@@ -91,11 +153,24 @@ void register_serve(CLI::App &app, Context &ctx) {
     cmd->add_option("--queue", opt->server.queue, "Generations waiting for a slot; beyond it clients get 429")->capture_default_str();
     cmd->add_option("--max-body", opt->server.max_body, "Request body limit in bytes")->capture_default_str();
     cmd->add_option("--io-threads", opt->server.io_threads, "Threads doing HTTP I/O")->capture_default_str();
+    cmd->add_option("--metrics-port", opt->metrics_port,
+                    "Serve GET /metrics (and /health) on this port instead of the main one (0: any free port)")
+        ->option_text("PORT");
+    cmd->add_option("--metrics-host", opt->server.metrics_host,
+                    "Address of the --metrics-port listener (default: --host)")->option_text("ADDR");
+    cmd->add_flag("--metrics-no-auth", opt->server.metrics_no_auth,
+                  "GET /metrics without a key; only when the listener serving it is on a loopback address");
+    cmd->add_option("--request-log", opt->request_log,
+                    "One JSON line per request to FILE (appended), or - for stderr")->option_text("FILE|-");
+    cmd->add_flag("--log-content", opt->server.log_content,
+                  "The request log also carries request bodies and outputs (keys and secrets stay redacted)");
     cmd->footer("Authentication: without any key only clients on this machine are served. Keys are read\n"
                 "from LLMHOST_API_KEYS / LLMHOST_ADMIN_KEYS (comma lists) or --api-key-file; --api-key\n"
                 "works too but shows the key to anyone running `ps`.\n"
                 "Signals: SIGINT/SIGTERM finish in-flight requests and stop (twice: stop now); SIGHUP\n"
                 "re-reads the config and swaps changed providers without failing a request.\n"
+                "Metrics: GET /metrics (Prometheus); needs a client or admin key when keys are set,\n"
+                "unless --metrics-no-auth (loopback listeners only).\n"
                 "Examples:\n"
                 "  llmhost serve\n"
                 "  LLMHOST_API_KEYS=k1,k2 llmhost serve --host 0.0.0.0 --port 8000 --max-concurrency 8\n"

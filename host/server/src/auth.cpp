@@ -16,17 +16,26 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
     return diff == 0;
 }
 
-bool bearer_matches(std::string_view authorization, const std::vector<std::string> &keys) {
+int bearer_key_index(std::string_view authorization, const std::vector<std::string> &keys) {
     constexpr std::string_view prefix = "Bearer ";
-    if (authorization.size() < prefix.size()) return false;
+    if (authorization.size() < prefix.size()) return -1;
     for (std::size_t i = 0; i < prefix.size(); ++i) // the scheme is case-insensitive
         if (std::tolower(static_cast<unsigned char>(authorization[i])) !=
             std::tolower(static_cast<unsigned char>(prefix[i])))
-            return false;
+            return -1;
     std::string_view presented = authorization.substr(prefix.size());
-    bool match = false;
-    for (const auto &k : keys) match |= constant_time_equal(presented, k);
-    return match;
+    int found = -1;
+    for (std::size_t i = 0; i < keys.size(); ++i) // no early exit: every key is compared
+        if (constant_time_equal(presented, keys[i]) && found < 0) found = static_cast<int>(i);
+    return found;
+}
+
+bool bearer_matches(std::string_view authorization, const std::vector<std::string> &keys) {
+    return bearer_key_index(authorization, keys) >= 0;
+}
+
+std::string key_name(const char *prefix, int index) {
+    return std::string(prefix) + "_" + std::to_string(index + 1);
 }
 
 std::vector<std::string> split_keys(std::string_view list) {

@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -58,6 +59,11 @@ public:
     virtual void reload() = 0;
     // Removes every known secret from `text`.
     virtual std::string redact(std::string_view text) = 0;
+    // For GET /metrics: each provider's name, state ("ready", "failed", ...) and the instances
+    // created for it so far. A backend that cannot tell returns nothing (no series, not zeros).
+    virtual std::vector<std::tuple<std::string, std::string, double>> provider_stats() {
+        return {};
+    }
 };
 
 } // namespace llmhost::server

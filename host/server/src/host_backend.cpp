@@ -31,6 +31,13 @@ public:
         return names;
     }
 
+    std::vector<std::tuple<std::string, std::string, double>> provider_stats() override {
+        std::vector<std::tuple<std::string, std::string, double>> out;
+        for (const auto &p : host_.providers())
+            out.emplace_back(p.name, to_string(p.state), static_cast<double>(p.generation));
+        return out;
+    }
+
     std::string default_provider() override { return host_.default_provider(); }
 
     std::vector<std::string> models(const std::string &provider) override {

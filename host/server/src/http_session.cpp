@@ -33,8 +33,9 @@ constexpr auto kWriteTimeout = std::chrono::seconds(60); // a client that stops 
 
 } // namespace
 
-HttpSession::HttpSession(tcp::socket &&socket, ServerState &state)
-    : stream_(std::move(socket)), executor_(stream_.get_executor()), st_(state) {
+HttpSession::HttpSession(tcp::socket &&socket, ServerState &state, bool metrics_listener)
+    : stream_(std::move(socket)), executor_(stream_.get_executor()), st_(state),
+      metrics_listener_(metrics_listener) {
     beast::error_code ec;
     auto remote = stream_.socket().remote_endpoint(ec);
     loopback_ = !ec && remote.address().is_loopback();
@@ -42,6 +43,7 @@ HttpSession::HttpSession(tcp::socket &&socket, ServerState &state)
 
 HttpSession::~HttpSession() {
     if (request_active_) --st_.active_requests;
+    if (rec_ && rec_->tracked) --st_.requests_in_flight; // ended without an answer (shutdown)
 }
 
 void HttpSession::run() {
@@ -63,6 +65,13 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
         return do_close();
     request_active_ = true;
     ++st_.active_requests;
+    rec_ = std::make_shared<RequestRecord>();
+    if (ec) { // no request to read an id or a path from
+        rec_->id = request_id_from("");
+        rec_->endpoint = "other";
+        rec_->tracked = true;
+        ++st_.requests_in_flight;
+    }
     if (ec == http::error::body_limit) {
         req_ = {};
         req_.keep_alive(false);
@@ -77,12 +86,41 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
     }
     req_ = parser_->release();
     stream_.expires_never(); // generations may take long; writes set their own deadline
+    {
+        std::string target(req_.target());
+        std::string path = target.substr(0, target.find('?'));
+        auto id = req_.find("x-request-id");
+        rec_->id = request_id_from(id == req_.end() ? std::string_view()
+                                                       : std::string_view(id->value().data(), id->value().size()));
+        // Probes and scrapes would drown the log and skew the counts: not tracked.
+        rec_->tracked = path != "/metrics" && path != "/health" && path != "/v1/health";
+        rec_->endpoint = endpoint_label(path);
+        if (rec_->tracked) ++st_.requests_in_flight;
+    }
     route();
 }
 
-bool HttpSession::authorize(const std::vector<std::string> &keys) {
+bool HttpSession::authorize(const std::vector<std::string> &keys) { return key_index(keys) >= 0; }
+
+int HttpSession::key_index(const std::vector<std::string> &keys) {
     auto it = req_.find(http::field::authorization);
-    return it != req_.end() && bearer_matches(it->value(), keys);
+    return it == req_.end() ? -1 : bearer_key_index(it->value(), keys);
+}
+
+void HttpSession::handle_metrics() {
+    const auto method = req_.method();
+    if (method != http::verb::get && method != http::verb::head)
+        return send_error(make_error(405, "use GET /metrics"));
+    const auto &o = st_.options;
+    // Any client or admin key may scrape; --metrics-no-auth (loopback listeners only, checked
+    // by Server::start) lets a local scraper in without one.
+    if (!o.metrics_no_auth && (!o.api_keys.empty() || !o.admin_keys.empty()) &&
+        !authorize(o.api_keys) && !authorize(o.admin_keys))
+        return send_error(make_error(401, "GET /metrics needs a key: send Authorization: Bearer "
+                                          "<client or admin key> (or start llmhost serve with "
+                                          "--metrics-no-auth on a loopback address)",
+                                     "invalid_request_error", "invalid_api_key"));
+    send_body(200, st_.metrics.scrape(), metrics::kContentType);
 }
 
 void HttpSession::route() {
@@ -107,12 +145,26 @@ void HttpSession::route() {
             return send_error(make_error(405, "use GET /health"));
         return send_json(200, R"({"status":"ok"})");
     }
+    if (path == "/metrics") {
+        // With --metrics-port the main port does not serve them: its auth rules may differ.
+        if (st_.options.separate_metrics_listener && !metrics_listener_)
+            return send_error(make_error(404, "GET /metrics is served on the metrics port "
+                                              "(llmhost serve --metrics-port)",
+                                         "invalid_request_error", "unknown_url"));
+        return handle_metrics();
+    }
+    if (metrics_listener_)
+        return send_error(make_error(404, "this is the metrics listener: it answers GET /metrics "
+                                          "and GET /health only", "invalid_request_error",
+                                     "unknown_url"));
     if (path.rfind("/admin/", 0) == 0) {
         if (st_.options.admin_keys.empty())
             return send_error(make_error(403, "the admin endpoints are disabled: start llmhost serve "
                                               "with LLMHOST_ADMIN_KEYS (or --admin-key)",
                                          "permission_error", "admin_disabled"));
-        if (!authorize(st_.options.admin_keys))
+        const int admin = key_index(st_.options.admin_keys);
+        rec_->key = admin >= 0 ? key_name("admin", admin) : "invalid";
+        if (admin < 0)
             return send_error(make_error(401, "missing or wrong admin key: send Authorization: "
                                               "Bearer <admin key>", "invalid_request_error",
                                          "invalid_api_key"));
@@ -120,7 +172,9 @@ void HttpSession::route() {
             return send_error(make_error(405, "the admin endpoints take POST"));
         return handle_admin(path);
     }
-    if (!st_.options.api_keys.empty() && !authorize(st_.options.api_keys))
+    const int client = st_.options.api_keys.empty() ? -1 : key_index(st_.options.api_keys);
+    if (!st_.options.api_keys.empty()) rec_->key = client >= 0 ? key_name("key", client) : "invalid";
+    if (!st_.options.api_keys.empty() && client < 0)
         return send_error(make_error(401, "incorrect or missing API key: send Authorization: "
                                           "Bearer <key> with one of the server's keys "
                                           "(OPENAI_API_KEY for the OpenAI SDKs)",
@@ -141,15 +195,20 @@ void HttpSession::route() {
     } else {
         send_error(make_error(404, "unknown endpoint " + path + ": llmhost serve answers POST "
                                    "/v1/chat/completions, POST /v1/completions, GET /v1/models, "
-                                   "GET /v1/models/{id}, GET /health", "invalid_request_error", "unknown_url"));
+                                   "GET /v1/models/{id}, GET /health, GET /metrics",
+                              "invalid_request_error", "unknown_url"));
     }
 }
 
 void HttpSession::handle_generation(bool chat) {
     ApiError err;
     auto parsed = chat ? parse_chat_request(req_.body(), err) : parse_completion_request(req_.body(), err);
+    rec_->generation = true;
+    if (st_.options.log_content) rec_->request_body = req_.body();
     if (!parsed) return send_error(err);
+    rec_->stream = parsed->request.stream;
     call_ = std::make_shared<Call>();
+    call_->rec = rec_;
     auto self = shared_from_this();
     bool accepted = st_.workers.try_submit(
         [self, call = call_, p = std::move(*parsed)]() mutable { self->run_generation(call, std::move(p)); });
@@ -183,11 +242,25 @@ void HttpSession::handle_admin(const std::string &path) {
     bool accepted = st_.admin.try_submit([self, name, entry] {
         try {
             if (name.empty()) {
-                self->st_.backend->reload();
+                try {
+                    self->st_.backend->reload();
+                } catch (...) {
+                    self->st_.metrics.reload_done("admin", false);
+                    throw;
+                }
+                self->st_.metrics.reload_done("admin", true);
+                self->st_.metrics.labels().forget();
                 self->st_.log("reloaded the configuration (POST /admin/reload)");
                 self->post_json(200, R"({"status":"reloaded"})");
             } else {
-                self->st_.backend->swap(name, entry);
+                try {
+                    self->st_.backend->swap(name, entry);
+                } catch (...) {
+                    self->st_.metrics.swap_done(false);
+                    throw;
+                }
+                self->st_.metrics.swap_done(true);
+                self->st_.metrics.labels().forget();
                 self->st_.log("swapped provider '" + name + "' (POST /admin/providers/" + name + ")");
                 self->post_json(200, nlohmann::json{{"status", "swapped"}, {"provider", name}}.dump());
             }
@@ -239,10 +312,20 @@ bool HttpSession::push(const std::shared_ptr<Call> &call, std::string bytes, boo
 // ---- session side (strand) ----------------------------------------------------------------------
 
 void HttpSession::send_json(int status, std::string body, const ApiError *error) {
+    send_body(status, std::move(body), "application/json", error);
+}
+
+void HttpSession::send_body(int status, std::string body, std::string_view content_type,
+                            const ApiError *error) {
     res_ = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(status),
                                                                 req_.version() ? req_.version() : 11);
     res_->set(http::field::server, "llmhost");
-    res_->set(http::field::content_type, "application/json");
+    res_->set(http::field::content_type, content_type);
+    if (rec_) {
+        res_->set("x-request-id", rec_->id);
+        rec_->status = status;
+        if (error) rec_->error = error->code.empty() ? error->type : error->code;
+    }
     if (error && error->retry_after_s > 0)
         res_->set(http::field::retry_after, std::to_string(static_cast<long>(error->retry_after_s + 0.999)));
     if (error && !error->should_retry) res_->set("x-should-retry", "false");
@@ -320,6 +403,14 @@ void HttpSession::finish_request(bool close) {
         stream_.socket().cancel(ignored); // ends the EOF watch
     }
     call_.reset();
+    if (rec_) {
+        if (rec_->tracked) {
+            rec_->total_ms = rec_->since_start_ms();
+            st_.finish(*rec_);
+            --st_.requests_in_flight;
+        }
+        rec_.reset();
+    }
     if (request_active_) {
         request_active_ = false;
         ++st_.served;

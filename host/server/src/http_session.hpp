@@ -11,6 +11,7 @@
 
 #include "logprobs_json.hpp"
 #include "openai_api.hpp"
+#include "request_log.hpp"
 #include "server_state.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -31,12 +32,18 @@ namespace session_detail { // shared by http_session.cpp (session side) and sess
 
 // The status line and headers of a streamed answer. Written by hand because the body is a
 // sequence of chunks produced on another thread (see http_session.hpp).
-inline constexpr std::string_view kStreamHeader = "HTTP/1.1 200 OK\r\n"
-                                                  "Content-Type: text/event-stream\r\n"
-                                                  "Cache-Control: no-cache\r\n"
-                                                  "X-Accel-Buffering: no\r\n"
-                                                  "Server: llmhost\r\n"
-                                                  "Transfer-Encoding: chunked\r\n\r\n";
+// `request_id` passed request_id_acceptable(), so it cannot break the header.
+inline std::string stream_header(const std::string &request_id) {
+    return "HTTP/1.1 200 OK\r\n"
+           "Content-Type: text/event-stream\r\n"
+           "Cache-Control: no-cache\r\n"
+           "X-Accel-Buffering: no\r\n"
+           "Server: llmhost\r\n"
+           "x-request-id: " +
+           request_id +
+           "\r\n"
+           "Transfer-Encoding: chunked\r\n\r\n";
+}
 inline constexpr std::string_view kLastChunk = "0\r\n\r\n";
 
 // One HTTP/1.1 chunk: "<hex size>\r\n<bytes>\r\n".
@@ -62,7 +69,9 @@ inline ApiError make_error(int status, std::string message,
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
 public:
-    HttpSession(boost::asio::ip::tcp::socket &&socket, ServerState &state);
+    // `metrics_listener`: a connection to the separate metrics port (only /metrics and /health).
+    HttpSession(boost::asio::ip::tcp::socket &&socket, ServerState &state,
+                bool metrics_listener = false);
     ~HttpSession();
     void run();
 
@@ -72,11 +81,12 @@ private:
         std::atomic<bool> cancelled{false};
         std::mutex m;
         std::condition_variable cv;
-        std::string pending;      // bytes ready to be written
-        bool writing = false;     // the session owns the write side
-        bool final = false;       // the last bytes have been queued
-        bool dead = false;        // a write failed: the client is gone
-        bool close_after = false; // close the connection after the last bytes
+        std::string pending;                // bytes ready to be written
+        bool writing = false;               // the session owns the write side
+        bool final = false;                 // the last bytes have been queued
+        bool dead = false;                  // a write failed: the client is gone
+        bool close_after = false;           // close the connection after the last bytes
+        std::shared_ptr<RequestRecord> rec; // the worker fills provider, model, tokens, timings
     };
     static constexpr std::size_t kMaxPending = 1u << 20;
 
@@ -84,6 +94,8 @@ private:
     void on_read(boost::beast::error_code ec, std::size_t bytes);
     void route();
     bool authorize(const std::vector<std::string> &keys);
+    int key_index(const std::vector<std::string> &keys); // -1: no matching key
+    void handle_metrics();
     void handle_generation(bool chat);
     // GET /v1/models (id empty) or GET /v1/models/{id} (id still percent-encoded).
     void handle_models(std::string id);
@@ -103,6 +115,8 @@ private:
     // Session side (strand).
     void send_json(int status, std::string body, const ApiError *error = nullptr);
     void send_error(const ApiError &e) { send_json(e.status, error_body(e), &e); }
+    void send_body(int status, std::string body, std::string_view content_type,
+                   const ApiError *error = nullptr);
     void on_write(bool close, boost::beast::error_code ec, std::size_t bytes);
     void watch_peer();
     void on_peer_readable(std::shared_ptr<Call> call, boost::beast::error_code ec);
@@ -120,8 +134,10 @@ private:
     std::shared_ptr<boost::beast::http::response<boost::beast::http::string_body>> res_;
     ServerState &st_;
     bool loopback_ = false;
-    bool request_active_ = false; // counted in st_.active_requests
-    bool watching_ = false;       // an async_wait for EOF is pending
+    bool metrics_listener_ = false;
+    std::shared_ptr<RequestRecord> rec_; // the request being answered
+    bool request_active_ = false;        // counted in st_.active_requests
+    bool watching_ = false;              // an async_wait for EOF is pending
     std::shared_ptr<Call> call_;
     std::string stream_writing_; // the bytes of the write in flight
 };

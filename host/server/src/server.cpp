@@ -25,7 +25,7 @@ struct Server::Impl {
         : state(std::make_unique<ServerState>(std::move(backend), std::move(options))),
           ioc(static_cast<int>(std::max(1u, state->options.io_threads))),
           work(asio::make_work_guard(ioc)), acceptor(asio::make_strand(ioc)),
-          accept_timer(acceptor.get_executor()) {}
+          accept_timer(acceptor.get_executor()), metrics_acceptor(asio::make_strand(ioc)) {}
 
     ~Impl() {
         state->abort_all = true;
@@ -36,6 +36,26 @@ struct Server::Impl {
         // and before it destroys its pending handlers (more sessions) that touch `state`.
         state->workers.stop();
         state->admin.stop();
+    }
+
+    // The metrics listener: few connections (a scraper), so a failed accept simply retries
+    // after 100 ms instead of the main listener's backoff.
+    void do_accept_metrics() {
+        metrics_acceptor.async_accept(
+            asio::make_strand(ioc), [this](boost::system::error_code ec, tcp::socket s) {
+                if (ec == asio::error::operation_aborted || !metrics_acceptor.is_open()) return;
+                if (ec) {
+                    auto t = std::make_shared<asio::steady_timer>(metrics_acceptor.get_executor());
+                    t->expires_after(std::chrono::milliseconds(100));
+                    t->async_wait([this, t](boost::system::error_code) {
+                        if (metrics_acceptor.is_open()) do_accept_metrics();
+                    });
+                    return;
+                }
+                s.set_option(tcp::no_delay(true), ec);
+                std::make_shared<HttpSession>(std::move(s), *state, true)->run();
+                do_accept_metrics();
+            });
     }
 
     void do_accept() {
@@ -101,8 +121,11 @@ struct Server::Impl {
             state->admin.try_submit([this] {
                 try {
                     state->backend->reload();
+                    state->metrics.reload_done("sighup", true);
+                    state->metrics.labels().forget();
                     state->log("SIGHUP: configuration reloaded");
                 } catch (const std::exception &e) {
+                    state->metrics.reload_done("sighup", false);
                     state->log(std::string("SIGHUP: reload failed, the providers keep serving: ") +
                                e.what());
                 }
@@ -128,6 +151,10 @@ struct Server::Impl {
             acceptor.close(ignored);
             accept_timer.cancel();
         });
+        asio::post(metrics_acceptor.get_executor(), [this] {
+            boost::system::error_code ignored;
+            metrics_acceptor.close(ignored);
+        });
         drainer = std::thread([this] {
             auto deadline = std::chrono::steady_clock::now() + state->options.drain_timeout;
             while (state->active_requests > 0 && !state->abort_all &&
@@ -152,6 +179,8 @@ struct Server::Impl {
     asio::steady_timer accept_timer;             // the pause between accepts out of descriptors
     std::chrono::milliseconds accept_backoff{0}; // nonzero while paused
     std::chrono::steady_clock::time_point paused_since;
+    tcp::acceptor metrics_acceptor; // --metrics-port: /metrics and /health only
+    uint16_t metrics_port = 0;
     std::optional<asio::signal_set> signals;
     std::vector<std::thread> threads;
     std::mutex join_mutex;
@@ -167,31 +196,70 @@ Server::Server(std::shared_ptr<Backend> backend, ServerOptions options)
 
 Server::~Server() = default;
 
-void Server::start() {
-    auto &o = impl_->state->options;
+namespace {
+
+asio::ip::address parse_address(const std::string &host, const char *flag) {
     boost::system::error_code ec;
-    auto address = asio::ip::make_address(o.host == "localhost" ? "127.0.0.1" : o.host, ec);
+    auto address = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
     if (ec)
-        throw ServerError("--host '" + o.host +
+        throw ServerError(std::string(flag) + " '" + host +
                           "' is not an IP address (use e.g. 127.0.0.1 or 0.0.0.0)");
-    tcp::endpoint ep(address, o.port);
-    auto &a = impl_->acceptor;
+    return address;
+}
+
+void listen_on(tcp::acceptor &a, const asio::ip::address &address, const std::string &host,
+               uint16_t port, const char *flag) {
+    boost::system::error_code ec;
+    tcp::endpoint ep(address, port);
     a.open(ep.protocol(), ec);
     if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) a.bind(ep, ec);
     if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
     if (ec)
         throw ServerError(
-            "cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " + ec.message() +
-            (ec == asio::error::address_in_use ? " (another server runs there: pick another --port)"
-                                               : ""));
-    impl_->port = a.local_endpoint().port();
+            "cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message() +
+            (ec == asio::error::address_in_use
+                 ? std::string(" (another server runs there: pick another ") + flag + ")"
+                 : std::string()));
+}
+
+} // namespace
+
+void Server::start() {
+    auto &o = impl_->state->options;
+    auto address = parse_address(o.host, "--host");
+    std::optional<asio::ip::address> metrics_address;
+    if (o.separate_metrics_listener)
+        metrics_address =
+            parse_address(o.metrics_host.empty() ? o.host : o.metrics_host, "--metrics-host");
+    // Unauthenticated metrics only where nobody but this machine can connect.
+    const auto &scraped = metrics_address ? *metrics_address : address;
+    if (o.metrics_no_auth && !scraped.is_loopback())
+        throw ServerError(
+            std::string("--metrics-no-auth needs the listener serving /metrics on a loopback "
+                        "address, but it is bound to ") +
+            (metrics_address
+                 ? (o.metrics_host.empty() ? o.host : o.metrics_host) + " (--metrics-host)"
+                 : o.host + " (--host)") +
+            ": bind it to 127.0.0.1 (--metrics-port with --metrics-host 127.0.0.1), or drop "
+            "--metrics-no-auth and scrape with a key");
+    listen_on(impl_->acceptor, address, o.host, o.port, "--port");
+    impl_->port = impl_->acceptor.local_endpoint().port();
+    if (metrics_address) {
+        listen_on(impl_->metrics_acceptor, *metrics_address,
+                  o.metrics_host.empty() ? o.host : o.metrics_host, o.metrics_port,
+                  "--metrics-port");
+        impl_->metrics_port = impl_->metrics_acceptor.local_endpoint().port();
+        impl_->do_accept_metrics();
+    }
     impl_->do_accept();
     for (unsigned i = 0; i < std::max(1u, o.io_threads); ++i)
         impl_->threads.emplace_back([this] { impl_->ioc.run(); });
 }
 
 uint16_t Server::port() const { return impl_->port; }
+
+uint16_t Server::metrics_port() const { return impl_->metrics_port; }
 
 void Server::handle_signals() {
     impl_->signals.emplace(impl_->ioc, SIGINT, SIGTERM, SIGHUP);

@@ -3,12 +3,14 @@
 #pragma once
 
 #include "backend.hpp"
+#include "server_metrics.hpp"
 #include "worker_pool.hpp"
 
 #include <llmhost/server/server.hpp>
 
 #include <atomic>
 #include <map>
+#include <tuple>
 #include <mutex>
 #include <string>
 #include <memory>
@@ -20,10 +22,46 @@ struct ServerState {
     ServerState(std::shared_ptr<Backend> b, ServerOptions o)
         : options(std::move(o)), backend(std::move(b)),
           workers(options.max_concurrency, options.queue),
-          admin(1, 16) {}
+          admin(1, 16),
+          metrics(ServerMetrics::Readers{
+                      [this] { return static_cast<double>(requests_in_flight.load()); },
+                      [this] { return static_cast<double>(workers.running()); },
+                      [this] { return static_cast<double>(workers.queued()); },
+                      [this] { return backend->provider_stats(); }},
+                  [this](const std::string &p) { return backend->models(p); }) {}
 
     void log(std::string_view line) const {
         if (options.log) options.log(backend->redact(line));
+    }
+
+    // The backend's secrets and the server's own client and admin keys replaced by
+    // "[redacted]": a prompt kept by --log-content may quote a key.
+    std::string redact_all(std::string_view text) const {
+        std::string out = backend->redact(text);
+        for (const auto *keys : {&options.api_keys, &options.admin_keys})
+            for (const auto &k : *keys) {
+                if (k.empty()) continue;
+                for (std::size_t at = out.find(k); at != std::string::npos; at = out.find(k, at))
+                    out.replace(at, k.size(), "[redacted]");
+            }
+        return out;
+    }
+
+    // A finished request: metrics, then the request log line.
+    // Runs on a session's strand: nothing may escape (a failing sink loses its line only).
+    void finish(const RequestRecord &r) noexcept {
+        try {
+            metrics.record(r);
+            if (!options.request_log) return;
+            // Client text is redacted before JSON escaping (which could split a key that holds
+            // a quote or a backslash), the whole line again after.
+            RequestRecord c = r;
+            c.model = redact_all(c.model);
+            c.request_body = redact_all(c.request_body);
+            c.output = redact_all(c.output);
+            options.request_log(redact_all(request_log_line(c, options.log_content)));
+        } catch (...) {
+        }
     }
 
     ServerOptions options;
@@ -36,6 +74,8 @@ struct ServerState {
     std::atomic<int> active_requests{0}; // received and not yet fully answered
     std::atomic<uint64_t> served{0};
     std::atomic<uint64_t> rejected{0};
+    std::atomic<int> requests_in_flight{0}; // tracked requests (not /metrics, /health) unanswered
+    ServerMetrics metrics;
 
     // GET /v1/models shows a model given as a server path by its directory name; a request with
     // that id must reach the same model: "provider/shown" -> the provider's own model name.

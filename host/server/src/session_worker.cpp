@@ -10,6 +10,24 @@ using namespace session_detail;
 
 namespace {
 
+// The first generated event (text, reasoning or a tool call) marks the time to first token.
+void note_event(RequestRecord &rec, const Event &e) {
+    if (rec.ttft_ms >= 0) return;
+    if (e.type == LLMH_EVENT_TEXT || e.type == LLMH_EVENT_REASONING ||
+        e.type == LLMH_EVENT_TOOL_CALL_START || e.type == LLMH_EVENT_TOOL_CALL_ARGS)
+        rec.ttft_ms = rec.since_start_ms();
+}
+
+void note_result(ServerState &st, RequestRecord &rec, const GenerateResult &r) {
+    rec.has_usage = true;
+    rec.prompt_tokens = r.prompt_tokens;
+    rec.completion_tokens = r.completion_tokens;
+    rec.reasoning_tokens = r.reasoning_tokens;
+    if (st.options.log_content) rec.output = r.text;
+}
+
+std::string error_name(const ApiError &a) { return a.code.empty() ? a.type : a.code; }
+
 void log_failure(ServerState &st, const std::string &provider, const BackendError &e,
                  const ApiError &a) {
     std::string line = "generation on '" + provider + "' failed: " + e.what();
@@ -71,6 +89,11 @@ void HttpSession::run_generation(std::shared_ptr<Call> call, ParsedRequest p) {
         if (!target) return post_error(err);
         p.provider = target->provider;
         p.request.model = st_.unalias(target->provider, target->model);
+        RequestRecord &rec = *call->rec;
+        rec.provider = p.provider;
+        rec.model = p.request.model;
+        // Before generating: bounding an unknown name may list the provider's models once.
+        rec.model_label = st_.metrics.labels().label(p.provider, p.request.model);
         p.request.should_cancel = cancelled;
         ResponseMeta meta =
             make_response_meta(p.chat, p.model_label.empty() ? target->provider : p.model_label);
@@ -87,10 +110,14 @@ void HttpSession::run_generation(std::shared_ptr<Call> call, ParsedRequest p) {
             };
         }
         // The host assembles text, reasoning and tool calls; events only carry cancellation.
-        p.request.on_event = [&](const Event &) { return !cancelled(); };
+        p.request.on_event = [&](const Event &e) {
+            note_event(rec, e);
+            return !cancelled();
+        };
         try {
             GenerateResult r = st_.backend->generate(p.provider, p.request);
             r.text.insert(0, echoed);
+            note_result(st_, rec, r);
             post_json(200, completion_body(meta, r, lp ? lp->take() : nlohmann::json(nullptr)));
         } catch (const BackendError &e) {
             if (cancelled()) return push(call, "", true, true), void(); // nobody to answer
@@ -139,14 +166,17 @@ void HttpSession::run_stream(const std::shared_ptr<Call> &call, ParsedRequest &p
             return !cancelled();
         };
     }
+    RequestRecord &rec = *call->rec;
     auto begin = [&] { // headers go out with the first event, so an early failure keeps its status
         started = true;
-        std::string s(kStreamHeader);
+        rec.status = 200;
+        std::string s = stream_header(rec.id);
         s += chunk(sse_role_chunk(meta));
         if (!echoed.empty()) s += chunk(sse_content_chunk(meta, echoed));
         return s;
     };
     p.request.on_event = [&](const Event &e) {
+        note_event(rec, e);
         std::string piece = event_chunk(meta, e, lp);
         if (piece.empty()) return !cancelled();
         std::string out = started ? std::string() : begin();
@@ -155,6 +185,8 @@ void HttpSession::run_stream(const std::shared_ptr<Call> &call, ParsedRequest &p
     };
     try {
         GenerateResult r = st_.backend->generate(p.provider, p.request);
+        note_result(st_, rec, r);
+        if (st_.options.log_content) rec.output.insert(0, echoed);
         std::string out = started ? std::string() : begin();
         // Tokens reported but never followed by text (e.g. a trailing partial character).
         const bool leftover = lp && !lp->empty();
@@ -170,6 +202,7 @@ void HttpSession::run_stream(const std::shared_ptr<Call> &call, ParsedRequest &p
         log_failure(st_, p.provider, e, a);
         if (!started) return post_error(a);
         // After the 200: an error event, then the end of the body (spec §7).
+        rec.error = error_name(a);
         push(call, chunk(sse_error_event(a)) + std::string(kLastChunk), true, true);
     }
 }

@@ -8,7 +8,8 @@
 //   server.wait();                                   // until shutdown() or a signal
 //
 // Endpoints: POST /v1/chat/completions, POST /v1/completions, GET /v1/models, GET /health,
-// POST /admin/reload, POST /admin/providers/{name} (body: {"plugin":..., "config":{...}}).
+// POST /admin/reload, POST /admin/providers/{name} (body: {"plugin":..., "config":{...}}),
+// GET /metrics (Prometheus text format; here or on a separate metrics listener).
 // Generation runs on a worker pool (provider calls block); HTTP runs on a few I/O threads.
 // See docs/serving.md.
 #pragma once
@@ -44,6 +45,20 @@ struct ServerOptions {
     std::chrono::milliseconds drain_timeout{30'000}; // graceful shutdown waits this long at most
     // Receives one line per notable event (start, swap, reload, errors). Already redacted.
     std::function<void(std::string_view)> log;
+
+    // GET /metrics. metrics_port 0: served on the main port; otherwise a second listener on
+    // metrics_host:metrics_port that answers only /metrics and /health.
+    uint16_t metrics_port = 0;
+    bool separate_metrics_listener = false; // metrics_port given (it may be 0: any free port)
+    std::string metrics_host;                // empty: the same address as `host`
+    // /metrics without a key. Refused by start() unless the listener serving /metrics is bound
+    // to a loopback address.
+    bool metrics_no_auth = false;
+
+    // The request log: one JSON line per request (no newline), already redacted. Called from
+    // several threads at once: the sink serializes. Empty: no request log.
+    std::function<void(std::string_view)> request_log;
+    bool log_content = false; // the log carries the request body and the output text
 };
 
 // Splits a comma-separated key list (LLMHOST_API_KEYS), trimming spaces, dropping empty items.
@@ -65,6 +80,7 @@ public:
 
     void start();                 // bind, listen, start the threads. Throws ServerError.
     uint16_t port() const;        // the bound port
+    uint16_t metrics_port() const; // the metrics listener's bound port (0: none)
     void handle_signals();        // SIGINT/SIGTERM -> shutdown(); SIGHUP -> reload
     void shutdown();              // stop accepting, finish in-flight requests, then stop
     void wait();                  // blocks until the server has stopped
