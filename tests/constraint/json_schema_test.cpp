@@ -260,7 +260,8 @@ TEST_CASE("json schema: unsupported keywords are errors naming the keyword and i
     struct Case {
         const char *schema, *keyword, *pointer;
     } cases[] = {
-        {R"({"not":{"type":"string"}})", "not", "/not"},
+        {R"({"not":{"type":"string","minLength":2}})", "not", "/not"},
+        {R"({"type":"number","not":{"type":"integer"}})", "not", "/not"},
         {R"({"properties":{"a":{"type":"array","uniqueItems":true}}})", "uniqueItems",
          "/properties/a/uniqueItems"},
         {R"({"type":"number","minimum":0.5})", "minimum", "/minimum"},
@@ -340,4 +341,19 @@ TEST_CASE("json schema: keywords merged from allOf are checked (Github_hard---o7
         CAPTURE(s);
         CHECK_THROWS_AS(Grammar::from_json_schema(s), CompileError);
     }
+}
+
+TEST_CASE("json schema: not with an exact positive form (types, double negation)") {
+    both(R"({"not":{"type":"string"}})", {"1", "null", "[]", "{}", "true"}, {R"("a")"});
+    both(R"({"type":["string","integer","null"],"not":{"type":["null","number"]}})", {R"("a")"},
+         {"1", "null", "1.5"});
+    both(R"({"type":"integer","not":{"not":{"minimum":2}}})", {"2", "30"}, {"1", "-4"});
+    both(R"({"allOf":[{"not":{"not":{"type":"boolean"}}}]})", {"true"}, {"1"});
+    CHECK_THROWS_AS(Grammar::from_json_schema(R"({"type":"null","not":{"type":"null"}})"),
+                    CompileError);
+}
+
+TEST_CASE("json schema: $ref beside allOf is one more member (was ignored)") {
+    both(R"({"$defs":{"i":{"type":"integer"}},"$ref":"#/$defs/i","allOf":[{"minimum":0}]})",
+         {"0", "7"}, {"-1", R"("x")", "1.5"});
 }

@@ -175,132 +175,6 @@ Elem SchemaCompiler::ref_rule(const std::string &ref, const std::string &ptr) {
     return b_.ref(r);
 }
 
-json SchemaCompiler::merge_object_sides(json &into, const json &add, const std::string &ptr) {
-    static const json kTrue = true;
-    const json ai = into.contains("additionalProperties") ? into["additionalProperties"] : kTrue;
-    const json aa = add.contains("additionalProperties") ? add["additionalProperties"] : kTrue;
-    auto open = [](const json &a) { return a == true || (a.is_object() && a.empty()); };
-    json out = add;
-    if (open(ai) && open(aa)) return out;
-    auto props = [](const json &x) {
-        return x.contains("properties") && x["properties"].is_object() ? x["properties"]
-                                                                       : json::object();
-    };
-    const json pi = props(into), pa = props(add);
-    bool differ = false;
-    for (auto it = pa.begin(); it != pa.end(); ++it) differ = differ || !pi.contains(it.key());
-    for (auto it = pi.begin(); it != pi.end(); ++it) differ = differ || !pa.contains(it.key());
-    const bool ppi = into.contains("patternProperties"), ppa = add.contains("patternProperties");
-    if ((ppi || ppa) && (differ || (!open(ai) && ppa) || (!open(aa) && ppi)))
-        fail("allOf", ptr,
-             "additionalProperties and patternProperties in different subschemas of allOf are "
-             "not supported");
-    for (auto it = pa.begin(); it != pa.end(); ++it) {
-        if (open(ai) || pi.contains(it.key())) continue;
-        if (ai == false)
-            out["properties"].erase(it.key()); // the other side forbids it
-        else
-            out["properties"][it.key()] = json{{"allOf", json::array({it.value(), ai})}};
-    }
-    for (auto it = pi.begin(); it != pi.end(); ++it) {
-        if (open(aa) || pa.contains(it.key())) continue;
-        if (aa == false)
-            into["properties"].erase(it.key());
-        else
-            into["properties"][it.key()] = json{{"allOf", json::array({it.value(), aa})}};
-    }
-    return out;
-}
-
-void SchemaCompiler::merge(json &into, const json &add_in, const std::string &ptr) {
-    const json add = merge_object_sides(into, add_in, ptr);
-    for (auto it = add.begin(); it != add.end(); ++it) {
-        const std::string &k = it.key();
-        if (kAnnotations.count(k)) continue;
-        if (!into.contains(k)) {
-            into[k] = it.value();
-            continue;
-        }
-        json &cur = into[k];
-        if (cur == it.value()) continue;
-        if (k == "properties" && cur.is_object() && it.value().is_object()) {
-            for (auto p = it.value().begin(); p != it.value().end(); ++p) {
-                if (!cur.contains(p.key()))
-                    cur[p.key()] = p.value();
-                else if (cur[p.key()] != p.value())
-                    cur[p.key()] = json{{"allOf", json::array({cur[p.key()], p.value()})}};
-            }
-        } else if (k == "required" && cur.is_array() && it.value().is_array()) {
-            for (const auto &r : it.value())
-                if (std::find(cur.begin(), cur.end(), r) == cur.end()) cur.push_back(r);
-        } else if (k == "type") {
-            auto types = [](const json &t) {
-                std::set<std::string> s;
-                if (t.is_string())
-                    s.insert(t.get<std::string>());
-                else if (t.is_array())
-                    for (const auto &x : t)
-                        if (x.is_string()) s.insert(x.get<std::string>());
-                if (s.count("number")) s.insert("integer");
-                return s;
-            };
-            auto a = types(cur), bb = types(it.value());
-            json both = json::array();
-            for (const auto &t : a)
-                if (bb.count(t)) both.push_back(t);
-            if (both.empty()) fail("allOf", ptr, "the subschemas' types do not intersect");
-            cur = both;
-        } else if (k == "additionalProperties") {
-            // Both constrain the keys neither side declares (merge_object_sides did the rest).
-            if (cur == false || it.value() == false)
-                cur = false;
-            else if (cur == true)
-                cur = it.value();
-            else if (it.value() != true)
-                cur = json{{"allOf", json::array({cur, it.value()})}};
-        } else if ((k == "minimum" || k == "minLength" || k == "minItems") && cur.is_number() &&
-                   it.value().is_number()) {
-            if (it.value() > cur) cur = it.value();
-        } else if ((k == "maximum" || k == "maxLength" || k == "maxItems") && cur.is_number() &&
-                   it.value().is_number()) {
-            if (it.value() < cur) cur = it.value();
-        } else {
-            fail(k, ptr, "allOf combines two different values of '" + k + "'");
-        }
-    }
-}
-
-json SchemaCompiler::flatten_all_of(const json &s, const std::string &ptr, int depth) {
-    if (depth > 32) fail("allOf", ptr, "allOf/$ref nesting too deep");
-    json out = json::object();
-    for (auto it = s.begin(); it != s.end(); ++it)
-        if (it.key() != "allOf") out[it.key()] = it.value();
-    const json &all = s.at("allOf");
-    if (!all.is_array() || all.empty()) fail("allOf", ptr, "must be a non-empty array");
-    for (std::size_t i = 0; i < all.size(); ++i) {
-        std::string p = ptr_join(ptr_join(ptr, "allOf"), std::to_string(i));
-        json sub = all[i];
-        if (sub.is_boolean()) {
-            if (!sub.get<bool>()) fail("allOf", p, "false schema: nothing is valid");
-            continue;
-        }
-        if (!sub.is_object()) fail("allOf", p, "subschema must be an object");
-        for (int guard = 0; sub.contains("$ref"); ++guard) {
-            if (guard > 32) fail("$ref", p, "reference chain too long");
-            json rest = sub;
-            rest.erase("$ref");
-            if (ref_overrides_) rest = json::object();
-            json target = resolve(sub["$ref"].get<std::string>(), p);
-            if (!target.is_object()) fail("$ref", p, "reference to a non-object schema in allOf");
-            merge(target, rest, p);
-            sub = target;
-        }
-        if (sub.contains("allOf")) sub = flatten_all_of(sub, p, depth + 1);
-        merge(out, sub, p);
-    }
-    return out;
-}
-
 void SchemaCompiler::check_keywords(const json &s, const std::string &ptr) {
     for (auto it = s.begin(); it != s.end(); ++it) {
         if (kUnsupported.count(it.key())) {
@@ -328,10 +202,12 @@ Elem SchemaCompiler::value(const json &s, const std::string &ptr) {
         if (!s["$ref"].is_string()) fail("$ref", ptr_join(ptr, "$ref"), "must be a string");
         return ref_rule(s["$ref"].get<std::string>(), ptr_join(ptr, "$ref"));
     }
+    if (auto r = rewrite_not(s, ptr)) return value(*r, ptr);
     check_keywords(s, ptr);
     // A flattened allOf is checked again: keywords merged from its subschemas must not slip by.
     auto flattened = [&](const json &x) {
         json f = flatten_all_of(x, ptr);
+        if (f.contains("not")) return value(f, ptr); // rewritten there, or refused
         check_keywords(f, ptr);
         return value_checked(f, ptr);
     };

@@ -1,5 +1,6 @@
-// The JSON Schema compiler's internals, split over json_schema.cpp (schema nodes, $ref, allOf,
-// anyOf/oneOf, enum/const) and json_schema_types.cpp (numbers, strings, arrays, objects).
+// The JSON Schema compiler's internals, split over json_schema.cpp (schema nodes, $ref,
+// anyOf/oneOf, enum/const), json_schema_combine.cpp (allOf merging, "not") and
+// json_schema_types.cpp (numbers, strings, arrays, objects).
 #pragma once
 
 #include "llmhost/constraint/constraint.hpp"
@@ -90,6 +91,9 @@ private:
     Elem value(const json &s, const std::string &ptr);
     // Refuses keywords that are not implemented (CompileError naming the first).
     void check_keywords(const json &s, const std::string &ptr);
+    // "not" where it has an exact positive form: not {not: X} (X, one more allOf member) and
+    // not {type: ...} (the remaining types). nullopt otherwise (then refused).
+    std::optional<json> rewrite_not(const json &s, const std::string &ptr);
 
     Elem value_checked(const json &s, const std::string &ptr);
     // What a schema can match, as far as oneOf's disjointness proof needs it.
