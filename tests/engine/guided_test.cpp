@@ -10,6 +10,8 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <limits>
+#include <random>
 #include <thread>
 
 using namespace llmhost::engine;
@@ -167,4 +169,36 @@ TEST_CASE("guided decoding: the serial path fast-forwards too; logprobs turn it 
     // Greedy: fast-forward only ever appends what the grammar forces, so both texts agree
     // wherever the model had a choice... and the text forced is identical bytes.
     CHECK(text_of(with.tokens).find("\"temperature_in_degrees\"") != std::string::npos);
+}
+
+TEST_CASE("Sampler::draw_masked draws exactly what sampling the -inf-masked logits draws") {
+    std::mt19937 rng(3);
+    std::normal_distribution<float> logit(0.0f, 3.0f);
+    const std::vector<SamplingParams> params = {
+        {},                                              // greedy
+        {.temperature = 1.0f, .seed = 9},                // plain
+        {.temperature = 0.8f, .top_k = 5, .seed = 1},    // top-k
+        {.temperature = 1.2f, .top_p = 0.7f, .seed = 2}, // top-p
+        {.temperature = 1.0f, .min_p = 0.1f, .repetition_penalty = 1.3f, .seed = 3}};
+    for (const auto &p : params) {
+        Sampler masked(p), reference(p);
+        const std::vector<std::int32_t> history = {1, 5, 77, 99};
+        for (int step = 0; step < 200; ++step) {
+            std::vector<float> a(300);
+            for (float &x : a) x = logit(rng);
+            std::vector<std::uint32_t> mask(cst::mask_words(290), 0); // ids 290.. never allowed
+            const int density = step % 4;                             // sparse to dense masks
+            for (std::size_t id = 0; id < 290; ++id)
+                if (rng() % 8 < static_cast<unsigned>(1 + 2 * density))
+                    mask[id >> 5] |= 1u << (id & 31);
+            mask[3] |= 1u << 7; // never empty
+            std::vector<float> b = a;
+            for (std::size_t id = 0; id < b.size(); ++id)
+                if (id >= 290 || !cst::mask_test(mask, static_cast<std::int32_t>(id)))
+                    b[id] = -std::numeric_limits<float>::infinity();
+            const std::int32_t got = masked.draw_masked(a, history, mask);
+            CHECK(got == reference.sample(b, history));
+            CHECK(cst::mask_test(mask, got));
+        }
+    }
 }

@@ -19,19 +19,37 @@ std::int32_t Sampler::sample(std::span<float> logits, std::span<const std::int32
 
 std::int32_t Sampler::draw_masked(std::span<float> logits, std::span<const std::int32_t> history,
                                   std::span<const std::uint32_t> mask) {
-    const std::size_t covered = std::min(logits.size(), mask.size() * 32);
+    // One pass over the mask's words: refused ids get -inf, allowed ones become the candidate
+    // list, so the draw below looks at the allowed ids only (a mask is mostly zero words).
+    const std::size_t V = logits.size();
+    const std::size_t covered = std::min(V, mask.size() * 32);
     constexpr float kNegInf = -std::numeric_limits<float>::infinity();
-    for (std::size_t id = 0; id < covered; ++id)
-        if (!((mask[id >> 5] >> (id & 31)) & 1u)) logits[id] = kNegInf;
-    for (std::size_t id = covered; id < logits.size(); ++id) logits[id] = kNegInf;
-    return pick(logits, history);
+    order_.clear();
+    for (std::size_t base = 0; base < covered; base += 32) {
+        const std::uint32_t bits = mask[base >> 5];
+        const std::size_t n = std::min<std::size_t>(32, covered - base);
+        if (bits == 0) {
+            std::fill_n(logits.begin() + static_cast<std::ptrdiff_t>(base), n, kNegInf);
+            continue;
+        }
+        for (std::size_t k = 0; k < n; ++k) {
+            if ((bits >> k) & 1u)
+                order_.push_back(static_cast<std::int32_t>(base + k));
+            else
+                logits[base + k] = kNegInf;
+        }
+    }
+    std::fill(logits.begin() + static_cast<std::ptrdiff_t>(covered), logits.end(), kNegInf);
+    if (order_.empty()) return pick(logits, history); // nothing allowed: the caller's error
+    return pick(logits, history, /*candidates=*/true);
 }
 
 void Sampler::note_generated(std::int32_t id) {
     if (p_.presence_penalty != 0.0f || p_.frequency_penalty != 0.0f) ++generated_[id];
 }
 
-std::int32_t Sampler::pick(std::span<float> logits, std::span<const std::int32_t> history) {
+std::int32_t Sampler::pick(std::span<float> logits, std::span<const std::int32_t> history,
+                           bool candidates) {
     const std::int32_t V = static_cast<std::int32_t>(logits.size());
     if (p_.repetition_penalty > 0 && p_.repetition_penalty != 1.0f) {
         // transformers' RepetitionPenaltyLogitsProcessor: each distinct id once.
@@ -46,16 +64,27 @@ std::int32_t Sampler::pick(std::span<float> logits, std::span<const std::int32_t
         if (id < 0 || id >= V) continue;
         logits[id] -= p_.presence_penalty + p_.frequency_penalty * static_cast<float>(count);
     }
-    if (p_.temperature <= 0.0f)
-        return static_cast<std::int32_t>(std::max_element(logits.begin(), logits.end()) -
-                                         logits.begin());
+    if (p_.temperature <= 0.0f) {
+        if (!candidates)
+            return static_cast<std::int32_t>(std::max_element(logits.begin(), logits.end()) -
+                                             logits.begin());
+        std::int32_t best = order_[0]; // ascending ids: the first maximum is the lowest id
+        for (std::int32_t id : order_)
+            if (logits[id] > logits[best]) best = id;
+        return best;
+    }
 
-    for (float &l : logits) l /= p_.temperature;
-    // Candidates sorted by logit, descending (stable: ties keep the lower id first).
-    order_.resize(V);
-    std::iota(order_.begin(), order_.end(), 0);
-    std::int32_t keep = V;
-    if (p_.top_k > 0 && p_.top_k < V) {
+    // Candidates: every id, or (under a mask) the allowed ones in ascending order; the refused
+    // ones are -inf and could never be drawn. Sorted by logit, descending (stable: ties keep the
+    // lower id first).
+    if (!candidates) {
+        order_.resize(V);
+        std::iota(order_.begin(), order_.end(), 0);
+    }
+    for (std::int32_t id : order_) logits[id] /= p_.temperature;
+    const auto n_candidates = static_cast<std::int32_t>(order_.size());
+    std::int32_t keep = n_candidates;
+    if (p_.top_k > 0 && p_.top_k < n_candidates) {
         keep = p_.top_k;
         std::partial_sort(order_.begin(), order_.begin() + keep, order_.end(),
                           [&](std::int32_t a, std::int32_t b) {

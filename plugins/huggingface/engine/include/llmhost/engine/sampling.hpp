@@ -43,7 +43,9 @@ public:
     void note_generated(std::int32_t id);
 
 private:
-    std::int32_t pick(std::span<float> logits, std::span<const std::int32_t> history);
+    // candidates: order_ already holds the ids that may be drawn (ascending); else all of them.
+    std::int32_t pick(std::span<float> logits, std::span<const std::int32_t> history,
+                      bool candidates = false);
 
     SamplingParams p_;
     std::mt19937_64 rng_;
