@@ -10,6 +10,7 @@
 #include "server_fixture.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -518,4 +519,43 @@ TEST_CASE("--metrics-no-auth is refused unless the metrics listener is on loopba
     fine.separate_metrics_listener = true;
     fine.metrics_host = "127.0.0.1";
     CHECK_FALSE(refused(fine));
+}
+
+TEST_CASE("a client that goes away: logged and counted as 499 cancelled, in-flight back to 0") {
+    auto lines = std::make_shared<std::vector<std::string>>();
+    auto mu = std::make_shared<std::mutex>();
+    ServerOptions opt;
+    opt.request_log = [lines, mu](std::string_view l) {
+        std::lock_guard lk(*mu);
+        lines->emplace_back(l);
+    };
+    ServerFixture f(one_echo({{"delay_ms", 20}, {"loop", true}}), opt);
+    {
+        boost::asio::io_context ioc;
+        using tcp = boost::asio::ip::tcp;
+        tcp::socket sock(ioc);
+        sock.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), f.port));
+        const std::string body = chat_body("a b c", false);
+        const std::string req = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                                "application/json\r\nContent-Length: " +
+                                std::to_string(body.size()) + "\r\n\r\n" + body;
+        boost::asio::write(sock, boost::asio::buffer(req));
+        REQUIRE(eventually([&] { return scrape(f.port).at("llmhost_requests_running") == 1; }));
+    } // closed mid-generation
+    REQUIRE(eventually([&] {
+        std::lock_guard lk(*mu);
+        return !lines->empty();
+    }));
+    json j = json::parse(lines->front());
+    CHECK(j["status"] == 499);
+    CHECK(j["error"] == "cancelled");
+    CHECK(j["provider"] == "echo");
+    Scrape s = scrape(f.port);
+    CHECK(s.at("llmhost_requests_in_flight") == 0);
+    CHECK(
+        s.at(
+            R"(llmhost_requests_total{provider="echo",model="default",endpoint="/v1/chat/completions",status="499",key="none"})") ==
+        1);
+    // Not an answer: no latency observed.
+    CHECK(s.series_of("llmhost_request_duration_seconds_count").empty());
 }

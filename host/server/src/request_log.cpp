@@ -48,7 +48,7 @@ double round_ms(double v) {
     return static_cast<double>(static_cast<long long>(v * 1000 + 0.5)) / 1000;
 }
 
-void put_content(nlohmann::json &j, const char *field, const std::string &text) {
+void put_content(nlohmann::ordered_json &j, const char *field, const std::string &text) {
     if (text.size() <= kMaxLoggedContent) {
         j[field] = text;
         return;
@@ -63,13 +63,18 @@ void put_content(nlohmann::json &j, const char *field, const std::string &text) 
 } // namespace
 
 std::string request_log_line(const RequestRecord &r, bool with_content) {
-    nlohmann::json j;
+    nlohmann::ordered_json j; // fields in the documented order
     j["time"] = utc_now();
     j["request_id"] = r.id;
     j["key"] = r.key;
     j["endpoint"] = r.endpoint;
-    j["provider"] = r.provider.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.provider);
-    j["model"] = r.provider.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.model);
+    if (r.provider.empty()) { // the request never reached a provider
+        j["provider"] = nullptr;
+        j["model"] = nullptr;
+    } else {
+        j["provider"] = r.provider;
+        j["model"] = r.model;
+    }
     j["status"] = r.status;
     if (!r.error.empty()) j["error"] = r.error;
     j["stream"] = r.stream;
@@ -78,7 +83,10 @@ std::string request_log_line(const RequestRecord &r, bool with_content) {
         j["completion_tokens"] = r.completion_tokens;
         j["reasoning_tokens"] = r.reasoning_tokens;
     }
-    j["ttft_ms"] = r.ttft_ms >= 0 ? nlohmann::json(round_ms(r.ttft_ms)) : nlohmann::json(nullptr);
+    if (r.ttft_ms >= 0)
+        j["ttft_ms"] = round_ms(r.ttft_ms);
+    else
+        j["ttft_ms"] = nullptr;
     j["total_ms"] = round_ms(r.total_ms);
     if (with_content) {
         put_content(j, "request_body", r.request_body);

@@ -26,6 +26,13 @@ void note_result(ServerState &st, RequestRecord &rec, const GenerateResult &r) {
     if (st.options.log_content) rec.output = r.text;
 }
 
+// A generation cancelled because its client went away (or the server stopped): nginx's 499
+// when nothing was sent yet, and "cancelled" as the error either way.
+void note_cancel(RequestRecord &rec) {
+    if (rec.status == 0) rec.status = 499;
+    rec.error = "cancelled";
+}
+
 std::string error_name(const ApiError &a) { return a.code.empty() ? a.type : a.code; }
 
 void log_failure(ServerState &st, const std::string &provider, const BackendError &e,
@@ -82,7 +89,7 @@ void HttpSession::handle_models(std::string id) {
 void HttpSession::run_generation(std::shared_ptr<Call> call, ParsedRequest p) {
     auto cancelled = [this, &call] { return call->cancelled.load() || st_.abort_all.load(); };
     try {
-        if (cancelled()) return push(call, "", true, true), void();
+        if (cancelled()) return note_cancel(*call->rec), push(call, "", true, true), void();
         ApiError err;
         auto target = resolve_model(p.request.model, st_.backend->providers(),
                                     st_.backend->default_provider(), err);
@@ -120,7 +127,10 @@ void HttpSession::run_generation(std::shared_ptr<Call> call, ParsedRequest p) {
             note_result(st_, rec, r);
             post_json(200, completion_body(meta, r, lp ? lp->take() : nlohmann::json(nullptr)));
         } catch (const BackendError &e) {
-            if (cancelled()) return push(call, "", true, true), void(); // nobody to answer
+            if (cancelled()) { // nobody to answer
+                note_cancel(rec);
+                return push(call, "", true, true), void();
+            }
             ApiError a = api_error_from_backend(e, p.provider);
             log_failure(st_, p.provider, e, a);
             post_error(a);
@@ -197,7 +207,7 @@ void HttpSession::run_stream(const std::shared_ptr<Call> &call, ParsedRequest &p
         out += kLastChunk;
         push(call, std::move(out), true);
     } catch (const BackendError &e) {
-        if (cancelled()) return push(call, "", true, true), void();
+        if (cancelled()) return note_cancel(*call->rec), push(call, "", true, true), void();
         ApiError a = api_error_from_backend(e, p.provider);
         log_failure(st_, p.provider, e, a);
         if (!started) return post_error(a);
