@@ -9,17 +9,21 @@ namespace llmhost::constraint {
 KeyView key_view(const Dfa &d) {
     const Dfa &B = any_string_dfa();
     const int32_t inside = B.step(B.start, '"');
-    if (d.size() == 0) return {};
+    // Bounded work: the simulation is O(states x 256); key automata this large are left to the
+    // generic walk.
+    if (d.size() == 0 || d.size() > kMaxKeyViewStates) return {};
     KeyView kv;
     kv.b.assign(d.size(), -1);
     kv.name_end.assign(d.size(), 0);
     std::vector<int32_t> todo{d.start};
     kv.b[d.start] = B.start;
-    std::vector<std::vector<int32_t>> rev(d.size());
+    std::vector<std::vector<int32_t>> rev(d.size()); // distinct predecessors only
+    std::vector<int32_t> succ;
     while (!todo.empty()) {
         const int32_t q = todo.back();
         todo.pop_back();
         const int32_t b = kv.b[q];
+        succ.clear();
         if ((d.accepting[q] != 0) != (B.accepting[b] != 0)) return {};
         for (int x = 0; x < 256; ++x) {
             const int32_t b2 = B.step(b, static_cast<uint8_t>(x));
@@ -34,7 +38,7 @@ KeyView key_view(const Dfa &d) {
                 kv.name_end[q] = 1;
                 continue;
             }
-            rev[q2].push_back(q);
+            succ.push_back(q2);
             if (kv.b[q2] < 0) {
                 kv.b[q2] = b2;
                 todo.push_back(q2);
@@ -42,6 +46,9 @@ KeyView key_view(const Dfa &d) {
                 return {};
             }
         }
+        std::sort(succ.begin(), succ.end());
+        succ.erase(std::unique(succ.begin(), succ.end()), succ.end());
+        for (int32_t q2 : succ) rev[q2].push_back(q);
     }
     // Not free: a name end is reachable.
     kv.free.assign(d.size(), 1);

@@ -16,6 +16,8 @@
 
 namespace llmhost::constraint {
 
+constexpr std::size_t kMaxKeyViewStates = 50000;
+
 struct KeyView {
     std::vector<int32_t> b;        // per state of the key DFA: the state of B it moves with
     std::vector<uint8_t> name_end; // a declared name was spelled: the closing quote is refused
@@ -23,8 +25,8 @@ struct KeyView {
     bool ok() const { return !b.empty(); }
 };
 
-// d as B minus a set of names, proved by a simulation of both from their starts (at most
-// max_pairs states); !ok() when d is not of that form.
+// d as B minus a set of names, proved by a simulation of both from their starts; !ok() when d
+// is not of that form or has over kMaxKeyViewStates states.
 KeyView key_view(const Dfa &d);
 
 // The mask of d in state q: base (B's mask in state view.b[q]) less the tokens and exit nodes
