@@ -120,6 +120,18 @@ bool eventually(F pred, double seconds = 5) {
     return pred();
 }
 
+// A request is counted once its answer is written, which may be just after the client has
+// read it: wait until nothing is in flight (the count comes before the gauge's decrement).
+Scrape settled_scrape(unsigned short port, const std::string &bearer = "") {
+    Scrape s = scrape(port, bearer);
+    for (int i = 0; i < 1000 && s.at("llmhost_requests_in_flight") != 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        s = scrape(port, bearer);
+    }
+    REQUIRE(s.at("llmhost_requests_in_flight") == 0);
+    return s;
+}
+
 // Histogram invariants of every series of `name`: buckets non-decreasing, +Inf == _count,
 // _sum consistent with the buckets (every observation <= its bucket's bound, so _sum cannot
 // exceed the sum of the bounds when no observation is in +Inf).
@@ -224,11 +236,7 @@ TEST_CASE("metrics after a known set of requests: exact counts, histograms, in-f
     CHECK(http(f.port, "GET", "/v1/models", "", k2).status == 200);
     CHECK(http(f.port, "GET", "/metrics").status == 401); // keys are configured: scraping needs one
 
-    Scrape s = scrape(f.port, k1);
-    CHECK(eventually([&] {
-        s = scrape(f.port, k1);
-        return s.at("llmhost_requests_in_flight") == 0;
-    }));
+    Scrape s = settled_scrape(f.port, k1);
     CHECK(
         s.at(
             R"(llmhost_requests_total{provider="echo",model="default",endpoint="/v1/chat/completions",status="200",key="key_1"})") ==
@@ -290,7 +298,7 @@ TEST_CASE("cardinality: names the provider does not list are counted as 'other'"
     }
     // A hostile path does not make an endpoint label either.
     CHECK(http(f.port, "GET", "/v1/unknown/\"x", "").status == 404);
-    Scrape s = scrape(f.port);
+    Scrape s = settled_scrape(f.port);
     CHECK(s.text.find("random-model") == std::string::npos);
     CHECK(
         s.at(
@@ -311,7 +319,7 @@ TEST_CASE("label escaping: a model name with a quote, a backslash and a newline"
     auto r = http(f.port, "POST", "/v1/chat/completions",
                   chat_body("hi there", false, "echo/echo:" + hostile));
     REQUIRE(r.status == 200);
-    Scrape s = scrape(f.port);
+    Scrape s = settled_scrape(f.port);
     CHECK(
         s.at(
             R"(llmhost_requests_total{provider="echo",model="echo:a\"b\\c\nd} 1\nfake_metric 2",endpoint="/v1/chat/completions",status="200",key="none"})") ==
@@ -471,7 +479,7 @@ TEST_CASE("separate metrics listener: --metrics-port with --metrics-no-auth on l
     REQUIRE(mport != f.port);
     CHECK(http(f.port, "POST", "/v1/chat/completions", chat_body("hi", false), opt.api_keys[0])
               .status == 200);
-    Scrape s = scrape(mport); // no key
+    Scrape s = settled_scrape(mport); // no key
     CHECK(
         s.at(
             R"(llmhost_requests_total{provider="echo",model="default",endpoint="/v1/chat/completions",status="200",key="key_1"})") ==
@@ -550,8 +558,7 @@ TEST_CASE("a client that goes away: logged and counted as 499 cancelled, in-flig
     CHECK(j["status"] == 499);
     CHECK(j["error"] == "cancelled");
     CHECK(j["provider"] == "echo");
-    Scrape s = scrape(f.port);
-    CHECK(s.at("llmhost_requests_in_flight") == 0);
+    Scrape s = settled_scrape(f.port);
     CHECK(
         s.at(
             R"(llmhost_requests_total{provider="echo",model="default",endpoint="/v1/chat/completions",status="499",key="none"})") ==
