@@ -94,8 +94,9 @@ GrammarCache &grammar_cache() {
 
 std::string options_key(const constraint::JsonSchemaOptions &o) {
     return std::string(o.compact ? "c" : "w") + std::to_string(o.max_whitespace) +
-           (o.ordered_properties ? "o" : "u") + std::to_string(o.prefix.size()) + ":" + o.prefix +
-           std::to_string(o.suffix.size()) + ":" + o.suffix + "|";
+           (o.ordered_properties ? "o" : "u") + (o.generation ? "g" : "m") +
+           std::to_string(o.prefix.size()) + ":" + o.prefix + std::to_string(o.suffix.size()) +
+           ":" + o.suffix + "|";
 }
 
 std::shared_ptr<const constraint::Grammar> compile_schema(const std::string &schema,
@@ -112,10 +113,15 @@ std::shared_ptr<const constraint::Grammar> compile_schema(const std::string &sch
 }
 
 // What a model writes: keys in schema order, never twice (a repeated key would be taken by one
-// JSON parser and refused by another, and tool-call parsers refuse it).
+// JSON parser and refused by another, and tool-call parsers refuse it); at most one whitespace
+// byte between tokens, so `{"a": 1, "b": [2, 3]}` and the compact form both fit, but a model
+// cannot spend its budget on runs of blanks (a weak model's favourite tokens: LLGuidance's
+// default separators are fixed for the same reason).
 constraint::JsonSchemaOptions generation_options() {
     constraint::JsonSchemaOptions o;
     o.ordered_properties = true;
+    o.generation = true; // what every validator accepts (ajv as well as Python's jsonschema)
+    o.max_whitespace = 1;
     return o;
 }
 

@@ -357,3 +357,30 @@ TEST_CASE("json schema: $ref beside allOf is one more member (was ignored)") {
     both(R"({"$defs":{"i":{"type":"integer"}},"$ref":"#/$defs/i","allOf":[{"minimum":0}]})",
          {"0", "7"}, {"-1", R"("x")", "1.5"});
 }
+
+TEST_CASE("json schema: generation mode produces what every validator accepts") {
+    JsonSchemaOptions gen;
+    gen.generation = true;
+    const std::string email = R"({"type":"string","format":"email"})";
+    // Matching accepts what Python's jsonschema accepts; generating, only ajv-formats' shape.
+    CHECK(schema_accepts(email, R"("!@0")"));
+    CHECK_FALSE(schema_accepts(email, R"("!@0")", gen));
+    CHECK_FALSE(schema_accepts(email, R"(".a@b.cd")", gen));
+    CHECK_FALSE(schema_accepts(email, R"("a..b@b.cd")", gen));
+    CHECK(schema_accepts(email, R"("first.last+tag@mail.example.org")", gen));
+    const std::string time = R"({"type":"string","format":"date-time"})";
+    CHECK(schema_accepts(time, R"("2024-02-29T12:30:60Z")"));
+    CHECK_FALSE(schema_accepts(time, R"("2024-02-29T12:30:60Z")", gen));
+    CHECK(schema_accepts(time, R"("2024-02-29T12:30:59.5+01:00")", gen));
+    const std::string uri = R"({"type":"string","format":"uri"})";
+    CHECK(schema_accepts(uri, R"("a:%")"));
+    CHECK_FALSE(schema_accepts(uri, R"("a:%")", gen));
+    CHECK_FALSE(schema_accepts(uri, R"("http://x/%g0")", gen));
+    CHECK(schema_accepts(uri, R"("https://example.com:8080/a/b%20c?q=1&r=/x#frag")", gen));
+    // Draft-04: "$ref" siblings are ignored when matching, honoured too when generating.
+    const std::string ref = R"({"$schema":"http://json-schema.org/draft-04/schema#",
+        "definitions":{"n":{"type":["number","object"]}},"$ref":"#/definitions/n","type":"object"})";
+    CHECK(schema_accepts(ref, "1"));
+    CHECK_FALSE(schema_accepts(ref, "1", gen));
+    CHECK(schema_accepts(ref, "{}", gen));
+}

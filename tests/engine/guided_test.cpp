@@ -10,6 +10,7 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <limits>
 #include <random>
 #include <thread>
@@ -199,6 +200,29 @@ TEST_CASE("Sampler::draw_masked draws exactly what sampling the -inf-masked logi
             const std::int32_t got = masked.draw_masked(a, history, mask);
             CHECK(got == reference.sample(b, history));
             CHECK(cst::mask_test(mask, got));
+        }
+    }
+}
+
+TEST_CASE("Sampler: plain temperature sampling (no sort) draws the softmax distribution") {
+    for (bool masked : {false, true}) {
+        Sampler s({.temperature = 0.5f, .seed = 21});
+        const std::vector<std::uint32_t> mask = {0b1011u}; // ids 0, 1, 3 (id 2 refused)
+        std::vector<int> seen(4, 0);
+        const int n = 70000;
+        for (int i = 0; i < n; ++i) {
+            // At temperature 0.5 these logits give probabilities 1:2:(4):8 -> 1/11, 2/11, 8/11
+            // with id 2 refused, or 1/15, 2/15, 4/15, 8/15 without a mask.
+            std::vector<float> l = {0.0f, 0.5f * std::log(2.0f), 0.5f * std::log(4.0f),
+                                    0.5f * std::log(8.0f)};
+            ++seen[masked ? s.draw_masked(l, {}, mask) : s.sample(l, {})];
+        }
+        const double total = masked ? 11.0 : 15.0;
+        const double want[4] = {1 / total, 2 / total, masked ? 0.0 : 4 / total, 8 / total};
+        for (int id = 0; id < 4; ++id) {
+            CAPTURE(masked);
+            CAPTURE(id);
+            CHECK(std::abs(seen[id] / static_cast<double>(n) - want[id]) < 0.01);
         }
     }
 }

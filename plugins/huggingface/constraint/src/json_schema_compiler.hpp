@@ -29,7 +29,7 @@ std::string dump(const json &v);
 class SchemaCompiler {
 public:
     SchemaCompiler(const json &doc, const JsonSchemaOptions &o)
-        : doc_(doc), opt_(o), ref_overrides_(legacy_draft(doc)) {
+        : doc_(doc), opt_(o), ref_overrides_(legacy_draft(doc) && !o.generation) {
         if (!o.compact)
             ws_ = b_.regex(re_rep(re_set({{'\t', '\n'}, {'\r', '\r'}, {' ', ' '}}), 0,
                                   static_cast<int>(o.max_whitespace)),
@@ -44,6 +44,8 @@ private:
     JsonSchemaOptions opt_;
     // Drafts 3-7: "$ref" replaces the schema it sits in (its siblings are ignored, as validators
     // for those drafts do); from 2019-09 on, and without "$schema", it is one more constraint.
+    // Generating, it is one more constraint in every draft: the output then satisfies both
+    // readings (ajv applies the siblings in every draft).
     bool ref_overrides_ = false;
     static bool legacy_draft(const json &doc);
     GrammarBuilder b_;

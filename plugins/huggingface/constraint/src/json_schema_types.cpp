@@ -39,6 +39,23 @@ const char *kFormats[][2] = {
     {"uri", "[A-Za-z][A-Za-z0-9+.-]*:[A-Za-z0-9\\-._~:/?#\\[\\]@!$&'()*+,;=%]*"},
 };
 
+// Generating (JsonSchemaOptions::generation): the strictest common reading, so that what a model
+// writes passes every validator, not only the one that judged MaskBench. These are subsets of
+// the matching forms above and of ajv-formats': email without stray dots and with a dotted
+// domain, times without leap seconds, URIs with a "//" authority and %-escapes only as %XX.
+#define LLMH_GEN_TIME                                                                              \
+    "([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"
+#define LLMH_URI_CHAR(extra) "([A-Za-z0-9._~!$&'()*+,;=" extra "-]|%[0-9A-Fa-f]{2})"
+const char *kGenerationFormats[][2] = {
+    {"time", LLMH_GEN_TIME},
+    {"date-time", LLMH_DATE "[Tt]" LLMH_GEN_TIME},
+    {"email", "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@"
+              "([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\\.)+[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"},
+    {"uri", "[A-Za-z][A-Za-z0-9+.-]*://" LLMH_URI_CHAR("") "*(:[0-9]*)?(/" LLMH_URI_CHAR(
+                ":@") "*)*"
+                      "(\\?" LLMH_URI_CHAR(":@/?") "*)?(#" LLMH_URI_CHAR(":@/?") "*)?"},
+};
+
 } // namespace
 
 Elem SchemaCompiler::typed(const json &s, const std::string &t, const std::string &ptr,
@@ -134,6 +151,9 @@ Elem SchemaCompiler::string(const json &s, const std::string &ptr) {
         const char *re = nullptr;
         for (auto &fm : kFormats)
             if (f == fm[0]) re = fm[1];
+        if (opt_.generation)
+            for (auto &fm : kGenerationFormats)
+                if (f == fm[0]) re = fm[1];
         if (!re) fail("format", ptr_join(ptr, "format"), "unsupported format '" + f + "'");
         parts.push_back([re, ptr] {
             return compile_re(parse_regex(re, false, "format", ""), ReMode::JsonString, "format",

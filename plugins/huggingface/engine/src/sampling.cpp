@@ -83,6 +83,28 @@ std::int32_t Sampler::pick(std::span<float> logits, std::span<const std::int32_t
     }
     for (std::int32_t id : order_) logits[id] /= p_.temperature;
     const auto n_candidates = static_cast<std::int32_t>(order_.size());
+    const bool truncates = (p_.top_k > 0 && p_.top_k < n_candidates) ||
+                           (p_.top_p > 0.0f && p_.top_p < 1.0f) || p_.min_p > 0.0f;
+    if (!truncates) {
+        // Plain temperature sampling needs no order: one softmax pass and one draw over the
+        // candidates in id order (sorting 128k logits per token was most of a small model's
+        // decode time).
+        float mx = -std::numeric_limits<float>::infinity();
+        for (std::int32_t id : order_) mx = std::max(mx, logits[id]);
+        probs_.resize(static_cast<std::size_t>(n_candidates));
+        double mass = 0;
+        for (std::int32_t i = 0; i < n_candidates; ++i)
+            mass += probs_[i] = std::exp(logits[order_[i]] - mx);
+        const double u = static_cast<double>(rng_() >> 11) * 0x1.0p-53 * mass;
+        double cum = 0;
+        for (std::int32_t i = 0; i < n_candidates; ++i) {
+            cum += probs_[i];
+            if (u < cum) return order_[i];
+        }
+        for (std::int32_t i = n_candidates; i-- > 0;) // rounding: the last id with mass
+            if (probs_[i] > 0) return order_[i];
+        return order_[0];
+    }
     std::int32_t keep = n_candidates;
     if (p_.top_k > 0 && p_.top_k < n_candidates) {
         keep = p_.top_k;

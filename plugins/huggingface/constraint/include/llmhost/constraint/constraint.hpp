@@ -55,6 +55,12 @@ struct JsonSchemaOptions {
     // come in any order and repeat (every occurrence valid): what matching existing JSON needs,
     // but a model may then write a key twice, which tool-call parsers refuse.
     bool ordered_properties = false;
+    // Generation mode: where validators read a schema differently, produce only what all of them
+    // accept. "$ref" siblings count in every draft (drafts 3-7 validators ignore them, ajv
+    // applies them); formats take their strictest common form (email with a dotted domain and
+    // no stray dots, no leap seconds, URIs with "//" and %XX escapes only). Matching (MaskBench,
+    // `llmhost grammar check`) leaves it off: it must accept what the draft accepts.
+    bool generation = false;
 };
 
 struct GrammarImpl; // src/grammar.hpp
