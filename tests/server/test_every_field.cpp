@@ -239,3 +239,20 @@ TEST_CASE("grammar and regex reach the provider from the legacy completions endp
         CHECK(seen[name == std::string("grammar") ? "regex" : "grammar"] == nullptr);
     }
 }
+
+TEST_CASE("schemas reach the provider with their member order (what guided decoding writes in)") {
+    ServerFixture f(config());
+    // Raw text: nlohmann::json would sort these members; zeta must stay before alpha.
+    const std::string schema =
+        R"({"type":"object","properties":{"zeta":{"type":"integer"},"alpha":{"type":"string"}},"required":["zeta","alpha"]})";
+    const std::string body =
+        R"({"model":"recording","messages":[{"role":"user","content":"hi"}],)"
+        R"("response_format":{"type":"json_schema","json_schema":{"name":"z","schema":)" +
+        schema + R"(}},"tools":[{"type":"function","function":{"name":"f","parameters":)" + schema +
+        "}}]}";
+    auto r = http(f.port, "POST", "/v1/chat/completions", body);
+    REQUIRE_MESSAGE(r.status == 200, r.body);
+    const json seen = json::parse(r.json()["choices"][0]["message"]["content"].get<std::string>());
+    CHECK(seen["response_format"]["schema_json"] == schema);
+    CHECK(seen["tools"][0]["parameters_json"] == schema);
+}

@@ -276,6 +276,38 @@ bool read_grammar(const json &j, GenerateRequest &g, ApiError &err) {
     return true;
 }
 
+// nlohmann::json keeps object members sorted, but a schema's member order means something:
+// guided decoding writes properties in the order of `properties`, as OpenAI does. The schemas
+// are therefore re-read from the body with their order kept (a second parse, only when the
+// request carries one); everything else was validated by the first parse.
+void keep_schema_order(std::string_view body, GenerateRequest &g) {
+    const bool schema = g.response_format.type == LLMH_RESPONSE_JSON_SCHEMA;
+    const bool params = std::any_of(g.tools.begin(), g.tools.end(),
+                                    [](const Tool &t) { return !t.parameters_json.empty(); });
+    if (!schema && !params) return;
+    const auto o = nlohmann::ordered_json::parse(body, nullptr, false);
+    if (o.is_discarded() || !o.is_object()) return;
+    if (schema) {
+        const auto rf = o.find("response_format");
+        if (rf != o.end() && rf->is_object() && rf->contains("json_schema") &&
+            (*rf)["json_schema"].is_object()) {
+            const auto &js = (*rf)["json_schema"];
+            if (auto sc = js.find("schema"); sc != js.end() && sc->is_object())
+                g.response_format.schema_json = sc->dump();
+        }
+    }
+    const auto tools = o.find("tools");
+    if (!params || tools == o.end() || !tools->is_array() || tools->size() != g.tools.size())
+        return;
+    for (std::size_t i = 0; i < g.tools.size(); ++i) {
+        const auto &t = (*tools)[i];
+        if (!t.is_object() || !t.contains("function") || !t["function"].is_object()) continue;
+        const auto &f = t["function"];
+        if (auto pm = f.find("parameters"); pm != f.end() && pm->is_object())
+            g.tools[i].parameters_json = pm->dump();
+    }
+}
+
 } // namespace
 
 std::optional<ParsedRequest> parse_chat_request(std::string_view body, ApiError &err) {
@@ -329,6 +361,7 @@ std::optional<ParsedRequest> parse_chat_request(std::string_view body, ApiError 
         g.top_logprobs = t->get<int>();
     }
     if (!parser_detail::read_messages(*j, g, err)) return std::nullopt;
+    keep_schema_order(body, g);
     return p;
 }
 
