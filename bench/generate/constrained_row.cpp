@@ -159,11 +159,13 @@ void bench_constrained(const fs::path &root, const fs::path &tokenizer_dir, int 
     }
     const auto tokenizer =
         llmhost::tok::Tokenizer::from_file((tokenizer_dir / "tokenizer.json").string());
-    // "json": as the plugin generates (structured_output.cpp: whitespace as JSON allows it, at
-    // most 64 bytes a run); "compact": no whitespace, so a random model spends its tokens inside
-    // strings and numbers instead of whitespace runs.
+    // "json": as the plugin generates (structured_output.cpp generation_options: schema order,
+    // the generation forms, at most one whitespace byte between tokens); "compact": no
+    // whitespace at all.
     c::JsonSchemaOptions served;
     served.ordered_properties = true;
+    served.generation = true;
+    served.max_whitespace = 1;
     c::JsonSchemaOptions compact = served;
     compact.compact = true;
     auto t0 = Clock::now();
