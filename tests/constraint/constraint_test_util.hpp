@@ -23,4 +23,10 @@ bool accepts(const std::shared_ptr<const Grammar> &g, const std::string &text);
 bool schema_accepts(const std::string &schema, const std::string &instance,
                     const JsonSchemaOptions &o = {});
 
+// Walks `text` byte by byte through a matcher of `schema` over `vocab`, checking before every
+// byte and at the end that the mask holds exactly the tokens advance() takes (REQUIRE). Returns
+// whether the whole text was accepted and the end is accepting.
+bool walk_checking_every_token(const std::shared_ptr<const TokenVocabulary> &vocab,
+                               const std::string &schema, const std::string &text);
+
 } // namespace ctest_util

@@ -272,12 +272,7 @@ std::shared_ptr<const LexemeMask> counted_mask(const VocabularyImpl &v, const Co
     e->exits.resize(counts[256]);
     for (auto &x : prof->exits)
         if (x.n >= m && x.n <= r) e->exits[counts[x.byte]++] = x.node;
-    const std::size_t bytes =
-        key.size() + e->dense.size() * 4 + e->ids.size() * 4 + e->exits.size() * 4 + 257 * 4;
-    std::lock_guard<std::mutex> lock(v.lexeme_mu);
-    auto [it, inserted] = v.lexemes.emplace(key, e);
-    if (inserted) v.lexeme_bytes += bytes;
-    return it->second;
+    return v.store_lexeme(key, std::move(e));
 }
 
 } // namespace llmhost::constraint

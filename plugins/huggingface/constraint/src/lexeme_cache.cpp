@@ -172,11 +172,16 @@ static std::shared_ptr<const LexemeMask> shared_mask(const Dfa &d, int32_t q,
     }
     // Built outside the locks; a concurrent duplicate build is harmless (first one wins).
     auto e = build(d, q, v);
+    return v.store_lexeme(key, std::move(e));
+}
+
+std::shared_ptr<const LexemeMask>
+VocabularyImpl::store_lexeme(const std::string &key, std::shared_ptr<const LexemeMask> e) const {
     const std::size_t bytes =
         key.size() + e->dense.size() * 4 + e->ids.size() * 4 + e->exits.size() * 4 + 257 * 4;
-    std::lock_guard<std::mutex> lock(v.lexeme_mu);
-    auto [it, inserted] = v.lexemes.emplace(key, e);
-    if (inserted) v.lexeme_bytes += bytes;
+    std::lock_guard<std::mutex> lock(lexeme_mu);
+    auto [it, inserted] = lexemes.emplace(key, std::move(e));
+    if (inserted) lexeme_bytes += bytes;
     return it->second;
 }
 

@@ -86,6 +86,11 @@ struct VocabularyImpl {
     // from (counted_string.cpp; the type is private to it). Under lexeme_mu.
     mutable std::unordered_map<int32_t, std::shared_ptr<const void>> string_profiles;
     std::size_t max_lexeme_bytes = std::size_t{512} << 20;
+
+    // Stores a mask built outside the lock (a concurrent duplicate build is harmless: the first
+    // one stored wins and is returned), counting its bytes against max_lexeme_bytes.
+    std::shared_ptr<const LexemeMask> store_lexeme(const std::string &key,
+                                                   std::shared_ptr<const LexemeMask> mask) const;
 };
 
 } // namespace llmhost::constraint
