@@ -13,6 +13,10 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 }
 } // namespace
 
+// Hang guards, not benchmarks: these compiles take seconds on a loaded 2-core CI machine; the
+// bound catches a blow-up (minutes, or never), not a slowdown. Speed is bench/maskbench's job.
+constexpr double kHangGuardSeconds = 120;
+
 TEST_CASE("hostile: deep nesting is an error, not a stack overflow") {
     std::string s;
     for (int i = 0; i < 5000; ++i) s += R"({"type":"array","items":)";
@@ -43,7 +47,7 @@ TEST_CASE("hostile: a huge enum compiles in bounded time and matches") {
     s += "]}";
     auto t = std::chrono::steady_clock::now();
     auto g = Grammar::from_json_schema(s);
-    CHECK(seconds_since(t) < 10);
+    CHECK(seconds_since(t) < kHangGuardSeconds);
     CHECK(accepts(g, "\"v" + std::to_string(19999 * 7919) + "\""));
     CHECK_FALSE(accepts(g, "\"v1\""));
 }
@@ -55,7 +59,7 @@ TEST_CASE("hostile: 10k properties") {
     s += R"(},"required":["p9999"],"additionalProperties":false})";
     auto t = std::chrono::steady_clock::now();
     auto g = Grammar::from_json_schema(s);
-    CHECK(seconds_since(t) < 20);
+    CHECK(seconds_since(t) < kHangGuardSeconds);
     CHECK(accepts(g, R"({"p3": 1, "p9999": 2})"));
     CHECK_FALSE(accepts(g, R"({"p3": 1})"));
 }
@@ -66,7 +70,7 @@ TEST_CASE("hostile: invalid and explosive regexes are errors") {
     // (a|b)*a(a|b){25}: a DFA of 2^26 states; refused, not built.
     auto t = std::chrono::steady_clock::now();
     CHECK_THROWS_AS(Grammar::from_regex("(a|b)*a(a|b){25}"), CompileError);
-    CHECK(seconds_since(t) < 20);
+    CHECK(seconds_since(t) < kHangGuardSeconds);
     CHECK_THROWS_AS(Grammar::from_regex("a{100001}"), CompileError);
     CHECK_THROWS_AS(Grammar::from_json_schema(R"({"type":"string","maxLength":100000})"),
                     CompileError);
@@ -79,7 +83,7 @@ TEST_CASE("hostile: an ambiguous grammar stays bounded") {
     auto g = Grammar::from_gbnf("root ::= x*\nx ::= \"a\" | \"a\" \"a\" | \"a\" \"a\" \"a\"\n");
     auto t = std::chrono::steady_clock::now();
     CHECK(accepts(g, std::string(300, 'a')));
-    CHECK(seconds_since(t) < 10);
+    CHECK(seconds_since(t) < kHangGuardSeconds);
 }
 
 TEST_CASE("hostile: non-schema values") {
