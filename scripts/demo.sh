@@ -164,7 +164,7 @@ echo "(a random model never writes valid JSON by itself; the mask and budget-awa
 cat >"$tmp/city.json" <<'JSON'
 {"type": "object",
  "properties": {"city": {"type": "string", "maxLength": 20},
-                "population": {"type": "integer", "minimum": 0},
+                "population": {"type": "integer", "minimum": 0, "maximum": 40000000},
                 "coastal": {"type": "boolean"}},
  "required": ["city", "population", "coastal"], "additionalProperties": false}
 JSON

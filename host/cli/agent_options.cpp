@@ -35,11 +35,12 @@ std::string read_text_file(const std::string &flag, const std::string &path,
     return text.str();
 }
 
-nlohmann::json read_json_file(const std::string &flag, const std::string &path,
-                              const std::string &hint) {
+// Ordered: a schema's member order is the order guided decoding writes properties in.
+nlohmann::ordered_json read_json_file(const std::string &flag, const std::string &path,
+                                      const std::string &hint) {
     const std::string text = read_text_file(flag, path, hint);
     try {
-        return nlohmann::json::parse(text);
+        return nlohmann::ordered_json::parse(text);
     } catch (const nlohmann::json::parse_error &e) {
         // The position only: the file's text may hold anything.
         throw bad_file(flag, path, "is not valid JSON (at byte " + std::to_string(e.byte) + ")",
@@ -124,9 +125,10 @@ std::map<std::string, std::string> load_tool_results_file(const std::string &pat
     if (!j.is_object()) throw bad_file("--tool-results", path, "is not a JSON object", hint);
     std::map<std::string, std::string> out;
     for (const auto &[name, value] : j.items())
-        out[name] = value.is_string()
-                        ? value.get<std::string>()
-                        : value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        out[name] =
+            value.is_string()
+                ? value.get<std::string>()
+                : value.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
     return out;
 }
 
@@ -134,7 +136,7 @@ ResponseFormat load_json_schema_file(const std::string &path) {
     const char *hint = "the file holds a JSON Schema object, or {\"name\": ..., \"schema\": {...}}";
     const auto j = read_json_file("--json-schema", path, hint);
     if (!j.is_object()) throw bad_file("--json-schema", path, "is not a JSON object", hint);
-    nlohmann::json spec;
+    nlohmann::ordered_json spec;
     if (j.contains("schema") && j.contains("name")) {
         spec = j; // OpenAI's json_schema object
     } else {
@@ -145,7 +147,11 @@ ResponseFormat load_json_schema_file(const std::string &path) {
         spec = {{"name", name.substr(0, 64)}, {"schema", j}};
     }
     try {
-        return response_format_from_openai({{"type", "json_schema"}, {"json_schema", spec}});
+        ResponseFormat f = response_format_from_openai(
+            nlohmann::json{{"type", "json_schema"}, {"json_schema", nlohmann::json(spec)}});
+        // The host's mapping read sorted members; the schema keeps the file's order.
+        if (spec["schema"].is_object()) f.schema_json = spec["schema"].dump();
+        return f;
     } catch (const HostError &e) {
         throw bad_file("--json-schema", path, e.what(), hint);
     }

@@ -116,7 +116,8 @@ void run_generate(Context &ctx, GenerateOptions &opt) {
         return;
     }
     if (structured) {
-        const auto parsed = nlohmann::json::parse(result.text, nullptr, false);
+        // Ordered: printed in the model's (the schema's) member order.
+        const auto parsed = nlohmann::ordered_json::parse(result.text, nullptr, false);
         if (parsed.is_discarded()) {
             console.out_line(result.text);
             console.error("the answer is not valid JSON",
@@ -126,7 +127,8 @@ void run_generate(Context &ctx, GenerateOptions &opt) {
             ctx.exit_code = kExitFailure;
             return;
         }
-        console.out_line(parsed.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+        console.out_line(
+            parsed.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
     }
 }
 
