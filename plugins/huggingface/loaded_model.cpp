@@ -184,20 +184,11 @@ engine::GenerateOptions LoadedModel::options(const llmh::Request &req, const Pro
 std::shared_ptr<const constraint::TokenVocabulary> LoadedModel::vocabulary() const {
     std::call_once(vocabulary_once_, [&] {
         std::vector<std::int32_t> eos(engine_->eos_ids().begin(), engine_->eos_ids().end());
-        auto v = constraint::vocabulary_from_tokenizer(
-            *tokenizer_, eos, static_cast<std::size_t>(engine_->config().vocab_size));
-        if (!marker_ids_.empty()) {
-            // The format's special markers ([TOOL_CALLS], <|python_tag|>) are decoded as their
-            // text (output_stream.hpp), so a grammar that writes that text may use them.
-            std::vector<std::string> bytes(v->size());
-            for (std::size_t i = 0; i < v->size(); ++i)
-                bytes[i] = v->token_bytes(static_cast<std::int32_t>(i));
-            for (std::int32_t id : marker_ids_)
-                if (static_cast<std::size_t>(id) < bytes.size())
-                    bytes[static_cast<std::size_t>(id)] = tokenizer_->id_to_token(id);
-            v = std::make_shared<const constraint::TokenVocabulary>(std::move(bytes), eos);
-        }
-        vocabulary_ = std::move(v);
+        // The format's special markers ([TOOL_CALLS], <|python_tag|>) are decoded as their
+        // text (output_stream.hpp), so they keep their text here too.
+        vocabulary_ = constraint::vocabulary_from_tokenizer(
+            *tokenizer_, std::move(eos), static_cast<std::size_t>(engine_->config().vocab_size),
+            marker_ids_);
     });
     return vocabulary_;
 }

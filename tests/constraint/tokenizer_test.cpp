@@ -58,7 +58,7 @@ double percentile(std::vector<double> v, double p) {
 }
 
 void run(const std::string &name, const std::string &path,
-         const std::vector<std::string> &eos_names) {
+         const std::vector<std::string> &eos_names, const std::string &marker_name) {
     auto t = tok::Tokenizer::from_file(path);
     std::vector<int32_t> eos;
     for (const auto &e : eos_names)
@@ -70,6 +70,19 @@ void run(const std::string &name, const std::string &path,
     for (int32_t id : ids) joined += vocab->token_bytes(id);
     EXPECT(joined == " hello\n", "%s: token bytes of ' hello\\n' were '%s'", name.c_str(),
            joined.c_str());
+    // A special token has no bytes, unless it is named as one that stands for its text (a tool-
+    // call marker); nothing else changes.
+    if (auto marker = t.token_to_id(marker_name)) {
+        auto with_text = vocabulary_from_tokenizer(t, eos, 0, {*marker});
+        EXPECT(vocab->token_bytes(*marker).empty(), "%s: special %s has bytes", name.c_str(),
+               marker_name.c_str());
+        EXPECT(with_text->token_bytes(*marker) == marker_name, "%s: %s as text was '%s'",
+               name.c_str(), marker_name.c_str(), with_text->token_bytes(*marker).c_str());
+        EXPECT(with_text->token_bytes(ids.front()) == vocab->token_bytes(ids.front()),
+               "%s: an ordinary token changed", name.c_str());
+    } else {
+        EXPECT(false, "%s: no token %s", name.c_str(), marker_name.c_str());
+    }
 
     std::vector<double> mask_us;
     std::vector<uint32_t> mask(mask_words(vocab->size()));
@@ -133,8 +146,8 @@ int main() {
         return 77;
     }
     try {
-        run("llama3", llama.string(), {"<|eot_id|>", "<|end_of_text|>"});
-        run("qwen3", qwen.string(), {"<|im_end|>", "<|endoftext|>"});
+        run("llama3", llama.string(), {"<|eot_id|>", "<|end_of_text|>"}, "<|start_header_id|>");
+        run("qwen3", qwen.string(), {"<|im_end|>", "<|endoftext|>"}, "<|im_start|>");
     } catch (const std::exception &e) {
         std::fprintf(stderr, "error: %s\n", e.what());
         return 1;

@@ -33,9 +33,9 @@ bool decode_utf8(const std::string &s, std::size_t &i, uint32_t &cp) {
 
 } // namespace
 
-std::shared_ptr<const TokenVocabulary> vocabulary_from_tokenizer(const tok::Tokenizer &tokenizer,
-                                                                 std::vector<int32_t> eos_ids,
-                                                                 std::size_t vocab_size) {
+std::shared_ptr<const TokenVocabulary>
+vocabulary_from_tokenizer(const tok::Tokenizer &tokenizer, std::vector<int32_t> eos_ids,
+                          std::size_t vocab_size, const std::unordered_set<int32_t> &text_ids) {
     if (vocab_size == 0) vocab_size = tokenizer.vocab_size();
     std::string probe;
     for (const auto &p : tokenizer.encode_to_pieces(" a\n", false)) probe += p;
@@ -46,7 +46,10 @@ std::shared_ptr<const TokenVocabulary> vocabulary_from_tokenizer(const tok::Toke
     std::vector<std::string> bytes(vocab_size);
     for (std::size_t id = 0; id < vocab_size && id < tokenizer.vocab_size(); ++id) {
         const int32_t i32 = static_cast<int32_t>(id);
-        if (tokenizer.is_special(i32)) continue;
+        if (tokenizer.is_special(i32)) {
+            if (text_ids.count(i32)) bytes[id] = tokenizer.id_to_token(i32); // stored as text
+            continue;
+        }
         std::string piece = tokenizer.id_to_token(i32);
         if (piece.empty()) continue;
         std::string out;

@@ -9,13 +9,19 @@
 #include "llmhost/constraint/constraint.hpp"
 #include "llmhost/tokenizer/tokenizer.hpp"
 
+#include <unordered_set>
+
 namespace llmhost::constraint {
 
 // `eos_ids`: the ids that end generation (from generation_config / tokenizer_config).
 // `vocab_size`: the model's vocabulary (logits) width; 0 = tokenizer.vocab_size(). Ids beyond the
 // tokenizer get empty bytes.
-std::shared_ptr<const TokenVocabulary> vocabulary_from_tokenizer(const tok::Tokenizer &tokenizer,
-                                                                 std::vector<int32_t> eos_ids,
-                                                                 std::size_t vocab_size = 0);
+// `text_ids`: special tokens that stand for their text (a model family's tool-call markers such
+// as [TOOL_CALLS] or <|python_tag|>, which the decoder writes out): they get their content as
+// bytes, so a grammar that writes that text may use them.
+std::shared_ptr<const TokenVocabulary>
+vocabulary_from_tokenizer(const tok::Tokenizer &tokenizer, std::vector<int32_t> eos_ids,
+                          std::size_t vocab_size = 0,
+                          const std::unordered_set<int32_t> &text_ids = {});
 
 } // namespace llmhost::constraint
