@@ -135,12 +135,9 @@ void BatchScheduler::admit(std::shared_ptr<BatchRequest> req, std::size_t i) {
 }
 
 void BatchScheduler::decode_step() {
-    std::size_t lo = slots_.size(), hi = 0;
-    for (std::size_t i = 0; i < slots_.size(); ++i)
-        if (slots_[i]) lo = std::min(lo, i), hi = i;
-    if (lo > hi) return;
     const auto t0 = Clock::now();
-    for (std::size_t i = lo; i <= hi; ++i) {
+    // Fast-forwarded ids go into their slot's cache row first (a failure retires that slot only).
+    for (std::size_t i = 0; i < slots_.size(); ++i) {
         if (!slots_[i] || slots_[i]->feed.empty()) continue;
         try {
             feed_forced(i);
@@ -148,7 +145,7 @@ void BatchScheduler::decode_step() {
             retire(i, std::current_exception());
         }
     }
-    lo = slots_.size(), hi = 0;
+    std::size_t lo = slots_.size(), hi = 0;
     for (std::size_t i = 0; i < slots_.size(); ++i)
         if (slots_[i]) lo = std::min(lo, i), hi = i;
     if (lo > hi) return;
