@@ -1,5 +1,7 @@
 #include "openai_api.hpp"
 
+#include "random_id.hpp"
+
 #include <llmhost/host.h>
 #include <llmhost/plugin.h>
 
@@ -9,7 +11,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <random>
 
 namespace llmhost::server {
 namespace {
@@ -17,13 +18,6 @@ namespace {
 using nlohmann::json;
 
 json null_or(const std::string &s) { return s.empty() ? json(nullptr) : json(s); }
-
-std::string random_suffix() {
-    thread_local std::mt19937_64 rng{std::random_device{}()};
-    char buf[25];
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
-    return buf;
-}
 
 json usage_json(const GenerateResult &r) {
     return {{"prompt_tokens", r.prompt_tokens},
@@ -209,7 +203,7 @@ ApiError map_backend_code(const BackendError &e, const std::string &provider) {
 ResponseMeta make_response_meta(bool chat, std::string model) {
     ResponseMeta m;
     m.chat = chat;
-    m.id = (chat ? "chatcmpl-" : "cmpl-") + random_suffix();
+    m.id = (chat ? "chatcmpl-" : "cmpl-") + random_hex(16);
     m.created = std::chrono::duration_cast<std::chrono::seconds>(
                     std::chrono::system_clock::now().time_since_epoch())
                     .count();

@@ -1,10 +1,11 @@
 #include "request_log.hpp"
 
+#include "random_id.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <ctime>
-#include <random>
 
 namespace llmhost::server {
 
@@ -20,11 +21,7 @@ bool request_id_acceptable(std::string_view id) {
 
 std::string request_id_from(std::string_view incoming) {
     if (request_id_acceptable(incoming)) return std::string(incoming);
-    thread_local std::mt19937_64 rng{std::random_device{}()};
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "req_%016llx%08llx", static_cast<unsigned long long>(rng()),
-                  static_cast<unsigned long long>(rng() & 0xffffffffu));
-    return buf;
+    return "req_" + random_hex(24);
 }
 
 namespace {
