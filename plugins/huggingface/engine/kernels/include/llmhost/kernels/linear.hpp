@@ -1,0 +1,105 @@
+// Torch-free matrix-vector kernels for batch-1 (small-M) decode on CPU: y = W x (+ bias) with the
+// weights streamed once from memory, in bf16, int8 (Q8) or int4 (Q4), dispatched at run time to the
+// best instruction set of the CPU (AVX-512, AVX2 or portable scalar code).
+//
+// Packed layouts (docs/performance.md, "Decode kernels"):
+//   BF16: row-major bf16 [rows, cols], row stride = cols (the caller's memory for view_bf16).
+//   Q8:   int8 [rows, Kp], Kp = cols rounded up to 32 (zero padded); fp16 scales [rows, Kp / 32],
+//         one per group of 32 along K; w[n][k] = q[n][k] * scale[n][k / 32]. 1.0625 bytes/weight.
+//   Q4:   4-bit [rows, Kp / 2] bytes; group g of a row is 16 bytes, byte j holds element 32g + j in
+//         its low nibble and 32g + 16 + j in its high nibble, each stored as q + 8 (q in [-8, 7]);
+//         fp16 scales [rows, Kp / 32]; w = q * scale. 0.5625 bytes/weight.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace llmhost::kernels {
+
+// Avx512: F+BW+VL+FMA (+F16C); the BF16 (vdpbf16ps) and VNNI instructions are used when present.
+enum class Isa { Scalar, Avx2, Avx512 };
+Isa best_isa();                // what this CPU supports
+Isa active_isa();              // what linear() uses (best_isa() unless forced)
+void force_isa(Isa isa);       // tests/bench: throws std::invalid_argument naming the ISA if the CPU lacks it
+const char *isa_name(Isa isa); // "scalar", "avx2", "avx512"
+std::string isa_description(); // the active ISA and its extensions, e.g. "avx512 (bf16, vnni)"
+bool cpu_has_avx512_bf16();    // vdpbf16ps available (the AVX-512 bf16 path then rounds x to bf16)
+
+enum class Format { BF16, Q8, Q4 };
+const char *format_name(Format f); // "bf16", "int8", "int4"
+enum class Act { F32, BF16 };      // activation / output element type (bf16 = uint16_t bits)
+
+// Precision contract: the BF16 format on the AVX-512 path with vdpbf16ps rounds x to bf16 once per
+// call (round to nearest even) before the dot products; every other path uses x in fp32.
+// Accumulation is fp32 everywhere. True when linear() with this format rounds x on this CPU now.
+bool linear_rounds_x_to_bf16(Format f);
+
+// A weight matrix W of shape [rows = output features N, cols = input features K] (torch's
+// nn.Linear layout), packed for streaming. Movable, not copyable.
+class PackedMatrix {
+public:
+    PackedMatrix();
+    ~PackedMatrix();
+    PackedMatrix(PackedMatrix &&) noexcept;
+    PackedMatrix &operator=(PackedMatrix &&) noexcept;
+    PackedMatrix(const PackedMatrix &) = delete;
+    PackedMatrix &operator=(const PackedMatrix &) = delete;
+
+    // Quantizing or converting copies. src is row-major [rows, cols]. Non-finite weights are
+    // rejected for Q8/Q4 (std::invalid_argument): a NaN would poison a whole group's scale.
+    static PackedMatrix from_f32(const float *src, int64_t rows, int64_t cols, Format f);
+    static PackedMatrix from_bf16(const uint16_t *src, int64_t rows, int64_t cols, Format f);
+    // BF16 without a copy: streams the caller's memory (e.g. the mmap'd safetensors), which must
+    // outlive the matrix.
+    static PackedMatrix view_bf16(const uint16_t *src, int64_t rows, int64_t cols);
+
+    Format format() const { return format_; }
+    int64_t rows() const { return rows_; }
+    int64_t cols() const { return cols_; }
+    std::size_t bytes() const; // bytes one full pass streams (data + scales)
+    // What bytes() is for a matrix of this shape in this format (memory estimates before load).
+    static std::size_t bytes_for(Format f, int64_t rows, int64_t cols) {
+        const auto r = static_cast<std::size_t>(rows);
+        const std::size_t kp = (static_cast<std::size_t>(cols) + 31) / 32 * 32;
+        if (f == Format::BF16) return r * static_cast<std::size_t>(cols) * 2;
+        return r * (f == Format::Q8 ? kp : kp / 2) + r * (kp / 32) * 2; // data + fp16 scales
+    }
+    // Rows [r0, r0+n) as fp32 (prefill through BLAS, tests): out is [n, cols].
+    void dequantize(int64_t r0, int64_t n, float *out) const;
+
+    // The packed storage (layout above), for the kernels.
+    const void *data() const { return data_; }
+    const uint16_t *scales() const { return scales_; } // fp16 bits; nullptr for BF16
+    int64_t padded_cols() const { return padded_cols_; } // Kp (= cols for BF16)
+    int64_t row_bytes() const;                            // bytes of one packed row of data()
+
+private:
+    struct Free {
+        void operator()(void *p) const;
+    };
+    Format format_ = Format::BF16;
+    int64_t rows_ = 0, cols_ = 0, padded_cols_ = 0;
+    std::unique_ptr<unsigned char, Free> storage_; // owned data + scales (null for a view)
+    const void *data_ = nullptr;
+    const uint16_t *scales_ = nullptr;
+};
+
+// A parallel loop the caller supplies (the engine passes at::parallel_for so the kernels share
+// libtorch's thread pool): calls body(begin, end) over chunks covering [0, n), chunks >= grain.
+using ParallelFor = std::function<void(int64_t n, int64_t grain,
+                                       const std::function<void(int64_t, int64_t)> &body)>;
+ParallelFor serial_for(); // runs body(0, n) on the caller's thread
+
+// y[m, :] = W x[m, :] (+ bias) for m in [0, M):  y[m, n] = sum_k x[m, k] * W[n, k] + bias[n].
+// x: M rows of K elements (x_type), row stride ldx elements; y: M rows of N elements (y_type),
+// row stride ldy; bias: fp32 [N] or nullptr. The weights are streamed ONCE for all M rows
+// (M is small: the decode batch, 1..16); fp32 accumulation. Work is split over output rows.
+// Throws std::invalid_argument naming the argument for a null pointer, M <= 0, ldx < K, ldy < N
+// or an empty matrix.
+void linear(const PackedMatrix &w, const void *x, Act x_type, int64_t ldx, int64_t M, void *y,
+            Act y_type, int64_t ldy, const float *bias, const ParallelFor &pf);
+
+} // namespace llmhost::kernels

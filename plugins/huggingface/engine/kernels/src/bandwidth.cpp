@@ -1,0 +1,78 @@
+// measure_read_bandwidth(): the STREAM-style read rate the decode roofline divides by. One buffer
+// far larger than the caches, each thread sums its slice with the active ISA's vector loads.
+#include "detail.hpp"
+#include "llmhost/kernels/bandwidth.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+namespace llmhost::kernels {
+
+Bandwidth measure_read_bandwidth(int threads, std::size_t buffer_bytes, int runs) {
+    if (buffer_bytes < 4096)
+        throw std::invalid_argument("measure_read_bandwidth: buffer_bytes must be >= 4096");
+    if (runs <= 0) throw std::invalid_argument("measure_read_bandwidth: runs must be > 0");
+    if (threads <= 0) threads = int(std::max(1u, std::thread::hardware_concurrency()));
+    threads = std::min(threads, 1024);
+    // Each thread's slice: a multiple of 256 bytes (the vector loops' step), 64-byte aligned.
+    const std::size_t slice = buffer_bytes / std::size_t(threads) / 256 * 256;
+    if (slice == 0) throw std::invalid_argument("measure_read_bandwidth: buffer too small");
+    const std::size_t total = slice * std::size_t(threads);
+    void *buf = std::aligned_alloc(64, total);
+    if (!buf) throw std::bad_alloc();
+    std::unique_ptr<void, void (*)(void *)> own(buf, std::free);
+    auto *bytes = static_cast<unsigned char *>(buf);
+    const auto read_sum = detail::active_kernels().read_sum;
+
+    // threads - 1 helpers plus the calling thread, which reads slice 0: a timing thread that only
+    // waited would compete with the readers for the cores.
+    std::atomic<int> go{0}, done{0};
+    std::atomic<bool> quit{false};
+    std::vector<double> sink(std::size_t(threads) * 8, 0.0); // one cache line per thread
+    std::vector<std::thread> pool;
+    pool.reserve(std::size_t(threads));
+    for (int t = 1; t < threads; ++t) {
+        pool.emplace_back([&, t] {
+            unsigned char *p = bytes + std::size_t(t) * slice;
+            std::memset(p, t + 1, slice); // first touch by the thread that reads it
+            done.fetch_add(1);
+            for (int seen = 0;;) {
+                while (go.load(std::memory_order_acquire) == seen && !quit.load()) {
+                }
+                if (quit.load()) return;
+                seen = go.load(std::memory_order_acquire);
+                sink[std::size_t(t) * 8] += read_sum(p, slice);
+                done.fetch_add(1, std::memory_order_acq_rel);
+            }
+        });
+    }
+    std::memset(bytes, 1, slice);
+    while (done.load() < threads - 1) std::this_thread::yield();
+    double best = 0.0;
+    for (int r = 1; r <= runs; ++r) {
+        done.store(0);
+        auto t0 = std::chrono::steady_clock::now();
+        go.store(r, std::memory_order_release);
+        sink[0] += read_sum(bytes, slice);
+        while (done.load(std::memory_order_acquire) < threads - 1) {
+        }
+        double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        best = std::max(best, double(total) / s);
+    }
+    quit.store(true);
+    for (auto &t : pool) t.join();
+    double check = 0;
+    for (int t = 0; t < threads; ++t) check += sink[std::size_t(t) * 8];
+    if (check < 0) throw std::logic_error("unreachable"); // keeps the sums alive
+    return {best, threads, total, runs};
+}
+
+} // namespace llmhost::kernels

@@ -1,0 +1,118 @@
+// Internal interface between linear() and the per-ISA kernel files, plus the bit conversions
+// (fp16, bf16) every file needs without depending on an ISA extension.
+#pragma once
+
+#include "llmhost/kernels/linear.hpp"
+
+#include <cstdint>
+#include <cstring>
+
+namespace llmhost::kernels::detail {
+
+// Quantization group along K (Q8 and Q4) and the padding of the prepared activations.
+constexpr int64_t kGroup = 32;
+constexpr int64_t kXPad = 64;
+
+// One linear() call after validation: x prepared once per call (fp32 and, when the kernel wants
+// it, bf16), each of the M rows padded with zeros to ldxp >= Kp, so kernels may read whole groups.
+struct LinearJob {
+    const PackedMatrix *w;
+    const float *xf;     // [M, ldxp] fp32
+    const uint16_t *xb;  // [M, ldxp] bf16 (round to nearest even), or nullptr
+    int64_t ldxp;
+    int64_t M;
+    void *y;
+    Act y_type;
+    int64_t ldy;
+    const float *bias;
+};
+
+// Computes output rows [n0, n1) for all M.
+using RowsFn = void (*)(const LinearJob &job, int64_t n0, int64_t n1);
+
+struct IsaKernels {
+    RowsFn bf16, q8, q4;
+    bool wants_bf16_x; // the bf16 kernel reads job.xb
+    // Sums n bytes (n a multiple of 256, p 64-byte aligned) as vectors; the result only keeps the
+    // loads from being optimised away.
+    double (*read_sum)(const void *p, std::size_t n);
+};
+
+IsaKernels scalar_kernels();
+#if defined(LLMHOST_KERNELS_X86)
+IsaKernels avx2_kernels();
+IsaKernels avx512_kernels(bool bf16);
+#endif
+const IsaKernels &active_kernels();
+
+inline float bf16_to_f32(uint16_t b) {
+    uint32_t u = uint32_t(b) << 16;
+    float f;
+    std::memcpy(&f, &u, 4);
+    return f;
+}
+
+inline uint16_t f32_to_bf16(float f) { // round to nearest even; NaN stays NaN
+    uint32_t u;
+    std::memcpy(&u, &f, 4);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return uint16_t((u >> 16) | 0x40);
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return uint16_t(u >> 16);
+}
+
+inline float fp16_to_f32(uint16_t h) {
+    uint32_t sign = uint32_t(h & 0x8000u) << 16, exp = (h >> 10) & 0x1fu, man = h & 0x3ffu, u;
+    if (exp == 0) {
+        if (man == 0) {
+            u = sign;
+        } else { // subnormal: normalise
+            int e = -1;
+            do {
+                man <<= 1;
+                ++e;
+            } while (!(man & 0x400u));
+            u = sign | uint32_t(127 - 15 - e) << 23 | (man & 0x3ffu) << 13;
+        }
+    } else if (exp == 31) {
+        u = sign | 0x7f800000u | man << 13;
+    } else {
+        u = sign | (exp + 127 - 15) << 23 | man << 13;
+    }
+    float f;
+    std::memcpy(&f, &u, 4);
+    return f;
+}
+
+// Round to nearest even; values beyond the fp16 range become infinity (callers check).
+inline uint16_t f32_to_fp16(float f) {
+    uint32_t u;
+    std::memcpy(&u, &f, 4);
+    uint32_t sign = (u >> 16) & 0x8000u;
+    u &= 0x7fffffffu;
+    if (u > 0x7f800000u) return uint16_t(sign | 0x7e00u);
+    if (u >= 0x477ff000u) return uint16_t(sign | 0x7c00u); // rounds to >= 65520: inf
+    if (u < 0x38800000u) {                                // below the smallest normal: subnormal
+        float a;
+        std::memcpy(&a, &u, 4);
+        // a * 2^24 in [0, 1024): the subnormal mantissa, rounded to nearest even by the FPU.
+        float m = a * 16777216.0f;
+        uint32_t q = uint32_t(m);
+        float r = m - float(q);
+        if (r > 0.5f || (r == 0.5f && (q & 1u))) ++q;
+        return uint16_t(sign | q);
+    }
+    uint32_t exp = (u >> 23) - 127 + 15, man = u & 0x7fffffu;
+    uint32_t h = exp << 10 | man >> 13, rest = man & 0x1fffu;
+    if (rest > 0x1000u || (rest == 0x1000u && (h & 1u))) ++h;
+    return uint16_t(sign | h);
+}
+
+inline void store_out(const LinearJob &job, int64_t m, int64_t n, float acc) {
+    if (job.bias) acc += job.bias[n];
+    if (job.y_type == Act::F32)
+        static_cast<float *>(job.y)[m * job.ldy + n] = acc;
+    else
+        static_cast<uint16_t *>(job.y)[m * job.ldy + n] = f32_to_bf16(acc);
+}
+
+} // namespace llmhost::kernels::detail

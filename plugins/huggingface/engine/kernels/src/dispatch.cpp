@@ -1,0 +1,130 @@
+// Run-time ISA selection: what the CPU (and OS, via XCR0 in __builtin_cpu_supports) supports, the
+// one linear() uses, and forcing another for tests and benchmarks.
+#include "detail.hpp"
+
+#include <atomic>
+#include <stdexcept>
+#include <string>
+
+namespace llmhost::kernels {
+namespace {
+
+bool cpu_has(Isa isa) {
+#if defined(LLMHOST_KERNELS_X86)
+    switch (isa) {
+    case Isa::Scalar: return true;
+    case Isa::Avx2:
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+               __builtin_cpu_supports("f16c");
+    case Isa::Avx512:
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma") &&
+               __builtin_cpu_supports("f16c");
+    }
+    return false;
+#else
+    return isa == Isa::Scalar;
+#endif
+}
+
+bool cpu_has_vnni() {
+#if defined(LLMHOST_KERNELS_X86)
+    return __builtin_cpu_supports("avx512vnni");
+#else
+    return false;
+#endif
+}
+
+std::atomic<int> &forced() {
+    static std::atomic<int> f{-1};
+    return f;
+}
+
+} // namespace
+
+bool cpu_has_avx512_bf16() {
+#if defined(LLMHOST_KERNELS_X86)
+    return cpu_has(Isa::Avx512) && __builtin_cpu_supports("avx512bf16");
+#else
+    return false;
+#endif
+}
+
+Isa best_isa() {
+    static const Isa best = cpu_has(Isa::Avx512) ? Isa::Avx512
+                            : cpu_has(Isa::Avx2) ? Isa::Avx2
+                                                 : Isa::Scalar;
+    return best;
+}
+
+Isa active_isa() {
+    int f = forced().load(std::memory_order_relaxed);
+    return f < 0 ? best_isa() : static_cast<Isa>(f);
+}
+
+void force_isa(Isa isa) {
+    if (isa != Isa::Scalar && isa != Isa::Avx2 && isa != Isa::Avx512)
+        throw std::invalid_argument("force_isa: unknown ISA value " +
+                                    std::to_string(static_cast<int>(isa)));
+    if (!cpu_has(isa))
+        throw std::invalid_argument(std::string("force_isa: this CPU lacks ") + isa_name(isa));
+    forced().store(static_cast<int>(isa), std::memory_order_relaxed);
+}
+
+const char *isa_name(Isa isa) {
+    switch (isa) {
+    case Isa::Scalar: return "scalar";
+    case Isa::Avx2: return "avx2";
+    case Isa::Avx512: return "avx512";
+    }
+    return "unknown";
+}
+
+std::string isa_description() {
+    Isa isa = active_isa();
+    std::string d = isa_name(isa);
+    if (isa == Isa::Avx512) {
+        std::string ext;
+        if (cpu_has_avx512_bf16()) ext += "bf16";
+        if (cpu_has_vnni()) ext += ext.empty() ? "vnni" : ", vnni";
+        if (!ext.empty()) d += " (" + ext + ")";
+    }
+    if (isa != best_isa()) d += std::string(", forced; best ") + isa_name(best_isa());
+    return d;
+}
+
+const char *format_name(Format f) {
+    switch (f) {
+    case Format::BF16: return "bf16";
+    case Format::Q8: return "int8";
+    case Format::Q4: return "int4";
+    }
+    return "unknown";
+}
+
+bool linear_rounds_x_to_bf16(Format f) {
+    return f == Format::BF16 && active_isa() == Isa::Avx512 && cpu_has_avx512_bf16();
+}
+
+namespace detail {
+
+const IsaKernels &active_kernels() {
+    static const IsaKernels scalar = scalar_kernels();
+#if defined(LLMHOST_KERNELS_X86)
+    switch (active_isa()) {
+    case Isa::Avx512: {
+        static const IsaKernels k = avx512_kernels(cpu_has_avx512_bf16());
+        return k;
+    }
+    case Isa::Avx2: {
+        static const IsaKernels k = avx2_kernels();
+        return k;
+    }
+    case Isa::Scalar: break;
+    }
+#endif
+    return scalar;
+}
+
+} // namespace detail
+} // namespace llmhost::kernels

@@ -1,0 +1,233 @@
+// PackedMatrix: conversion and quantization of a weight matrix into the streamed layouts
+// (described in linear.hpp), and dequantization back to fp32.
+#include "detail.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <new>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace llmhost::kernels {
+namespace {
+
+using detail::bf16_to_f32;
+using detail::f32_to_bf16;
+using detail::f32_to_fp16;
+using detail::fp16_to_f32;
+using detail::kGroup;
+
+void check_shape(const void *src, int64_t rows, int64_t cols, const char *fn) {
+    if (!src) throw std::invalid_argument(std::string(fn) + ": src is null");
+    if (rows <= 0) throw std::invalid_argument(std::string(fn) + ": rows must be > 0");
+    if (cols <= 0) throw std::invalid_argument(std::string(fn) + ": cols must be > 0");
+    // rows * padded cols * 2 bytes must not overflow (and would never fit in memory anyway).
+    if (rows > (int64_t(1) << 40) / (cols + kGroup))
+        throw std::invalid_argument(std::string(fn) + ": rows * cols too large");
+}
+
+int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
+
+// The smallest fp16 scale s >= target such that amax / s <= qmax (the fp16 rounding may go below
+// the target; stepping up keeps every quantized value inside the range, so |w - q s| <= s / 2).
+uint16_t scale_for(float amax, float qmax) {
+    float target = amax / qmax;
+    uint16_t h = f32_to_fp16(target);
+    if ((h & 0x7c00u) == 0x7c00u)
+        throw std::invalid_argument("quantize: weight magnitude " + std::to_string(amax) +
+                                    " exceeds the fp16 scale range");
+    while (fp16_to_f32(h) * qmax < amax) ++h; // positive fp16 bits are ordered like the values
+    return h;
+}
+
+template <class Load>
+void quantize_row(Load load, int64_t cols, Format f, unsigned char *q, uint16_t *scales) {
+    float buf[kGroup];
+    for (int64_t g0 = 0, g = 0; g0 < cols; g0 += kGroup, ++g) {
+        int64_t n = std::min(kGroup, cols - g0);
+        float amax = 0.0f, vmax = 0.0f;
+        for (int64_t j = 0; j < kGroup; ++j) {
+            float v = j < n ? load(g0 + j) : 0.0f;
+            if (!std::isfinite(v))
+                throw std::invalid_argument("quantize: non-finite weight at column " +
+                                            std::to_string(g0 + j));
+            buf[j] = v;
+            if (std::fabs(v) > amax) amax = std::fabs(v), vmax = v;
+        }
+        if (f == Format::Q8) {
+            uint16_t h = amax > 0 ? scale_for(amax, 127.0f) : 0;
+            float s = fp16_to_f32(h), inv = s > 0 ? 1.0f / s : 0.0f;
+            scales[g] = h;
+            for (int64_t j = 0; j < kGroup; ++j) {
+                float r = std::nearbyint(buf[j] * inv);
+                r = std::clamp(r, -127.0f, 127.0f);
+                q[g0 + j] = static_cast<unsigned char>(static_cast<signed char>(r));
+            }
+        } else {
+            // Q4_0-style symmetric: the value of largest magnitude maps exactly to -8, so the
+            // whole [-8, 7] range is used (a scale of amax / 7 would waste the -8 code).
+            uint16_t h = amax > 0 ? scale_for(amax, 8.0f) : 0;
+            float s = fp16_to_f32(h);
+            if (vmax > 0) s = -s, h |= 0x8000u; // scale's sign chosen so vmax -> -8
+            float inv = s != 0 ? 1.0f / s : 0.0f;
+            scales[g] = h;
+            unsigned char *out = q + g0 / 2;
+            for (int64_t j = 0; j < kGroup / 2; ++j) {
+                int lo = int(std::clamp(std::nearbyint(buf[j] * inv), -8.0f, 7.0f)) + 8;
+                int hi = int(std::clamp(std::nearbyint(buf[j + 16] * inv), -8.0f, 7.0f)) + 8;
+                out[j] = static_cast<unsigned char>(lo | hi << 4);
+            }
+        }
+    }
+}
+
+void *aligned_bytes(std::size_t n) {
+    void *p = std::aligned_alloc(64, std::max<std::size_t>(64, round_up(int64_t(n), 64)));
+    if (!p) throw std::bad_alloc();
+    return p;
+}
+
+struct Packed {
+    void *storage;
+    const uint16_t *scales;
+    int64_t padded_cols;
+};
+
+// One packing routine for both source types; load(r, c) reads the source as fp32.
+template <class Load>
+Packed pack_from(Load load, int64_t rows, int64_t cols, Format f) {
+    if (f == Format::BF16) {
+        auto *p = static_cast<uint16_t *>(aligned_bytes(std::size_t(rows * cols) * 2));
+        for (int64_t r = 0; r < rows; ++r)
+            for (int64_t c = 0; c < cols; ++c) p[r * cols + c] = f32_to_bf16(load(r, c));
+        return {p, nullptr, cols};
+    }
+    if (f != Format::Q8 && f != Format::Q4)
+        throw std::invalid_argument("PackedMatrix: unknown format " + std::to_string(int(f)));
+    int64_t kp = round_up(cols, kGroup), groups = kp / kGroup;
+    int64_t row_bytes = f == Format::Q8 ? kp : kp / 2;
+    std::size_t data_bytes = std::size_t(round_up(rows * row_bytes, 64));
+    auto *p = static_cast<unsigned char *>(
+        aligned_bytes(data_bytes + std::size_t(rows * groups) * 2));
+    auto *scales = reinterpret_cast<uint16_t *>(p + data_bytes);
+    try {
+        for (int64_t r = 0; r < rows; ++r)
+            quantize_row([&](int64_t c) { return load(r, c); }, cols, f, p + r * row_bytes,
+                         scales + r * groups);
+    } catch (...) {
+        std::free(p);
+        throw;
+    }
+    return {p, scales, kp};
+}
+
+} // namespace
+
+void PackedMatrix::Free::operator()(void *p) const { std::free(p); }
+
+PackedMatrix::PackedMatrix() = default;
+PackedMatrix::~PackedMatrix() = default;
+PackedMatrix::PackedMatrix(PackedMatrix &&o) noexcept { *this = std::move(o); }
+PackedMatrix &PackedMatrix::operator=(PackedMatrix &&o) noexcept {
+    format_ = o.format_;
+    rows_ = o.rows_;
+    cols_ = o.cols_;
+    padded_cols_ = o.padded_cols_;
+    storage_ = std::move(o.storage_);
+    data_ = o.data_;
+    scales_ = o.scales_;
+    o.rows_ = o.cols_ = o.padded_cols_ = 0;
+    o.data_ = nullptr;
+    o.scales_ = nullptr;
+    return *this;
+}
+
+int64_t PackedMatrix::row_bytes() const {
+    switch (format_) {
+    case Format::BF16: return padded_cols_ * 2;
+    case Format::Q8: return padded_cols_;
+    case Format::Q4: return padded_cols_ / 2;
+    }
+    return 0;
+}
+
+std::size_t PackedMatrix::bytes() const {
+    std::size_t data = std::size_t(rows_) * std::size_t(row_bytes());
+    if (format_ == Format::BF16) return data;
+    return data + std::size_t(rows_) * std::size_t(padded_cols_ / kGroup) * 2;
+}
+
+PackedMatrix PackedMatrix::view_bf16(const uint16_t *src, int64_t rows, int64_t cols) {
+    check_shape(src, rows, cols, "PackedMatrix::view_bf16");
+    PackedMatrix m;
+    m.format_ = Format::BF16;
+    m.rows_ = rows;
+    m.cols_ = m.padded_cols_ = cols;
+    m.data_ = src;
+    return m;
+}
+
+PackedMatrix PackedMatrix::from_f32(const float *src, int64_t rows, int64_t cols, Format f) {
+    check_shape(src, rows, cols, "PackedMatrix::from_f32");
+    Packed p = pack_from([&](int64_t r, int64_t c) { return src[r * cols + c]; }, rows, cols, f);
+    PackedMatrix m;
+    m.storage_.reset(static_cast<unsigned char *>(p.storage));
+    m.format_ = f;
+    m.rows_ = rows;
+    m.cols_ = cols;
+    m.padded_cols_ = p.padded_cols;
+    m.data_ = p.storage;
+    m.scales_ = p.scales;
+    return m;
+}
+
+PackedMatrix PackedMatrix::from_bf16(const uint16_t *src, int64_t rows, int64_t cols, Format f) {
+    check_shape(src, rows, cols, "PackedMatrix::from_bf16");
+    Packed p = pack_from([&](int64_t r, int64_t c) { return bf16_to_f32(src[r * cols + c]); },
+                         rows, cols, f);
+    PackedMatrix m;
+    m.storage_.reset(static_cast<unsigned char *>(p.storage));
+    m.format_ = f;
+    m.rows_ = rows;
+    m.cols_ = cols;
+    m.padded_cols_ = p.padded_cols;
+    m.data_ = p.storage;
+    m.scales_ = p.scales;
+    return m;
+}
+
+void PackedMatrix::dequantize(int64_t r0, int64_t n, float *out) const {
+    if (!out) throw std::invalid_argument("PackedMatrix::dequantize: out is null");
+    if (!data_) throw std::invalid_argument("PackedMatrix::dequantize: empty matrix");
+    if (r0 < 0 || n < 0 || r0 > rows_ || n > rows_ - r0)
+        throw std::invalid_argument("PackedMatrix::dequantize: rows [" + std::to_string(r0) +
+                                    ", " + std::to_string(r0) + "+" + std::to_string(n) +
+                                    ") outside [0, " + std::to_string(rows_) + ")");
+    int64_t groups = padded_cols_ / kGroup;
+    for (int64_t i = 0; i < n; ++i) {
+        int64_t r = r0 + i;
+        float *o = out + i * cols_;
+        if (format_ == Format::BF16) {
+            auto *w = static_cast<const uint16_t *>(data_) + r * padded_cols_;
+            for (int64_t c = 0; c < cols_; ++c) o[c] = bf16_to_f32(w[c]);
+        } else if (format_ == Format::Q8) {
+            auto *q = static_cast<const signed char *>(data_) + r * padded_cols_;
+            const uint16_t *s = scales_ + r * groups;
+            for (int64_t c = 0; c < cols_; ++c) o[c] = float(q[c]) * fp16_to_f32(s[c / kGroup]);
+        } else {
+            auto *q = static_cast<const unsigned char *>(data_) + r * (padded_cols_ / 2);
+            const uint16_t *s = scales_ + r * groups;
+            for (int64_t c = 0; c < cols_; ++c) {
+                int64_t g = c / kGroup, j = c % kGroup;
+                unsigned char b = q[g * 16 + (j & 15)];
+                int v = (j < 16 ? b & 15 : b >> 4) - 8;
+                o[c] = float(v) * fp16_to_f32(s[g]);
+            }
+        }
+    }
+}
+
+} // namespace llmhost::kernels

@@ -1,0 +1,145 @@
+// PackedMatrix: shapes, bytes, dequantization error bounds of Q8/Q4 against the fp32 source,
+// bf16 views, and hostile arguments.
+#include "common.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+using namespace kt;
+
+namespace {
+
+float fp16(uint16_t h) { // reference decoder, independent of the library's
+    int e = (h >> 10) & 31, m = h & 1023;
+    float v = e == 0 ? std::ldexp(float(m), -24) : std::ldexp(float(m | 1024), e - 25);
+    return (h & 0x8000) ? -v : v;
+}
+
+} // namespace
+
+TEST_CASE("pack: shapes and bytes per weight") {
+    auto w = gaussian(17 * 100, 0.02f, 1);
+    auto b = PackedMatrix::from_f32(w.data(), 17, 100, Format::BF16);
+    CHECK(b.rows() == 17);
+    CHECK(b.cols() == 100);
+    CHECK(b.bytes() == 17u * 100u * 2u);
+    auto q8 = PackedMatrix::from_f32(w.data(), 17, 100, Format::Q8);
+    CHECK(q8.cols() == 100);
+    CHECK(q8.bytes() == 17u * (128u + 4u * 2u)); // 4 groups of 32, padded, + fp16 scales
+    auto q4 = PackedMatrix::from_f32(w.data(), 17, 100, Format::Q4);
+    CHECK(q4.bytes() == 17u * (64u + 4u * 2u));
+    auto big = gaussian(64 * 768, 0.02f, 2);
+    CHECK(double(PackedMatrix::from_f32(big.data(), 64, 768, Format::Q4).bytes()) / (64 * 768) ==
+          doctest::Approx(0.5625));
+    CHECK(double(PackedMatrix::from_f32(big.data(), 64, 768, Format::Q8).bytes()) / (64 * 768) ==
+          doctest::Approx(1.0625));
+}
+
+TEST_CASE("pack: bf16 round trip and view") {
+    auto w = gaussian(3 * 33, 1.0f, 3);
+    std::vector<uint16_t> wb(w.size());
+    for (std::size_t i = 0; i < w.size(); ++i) wb[i] = to_bf16(w[i]);
+    auto v = PackedMatrix::view_bf16(wb.data(), 3, 33);
+    CHECK(v.data() == wb.data()); // no copy
+    auto c = PackedMatrix::from_f32(w.data(), 3, 33, Format::BF16);
+    std::vector<float> a(w.size()), b(w.size());
+    v.dequantize(0, 3, a.data());
+    c.dequantize(0, 3, b.data());
+    for (std::size_t i = 0; i < w.size(); ++i) {
+        CHECK(a[i] == from_bf16(wb[i]));
+        CHECK(b[i] == a[i]);
+    }
+}
+
+// |w - deq| <= scale / 2 (Q8; Q4 too, except the code +7 clamp of the value of the opposite sign
+// to the group's extreme, bounded by one scale), and the scale is as small as the format allows.
+TEST_CASE("pack: quantization error within the format's bound") {
+    for (int64_t cols : {1, 31, 32, 33, 100, 773}) {
+        const int64_t rows = 5;
+        auto w = gaussian(std::size_t(rows * cols), 0.05f, uint32_t(cols));
+        w[0] = 0.3f; // an outlier in the first group
+        for (Format f : {Format::Q8, Format::Q4}) {
+            CAPTURE(cols);
+            CAPTURE(format_name(f));
+            auto p = PackedMatrix::from_f32(w.data(), rows, cols, f);
+            std::vector<float> d(w.size());
+            p.dequantize(0, rows, d.data());
+            const int64_t groups = p.padded_cols() / 32;
+            double se = 0, sw = 0;
+            for (int64_t r = 0; r < rows; ++r)
+                for (int64_t c = 0; c < cols; ++c) {
+                    float s = std::fabs(fp16(p.scales()[r * groups + c / 32]));
+                    float amax = 0;
+                    for (int64_t j = c / 32 * 32; j < std::min(cols, c / 32 * 32 + 32); ++j)
+                        amax = std::max(amax, std::fabs(w[r * cols + j]));
+                    float qmax = f == Format::Q8 ? 127.0f : 8.0f;
+                    CHECK(s >= amax / qmax * (1 - 1e-6f));
+                    CHECK(s <= amax / qmax * (1 + 2e-3f)); // one fp16 step above at most
+                    float e = std::fabs(w[r * cols + c] - d[r * cols + c]);
+                    CHECK(e <= (f == Format::Q8 ? s * 0.5f : s) * (1 + 1e-6f));
+                    se += double(e) * e;
+                    sw += double(w[r * cols + c]) * w[r * cols + c];
+                }
+            // Gaussian weights: relative RMS error ~0.8% (int8) and ~11% (int4) per group of 32.
+            double rel = std::sqrt(se / sw);
+            CHECK(rel < (f == Format::Q8 ? 0.012 : 0.15));
+        }
+    }
+}
+
+TEST_CASE("pack: zero groups and bf16 source") {
+    std::vector<float> z(40, 0.0f);
+    z[39] = -1.0f;
+    std::vector<uint16_t> zb(z.size());
+    for (std::size_t i = 0; i < z.size(); ++i) zb[i] = to_bf16(z[i]);
+    for (Format f : {Format::Q8, Format::Q4}) {
+        auto p = PackedMatrix::from_bf16(zb.data(), 1, 40, f);
+        std::vector<float> d(40);
+        p.dequantize(0, 1, d.data());
+        for (int i = 0; i < 39; ++i) CHECK(d[i] == 0.0f);
+        if (f == Format::Q4)
+            CHECK(d[39] == -1.0f); // the extreme maps to -8 exactly
+        else
+            CHECK(d[39] == doctest::Approx(-1.0f).epsilon(1.0 / 254));
+    }
+}
+
+TEST_CASE("pack: hostile arguments throw, naming the argument") {
+    std::vector<float> w(4, 1.0f);
+    auto msg = [](auto fn) {
+        try {
+            fn();
+        } catch (const std::invalid_argument &e) {
+            return std::string(e.what());
+        }
+        return std::string("no exception");
+    };
+    CHECK(msg([&] { PackedMatrix::from_f32(nullptr, 2, 2, Format::Q8); }).find("src") !=
+          std::string::npos);
+    CHECK(msg([&] { PackedMatrix::from_f32(w.data(), 0, 2, Format::Q8); }).find("rows") !=
+          std::string::npos);
+    CHECK(msg([&] { PackedMatrix::from_f32(w.data(), 2, -1, Format::BF16); }).find("cols") !=
+          std::string::npos);
+    CHECK(msg([&] { PackedMatrix::view_bf16(nullptr, 2, 2); }).find("src") != std::string::npos);
+    CHECK(msg([&] {
+              PackedMatrix::from_f32(w.data(), int64_t(1) << 40, int64_t(1) << 30, Format::Q4);
+          }).find("too large") != std::string::npos);
+    w[2] = std::numeric_limits<float>::quiet_NaN();
+    CHECK(msg([&] { PackedMatrix::from_f32(w.data(), 2, 2, Format::Q4); }).find("non-finite") !=
+          std::string::npos);
+    w[2] = 1e30f;
+    CHECK(msg([&] { PackedMatrix::from_f32(w.data(), 2, 2, Format::Q8); }).find("fp16") !=
+          std::string::npos);
+    w[2] = 1.0f;
+    auto p = PackedMatrix::from_f32(w.data(), 2, 2, Format::Q8);
+    std::vector<float> out(4);
+    CHECK_THROWS_AS(p.dequantize(1, 2, out.data()), std::invalid_argument);
+    CHECK_THROWS_AS(p.dequantize(-1, 1, out.data()), std::invalid_argument);
+    CHECK_THROWS_AS(p.dequantize(0, 1, nullptr), std::invalid_argument);
+    PackedMatrix moved = std::move(p);
+    CHECK(moved.rows() == 2);
+    CHECK_THROWS_AS(p.dequantize(0, 1, out.data()), std::invalid_argument); // moved-from: empty
+}
