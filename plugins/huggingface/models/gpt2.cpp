@@ -2,7 +2,8 @@
 // projection, GELU (tanh) MLP, tied lm_head. GPT-2 stores its projections as Conv1D weights
 // [in, out]; we use them through a transposed view ([out, in], no copy) with at::linear.
 // Accepts both checkpoint spellings: "transformer.h.0..." (save_pretrained) and "h.0..." (the
-// original openai-community/gpt2 files).
+// original openai-community/gpt2 files). int8/int4 weights are quantized from the transposed
+// view; bf16 stays the transposed view (BLAS), since a packed copy would double its memory.
 #include "model.hpp"
 
 namespace llmhost::engine {
@@ -10,8 +11,7 @@ namespace {
 
 struct Block {
     at::Tensor ln1_w, ln1_b, ln2_w, ln2_b;
-    at::Tensor attn_w, attn_b, proj_w, proj_b; // attn_w / proj_w already [out, in]
-    at::Tensor fc_w, fc_b, out_w, out_b;
+    Linear attn, proj, fc, out; // weights as [out, in], with biases
 };
 
 class GPT2 final : public CausalLM {
@@ -24,32 +24,29 @@ public:
                                  "' is not supported (supported: gelu_new)");
         const std::string pre = w.has("transformer.wte.weight") ? "transformer." : "";
         auto conv1d = [&](const std::string &name, std::int64_t in, std::int64_t out) {
-            return w.get(name, {in, out}).t(); // Conv1D [in, out] -> Linear view [out, in]
+            return w.linear(name + ".weight", out, in, name + ".bias", /*conv1d=*/true);
         };
-        wte_ = w.get(pre + "wte.weight", {V, D});
-        wpe_ = w.get(pre + "wpe.weight", {P, D});
+        wte_ = w.table(pre + "wte.weight", {V, D});
+        wpe_ = w.table(pre + "wpe.weight", {P, D});
         for (std::int64_t i = 0; i < cfg.num_hidden_layers; ++i) {
             const std::string p = pre + "h." + std::to_string(i) + ".";
             Block b;
             b.ln1_w = w.get(p + "ln_1.weight", {D});
             b.ln1_b = w.get(p + "ln_1.bias", {D});
-            b.attn_w = conv1d(p + "attn.c_attn.weight", D, 3 * D);
-            b.attn_b = w.get(p + "attn.c_attn.bias", {3 * D});
-            b.proj_w = conv1d(p + "attn.c_proj.weight", D, D);
-            b.proj_b = w.get(p + "attn.c_proj.bias", {D});
+            b.attn = conv1d(p + "attn.c_attn", D, 3 * D);
+            b.proj = conv1d(p + "attn.c_proj", D, D);
             b.ln2_w = w.get(p + "ln_2.weight", {D});
             b.ln2_b = w.get(p + "ln_2.bias", {D});
-            b.fc_w = conv1d(p + "mlp.c_fc.weight", D, F);
-            b.fc_b = w.get(p + "mlp.c_fc.bias", {F});
-            b.out_w = conv1d(p + "mlp.c_proj.weight", F, D);
-            b.out_b = w.get(p + "mlp.c_proj.bias", {D});
+            b.fc = conv1d(p + "mlp.c_fc", D, F);
+            b.out = conv1d(p + "mlp.c_proj", F, D);
             blocks_.push_back(std::move(b));
         }
         lnf_w_ = w.get(pre + "ln_f.weight", {D});
         lnf_b_ = w.get(pre + "ln_f.bias", {D});
-        if (auto head = w.get_optional("lm_head.weight", {V, D})) lm_head_ = *head;
-        else if (cfg.tie_word_embeddings) lm_head_ = wte_;
-        else lm_head_ = w.get("lm_head.weight", {V, D});
+        if (w.has("lm_head.weight") || !cfg.tie_word_embeddings)
+            lm_head_ = w.linear("lm_head.weight", V, D);
+        else
+            lm_head_ = w.tied_linear(wte_);
         dtype_ = w.dtype();
         device_ = w.device();
     }
@@ -65,27 +62,29 @@ public:
         const std::int64_t H = cfg_.num_attention_heads, hd = cfg_.head_dim;
         const double eps = cfg_.rms_norm_eps; // layer_norm_epsilon
         at::Tensor mask = attention_mask(positions, kv_len, std::nullopt);
-        at::Tensor x = wte_.index_select(0, tokens.reshape({-1})).view({B, T, D}) +
-                       wpe_.index_select(0, positions.reshape({-1})).view({B, T, D});
+        at::Tensor x = (wte_.index_select(0, tokens.reshape({-1})).view({B, T, D}) +
+                        wpe_.index_select(0, positions.reshape({-1})).view({B, T, D}))
+                           .to(dtype_);
         for (std::size_t i = 0; i < blocks_.size(); ++i) {
             const Block &b = blocks_[i];
             at::Tensor h = at::layer_norm(x, {D}, b.ln1_w, b.ln1_b, eps);
-            at::Tensor qkv = at::linear(h, b.attn_w, b.attn_b);
+            at::Tensor qkv = b.attn(h);
             at::Tensor q = qkv.narrow(-1, 0, D).view({B, T, H, hd});
             at::Tensor k = qkv.narrow(-1, D, D).view({B, T, H, hd});
             at::Tensor v = qkv.narrow(-1, 2 * D, D).view({B, T, H, hd});
             at::Tensor a = cached_attention(q, k, v, positions, mask, kv_len, cache, (std::int64_t)i);
-            x = x + at::linear(a, b.proj_w, b.proj_b);
+            x = x + b.proj(a);
             h = at::layer_norm(x, {D}, b.ln2_w, b.ln2_b, eps);
-            x = x + at::linear(at::gelu(at::linear(h, b.fc_w, b.fc_b), "tanh"), b.out_w, b.out_b);
+            x = x + b.out(at::gelu(b.fc(h), "tanh"));
         }
         if (!all_logits) x = x.narrow(1, T - 1, 1);
         x = at::layer_norm(x, {D}, lnf_w_, lnf_b_, eps);
-        return at::linear(x, lm_head_).to(at::kFloat);
+        return lm_head_(x).to(at::kFloat);
     }
 
 private:
-    at::Tensor wte_, wpe_, lnf_w_, lnf_b_, lm_head_;
+    at::Tensor wte_, wpe_, lnf_w_, lnf_b_;
+    Linear lm_head_;
     std::vector<Block> blocks_;
     at::ScalarType dtype_ = at::kFloat;
     at::Device device_ = at::kCPU;

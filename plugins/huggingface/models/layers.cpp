@@ -1,6 +1,8 @@
-// Shared building blocks of the model files: weights placement, the static KV cache, RMSNorm,
+// Shared building blocks of the model files: the static KV cache, RMSNorm,
 // the causal mask, cached (grouped-query) attention and rotary embeddings.
 #include "model.hpp"
+
+#include "decode_ops.hpp"
 
 #include <ATen/TensorIndexing.h>
 #include <torch/version.h>
@@ -40,53 +42,11 @@ KVCache KVCache::rows(std::int64_t first, std::int64_t n) const {
     return c;
 }
 
-// ---- weights ------------------------------------------------------------------------------
-
-namespace {
-at::ScalarType to_scalar(DType d) {
-    switch (d) {
-    case DType::F32: return at::kFloat;
-    case DType::F16: return at::kHalf;
-    case DType::BF16: return at::kBFloat16;
-    }
-    return at::kFloat;
-}
-
-std::string shape_str(const std::vector<std::int64_t> &s) {
-    std::string r = "[";
-    for (std::size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
-    return r + "]";
-}
-} // namespace
-
-Weights::Weights(const SafetensorsCheckpoint &ckpt, at::Device device, at::ScalarType dtype)
-    : ckpt_(ckpt), device_(device), dtype_(dtype) {}
-
-at::Tensor Weights::get(const std::string &name, std::vector<std::int64_t> shape) const {
-    const TensorView &v = ckpt_.get(name);
-    if (v.shape != shape)
-        throw ModelFileError(ckpt_.origin() + ": tensor '" + name + "' has shape " +
-                             shape_str(v.shape) + " but config.json implies " + shape_str(shape));
-    // A view of the mapping; the deleter holds the mapping alive as long as the tensor lives.
-    auto keep = v.file;
-    at::Tensor t = at::from_blob(const_cast<void *>(v.data), v.shape,
-                                 [keep](void *) mutable { keep.reset(); },
-                                 at::TensorOptions().dtype(to_scalar(v.dtype)));
-    if (t.scalar_type() != dtype_) t = t.to(dtype_), all_views_ = false; // converted copy
-    if (device_ != t.device()) t = t.to(device_), all_views_ = false;     // device copy
-    loaded_bytes_ += t.numel() * t.element_size();
-    return t;
-}
-
-std::optional<at::Tensor> Weights::get_optional(const std::string &name,
-                                                std::vector<std::int64_t> shape) const {
-    if (!has(name)) return std::nullopt;
-    return get(name, std::move(shape));
-}
-
 // ---- normalisation, mask, attention ---------------------------------------------------------
 
 at::Tensor rms_norm(const at::Tensor &x, const at::Tensor &weight, double eps) {
+    if (decode_ops::applies(x) && weight.scalar_type() == x.scalar_type())
+        return decode_ops::rms_norm(x, weight, eps);
     at::Tensor h = x.to(at::kFloat);
     h = h * at::rsqrt(h.pow(2).mean(-1, /*keepdim=*/true) + eps);
     return weight * h.to(x.scalar_type());
@@ -108,6 +68,12 @@ at::Tensor cached_attention(const at::Tensor &q, const at::Tensor &k, const at::
     const std::int64_t B = q.size(0), T = q.size(1), H = q.size(2), hd = q.size(3);
     const std::int64_t KV = k.size(2), groups = H / KV;
 
+    if (decode_ops::applies(q) && k.scalar_type() == cache.k[layer].scalar_type() &&
+        q.scalar_type() == cache.k[layer].scalar_type()) {
+        decode_ops::write_cache(cache.k[layer], k, positions);
+        decode_ops::write_cache(cache.v[layer], v, positions);
+        return decode_ops::attention(q, cache.k[layer], cache.v[layer], mask, kv_len);
+    }
     // Scatter this call's keys/values to their absolute positions: cache[b, :, pos[b, t], :].
     at::Tensor rows = at::arange(B, positions.options()).unsqueeze(1).expand({B, T});
     cache.k[layer].index_put_({rows, Slice(), positions}, k.to(cache.k[layer].scalar_type()));
@@ -166,6 +132,8 @@ RopeTables RopeTables::build(const ModelConfig &cfg, std::int64_t max_positions,
 }
 
 at::Tensor RopeTables::apply(const at::Tensor &x, const at::Tensor &positions) const {
+    if (decode_ops::applies(x) && cos.scalar_type() == x.scalar_type())
+        return decode_ops::rope(x, cos, sin, positions);
     const std::int64_t B = x.size(0), T = x.size(1), hd = x.size(3);
     at::Tensor flat = positions.reshape({-1});
     at::Tensor c = cos.index_select(0, flat).view({B, T, 1, hd});

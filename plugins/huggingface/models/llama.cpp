@@ -10,10 +10,9 @@ namespace {
 
 struct Layer {
     at::Tensor input_norm, post_attn_norm;
-    at::Tensor wq, wk, wv, wo;
-    at::Tensor bq, bk, bv, bo;   // undefined when the architecture has none
-    at::Tensor q_norm, k_norm;   // Qwen3 only
-    at::Tensor gate, up, down;
+    Linear q, k, v, o;         // biases where the architecture has them (Qwen2: q, k, v)
+    at::Tensor q_norm, k_norm; // Qwen3 only
+    Linear gate, up, down;
 };
 
 class LlamaFamily final : public CausalLM {
@@ -28,36 +27,35 @@ public:
         if (cfg.hidden_act != "silu")
             throw ModelFileError(cfg.architecture + ": hidden_act '" + cfg.hidden_act +
                                  "' is not supported (this family uses silu)");
-        embed_ = w.get("model.embed_tokens.weight", {V, D});
+        embed_ = w.table("model.embed_tokens.weight", {V, D});
         for (std::int64_t i = 0; i < cfg.num_hidden_layers; ++i) {
             const std::string p = "model.layers." + std::to_string(i) + ".";
             Layer L;
             L.input_norm = w.get(p + "input_layernorm.weight", {D});
             L.post_attn_norm = w.get(p + "post_attention_layernorm.weight", {D});
-            L.wq = w.get(p + "self_attn.q_proj.weight", {H * hd, D});
-            L.wk = w.get(p + "self_attn.k_proj.weight", {KV * hd, D});
-            L.wv = w.get(p + "self_attn.v_proj.weight", {KV * hd, D});
-            L.wo = w.get(p + "self_attn.o_proj.weight", {D, H * hd});
-            if (qkv_bias || cfg.attention_bias) {
-                L.bq = w.get(p + "self_attn.q_proj.bias", {H * hd});
-                L.bk = w.get(p + "self_attn.k_proj.bias", {KV * hd});
-                L.bv = w.get(p + "self_attn.v_proj.bias", {KV * hd});
-            }
-            if (cfg.attention_bias) L.bo = w.get(p + "self_attn.o_proj.bias", {D});
+            const bool in_bias = qkv_bias || cfg.attention_bias;
+            auto proj = [&](const std::string &name, std::int64_t out, std::int64_t in, bool bias) {
+                return w.linear(p + name + ".weight", out, in, bias ? p + name + ".bias" : "");
+            };
+            L.q = proj("self_attn.q_proj", H * hd, D, in_bias);
+            L.k = proj("self_attn.k_proj", KV * hd, D, in_bias);
+            L.v = proj("self_attn.v_proj", KV * hd, D, in_bias);
+            L.o = proj("self_attn.o_proj", D, H * hd, cfg.attention_bias);
             if (qk_norm) {
                 L.q_norm = w.get(p + "self_attn.q_norm.weight", {hd});
                 L.k_norm = w.get(p + "self_attn.k_norm.weight", {hd});
             }
-            L.gate = w.get(p + "mlp.gate_proj.weight", {F, D});
-            L.up = w.get(p + "mlp.up_proj.weight", {F, D});
-            L.down = w.get(p + "mlp.down_proj.weight", {D, F});
+            L.gate = proj("mlp.gate_proj", F, D, false);
+            L.up = proj("mlp.up_proj", F, D, false);
+            L.down = proj("mlp.down_proj", D, F, false);
             layers_.push_back(std::move(L));
         }
         final_norm_ = w.get("model.norm.weight", {D});
         // Tied checkpoints usually omit lm_head.weight; when both exist the file wins.
-        if (auto head = w.get_optional("lm_head.weight", {V, D})) lm_head_ = *head;
-        else if (cfg.tie_word_embeddings) lm_head_ = embed_;
-        else lm_head_ = w.get("lm_head.weight", {V, D}); // throws, naming the tensor
+        if (w.has("lm_head.weight") || !cfg.tie_word_embeddings)
+            lm_head_ = w.linear("lm_head.weight", V, D); // absent and untied: throws, naming it
+        else
+            lm_head_ = w.tied_linear(embed_);
         rope_ = RopeTables::build(cfg, max_context, w.device(), w.dtype());
         dtype_ = w.dtype();
         device_ = w.device();
@@ -75,14 +73,14 @@ public:
                            hd = cfg_.head_dim;
         const double eps = cfg_.rms_norm_eps;
         at::Tensor mask = attention_mask(positions, kv_len, cfg_.sliding_window);
-        at::Tensor x = embed_.index_select(0, tokens.reshape({-1})).view({B, T, -1});
+        at::Tensor x = embed_.index_select(0, tokens.reshape({-1})).view({B, T, -1}).to(dtype_);
         for (std::size_t i = 0; i < layers_.size(); ++i) {
             const Layer &L = layers_[i];
             // Attention block.
             at::Tensor h = rms_norm(x, L.input_norm, eps);
-            at::Tensor q = at::linear(h, L.wq, L.bq).view({B, T, H, hd});
-            at::Tensor k = at::linear(h, L.wk, L.bk).view({B, T, KV, hd});
-            at::Tensor v = at::linear(h, L.wv, L.bv).view({B, T, KV, hd});
+            at::Tensor q = L.q(h).view({B, T, H, hd});
+            at::Tensor k = L.k(h).view({B, T, KV, hd});
+            at::Tensor v = L.v(h).view({B, T, KV, hd});
             if (L.q_norm.defined()) {
                 q = rms_norm(q, L.q_norm, eps);
                 k = rms_norm(k, L.k_norm, eps);
@@ -90,18 +88,19 @@ public:
             q = rope_.apply(q, positions);
             k = rope_.apply(k, positions);
             at::Tensor a = cached_attention(q, k, v, positions, mask, kv_len, cache, (std::int64_t)i);
-            x = x + at::linear(a, L.wo, L.bo);
+            x = x + L.o(a);
             // Feed-forward block (SwiGLU).
             h = rms_norm(x, L.post_attn_norm, eps);
-            x = x + at::linear(at::silu(at::linear(h, L.gate)) * at::linear(h, L.up), L.down);
+            x = x + L.down(at::silu(L.gate(h)) * L.up(h));
         }
         if (!all_logits) x = x.narrow(1, T - 1, 1);
         x = rms_norm(x, final_norm_, eps);
-        return at::linear(x, lm_head_).to(at::kFloat);
+        return lm_head_(x).to(at::kFloat);
     }
 
 private:
-    at::Tensor embed_, final_norm_, lm_head_;
+    at::Tensor embed_, final_norm_;
+    Linear lm_head_;
     std::vector<Layer> layers_;
     RopeTables rope_;
     at::ScalarType dtype_ = at::kFloat;

@@ -10,6 +10,8 @@
 // the decode step has static shapes (CUDA graphs) when kv_len is fixed to the cache length.
 #pragma once
 
+#include "linear.hpp"
+
 #include <llmhost/engine/model_config.hpp>
 #include <llmhost/engine/safetensors.hpp>
 
@@ -35,28 +37,47 @@ struct KVCache {
     KVCache rows(std::int64_t first, std::int64_t n) const;
 };
 
+// Weight-only quantization of the projections (CPU): int8 or int4 with grouped scales, made at
+// load from the checkpoint (llmhost/kernels/linear.hpp has the formats).
+enum class WeightQuant { None, Int8, Int4 };
+
 // Where the model code takes its weights from: a checkpoint, placed on the target device in the
 // target dtype. On CPU, a tensor whose file dtype already matches is a view of the mmap (no
 // copy); otherwise it is converted once.
 class Weights {
 public:
-    Weights(const SafetensorsCheckpoint &ckpt, at::Device device, at::ScalarType dtype);
+    Weights(const SafetensorsCheckpoint &ckpt, at::Device device, at::ScalarType dtype,
+            WeightQuant quant = WeightQuant::None);
     bool has(const std::string &name) const { return ckpt_.contains(name); }
     // Throws ModelFileError naming the tensor when absent or when its shape is not `shape`.
     at::Tensor get(const std::string &name, std::vector<std::int64_t> shape) const;
+    // A projection [out, in] and its optional bias (empty name: none), dense or packed for the
+    // CPU kernels (linear.hpp). conv1d: the file stores [in, out] (GPT-2's Conv1D).
+    Linear linear(const std::string &name, std::int64_t out, std::int64_t in,
+                  const std::string &bias_name = {}, bool conv1d = false) const;
+    // An embedding table: get(), except that quantized CPU models keep it in the file's dtype
+    // (rows are converted as they are gathered: callers write `table.index_select(..).to(dtype)`).
+    at::Tensor table(const std::string &name, std::vector<std::int64_t> shape) const;
+    // lm_head tied to an embedding table: the same memory where it can be, else packed from it.
+    Linear tied_linear(const at::Tensor &weight) const;
     std::optional<at::Tensor> get_optional(const std::string &name,
                                            std::vector<std::int64_t> shape) const;
     at::Device device() const { return device_; }
     at::ScalarType dtype() const { return dtype_; }
+    WeightQuant quant() const { return quant_; }
     std::size_t loaded_bytes() const { return loaded_bytes_; } // as placed on the device
     bool all_views() const { return all_views_; } // every tensor so far views the mmap
 
 private:
+    at::Tensor view(const std::string &name, const std::vector<std::int64_t> &shape) const;
+    Linear pack(at::Tensor w, at::Tensor bias) const;
+
     const SafetensorsCheckpoint &ckpt_;
     mutable std::size_t loaded_bytes_ = 0;
     mutable bool all_views_ = true;
     at::Device device_;
     at::ScalarType dtype_;
+    WeightQuant quant_;
 };
 
 class CausalLM {

@@ -6,6 +6,7 @@
 #include "batch_scheduler.hpp"
 #include "guided_step.hpp"
 
+#include <llmhost/kernels/linear.hpp>
 #include <llmhost/plugin.hpp>
 
 #include <ATen/Parallel.h>
@@ -61,27 +62,41 @@ at::Device parse_device(const std::string &spec) {
                       "use auto, cpu, cuda or cuda:N (HF_DEVICE or config \"device\")");
 }
 
-at::ScalarType parse_dtype(const std::string &spec, at::Device device) {
-    at::ScalarType t;
+// What the weights are stored as and what the model computes in. int8 / int4 are weight-only
+// quantization on the CPU: activations, norms, attention and the KV cache stay float32.
+struct Precision {
+    at::ScalarType compute = at::kFloat;
+    WeightQuant quant = WeightQuant::None;
+};
+
+Precision parse_dtype(const std::string &spec, at::Device device) {
+    Precision p;
     if (spec.empty() || spec == "auto")
-        t = device.is_cpu() ? at::kFloat : at::kBFloat16;
+        p.compute = device.is_cpu() ? at::kFloat : at::kBFloat16;
     else if (spec == "float32" || spec == "fp32")
-        t = at::kFloat;
+        p.compute = at::kFloat;
     else if (spec == "bfloat16" || spec == "bf16")
-        t = at::kBFloat16;
+        p.compute = at::kBFloat16;
     else if (spec == "float16" || spec == "fp16")
-        t = at::kHalf;
+        p.compute = at::kHalf;
+    else if (spec == "int8" || spec == "int4")
+        p.quant = spec == "int8" ? WeightQuant::Int8 : WeightQuant::Int4;
     else
         throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT, "dtype '" + spec + "' is not valid",
-                          "use auto, float32, bfloat16 or float16");
-    if (device.is_cpu() && t == at::kHalf)
+                          "use auto, float32, bfloat16, float16 (CUDA), int8 or int4 (CPU)");
+    if (device.is_cpu() && p.compute == at::kHalf)
         throw llmh::Error(LLMH_ERR_UNSUPPORTED, "float16 is not supported on the CPU",
-                          "use float32 or bfloat16 on the CPU, float16 on CUDA");
-    return t;
+                          "use float32, bfloat16, int8 or int4 on the CPU, float16 on CUDA");
+    if (!device.is_cpu() && p.quant != WeightQuant::None)
+        throw llmh::Error(LLMH_ERR_UNSUPPORTED,
+                          "dtype '" + spec + "' (weight-only quantization) runs on the CPU only",
+                          "use bfloat16 or float16 on " + device.str() + ", or device cpu");
+    return p;
 }
 
-std::string dtype_str(at::ScalarType t) {
-    return t == at::kFloat ? "float32" : t == at::kBFloat16 ? "bfloat16" : "float16";
+std::string dtype_str(Precision p) {
+    if (p.quant != WeightQuant::None) return p.quant == WeightQuant::Int8 ? "int8" : "int4";
+    return p.compute == at::kFloat ? "float32" : p.compute == at::kBFloat16 ? "bfloat16" : "float16";
 }
 
 // The KV-cache length. A max_context beyond what the model was trained for is a configuration
@@ -113,6 +128,24 @@ std::int64_t batch_slots(const LoadOptions &opts, at::Device device) {
 
 std::size_t dtype_bytes(at::ScalarType t) { return t == at::kFloat ? 4 : 2; }
 
+// Bytes a tensor takes as loaded (Weights in models/weights.cpp): the compute dtype's; with
+// int8/int4, a projection's packed format and a lookup table's file dtype.
+bool is_lookup_table(const std::string &name) {
+    return name.find("embed_tokens") != std::string::npos ||
+           name.find("wte.") != std::string::npos || name.find("wpe.") != std::string::npos;
+}
+
+std::size_t weight_bytes_estimate(const TensorView &t, Precision p) {
+    std::size_t numel = 1;
+    for (std::int64_t d : t.shape) numel *= static_cast<std::size_t>(d);
+    if (p.quant == WeightQuant::None) return numel * dtype_bytes(p.compute);
+    if (is_lookup_table(t.name)) return t.nbytes;
+    if (t.shape.size() != 2) return numel * dtype_bytes(p.compute); // norms, biases
+    return kernels::PackedMatrix::bytes_for(
+        p.quant == WeightQuant::Int8 ? kernels::Format::Q8 : kernels::Format::Q4, t.shape[0],
+        t.shape[1]);
+}
+
 } // namespace
 
 struct Engine::Impl {
@@ -120,7 +153,7 @@ struct Engine::Impl {
     GenerationDefaults gen;
     std::vector<std::int64_t> eos;
     at::Device device = at::kCPU;
-    at::ScalarType dtype = at::kFloat;
+    Precision precision;
     std::int64_t max_ctx = 0;
     std::unique_ptr<CausalLM> model;
     KVCache cache; // max_batch rows
@@ -257,12 +290,12 @@ std::unique_ptr<Engine> Engine::load(const fs::path &dir, const LoadOptions &opt
         im->gen = load_generation_defaults(dir);
         im->eos = !im->gen.eos_token_ids.empty() ? im->gen.eos_token_ids : im->cfg.eos_token_ids;
         im->device = parse_device(opts.device);
-        im->dtype = parse_dtype(opts.dtype, im->device);
+        im->precision = parse_dtype(opts.dtype, im->device);
         if (opts.threads > 0) at::set_num_threads(opts.threads);
         im->max_ctx = context_length(im->cfg, opts, dir);
         require_supported_architecture(im->cfg.architecture); // before touching weights
         SafetensorsCheckpoint ckpt = SafetensorsCheckpoint::open_dir(dir);
-        Weights w(ckpt, im->device, im->dtype);
+        Weights w(ckpt, im->device, im->precision.compute, im->precision.quant);
         im->model = make_model(im->cfg, w, im->max_ctx);
         im->weight_bytes = w.loaded_bytes();
         im->mapped = w.all_views();
@@ -293,15 +326,20 @@ std::size_t Engine::estimate_memory(const fs::path &dir, const LoadOptions &opts
     try {
         const ModelConfig cfg = load_model_config(dir);
         const at::Device device = parse_device(opts.device);
-        const at::ScalarType dtype = parse_dtype(opts.dtype, device);
-        const std::size_t elt = dtype_bytes(dtype);
+        const Precision precision = parse_dtype(opts.dtype, device);
+        const std::size_t elt = dtype_bytes(precision.compute);
         std::size_t weights = 0;
         const SafetensorsCheckpoint ckpt = SafetensorsCheckpoint::open_dir(dir); // headers only
-        for (const auto &[name, t] : ckpt.tensors()) {
-            std::size_t numel = 1;
-            for (std::int64_t d : t.shape) numel *= static_cast<std::size_t>(d);
-            weights += numel * elt;
-        }
+        for (const auto &[name, t] : ckpt.tensors()) weights += weight_bytes_estimate(t, precision);
+        // A quantized model's tied lm_head is a packed copy of the embedding table.
+        if (precision.quant != WeightQuant::None && cfg.tie_word_embeddings &&
+            !ckpt.contains("lm_head.weight"))
+            for (const auto &[name, t] : ckpt.tensors())
+                if (is_lookup_table(name) && name.find("wpe.") == std::string::npos) {
+                    TensorView head = t;
+                    head.name = "lm_head.weight";
+                    weights += weight_bytes_estimate(head, precision);
+                }
         const std::size_t kv = static_cast<std::size_t>(batch_slots(opts, device)) * 2 *
                                cfg.num_hidden_layers * cfg.num_key_value_heads * cfg.head_dim *
                                context_length(cfg, opts, dir) * elt;
@@ -423,7 +461,7 @@ BatchStats Engine::batch_stats() const {
     return impl_->scheduler ? impl_->scheduler->stats() : BatchStats{};
 }
 std::string Engine::device() const { return impl_->device.str(); }
-std::string Engine::dtype() const { return dtype_str(impl_->dtype); }
+std::string Engine::dtype() const { return dtype_str(impl_->precision); }
 std::size_t Engine::weight_bytes() const { return impl_->weight_bytes; }
 std::size_t Engine::kv_cache_bytes() const { return impl_->cache.bytes(); }
 bool Engine::weights_mapped() const { return impl_->mapped; }

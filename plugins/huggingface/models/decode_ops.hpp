@@ -1,0 +1,34 @@
+// CPU fast paths of the building blocks (layers.cpp) for decode-sized inputs: a few rows, where
+// libtorch's per-op cost (dispatch, allocation, a dozen small kernels for one RMSNorm) would take
+// longer than the arithmetic. Each is one allocation and one loop over raw memory, computing what
+// the torch expression it replaces computes, rounding where it rounds (bf16 results are rounded
+// at the same steps), so the model files call the same functions on every device.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <cstdint>
+
+namespace llmhost::engine::decode_ops {
+
+// True when x is on the CPU, float32 or bfloat16, and has at most kMaxRows rows of its last dim.
+bool applies(const at::Tensor &x);
+inline constexpr std::int64_t kMaxRows = 16;
+
+// transformers' LlamaRMSNorm: fp32 normalisation, cast to x's dtype, times the weight.
+at::Tensor rms_norm(const at::Tensor &x, const at::Tensor &weight, double eps);
+
+// Rotate-half RoPE: x [B, T, heads, hd] with cos/sin rows [P, hd] picked by positions [B, T].
+at::Tensor rope(const at::Tensor &x, const at::Tensor &cos, const at::Tensor &sin,
+                const at::Tensor &positions);
+
+// Grouped-query attention of q [B, T, H, hd] over cache rows k_cache/v_cache [B, KV, S_max, hd]
+// (already holding this call's keys/values), positions [0, kv_len), mask [B, 1, T, kv_len].
+// Returns [B, T, H * hd]. Scores and softmax in fp32, as the libtorch path.
+at::Tensor attention(const at::Tensor &q, const at::Tensor &k_cache, const at::Tensor &v_cache,
+                     const at::Tensor &mask, std::int64_t kv_len);
+
+// Writes k or v [B, T, KV, hd] into cache [B, KV, S_max, hd] at positions [B, T].
+void write_cache(at::Tensor &cache, const at::Tensor &kv, const at::Tensor &positions);
+
+} // namespace llmhost::engine::decode_ops

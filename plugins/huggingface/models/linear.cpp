@@ -1,0 +1,53 @@
+// Linear::operator(): the packed kernels for decode-sized inputs, BLAS for the rest (linear.hpp).
+#include "linear.hpp"
+
+#include <llmhost/kernels/linear.hpp>
+
+#include <ATen/Parallel.h>
+
+namespace llmhost::engine {
+
+namespace {
+
+// The kernels split their rows over libtorch's intra-op pool, so both share one thread count.
+const kernels::ParallelFor &torch_parallel_for() {
+    static const kernels::ParallelFor pf =
+        [](std::int64_t n, std::int64_t grain,
+           const std::function<void(std::int64_t, std::int64_t)> &body) {
+            at::parallel_for(0, n, grain, [&](std::int64_t b, std::int64_t e) { body(b, e); });
+        };
+    return pf;
+}
+
+kernels::Act act_of(const at::Tensor &t) {
+    return t.scalar_type() == at::kBFloat16 ? kernels::Act::BF16 : kernels::Act::F32;
+}
+
+} // namespace
+
+at::Tensor Linear::operator()(const at::Tensor &x) const {
+    const std::int64_t rows = x.numel() / in_features;
+    const bool kernel_dtype = x.scalar_type() == at::kFloat || x.scalar_type() == at::kBFloat16;
+    if (packed && x.is_cpu() && kernel_dtype && rows <= kKernelMaxRows) {
+        at::Tensor in = x.contiguous();
+        std::vector<std::int64_t> shape = x.sizes().vec();
+        shape.back() = out_features;
+        at::Tensor out = at::empty(shape, x.options());
+        kernels::linear(*packed, in.data_ptr(), act_of(in), in_features, rows, out.data_ptr(),
+                        act_of(out), out_features,
+                        bias_f32.defined() ? bias_f32.data_ptr<float>() : nullptr,
+                        torch_parallel_for());
+        return out;
+    }
+    if (weight.defined()) return at::linear(x, weight, bias);
+    // A quantized weight and many rows (prefill): widen it for this call and multiply through
+    // BLAS. The copy costs one pass over the weights, small next to the matmul it feeds.
+    at::Tensor w = at::empty({out_features, in_features}, at::kFloat);
+    at::parallel_for(0, out_features, 64, [&](std::int64_t b, std::int64_t e) {
+        packed->dequantize(b, e - b, w.data_ptr<float>() + b * in_features);
+    });
+    at::Tensor b = bias_f32.defined() ? bias_f32 : at::Tensor();
+    return at::linear(x.to(at::kFloat), w, b).to(x.scalar_type());
+}
+
+} // namespace llmhost::engine

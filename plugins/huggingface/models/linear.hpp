@@ -1,0 +1,38 @@
+// A projection y = x Wᵀ + b as the model files call it: `L.q(h)` reads like `at::linear(h, wq)`.
+//
+// Where the weight lives and how it is multiplied is decided once, at load (Weights::linear):
+//   dense  - a torch tensor in the model dtype (CUDA; CPU float32): at::linear (OpenBLAS on CPU).
+//   packed - CPU bfloat16 (a view of the mmap'd file), int8 or int4 (quantized at load): the
+//            weight-streaming kernels of llmhost/kernels/linear.hpp for the few rows of a decode
+//            step, which read every weight once at the memory-bandwidth limit. A prefill's many
+//            rows are compute-bound instead: they go through BLAS on the dense bf16 weight or on
+//            an fp32 copy dequantized for the call (cheap next to the matmul it feeds).
+// The CUDA path never sees a packed weight.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <cstdint>
+#include <memory>
+
+namespace llmhost::kernels {
+class PackedMatrix; // llmhost/kernels/linear.hpp
+}
+
+namespace llmhost::engine {
+
+struct Linear {
+    at::Tensor weight; // [N, K] in the model dtype; undefined when the weight is only packed
+    std::shared_ptr<const kernels::PackedMatrix> packed; // CPU kernels' copy or view; may be null
+    at::Tensor bias;     // [N] in the model dtype, or undefined
+    at::Tensor bias_f32; // the same as contiguous fp32, for the kernels
+    std::int64_t out_features = 0, in_features = 0;
+
+    at::Tensor operator()(const at::Tensor &x) const;
+};
+
+// Rows at or below this many go through the packed kernels; more go through BLAS. The kernels
+// stream the weights once for all rows, so they win while the step is bandwidth-bound.
+inline constexpr std::int64_t kKernelMaxRows = 16;
+
+} // namespace llmhost::engine
