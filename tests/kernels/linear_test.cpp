@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -51,6 +52,16 @@ void check_case(Format f, const Case &c, uint32_t seed) {
     for (std::size_t i = 0; i < xs.size(); ++i)
         xeff[i] = (c.xt == Act::BF16 || round_x) ? from_bf16(xb[i]) : xs[i];
 
+    // Q8/Q4 on SIMD paths quantize x to int16 per group of 32 (documented): its error bound.
+    const bool quant_x = linear_quantizes_x_to_int16(f);
+    const int64_t groups = (c.K + 31) / 32;
+    std::vector<double> xamax(std::size_t(c.M * groups), 0.0);
+    for (int64_t m = 0; m < c.M; ++m)
+        for (int64_t k = 0; k < c.K; ++k) {
+            double &a = xamax[std::size_t(m * groups + k / 32)];
+            a = std::max(a, double(std::fabs(xeff[std::size_t(m * ldx + k)])));
+        }
+
     std::vector<float> yf(std::size_t(c.M * ldy), -7.0f);
     std::vector<uint16_t> yb(std::size_t(c.M * ldy), 0x1234);
     const void *x = c.xt == Act::F32 ? static_cast<const void *>(xs.data()) : xb.data();
@@ -69,14 +80,17 @@ void check_case(Format f, const Case &c, uint32_t seed) {
                     CHECK(yb[at] == 0x1234);
                 continue;
             }
-            double ref = c.bias ? bias[std::size_t(n)] : 0.0, mag = std::fabs(ref);
+            double ref = c.bias ? bias[std::size_t(n)] : 0.0, mag = std::fabs(ref), xq_err = 0;
             for (int64_t k = 0; k < c.K; ++k) {
                 double p = double(xeff[std::size_t(m * ldx + k)]) * deq[std::size_t(n * c.K + k)];
                 ref += p;
                 mag += std::fabs(p);
+                if (quant_x) // |x - deq(x)| <= s / 2 with s = max|x| over the group / 32767
+                    xq_err += std::fabs(deq[std::size_t(n * c.K + k)]) *
+                              xamax[std::size_t(m * groups + k / 32)] / 32767.0 * 0.5;
             }
             double got = c.yt == Act::F32 ? yf[at] : from_bf16(yb[at]);
-            double tol = mag * double(c.K + 2) * std::ldexp(1.0, -23) + 1e-30;
+            double tol = mag * double(c.K + 2) * std::ldexp(1.0, -23) + xq_err * (1 + 1e-5) + 1e-30;
             if (c.yt == Act::BF16) tol += std::fabs(ref) * std::ldexp(1.0, -8);
             if (!(std::fabs(got - ref) <= tol) && bad++ < 5) {
                 CAPTURE(m);

@@ -28,9 +28,10 @@ TEST_CASE("pack: shapes and bytes per weight") {
     CHECK(b.bytes() == 17u * 100u * 2u);
     auto q8 = PackedMatrix::from_f32(w.data(), 17, 100, Format::Q8);
     CHECK(q8.cols() == 100);
-    CHECK(q8.bytes() == 17u * (128u + 4u * 2u)); // 4 groups of 32, padded, + fp16 scales
+    // 4 groups of 32 (columns padded), 2 blocks of 16 rows (rows padded), + fp16 scales.
+    CHECK(q8.bytes() == 2u * 4u * (512u + 16u * 2u));
     auto q4 = PackedMatrix::from_f32(w.data(), 17, 100, Format::Q4);
-    CHECK(q4.bytes() == 17u * (64u + 4u * 2u));
+    CHECK(q4.bytes() == 2u * 4u * (256u + 16u * 2u));
     auto big = gaussian(64 * 768, 0.02f, 2);
     CHECK(double(PackedMatrix::from_f32(big.data(), 64, 768, Format::Q4).bytes()) / (64 * 768) ==
           doctest::Approx(0.5625));
@@ -71,7 +72,8 @@ TEST_CASE("pack: quantization error within the format's bound") {
             double se = 0, sw = 0;
             for (int64_t r = 0; r < rows; ++r)
                 for (int64_t c = 0; c < cols; ++c) {
-                    float s = std::fabs(fp16(p.scales()[r * groups + c / 32]));
+                    // scales: fp16 [row blocks of 16][groups][16] (linear.hpp)
+                    float s = std::fabs(fp16(p.scales()[((r / 16) * groups + c / 32) * 16 + r % 16]));
                     float amax = 0;
                     for (int64_t j = c / 32 * 32; j < std::min(cols, c / 32 * 32 + 32); ++j)
                         amax = std::max(amax, std::fabs(w[r * cols + j]));

@@ -12,6 +12,27 @@ namespace llmhost::kernels::detail {
 // Quantization group along K (Q8 and Q4) and the padding of the prepared activations.
 constexpr int64_t kGroup = 32;
 constexpr int64_t kXPad = 64;
+// Q8/Q4 rows are stored in blocks of 16 (see linear.hpp): one vector lane per output row.
+constexpr int64_t kBlockRows = 16;
+
+// Bytes of one group (32 columns) of one 16-row block.
+constexpr int64_t group_block_bytes(Format f) { return f == Format::Q8 ? 512 : 256; }
+
+// Where the code of row r, column c lives (Q8: a byte; Q4: a nibble of a byte).
+struct CodeAt {
+    int64_t byte;
+    bool high;
+};
+inline CodeAt code_at(Format f, int64_t groups, int64_t r, int64_t c) {
+    const int64_t blk = r / kBlockRows, rr = r % kBlockRows, g = c / kGroup, j = c % kGroup;
+    const int64_t base = (blk * groups + g) * group_block_bytes(f);
+    if (f == Format::Q8) return {base + (j / 2) * 32 + rr * 2 + (j & 1), false};
+    const int64_t jj = j % 16; // Q4: columns 0..15 of the group in low nibbles, 16..31 in high
+    return {base + (jj / 2) * 32 + rr * 2 + (jj & 1), j >= 16};
+}
+inline int64_t scale_at(int64_t groups, int64_t r, int64_t g) {
+    return ((r / kBlockRows) * groups + g) * kBlockRows + r % kBlockRows;
+}
 
 // One linear() call after validation: x prepared once per call (fp32 and, when the kernel wants
 // it, bf16), each of the M rows padded with zeros to ldxp >= Kp, so kernels may read whole groups.
@@ -19,6 +40,11 @@ struct LinearJob {
     const PackedMatrix *w;
     const float *xf;     // [M, ldxp] fp32
     const uint16_t *xb;  // [M, ldxp] bf16 (round to nearest even), or nullptr
+    // Q8/Q4 on the SIMD paths: x per group of 32 as int16 codes and an fp32 scale (amax / 32767),
+    // and the codes' sum per group (the Q4 kernels subtract 8 * sum for the nibbles' offset).
+    const int16_t *xq;   // [M, ldxp], or nullptr
+    const float *xs;     // [M, ldxp / 32]
+    const int32_t *xsum; // [M, ldxp / 32]
     int64_t ldxp;
     int64_t M;
     void *y;
@@ -33,6 +59,7 @@ using RowsFn = void (*)(const LinearJob &job, int64_t n0, int64_t n1);
 struct IsaKernels {
     RowsFn bf16, q8, q4;
     bool wants_bf16_x; // the bf16 kernel reads job.xb
+    bool wants_int16_x; // the Q8/Q4 kernels read job.xq, xs, xsum
     // Sums n bytes (n a multiple of 256, p 64-byte aligned) as vectors; the result only keeps the
     // loads from being optimised away.
     double (*read_sum)(const void *p, std::size_t n);
@@ -41,7 +68,7 @@ struct IsaKernels {
 IsaKernels scalar_kernels();
 #if defined(LLMHOST_KERNELS_X86)
 IsaKernels avx2_kernels();
-IsaKernels avx512_kernels(bool bf16);
+IsaKernels avx512_kernels(bool bf16, bool vnni);
 #endif
 const IsaKernels &active_kernels();
 

@@ -106,6 +106,10 @@ bool linear_rounds_x_to_bf16(Format f) {
     return f == Format::BF16 && active_isa() == Isa::Avx512 && cpu_has_avx512_bf16();
 }
 
+bool linear_quantizes_x_to_int16(Format f) {
+    return f != Format::BF16 && detail::active_kernels().wants_int16_x;
+}
+
 namespace detail {
 
 const IsaKernels &active_kernels() {
@@ -113,7 +117,7 @@ const IsaKernels &active_kernels() {
 #if defined(LLMHOST_KERNELS_X86)
     switch (active_isa()) {
     case Isa::Avx512: {
-        static const IsaKernels k = avx512_kernels(cpu_has_avx512_bf16());
+        static const IsaKernels k = avx512_kernels(cpu_has_avx512_bf16(), cpu_has_vnni());
         return k;
     }
     case Isa::Avx2: {

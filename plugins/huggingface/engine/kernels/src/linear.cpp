@@ -3,6 +3,8 @@
 #include "detail.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -32,6 +34,31 @@ int64_t grain_rows(const PackedMatrix &w) {
     return std::max<int64_t>(4, (g + 3) / 4 * 4);
 }
 
+// x per group of 32 as int16 codes: s = amax / 32767, q = round_half_even(x / s). The error,
+// <= s / 2 = amax / 65534 per element, is 256x below bf16's rounding of x.
+void quantize_x(const float *x, int64_t groups, int16_t *q, float *s, int32_t *sum) {
+    for (int64_t g = 0; g < groups; ++g) {
+        const float *xg = x + g * detail::kGroup;
+        float amax = 0.0f;
+        for (int64_t j = 0; j < detail::kGroup; ++j) amax = std::max(amax, std::fabs(xg[j]));
+        if (!(amax > 0.0f) || !std::isfinite(amax)) { // zeros (or a NaN/inf: see below)
+            s[g] = amax > 0.0f || std::isnan(amax) ? std::numeric_limits<float>::quiet_NaN() : 0.0f;
+            sum[g] = 0;
+            std::fill(q + g * detail::kGroup, q + (g + 1) * detail::kGroup, int16_t(0));
+            continue;
+        }
+        const float inv = 32767.0f / amax;
+        int32_t t = 0;
+        for (int64_t j = 0; j < detail::kGroup; ++j) {
+            float v = std::clamp(std::nearbyint(xg[j] * inv), -32767.0f, 32767.0f);
+            q[g * detail::kGroup + j] = int16_t(v);
+            t += int32_t(v);
+        }
+        s[g] = amax / 32767.0f;
+        sum[g] = t;
+    }
+}
+
 } // namespace
 
 void linear(const PackedMatrix &w, const void *x, Act x_type, int64_t ldx, int64_t M, void *y,
@@ -51,13 +78,22 @@ void linear(const PackedMatrix &w, const void *x, Act x_type, int64_t ldx, int64
     const detail::IsaKernels &k = detail::active_kernels();
     // Per-thread scratch, reused across calls: the decode loop calls linear() thousands of times
     // a second and a heap allocation per call would show.
-    thread_local std::vector<float> xf;
+    thread_local std::vector<float> xf, xs;
     thread_local std::vector<uint16_t> xb;
+    thread_local std::vector<int16_t> xq;
+    thread_local std::vector<int32_t> xsum;
     const int64_t ldxp = (std::max(K, w.padded_cols()) + detail::kXPad - 1) / detail::kXPad *
                          detail::kXPad;
+    const int64_t xgroups = ldxp / detail::kGroup;
     const bool want_b = w.format() == Format::BF16 && k.wants_bf16_x;
+    const bool want_q = w.format() != Format::BF16 && k.wants_int16_x;
     xf.assign(std::size_t(M * ldxp), 0.0f);
     if (want_b) xb.assign(std::size_t(M * ldxp), 0);
+    if (want_q) {
+        xq.assign(std::size_t(M * ldxp), 0);
+        xs.assign(std::size_t(M * xgroups), 0.0f);
+        xsum.assign(std::size_t(M * xgroups), 0);
+    }
     for (int64_t m = 0; m < M; ++m) {
         float *xr = xf.data() + m * ldxp;
         if (x_type == Act::F32) {
@@ -74,20 +110,29 @@ void linear(const PackedMatrix &w, const void *x, Act x_type, int64_t ldx, int64
             else
                 for (int64_t i = 0; i < K; ++i) br[i] = f32_to_bf16(xr[i]);
         }
+        if (want_q) quantize_x(xr, xgroups, xq.data() + m * ldxp, xs.data() + m * xgroups,
+                               xsum.data() + m * xgroups);
     }
-    detail::LinearJob job{&w, xf.data(), want_b ? xb.data() : nullptr, ldxp, M, y, y_type, ldy,
-                          bias};
+    detail::LinearJob job{&w,     xf.data(),
+                          want_b ? xb.data() : nullptr,
+                          want_q ? xq.data() : nullptr,
+                          want_q ? xs.data() : nullptr,
+                          want_q ? xsum.data() : nullptr,
+                          ldxp,   M, y, y_type, ldy, bias};
     detail::RowsFn fn = w.format() == Format::BF16 ? k.bf16
                         : w.format() == Format::Q8 ? k.q8
                                                    : k.q4;
-    const int64_t grain = grain_rows(w);
-    if (N <= grain) {
+    // The loop runs over blocks of 16 rows (the Q8/Q4 layout's unit; the bf16 kernels take any
+    // range), so a chunk boundary never splits a block whatever the caller's loop does.
+    const int64_t B = detail::kBlockRows, blocks = (N + B - 1) / B;
+    const int64_t grain = (grain_rows(w) + B - 1) / B;
+    if (blocks <= grain) {
         fn(job, 0, N);
         return;
     }
-    pf(N, grain, [&](int64_t b, int64_t e) {
-        if (b < 0 || e > N || b >= e) return; // a hostile or buggy loop must not write out of range
-        fn(job, b, e);
+    pf(blocks, grain, [&](int64_t b, int64_t e) {
+        if (b < 0 || e > blocks || b >= e) return; // a buggy loop must not write out of range
+        fn(job, b * B, std::min(N, e * B));
     });
 }
 

@@ -1,10 +1,14 @@
 // AVX2 kernels (AVX2+FMA+F16C), for x86-64 CPUs without AVX-512. Compiled with AVX2 flags, called
-// only after dispatch.cpp checked the CPU. Same blocking as the AVX-512 file (4 output rows share
-// each x load, up to 2 x rows share each weight load: 16 ymm registers), with 8-lane vectors.
+// only after dispatch.cpp checked the CPU. Same blocking as the AVX-512 file with 8-lane vectors
+// and up to 2 x rows per pass over a block (16 ymm registers).
 #include "detail.hpp"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+#include <type_traits>
 
 namespace llmhost::kernels::detail {
 namespace {
@@ -57,74 +61,94 @@ void bf16_block(const LinearJob &job, int64_t n, int64_t m0) {
         for (int m = 0; m < MB; ++m) store_out(job, m0 + m, n + r, hsum(acc[r][m]));
 }
 
-// --- Q8: per group of 32 (4 x 8 lanes), t = w_int . x, acc += t * scale.
-template <int R, int MB>
-void q8_block(const LinearJob &job, int64_t n, int64_t m0) {
-    const int64_t kp = job.w->padded_cols(), groups = kp / kGroup;
-    const auto *q = static_cast<const int8_t *>(job.w->data()) + n * kp;
-    const uint16_t *sc = job.w->scales() + n * groups;
-    __m256 acc[R][MB];
-    for (int r = 0; r < R; ++r)
-        for (int m = 0; m < MB; ++m) acc[r][m] = _mm256_setzero_ps();
-    for (int64_t g = 0; g < groups; ++g) {
-        __m256 t[R][MB];
-        for (int r = 0; r < R; ++r)
-            for (int m = 0; m < MB; ++m) t[r][m] = _mm256_setzero_ps();
-        for (int h = 0; h < 4; ++h) {
-            __m256 wv[R];
-            for (int r = 0; r < R; ++r)
-                wv[r] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(
-                    _mm_loadl_epi64((const __m128i *)(q + r * kp + g * kGroup + h * 8))));
-            for (int m = 0; m < MB; ++m) {
-                __m256 xv = _mm256_loadu_ps(job.xf + (m0 + m) * job.ldxp + g * kGroup + h * 8);
-                for (int r = 0; r < R; ++r) t[r][m] = _mm256_fmadd_ps(wv[r], xv, t[r][m]);
-            }
-        }
-        for (int r = 0; r < R; ++r) {
-            __m256 s = _mm256_set1_ps(_cvtsh_ss(sc[r * groups + g]));
-            for (int m = 0; m < MB; ++m) acc[r][m] = _mm256_fmadd_ps(t[r][m], s, acc[r][m]);
-        }
-    }
-    for (int r = 0; r < R; ++r)
-        for (int m = 0; m < MB; ++m) store_out(job, m0 + m, n + r, hsum(acc[r][m]));
+// --- Q8/Q4: 16 output rows per block (two 8-lane halves), x as int16 per group (job.xq); each
+// step multiplies one column pair of 8 rows by the broadcast x pair with vpmaddwd, accumulating
+// exact int32 per group, then scales the group's sums in fp32. No per-weight float conversion.
+inline __m256i x_pair(const int16_t *x) {
+    int32_t v;
+    std::memcpy(&v, x, 4);
+    return _mm256_set1_epi32(v);
 }
 
-// --- Q4: 16 bytes per group, low nibbles = elements 0..15, high = 16..31, each q + 8.
-template <int R, int MB>
-void q4_block(const LinearJob &job, int64_t n, int64_t m0) {
-    const int64_t kp = job.w->padded_cols(), groups = kp / kGroup, rb = kp / 2;
-    const auto *q = static_cast<const uint8_t *>(job.w->data()) + n * rb;
-    const uint16_t *sc = job.w->scales() + n * groups;
-    const __m256i low = _mm256_set1_epi32(15), eight = _mm256_set1_epi32(8);
-    __m256 acc[R][MB];
-    for (int r = 0; r < R; ++r)
-        for (int m = 0; m < MB; ++m) acc[r][m] = _mm256_setzero_ps();
+template <Format F, int MB>
+void qblock(const LinearJob &job, int64_t blk, int64_t m0, float (*out)[kBlockRows]) {
+    const int64_t groups = job.w->padded_cols() / kGroup, xg = job.ldxp / kGroup;
+    const int64_t gb = group_block_bytes(F);
+    const auto *base = static_cast<const uint8_t *>(job.w->data()) + blk * groups * gb;
+    const uint16_t *sc = job.w->scales() + blk * groups * kBlockRows;
+    const __m256i nib = _mm256_set1_epi8(0x0f);
+    __m256 acc[MB][2];
+    for (int m = 0; m < MB; ++m) acc[m][0] = acc[m][1] = _mm256_setzero_ps();
     for (int64_t g = 0; g < groups; ++g) {
-        __m256 t[R][MB];
-        for (int r = 0; r < R; ++r)
-            for (int m = 0; m < MB; ++m) t[r][m] = _mm256_setzero_ps();
-        for (int h = 0; h < 2; ++h) { // bytes 8h..8h+7: elements 8h.. (low) and 16+8h.. (high)
-            __m256 lo[R], hi[R];
-            for (int r = 0; r < R; ++r) {
-                __m256i b = _mm256_cvtepu8_epi32(
-                    _mm_loadl_epi64((const __m128i *)(q + r * rb + g * 16 + h * 8)));
-                lo[r] = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_and_si256(b, low), eight));
-                hi[r] = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_srli_epi32(b, 4), eight));
+        const uint8_t *wg = base + g * gb;
+        __m256i ai[MB][2];
+        for (int m = 0; m < MB; ++m) ai[m][0] = ai[m][1] = _mm256_setzero_si256();
+        if constexpr (F == Format::Q8) {
+            for (int p = 0; p < 16; ++p) {
+                __m256i w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(wg + p * 32)));
+                __m256i w1 =
+                    _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(wg + p * 32 + 16)));
+                for (int m = 0; m < MB; ++m) {
+                    __m256i x = x_pair(job.xq + (m0 + m) * job.ldxp + g * kGroup + 2 * p);
+                    ai[m][0] = _mm256_add_epi32(ai[m][0], _mm256_madd_epi16(w0, x));
+                    ai[m][1] = _mm256_add_epi32(ai[m][1], _mm256_madd_epi16(w1, x));
+                }
             }
-            for (int m = 0; m < MB; ++m) {
-                const float *x = job.xf + (m0 + m) * job.ldxp + g * kGroup + h * 8;
-                __m256 x0 = _mm256_loadu_ps(x), x1 = _mm256_loadu_ps(x + 16);
-                for (int r = 0; r < R; ++r)
-                    t[r][m] = _mm256_fmadd_ps(hi[r], x1, _mm256_fmadd_ps(lo[r], x0, t[r][m]));
+        } else {
+            for (int c = 0; c < 8; ++c) { // low nibbles: pair c; high nibbles: pair c + 8
+                __m256i v = _mm256_loadu_si256((const __m256i *)(wg + c * 32));
+                __m256i lo = _mm256_and_si256(v, nib);
+                __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), nib);
+                __m256i l0 = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(lo));
+                __m256i l1 = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(lo, 1));
+                __m256i h0 = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(hi));
+                __m256i h1 = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(hi, 1));
+                for (int m = 0; m < MB; ++m) {
+                    const int16_t *x = job.xq + (m0 + m) * job.ldxp + g * kGroup + 2 * c;
+                    __m256i xl = x_pair(x), xh = x_pair(x + 16);
+                    ai[m][0] = _mm256_add_epi32(
+                        ai[m][0], _mm256_add_epi32(_mm256_madd_epi16(l0, xl), _mm256_madd_epi16(h0, xh)));
+                    ai[m][1] = _mm256_add_epi32(
+                        ai[m][1], _mm256_add_epi32(_mm256_madd_epi16(l1, xl), _mm256_madd_epi16(h1, xh)));
+                }
             }
         }
-        for (int r = 0; r < R; ++r) {
-            __m256 s = _mm256_set1_ps(_cvtsh_ss(sc[r * groups + g]));
-            for (int m = 0; m < MB; ++m) acc[r][m] = _mm256_fmadd_ps(t[r][m], s, acc[r][m]);
+        const __m256 ws0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(sc + g * kBlockRows)));
+        const __m256 ws1 =
+            _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(sc + g * kBlockRows + 8)));
+        for (int m = 0; m < MB; ++m) {
+            __m256i t0 = ai[m][0], t1 = ai[m][1];
+            if constexpr (F == Format::Q4) { // codes are q + 8: subtract 8 * sum(x codes)
+                const __m256i c8 = _mm256_set1_epi32(8 * job.xsum[(m0 + m) * xg + g]);
+                t0 = _mm256_sub_epi32(t0, c8);
+                t1 = _mm256_sub_epi32(t1, c8);
+            }
+            const __m256 xs = _mm256_set1_ps(job.xs[(m0 + m) * xg + g]);
+            acc[m][0] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(t0), _mm256_mul_ps(ws0, xs), acc[m][0]);
+            acc[m][1] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(t1), _mm256_mul_ps(ws1, xs), acc[m][1]);
         }
     }
-    for (int r = 0; r < R; ++r)
-        for (int m = 0; m < MB; ++m) store_out(job, m0 + m, n + r, hsum(acc[r][m]));
+    for (int m = 0; m < MB; ++m) {
+        _mm256_storeu_ps(out[m], acc[m][0]);
+        _mm256_storeu_ps(out[m] + 8, acc[m][1]);
+    }
+}
+
+template <Format F>
+void qrows(const LinearJob &job, int64_t n0, int64_t n1) {
+    float out[2][kBlockRows];
+    for (int64_t n = n0; n < n1; n += kBlockRows) { // n0 is a block start (linear.cpp)
+        const int64_t blk = n / kBlockRows, rows = std::min(kBlockRows, n1 - n);
+        for (int64_t m0 = 0; m0 < job.M; m0 += 2) {
+            const int64_t mb = std::min<int64_t>(2, job.M - m0);
+            if (mb == 2)
+                qblock<F, 2>(job, blk, m0, out);
+            else
+                qblock<F, 1>(job, blk, m0, out);
+            for (int64_t m = 0; m < mb; ++m)
+                for (int64_t r = 0; r < rows; ++r) store_out(job, m0 + m, n + r, out[m][r]);
+        }
+    }
 }
 
 template <template <int, int> class Block>
@@ -145,13 +169,6 @@ void drive(const LinearJob &job, int64_t n0, int64_t n1) {
 template <int R, int MB> struct Bf16 {
     static void run(const LinearJob &j, int64_t n, int64_t m0) { bf16_block<R, MB>(j, n, m0); }
 };
-template <int R, int MB> struct Q8 {
-    static void run(const LinearJob &j, int64_t n, int64_t m0) { q8_block<R, MB>(j, n, m0); }
-};
-template <int R, int MB> struct Q4 {
-    static void run(const LinearJob &j, int64_t n, int64_t m0) { q4_block<R, MB>(j, n, m0); }
-};
-
 double read_sum(const void *p, std::size_t n) {
     const auto *v = static_cast<const __m256i *>(p);
     __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
@@ -170,7 +187,7 @@ double read_sum(const void *p, std::size_t n) {
 } // namespace
 
 IsaKernels avx2_kernels() {
-    return {drive<Bf16>, drive<Q8>, drive<Q4>, false, read_sum};
+    return {drive<Bf16>, qrows<Format::Q8>, qrows<Format::Q4>, false, true, read_sum};
 }
 
 } // namespace llmhost::kernels::detail

@@ -1,12 +1,15 @@
-// AVX-512 kernels (F+BW+VL+FMA+F16C; vdpbf16ps when the CPU has AVX512_BF16). Compiled with
-// AVX-512 flags, called only after dispatch.cpp checked the CPU. Each block computes R = 4 output
-// rows x up to 4 activation rows: the 4 weight rows share every x load, the 4 x rows share every
-// weight load, and the weights of a block stay in L1 while further x rows are processed, so the
-// matrix is streamed from memory once per call.
+// AVX-512 kernels (F+BW+VL+FMA+F16C; vdpbf16ps when the CPU has AVX512_BF16, vpdpwssd when it
+// has AVX512_VNNI). Compiled with AVX-512 flags, called only after dispatch.cpp checked the CPU.
+// Every kernel handles up to 4 activation rows per pass over a block of weight rows; the block
+// stays in L1 while further x rows are processed, so the matrix is streamed from memory once.
 #include "detail.hpp"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+#include <type_traits>
 
 namespace llmhost::kernels::detail {
 namespace {
@@ -72,67 +75,86 @@ void bf16_fma_block(const LinearJob &job, int64_t n, int64_t m0) {
         for (int m = 0; m < MB; ++m) store_out(job, m0 + m, n + r, _mm512_reduce_add_ps(acc[r][m]));
 }
 
-// --- Q8: per group of 32, t = w_int . x over the group (fp32), then acc += t * scale.
-template <int R, int MB>
-void q8_block(const LinearJob &job, int64_t n, int64_t m0) {
-    const int64_t kp = job.w->padded_cols(), groups = kp / kGroup;
-    const auto *q = static_cast<const int8_t *>(job.w->data()) + n * kp;
-    const uint16_t *sc = job.w->scales() + n * groups;
-    __m512 acc[R][MB];
-    for (int r = 0; r < R; ++r)
-        for (int m = 0; m < MB; ++m) acc[r][m] = _mm512_setzero_ps();
-    for (int64_t g = 0; g < groups; ++g) {
-        __m512 w0[R], w1[R], s[R];
-        for (int r = 0; r < R; ++r) {
-            const int8_t *p = q + r * kp + g * kGroup;
-            w0[r] = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)p)));
-            w1[r] = _mm512_cvtepi32_ps(
-                _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(p + 16))));
-            s[r] = _mm512_set1_ps(scale_f32(sc[r * groups + g]));
-        }
-        for (int m = 0; m < MB; ++m) {
-            const float *x = job.xf + (m0 + m) * job.ldxp + g * kGroup;
-            __m512 x0 = _mm512_loadu_ps(x), x1 = _mm512_loadu_ps(x + 16);
-            for (int r = 0; r < R; ++r) {
-                __m512 t = _mm512_fmadd_ps(w1[r], x1, _mm512_mul_ps(w0[r], x0));
-                acc[r][m] = _mm512_fmadd_ps(t, s[r], acc[r][m]);
-            }
-        }
-    }
-    for (int r = 0; r < R; ++r)
-        for (int m = 0; m < MB; ++m) store_out(job, m0 + m, n + r, _mm512_reduce_add_ps(acc[r][m]));
+// --- Q8/Q4: 16 output rows per block, one per lane. x is int16 per group (job.xq); each step
+// multiplies one pair of columns of the 16 rows (32 int16) by the broadcast x pair with vpdpwssd
+// (or vpmaddwd + vpaddd without VNNI), accumulating exact int32 per group; the group's sums are
+// then scaled in fp32 by (weight scale per row) x (x scale). No per-weight float conversion.
+template <bool Vnni>
+inline __m512i dot_pair(__m512i acc, __m512i w, __m512i x) {
+    if constexpr (Vnni)
+        return _mm512_dpwssd_epi32(acc, w, x);
+    else
+        return _mm512_add_epi32(acc, _mm512_madd_epi16(w, x));
 }
 
-// --- Q4: 16 bytes per group; low nibbles are elements 0..15, high nibbles 16..31, each q + 8.
-template <int R, int MB>
-void q4_block(const LinearJob &job, int64_t n, int64_t m0) {
-    const int64_t kp = job.w->padded_cols(), groups = kp / kGroup, rb = kp / 2;
-    const auto *q = static_cast<const uint8_t *>(job.w->data()) + n * rb;
-    const uint16_t *sc = job.w->scales() + n * groups;
-    const __m512i low = _mm512_set1_epi32(15), eight = _mm512_set1_epi32(8);
-    __m512 acc[R][MB];
-    for (int r = 0; r < R; ++r)
-        for (int m = 0; m < MB; ++m) acc[r][m] = _mm512_setzero_ps();
+inline __m512i x_pair(const int16_t *x) {
+    int32_t v;
+    std::memcpy(&v, x, 4);
+    return _mm512_set1_epi32(v);
+}
+
+template <Format F, bool Vnni, int MB>
+void qblock(const LinearJob &job, int64_t blk, int64_t m0, float (*out)[kBlockRows]) {
+    const int64_t groups = job.w->padded_cols() / kGroup, xg = job.ldxp / kGroup;
+    const int64_t gb = group_block_bytes(F);
+    const auto *base = static_cast<const uint8_t *>(job.w->data()) + blk * groups * gb;
+    const uint16_t *sc = job.w->scales() + blk * groups * kBlockRows;
+    const __m256i nib = _mm256_set1_epi8(0x0f);
+    __m512 acc[MB];
+    for (int m = 0; m < MB; ++m) acc[m] = _mm512_setzero_ps();
     for (int64_t g = 0; g < groups; ++g) {
-        __m512 w0[R], w1[R], s[R];
-        for (int r = 0; r < R; ++r) {
-            __m512i b = _mm512_cvtepu8_epi32(
-                _mm_loadu_si128((const __m128i *)(q + r * rb + g * 16)));
-            w0[r] = _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_and_si512(b, low), eight));
-            w1[r] = _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_srli_epi32(b, 4), eight));
-            s[r] = _mm512_set1_ps(scale_f32(sc[r * groups + g]));
-        }
-        for (int m = 0; m < MB; ++m) {
-            const float *x = job.xf + (m0 + m) * job.ldxp + g * kGroup;
-            __m512 x0 = _mm512_loadu_ps(x), x1 = _mm512_loadu_ps(x + 16);
-            for (int r = 0; r < R; ++r) {
-                __m512 t = _mm512_fmadd_ps(w1[r], x1, _mm512_mul_ps(w0[r], x0));
-                acc[r][m] = _mm512_fmadd_ps(t, s[r], acc[r][m]);
+        const uint8_t *wg = base + g * gb;
+        __m512i ai[MB][2];
+        for (int m = 0; m < MB; ++m) ai[m][0] = ai[m][1] = _mm512_setzero_si512();
+        if constexpr (F == Format::Q8) {
+            for (int p = 0; p < 16; ++p) {
+                __m512i w = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(wg + p * 32)));
+                for (int m = 0; m < MB; ++m) {
+                    const int16_t *x = job.xq + (m0 + m) * job.ldxp + g * kGroup + 2 * p;
+                    ai[m][p & 1] = dot_pair<Vnni>(ai[m][p & 1], w, x_pair(x));
+                }
+            }
+        } else {
+            for (int c = 0; c < 8; ++c) { // low nibbles: pair c; high nibbles: pair c + 8
+                __m256i v = _mm256_loadu_si256((const __m256i *)(wg + c * 32));
+                __m512i lo = _mm512_cvtepu8_epi16(_mm256_and_si256(v, nib));
+                __m512i hi = _mm512_cvtepu8_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 4), nib));
+                for (int m = 0; m < MB; ++m) {
+                    const int16_t *x = job.xq + (m0 + m) * job.ldxp + g * kGroup + 2 * c;
+                    ai[m][0] = dot_pair<Vnni>(ai[m][0], lo, x_pair(x));
+                    ai[m][1] = dot_pair<Vnni>(ai[m][1], hi, x_pair(x + 16));
+                }
             }
         }
+        const __m512 ws = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(sc + g * kBlockRows)));
+        for (int m = 0; m < MB; ++m) {
+            __m512i t = _mm512_add_epi32(ai[m][0], ai[m][1]);
+            if constexpr (F == Format::Q4) // codes are q + 8: subtract 8 * sum(x codes)
+                t = _mm512_sub_epi32(t, _mm512_set1_epi32(8 * job.xsum[(m0 + m) * xg + g]));
+            const __m512 s = _mm512_mul_ps(ws, _mm512_set1_ps(job.xs[(m0 + m) * xg + g]));
+            acc[m] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(t), s, acc[m]);
+        }
     }
-    for (int r = 0; r < R; ++r)
-        for (int m = 0; m < MB; ++m) store_out(job, m0 + m, n + r, _mm512_reduce_add_ps(acc[r][m]));
+    for (int m = 0; m < MB; ++m) _mm512_storeu_ps(out[m], acc[m]);
+}
+
+template <Format F, bool Vnni>
+void qrows(const LinearJob &job, int64_t n0, int64_t n1) {
+    float out[4][kBlockRows];
+    for (int64_t n = n0; n < n1; n += kBlockRows) { // n0 is a block start (linear.cpp)
+        const int64_t blk = n / kBlockRows, rows = std::min(kBlockRows, n1 - n);
+        for (int64_t m0 = 0; m0 < job.M; m0 += 4) {
+            const int64_t mb = std::min<int64_t>(4, job.M - m0);
+            switch (mb) {
+            case 1: qblock<F, Vnni, 1>(job, blk, m0, out); break;
+            case 2: qblock<F, Vnni, 2>(job, blk, m0, out); break;
+            case 3: qblock<F, Vnni, 3>(job, blk, m0, out); break;
+            default: qblock<F, Vnni, 4>(job, blk, m0, out); break;
+            }
+            for (int64_t m = 0; m < mb; ++m)
+                for (int64_t r = 0; r < rows; ++r) store_out(job, m0 + m, n + r, out[m][r]);
+        }
+    }
 }
 
 // Rows [n0, n1) in blocks of kRows (then single rows), x rows in blocks of up to 4.
@@ -159,13 +181,6 @@ template <int R, int MB> struct Bf16Dp {
 template <int R, int MB> struct Bf16Fma {
     static void run(const LinearJob &j, int64_t n, int64_t m0) { bf16_fma_block<R, MB>(j, n, m0); }
 };
-template <int R, int MB> struct Q8 {
-    static void run(const LinearJob &j, int64_t n, int64_t m0) { q8_block<R, MB>(j, n, m0); }
-};
-template <int R, int MB> struct Q4 {
-    static void run(const LinearJob &j, int64_t n, int64_t m0) { q4_block<R, MB>(j, n, m0); }
-};
-
 double read_sum(const void *p, std::size_t n) {
     const auto *v = static_cast<const __m512i *>(p);
     __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
@@ -181,8 +196,13 @@ double read_sum(const void *p, std::size_t n) {
 
 } // namespace
 
-IsaKernels avx512_kernels(bool bf16) {
-    return {bf16 ? drive<Bf16Dp> : drive<Bf16Fma>, drive<Q8>, drive<Q4>, bf16, read_sum};
+IsaKernels avx512_kernels(bool bf16, bool vnni) {
+    return {bf16 ? drive<Bf16Dp> : drive<Bf16Fma>,
+            vnni ? qrows<Format::Q8, true> : qrows<Format::Q8, false>,
+            vnni ? qrows<Format::Q4, true> : qrows<Format::Q4, false>,
+            bf16,
+            true,
+            read_sum};
 }
 
 } // namespace llmhost::kernels::detail

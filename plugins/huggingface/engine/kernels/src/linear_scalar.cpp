@@ -1,5 +1,5 @@
 // Portable kernels (any CPU): each weight row is widened to fp32 once into a small buffer, then
-// dotted with all M activation rows, so the matrix is still streamed once per call.
+// dotted with all M activation rows (x in fp32), so the matrix is still streamed once per call.
 #include "detail.hpp"
 
 #include <vector>
@@ -10,32 +10,15 @@ namespace {
 template <Format F>
 void rows(const LinearJob &job, int64_t n0, int64_t n1) {
     const PackedMatrix &w = *job.w;
-    const int64_t K = w.cols(), kp = w.padded_cols(), groups = kp / kGroup;
+    const int64_t K = w.cols(), kp = w.padded_cols();
     thread_local std::vector<float> row;
     row.resize(std::size_t(kp));
     for (int64_t n = n0; n < n1; ++n) {
         if constexpr (F == Format::BF16) {
             auto *p = static_cast<const uint16_t *>(w.data()) + n * kp;
             for (int64_t c = 0; c < K; ++c) row[c] = bf16_to_f32(p[c]);
-        } else if constexpr (F == Format::Q8) {
-            auto *p = static_cast<const signed char *>(w.data()) + n * kp;
-            const uint16_t *s = w.scales() + n * groups;
-            for (int64_t g = 0; g < groups; ++g) {
-                float sc = fp16_to_f32(s[g]);
-                for (int64_t j = 0; j < kGroup; ++j)
-                    row[g * kGroup + j] = float(p[g * kGroup + j]) * sc;
-            }
         } else {
-            auto *p = static_cast<const unsigned char *>(w.data()) + n * (kp / 2);
-            const uint16_t *s = w.scales() + n * groups;
-            for (int64_t g = 0; g < groups; ++g) {
-                float sc = fp16_to_f32(s[g]);
-                for (int64_t j = 0; j < 16; ++j) {
-                    unsigned char b = p[g * 16 + j];
-                    row[g * kGroup + j] = float((b & 15) - 8) * sc;
-                    row[g * kGroup + 16 + j] = float((b >> 4) - 8) * sc;
-                }
-            }
+            w.dequantize(n, 1, row.data()); // the blocked layout's decoder, exact fp32
         }
         for (int64_t m = 0; m < job.M; ++m) {
             const float *x = job.xf + m * job.ldxp;
@@ -69,7 +52,7 @@ double read_sum(const void *p, std::size_t n) {
 } // namespace
 
 IsaKernels scalar_kernels() {
-    return {rows<Format::BF16>, rows<Format::Q8>, rows<Format::Q4>, false, read_sum};
+    return {rows<Format::BF16>, rows<Format::Q8>, rows<Format::Q4>, false, false, read_sum};
 }
 
 } // namespace llmhost::kernels::detail

@@ -43,10 +43,11 @@ uint16_t scale_for(float amax, float qmax) {
     return h;
 }
 
+// Quantizes one row into signed codes q[0, kp) (zero padded) and one fp16 scale per group.
 template <class Load>
-void quantize_row(Load load, int64_t cols, Format f, unsigned char *q, uint16_t *scales) {
+void quantize_row(Load load, int64_t cols, int64_t kp, Format f, int8_t *q, uint16_t *scales) {
     float buf[kGroup];
-    for (int64_t g0 = 0, g = 0; g0 < cols; g0 += kGroup, ++g) {
+    for (int64_t g0 = 0, g = 0; g0 < kp; g0 += kGroup, ++g) {
         int64_t n = std::min(kGroup, cols - g0);
         float amax = 0.0f, vmax = 0.0f;
         for (int64_t j = 0; j < kGroup; ++j) {
@@ -57,30 +58,17 @@ void quantize_row(Load load, int64_t cols, Format f, unsigned char *q, uint16_t 
             buf[j] = v;
             if (std::fabs(v) > amax) amax = std::fabs(v), vmax = v;
         }
-        if (f == Format::Q8) {
-            uint16_t h = amax > 0 ? scale_for(amax, 127.0f) : 0;
-            float s = fp16_to_f32(h), inv = s > 0 ? 1.0f / s : 0.0f;
-            scales[g] = h;
-            for (int64_t j = 0; j < kGroup; ++j) {
-                float r = std::nearbyint(buf[j] * inv);
-                r = std::clamp(r, -127.0f, 127.0f);
-                q[g0 + j] = static_cast<unsigned char>(static_cast<signed char>(r));
-            }
-        } else {
-            // Q4_0-style symmetric: the value of largest magnitude maps exactly to -8, so the
-            // whole [-8, 7] range is used (a scale of amax / 7 would waste the -8 code).
-            uint16_t h = amax > 0 ? scale_for(amax, 8.0f) : 0;
-            float s = fp16_to_f32(h);
-            if (vmax > 0) s = -s, h |= 0x8000u; // scale's sign chosen so vmax -> -8
-            float inv = s != 0 ? 1.0f / s : 0.0f;
-            scales[g] = h;
-            unsigned char *out = q + g0 / 2;
-            for (int64_t j = 0; j < kGroup / 2; ++j) {
-                int lo = int(std::clamp(std::nearbyint(buf[j] * inv), -8.0f, 7.0f)) + 8;
-                int hi = int(std::clamp(std::nearbyint(buf[j + 16] * inv), -8.0f, 7.0f)) + 8;
-                out[j] = static_cast<unsigned char>(lo | hi << 4);
-            }
-        }
+        // Q8: symmetric, amax -> 127. Q4: Q4_0-style symmetric, the value of largest magnitude
+        // maps exactly to -8 so the whole [-8, 7] range is used (amax / 7 would waste a code).
+        const bool q8 = f == Format::Q8;
+        uint16_t h = amax > 0 ? scale_for(amax, q8 ? 127.0f : 8.0f) : 0;
+        float sc = fp16_to_f32(h);
+        if (!q8 && vmax > 0) sc = -sc, h |= 0x8000u; // sign chosen so vmax -> -8
+        const float inv = sc != 0 ? 1.0f / sc : 0.0f, lo = q8 ? -127.0f : -8.0f,
+                    hi = q8 ? 127.0f : 7.0f;
+        scales[g] = h;
+        for (int64_t j = 0; j < kGroup; ++j)
+            q[g0 + j] = static_cast<int8_t>(std::clamp(std::nearbyint(buf[j] * inv), lo, hi));
     }
 }
 
@@ -107,16 +95,32 @@ Packed pack_from(Load load, int64_t rows, int64_t cols, Format f) {
     }
     if (f != Format::Q8 && f != Format::Q4)
         throw std::invalid_argument("PackedMatrix: unknown format " + std::to_string(int(f)));
-    int64_t kp = round_up(cols, kGroup), groups = kp / kGroup;
-    int64_t row_bytes = f == Format::Q8 ? kp : kp / 2;
-    std::size_t data_bytes = std::size_t(round_up(rows * row_bytes, 64));
+    const int64_t kp = round_up(cols, kGroup), groups = kp / kGroup;
+    const int64_t blocks = (rows + detail::kBlockRows - 1) / detail::kBlockRows;
+    const std::size_t data_bytes =
+        std::size_t(blocks * groups) * std::size_t(detail::group_block_bytes(f));
     auto *p = static_cast<unsigned char *>(
-        aligned_bytes(data_bytes + std::size_t(rows * groups) * 2));
+        aligned_bytes(data_bytes + std::size_t(blocks * groups * detail::kBlockRows) * 2));
+    std::memset(p, f == Format::Q4 ? 0x88 : 0, data_bytes); // padding rows: code 0 (Q4: 8 = 0)
     auto *scales = reinterpret_cast<uint16_t *>(p + data_bytes);
+    std::memset(scales, 0, std::size_t(blocks * groups * detail::kBlockRows) * 2);
     try {
-        for (int64_t r = 0; r < rows; ++r)
-            quantize_row([&](int64_t c) { return load(r, c); }, cols, f, p + r * row_bytes,
-                         scales + r * groups);
+        std::vector<int8_t> q(static_cast<std::size_t>(kp));
+        std::vector<uint16_t> s(static_cast<std::size_t>(groups));
+        for (int64_t r = 0; r < rows; ++r) {
+            quantize_row([&](int64_t c) { return load(r, c); }, cols, kp, f, q.data(), s.data());
+            for (int64_t c = 0; c < kp; ++c) {
+                detail::CodeAt at = detail::code_at(f, groups, r, c);
+                if (f == Format::Q8)
+                    p[at.byte] = static_cast<unsigned char>(q[std::size_t(c)]);
+                else
+                    p[at.byte] = static_cast<unsigned char>(
+                        (p[at.byte] & (at.high ? 0x0f : 0xf0)) |
+                        (q[std::size_t(c)] + 8) << (at.high ? 4 : 0));
+            }
+            for (int64_t g = 0; g < groups; ++g)
+                scales[detail::scale_at(groups, r, g)] = s[std::size_t(g)];
+        }
     } catch (...) {
         std::free(p);
         throw;
@@ -155,9 +159,11 @@ int64_t PackedMatrix::row_bytes() const {
 }
 
 std::size_t PackedMatrix::bytes() const {
-    std::size_t data = std::size_t(rows_) * std::size_t(row_bytes());
-    if (format_ == Format::BF16) return data;
-    return data + std::size_t(rows_) * std::size_t(padded_cols_ / kGroup) * 2;
+    if (format_ == Format::BF16) return std::size_t(rows_) * std::size_t(padded_cols_) * 2;
+    const int64_t blocks = (rows_ + detail::kBlockRows - 1) / detail::kBlockRows;
+    const int64_t groups = padded_cols_ / kGroup;
+    return std::size_t(blocks * groups) *
+           std::size_t(detail::group_block_bytes(format_) + detail::kBlockRows * 2);
 }
 
 PackedMatrix PackedMatrix::view_bf16(const uint16_t *src, int64_t rows, int64_t cols) {
@@ -213,18 +219,13 @@ void PackedMatrix::dequantize(int64_t r0, int64_t n, float *out) const {
         if (format_ == Format::BF16) {
             auto *w = static_cast<const uint16_t *>(data_) + r * padded_cols_;
             for (int64_t c = 0; c < cols_; ++c) o[c] = bf16_to_f32(w[c]);
-        } else if (format_ == Format::Q8) {
-            auto *q = static_cast<const signed char *>(data_) + r * padded_cols_;
-            const uint16_t *s = scales_ + r * groups;
-            for (int64_t c = 0; c < cols_; ++c) o[c] = float(q[c]) * fp16_to_f32(s[c / kGroup]);
         } else {
-            auto *q = static_cast<const unsigned char *>(data_) + r * (padded_cols_ / 2);
-            const uint16_t *s = scales_ + r * groups;
+            auto *q = static_cast<const unsigned char *>(data_);
             for (int64_t c = 0; c < cols_; ++c) {
-                int64_t g = c / kGroup, j = c % kGroup;
-                unsigned char b = q[g * 16 + (j & 15)];
-                int v = (j < 16 ? b & 15 : b >> 4) - 8;
-                o[c] = float(v) * fp16_to_f32(s[g]);
+                detail::CodeAt at = detail::code_at(format_, groups, r, c);
+                int v = format_ == Format::Q8 ? int(static_cast<signed char>(q[at.byte]))
+                                              : ((q[at.byte] >> (at.high ? 4 : 0)) & 15) - 8;
+                o[c] = float(v) * fp16_to_f32(scales_[detail::scale_at(groups, r, c / kGroup)]);
             }
         }
     }

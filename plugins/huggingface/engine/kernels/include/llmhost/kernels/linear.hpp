@@ -4,11 +4,16 @@
 //
 // Packed layouts (docs/performance.md, "Decode kernels"):
 //   BF16: row-major bf16 [rows, cols], row stride = cols (the caller's memory for view_bf16).
-//   Q8:   int8 [rows, Kp], Kp = cols rounded up to 32 (zero padded); fp16 scales [rows, Kp / 32],
-//         one per group of 32 along K; w[n][k] = q[n][k] * scale[n][k / 32]. 1.0625 bytes/weight.
-//   Q4:   4-bit [rows, Kp / 2] bytes; group g of a row is 16 bytes, byte j holds element 32g + j in
-//         its low nibble and 32g + 16 + j in its high nibble, each stored as q + 8 (q in [-8, 7]);
-//         fp16 scales [rows, Kp / 32]; w = q * scale. 0.5625 bytes/weight.
+//   Q8/Q4: symmetric codes q with one fp16 scale per row per group of 32 columns along K,
+//     w[n][k] = q * scale[n][k / 32]; Q8: q in [-127, 127], scale = amax / 127; Q4: q in [-8, 7],
+//     the group's value of largest magnitude -> -8 exactly (Q4_0-style). Columns are padded with
+//     zeros to Kp (a multiple of 32) and rows to a multiple of 16: rows are stored in blocks of
+//     16, one SIMD lane per row. Block b, group g is one contiguous chunk:
+//       Q8: 512 bytes; byte 32 p + 2 r + j = q[16 b + r][32 g + 2 p + j]  (p < 16, r < 16, j < 2)
+//       Q4: 256 bytes; byte 32 c + 2 r + j holds q + 8 of [16 b + r][32 g + 2 c + j] in its low
+//           nibble and of [16 b + r][32 g + 16 + 2 c + j] in its high nibble  (c < 8)
+//     chunks ordered (b, g); then the scales, fp16 [blocks][groups][16] (structure of arrays).
+//     1.0625 (Q8) and 0.5625 (Q4) bytes per weight.
 #pragma once
 
 #include <cstddef>
@@ -33,9 +38,13 @@ const char *format_name(Format f); // "bf16", "int8", "int4"
 enum class Act { F32, BF16 };      // activation / output element type (bf16 = uint16_t bits)
 
 // Precision contract: the BF16 format on the AVX-512 path with vdpbf16ps rounds x to bf16 once per
-// call (round to nearest even) before the dot products; every other path uses x in fp32.
-// Accumulation is fp32 everywhere. True when linear() with this format rounds x on this CPU now.
+// call (round to nearest even) before the dot products. Q8/Q4 on the AVX2 and AVX-512 paths
+// quantize x once per call to int16 per group of 32 (s = max|x| / 32767, q = round(x / s): error
+// <= s / 2, 256x below bf16 rounding), sum the integer products exactly in int32 per group and
+// scale each group's sum in fp32. The scalar path uses x in fp32. Accumulation across groups
+// and of bf16 products is fp32 everywhere. These say what linear() does with this format now.
 bool linear_rounds_x_to_bf16(Format f);
+bool linear_quantizes_x_to_int16(Format f);
 
 // A weight matrix W of shape [rows = output features N, cols = input features K] (torch's
 // nn.Linear layout), packed for streaming. Movable, not copyable.
@@ -74,7 +83,7 @@ public:
     const void *data() const { return data_; }
     const uint16_t *scales() const { return scales_; } // fp16 bits; nullptr for BF16
     int64_t padded_cols() const { return padded_cols_; } // Kp (= cols for BF16)
-    int64_t row_bytes() const;                            // bytes of one packed row of data()
+    int64_t row_bytes() const; // data bytes per row (Q8/Q4: of a 16-row block, divided by 16)
 
 private:
     struct Free {

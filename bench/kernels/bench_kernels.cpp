@@ -1,0 +1,244 @@
+// bench_kernels: how close the decode kernels (llmhost::kernels::linear, M = 1 unless --m) come
+// to the memory-bandwidth bound. For each ISA, thread count (1 and all cores), format and model
+// shape, it streams a set of copies of the matrix larger than any L3 (--mib, default 256) the way
+// a decode step reads every layer once, and prints GB/s and the ratio to measure_read_bandwidth()
+// of the same thread count, measured in the same run. Also: per-call overhead and the
+// quantization error of each format on Gaussian weights (with an int4-with-min variant, the
+// layout this library did not take, for comparison).
+//
+//   bench_kernels [--isa all|avx512|avx2|scalar] [--mib 256] [--m 1] [--seconds 0.3]
+#include "llmhost/kernels/bandwidth.hpp"
+#include "llmhost/kernels/linear.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace llmhost::kernels;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// at::parallel_for's policy: one OpenMP team of min(threads, ceil(n / grain)), equal chunks.
+ParallelFor omp_for(int threads) {
+    return [threads](int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)> &body) {
+        int64_t teams = std::min<int64_t>(threads, (n + grain - 1) / grain);
+        if (teams <= 1) {
+            body(0, n);
+            return;
+        }
+#pragma omp parallel num_threads(int(teams))
+        {
+            int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+            int64_t step = (n + nt - 1) / nt, b = t * step;
+            if (b < n) body(b, std::min(n, b + step));
+        }
+    };
+}
+
+struct Shape {
+    int64_t n, k;
+    const char *what;
+};
+
+const Shape kShapes[] = {{768, 768, "attn q/k/v/o"},
+                         {256, 768, "k/v (GQA)"},
+                         {2048, 768, "mlp up/gate"},
+                         {768, 2048, "mlp down"},
+                         {32000, 768, "lm head"}};
+
+std::vector<float> gaussian(std::size_t n, float sigma, uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> d(0.0f, sigma);
+    std::vector<float> v(n);
+    for (auto &x : v) x = d(rng);
+    return v;
+}
+
+// Streams every copy once per pass; returns the best bytes/s over passes within `seconds`.
+double stream_rate(const std::vector<PackedMatrix> &ws, int64_t M, const ParallelFor &pf,
+                   double seconds) {
+    const int64_t K = ws[0].cols(), N = ws[0].rows();
+    auto x = gaussian(std::size_t(M * K), 1.0f, 7);
+    std::vector<float> y(std::size_t(M * N));
+    std::size_t bytes = 0;
+    for (auto &w : ws) bytes += w.bytes();
+    auto pass = [&] {
+        for (auto &w : ws) linear(w, x.data(), Act::F32, K, M, y.data(), Act::F32, N, nullptr, pf);
+    };
+    pass(); // warm: pages, thread team
+    double best = 0;
+    auto end = Clock::now() + std::chrono::duration<double>(seconds);
+    int passes = 0;
+    while (passes < 3 || Clock::now() < end) {
+        auto t0 = Clock::now();
+        pass();
+        double s = std::chrono::duration<double>(Clock::now() - t0).count();
+        best = std::max(best, double(bytes) / s);
+        if (++passes > 1000) break;
+    }
+    return best;
+}
+
+// Microseconds per call on a matrix small enough to stay in L1 (4 x 768 bf16): what a call costs
+// beyond streaming (x conversion, dispatch, the parallel loop).
+double call_overhead_us(const ParallelFor &pf) {
+    auto src = gaussian(4 * 768, 0.05f, 3);
+    auto w = PackedMatrix::from_f32(src.data(), 4, 768, Format::BF16);
+    auto x = gaussian(768, 1.0f, 4);
+    float y[4];
+    for (int i = 0; i < 1000; ++i)
+        linear(w, x.data(), Act::F32, 768, 1, y, Act::F32, 4, nullptr, pf);
+    auto t0 = Clock::now();
+    const int n = 20000;
+    for (int i = 0; i < n; ++i)
+        linear(w, x.data(), Act::F32, 768, 1, y, Act::F32, 4, nullptr, pf);
+    return std::chrono::duration<double, std::micro>(Clock::now() - t0).count() / n;
+}
+
+// Relative RMS error of each format on Gaussian weights, and of int4 with a per-group minimum
+// (Q4_1-like: scale and min, 0.625 bytes/weight) for comparison.
+void quant_error() {
+    const int64_t N = 256, K = 768;
+    auto w = gaussian(std::size_t(N * K), 0.02f, 11);
+    double sw = 0;
+    for (float v : w) sw += double(v) * v;
+    std::printf("\n### Quantization error, Gaussian weights [%lld x %lld]\n\n", (long long)N,
+                (long long)K);
+    std::printf("| format | bytes/weight | relative RMS error |\n|---|---|---|\n");
+    for (Format f : {Format::BF16, Format::Q8, Format::Q4}) {
+        auto p = PackedMatrix::from_f32(w.data(), N, K, f);
+        std::vector<float> d(w.size());
+        p.dequantize(0, N, d.data());
+        double se = 0;
+        for (std::size_t i = 0; i < w.size(); ++i) se += double(w[i] - d[i]) * (w[i] - d[i]);
+        std::printf("| %s | %.4f | %.5f |\n", format_name(f), double(p.bytes()) / double(N * K),
+                    std::sqrt(se / sw));
+    }
+    double se = 0;
+    for (std::size_t g = 0; g < w.size(); g += 32) {
+        float lo = *std::min_element(&w[g], &w[g] + 32), hi = *std::max_element(&w[g], &w[g] + 32);
+        float s = (hi - lo) / 15;
+        for (std::size_t i = g; i < g + 32; ++i) {
+            float q = std::clamp(std::nearbyint((w[i] - lo) / s), 0.0f, 15.0f);
+            se += double(w[i] - (q * s + lo)) * (w[i] - (q * s + lo));
+        }
+    }
+    std::printf("| int4 with min (not used) | 0.6250 | %.5f |\n", std::sqrt(se / sw));
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    std::string isa_arg = "all";
+    double mib = 256, seconds = 0.3;
+    int64_t M = 1;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        auto next = [&]() -> const char * {
+            if (i + 1 >= argc) {
+                std::fprintf(stderr, "bench_kernels: %s needs a value\n", a.c_str());
+                std::exit(2);
+            }
+            return argv[++i];
+        };
+        if (a == "--isa") isa_arg = next();
+        else if (a == "--mib") mib = std::atof(next());
+        else if (a == "--m") M = std::atoll(next());
+        else if (a == "--seconds") seconds = std::atof(next());
+        else {
+            std::fprintf(stderr, "usage: bench_kernels [--isa all|avx512|avx2|scalar] [--mib 256] "
+                                 "[--m 1] [--seconds 0.3]\n");
+            return a == "--help" ? 0 : 2;
+        }
+    }
+    if (mib < 1 || M < 1 || M > 64 || seconds <= 0) {
+        std::fprintf(stderr, "bench_kernels: bad --mib/--m/--seconds\n");
+        return 2;
+    }
+    std::vector<Isa> isas;
+    for (Isa i : {Isa::Avx512, Isa::Avx2, Isa::Scalar}) {
+        if (isa_arg != "all" && isa_arg != isa_name(i)) continue;
+        try {
+            force_isa(i);
+            isas.push_back(i);
+        } catch (const std::exception &e) {
+            std::printf("(%s)\n", e.what());
+        }
+    }
+    if (isas.empty()) {
+        std::fprintf(stderr, "bench_kernels: no ISA to run (--isa %s)\n", isa_arg.c_str());
+        return 2;
+    }
+    const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+    std::vector<int> thread_counts{1};
+    if (cores > 1) thread_counts.push_back(cores);
+    double load[3] = {0, 0, 0};
+    if (FILE *f = std::fopen("/proc/loadavg", "r")) {
+        if (std::fscanf(f, "%lf %lf %lf", &load[0], &load[1], &load[2]) != 3) load[0] = -1;
+        std::fclose(f);
+    }
+    std::printf("## bench_kernels: M=%lld, %.0f MiB of copies per shape, load average %.2f %.2f "
+                "%.2f, best ISA %s\n",
+                (long long)M, mib, load[0], load[1], load[2], isa_name(best_isa()));
+
+    for (int threads : thread_counts) {
+        force_isa(best_isa());
+        Bandwidth bw = measure_read_bandwidth(threads);
+        std::printf("\n### %d thread%s: measure_read_bandwidth = %.2f GB/s (%zu MiB, best of %d)\n\n",
+                    threads, threads > 1 ? "s" : "", bw.bytes_per_s / 1e9, bw.buffer_bytes >> 20,
+                    bw.runs);
+        ParallelFor pf = threads > 1 ? omp_for(threads) : serial_for();
+        std::printf("call overhead (4x768 bf16, L1-resident): %.2f us/call\n\n",
+                    call_overhead_us(pf));
+        std::printf("| isa | format | shape N x K | MB/matrix | GB/s | ratio to read bw |\n"
+                    "|---|---|---|---|---|---|\n");
+        for (Isa isa : isas) {
+            force_isa(isa);
+            for (Format f : {Format::BF16, Format::Q8, Format::Q4}) {
+                for (const Shape &s : kShapes) {
+                    auto src = gaussian(std::size_t(s.n * s.k), 0.02f, 5);
+                    PackedMatrix probe = PackedMatrix::from_f32(src.data(), s.n, s.k, f);
+                    std::size_t copies = std::max<std::size_t>(
+                        2, std::size_t(mib * 1048576.0 / double(probe.bytes())));
+                    // bf16 copies as views of one buffer: packing 256 MiB of bf16 is slow.
+                    std::vector<uint16_t> bf;
+                    std::vector<PackedMatrix> ws;
+                    if (f == Format::BF16) {
+                        const std::size_t one = std::size_t(s.n * s.k);
+                        bf.resize(one * copies);
+                        std::memcpy(bf.data(), probe.data(), one * 2);
+                        for (std::size_t c = 1; c < copies; ++c)
+                            std::memcpy(bf.data() + c * one, bf.data(), one * 2);
+                        for (std::size_t c = 0; c < copies; ++c)
+                            ws.push_back(PackedMatrix::view_bf16(bf.data() + c * one, s.n, s.k));
+                    } else {
+                        ws.push_back(std::move(probe));
+                        while (ws.size() < copies)
+                            ws.push_back(PackedMatrix::from_f32(src.data(), s.n, s.k, f));
+                    }
+                    double rate = stream_rate(ws, M, pf, seconds);
+                    std::printf("| %s | %s | %lld x %lld (%s) | %.2f | %.2f | %.2f |\n",
+                                isa == Isa::Avx512 && cpu_has_avx512_bf16() && f == Format::BF16
+                                    ? "avx512-bf16"
+                                    : isa_name(isa),
+                                format_name(f), (long long)s.n, (long long)s.k, s.what,
+                                double(ws[0].bytes()) / 1e6, rate / 1e9, rate / bw.bytes_per_s);
+                    std::fflush(stdout);
+                }
+            }
+        }
+    }
+    quant_error();
+    return 0;
+}
