@@ -16,12 +16,21 @@ using Clock = std::chrono::steady_clock;
 at::Tensor long_tensor(const std::vector<std::int64_t> &v, std::int64_t rows, at::Device device) {
     return at::tensor(v, at::kLong).view({rows, -1}).to(device);
 }
+
+// Positions [0, len) of row `from` into row `to`, every layer (cache: [B, KV, max_ctx, hd]).
+void copy_prefix(KVCache &cache, std::size_t from, std::size_t to, std::int64_t len) {
+    if (len <= 0) return;
+    const auto f = static_cast<std::int64_t>(from), t = static_cast<std::int64_t>(to);
+    for (auto *layers : {&cache.k, &cache.v})
+        for (at::Tensor &x : *layers)
+            x.select(0, t).narrow(1, 0, len).copy_(x.select(0, f).narrow(1, 0, len));
+}
 } // namespace
 
-BatchScheduler::BatchScheduler(CausalLM &model, KVCache &cache, at::Device device,
-                               std::int64_t slots)
-    : model_(model), cache_(cache), device_(device), slots_(static_cast<std::size_t>(slots)),
-      thread_([this] { loop(); }) {}
+BatchScheduler::BatchScheduler(CausalLM &model, KVCache &cache, PrefixCache &prefix,
+                               at::Device device, std::int64_t slots)
+    : model_(model), cache_(cache), prefix_(prefix), device_(device),
+      slots_(static_cast<std::size_t>(slots)), thread_([this] { loop(); }) {}
 
 BatchScheduler::~BatchScheduler() {
     {
@@ -57,6 +66,9 @@ void BatchScheduler::retire(std::size_t i, std::exception_ptr error) {
         if (error) r.error = error;
     }
     r.cv.notify_all();
+    // The row keeps what ran through it, for a request that continues this conversation.
+    const Slot &s = *slots_[i];
+    prefix_.release(i, std::span(s.history).first(static_cast<std::size_t>(s.fed)));
     slots_[i].reset(); // the cache row is free for the next request
 }
 
@@ -107,24 +119,36 @@ void BatchScheduler::feed_forced(std::size_t i) {
     KVCache row = cache_.rows(static_cast<std::int64_t>(i), 1);
     model_.forward(long_tensor(ids, 1, device_), pos, s.next_pos, row, false);
     s.feed.clear();
+    s.fed = s.next_pos;
 }
 
-void BatchScheduler::admit(std::shared_ptr<BatchRequest> req, std::size_t i) {
+void BatchScheduler::admit(std::shared_ptr<BatchRequest> req, const PrefixCache::Pick &pick) {
+    const std::size_t i = pick.slot;
+    const std::int64_t reuse = pick.reuse;
     slots_[i]->req = std::move(req); // first, so that retire() can always reach the request
     Slot &slot = *slots_[i];
+    slot.history = slot.req->prompt;
     try {
         slot.sampler.emplace(slot.req->sampling);
         if (slot.req->guide) slot.guided.emplace(*slot.req->guide);
-        slot.history = slot.req->prompt;
         const auto t0 = Clock::now();
+        if (pick.source != i) copy_prefix(cache_, pick.source, i, reuse);
+        slot.fed = reuse; // positions [0, reuse) of the row now hold this prompt's prefix
+        // Only the prompt beyond the reused prefix runs, at its own positions [reuse, n).
         const std::int64_t n = static_cast<std::int64_t>(slot.req->prompt.size());
-        std::vector<std::int64_t> ids(slot.req->prompt.begin(), slot.req->prompt.end());
+        std::vector<std::int64_t> ids(slot.req->prompt.begin() + reuse, slot.req->prompt.end());
         at::Tensor tokens = long_tensor(ids, 1, device_);
-        at::Tensor pos =
-            at::arange(n, at::TensorOptions().dtype(at::kLong).device(device_)).view({1, n});
+        at::Tensor pos = at::arange(reuse, n, at::TensorOptions().dtype(at::kLong).device(device_))
+                             .view({1, n - reuse});
         KVCache row = cache_.rows(static_cast<std::int64_t>(i), 1);
         at::Tensor logits = model_.forward(tokens, pos, n, row, false).to(at::kCPU).contiguous();
+        slot.fed = n;
+        prefix_.hold(i, slot.req->prompt); // others may copy from it while it generates
         ++prefills_;
+        {
+            std::lock_guard lk(slot.req->mu);
+            slot.req->cached_tokens = reuse;
+        }
         slot.req->prefill_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
         sample_and_deliver(slot, logits.data_ptr<float>(), logits.size(-1));
     } catch (...) {
@@ -150,8 +174,7 @@ void BatchScheduler::decode_step() {
         if (slots_[i]) lo = std::min(lo, i), hi = i;
     if (lo > hi) return;
     const std::int64_t B = static_cast<std::int64_t>(hi - lo + 1);
-    std::vector<std::int64_t> ids(B, 0),
-        pos(B, 0); // free slots in the range: token 0 at position 0
+    std::vector<std::int64_t> ids(B, 0), pos(B, 0); // free slots in the range: token 0
     std::int64_t kv_len = 1, active = 0;
     for (std::size_t i = lo; i <= hi; ++i) {
         if (!slots_[i]) continue;
@@ -159,6 +182,22 @@ void BatchScheduler::decode_step() {
         ids[i - lo] = slots_[i]->last_id;
         pos[i - lo] = slots_[i]->next_pos;
         kv_len = std::max(kv_len, slots_[i]->next_pos + 1);
+    }
+    // A free row's dummy writes just past its cached prefix, so the prefix survives. Its query
+    // must see at least one key (an all-masked softmax would write NaN into the row, and
+    // 0 * NaN poisons later masked reads): key 0 is visible from any position, except under a
+    // sliding window, where the step attends up to the dummy's own key instead (a longer
+    // kv_len for this step; the real rows' mask hides the extra keys).
+    const bool window = model_.config().sliding_window.has_value();
+    for (std::size_t i = lo; i <= hi; ++i) {
+        if (slots_[i]) continue;
+        std::int64_t d = prefix_.length(i);
+        if (d > cache_.max_ctx - 1) { // cannot happen (the last sampled id never runs): guard
+            d = cache_.max_ctx - 1;
+            prefix_.truncate(i, d);
+        }
+        pos[i - lo] = d;
+        if (window) kv_len = std::max(kv_len, d + 1);
     }
     at::Tensor logits;
     try {
@@ -174,6 +213,8 @@ void BatchScheduler::decode_step() {
             if (slots_[i]) retire(i, error);
         return;
     }
+    for (std::size_t i = lo; i <= hi; ++i)
+        if (slots_[i]) slots_[i]->fed = slots_[i]->next_pos + 1; // last_id ran
     ++decode_steps_;
     decode_rows_ += active;
     if (active > max_rows_) max_rows_ = active; // only this thread writes
@@ -198,38 +239,46 @@ void BatchScheduler::loop() {
         // Callers that stopped reading (stop string, cancellation) free their slot first.
         for (std::size_t i = 0; i < slots_.size(); ++i)
             if (slots_[i] && slots_[i]->req->abandoned.load()) retire(i);
-        std::vector<std::pair<std::shared_ptr<BatchRequest>, std::size_t>> newcomers;
+        std::vector<std::shared_ptr<BatchRequest>> newcomers;
         {
             std::unique_lock lk(mu_);
             cv_.wait(lk, [&] { return stop_ || !waiting_.empty() || any_active(); });
             if (stop_) break;
-            for (std::size_t i = 0; i < slots_.size() && !waiting_.empty(); ++i) {
-                if (slots_[i]) continue;
+            const auto free = static_cast<std::size_t>(
+                std::count_if(slots_.begin(), slots_.end(), [](const auto &s) { return !s; }));
+            while (!waiting_.empty() && newcomers.size() < free) { // first come, first served
                 auto req = std::move(waiting_.front());
                 waiting_.pop_front();
                 if (req->abandoned.load()) { // cancelled while it waited: never prefilled
                     std::lock_guard rl(req->mu);
                     req->done = true;
                     req->cv.notify_all();
-                    --i;
                     continue;
                 }
-                newcomers.emplace_back(std::move(req), i);
-                slots_[i].emplace(); // reserved; admit() fills it
+                newcomers.push_back(std::move(req));
             }
         }
         try {
-            for (auto &[req, i] : newcomers) admit(std::move(req), i);
+            // One at a time: a newcomer may copy its prefix from the row the previous one filled.
+            for (auto &req : newcomers) {
+                const auto pick = prefix_.acquire(req->prompt);
+                if (!pick) // cannot happen: one free slot was counted per newcomer
+                    throw llmh::Error(LLMH_ERR_INTERNAL, "batch scheduler: no free KV-cache slot");
+                slots_[pick->slot].emplace(); // reserved; admit() fills it
+                admit(std::move(req), *pick);
+            }
             decode_step();
         } catch (...) { // e.g. bad_alloc while sampling: fail the active requests, keep serving
             auto error = std::current_exception();
             for (std::size_t i = 0; i < slots_.size(); ++i) {
-                if (slots_[i] && slots_[i]->req)
+                if (slots_[i] && slots_[i]->req) {
                     retire(i, error);
-                else
-                    slots_[i].reset(); // reserved for a newcomer that failed before admit
+                } else if (slots_[i]) { // reserved for a newcomer that failed before admit
+                    slots_[i].reset();
+                    prefix_.release(i, {}); // the prefix may not have been copied yet
+                }
             }
-            for (auto &[req, i] : newcomers) // not admitted (moved-from ones are null)
+            for (auto &req : newcomers) // not admitted (moved-from ones are null)
                 if (req) {
                     std::lock_guard rl(req->mu);
                     req->done = true;

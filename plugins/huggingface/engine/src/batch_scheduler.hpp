@@ -1,17 +1,21 @@
 // Continuous batching: one loop thread serves every concurrent generate() call of an Engine.
 //
 // The KV cache has one row per slot (max_batch rows). Each step of the loop
-//   (a) admits waiting requests into free slots (lowest free slot first) and prefills each
-//       newcomer in one pass over its prompt, writing only its own cache row;
+//   (a) admits waiting requests into free slots and prefills each newcomer in one pass over
+//       its prompt, writing only its own cache row. The prefix cache (prefix_cache.hpp) picks
+//       the slot: the free row that already holds the longest prefix of the prompt (a
+//       conversation's previous turn), else the least recently used one; only the part of the
+//       prompt beyond the reused prefix is prefilled;
 //   (b) runs ONE decode forward for all active slots: every row carries its own position, so
 //       sequences at different points of their generation share the step;
 //   (c) samples each slot with its request's own Sampler (own params, own RNG: the same seed
 //       gives the same tokens as the single-sequence path), hands the id to the request, and
 //       retires slots that hit eos, their token budget, or were abandoned by their caller.
 // The decode forward covers the contiguous slot range [lowest active, highest active] as a
-// narrowed view of the cache (no copy). A free slot inside that range runs a dummy token at
-// position 0 of its own row: harmless, because a newcomer's prefill rewrites positions [0, n)
-// before anything reads them, and the causal mask hides every position beyond a row's own.
+// narrowed view of the cache (no copy). A free slot inside that range runs a dummy token just
+// past what its row holds for the prefix cache (so the cached prefix survives): harmless,
+// because a newcomer rewrites every position beyond its reused prefix before reading it, and
+// the causal mask hides every position beyond a row's own.
 //
 // Callers never run model code: the engine's generate() submits a BatchRequest and then, on its
 // own thread, drains the request's token queue, calls on_token, polls cancellation, and sets
@@ -20,6 +24,7 @@
 
 #include "../../models/model.hpp"
 #include "guided_step.hpp"
+#include "prefix_cache.hpp"
 
 #include <llmhost/engine/engine.hpp>
 #include <llmhost/engine/logprobs.hpp>
@@ -59,12 +64,15 @@ struct BatchRequest {
     Finish finish = Finish::Length;
     std::exception_ptr error;
     double prefill_ms = 0;
+    std::int64_t cached_tokens = 0; // prompt positions reused from the prefix cache
 };
 
 class BatchScheduler {
 public:
-    // `cache` must have `slots` rows; both outlive the scheduler.
-    BatchScheduler(CausalLM &model, KVCache &cache, at::Device device, std::int64_t slots);
+    // `cache` and `prefix` must have `slots` rows; all three outlive the scheduler, which
+    // acquires and releases the prefix cache's slots (nobody else may while it runs).
+    BatchScheduler(CausalLM &model, KVCache &cache, PrefixCache &prefix, at::Device device,
+                   std::int64_t slots);
     ~BatchScheduler(); // finishes the loop; requests still running end with an error
     BatchScheduler(const BatchScheduler &) = delete;
     BatchScheduler &operator=(const BatchScheduler &) = delete;
@@ -80,6 +88,7 @@ private:
         std::vector<std::int32_t> history; // prompt + generated (repetition penalty)
         std::int64_t generated = 0;        // ids handed to the request
         std::int64_t next_pos = 0;         // position of the last sampled id (decoded next step)
+        std::int64_t fed = 0;              // history[0, fed) has run: the row holds it
         std::int32_t last_id = 0;
         std::vector<float> raw;           // logits before sampling (logprobs only)
         std::optional<GuidedStep> guided; // with a guide
@@ -89,7 +98,9 @@ private:
     };
 
     void loop();
-    void admit(std::shared_ptr<BatchRequest> req, std::size_t slot_index);
+    // Prefills a newcomer into pick.slot (reusing the cached prefix pick.reuse, copied from
+    // pick.source's row first when that is another row).
+    void admit(std::shared_ptr<BatchRequest> req, const PrefixCache::Pick &pick);
     void decode_step();
     // Writes a slot's fast-forwarded ids into its cache row (see Slot::feed).
     void feed_forced(std::size_t slot_index);
@@ -100,6 +111,7 @@ private:
 
     CausalLM &model_;
     KVCache &cache_;
+    PrefixCache &prefix_;
     at::Device device_;
     std::vector<std::optional<Slot>> slots_; // touched by the loop thread only
     std::atomic<std::int64_t> prefills_{0}, decode_steps_{0}, decode_rows_{0}, max_rows_{0},

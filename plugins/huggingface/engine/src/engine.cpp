@@ -5,6 +5,7 @@
 #include "../../models/model.hpp"
 #include "batch_scheduler.hpp"
 #include "guided_step.hpp"
+#include "prefix_cache.hpp"
 
 #include <llmhost/kernels/linear.hpp>
 #include <llmhost/plugin.hpp>
@@ -160,7 +161,8 @@ struct Engine::Impl {
     std::size_t weight_bytes = 0;
     bool mapped = false;
     std::int64_t max_batch = 1;
-    std::mutex serial_mu;                      // the serial path and forward(): one at a time
+    std::mutex serial_mu; // the serial path and forward(): one at a time
+    std::unique_ptr<PrefixCache> prefix; // what each KV-cache row holds (prefix_cache.hpp)
     std::unique_ptr<BatchScheduler> scheduler; // last: its thread stops before the rest goes
 
     void check_vocab(std::span<const std::int32_t> ids) const {
@@ -210,6 +212,7 @@ GenerateResult generate_batched(BatchScheduler &scheduler, std::span<const std::
     req->top_logprobs = opts.top_logprobs;
     req->guide = opts.guide;
     scheduler.submit(req);
+    r.cached_tokens = 0; // known once the loop has admitted the request
     // However we leave (stop, cancel, an exception from on_token), the loop frees the slot.
     struct Abandon {
         BatchRequest &r;
@@ -239,6 +242,7 @@ GenerateResult generate_batched(BatchScheduler &scheduler, std::span<const std::
             error = req->error;
             finish = req->finish;
             r.prefill_ms = req->prefill_ms;
+            r.cached_tokens = req->cached_tokens;
         }
         for (std::size_t k = 0; k < ids.size(); ++k) {
             const std::int32_t id = ids[k];
@@ -301,9 +305,11 @@ std::unique_ptr<Engine> Engine::load(const fs::path &dir, const LoadOptions &opt
         im->mapped = w.all_views();
         im->max_batch = batch_slots(opts, im->device);
         im->cache = im->model->make_cache(im->max_batch, im->max_ctx);
+        im->prefix = std::make_unique<PrefixCache>(static_cast<std::size_t>(im->max_batch),
+                                                   opts.prefix_cache);
         if (im->max_batch > 1)
-            im->scheduler =
-                std::make_unique<BatchScheduler>(*im->model, im->cache, im->device, im->max_batch);
+            im->scheduler = std::make_unique<BatchScheduler>(*im->model, im->cache, *im->prefix,
+                                                             im->device, im->max_batch);
     } catch (const ModelFileError &e) {
         throw llmh::Error(
             LLMH_ERR_INVALID_ARGUMENT, e.what(),
@@ -358,6 +364,7 @@ std::vector<float> Engine::forward(std::span<const std::int32_t> ids, std::int64
     if (ids.empty() || start_pos < 0 || start_pos + (std::int64_t)ids.size() > impl_->max_ctx)
         throw llmh::Error(LLMH_ERR_CONTEXT_OVERFLOW, "forward: positions out of the context",
                           "max_context is " + std::to_string(impl_->max_ctx));
+    impl_->prefix->forget(0); // row 0 no longer holds what the prefix cache remembers
     at::Tensor l = impl_->run(ids, start_pos, all_logits);
     return std::vector<float>(l.data_ptr<float>(), l.data_ptr<float>() + l.numel());
 }
@@ -406,7 +413,19 @@ GenerateResult Engine::generate(std::span<const std::int32_t> prompt, const Gene
     std::vector<std::int32_t> history(prompt.begin(), prompt.end());
     std::vector<float> raw;         // the step's logits before sampling, when logprobs are asked
     std::vector<std::int32_t> feed; // ids for the next forward pass (sampled + fast-forwarded)
-    at::Tensor logits = m.run(prompt, 0, false); // prefill: one pass over the whole prompt
+    // The single row keeps what ran through it, however we leave (prefix_cache.hpp).
+    const std::int64_t reuse = m.prefix->acquire(prompt)->reuse; // slot 0: serial_mu is held
+    std::int64_t fed = reuse; // history[0, fed) is in the row
+    struct Release {
+        PrefixCache &cache;
+        const std::vector<std::int32_t> &history;
+        const std::int64_t &fed;
+        ~Release() { cache.release(0, std::span(history).first(static_cast<std::size_t>(fed))); }
+    } release{*m.prefix, history, fed};
+    r.cached_tokens = reuse;
+    // Prefill: one pass over the prompt beyond the reused prefix.
+    at::Tensor logits = m.run(prompt.subspan(static_cast<std::size_t>(reuse)), reuse, false);
+    fed = n;
     r.prefill_ms = ms_since(t0);
     const auto t_decode = Clock::now();
     r.finish = Finish::Length;
@@ -446,6 +465,7 @@ GenerateResult Engine::generate(std::span<const std::int32_t> prompt, const Gene
         if (cancelled())
             throw llmh::Error(LLMH_ERR_CANCELLED, "generation cancelled by the caller");
         logits = m.run(feed, start, false); // fast-forwarded ids ride along in the same pass
+        fed = start + static_cast<std::int64_t>(feed.size());
     }
     r.decode_ms = ms_since(t_decode);
     r.total_ms = ms_since(t0);
@@ -460,6 +480,7 @@ std::int64_t Engine::max_batch() const { return impl_->max_batch; }
 BatchStats Engine::batch_stats() const {
     return impl_->scheduler ? impl_->scheduler->stats() : BatchStats{};
 }
+PrefixCacheStats Engine::prefix_cache_stats() const { return impl_->prefix->stats(); }
 std::string Engine::device() const { return impl_->device.str(); }
 std::string Engine::dtype() const { return dtype_str(impl_->precision); }
 std::size_t Engine::weight_bytes() const { return impl_->weight_bytes; }

@@ -49,6 +49,9 @@ struct LoadOptions {
     int threads = 0;              // CPU intra-op threads; 0: libtorch's default
     // Concurrent sequences (KV-cache slots); 0: 8 on CUDA, 4 on the CPU; 1: no batching.
     std::int64_t max_batch = 0;
+    // Prefix cache (docs/architecture.md): a request whose prompt starts with what a free KV-cache
+    // row already holds (the previous turn of the conversation) prefills only the rest.
+    bool prefix_cache = true;
 };
 
 enum class StepAction { Continue, Stop };
@@ -75,6 +78,7 @@ struct GenerateResult {
     std::vector<TokenLogprobs> logprobs; // one per token when GenerateOptions::logprobs
     Finish finish = Finish::Stop;
     std::int64_t prompt_tokens = 0;
+    std::int64_t cached_tokens = 0; // of prompt_tokens, those reused from the prefix cache
     double time_to_first_token_ms = 0; // prefill + first sample
     double prefill_ms = 0, decode_ms = 0, total_ms = 0;
 };
@@ -86,6 +90,14 @@ struct BatchStats {
     std::int64_t decode_rows = 0;     // active sequences summed over those steps
     std::int64_t max_active_rows = 0; // most sequences decoded by one step
     double decode_ms = 0;             // time in decode steps (forward + sampling)
+};
+
+// What the prefix cache did since load (all zero when LoadOptions::prefix_cache is false).
+struct PrefixCacheStats {
+    std::int64_t lookups = 0;       // requests that looked for a cached prefix
+    std::int64_t hits = 0;          // of those, requests that reused at least one position
+    std::int64_t reused_tokens = 0; // prompt positions not recomputed, summed
+    std::int64_t copied = 0;        // hits served by copying the prefix from another row
 };
 
 // Called with each generated id; Stop ends generation with Finish::Stop (e.g. a stop string).
@@ -126,6 +138,7 @@ public:
     std::int64_t max_context() const;
     std::int64_t max_batch() const; // KV-cache slots (1: serial path)
     BatchStats batch_stats() const;
+    PrefixCacheStats prefix_cache_stats() const;
     std::string device() const;       // "cpu", "cuda:0"
     std::string dtype() const;        // "float32", "bfloat16", "float16"
     std::size_t weight_bytes() const; // bytes of weights as computed on (after conversion)
