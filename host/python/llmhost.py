@@ -94,7 +94,8 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.llmhost_reload.restype = ctypes.c_int
     lib.llmhost_set_log_callback.argtypes = [P, _LOG_FN, P]
     lib.llmhost_free.argtypes = [P]
-    for name in ("llmhost_last_error", "llmhost_last_error_hint", "llmhost_version"):
+    for name in ("llmhost_last_error", "llmhost_last_error_hint", "llmhost_version",
+                 "llmhost_last_served_by"):
         getattr(lib, name).restype = ctypes.c_char_p
     lib.llmhost_last_error_code.restype = ctypes.c_int
     lib.llmhost_status_name.argtypes = [ctypes.c_int]
@@ -141,6 +142,7 @@ class Result:
     reasoning_tokens: int = 0
     cached_tokens: int = 0
     message: dict = field(default_factory=dict)  # the assistant message, ready to append
+    served_by: str = ""  # the provider that answered; for a route its target ("provider[/model]")
 
     @property
     def usage(self) -> dict:
@@ -482,13 +484,14 @@ class Host:
             raise error[0]
         if rc != 0:
             raise _last_error(self._lib)
+        served_by = (self._lib.llmhost_last_served_by() or b"").decode("utf-8", "replace")
         message = json.loads(self._string(msg_ptr.value))
         calls = [{"id": c["id"], "name": c["function"]["name"],
                   "arguments": c["function"]["arguments"]} for c in message.get("tool_calls", [])]
         return Result(message.get("content") or "", _FINISH.get(res.finish_reason, "unknown"),
                       res.prompt_tokens, res.completion_tokens, res.time_to_first_token_ms,
                       res.total_ms, message.get("reasoning_content", ""), calls,
-                      res.reasoning_tokens, res.cached_tokens, message)
+                      res.reasoning_tokens, res.cached_tokens, message, served_by)
 
     def providers(self) -> list:
         return json.loads(self._string(self._lib.llmhost_providers_json(self._h)))

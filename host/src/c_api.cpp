@@ -20,6 +20,8 @@ struct LastError {
     std::string hint;
 };
 thread_local LastError g_last;
+// The target that served this thread's last successful generation (llmhost_last_served_by).
+thread_local std::string g_served_by;
 
 void clear_error() { g_last = LastError{}; }
 
@@ -216,6 +218,7 @@ struct CEvents {
 
 llmhost::GenerateResult run_c_request(llmhost_host *host, const char *provider,
                                       const llmh_request *request, llmh_result *result) {
+    g_served_by.clear();
     auto &h = checked(host);
     if (request == nullptr)
         throw llmhost::HostError(LLMH_ERR_INVALID_ARGUMENT, "llmhost_generate: request is NULL",
@@ -237,6 +240,7 @@ llmhost::GenerateResult run_c_request(llmhost_host *host, const char *provider,
     }
     if (ev.cancel) r.should_cancel = [&ev] { return ev.cancel(ev.user) != 0; };
     auto res = h.generate(provider ? provider : "", r);
+    g_served_by = res.served_by;
     if (result) {
         llmh_result out{};
         out.struct_size = sizeof out;
@@ -390,5 +394,6 @@ LLMHOST_API void llmhost_free(void *ptr) { std::free(ptr); }
 LLMHOST_API const char *llmhost_last_error(void) { return g_last.message.c_str(); }
 LLMHOST_API const char *llmhost_last_error_hint(void) { return g_last.hint.c_str(); }
 LLMHOST_API int llmhost_last_error_code(void) { return g_last.code; }
+LLMHOST_API const char *llmhost_last_served_by(void) { return g_served_by.c_str(); }
 
 } // extern "C"

@@ -94,6 +94,8 @@ static void expect_type(const nlohmann::json &v, bool ok, const std::string &poi
 
 void validate_provider_entry(const nlohmann::json &entry, const std::string &pointer,
                              const Locate &locate) {
+    // A route ({"route": ...}) has its own schema: parse_route (route_config.cpp) checks it.
+    if (entry.is_object() && entry.contains("route")) return;
     expect_type(entry, entry.is_object(), pointer, "an object {\"plugin\": ..., \"config\": {...}}",
                 locate);
     check_keys(entry, pointer, {"plugin", "config", "secrets"}, locate, "a provider entry");

@@ -81,6 +81,33 @@ std::shared_ptr<ProviderInstance> Host::Impl::create_instance(const ProviderSpec
     }
 }
 
+std::shared_ptr<Route> Host::Impl::route_of(ProviderSlot &s) {
+    std::lock_guard lock(s.mu);
+    if (!s.spec.route) return nullptr;
+    if (!s.route) s.route = std::make_shared<Route>(s.spec.name, *s.spec.route);
+    return s.route;
+}
+
+GenerateResult Host::Impl::run_target(const RouteTarget &target, const GenerateRequest &request,
+                                      const TokenCallback &on_token) {
+    auto s = slot(target.provider); // removed by a reload since: NO_PROVIDER, the route moves on
+    auto inst = instance(*s);
+    return inst->generate(request, options.model, on_token);
+}
+
+void Host::Impl::check_swapped_route(const std::string &name, const ProviderSpec &spec) const {
+    std::shared_lock lock(mu);
+    std::vector<std::string> names;
+    for (const auto &[n, s] : slots) names.push_back(n);
+    auto kind = [&](const std::string &n) -> std::optional<bool> {
+        auto it = slots.find(n);
+        if (it == slots.end()) return std::nullopt;
+        std::lock_guard slock(it->second->mu);
+        return it->second->spec.route != nullptr;
+    };
+    check_route_targets(name, *spec.route, kind, names, "/" + json_pointer_escape(name), {});
+}
+
 std::shared_ptr<ProviderInstance> Host::Impl::instance(ProviderSlot &s) {
     {
         std::lock_guard lock(s.mu);
@@ -96,6 +123,10 @@ std::shared_ptr<ProviderInstance> Host::Impl::instance(ProviderSlot &s) {
             spec = s.spec;
             version = s.spec_version;
         }
+        if (spec.route) // a route's target turned into a route by a reload or swap
+            throw HostError(LLMHOST_ERR_NO_PROVIDER,
+                            "provider '" + spec.name + "' is a route, not a plugin provider",
+                            "routes do not nest: target plugin providers");
         try {
             auto inst = create_instance(spec);
             std::lock_guard lock(s.mu);
@@ -118,6 +149,18 @@ std::shared_ptr<ProviderInstance> Host::Impl::instance(ProviderSlot &s) {
 }
 
 void Host::Impl::swap_slot(ProviderSlot &s, const ProviderSpec &spec) {
+    if (spec.route) { // nothing to create: a fresh route object (fresh state) takes over
+        auto fresh = std::make_shared<Route>(spec.name, *spec.route);
+        std::lock_guard lock(s.mu);
+        s.spec = spec;
+        s.route = std::move(fresh); // requests on the old route finish there
+        s.current.reset();
+        s.state = ProviderState::ready;
+        s.error.clear();
+        ++s.spec_version;
+        ++s.generation;
+        return;
+    }
     learn_secrets(spec);
     std::shared_ptr<ProviderInstance> fresh;
     try {
@@ -137,6 +180,7 @@ void Host::Impl::swap_slot(ProviderSlot &s, const ProviderSpec &spec) {
     {
         std::lock_guard lock(s.mu);
         old = std::exchange(s.current, std::move(fresh));
+        s.route.reset(); // it was a route before
         s.spec = spec;
         s.state = ProviderState::ready;
         s.error.clear();
@@ -185,6 +229,11 @@ std::vector<ProviderInfo> Host::providers() const {
         p.plugin = s->spec.plugin;
         p.is_default = name == impl_->config.default_provider;
         p.state = s->state;
+        if (s->spec.route) {
+            p.plugin = "route";
+            p.state = ProviderState::ready; // nothing to create
+            for (const auto &t : s->spec.route->targets) p.route_targets.push_back(t.label());
+        }
         p.error = s->error;
         p.thread_safe = s->current && s->current->thread_safe();
         p.generation = s->generation;
@@ -203,16 +252,60 @@ std::string Host::config_path() const {
     return impl_->config.file;
 }
 
-void Host::start(std::string_view provider) { impl_->instance(*impl_->slot(provider)); }
+void Host::start(std::string_view provider) {
+    auto s = impl_->slot(provider);
+    if (auto route = impl_->route_of(*s)) { // a route starts its targets
+        for (const auto &t : route->config().targets) impl_->instance(*impl_->slot(t.provider));
+        return;
+    }
+    impl_->instance(*s);
+}
 
 GenerateResult Host::generate(std::string_view provider, const GenerateRequest &request,
                               const TokenCallback &on_token) {
-    auto inst = impl_->instance(*impl_->slot(provider));
-    return inst->generate(request, impl_->options.model, on_token);
+    auto s = impl_->slot(provider);
+    if (auto route = impl_->route_of(*s)) // held until the request ends, even across a swap
+        return route->generate(request, on_token,
+                               [this](const RouteTarget &t, const GenerateRequest &r,
+                                      const TokenCallback &tok) {
+                                   return impl_->run_target(t, r, tok);
+                               });
+    auto inst = impl_->instance(*s);
+    if (request.on_target) request.on_target(inst->name());
+    GenerateResult r = inst->generate(request, impl_->options.model, on_token);
+    r.served_by = r.provider;
+    return r;
 }
 
 std::vector<ModelInfo> Host::list_models(std::string_view provider) {
-    return impl_->instance(*impl_->slot(provider))->list_models();
+    auto s = impl_->slot(provider);
+    auto route = impl_->route_of(*s);
+    if (!route) return impl_->instance(*s)->list_models();
+    std::vector<ModelInfo> out;
+    std::set<std::string> seen;
+    for (const auto &t : route->config().targets) {
+        std::vector<ModelInfo> models;
+        if (!t.model.empty()) models.push_back({t.model, "route target " + t.label()});
+        else models = impl_->instance(*impl_->slot(t.provider))->list_models();
+        for (auto &m : models)
+            if (seen.insert(m.id).second) out.push_back(std::move(m));
+    }
+    return out;
+}
+
+std::vector<RouteTargetStatus> Host::route_status() const {
+    std::vector<std::shared_ptr<Route>> routes;
+    {
+        std::shared_lock lock(impl_->mu);
+        for (const auto &[name, s] : impl_->slots) {
+            std::lock_guard slock(s->mu);
+            if (s->route) routes.push_back(s->route);
+        }
+    }
+    std::vector<RouteTargetStatus> out;
+    for (const auto &r : routes)
+        for (auto &st : r->status()) out.push_back(std::move(st));
+    return out;
 }
 
 void Host::swap(std::string_view name, const nlohmann::json &provider_entry) {
@@ -225,6 +318,7 @@ void Host::swap(std::string_view name, const nlohmann::json &provider_entry) {
         spec = resolve_swap_entry(std::string(name), provider_entry, impl_->options, impl_->catalog,
                                   seen);
         for (const auto &v : seen) impl_->core->redactor.add(v);
+        if (spec.route) impl_->check_swapped_route(std::string(name), spec);
     } catch (const HostError &e) {
         throw impl_->core->redacted(e);
     }
@@ -276,6 +370,16 @@ void Host::reload() {
             std::lock_guard slock(s->mu);
             if (s->spec.same_as(spec)) {
                 s->spec = spec; // sources may differ
+            } else if (spec.route || s->spec.route) {
+                // A route changed, or a provider became or stopped being one: nothing to
+                // create now; requests running on the old route or instance finish there.
+                s->spec = spec;
+                s->route.reset();
+                s->current.reset();
+                ++s->spec_version;
+                ++s->generation;
+                s->state = spec.route ? ProviderState::ready : ProviderState::configured;
+                s->error.clear();
             } else if (!s->current) {
                 s->spec = spec; // not started: the first request creates it from the new spec
                 ++s->spec_version; // a creation already under way must not install the old spec

@@ -5,6 +5,7 @@
 #include "plugin_catalog.hpp"
 #include "provider_instance.hpp"
 #include "resolved_config.hpp"
+#include "route.hpp"
 
 #include <llmhost/host.hpp>
 
@@ -24,6 +25,7 @@ struct ProviderSlot {
     std::mutex create_mu; // one lazy creation at a time
     ProviderSpec spec;
     std::shared_ptr<ProviderInstance> current;
+    std::shared_ptr<Route> route; // a route's state (spec.route set); made on first use
     ProviderState state = ProviderState::configured;
     std::string error;
     uint64_t generation = 0;
@@ -50,6 +52,13 @@ struct Host::Impl {
     std::shared_ptr<detail::ProviderSlot> slot(std::string_view name) const; // throws NO_PROVIDER
     std::shared_ptr<detail::ProviderInstance> instance(detail::ProviderSlot &slot);
     std::shared_ptr<detail::ProviderInstance> create_instance(const detail::ProviderSpec &spec);
+    // The slot's route object (made on first use), or null when the slot is a plugin provider.
+    std::shared_ptr<detail::Route> route_of(detail::ProviderSlot &slot);
+    // One attempt of a route: the target provider's instance runs the request.
+    GenerateResult run_target(const detail::RouteTarget &target, const GenerateRequest &request,
+                              const TokenCallback &on_token);
+    // A route given to swap(): its targets must be plugin providers configured now.
+    void check_swapped_route(const std::string &name, const detail::ProviderSpec &spec) const;
     // Replaces the slot's instance by a new one created from spec (created first; throws on failure).
     void swap_slot(detail::ProviderSlot &slot, const detail::ProviderSpec &spec);
 };

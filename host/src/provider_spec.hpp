@@ -6,6 +6,7 @@
 #include "config_file.hpp"
 #include "manifest.hpp"
 #include "plugin_catalog.hpp"
+#include "route_config.hpp"
 
 #include <llmhost/host.hpp>
 
@@ -29,9 +30,12 @@ struct ProviderSpec {
     // The plugin's manifest (null: none, or the plugin was not found while resolving): drives the
     // environment bridge, validation, the missing-secret warning and the display.
     std::shared_ptr<const Manifest> manifest;
+    // A route ({"route": ...}): no plugin, no config, no secrets; its targets are providers.
+    std::shared_ptr<const RouteConfig> route;
 
     // Same plugin, config and secret values (sources do not matter): reload leaves it alone.
     bool same_as(const ProviderSpec &o) const {
+        if (route || o.route) return route && o.route && route->entry == o.route->entry;
         if (plugin != o.plugin || config != o.config || secrets.size() != o.secrets.size())
             return false;
         for (const auto &[k, v] : secrets) {

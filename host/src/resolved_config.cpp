@@ -58,6 +58,21 @@ static void check_flags(const HostOptions &options, const ResolvedConfig &rc) {
                     "other plugins set the key in the provider's \"config\"");
 }
 
+// Every route's targets name plugin providers of this configuration.
+static void check_routes(const ResolvedConfig &rc, const Locate &locate) {
+    std::vector<std::string> names;
+    for (const auto &[n, s] : rc.providers) names.push_back(n);
+    auto kind = [&](const std::string &n) -> std::optional<bool> {
+        auto it = rc.providers.find(n);
+        if (it == rc.providers.end()) return std::nullopt;
+        return it->second.route != nullptr;
+    };
+    for (const auto &[name, spec] : rc.providers)
+        if (spec.route)
+            check_route_targets(name, *spec.route, kind, names,
+                                "/providers/" + json_pointer_escape(name), locate);
+}
+
 ResolvedConfig resolve_config(const HostOptions &options, PluginCatalog &catalog) {
     ResolvedConfig rc;
     auto path = find_config_file(options);
@@ -89,11 +104,19 @@ ResolvedConfig resolve_config(const HostOptions &options, PluginCatalog &catalog
     if (cf.root.contains("providers"))
         for (const auto &[name, entry] : cf.root["providers"].items()) {
             const std::string pointer = "/providers/" + json_pointer_escape(name);
+            if (is_route_entry(entry)) { // targets are checked below, once all names are known
+                ProviderSpec spec;
+                spec.name = name;
+                spec.route = std::make_shared<const RouteConfig>(parse_route(entry, pointer, locate));
+                rc.providers[name] = std::move(spec);
+                continue;
+            }
             auto manifest =
                 manifest_of(catalog, dirs, plugin_reference(entry, base_dir), rc.redact_also);
             rc.providers[name] = resolve_provider(name, entry, &cf.raw["providers"][name], options,
                                                   base_dir, locate, pointer, std::move(manifest));
         }
+    check_routes(rc, locate);
     rc.default_provider =
         pick_default_provider(options, &cf.root, rc.providers, rc.default_provider_source);
     check_flags(options, rc);
@@ -107,6 +130,13 @@ ProviderSpec resolve_swap_entry(const std::string &name, const nlohmann::json &e
     nlohmann::json expanded = entry;
     validate_provider_entry(entry, "/" + json_pointer_escape(name), none);
     expand_variables(expanded, "/" + json_pointer_escape(name), none);
+    if (is_route_entry(expanded)) { // the caller checks the targets against its providers
+        ProviderSpec spec;
+        spec.name = name;
+        spec.route = std::make_shared<const RouteConfig>(
+            parse_route(expanded, "/" + json_pointer_escape(name), none));
+        return spec;
+    }
     auto manifest =
         manifest_of(catalog, catalog.dirs(), plugin_reference(expanded, ""), redact_also);
     return resolve_provider(name, expanded, &entry, options, "", none, "", std::move(manifest));
@@ -137,6 +167,11 @@ nlohmann::json display_config(const ResolvedConfig &config) {
     out["providers"] = nlohmann::json::object();
     for (const auto &[name, spec] : config.providers) {
         nlohmann::json p;
+        if (spec.route) { // no plugin, config or secrets of its own
+            p["route"] = spec.route->entry;
+            out["providers"][name] = p;
+            continue;
+        }
         p["plugin"] = spec.plugin;
         p["config"] = spec.config;
         // Credential-looking keys the plugin gets as config ("auth": {"token": ...},

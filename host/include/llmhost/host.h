@@ -142,6 +142,11 @@ LLMHOST_API void llmhost_free(void *ptr);
 LLMHOST_API const char *llmhost_last_error(void);
 LLMHOST_API const char *llmhost_last_error_hint(void);
 LLMHOST_API int llmhost_last_error_code(void);
+/* Which provider served this thread's last successful llmhost_generate* : "provider", or for a
+ * route its target "provider" / "provider/model" (llmh_result is the plugin ABI's struct, so
+ * this is an accessor rather than a field). "" after a failed call. Valid until the next
+ * llmhost_generate* on this thread. */
+LLMHOST_API const char *llmhost_last_served_by(void);
 
 LLMHOST_API const char *llmhost_version(void);
 /* "invalid_argument", "config", "plugin", "no_provider", ... */

@@ -128,6 +128,7 @@ struct ProviderInfo {
     std::string error;      // last creation error (redacted), when state == failed
     bool thread_safe = false;
     uint64_t generation = 0; // instances created so far for this provider (each swap adds one)
+    std::vector<std::string> route_targets; // a route ("plugin" is "route"): its targets' labels
 };
 
 // An assistant's call of a tool (plugin ABI llmh_tool_call).
@@ -227,6 +228,10 @@ struct GenerateRequest {
     // Every output event (text included); may be empty. Text also reaches Host::generate's
     // on_token.
     EventCallback on_event;
+    // Called with "provider" or "provider/model" before the request starts on a provider. A
+    // route calls it again when it moves on to its next target (only before any output reached
+    // the caller), so the last call names the target whose output follows. May be empty.
+    std::function<void(std::string_view target)> on_target;
 };
 
 // OpenAI's `response_format` object ({"type":"text"|"json_object"|"json_schema",
@@ -244,7 +249,10 @@ LLMHOST_API bool is_valid_openai_name(std::string_view name);
 using TokenCallback = std::function<bool(std::string_view piece, uint32_t n_tokens)>;
 
 struct GenerateResult {
-    std::string provider; // the provider that served it
+    std::string provider; // the provider the request named (a route's name for a route)
+    // The target that served it: "provider" or "provider/model" (a route's target), else the
+    // provider itself.
+    std::string served_by;
     llmh_finish_reason finish_reason = LLMH_FINISH_NONE;
     uint32_t prompt_tokens = 0;
     uint32_t completion_tokens = 0; // reasoning included
@@ -256,6 +264,21 @@ struct GenerateResult {
     std::string reasoning;            // everything streamed as REASONING
     std::vector<ToolCall> tool_calls; // assembled from TOOL_CALL_START/ARGS, in index order
     const char *finish_reason_name() const noexcept { return llmhost_finish_reason_name(finish_reason); }
+};
+
+// One target of a route and its state in the route object now (for GET /metrics). Counters start
+// at zero when the route is created, swapped or reloaded with a changed entry.
+struct RouteTargetStatus {
+    std::string route;
+    std::string target; // "provider" or "provider/model"
+    uint64_t ok = 0;               // served
+    uint64_t failed = 0;           // failed (moved on, or the error was returned)
+    uint64_t skipped_cooldown = 0; // not tried: cooling down
+    uint64_t skipped_limit = 0;    // not tried: max_concurrent, rpm or tpm reached
+    bool cooling_down = false;
+    double cooldown_remaining_s = 0;
+    uint32_t in_flight = 0;
+    double ttft_ewma_ms = -1; // recent time to first token (latency strategy); < 0: no sample
 };
 
 struct ModelInfo {
@@ -307,7 +330,11 @@ public:
     GenerateResult generate(std::string_view provider, const GenerateRequest &request,
                             const TokenCallback &on_token = {});
 
+    // A route lists its targets' models ("model" of a target, else the target's own list).
     std::vector<ModelInfo> list_models(std::string_view provider);
+
+    // Every target of every route that has served or refused a request so far.
+    std::vector<RouteTargetStatus> route_status() const;
 
     // Replaces or adds provider `name` from an entry {"plugin": ..., "config": {...},
     // "secrets": {...}} (${VAR}s are expanded). The new instance is created first; if that fails
