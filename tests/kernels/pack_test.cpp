@@ -92,6 +92,29 @@ TEST_CASE("pack: quantization error within the format's bound") {
     }
 }
 
+TEST_CASE("pack: clone owns an identical copy") {
+    auto w = gaussian(19 * 70, 0.1f, 21);
+    for (Format f : {Format::BF16, Format::Q8, Format::Q4}) {
+        auto p = PackedMatrix::from_f32(w.data(), 19, 70, f);
+        auto c = p.clone();
+        CHECK(c.data() != p.data());
+        CHECK(c.bytes() == p.bytes());
+        CHECK(c.format() == f);
+        std::vector<float> a(w.size()), b(w.size());
+        p.dequantize(0, 19, a.data());
+        p = PackedMatrix(); // the clone must not depend on the original
+        c.dequantize(0, 19, b.data());
+        CHECK(a == b);
+    }
+    std::vector<uint16_t> raw(6, 0x3f80);
+    auto v = PackedMatrix::view_bf16(raw.data(), 2, 3).clone();
+    raw[0] = 0;
+    std::vector<float> d(6);
+    v.dequantize(0, 2, d.data());
+    CHECK(d[0] == 1.0f);
+    CHECK(PackedMatrix().clone().data() == nullptr);
+}
+
 TEST_CASE("pack: zero groups and bf16 source") {
     std::vector<float> z(40, 0.0f);
     z[39] = -1.0f;

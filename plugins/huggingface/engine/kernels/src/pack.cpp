@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <new>
 #include <stdexcept>
@@ -202,6 +203,28 @@ PackedMatrix PackedMatrix::from_bf16(const uint16_t *src, int64_t rows, int64_t 
     m.padded_cols_ = p.padded_cols;
     m.data_ = p.storage;
     m.scales_ = p.scales;
+    return m;
+}
+
+PackedMatrix PackedMatrix::clone() const {
+    PackedMatrix m;
+    if (!data_) return m;
+    // Q8/Q4: the scales follow the codes directly (pack_from), so bytes() is the whole storage.
+    const std::size_t total = bytes();
+    const std::size_t data_bytes =
+        scales_ ? std::size_t(reinterpret_cast<const unsigned char *>(scales_) -
+                              static_cast<const unsigned char *>(data_))
+                : total;
+    auto *p = static_cast<unsigned char *>(aligned_bytes(total));
+    std::memcpy(p, data_, data_bytes);
+    if (scales_) std::memcpy(p + data_bytes, scales_, total - data_bytes);
+    m.storage_.reset(p);
+    m.format_ = format_;
+    m.rows_ = rows_;
+    m.cols_ = cols_;
+    m.padded_cols_ = padded_cols_;
+    m.data_ = p;
+    m.scales_ = scales_ ? reinterpret_cast<const uint16_t *>(p + data_bytes) : nullptr;
     return m;
 }
 

@@ -64,6 +64,8 @@ public:
     // BF16 without a copy: streams the caller's memory (e.g. the mmap'd safetensors), which must
     // outlive the matrix.
     static PackedMatrix view_bf16(const uint16_t *src, int64_t rows, int64_t cols);
+    // An owning copy of the packed bytes (a view's copy owns its data too).
+    PackedMatrix clone() const;
 
     Format format() const { return format_; }
     int64_t rows() const { return rows_; }
