@@ -29,7 +29,8 @@ void check_keys(const nlohmann::json &obj, const std::string &pointer,
         std::string list;
         for (const auto &v : valid) list += (list.empty() ? "'" : ", '") + v + "'";
         config_error(locate, pointer + "/" + json_pointer_escape(key), true,
-                     "unknown key '" + key + "' in " + where +
+                     "unknown key '" + key + "' in " + where + " ('" + pointer + "/" +
+                         json_pointer_escape(key) + "')" +
                          (s.empty() ? "" : "; did you mean '" + s + "'?"),
                      "valid keys here: " + list + " (docs/configuration.md, Routes)");
     }
@@ -201,15 +202,15 @@ void check_route_targets(const std::string &name, const RouteConfig &route,
         if (!k) {
             std::string s = closest_match(target, known);
             config_error(locate, p, false,
-                         "route '" + name + "' targets '" + target +
-                             "', which is not a configured provider" +
+                         "route '" + name + "' targets '" + target + "' ('" + p +
+                             "'), which is not a configured provider" +
                              (s.empty() ? "" : "; did you mean '" + s + "'?"),
                          "add the provider under \"providers\" or remove the target");
         }
         if (*k)
             config_error(locate, p, false,
-                         "route '" + name + "' targets '" + target +
-                             "', which is a route; routes do not nest (that could loop)",
+                         "route '" + name + "' targets '" + target + "' ('" + p +
+                             "'), which is a route; routes do not nest (that could loop)",
                          "list that route's targets here instead");
     }
 }

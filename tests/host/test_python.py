@@ -57,6 +57,7 @@ class PythonModuleTest(unittest.TestCase):
             self.assertEqual(r.text, "hello from ")
             self.assertEqual(r.finish_reason, "length")
             self.assertEqual(r.completion_tokens, 2)
+            self.assertEqual(r.served_by, "huggingface")  # the provider itself (no route)
             cfg = host.config()
             self.assertNotIn(token, json.dumps(cfg))
             self.assertEqual(cfg["providers"]["huggingface"]["secrets"]["token"],
