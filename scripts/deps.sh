@@ -12,6 +12,10 @@ packages=(
   cmake g++ make pkg-config ninja-build python3 git ca-certificates
   libboost1.81-dev libboost-filesystem1.81-dev libcurl4-openssl-dev nlohmann-json3-dev
   doctest-dev libssl-dev libcli11-dev libpcre2-dev libtorch-dev prometheus
+  # libtorch calls libblas.so.3 for fp32 matmuls: Debian's alternatives point it at OpenBLAS once
+  # this is installed (else at the reference BLAS, ~15x slower prefill). libblas3 is that
+  # reference one, which the BLAS-probe tests load on purpose.
+  libopenblas0-pthread libblas3
 )
 # Node may come from Debian or from NodeSource (whose `nodejs` also ships npm and conflicts with
 # Debian's `npm` package), so node and npm are checked by command, not by package name.

@@ -1,7 +1,8 @@
 // `llmhost doctor`: checks the setup and says what to fix — the configuration file (found? valid?),
 // each provider's secrets and where they come from (never their values), the plugins (and why a
-// bad one failed), the Hugging Face cache directory and its free space, and whether a CUDA GPU is
-// visible. Keeps going after a failure so one run shows every problem. Exit 0 when none is found.
+// bad one failed), the Hugging Face cache directory and its free space, whether a CUDA GPU is
+// visible, and which BLAS the system's libblas.so.3 is (the reference one makes fp32 on CPU
+// slow). Keeps going after a failure so one run shows every problem. Exit 0 when none is found.
 #include "cli_common.hpp"
 #include "console.hpp"
 #include "progress_bar.hpp"
@@ -201,6 +202,21 @@ void check_gpu(Report &r) {
                 "check CUDA_VISIBLE_DEVICES and the container's device mounts");
 }
 
+// A system probe, not a plugin's: libtorch (and numpy, and most of what does fp32 matmuls on a
+// CPU) binds to libblas.so.3, and Debian's default for it is the unoptimized reference BLAS.
+void check_blas(Report &r) {
+    r.section("BLAS (CPU matrix multiplication)");
+    const BlasInfo b = probe_blas();
+    if (!b.found) {
+        r.note(b.soname + " not found: nothing on this system links a BLAS through it");
+        return;
+    }
+    std::string what = b.soname + " -> " + b.library + ": " + b.kind;
+    if (!b.detail.empty()) what += " (" + b.detail + ")";
+    if (b.reference) r.warn(what, kReferenceBlasFix);
+    else r.ok(what);
+}
+
 void run_doctor(Context &ctx) {
     Console &console = Console::get();
     Report r(console);
@@ -230,6 +246,7 @@ void run_doctor(Context &ctx) {
     }
     check_cache(r, host);
     check_gpu(r);
+    check_blas(r);
 
     console.out_line("");
     if (r.problems() == 0)
@@ -241,7 +258,7 @@ void run_doctor(Context &ctx) {
 }
 
 void register_doctor(CLI::App &app, Context &ctx) {
-    app.add_subcommand("doctor", "Check the configuration, secrets, plugins, cache and GPU")
+    app.add_subcommand("doctor", "Check the configuration, secrets, plugins, cache, GPU and BLAS")
         ->callback([&ctx] { run_doctor(ctx); });
 }
 
