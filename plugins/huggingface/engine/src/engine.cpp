@@ -4,6 +4,7 @@
 
 #include "../../models/model.hpp"
 #include "batch_scheduler.hpp"
+#include "cpu_threads.hpp"
 #include "guided_step.hpp"
 #include "prefix_cache.hpp"
 
@@ -295,7 +296,7 @@ std::unique_ptr<Engine> Engine::load(const fs::path &dir, const LoadOptions &opt
         im->eos = !im->gen.eos_token_ids.empty() ? im->gen.eos_token_ids : im->cfg.eos_token_ids;
         im->device = parse_device(opts.device);
         im->precision = parse_dtype(opts.dtype, im->device);
-        if (opts.threads > 0) at::set_num_threads(opts.threads);
+        apply_cpu_threads(opts.threads); // 0: physical cores (cpu_threads.hpp)
         im->max_ctx = context_length(im->cfg, opts, dir);
         require_supported_architecture(im->cfg.architecture); // before touching weights
         SafetensorsCheckpoint ckpt = SafetensorsCheckpoint::open_dir(dir);

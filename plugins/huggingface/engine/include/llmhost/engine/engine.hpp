@@ -46,7 +46,7 @@ struct LoadOptions {
     std::string device = "auto";  // auto | cpu | cuda | cuda:N (HF_DEVICE)
     std::string dtype = "auto";   // auto | float32 | bfloat16 | float16 (CPU: fp32 or bf16)
     std::int64_t max_context = 0; // KV-cache length; 0: min(max_position_embeddings, 4096)
-    int threads = 0;              // CPU intra-op threads; 0: libtorch's default
+    int threads = 0;              // CPU threads (libtorch, OpenBLAS); 0: physical cores
     // Concurrent sequences (KV-cache slots); 0: 8 on CUDA, 4 on the CPU; 1: no batching.
     std::int64_t max_batch = 0;
     // Prefix cache (docs/architecture.md): a request whose prompt starts with what a free KV-cache
