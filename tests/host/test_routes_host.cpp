@@ -143,7 +143,7 @@ TEST_CASE("routes/host: configuration errors point at the route's JSON") {
     CHECK(e.find("llmhost.json:2:") != std::string::npos);
 }
 
-TEST_CASE("routes/host: swap and reload replace a route live; in-flight requests finish on it") {
+TEST_CASE("routes/host: swap and reload replace a route live, in-flight requests finish on it") {
     CleanEnvironment env;
     auto opts = test_options();
     json cfg = base_config();
