@@ -12,6 +12,7 @@ TEST_CASE("bandwidth: small buffer gives a positive rate") {
     for (int t : {1, 2}) {
         Bandwidth b = measure_read_bandwidth(t, 1u << 20, 2);
         CHECK(b.bytes_per_s > 0);
+        CHECK(b.cpu_bytes_per_s > 0);
         CHECK(b.threads == t);
         CHECK(b.runs == 2);
         CHECK(b.buffer_bytes > 0);

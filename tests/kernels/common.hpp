@@ -40,7 +40,8 @@ inline float from_bf16(uint16_t b) {
 // A real multi-threaded loop: `threads` std::threads over chunks of at least `grain`.
 inline ParallelFor thread_for(int threads) {
     return [threads](int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)> &body) {
-        int64_t chunks = std::max<int64_t>(1, std::min<int64_t>(threads, n / std::max<int64_t>(1, grain)));
+        int64_t chunks =
+            std::max<int64_t>(1, std::min<int64_t>(threads, n / std::max<int64_t>(1, grain)));
         int64_t step = (n + chunks - 1) / chunks;
         std::vector<std::thread> pool;
         for (int64_t b = 0; b < n; b += step) pool.emplace_back(body, b, std::min(n, b + step));

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -27,8 +28,8 @@ struct Case {
 // bf16 rounding of the output (2^-8 relative) when y is bf16; x is rounded to bf16 first in the
 // reference when the kernel does so (linear_rounds_x_to_bf16), as documented.
 void check_case(Format f, const Case &c, uint32_t seed) {
-    CAPTURE(format_name(f));
-    CAPTURE(isa_name(active_isa()));
+    std::string what = std::string(format_name(f)) + " on " + isa_name(active_isa());
+    CAPTURE(what);
     CAPTURE(c.N);
     CAPTURE(c.K);
     CAPTURE(c.M);
@@ -121,10 +122,12 @@ void run_all_shapes(Isa isa) {
     for (Format f : {Format::BF16, Format::Q8, Format::Q4})
         for (Act xt : {Act::F32, Act::BF16})
             for (Act yt : {Act::F32, Act::BF16})
-                for (int64_t M : {3, 8, 16}) check_case(f, {13, 65, M, xt, yt, true, 1, 2, 1}, ++seed);
+                for (int64_t M : {3, 8, 16})
+                    check_case(f, {13, 65, M, xt, yt, true, 1, 2, 1}, ++seed);
     // Large enough to split over threads (several 64 KiB chunks), with a tail of rows.
     for (Format f : {Format::BF16, Format::Q8, Format::Q4})
-        for (int64_t M : {1, 4}) check_case(f, {1027, 771, M, Act::F32, Act::F32, true, 0, 0, 3}, ++seed);
+        for (int64_t M : {1, 4})
+            check_case(f, {1027, 771, M, Act::F32, Act::F32, true, 0, 0, 3}, ++seed);
 }
 
 } // namespace
@@ -154,23 +157,31 @@ TEST_CASE("linear: hostile arguments throw std::invalid_argument naming the argu
         return std::string("no exception");
     };
     auto pf = serial_for();
-    CHECK(msg([&] { linear(w, nullptr, Act::F32, 8, 1, y.data(), Act::F32, 4, nullptr, pf); })
-              .find("x is null") != std::string::npos);
-    CHECK(msg([&] { linear(w, x.data(), Act::F32, 8, 1, nullptr, Act::F32, 4, nullptr, pf); })
-              .find("y is null") != std::string::npos);
-    CHECK(msg([&] { linear(w, x.data(), Act::F32, 8, 0, y.data(), Act::F32, 4, nullptr, pf); })
-              .find("M must be") != std::string::npos);
-    CHECK(msg([&] { linear(w, x.data(), Act::F32, 7, 2, y.data(), Act::F32, 4, nullptr, pf); })
-              .find("ldx") != std::string::npos);
-    CHECK(msg([&] { linear(w, x.data(), Act::F32, 8, 2, y.data(), Act::F32, 3, nullptr, pf); })
-              .find("ldy") != std::string::npos);
-    CHECK(msg([&] { linear(w, x.data(), Act(7), 8, 1, y.data(), Act::F32, 4, nullptr, pf); })
-              .find("x_type") != std::string::npos);
-    CHECK(msg([&] { linear(w, x.data(), Act::F32, 8, 1, y.data(), Act::F32, 4, nullptr, {}); })
-              .find("pf") != std::string::npos);
+    CHECK(msg([&] {
+              linear(w, nullptr, Act::F32, 8, 1, y.data(), Act::F32, 4, nullptr, pf);
+          }).find("x is null") != std::string::npos);
+    CHECK(msg([&] {
+              linear(w, x.data(), Act::F32, 8, 1, nullptr, Act::F32, 4, nullptr, pf);
+          }).find("y is null") != std::string::npos);
+    CHECK(msg([&] {
+              linear(w, x.data(), Act::F32, 8, 0, y.data(), Act::F32, 4, nullptr, pf);
+          }).find("M must be") != std::string::npos);
+    CHECK(msg([&] {
+              linear(w, x.data(), Act::F32, 7, 2, y.data(), Act::F32, 4, nullptr, pf);
+          }).find("ldx") != std::string::npos);
+    CHECK(msg([&] {
+              linear(w, x.data(), Act::F32, 8, 2, y.data(), Act::F32, 3, nullptr, pf);
+          }).find("ldy") != std::string::npos);
+    CHECK(msg([&] {
+              linear(w, x.data(), Act(7), 8, 1, y.data(), Act::F32, 4, nullptr, pf);
+          }).find("x_type") != std::string::npos);
+    CHECK(msg([&] {
+              linear(w, x.data(), Act::F32, 8, 1, y.data(), Act::F32, 4, nullptr, {});
+          }).find("pf") != std::string::npos);
     PackedMatrix empty;
-    CHECK(msg([&] { linear(empty, x.data(), Act::F32, 8, 1, y.data(), Act::F32, 4, nullptr, pf); })
-              .find("empty") != std::string::npos);
+    CHECK(msg([&] {
+              linear(empty, x.data(), Act::F32, 8, 1, y.data(), Act::F32, 4, nullptr, pf);
+          }).find("empty") != std::string::npos);
 }
 
 TEST_CASE("isa: names, forcing, and refusal of an ISA the CPU lacks") {
@@ -194,4 +205,29 @@ TEST_CASE("isa: names, forcing, and refusal of an ISA the CPU lacks") {
             CHECK(std::string(e.what()).find("avx512") != std::string::npos);
         }
     }
+}
+
+TEST_CASE("linear: a NaN or inf in x gives non-finite outputs on every ISA, never a number") {
+    auto wf = gaussian(20 * 70, 0.05f, 31);
+    for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
+        try {
+            force_isa(isa);
+        } catch (const std::invalid_argument &) {
+            continue; // this CPU lacks it: covered by the per-ISA cases' skip
+        }
+        for (Format f : {Format::BF16, Format::Q8, Format::Q4}) {
+            std::string what = std::string(isa_name(isa)) + " " + format_name(f);
+            CAPTURE(what);
+            auto w = PackedMatrix::from_f32(wf.data(), 20, 70, f);
+            for (float bad : {std::numeric_limits<float>::quiet_NaN(),
+                              std::numeric_limits<float>::infinity()}) {
+                auto x = gaussian(70, 1.0f, 32);
+                x[40] = bad;
+                std::vector<float> y(20, 0.0f);
+                linear(w, x.data(), Act::F32, 70, 1, y.data(), Act::F32, 20, nullptr, serial_for());
+                for (float v : y) CHECK(!std::isfinite(v));
+            }
+        }
+    }
+    force_isa(best_isa());
 }

@@ -73,7 +73,8 @@ TEST_CASE("pack: quantization error within the format's bound") {
             for (int64_t r = 0; r < rows; ++r)
                 for (int64_t c = 0; c < cols; ++c) {
                     // scales: fp16 [row blocks of 16][groups][16] (linear.hpp)
-                    float s = std::fabs(fp16(p.scales()[((r / 16) * groups + c / 32) * 16 + r % 16]));
+                    float s =
+                        std::fabs(fp16(p.scales()[((r / 16) * groups + c / 32) * 16 + r % 16]));
                     float amax = 0;
                     for (int64_t j = c / 32 * 32; j < std::min(cols, c / 32 * 32 + 32); ++j)
                         amax = std::max(amax, std::fabs(w[r * cols + j]));

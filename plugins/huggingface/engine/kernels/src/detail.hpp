@@ -38,8 +38,8 @@ inline int64_t scale_at(int64_t groups, int64_t r, int64_t g) {
 // it, bf16), each of the M rows padded with zeros to ldxp >= Kp, so kernels may read whole groups.
 struct LinearJob {
     const PackedMatrix *w;
-    const float *xf;     // [M, ldxp] fp32
-    const uint16_t *xb;  // [M, ldxp] bf16 (round to nearest even), or nullptr
+    const float *xf;    // [M, ldxp] fp32
+    const uint16_t *xb; // [M, ldxp] bf16 (round to nearest even), or nullptr
     // Q8/Q4 on the SIMD paths: x per group of 32 as int16 codes and an fp32 scale (amax / 32767),
     // and the codes' sum per group (the Q4 kernels subtract 8 * sum for the nibbles' offset).
     const int16_t *xq;   // [M, ldxp], or nullptr
@@ -58,13 +58,18 @@ using RowsFn = void (*)(const LinearJob &job, int64_t n0, int64_t n1);
 
 struct IsaKernels {
     RowsFn bf16, q8, q4;
-    bool wants_bf16_x; // the bf16 kernel reads job.xb
+    bool wants_bf16_x;  // the bf16 kernel reads job.xb
     bool wants_int16_x; // the Q8/Q4 kernels read job.xq, xs, xsum
+    // x per group of 32 as int16 codes: s = amax / 32767, q = round_half_even(x * (32767 / amax)),
+    // sum = the codes' sum; a group with a NaN/inf gets s = NaN (the outputs become NaN, as fp32
+    // arithmetic would make them), all zeros s = 0. Vectorised per ISA: it runs on every call.
+    void (*quantize_x)(const float *x, int64_t groups, int16_t *q, float *s, int32_t *sum);
     // Sums n bytes (n a multiple of 256, p 64-byte aligned) as vectors; the result only keeps the
     // loads from being optimised away.
     double (*read_sum)(const void *p, std::size_t n);
 };
 
+void quantize_x_scalar(const float *x, int64_t groups, int16_t *q, float *s, int32_t *sum);
 IsaKernels scalar_kernels();
 #if defined(LLMHOST_KERNELS_X86)
 IsaKernels avx2_kernels();
@@ -118,7 +123,7 @@ inline uint16_t f32_to_fp16(float f) {
     u &= 0x7fffffffu;
     if (u > 0x7f800000u) return uint16_t(sign | 0x7e00u);
     if (u >= 0x477ff000u) return uint16_t(sign | 0x7c00u); // rounds to >= 65520: inf
-    if (u < 0x38800000u) {                                // below the smallest normal: subnormal
+    if (u < 0x38800000u) {                                 // below the smallest normal: subnormal
         float a;
         std::memcpy(&a, &u, 4);
         // a * 2^24 in [0, 1024): the subnormal mantissa, rounded to nearest even by the FPU.

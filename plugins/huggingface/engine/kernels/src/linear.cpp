@@ -14,6 +14,39 @@ namespace llmhost::kernels {
 using detail::bf16_to_f32;
 using detail::f32_to_bf16;
 
+namespace detail {
+
+// x per group of 32 as int16 codes: s = amax / 32767, q = round_half_even(x / s). The error,
+// <= s / 2 = amax / 65534 per element, is 256x below bf16's rounding of x.
+void quantize_x_scalar(const float *x, int64_t groups, int16_t *q, float *s, int32_t *sum) {
+    for (int64_t g = 0; g < groups; ++g) {
+        const float *xg = x + g * detail::kGroup;
+        float amax = 0.0f;
+        bool finite = true;
+        for (int64_t j = 0; j < detail::kGroup; ++j) {
+            finite = finite && std::isfinite(xg[j]); // std::max would drop a NaN
+            amax = std::max(amax, std::fabs(xg[j]));
+        }
+        if (!finite || !(amax > 0.0f)) { // a NaN/inf poisons the group's outputs; zeros are 0
+            s[g] = finite ? 0.0f : std::numeric_limits<float>::quiet_NaN();
+            sum[g] = 0;
+            std::fill(q + g * detail::kGroup, q + (g + 1) * detail::kGroup, int16_t(0));
+            continue;
+        }
+        const float inv = 32767.0f / amax;
+        int32_t t = 0;
+        for (int64_t j = 0; j < detail::kGroup; ++j) {
+            float v = std::clamp(std::nearbyint(xg[j] * inv), -32767.0f, 32767.0f);
+            q[g * detail::kGroup + j] = int16_t(v);
+            t += int32_t(v);
+        }
+        s[g] = amax / 32767.0f;
+        sum[g] = t;
+    }
+}
+
+} // namespace detail
+
 ParallelFor serial_for() {
     return [](int64_t n, int64_t, const std::function<void(int64_t, int64_t)> &body) {
         if (n > 0) body(0, n);
@@ -32,31 +65,6 @@ int64_t grain_rows(const PackedMatrix &w) {
     int64_t per_row = std::max<int64_t>(1, int64_t(w.bytes() / std::size_t(w.rows())));
     int64_t g = ((int64_t(64) << 10) + per_row - 1) / per_row;
     return std::max<int64_t>(4, (g + 3) / 4 * 4);
-}
-
-// x per group of 32 as int16 codes: s = amax / 32767, q = round_half_even(x / s). The error,
-// <= s / 2 = amax / 65534 per element, is 256x below bf16's rounding of x.
-void quantize_x(const float *x, int64_t groups, int16_t *q, float *s, int32_t *sum) {
-    for (int64_t g = 0; g < groups; ++g) {
-        const float *xg = x + g * detail::kGroup;
-        float amax = 0.0f;
-        for (int64_t j = 0; j < detail::kGroup; ++j) amax = std::max(amax, std::fabs(xg[j]));
-        if (!(amax > 0.0f) || !std::isfinite(amax)) { // zeros (or a NaN/inf: see below)
-            s[g] = amax > 0.0f || std::isnan(amax) ? std::numeric_limits<float>::quiet_NaN() : 0.0f;
-            sum[g] = 0;
-            std::fill(q + g * detail::kGroup, q + (g + 1) * detail::kGroup, int16_t(0));
-            continue;
-        }
-        const float inv = 32767.0f / amax;
-        int32_t t = 0;
-        for (int64_t j = 0; j < detail::kGroup; ++j) {
-            float v = std::clamp(std::nearbyint(xg[j] * inv), -32767.0f, 32767.0f);
-            q[g * detail::kGroup + j] = int16_t(v);
-            t += int32_t(v);
-        }
-        s[g] = amax / 32767.0f;
-        sum[g] = t;
-    }
 }
 
 } // namespace
@@ -82,8 +90,8 @@ void linear(const PackedMatrix &w, const void *x, Act x_type, int64_t ldx, int64
     thread_local std::vector<uint16_t> xb;
     thread_local std::vector<int16_t> xq;
     thread_local std::vector<int32_t> xsum;
-    const int64_t ldxp = (std::max(K, w.padded_cols()) + detail::kXPad - 1) / detail::kXPad *
-                         detail::kXPad;
+    const int64_t ldxp =
+        (std::max(K, w.padded_cols()) + detail::kXPad - 1) / detail::kXPad * detail::kXPad;
     const int64_t xgroups = ldxp / detail::kGroup;
     const bool want_b = w.format() == Format::BF16 && k.wants_bf16_x;
     const bool want_q = w.format() != Format::BF16 && k.wants_int16_x;
@@ -110,15 +118,22 @@ void linear(const PackedMatrix &w, const void *x, Act x_type, int64_t ldx, int64
             else
                 for (int64_t i = 0; i < K; ++i) br[i] = f32_to_bf16(xr[i]);
         }
-        if (want_q) quantize_x(xr, xgroups, xq.data() + m * ldxp, xs.data() + m * xgroups,
-                               xsum.data() + m * xgroups);
+        if (want_q)
+            k.quantize_x(xr, xgroups, xq.data() + m * ldxp, xs.data() + m * xgroups,
+                         xsum.data() + m * xgroups);
     }
-    detail::LinearJob job{&w,     xf.data(),
+    detail::LinearJob job{&w,
+                          xf.data(),
                           want_b ? xb.data() : nullptr,
                           want_q ? xq.data() : nullptr,
                           want_q ? xs.data() : nullptr,
                           want_q ? xsum.data() : nullptr,
-                          ldxp,   M, y, y_type, ldy, bias};
+                          ldxp,
+                          M,
+                          y,
+                          y_type,
+                          ldy,
+                          bias};
     detail::RowsFn fn = w.format() == Format::BF16 ? k.bf16
                         : w.format() == Format::Q8 ? k.q8
                                                    : k.q4;

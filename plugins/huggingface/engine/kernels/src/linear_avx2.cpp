@@ -106,10 +106,12 @@ void qblock(const LinearJob &job, int64_t blk, int64_t m0, float (*out)[kBlockRo
                 for (int m = 0; m < MB; ++m) {
                     const int16_t *x = job.xq + (m0 + m) * job.ldxp + g * kGroup + 2 * c;
                     __m256i xl = x_pair(x), xh = x_pair(x + 16);
-                    ai[m][0] = _mm256_add_epi32(
-                        ai[m][0], _mm256_add_epi32(_mm256_madd_epi16(l0, xl), _mm256_madd_epi16(h0, xh)));
-                    ai[m][1] = _mm256_add_epi32(
-                        ai[m][1], _mm256_add_epi32(_mm256_madd_epi16(l1, xl), _mm256_madd_epi16(h1, xh)));
+                    ai[m][0] =
+                        _mm256_add_epi32(ai[m][0], _mm256_add_epi32(_mm256_madd_epi16(l0, xl),
+                                                                    _mm256_madd_epi16(h0, xh)));
+                    ai[m][1] =
+                        _mm256_add_epi32(ai[m][1], _mm256_add_epi32(_mm256_madd_epi16(l1, xl),
+                                                                    _mm256_madd_epi16(h1, xh)));
                 }
             }
         }
@@ -166,9 +168,50 @@ void drive(const LinearJob &job, int64_t n0, int64_t n1) {
     for (; n < n1; ++n) rows(std::integral_constant<int, 1>{}, n);
 }
 
-template <int R, int MB> struct Bf16 {
+template <int R, int MB>
+struct Bf16 {
     static void run(const LinearJob &j, int64_t n, int64_t m0) { bf16_block<R, MB>(j, n, m0); }
 };
+void quantize_x(const float *x, int64_t groups, int16_t *q, float *s, int32_t *sum) {
+    const __m256 sign = _mm256_set1_ps(-0.0f), zero = _mm256_setzero_ps();
+    for (int64_t g = 0; g < groups; ++g) {
+        const float *xg = x + g * kGroup;
+        __m256 v[4], nf = zero, mx = zero;
+        for (int i = 0; i < 4; ++i) {
+            v[i] = _mm256_loadu_ps(xg + 8 * i);
+            nf = _mm256_add_ps(nf, _mm256_sub_ps(v[i], v[i])); // NaN iff a NaN/inf
+            mx = _mm256_max_ps(mx, _mm256_andnot_ps(sign, v[i]));
+        }
+        __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(mx), _mm256_extractf128_ps(mx, 1));
+        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+        const float amax = _mm_cvtss_f32(m4);
+        if (_mm256_movemask_ps(_mm256_cmp_ps(nf, zero, _CMP_NEQ_UQ)) || !(amax > 0.0f)) {
+            quantize_x_scalar(xg, 1, q + g * kGroup, s + g, sum + g);
+            continue;
+        }
+        const __m256 inv = _mm256_set1_ps(32767.0f / amax);
+        __m256i acc = _mm256_setzero_si256();
+        const __m256i lim = _mm256_set1_epi32(32767), nlim = _mm256_set1_epi32(-32767);
+        for (int i = 0; i < 4; i += 2) {
+            // Round to nearest even (MXCSR default), clamp, pack in order (packs interleaves
+            // 128-bit lanes: permute back).
+            __m256i a = _mm256_cvtps_epi32(_mm256_mul_ps(v[i], inv));
+            __m256i b = _mm256_cvtps_epi32(_mm256_mul_ps(v[i + 1], inv));
+            a = _mm256_max_epi32(_mm256_min_epi32(a, lim), nlim);
+            b = _mm256_max_epi32(_mm256_min_epi32(b, lim), nlim);
+            acc = _mm256_add_epi32(acc, _mm256_add_epi32(a, b));
+            __m256i pk = _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xd8);
+            _mm256_storeu_si256((__m256i *)(q + g * kGroup + 8 * i), pk);
+        }
+        __m128i t = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+        t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0x4e));
+        t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0xb1));
+        sum[g] = _mm_cvtsi128_si32(t);
+        s[g] = amax / 32767.0f;
+    }
+}
+
 double read_sum(const void *p, std::size_t n) {
     const auto *v = static_cast<const __m256i *>(p);
     __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
@@ -187,7 +230,7 @@ double read_sum(const void *p, std::size_t n) {
 } // namespace
 
 IsaKernels avx2_kernels() {
-    return {drive<Bf16>, qrows<Format::Q8>, qrows<Format::Q4>, false, true, read_sum};
+    return {drive<Bf16>, qrows<Format::Q8>, qrows<Format::Q4>, false, true, quantize_x, read_sum};
 }
 
 } // namespace llmhost::kernels::detail

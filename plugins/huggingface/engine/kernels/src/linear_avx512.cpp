@@ -29,7 +29,12 @@ void bf16_dp_block(const LinearJob &job, int64_t n, int64_t m0) {
     int64_t k = 0;
     for (; k + 32 <= K; k += 32) {
         __m512i wv[R];
-        for (int r = 0; r < R; ++r) wv[r] = _mm512_loadu_si512(w + r * K + k);
+        for (int r = 0; r < R; ++r) {
+            // The next block's rows, same column: 4 concurrent row streams are more than the
+            // hardware prefetcher ramps up on when rows are short (768 columns = 1.5 KiB).
+            _mm_prefetch(reinterpret_cast<const char *>(w + (R + r) * K + k), _MM_HINT_T0);
+            wv[r] = _mm512_loadu_si512(w + r * K + k);
+        }
         for (int m = 0; m < MB; ++m) {
             __m512i xv = _mm512_loadu_si512(job.xb + (m0 + m) * job.ldxp + k);
             for (int r = 0; r < R; ++r)
@@ -65,7 +70,8 @@ void bf16_fma_block(const LinearJob &job, int64_t n, int64_t m0) {
     for (int64_t k = 0; k < K; k += 16) {
         const __mmask16 mask = K - k >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (K - k)) - 1);
         __m512 wv[R];
-        for (int r = 0; r < R; ++r) wv[r] = widen_bf16(_mm256_maskz_loadu_epi16(mask, w + r * K + k));
+        for (int r = 0; r < R; ++r)
+            wv[r] = widen_bf16(_mm256_maskz_loadu_epi16(mask, w + r * K + k));
         for (int m = 0; m < MB; ++m) {
             __m512 xv = _mm512_loadu_ps(job.xf + (m0 + m) * job.ldxp + k);
             for (int r = 0; r < R; ++r) acc[r][m] = _mm512_fmadd_ps(wv[r], xv, acc[r][m]);
@@ -104,14 +110,18 @@ void qblock(const LinearJob &job, int64_t blk, int64_t m0, float (*out)[kBlockRo
     for (int m = 0; m < MB; ++m) acc[m] = _mm512_setzero_ps();
     for (int64_t g = 0; g < groups; ++g) {
         const uint8_t *wg = base + g * gb;
-        __m512i ai[MB][2];
-        for (int m = 0; m < MB; ++m) ai[m][0] = ai[m][1] = _mm512_setzero_si512();
+        // 4 independent int32 chains per x row: one chain's vpdpwssd latency (~5 cycles) would
+        // otherwise cap the kernel below the memory bandwidth.
+        __m512i ai[MB][4];
+        for (int m = 0; m < MB; ++m)
+            for (int c = 0; c < 4; ++c) ai[m][c] = _mm512_setzero_si512();
         if constexpr (F == Format::Q8) {
             for (int p = 0; p < 16; ++p) {
-                __m512i w = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(wg + p * 32)));
+                __m512i w =
+                    _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(wg + p * 32)));
                 for (int m = 0; m < MB; ++m) {
                     const int16_t *x = job.xq + (m0 + m) * job.ldxp + g * kGroup + 2 * p;
-                    ai[m][p & 1] = dot_pair<Vnni>(ai[m][p & 1], w, x_pair(x));
+                    ai[m][p & 3] = dot_pair<Vnni>(ai[m][p & 3], w, x_pair(x));
                 }
             }
         } else {
@@ -121,14 +131,16 @@ void qblock(const LinearJob &job, int64_t blk, int64_t m0, float (*out)[kBlockRo
                 __m512i hi = _mm512_cvtepu8_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 4), nib));
                 for (int m = 0; m < MB; ++m) {
                     const int16_t *x = job.xq + (m0 + m) * job.ldxp + g * kGroup + 2 * c;
-                    ai[m][0] = dot_pair<Vnni>(ai[m][0], lo, x_pair(x));
-                    ai[m][1] = dot_pair<Vnni>(ai[m][1], hi, x_pair(x + 16));
+                    ai[m][c & 1] = dot_pair<Vnni>(ai[m][c & 1], lo, x_pair(x));
+                    ai[m][2 + (c & 1)] = dot_pair<Vnni>(ai[m][2 + (c & 1)], hi, x_pair(x + 16));
                 }
             }
         }
-        const __m512 ws = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(sc + g * kBlockRows)));
+        const __m512 ws =
+            _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(sc + g * kBlockRows)));
         for (int m = 0; m < MB; ++m) {
-            __m512i t = _mm512_add_epi32(ai[m][0], ai[m][1]);
+            __m512i t = _mm512_add_epi32(_mm512_add_epi32(ai[m][0], ai[m][1]),
+                                         _mm512_add_epi32(ai[m][2], ai[m][3]));
             if constexpr (F == Format::Q4) // codes are q + 8: subtract 8 * sum(x codes)
                 t = _mm512_sub_epi32(t, _mm512_set1_epi32(8 * job.xsum[(m0 + m) * xg + g]));
             const __m512 s = _mm512_mul_ps(ws, _mm512_set1_ps(job.xs[(m0 + m) * xg + g]));
@@ -175,12 +187,46 @@ void drive(const LinearJob &job, int64_t n0, int64_t n1) {
     for (; n < n1; ++n) rows(std::integral_constant<int, 1>{}, n);
 }
 
-template <int R, int MB> struct Bf16Dp {
+template <int R, int MB>
+struct Bf16Dp {
     static void run(const LinearJob &j, int64_t n, int64_t m0) { bf16_dp_block<R, MB>(j, n, m0); }
 };
-template <int R, int MB> struct Bf16Fma {
+template <int R, int MB>
+struct Bf16Fma {
     static void run(const LinearJob &j, int64_t n, int64_t m0) { bf16_fma_block<R, MB>(j, n, m0); }
 };
+void quantize_x(const float *x, int64_t groups, int16_t *q, float *s, int32_t *sum) {
+    const __m512 zero = _mm512_setzero_ps();
+    for (int64_t g = 0; g < groups; ++g) {
+        const float *xg = x + g * kGroup;
+        __m512 a = _mm512_loadu_ps(xg), b = _mm512_loadu_ps(xg + 16);
+        // x - x is NaN exactly for NaN/inf: those groups take the scalar path's NaN scale.
+        if (_mm512_cmp_ps_mask(_mm512_add_ps(_mm512_sub_ps(a, a), _mm512_sub_ps(b, b)), zero,
+                               _CMP_NEQ_UQ)) {
+            quantize_x_scalar(xg, 1, q + g * kGroup, s + g, sum + g);
+            continue;
+        }
+        const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(a), _mm512_abs_ps(b)));
+        if (!(amax > 0.0f)) {
+            quantize_x_scalar(xg, 1, q + g * kGroup, s + g, sum + g);
+            continue;
+        }
+        const __m512 inv = _mm512_set1_ps(32767.0f / amax);
+        // Round to nearest even (MXCSR default); the saturating pack clamps a 32768.
+        __m512i qa = _mm512_cvtps_epi32(_mm512_mul_ps(a, inv));
+        __m512i qb = _mm512_cvtps_epi32(_mm512_mul_ps(b, inv));
+        _mm256_storeu_si256((__m256i *)(q + g * kGroup), _mm512_cvtsepi32_epi16(qa));
+        _mm256_storeu_si256((__m256i *)(q + g * kGroup + 16), _mm512_cvtsepi32_epi16(qb));
+        const __m512i lim = _mm512_set1_epi32(32767);
+        qa = _mm512_max_epi32(_mm512_min_epi32(qa, lim),
+                              _mm512_sub_epi32(_mm512_setzero_si512(), lim));
+        qb = _mm512_max_epi32(_mm512_min_epi32(qb, lim),
+                              _mm512_sub_epi32(_mm512_setzero_si512(), lim));
+        sum[g] = _mm512_reduce_add_epi32(_mm512_add_epi32(qa, qb));
+        s[g] = amax / 32767.0f;
+    }
+}
+
 double read_sum(const void *p, std::size_t n) {
     const auto *v = static_cast<const __m512i *>(p);
     __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
@@ -202,6 +248,7 @@ IsaKernels avx512_kernels(bool bf16, bool vnni) {
             vnni ? qrows<Format::Q4, true> : qrows<Format::Q4, false>,
             bf16,
             true,
+            quantize_x,
             read_sum};
 }
 

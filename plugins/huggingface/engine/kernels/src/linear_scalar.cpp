@@ -52,7 +52,8 @@ double read_sum(const void *p, std::size_t n) {
 } // namespace
 
 IsaKernels scalar_kernels() {
-    return {rows<Format::BF16>, rows<Format::Q8>, rows<Format::Q4>, false, false, read_sum};
+    return {rows<Format::BF16>, rows<Format::Q8>, rows<Format::Q4>, false, false,
+            quantize_x_scalar,  read_sum};
 }
 
 } // namespace llmhost::kernels::detail

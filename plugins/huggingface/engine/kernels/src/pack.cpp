@@ -115,9 +115,9 @@ Packed pack_from(Load load, int64_t rows, int64_t cols, Format f) {
                 if (f == Format::Q8)
                     p[at.byte] = static_cast<unsigned char>(q[std::size_t(c)]);
                 else
-                    p[at.byte] = static_cast<unsigned char>(
-                        (p[at.byte] & (at.high ? 0x0f : 0xf0)) |
-                        (q[std::size_t(c)] + 8) << (at.high ? 4 : 0));
+                    p[at.byte] =
+                        static_cast<unsigned char>((p[at.byte] & (at.high ? 0x0f : 0xf0)) |
+                                                   (q[std::size_t(c)] + 8) << (at.high ? 4 : 0));
             }
             for (int64_t g = 0; g < groups; ++g)
                 scales[detail::scale_at(groups, r, g)] = s[std::size_t(g)];
@@ -193,8 +193,8 @@ PackedMatrix PackedMatrix::from_f32(const float *src, int64_t rows, int64_t cols
 
 PackedMatrix PackedMatrix::from_bf16(const uint16_t *src, int64_t rows, int64_t cols, Format f) {
     check_shape(src, rows, cols, "PackedMatrix::from_bf16");
-    Packed p = pack_from([&](int64_t r, int64_t c) { return bf16_to_f32(src[r * cols + c]); },
-                         rows, cols, f);
+    Packed p = pack_from([&](int64_t r, int64_t c) { return bf16_to_f32(src[r * cols + c]); }, rows,
+                         cols, f);
     PackedMatrix m;
     m.storage_.reset(static_cast<unsigned char *>(p.storage));
     m.format_ = f;
@@ -232,8 +232,8 @@ void PackedMatrix::dequantize(int64_t r0, int64_t n, float *out) const {
     if (!out) throw std::invalid_argument("PackedMatrix::dequantize: out is null");
     if (!data_) throw std::invalid_argument("PackedMatrix::dequantize: empty matrix");
     if (r0 < 0 || n < 0 || r0 > rows_ || n > rows_ - r0)
-        throw std::invalid_argument("PackedMatrix::dequantize: rows [" + std::to_string(r0) +
-                                    ", " + std::to_string(r0) + "+" + std::to_string(n) +
+        throw std::invalid_argument("PackedMatrix::dequantize: rows [" + std::to_string(r0) + ", " +
+                                    std::to_string(r0) + "+" + std::to_string(n) +
                                     ") outside [0, " + std::to_string(rows_) + ")");
     int64_t groups = padded_cols_ / kGroup;
     for (int64_t i = 0; i < n; ++i) {

@@ -7,10 +7,13 @@
 namespace llmhost::kernels {
 
 struct Bandwidth {
-    double bytes_per_s;
+    double bytes_per_s; // wall clock: buffer bytes / time until every thread finished
     int threads;
     std::size_t buffer_bytes;
     int runs;
+    // The same bytes over the longest per-thread CPU time of a run (CLOCK_THREAD_CPUTIME_ID):
+    // equal to bytes_per_s on an idle machine; on a shared one, the rate while the readers ran.
+    double cpu_bytes_per_s = 0;
 };
 
 // Vectorized (AVX-512/AVX2 per dispatch) sum over one buffer much larger than the L3 (default

@@ -26,9 +26,10 @@ namespace llmhost::kernels {
 
 // Avx512: F+BW+VL+FMA (+F16C); the BF16 (vdpbf16ps) and VNNI instructions are used when present.
 enum class Isa { Scalar, Avx2, Avx512 };
-Isa best_isa();                // what this CPU supports
-Isa active_isa();              // what linear() uses (best_isa() unless forced)
-void force_isa(Isa isa);       // tests/bench: throws std::invalid_argument naming the ISA if the CPU lacks it
+Isa best_isa();   // what this CPU supports
+Isa active_isa(); // what linear() uses (best_isa() unless forced)
+void force_isa(
+    Isa isa); // tests/bench: throws std::invalid_argument naming the ISA if the CPU lacks it
 const char *isa_name(Isa isa); // "scalar", "avx2", "avx512"
 std::string isa_description(); // the active ISA and its extensions, e.g. "avx512 (bf16, vnni)"
 bool cpu_has_avx512_bf16();    // vdpbf16ps available (the AVX-512 bf16 path then rounds x to bf16)
@@ -83,7 +84,7 @@ public:
 
     // The packed storage (layout above), for the kernels.
     const void *data() const { return data_; }
-    const uint16_t *scales() const { return scales_; } // fp16 bits; nullptr for BF16
+    const uint16_t *scales() const { return scales_; }   // fp16 bits; nullptr for BF16
     int64_t padded_cols() const { return padded_cols_; } // Kp (= cols for BF16)
     int64_t row_bytes() const; // data bytes per row (Q8/Q4: of a 16-row block, divided by 16)
 
