@@ -25,6 +25,7 @@ json TinyModelSpec::to_json() const {
               {"dtype", dtype}, {"shards", shards}, {"eos_token_ids", eos_token_ids},
               {"bos_token_id", bos_token_id}};
     if (sliding_window) j["sliding_window"] = *sliding_window;
+    if (head_scale != 1.0) j["head_scale"] = head_scale;
     return j;
 }
 
@@ -41,7 +42,7 @@ TinyModelSpec TinyModelSpec::from_json(const json &j) {
     get("rms_norm_eps", s.rms_norm_eps); get("rope_theta", s.rope_theta);
     get("rope_scaling", s.rope_scaling); get("tie_word_embeddings", s.tie_word_embeddings);
     get("dtype", s.dtype); get("shards", s.shards); get("eos_token_ids", s.eos_token_ids);
-    get("bos_token_id", s.bos_token_id);
+    get("bos_token_id", s.bos_token_id); get("head_scale", s.head_scale);
     if (j.contains("sliding_window")) s.sliding_window = j.at("sliding_window").get<std::int64_t>();
     return s;
 }
@@ -167,7 +168,8 @@ TinyModelSpec resolve_spec(TinyModelSpec s) {
 
 std::vector<TinyTensor> make_weights(const TinyModelSpec &s) {
     std::vector<TinyTensor> out;
-    // kind: 'e' embedding (std 1), 'w' matrix (std 1/sqrt(fan_in)), 'n' norm (1 +- 0.1),
+    // kind: 'e' embedding (std 1), 'w' matrix (std 1/sqrt(fan_in)), 'h' lm_head ('w' times
+    // head_scale), 'n' norm (1 +- 0.1),
     // 'b' bias (+-0.1), 'p' positions (std 0.1). The scales keep activations O(1) so that
     // greedy decoding is not decided by rounding noise.
     auto add = [&](const std::string &name, std::vector<std::int64_t> shape, char kind) {
@@ -179,6 +181,7 @@ std::vector<TinyTensor> make_weights(const TinyModelSpec &s) {
         const double sqrt3 = std::sqrt(3.0);
         const float scale = kind == 'e' ? float(sqrt3)
                             : kind == 'w' ? float(sqrt3 / std::sqrt(double(shape.back())))
+                            : kind == 'h' ? float(s.head_scale * sqrt3 / std::sqrt(double(shape.back())))
                             : kind == 'p' ? float(0.1 * sqrt3)
                                           : 0.1f;
         for (auto &v : t.values) {
@@ -212,7 +215,7 @@ std::vector<TinyTensor> make_weights(const TinyModelSpec &s) {
         }
         add("transformer.ln_f.weight", {D}, 'n');
         add("transformer.ln_f.bias", {D}, 'b');
-        if (!s.tie_word_embeddings) add("lm_head.weight", {V, D}, 'w');
+        if (!s.tie_word_embeddings) add("lm_head.weight", {V, D}, 'h');
         return out;
     }
     if (s.arch != "llama" && s.arch != "mistral" && s.arch != "qwen2" && s.arch != "qwen3")
@@ -241,7 +244,7 @@ std::vector<TinyTensor> make_weights(const TinyModelSpec &s) {
         add(p + "mlp.down_proj.weight", {D, F}, 'w');
     }
     add("model.norm.weight", {D}, 'n');
-    if (!s.tie_word_embeddings) add("lm_head.weight", {V, D}, 'w');
+    if (!s.tie_word_embeddings) add("lm_head.weight", {V, D}, 'h');
     return out;
 }
 

@@ -35,6 +35,9 @@ struct TinyModelSpec {
     std::string rope_scaling;          // "" or "llama3"
     std::optional<std::int64_t> sliding_window; // mistral
     bool tie_word_embeddings = false;
+    // Multiplies an untied lm_head's init: how peaked the next-token distributions are (1: logits
+    // of std ~1, near uniform; ~4-6: entropies like a trained model's, for quantization quality).
+    double head_scale = 1.0;
     std::string dtype = "F32";         // F32 | BF16 | F16 (file dtype)
     int shards = 1;                    // > 1: model-0000k-of-0000n.safetensors + index
     std::optional<std::filesystem::path> tokenizer_dir; // copy tokenizer files from here

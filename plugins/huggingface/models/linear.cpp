@@ -39,6 +39,23 @@ at::Tensor Linear::operator()(const at::Tensor &x) const {
                         torch_parallel_for());
         return out;
     }
+    if (weight.defined() && x.is_cpu() && x.scalar_type() == at::kFloat && rows <= 2) {
+        // fp32 decode: BLAS gemv streams the weights once per row. at::linear would call gemm,
+        // which OpenBLAS starts by copying the whole weight matrix into its packed layout: three
+        // passes over the weights per token instead of one.
+        at::Tensor in = x.reshape({rows, in_features});
+        std::vector<std::int64_t> shape = x.sizes().vec();
+        shape.back() = out_features;
+        at::Tensor out = at::empty({rows, out_features}, x.options());
+        for (std::int64_t r = 0; r < rows; ++r) {
+            at::Tensor o = out[r];
+            if (bias.defined())
+                at::addmv_out(o, bias, weight, in[r]);
+            else
+                at::mv_out(o, weight, in[r]);
+        }
+        return out.view(shape);
+    }
     if (weight.defined()) return at::linear(x, weight, bias);
     // A quantized weight and many rows (prefill): widen it for this call and multiply through
     // BLAS. The copy costs one pass over the weights, small next to the matmul it feeds.
