@@ -27,8 +27,10 @@ inline CodeAt code_at(Format f, int64_t groups, int64_t r, int64_t c) {
     const int64_t blk = r / kBlockRows, rr = r % kBlockRows, g = c / kGroup, j = c % kGroup;
     const int64_t base = (blk * groups + g) * group_block_bytes(f);
     if (f == Format::Q8) return {base + (j / 2) * 32 + rr * 2 + (j & 1), false};
-    const int64_t jj = j % 16; // Q4: columns 0..15 of the group in low nibbles, 16..31 in high
-    return {base + (jj / 2) * 32 + rr * 2 + (jj & 1), j >= 16};
+    // Q4: column pair p = j / 2 lives in chunk p % 4 (64 bytes = 32 little-endian 16-bit words),
+    // word 2 rr + (j & 1), nibble p / 4: one shift + mask per nibble gives 32 int16 lanes.
+    const int64_t p = j / 2, nibble = p / 4;
+    return {base + (p % 4) * 64 + (2 * rr + (j & 1)) * 2 + nibble / 2, (nibble & 1) != 0};
 }
 inline int64_t scale_at(int64_t groups, int64_t r, int64_t g) {
     return ((r / kBlockRows) * groups + g) * kBlockRows + r % kBlockRows;

@@ -76,7 +76,7 @@ void qblock(const LinearJob &job, int64_t blk, int64_t m0, float (*out)[kBlockRo
     const int64_t gb = group_block_bytes(F);
     const auto *base = static_cast<const uint8_t *>(job.w->data()) + blk * groups * gb;
     const uint16_t *sc = job.w->scales() + blk * groups * kBlockRows;
-    const __m256i nib = _mm256_set1_epi8(0x0f);
+    const __m256i nib = _mm256_set1_epi16(0x0f);
     __m256 acc[MB][2];
     for (int m = 0; m < MB; ++m) acc[m][0] = acc[m][1] = _mm256_setzero_ps();
     for (int64_t g = 0; g < groups; ++g) {
@@ -95,23 +95,22 @@ void qblock(const LinearJob &job, int64_t blk, int64_t m0, float (*out)[kBlockRo
                 }
             }
         } else {
-            for (int c = 0; c < 8; ++c) { // low nibbles: pair c; high nibbles: pair c + 8
-                __m256i v = _mm256_loadu_si256((const __m256i *)(wg + c * 32));
-                __m256i lo = _mm256_and_si256(v, nib);
-                __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), nib);
-                __m256i l0 = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(lo));
-                __m256i l1 = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(lo, 1));
-                __m256i h0 = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(hi));
-                __m256i h1 = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(hi, 1));
-                for (int m = 0; m < MB; ++m) {
-                    const int16_t *x = job.xq + (m0 + m) * job.ldxp + g * kGroup + 2 * c;
-                    __m256i xl = x_pair(x), xh = x_pair(x + 16);
-                    ai[m][0] =
-                        _mm256_add_epi32(ai[m][0], _mm256_add_epi32(_mm256_madd_epi16(l0, xl),
-                                                                    _mm256_madd_epi16(h0, xh)));
-                    ai[m][1] =
-                        _mm256_add_epi32(ai[m][1], _mm256_add_epi32(_mm256_madd_epi16(l1, xl),
-                                                                    _mm256_madd_epi16(h1, xh)));
+            // Chunk c: 32 words (rows 0..7, then 8..15), nibble i of each is column pair c + 4 i.
+            for (int c = 0; c < 4; ++c) {
+                for (int h = 0; h < 2; ++h) {
+                    __m256i v = _mm256_loadu_si256((const __m256i *)(wg + c * 64 + h * 32));
+                    __m256i n[4] = {
+                        _mm256_and_si256(v, nib), _mm256_and_si256(_mm256_srli_epi16(v, 4), nib),
+                        _mm256_and_si256(_mm256_srli_epi16(v, 8), nib), _mm256_srli_epi16(v, 12)};
+                    for (int m = 0; m < MB; ++m) {
+                        const int16_t *x = job.xq + (m0 + m) * job.ldxp + g * kGroup + 2 * c;
+                        __m256i d = _mm256_add_epi32(
+                            _mm256_add_epi32(_mm256_madd_epi16(n[0], x_pair(x)),
+                                             _mm256_madd_epi16(n[1], x_pair(x + 8))),
+                            _mm256_add_epi32(_mm256_madd_epi16(n[2], x_pair(x + 16)),
+                                             _mm256_madd_epi16(n[3], x_pair(x + 24))));
+                        ai[m][h] = _mm256_add_epi32(ai[m][h], d);
+                    }
                 }
             }
         }

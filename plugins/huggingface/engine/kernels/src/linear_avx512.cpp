@@ -105,7 +105,7 @@ void qblock(const LinearJob &job, int64_t blk, int64_t m0, float (*out)[kBlockRo
     const int64_t gb = group_block_bytes(F);
     const auto *base = static_cast<const uint8_t *>(job.w->data()) + blk * groups * gb;
     const uint16_t *sc = job.w->scales() + blk * groups * kBlockRows;
-    const __m256i nib = _mm256_set1_epi8(0x0f);
+    const __m512i nib = _mm512_set1_epi16(0x0f);
     __m512 acc[MB];
     for (int m = 0; m < MB; ++m) acc[m] = _mm512_setzero_ps();
     for (int64_t g = 0; g < groups; ++g) {
@@ -125,14 +125,17 @@ void qblock(const LinearJob &job, int64_t blk, int64_t m0, float (*out)[kBlockRo
                 }
             }
         } else {
-            for (int c = 0; c < 8; ++c) { // low nibbles: pair c; high nibbles: pair c + 8
-                __m256i v = _mm256_loadu_si256((const __m256i *)(wg + c * 32));
-                __m512i lo = _mm512_cvtepu8_epi16(_mm256_and_si256(v, nib));
-                __m512i hi = _mm512_cvtepu8_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 4), nib));
+            // Chunk c: 32 words, nibble i of each is column pair c + 4 i (16 rows x 2 columns);
+            // in-lane shifts and masks only, no byte-to-word widening shuffle.
+            for (int c = 0; c < 4; ++c) {
+                __m512i v = _mm512_loadu_si512(wg + c * 64);
+                __m512i n[4] = {
+                    _mm512_and_si512(v, nib), _mm512_and_si512(_mm512_srli_epi16(v, 4), nib),
+                    _mm512_and_si512(_mm512_srli_epi16(v, 8), nib), _mm512_srli_epi16(v, 12)};
                 for (int m = 0; m < MB; ++m) {
                     const int16_t *x = job.xq + (m0 + m) * job.ldxp + g * kGroup + 2 * c;
-                    ai[m][c & 1] = dot_pair<Vnni>(ai[m][c & 1], lo, x_pair(x));
-                    ai[m][2 + (c & 1)] = dot_pair<Vnni>(ai[m][2 + (c & 1)], hi, x_pair(x + 16));
+                    for (int i = 0; i < 4; ++i)
+                        ai[m][i] = dot_pair<Vnni>(ai[m][i], n[i], x_pair(x + 8 * i));
                 }
             }
         }

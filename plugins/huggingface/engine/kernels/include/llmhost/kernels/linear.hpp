@@ -10,8 +10,8 @@
 //     zeros to Kp (a multiple of 32) and rows to a multiple of 16: rows are stored in blocks of
 //     16, one SIMD lane per row. Block b, group g is one contiguous chunk:
 //       Q8: 512 bytes; byte 32 p + 2 r + j = q[16 b + r][32 g + 2 p + j]  (p < 16, r < 16, j < 2)
-//       Q4: 256 bytes; byte 32 c + 2 r + j holds q + 8 of [16 b + r][32 g + 2 c + j] in its low
-//           nibble and of [16 b + r][32 g + 16 + 2 c + j] in its high nibble  (c < 8)
+//       Q4: 256 bytes = 4 chunks of 32 little-endian 16-bit words; word 2 r + j of chunk c holds
+//           q + 8 of [16 b + r][32 g + 2 (c + 4 i) + j] in bits 4 i .. 4 i + 3  (c < 4, i < 4)
 //     chunks ordered (b, g); then the scales, fp16 [blocks][groups][16] (structure of arrays).
 //     1.0625 (Q8) and 0.5625 (Q4) bytes per weight.
 #pragma once
