@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 packages=(
   cmake g++ make pkg-config ninja-build python3 git ca-certificates
   libboost1.81-dev libboost-filesystem1.81-dev libcurl4-openssl-dev nlohmann-json3-dev
-  doctest-dev libssl-dev libcli11-dev libpcre2-dev libtorch-dev prometheus
+  doctest-dev libssl-dev libcli11-dev libpcre2-dev libtorch-dev prometheus python3-yaml
   # libtorch calls libblas.so.3 for fp32 matmuls: Debian's alternatives point it at OpenBLAS once
   # this is installed (else at the reference BLAS, ~15x slower prefill). libblas3 is that
   # reference one, which the BLAS-probe tests load on purpose.

@@ -115,7 +115,10 @@ void run_serve(Context &ctx, ServeOptions &opt) {
                      std::to_string(srv.port()) + "/v1  (providers: " +
                      (providers.empty() ? "none" : providers) + "; default: " +
                      (host.default_provider().empty() ? "none" : host.default_provider()) + ")");
-    if (opt.server.api_keys.empty())
+    if (!opt.server.keys_file.empty())
+        console.err_line("keys file: " + opt.server.keys_file +
+                         " (scoped keys; SIGHUP re-reads it, a bad file keeps the previous keys)");
+    if (opt.server.api_keys.empty() && opt.server.keys_file.empty())
         console.err_line(opt.server.insecure_public
                              ? "warning: no API key and --insecure-public: anyone who can reach this port can use it"
                              : "no API key configured: only clients on this machine (loopback) are served");
@@ -144,6 +147,9 @@ void register_serve(CLI::App &app, Context &ctx) {
                     "A client API key (repeatable). Prefer LLMHOST_API_KEYS (comma list) or "
                     "--api-key-file: argv is visible in `ps`")->option_text("KEY");
     cmd->add_option("--api-key-file", opt->api_key_file, "File with client API keys, one per line")->option_text("PATH");
+    cmd->add_option("--keys-file", opt->server.keys_file,
+                    "Hashed client keys with allowed providers and rpm/tpm limits (llmhost keys add "
+                    "writes it; see docs/serving.md)")->option_text("PATH");
     cmd->add_option("--admin-key", opt->admin_keys_argv,
                     "A key for /admin/* (repeatable). Prefer LLMHOST_ADMIN_KEYS or --admin-key-file")->option_text("KEY");
     cmd->add_option("--admin-key-file", opt->admin_key_file, "File with admin keys, one per line")->option_text("PATH");

@@ -114,7 +114,8 @@ void HttpSession::handle_metrics() {
     const auto &o = st_.options;
     // Any client or admin key may scrape; --metrics-no-auth (loopback listeners only, checked
     // by Server::start) lets a local scraper in without one.
-    if (!o.metrics_no_auth && (!o.api_keys.empty() || !o.admin_keys.empty()) &&
+    // Keys-file keys do not scrape: the metrics show every key's usage.
+    if (!o.metrics_no_auth && (st_.client_keys_required() || !o.admin_keys.empty()) &&
         !authorize(o.api_keys) && !authorize(o.admin_keys))
         return send_error(make_error(401, "GET /metrics needs a key: send Authorization: Bearer "
                                           "<client or admin key> (or start llmhost serve with "
@@ -135,7 +136,7 @@ void HttpSession::route() {
         e.retry_after_s = 1;
         return send_error(e);
     }
-    if (!loopback_ && st_.options.api_keys.empty() && !st_.options.insecure_public)
+    if (!loopback_ && !st_.client_keys_required() && !st_.options.insecure_public)
         return send_error(make_error(
             403, "this llmhost serve has no API key configured, so it serves only clients on "
                  "this machine (loopback); its operator can set LLMHOST_API_KEYS (or pass "
@@ -173,8 +174,14 @@ void HttpSession::route() {
         return handle_admin(path);
     }
     const int client = st_.options.api_keys.empty() ? -1 : key_index(st_.options.api_keys);
-    if (!st_.options.api_keys.empty()) rec_->key = client >= 0 ? key_name("key", client) : "invalid";
-    if (!st_.options.api_keys.empty() && client < 0)
+    key_.reset();
+    if (client < 0 && st_.keys.enabled())
+        if (auto it = req_.find(http::field::authorization); it != req_.end())
+            key_ = st_.keys.find(it->value());
+    rec_->scoped_key = key_ != nullptr;
+    if (st_.client_keys_required())
+        rec_->key = client >= 0 ? key_name("key", client) : key_ ? key_->name : "invalid";
+    if (st_.client_keys_required() && client < 0 && !key_)
         return send_error(make_error(401, "incorrect or missing API key: send Authorization: "
                                           "Bearer <key> with one of the server's keys "
                                           "(OPENAI_API_KEY for the OpenAI SDKs)",
@@ -207,6 +214,18 @@ void HttpSession::handle_generation(bool chat) {
     if (st_.options.log_content) rec_->request_body = req_.body();
     if (!parsed) return send_error(err);
     rec_->stream = parsed->request.stream;
+    if (key_)
+        if (double wait = st_.keys.admit(*key_); wait > 0) {
+            ApiError e = make_error(
+                429,
+                "key '" + key_->name + "' is over its limit (" + std::to_string(key_->rpm) +
+                    " requests per minute" +
+                    (key_->tpm ? ", " + std::to_string(key_->tpm) + " tokens per minute" : "") +
+                    "); retry in " + std::to_string(static_cast<long>(wait + 0.999)) + " s",
+                "rate_limit_error", "rate_limit_exceeded");
+            e.retry_after_s = wait;
+            return send_error(e);
+        }
     call_ = std::make_shared<Call>();
     call_->rec = rec_;
     auto self = shared_from_this();
@@ -242,6 +261,11 @@ void HttpSession::handle_admin(const std::string &path) {
     bool accepted = st_.admin.try_submit([self, name, entry] {
         try {
             if (name.empty()) {
+                if (!self->st_.reload_keys("POST /admin/reload"))
+                    return self->post_error(make_error(
+                        400, "the keys file was refused (see the server log); the previous keys "
+                             "stay and the configuration was not reloaded",
+                        "invalid_request_error", "keys_file_invalid"));
                 try {
                     self->st_.backend->reload();
                 } catch (...) {

@@ -136,6 +136,8 @@ private:
     bool loopback_ = false;
     bool metrics_listener_ = false;
     std::shared_ptr<RequestRecord> rec_; // the request being answered
+    // Its keys-file entry (null: a plain key or none); read by the worker of this request.
+    std::shared_ptr<const KeyEntry> key_;
     bool request_active_ = false;        // counted in st_.active_requests
     bool watching_ = false;              // an async_wait for EOF is pending
     std::shared_ptr<Call> call_;

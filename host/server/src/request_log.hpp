@@ -16,7 +16,8 @@ struct RequestRecord {
     std::string id;
     std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
     std::string endpoint;     // bounded: one of the server's endpoints or "other"
-    std::string key = "none"; // the key's name (key_<n>, admin_<n>), "invalid", or "none"
+    std::string key = "none"; // the key's name (key_<n>, admin_<n>, a keys-file name), "invalid", "none"
+    bool scoped_key = false;  // `key` names a keys-file entry (its tpm window counts the tokens)
     std::string provider;     // a configured provider, empty when none was resolved
     std::string model; // as resolved (may be anything a client sent: a log field, not a label)
     std::string model_label = "none"; // `model` bounded for metrics (ModelLabels)

@@ -119,6 +119,7 @@ struct Server::Impl {
         if (ec) return;
         if (sig == SIGHUP) {
             state->admin.try_submit([this] {
+                state->reload_keys("SIGHUP");
                 try {
                     state->backend->reload();
                     state->metrics.reload_done("sighup", true);
@@ -243,6 +244,13 @@ void Server::start() {
                  : o.host + " (--host)") +
             ": bind it to 127.0.0.1 (--metrics-port with --metrics-host 127.0.0.1), or drop "
             "--metrics-no-auth and scrape with a key");
+    if (impl_->state->keys.enabled()) { // refused whole at start: a server without its keys
+        try {
+            for (const auto &w : impl_->state->keys.load()) impl_->state->log("warning: " + w);
+        } catch (const KeysFileError &e) {
+            throw ServerError(std::string("--keys-file: ") + e.what());
+        }
+    }
     listen_on(impl_->acceptor, address, o.host, o.port, "--port");
     impl_->port = impl_->acceptor.local_endpoint().port();
     if (metrics_address) {

@@ -82,6 +82,15 @@ ServerMetrics::ServerMetrics(Readers readers, ModelLabels::Lister lister)
       swaps_(registry_.counter("llmhost_admin_swaps_total",
                                "Provider swaps through POST /admin/providers/{name}, by result.",
                                {"result"})),
+      key_requests_(registry_.counter(
+          "llmhost_key_requests_total",
+          "Requests by client key name (never the key), provider and HTTP status.",
+          {"key", "provider", "status"})),
+      key_tokens_(registry_.counter(
+          "llmhost_key_tokens_total",
+          "Tokens of finished generations by client key name, provider and kind (prompt, "
+          "completion).",
+          {"key", "provider", "kind"})),
       latency_(
           registry_.histogram("llmhost_request_duration_seconds",
                               "Time from a generation request's arrival to its complete answer.",
@@ -132,7 +141,12 @@ void ServerMetrics::record(const RequestRecord &r) {
     const std::string provider = r.provider.empty() ? "none" : r.provider;
     const std::string model = r.provider.empty() ? "none" : r.model_label;
     requests_.add({provider, model, r.endpoint, status_label(r.status), r.key});
+    if (r.key != "none") key_requests_.add({r.key, provider, status_label(r.status)});
     if (!r.generation || r.provider.empty()) return;
+    if (r.has_usage && r.key != "none") {
+        key_tokens_.add({r.key, provider, "prompt"}, r.prompt_tokens);
+        key_tokens_.add({r.key, provider, "completion"}, r.completion_tokens);
+    }
     if (r.has_usage) {
         prompt_tokens_.add({provider}, r.prompt_tokens);
         completion_tokens_.add({provider}, r.completion_tokens);

@@ -71,6 +71,7 @@ private:
     ModelLabels labels_;
     metrics::CounterFamily &requests_, &prompt_tokens_, &completion_tokens_, &reasoning_tokens_;
     metrics::CounterFamily &reloads_, &swaps_;
+    metrics::CounterFamily &key_requests_, &key_tokens_; // per key name (keys are configured: bounded)
     metrics::HistogramFamily &latency_, &ttft_, &tpot_;
 };
 

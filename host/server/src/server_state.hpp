@@ -3,6 +3,7 @@
 #pragma once
 
 #include "backend.hpp"
+#include "key_registry.hpp"
 #include "server_metrics.hpp"
 #include "worker_pool.hpp"
 
@@ -22,7 +23,7 @@ struct ServerState {
     ServerState(std::shared_ptr<Backend> b, ServerOptions o)
         : options(std::move(o)), backend(std::move(b)),
           workers(options.max_concurrency, options.queue),
-          admin(1, 16),
+          admin(1, 16), keys(options.keys_file),
           metrics(ServerMetrics::Readers{
                       [this] { return static_cast<double>(requests_in_flight.load()); },
                       [this] { return static_cast<double>(workers.running()); },
@@ -30,14 +31,32 @@ struct ServerState {
                       [this] { return backend->provider_stats(); }},
                   [this](const std::string &p) { return backend->models(p); }) {}
 
+    // Clients need a key: plain keys (--api-key...) or a keys file are configured.
+    bool client_keys_required() const { return !options.api_keys.empty() || keys.enabled(); }
+
+    // (Re)reads --keys-file; a bad file keeps the previous keys (never a window with none).
+    // `trigger` names the cause in the log ("SIGHUP"). False when the file was refused.
+    bool reload_keys(const char *trigger) {
+        if (!keys.enabled()) return true;
+        try {
+            for (const auto &w : keys.load()) log("warning: " + w);
+            log(std::string(trigger) + ": keys file reloaded (" + std::to_string(keys.size()) +
+                " keys)");
+            return true;
+        } catch (const std::exception &e) {
+            log(std::string(trigger) + ": keys file refused, the previous keys stay: " + e.what());
+            return false;
+        }
+    }
+
     void log(std::string_view line) const {
-        if (options.log) options.log(backend->redact(line));
+        if (options.log) options.log(keys.redact(backend->redact(line)));
     }
 
     // The backend's secrets and the server's own client and admin keys replaced by
     // "[redacted]": a prompt kept by --log-content may quote a key.
     std::string redact_all(std::string_view text) const {
-        std::string out = backend->redact(text);
+        std::string out = keys.redact(backend->redact(text));
         for (const auto *keys : {&options.api_keys, &options.admin_keys})
             for (const auto &k : *keys) {
                 if (k.empty()) continue;
@@ -52,6 +71,8 @@ struct ServerState {
     void finish(const RequestRecord &r) noexcept {
         try {
             metrics.record(r);
+            if (r.scoped_key && r.has_usage)
+                keys.add_tokens(r.key, uint64_t{r.prompt_tokens} + r.completion_tokens);
             if (!options.request_log) return;
             // Client text is redacted before JSON escaping (which could split a key that holds
             // a quote or a backslash), the whole line again after.
@@ -68,6 +89,7 @@ struct ServerState {
     std::shared_ptr<Backend> backend;
     WorkerPool workers; // generations and model listings
     WorkerPool admin;   // swaps and reloads: one at a time, never behind the generation queue
+    KeyRegistry keys;   // --keys-file (disabled without one)
 
     std::atomic<bool> draining{false};   // shutting down: finish what runs, accept nothing new
     std::atomic<bool> abort_all{false};  // drain timed out / destructor: cancel every generation

@@ -47,6 +47,7 @@ void log_failure(ServerState &st, const std::string &provider, const BackendErro
 std::vector<ModelEntry> HttpSession::list_models() {
     std::vector<ModelEntry> entries;
     for (const auto &p : st_.backend->providers()) {
+        if (key_ && !key_->allows(p)) continue; // a scoped key sees only what it may use
         std::vector<std::string> models;
         try {
             models = st_.backend->models(p);
@@ -94,6 +95,17 @@ void HttpSession::run_generation(std::shared_ptr<Call> call, ParsedRequest p) {
         auto target = resolve_model(p.request.model, st_.backend->providers(),
                                     st_.backend->default_provider(), err);
         if (!target) return post_error(err);
+        if (key_ && !key_->allows(target->provider)) {
+            call->rec->provider = target->provider; // counted against the provider refused
+            ApiError denied = make_error(
+                403,
+                "the model '" + (p.model_label.empty() ? target->provider : p.model_label) +
+                    "' is not allowed for this API key",
+                "permission_error", "model_not_allowed");
+            denied.param = "model";
+            denied.should_retry = false;
+            return post_error(denied);
+        }
         p.provider = target->provider;
         p.request.model = st_.unalias(target->provider, target->model);
         RequestRecord &rec = *call->rec;

@@ -37,6 +37,10 @@ struct ServerOptions {
     uint16_t port = 8080;                 // 0: an ephemeral port (see Server::port())
     std::vector<std::string> api_keys;    // clients' keys; empty: no auth, loopback clients only
     std::vector<std::string> admin_keys;  // keys of /admin/*; empty: admin endpoints disabled
+    // A keys file (keys_file.hpp): hashed client keys with scopes and limits, read by start()
+    // (a bad file: ServerError) and again on SIGHUP and POST /admin/reload (a bad file keeps the
+    // previous keys). Set: every client needs a key, even on loopback.
+    std::string keys_file;
     bool insecure_public = false;         // allow non-loopback clients without an API key
     std::size_t max_concurrency = 32;     // generations running at once (= worker threads)
     std::size_t queue = 256;              // generations waiting for a worker; beyond: 429
