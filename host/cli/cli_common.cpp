@@ -60,11 +60,14 @@ std::string describe_result(const GenerateResult &r) {
                      ? (r.completion_tokens - 1) * 1000.0 / decode_ms
                      : 0.0;
     std::snprintf(buf, sizeof buf,
-                  "provider %s: finish=%s, prompt %u tokens, completion %u tokens, first token "
+                  ": finish=%s, prompt %u tokens, completion %u tokens, first token "
                   "%.1f ms, total %.1f ms, %.1f tokens/s",
-                  r.provider.c_str(), r.finish_reason_name(), r.prompt_tokens, r.completion_tokens,
+                  r.finish_reason_name(), r.prompt_tokens, r.completion_tokens,
                   r.time_to_first_token_ms, r.total_ms, tps);
-    return buf;
+    // A route names the target that answered ("provider smart, served by local/tiny").
+    std::string who = "provider " + r.provider;
+    if (!r.served_by.empty() && r.served_by != r.provider) who += ", served by " + r.served_by;
+    return who + buf;
 }
 
 std::string format_table(const std::vector<std::vector<std::string>> &rows) {

@@ -68,7 +68,11 @@ std::vector<size_t> Route::order() {
     std::rotate(idx.begin(), idx.begin() + static_cast<long>(turn_++ % n), idx.end());
     if (config_.strategy == RouteStrategy::least_busy)
         std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) {
-            return state_[a].in_flight < state_[b].in_flight;
+            // A tie goes to the target that has started fewer requests: rotation alone gave
+            // the first-listed target ~58 % of a 16-client load in tests/server.
+            if (state_[a].in_flight != state_[b].in_flight)
+                return state_[a].in_flight < state_[b].in_flight;
+            return state_[a].started < state_[b].started;
         });
     else if (config_.strategy == RouteStrategy::latency)
         std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) {
@@ -109,6 +113,7 @@ double Route::admit(size_t i, Clock::time_point now) {
         return wait;
     }
     ++s.in_flight;
+    ++s.started;
     if (t.rpm) s.starts.push_back(now);
     return 0;
 }
@@ -148,14 +153,14 @@ void Route::finish(size_t i, Clock::time_point now, const GenerateResult *ok, do
 
 GenerateResult Route::generate(const GenerateRequest &request, const TokenCallback &on_token,
                                const Runner &run) {
-    std::vector<size_t> candidates;
-    {
-        std::lock_guard lock(mu_);
-        candidates = order();
-    }
+    // The order and the first admission are taken under one lock, so concurrent requests see
+    // each other's choice (least_busy would otherwise send a burst to the same target).
+    std::unique_lock lock(mu_);
+    const std::vector<size_t> candidates = order();
     std::optional<HostError> last;
     double soonest_free = std::numeric_limits<double>::infinity();
     bool overflowed = false;
+    bool attempted = false;
     uint64_t refused_context = 0; // the largest declared context that was too small
 
     for (size_t i : candidates) {
@@ -163,20 +168,22 @@ GenerateResult Route::generate(const GenerateRequest &request, const TokenCallba
         // After a context_overflow only a target that may be larger is worth a try: one with a
         // declared context above every refusing one, or one whose context is not declared.
         if (overflowed && t.context && t.context <= refused_context) continue;
-        if (request.should_cancel && request.should_cancel()) {
+        // Between attempts the caller may have gone away (the provider checks it during one).
+        if (attempted && request.should_cancel && request.should_cancel()) {
             GenerateResult cancelled;
             cancelled.provider = name_;
             cancelled.finish_reason = LLMH_FINISH_CANCELLED;
             return cancelled;
         }
         const auto start = Clock::now();
-        {
-            std::lock_guard lock(mu_);
-            if (double wait = admit(i, start); wait > 0) {
-                soonest_free = std::min(soonest_free, wait);
-                continue;
-            }
+        if (!lock.owns_lock()) lock.lock();
+        const double wait = admit(i, start);
+        lock.unlock();
+        if (wait > 0) {
+            soonest_free = std::min(soonest_free, wait);
+            continue;
         }
+        attempted = true;
         // Whether anything reached the caller: from then on a failure is reported, never hidden
         // behind another target's answer. Nothing is buffered.
         bool delivered = false;

@@ -48,6 +48,7 @@ public:
 private:
     struct TargetState {
         uint32_t in_flight = 0;
+        uint64_t started = 0;                   // admitted requests (least_busy's tie breaker)
         std::deque<Clock::time_point> failures; // within the cooldown window
         Clock::time_point cooldown_until{};
         std::deque<Clock::time_point> starts;                      // rpm: last minute

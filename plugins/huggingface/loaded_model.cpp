@@ -43,6 +43,7 @@ engine::LoadOptions load_options(const ProviderConfig &cfg) {
     lo.max_context = cfg.max_context;
     lo.threads = cfg.threads;
     lo.max_batch = cfg.max_batch;
+    lo.prefix_cache = cfg.prefix_cache;
     return lo;
 }
 
@@ -245,6 +246,7 @@ llmh::Completion LoadedModel::generate(const llmh::Request &req, llmh::EventSink
     llmh::Completion c;
     c.finish_reason = o.finish;
     c.prompt_tokens = static_cast<std::uint32_t>(p.ids.size());
+    c.cached_tokens = static_cast<std::uint32_t>(r.cached_tokens); // of prompt_tokens
     c.completion_tokens = static_cast<std::uint32_t>(r.tokens.size());
     c.reasoning_tokens = o.reasoning_tokens;
     c.time_to_first_token_ms = tokenize_ms + r.time_to_first_token_ms;

@@ -99,6 +99,7 @@ ProviderConfig parse_provider_config(const std::string &json_text) {
     get("threads", c.threads);
     get("max_batch", c.max_batch);
     get("load_on_create", c.load_on_create);
+    get("prefix_cache", c.prefix_cache);
     // The Hub client's limits (hub::kClientOptionKeys; ranges are checked by hub::set_client_option).
     for (const char *key : {"download_timeout", "etag_timeout", "max_retry_after", "min_download_speed",
                             "max_retries", "max_file_retries", "max_tree_pages"}) {

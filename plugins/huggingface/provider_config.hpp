@@ -26,6 +26,7 @@ struct ProviderConfig {
     int threads = 0;               // CPU threads; 0: libtorch's default
     std::int64_t max_batch = 0;    // concurrent sequences (KV slots); 0: 8 CUDA / 4 CPU; 1: serial
     bool load_on_create = true;    // load the configured model when the provider is created
+    bool prefix_cache = true;      // reuse a KV-cache row's matching prompt prefix (engine.hpp)
     // Several models stay loaded (an LRU, model_registry.hpp), as Ollama's
     // OLLAMA_MAX_LOADED_MODELS / keep_alive. Idle least-recently-used models are unloaded to
     // make room; a model with requests in flight never is.

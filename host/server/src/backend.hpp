@@ -64,6 +64,8 @@ public:
     virtual std::vector<std::tuple<std::string, std::string, double>> provider_stats() {
         return {};
     }
+    // For GET /metrics: every route target's counters, cooldown and in-flight count.
+    virtual std::vector<RouteTargetStatus> route_stats() { return {}; }
 };
 
 } // namespace llmhost::server

@@ -38,6 +38,8 @@ public:
         return out;
     }
 
+    std::vector<RouteTargetStatus> route_stats() override { return host_.route_status(); }
+
     std::string default_provider() override { return host_.default_provider(); }
 
     std::vector<std::string> models(const std::string &provider) override {

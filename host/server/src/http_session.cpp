@@ -347,6 +347,7 @@ void HttpSession::send_body(int status, std::string body, std::string_view conte
     res_->set(http::field::content_type, content_type);
     if (rec_) {
         res_->set("x-request-id", rec_->id);
+        if (!rec_->target.empty()) res_->set("x-llmhost-target", rec_->target);
         rec_->status = status;
         if (error) rec_->error = error->code.empty() ? error->type : error->code;
     }

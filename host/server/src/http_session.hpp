@@ -33,15 +33,15 @@ namespace session_detail { // shared by http_session.cpp (session side) and sess
 // The status line and headers of a streamed answer. Written by hand because the body is a
 // sequence of chunks produced on another thread (see http_session.hpp).
 // `request_id` passed request_id_acceptable(), so it cannot break the header.
-inline std::string stream_header(const std::string &request_id) {
+// `target` (x-llmhost-target) went through target_header_value; empty: no such header.
+inline std::string stream_header(const std::string &request_id, const std::string &target = {}) {
     return "HTTP/1.1 200 OK\r\n"
            "Content-Type: text/event-stream\r\n"
            "Cache-Control: no-cache\r\n"
            "X-Accel-Buffering: no\r\n"
            "Server: llmhost\r\n"
            "x-request-id: " +
-           request_id +
-           "\r\n"
+           request_id + "\r\n" + (target.empty() ? "" : "x-llmhost-target: " + target + "\r\n") +
            "Transfer-Encoding: chunked\r\n\r\n";
 }
 inline constexpr std::string_view kLastChunk = "0\r\n\r\n";

@@ -87,7 +87,7 @@ FamilySnapshot HistogramFamily::snapshot() const {
 }
 
 FamilySnapshot GaugeFamily::snapshot() const {
-    FamilySnapshot s{name_, help_, "gauge", {}};
+    FamilySnapshot s{name_, help_, type_, {}};
     for (auto &[k, v] : reader_()) s.samples.push_back({"", pairs(k), v});
     return s;
 }
@@ -118,9 +118,9 @@ HistogramFamily &Registry::histogram(std::string name, std::string help,
 }
 
 GaugeFamily &Registry::gauge(std::string name, std::string help, std::vector<std::string> labels,
-                             GaugeFamily::Reader reader) {
+                             GaugeFamily::Reader reader, std::string type) {
     return add(std::make_unique<GaugeFamily>(std::move(name), std::move(help), std::move(labels),
-                                             std::move(reader)));
+                                             std::move(reader), std::move(type)));
 }
 
 std::vector<FamilySnapshot> Registry::collect() const {

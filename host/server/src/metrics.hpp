@@ -116,14 +116,16 @@ private:
 class GaugeFamily final : public Family {
 public:
     using Reader = std::function<std::vector<std::pair<LabelValues, double>>()>;
+    // type "counter": a counter kept elsewhere (the host's routes) and read when scraped.
     GaugeFamily(std::string name, std::string help, std::vector<std::string> label_names,
-                Reader reader)
+                Reader reader, std::string type = "gauge")
         : Family(std::move(name), std::move(help), std::move(label_names), kDefaultMaxSeries),
-          reader_(std::move(reader)) {}
+          reader_(std::move(reader)), type_(std::move(type)) {}
     FamilySnapshot snapshot() const override;
 
 private:
     Reader reader_;
+    std::string type_;
 };
 
 class Registry {
@@ -134,7 +136,7 @@ public:
                                std::vector<double> bounds,
                                std::size_t max_series = kDefaultMaxSeries);
     GaugeFamily &gauge(std::string name, std::string help, std::vector<std::string> labels,
-                       GaugeFamily::Reader reader);
+                       GaugeFamily::Reader reader, std::string type = "gauge");
     // Every family, in registration order.
     std::vector<FamilySnapshot> collect() const;
 

@@ -59,6 +59,13 @@ void put_content(nlohmann::ordered_json &j, const char *field, const std::string
 
 } // namespace
 
+std::string target_header_value(std::string_view target) {
+    std::string out(target.substr(0, 200));
+    for (char &c : out)
+        if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '_';
+    return out;
+}
+
 std::string request_log_line(const RequestRecord &r, bool with_content) {
     nlohmann::ordered_json j; // fields in the documented order
     j["time"] = utc_now();
@@ -72,6 +79,7 @@ std::string request_log_line(const RequestRecord &r, bool with_content) {
         j["provider"] = r.provider;
         j["model"] = r.model;
     }
+    if (!r.target.empty()) j["target"] = r.target;
     j["status"] = r.status;
     if (!r.error.empty()) j["error"] = r.error;
     j["stream"] = r.stream;

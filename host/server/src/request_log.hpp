@@ -21,6 +21,9 @@ struct RequestRecord {
     std::string provider;     // a configured provider, empty when none was resolved
     std::string model; // as resolved (may be anything a client sent: a log field, not a label)
     std::string model_label = "none"; // `model` bounded for metrics (ModelLabels)
+    // Who served it: the provider, or a route's target "provider[/model]" (x-llmhost-target).
+    // Header-safe (target_header_value). Empty until a provider started on it.
+    std::string target;
     bool generation = false;          // a chat or text completion
     bool stream = false;
     int status = 0;
@@ -37,6 +40,10 @@ struct RequestRecord {
             .count();
     }
 };
+
+// `target` as a header value: visible ASCII kept, anything else (control characters, spaces,
+// UTF-8 from a configured name) becomes '_', at most 200 bytes, so no name can split a header.
+std::string target_header_value(std::string_view target);
 
 // True when `id` is safe to echo and log: [A-Za-z0-9._-]{1,64}.
 bool request_id_acceptable(std::string_view id);

@@ -60,6 +60,54 @@ std::string status_label(int status) { return status > 0 ? std::to_string(status
 
 } // namespace
 
+// Routes (docs/serving.md, Metrics): read from the host's route objects when scraped, so they
+// are exactly the state the router decides with. Routes and targets come from the configuration:
+// bounded. A swap or reload of a route starts its counters again (a counter reset).
+static void add_route_metrics(metrics::Registry &registry,
+                       std::function<std::vector<RouteTargetStatus>()> routes) {
+    if (!routes) return;
+    using Out = std::vector<std::pair<metrics::LabelValues, double>>;
+    registry.gauge(
+        "llmhost_route_target_requests_total",
+        "Requests a route gave each target, by outcome: ok, failed (moved on or returned), "
+        "skipped_cooldown, skipped_limit (max_concurrent, rpm or tpm reached).",
+        {"route", "target", "outcome"},
+        [routes] {
+            Out out;
+            for (const auto &s : routes()) {
+                out.push_back({{s.route, s.target, "ok"}, double(s.ok)});
+                out.push_back({{s.route, s.target, "failed"}, double(s.failed)});
+                out.push_back({{s.route, s.target, "skipped_cooldown"}, double(s.skipped_cooldown)});
+                out.push_back({{s.route, s.target, "skipped_limit"}, double(s.skipped_limit)});
+            }
+            return out;
+        },
+        "counter");
+    registry.gauge("llmhost_route_target_cooldown",
+                   "1 while a route's target is cooling down (skipped), else 0.",
+                   {"route", "target"}, [routes] {
+                       Out out;
+                       for (const auto &s : routes())
+                           out.push_back({{s.route, s.target}, s.cooling_down ? 1.0 : 0.0});
+                       return out;
+                   });
+    registry.gauge("llmhost_route_target_cooldown_remaining_seconds",
+                   "Seconds until a cooling target is tried again (0 when it is not cooling).",
+                   {"route", "target"}, [routes] {
+                       Out out;
+                       for (const auto &s : routes())
+                           out.push_back({{s.route, s.target}, s.cooldown_remaining_s});
+                       return out;
+                   });
+    registry.gauge("llmhost_route_target_in_flight",
+                   "Requests running on a route's target now.", {"route", "target"}, [routes] {
+                       Out out;
+                       for (const auto &s : routes())
+                           out.push_back({{s.route, s.target}, double(s.in_flight)});
+                       return out;
+                   });
+}
+
 ServerMetrics::ServerMetrics(Readers readers, ModelLabels::Lister lister)
     : labels_(std::move(lister)),
       requests_(registry_.counter(
@@ -135,6 +183,7 @@ ServerMetrics::ServerMetrics(Readers readers, ModelLabels::Lister lister)
                         for (auto &[name, state, gen] : providers()) out.push_back({{name}, gen});
                         return out;
                     });
+    add_route_metrics(registry_, readers.routes);
 }
 
 void ServerMetrics::record(const RequestRecord &r) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "metrics.hpp"
+#include "backend.hpp"
 #include "request_log.hpp"
 
 #include <chrono>
@@ -53,6 +54,8 @@ public:
         std::function<double()> in_flight, running, queued;
         // provider name -> {state, instances created}
         std::function<std::vector<std::tuple<std::string, std::string, double>>()> providers;
+        // every route target's state (GenerateResult::served_by's targets); may be empty
+        std::function<std::vector<RouteTargetStatus>()> routes;
     };
     ServerMetrics(Readers readers, ModelLabels::Lister lister);
 

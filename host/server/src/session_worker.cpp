@@ -114,6 +114,8 @@ void HttpSession::run_generation(std::shared_ptr<Call> call, ParsedRequest p) {
         // Before generating: bounding an unknown name may list the provider's models once.
         rec.model_label = st_.metrics.labels().label(p.provider, p.request.model);
         p.request.should_cancel = cancelled;
+        // A route announces each target it starts; the last one is the one whose output follows.
+        p.request.on_target = [&rec](std::string_view t) { rec.target = target_header_value(t); };
         ResponseMeta meta =
             make_response_meta(p.chat, p.model_label.empty() ? target->provider : p.model_label);
         if (p.request.stream) return run_stream(call, p, meta);
@@ -192,7 +194,7 @@ void HttpSession::run_stream(const std::shared_ptr<Call> &call, ParsedRequest &p
     auto begin = [&] { // headers go out with the first event, so an early failure keeps its status
         started = true;
         rec.status = 200;
-        std::string s = stream_header(rec.id);
+        std::string s = stream_header(rec.id, rec.target);
         s += chunk(sse_role_chunk(meta));
         if (!echoed.empty()) s += chunk(sse_content_chunk(meta, echoed));
         return s;
