@@ -28,8 +28,9 @@ namespace llmhost::kernels {
 enum class Isa { Scalar, Avx2, Avx512 };
 Isa best_isa();   // what this CPU supports
 Isa active_isa(); // what linear() uses (best_isa() unless forced)
-void force_isa(
-    Isa isa); // tests/bench: throws std::invalid_argument naming the ISA if the CPU lacks it
+// Tests/bench: makes linear() use `isa`; throws std::invalid_argument naming the ISA if the CPU
+// lacks it. Process-wide (not per thread).
+void force_isa(Isa isa);
 const char *isa_name(Isa isa); // "scalar", "avx2", "avx512"
 std::string isa_description(); // the active ISA and its extensions, e.g. "avx512 (bf16, vnni)"
 bool cpu_has_avx512_bf16();    // vdpbf16ps available (the AVX-512 bf16 path then rounds x to bf16)
@@ -109,8 +110,9 @@ ParallelFor serial_for(); // runs body(0, n) on the caller's thread
 // x: M rows of K elements (x_type), row stride ldx elements; y: M rows of N elements (y_type),
 // row stride ldy; bias: fp32 [N] or nullptr. The weights are streamed ONCE for all M rows
 // (M is small: the decode batch, 1..16); fp32 accumulation. Work is split over output rows.
-// Throws std::invalid_argument naming the argument for a null pointer, M <= 0, ldx < K, ldy < N
-// or an empty matrix.
+// Throws std::invalid_argument naming the argument for a null pointer, M <= 0, an empty matrix,
+// or (M > 1: a single row's stride is unused) ldx < K or ldy < N. pf may run chunks on any
+// threads; linear() returns when pf does. Thread-safe: scratch buffers are per calling thread.
 void linear(const PackedMatrix &w, const void *x, Act x_type, int64_t ldx, int64_t M, void *y,
             Act y_type, int64_t ldy, const float *bias, const ParallelFor &pf);
 
