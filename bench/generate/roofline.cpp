@@ -1,0 +1,55 @@
+#include "roofline.hpp"
+
+#include <llmhost/engine/safetensors.hpp>
+#include <llmhost/kernels/bandwidth.hpp>
+
+#include <cstdio>
+
+namespace bench {
+
+ReadBandwidth read_bandwidth(int threads, std::size_t bytes, int runs) {
+    const auto b = llmhost::kernels::measure_read_bandwidth(threads, bytes, runs);
+    return {b.threads, b.bytes_per_s};
+}
+
+double bytes_per_token(const llmhost::engine::Engine &e, const std::filesystem::path &model_dir,
+                       double pos) {
+    const auto &cfg = e.config();
+    double bytes = static_cast<double>(e.weight_bytes());
+    if (!cfg.tie_word_embeddings) {
+        // The table is a lookup: one row per token. In memory it has the compute dtype when that
+        // is a float type, else (quantized linears) the file's, as the engine keeps it.
+        const auto ckpt = llmhost::engine::SafetensorsCheckpoint::open_dir(model_dir);
+        const auto &t = ckpt.tensors();
+        for (const char *name : {"model.embed_tokens.weight", "transformer.wte.weight"})
+            if (auto it = t.find(name); it != t.end()) {
+                const std::string dt = e.dtype();
+                const double elt = dt == "float32" ? 4
+                                   : dt == "bfloat16" || dt == "float16"
+                                       ? 2
+                                       : llmhost::engine::dtype_size(it->second.dtype);
+                const double rows = static_cast<double>(it->second.shape.at(0));
+                const double row_bytes = elt * static_cast<double>(it->second.shape.at(1));
+                bytes -= row_bytes * (rows - 1);
+            }
+    }
+    // KV cache: kv_cache_bytes covers max_batch slots x max_context positions (K and V, all
+    // layers).
+    const double per_pos = static_cast<double>(e.kv_cache_bytes()) /
+                           static_cast<double>(e.max_batch() * e.max_context());
+    return bytes + per_pos * pos;
+}
+
+std::string check_bound(const std::string &what, double tok_s, double bytes,
+                        const ReadBandwidth &bw) {
+    const double implied = tok_s * bytes;
+    if (implied <= bw.bytes_per_s) return {};
+    char line[320];
+    std::snprintf(line, sizeof line,
+                  "WARNING: %s streams %.1f GB/s, more than the %.1f GB/s read bandwidth measured "
+                  "at %d thread(s): that measurement is too low, and so is its bound",
+                  what.c_str(), implied / 1e9, bw.bytes_per_s / 1e9, bw.threads);
+    return line;
+}
+
+} // namespace bench
