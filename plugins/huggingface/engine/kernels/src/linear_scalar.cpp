@@ -2,38 +2,80 @@
 // dotted with all M activation rows (x in fp32), so the matrix is still streamed once per call.
 #include "detail.hpp"
 
+#include <algorithm>
 #include <vector>
 
 namespace llmhost::kernels::detail {
 namespace {
 
-template <Format F>
-void rows(const LinearJob &job, int64_t n0, int64_t n1) {
+// The dot products of one decoded fp32 row with all M activation rows.
+void dot_row(const LinearJob &job, const float *row, int64_t K, int64_t n) {
+    for (int64_t m = 0; m < job.M; ++m) {
+        const float *x = job.xf + m * job.ldxp;
+        // Four partial sums: lets the compiler vectorise without -ffast-math reassociation.
+        float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        int64_t c = 0;
+        for (; c + 4 <= K; c += 4) {
+            a0 += row[c] * x[c];
+            a1 += row[c + 1] * x[c + 1];
+            a2 += row[c + 2] * x[c + 2];
+            a3 += row[c + 3] * x[c + 3];
+        }
+        for (; c < K; ++c) a0 += row[c] * x[c];
+        store_out(job, m, n, (a0 + a1) + (a2 + a3));
+    }
+}
+
+void bf16_rows(const LinearJob &job, int64_t n0, int64_t n1) {
     const PackedMatrix &w = *job.w;
-    const int64_t K = w.cols(), kp = w.padded_cols();
+    const int64_t K = w.cols();
     thread_local std::vector<float> row;
-    row.resize(std::size_t(kp));
+    row.resize(std::size_t(K));
     for (int64_t n = n0; n < n1; ++n) {
-        if constexpr (F == Format::BF16) {
-            auto *p = static_cast<const uint16_t *>(w.data()) + n * kp;
-            for (int64_t c = 0; c < K; ++c) row[c] = bf16_to_f32(p[c]);
-        } else {
-            w.dequantize(n, 1, row.data()); // the blocked layout's decoder, exact fp32
-        }
-        for (int64_t m = 0; m < job.M; ++m) {
-            const float *x = job.xf + m * job.ldxp;
-            // Four partial sums: lets the compiler vectorise without -ffast-math reassociation.
-            float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-            int64_t c = 0;
-            for (; c + 4 <= K; c += 4) {
-                a0 += row[c] * x[c];
-                a1 += row[c + 1] * x[c + 1];
-                a2 += row[c + 2] * x[c + 2];
-                a3 += row[c + 3] * x[c + 3];
+        auto *p = static_cast<const uint16_t *>(w.data()) + n * K;
+        for (int64_t c = 0; c < K; ++c) row[std::size_t(c)] = bf16_to_f32(p[c]);
+        dot_row(job, row.data(), K, n);
+    }
+}
+
+// Q8/Q4: one 16-row block is decoded to fp32 in a single sequential pass over its bytes
+// (layout in linear.hpp), then each of its rows in [n0, n1) is dotted.
+template <Format F>
+void q_rows(const LinearJob &job, int64_t n0, int64_t n1) {
+    const PackedMatrix &w = *job.w;
+    const int64_t K = w.cols(), kp = w.padded_cols(), groups = kp / kGroup;
+    const int64_t gb = group_block_bytes(F);
+    thread_local std::vector<float> dec;
+    dec.resize(std::size_t(kBlockRows * kp));
+    for (int64_t blk = n0 / kBlockRows; blk * kBlockRows < n1; ++blk) {
+        const auto *base = static_cast<const uint8_t *>(w.data()) + blk * groups * gb;
+        const uint16_t *sc = w.scales() + blk * groups * kBlockRows;
+        for (int64_t g = 0; g < groups; ++g) {
+            const uint8_t *q = base + g * gb;
+            float s[kBlockRows];
+            for (int64_t r = 0; r < kBlockRows; ++r) s[r] = fp16_to_f32(sc[g * kBlockRows + r]);
+            if constexpr (F == Format::Q8) {
+                for (int64_t p = 0; p < 16; ++p)
+                    for (int64_t r = 0; r < kBlockRows; ++r)
+                        for (int64_t j = 0; j < 2; ++j)
+                            dec[std::size_t(r * kp + g * kGroup + 2 * p + j)] =
+                                float(int8_t(q[p * 32 + r * 2 + j])) * s[r];
+            } else {
+                for (int64_t c = 0; c < 4; ++c)
+                    for (int64_t r = 0; r < kBlockRows; ++r)
+                        for (int64_t j = 0; j < 2; ++j) {
+                            const uint8_t *b = q + c * 64 + (2 * r + j) * 2;
+                            const unsigned word = unsigned(b[0]) | unsigned(b[1]) << 8;
+                            for (int64_t i = 0; i < 4; ++i)
+                                dec[std::size_t(r * kp + g * kGroup + 2 * (c + 4 * i) + j)] =
+                                    float(int((word >> (4 * i)) & 15u) - 8) * s[r];
+                        }
             }
-            for (; c < K; ++c) a0 += row[c] * x[c];
-            store_out(job, m, n, (a0 + a1) + (a2 + a3));
         }
+        const int64_t lo = std::max(n0, blk * kBlockRows),
+                      hi = std::min(n1, (blk + 1) * kBlockRows);
+        for (int64_t n = lo; n < hi; ++n)
+            dot_row(job, dec.data() + (n - blk * kBlockRows) * kp, K, n);
     }
 }
 
@@ -52,8 +94,8 @@ double read_sum(const void *p, std::size_t n) {
 } // namespace
 
 IsaKernels scalar_kernels() {
-    return {rows<Format::BF16>, rows<Format::Q8>, rows<Format::Q4>, false, false,
-            quantize_x_scalar,  read_sum};
+    return {bf16_rows, q_rows<Format::Q8>, q_rows<Format::Q4>, false, false, quantize_x_scalar,
+            read_sum};
 }
 
 } // namespace llmhost::kernels::detail
