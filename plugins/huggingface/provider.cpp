@@ -14,6 +14,7 @@
 #include "model_resolver.hpp"
 #include "provider_config.hpp"
 
+#include <llmhost/engine/blas_probe.hpp>
 #include <llmhost/plugin.hpp>
 
 namespace llmhost::hf {
@@ -59,6 +60,10 @@ private:
             auto model = std::make_shared<LoadedModel>(m.id, m.dir, cfg_);
             host_.info("huggingface: loaded " + m.id + ": " +
                        model->description(/*with_dir=*/true));
+            // fp32 on the CPU goes through libblas.so.3; the reference one is ~15x slower.
+            if (model->engine().device() == "cpu")
+                if (auto w = engine::reference_blas_warning(engine::process_blas()); !w.empty())
+                    host_.warn("huggingface: " + w);
             return model;
         };
         h.log = [this](const std::string &line) { host_.info(line); };
