@@ -10,6 +10,7 @@
 
 #include "fake_openai_server.hpp"
 #include "ops_test_util.hpp"
+#include "request_log.hpp"
 
 #include <atomic>
 #include <cstdio>
@@ -336,4 +337,21 @@ TEST_CASE("routes: latency moves the load to the faster target (10 ms vs 100 ms)
     CHECK(served["fast"] + served["slow"] == 200);
     CHECK(served["slow"] >= 1);   // tried, to learn its latency
     CHECK(served["fast"] >= 180); // then left alone: >= 90 % to the faster
+}
+
+TEST_CASE("routes: x-llmhost-target cannot split a header, whatever the configured name") {
+    CHECK(llmhost::server::target_header_value("local/gpt-4o-mini") == "local/gpt-4o-mini");
+    CHECK(llmhost::server::target_header_value("a\r\nx-evil: 1") == "a__x-evil:_1");
+    CHECK(llmhost::server::target_header_value(std::string(500, 'm')).size() == 200);
+    // Through serve: a provider whose configured name holds CR LF, reached through a route.
+    const std::string evil = "ev\r\nx-injected: yes";
+    json providers = {{evil, echo_entry()}, {"r", {{"route", {{"targets", {evil}}}}}}};
+    ServerFixture f(json{{"providers", providers}});
+    for (bool stream : {false, true}) {
+        CAPTURE(stream);
+        auto r = http(f.port, "POST", "/v1/chat/completions", chat_body("hi", stream, "r"));
+        CHECK(r.status == 200);
+        CHECK(r.header("x-llmhost-target") == "ev__x-injected:_yes");
+        CHECK(r.header("x-injected").empty());
+    }
 }
