@@ -45,7 +45,9 @@ def flags_of(command):
         return None
     if command not in help_cache:
         r = subprocess.run([llmhost] + command.split() + ["--help"], capture_output=True, text=True)
-        help_cache[command] = set(re.findall(r"(--[a-z][a-z0-9-]*)", r.stdout)) if r.returncode == 0 else None
+        # An unknown subcommand prints the top-level help (exit 0): its Usage line tells.
+        known = r.returncode == 0 and f"Usage: llmhost {command} " in r.stdout
+        help_cache[command] = set(re.findall(r"(--[a-z][a-z0-9-]*)", r.stdout)) if known else None
     return help_cache[command]
 
 

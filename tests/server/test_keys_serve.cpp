@@ -154,7 +154,7 @@ TEST_CASE("scopes: 401 for a wrong key, 403 naming the model outside the scope, 
     for (const auto &l : f.log_lines()) check_no_key("server log", l);
 }
 
-TEST_CASE("rpm limit: 429 rate_limit_error with Retry-After; other keys unaffected") {
+TEST_CASE("rpm limit: 429 rate_limit_error with Retry-After, other keys unaffected") {
     KeysBox box;
     box.write(line("alice", kAlice, "providers=* rpm=3") +
               line("bob", kBob, "providers=* rpm=100"));
