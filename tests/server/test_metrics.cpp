@@ -8,6 +8,7 @@
 #include "metrics.hpp"
 #include "ops_test_util.hpp"
 #include "request_log.hpp"
+#include "server_metrics.hpp"
 
 #include <boost/asio/write.hpp>
 
@@ -328,4 +329,26 @@ TEST_CASE("swaps and reloads: counted, and the provider's instances go up") {
     CHECK(s.at(R"(llmhost_provider_info{provider="echo",state="ready"})") == 1);
     CHECK(s.series_of("llmhost_provider_info").size() == 1);
     CHECK(s.text.find(adm) == std::string::npos);
+}
+
+TEST_CASE("prompt cached tokens: counted by provider from each result's cached_tokens") {
+    llmhost::server::ServerMetrics::Readers readers;
+    readers.in_flight = readers.running = readers.queued = [] { return 0.0; };
+    readers.providers = [] { return std::vector<std::tuple<std::string, std::string, double>>{}; };
+    llmhost::server::ServerMetrics m(readers,
+                                     [](const std::string &) { return std::vector<std::string>{}; });
+    llmhost::server::RequestRecord r;
+    r.provider = "local";
+    r.endpoint = "/v1/chat/completions";
+    r.generation = r.has_usage = true;
+    r.status = 200;
+    r.prompt_tokens = 50;
+    r.cached_tokens = 42; // an agent's next turn: the history came from the prefix cache
+    m.record(r);
+    r.prompt_tokens = 10;
+    r.cached_tokens = 0;
+    m.record(r);
+    Scrape s(m.scrape());
+    CHECK(s.at(R"(llmhost_prompt_cached_tokens_total{provider="local"})") == 42);
+    CHECK(s.at(R"(llmhost_prompt_tokens_total{provider="local"})") == 60);
 }

@@ -30,6 +30,7 @@ struct RequestRecord {
     std::string error;      // the error code (or type) of an error answer
     bool has_usage = false; // the provider finished and reported usage
     uint32_t prompt_tokens = 0, completion_tokens = 0, reasoning_tokens = 0;
+    uint32_t cached_tokens = 0; // of prompt_tokens, served from the provider's prefix cache
     double ttft_ms = -1;              // until the first generated event; < 0: none
     double total_ms = 0;              // until the answer was complete
     std::string request_body, output; // kept only with --log-content

@@ -124,6 +124,11 @@ ServerMetrics::ServerMetrics(Readers readers, ModelLabels::Lister lister)
           "llmhost_reasoning_tokens_total",
           "Reasoning tokens of finished generations (part of the completion tokens).",
           {"provider"})),
+      prompt_cached_tokens_(registry_.counter(
+          "llmhost_prompt_cached_tokens_total",
+          "Prompt tokens the provider served from its prefix cache (part of the prompt tokens; "
+          "the ratio to llmhost_prompt_tokens_total is the cache's hit rate in tokens).",
+          {"provider"})),
       reloads_(registry_.counter("llmhost_config_reloads_total",
                                  "Configuration reloads, by trigger (sighup, admin) and result.",
                                  {"trigger", "result"})),
@@ -200,6 +205,7 @@ void ServerMetrics::record(const RequestRecord &r) {
         prompt_tokens_.add({provider}, r.prompt_tokens);
         completion_tokens_.add({provider}, r.completion_tokens);
         reasoning_tokens_.add({provider}, r.reasoning_tokens);
+        prompt_cached_tokens_.add({provider}, r.cached_tokens);
     }
     if (r.status != 200) return; // the timings of an answer, not of a refusal
     const std::string stream = r.stream ? "true" : "false";

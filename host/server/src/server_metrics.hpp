@@ -73,6 +73,7 @@ private:
     metrics::Registry registry_;
     ModelLabels labels_;
     metrics::CounterFamily &requests_, &prompt_tokens_, &completion_tokens_, &reasoning_tokens_;
+    metrics::CounterFamily &prompt_cached_tokens_; // of the prompt tokens, from a prefix cache
     metrics::CounterFamily &reloads_, &swaps_;
     metrics::CounterFamily &key_requests_, &key_tokens_; // per key name (keys are configured: bounded)
     metrics::HistogramFamily &latency_, &ttft_, &tpot_;

@@ -23,6 +23,7 @@ void note_result(ServerState &st, RequestRecord &rec, const GenerateResult &r) {
     rec.prompt_tokens = r.prompt_tokens;
     rec.completion_tokens = r.completion_tokens;
     rec.reasoning_tokens = r.reasoning_tokens;
+    rec.cached_tokens = r.cached_tokens;
     if (st.options.log_content) rec.output = r.text;
 }
 
