@@ -18,8 +18,10 @@
 //   bench_generate [--dir /tmp/llmhost-bench-llama100m] [--prompt 128] [--decode 64]
 //                  [--stream-prompt 32] [--stream-decode 32] [--long-prompt 2048] [--blas-threads N]
 //                  [--constrained-decode 128] [--constrained-reps 3] [--tokenizer DIR]
-//                  [--only single|streams|constrained]
+//                  [--only single|streams|constrained|prefix] [--prefix 2048] [--prefix-new 50]
+// --only prefix: TTFT of an agent's next turn with the prefix cache vs without (prefix_row.cpp).
 #include "constrained_row.hpp"
+#include "prefix_row.hpp"
 #include "roofline.hpp"
 #include "tiny_model.hpp"
 
@@ -276,6 +278,7 @@ int main(int argc, char **argv) {
     std::string root = "/tmp/llmhost-bench-llama100m";
     int prompt_len = 128, decode_len = 64, stream_prompt = 32, stream_decode = 32;
     int constrained_decode = 128, constrained_reps = 3;
+    int prefix_len = 2048, prefix_new = 50;
     int long_prompt = 2048;
     std::string only, tokenizer = LLMHOST_BENCH_TOKENIZER_DIR;
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -302,8 +305,16 @@ int main(int argc, char **argv) {
             long_prompt = std::stoi(argv[i + 1]);
         else if (a == "--blas-threads")
             blas_threads = std::stoi(argv[i + 1]);
+        else if (a == "--prefix")
+            prefix_len = std::stoi(argv[i + 1]);
+        else if (a == "--prefix-new")
+            prefix_new = std::stoi(argv[i + 1]);
     }
     std::printf("threads: %d (libtorch intra-op)\n", at::get_num_threads());
+    if (only == "prefix") {
+        bench::bench_prefix(root, prefix_len, prefix_new, 3);
+        return 0;
+    }
     if (only == "constrained") {
         bench::bench_constrained(root, tokenizer, 32, constrained_decode, constrained_reps);
         return 0;
