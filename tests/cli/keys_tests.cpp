@@ -134,7 +134,7 @@ TEST_CASE("keys add: a random key printed once on stdout, only its hash in the f
     CHECK_FALSE(contains(list.out, "sha256$"));
 }
 
-TEST_CASE("keys list: a hostile file is refused naming file:line; permissions checked") {
+TEST_CASE("keys list: a hostile file is refused naming file:line, permissions checked") {
     Sandbox sb;
     const auto file = sb.dir / "keys.txt";
     sb.write_file(file,
@@ -152,7 +152,7 @@ TEST_CASE("keys list: a hostile file is refused naming file:line; permissions ch
 }
 
 TEST_CASE(
-    "serve --keys-file: SIGHUP picks up a new key without a restart; a bad file keeps the keys") {
+    "serve --keys-file: SIGHUP picks up a new key without a restart, a bad file keeps the keys") {
     Sandbox sb;
     sb.write_echo_config();
     const auto file = sb.dir / "keys.txt";
