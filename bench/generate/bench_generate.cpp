@@ -200,14 +200,18 @@ void bench_single(const fs::path &root, int prompt_len, int decode_len, int long
     std::vector<Long> longs;
     std::vector<std::string> warnings;
     const auto prompt = prompt_ids(prompt_len);
-    for (const char *dtype : {"F32", "BF16"}) {
-        const fs::path dir = root / dtype;
+    struct Row {
+        const char *dir, *dtype; // int8/int4 are quantized from the bf16 checkpoint at load
+    };
+    for (const Row row : {Row{"F32", "float32"}, Row{"BF16", "bfloat16"}, Row{"BF16", "int8"},
+                          Row{"BF16", "int4"}}) {
+        const fs::path dir = root / row.dir;
         const auto before = rss_anon_file_kb();
         const std::int64_t ctx = std::max(prompt_len + decode_len, long_prompt) + 1;
         // Prefix cache off: every timed run repeats the prompt, and a cached one is not a prefill.
         auto e = llmhost::engine::Engine::load(
             dir, {.device = "cpu",
-                  .dtype = std::string(dtype) == "F32" ? "float32" : "bfloat16",
+                  .dtype = row.dtype,
                   .max_context = ctx,
                   .prefix_cache = false});
         // Warm-up (touches every weight page, so the timed runs are not measuring disk reads).

@@ -16,7 +16,9 @@ double bytes_per_token(const llmhost::engine::Engine &e, const std::filesystem::
                        double pos) {
     const auto &cfg = e.config();
     double bytes = static_cast<double>(e.weight_bytes());
-    if (!cfg.tie_word_embeddings) {
+    const bool quantized = e.dtype() == "int8" || e.dtype() == "int4";
+    // Untied, or quantized (whose lm_head is a packed copy next to the lookup table).
+    if (!cfg.tie_word_embeddings || quantized) {
         // The table is a lookup: one row per token. In memory it has the compute dtype when that
         // is a float type, else (quantized linears) the file's, as the engine keeps it.
         const auto ckpt = llmhost::engine::SafetensorsCheckpoint::open_dir(model_dir);
