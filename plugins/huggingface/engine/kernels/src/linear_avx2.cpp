@@ -221,7 +221,7 @@ double read_sum(const void *p, std::size_t n) {
         a3 = _mm256_add_epi64(a3, _mm256_load_si256(v + i + 3));
     }
     __m256i s = _mm256_add_epi64(_mm256_add_epi64(a0, a1), _mm256_add_epi64(a2, a3));
-    alignas(32) int64_t l[4];
+    alignas(32) uint64_t l[4]; // unsigned: the sum wraps (it only keeps the loads alive)
     _mm256_store_si256((__m256i *)l, s);
     return double(l[0] + l[1] + l[2] + l[3]);
 }

@@ -240,7 +240,11 @@ double read_sum(const void *p, std::size_t n) {
         a3 = _mm512_add_epi64(a3, _mm512_load_si512(v + i + 3));
     }
     __m512i s = _mm512_add_epi64(_mm512_add_epi64(a0, a1), _mm512_add_epi64(a2, a3));
-    return double(_mm512_reduce_add_epi64(s));
+    alignas(64) uint64_t l[8]; // unsigned: the sum wraps (it only keeps the loads alive)
+    _mm512_store_si512(l, s);
+    uint64_t t = 0;
+    for (uint64_t v : l) t += v;
+    return double(t);
 }
 
 } // namespace
