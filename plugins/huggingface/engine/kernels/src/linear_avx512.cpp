@@ -186,6 +186,10 @@ void drive(const LinearJob &job, int64_t n0, int64_t n1) {
         }
     };
     int64_t n = n0;
+    // M = 1 (decode): 8 rows per pass, 8 independent streams and accumulators; measured +3-14 %
+    // over 4 rows (CPU time, 256 MiB of bf16 copies). M > 1: 4 rows x up to 4 x rows (registers).
+    if (job.M == 1)
+        for (; n + 8 <= n1; n += 8) Block<8, 1>::run(job, n, 0);
     for (; n + kRows <= n1; n += kRows) rows(std::integral_constant<int, kRows>{}, n);
     for (; n < n1; ++n) rows(std::integral_constant<int, 1>{}, n);
 }
