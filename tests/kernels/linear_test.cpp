@@ -144,6 +144,26 @@ TEST_CASE("linear avx512: all formats, odd shapes, tails, types, bias, strides, 
     run_all_shapes(Isa::Avx512);
 }
 
+TEST_CASE("linear avx512 without bf16/vnni: the widening bf16 and vpmaddwd int8/int4 paths") {
+    IsaScope scope(Isa::Avx512);
+    const bool has_vnni = isa_description().find("vnni") != std::string::npos;
+    for (int combo = 0; combo < 3; ++combo) { // (bf16, vnni) = (0, 0), (0, 1), (1, 0)
+        const bool bf16 = combo == 2, vnni = combo == 1;
+        if ((bf16 && !cpu_has_avx512_bf16()) || (vnni && !has_vnni)) continue;
+        force_avx512_extensions(bf16, vnni);
+        CHECK(linear_rounds_x_to_bf16(Format::BF16) == bf16);
+        CHECK((isa_description().find("bf16") != std::string::npos) == bf16);
+        uint32_t seed = 900 + uint32_t(combo) * 50;
+        for (Format f : {Format::BF16, Format::Q8, Format::Q4})
+            for (int64_t K : {1, 33, 773})
+                for (int64_t M : {1, 2, 5})
+                    check_case(f,
+                               {17, K, M, Act::F32, M == 2 ? Act::BF16 : Act::F32, true, 1, 1, 1},
+                               ++seed);
+    }
+    force_avx512_extensions(cpu_has_avx512_bf16(), has_vnni);
+}
+
 TEST_CASE("linear: hostile arguments throw std::invalid_argument naming the argument") {
     auto wf = gaussian(4 * 8, 1.0f, 9);
     auto w = PackedMatrix::from_f32(wf.data(), 4, 8, Format::Q8);

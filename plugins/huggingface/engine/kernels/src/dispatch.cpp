@@ -8,6 +8,7 @@
 
 namespace llmhost::kernels {
 namespace {
+bool cpu_has_vnni();
 
 bool cpu_has(Isa isa) {
 #if defined(LLMHOST_KERNELS_X86)
@@ -39,6 +40,16 @@ std::atomic<int> &forced() {
     static std::atomic<int> f{-1};
     return f;
 }
+
+// Which AVX-512 extensions linear() may use (bit 0: BF16, bit 1: VNNI); tests clear them to run
+// the paths of AVX-512 CPUs without them (e.g. Skylake-X) on this one.
+std::atomic<int> &allowed_ext() {
+    static std::atomic<int> a{3};
+    return a;
+}
+
+bool use_bf16() { return cpu_has_avx512_bf16() && (allowed_ext().load() & 1); }
+bool use_vnni() { return cpu_has_vnni() && (allowed_ext().load() & 2); }
 
 } // namespace
 
@@ -85,8 +96,8 @@ std::string isa_description() {
     std::string d = isa_name(isa);
     if (isa == Isa::Avx512) {
         std::string ext;
-        if (cpu_has_avx512_bf16()) ext += "bf16";
-        if (cpu_has_vnni()) ext += ext.empty() ? "vnni" : ", vnni";
+        if (use_bf16()) ext += "bf16";
+        if (use_vnni()) ext += ext.empty() ? "vnni" : ", vnni";
         if (!ext.empty()) d += " (" + ext + ")";
     }
     if (isa != best_isa()) d += std::string(", forced; best ") + isa_name(best_isa());
@@ -103,7 +114,15 @@ const char *format_name(Format f) {
 }
 
 bool linear_rounds_x_to_bf16(Format f) {
-    return f == Format::BF16 && active_isa() == Isa::Avx512 && cpu_has_avx512_bf16();
+    return f == Format::BF16 && active_isa() == Isa::Avx512 && use_bf16();
+}
+
+void force_avx512_extensions(bool bf16, bool vnni) {
+    if (bf16 && !cpu_has_avx512_bf16())
+        throw std::invalid_argument("force_avx512_extensions: this CPU lacks avx512-bf16");
+    if (vnni && !cpu_has_vnni())
+        throw std::invalid_argument("force_avx512_extensions: this CPU lacks avx512-vnni");
+    allowed_ext().store((bf16 ? 1 : 0) | (vnni ? 2 : 0));
 }
 
 bool linear_quantizes_x_to_int16(Format f) {
@@ -117,8 +136,10 @@ const IsaKernels &active_kernels() {
 #if defined(LLMHOST_KERNELS_X86)
     switch (active_isa()) {
     case Isa::Avx512: {
-        static const IsaKernels k = avx512_kernels(cpu_has_avx512_bf16(), cpu_has_vnni());
-        return k;
+        static const IsaKernels k[2][2] = {
+            {avx512_kernels(false, false), avx512_kernels(false, true)},
+            {avx512_kernels(true, false), avx512_kernels(true, true)}};
+        return k[use_bf16()][use_vnni()];
     }
     case Isa::Avx2: {
         static const IsaKernels k = avx2_kernels();

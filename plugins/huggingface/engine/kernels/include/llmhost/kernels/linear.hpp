@@ -34,6 +34,9 @@ void force_isa(Isa isa);
 const char *isa_name(Isa isa); // "scalar", "avx2", "avx512"
 std::string isa_description(); // the active ISA and its extensions, e.g. "avx512 (bf16, vnni)"
 bool cpu_has_avx512_bf16();    // vdpbf16ps available (the AVX-512 bf16 path then rounds x to bf16)
+// Tests/bench: which AVX-512 extensions linear() may use (default: all the CPU has), to run the
+// paths of AVX-512 CPUs without BF16/VNNI here; throws std::invalid_argument for one it lacks.
+void force_avx512_extensions(bool bf16, bool vnni);
 
 enum class Format { BF16, Q8, Q4 };
 const char *format_name(Format f); // "bf16", "int8", "int4"
