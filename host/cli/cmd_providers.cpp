@@ -32,6 +32,11 @@ void run_providers(Context &ctx, const ProvidersOptions &opt) {
                             {"default", p.is_default}, {"state", to_string(p.state)},
                             {"instances_created", p.generation}};
         std::string detail = p.state == ProviderState::failed ? p.error : "";
+        if (!p.route_targets.empty()) { // a route: what it spreads over
+            j["route_targets"] = p.route_targets;
+            for (const auto &t : p.route_targets)
+                detail += (detail.empty() ? "targets: " : ", ") + t;
+        }
         if (opt.models) {
             // Listing models creates the instance: a failure is reported in the row, not fatal.
             try {
