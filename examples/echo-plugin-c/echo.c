@@ -87,6 +87,8 @@ typedef struct echo_instance {
     char instance_id[64];
     int loop;
     long delay_ms;
+    long requests;  /* answered so far (metrics), updated atomically */
+    long in_flight; /* running now (metrics) */
 } echo_instance;
 
 /* ---- small helpers ------------------------------------------------------------------------ */
@@ -396,8 +398,8 @@ static int emit_words(echo_stream *s, echo_instance *e, const char *text, int lo
     }
 }
 
-static llmh_status echo_generate(llmh_provider *p, const llmh_request *req, llmh_result *res,
-                                 llmh_error *err) {
+static llmh_status echo_run(llmh_provider *p, const llmh_request *req, llmh_result *res,
+                            llmh_error *err) {
     echo_instance *e = (echo_instance *)p;
     const llmh_params *params;
     echo_stream s;
@@ -527,6 +529,44 @@ static void echo_list_one(llmh_model_fn fn, void *user, const echo_instance *e) 
     fn(user, id, "echoes the prompt back, word by word");
 }
 
+/* Counts around echo_run for metrics. GCC/Clang builtins: requests may run concurrently
+ * (LLMH_PROVIDER_THREAD_SAFE) and C99 has no atomics. */
+static llmh_status echo_generate(llmh_provider *p, const llmh_request *req, llmh_result *res,
+                                 llmh_error *err) {
+    echo_instance *e = (echo_instance *)p;
+    llmh_status st;
+    __atomic_add_fetch(&e->in_flight, 1, __ATOMIC_RELAXED);
+    st = echo_run(p, req, res, err);
+    __atomic_sub_fetch(&e->in_flight, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&e->requests, 1, __ATOMIC_RELAXED);
+    return st;
+}
+
+/* ABI 2.2: what the host shows on /metrics as llmhost_provider_<name>{provider="..."}. */
+static void echo_metric(llmh_metric_fn emit, void *user, const char *name, const char *help,
+                        llmh_metric_kind kind, double value) {
+    llmh_metric m;
+    memset(&m, 0, sizeof m);
+    m.struct_size = sizeof m;
+    m.name = name;
+    m.help = help;
+    m.kind = kind;
+    m.value = value;
+    emit(user, &m);
+}
+
+static llmh_status echo_metrics(llmh_provider *p, llmh_metric_fn emit, void *user,
+                                llmh_error *err) {
+    echo_instance *e = (echo_instance *)p;
+    (void)err;
+    if (emit == NULL) return LLMH_OK;
+    echo_metric(emit, user, "echo_requests_total", "Requests the echo provider answered.",
+                LLMH_METRIC_COUNTER, (double)__atomic_load_n(&e->requests, __ATOMIC_RELAXED));
+    echo_metric(emit, user, "echo_requests_running", "Requests the echo provider runs now.",
+                LLMH_METRIC_GAUGE, (double)__atomic_load_n(&e->in_flight, __ATOMIC_RELAXED));
+    return LLMH_OK;
+}
+
 static llmh_status echo_list_models(llmh_provider *p, llmh_model_fn fn, void *user,
                                     llmh_error *err) {
     (void)err;
@@ -547,7 +587,8 @@ static const llmh_plugin echo_descriptor = {
     echo_flags,
     echo_generate,
     echo_list_models,
-    ECHO_PLUGIN_MANIFEST};
+    ECHO_PLUGIN_MANIFEST,
+    echo_metrics};
 
 LLMH_PLUGIN_EXPORT llmh_status llmh_plugin_entry(uint32_t host_abi_major, uint32_t host_abi_minor,
                                                  const llmh_host_services *host,

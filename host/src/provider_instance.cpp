@@ -3,6 +3,7 @@
 #include "request_marshal.hpp"
 
 #include <chrono>
+#include <cstddef>
 #include <cstring>
 
 namespace llmhost::detail {
@@ -317,6 +318,71 @@ std::vector<ModelInfo> ProviderInstance::list_models() {
     }
     if (st != LLMH_OK) throw error_from(st, err, "listing models failed");
     return models;
+}
+
+} // namespace llmhost::detail
+
+namespace llmhost::detail {
+
+namespace {
+// Prometheus metric and label names, kept to what every scraper accepts.
+bool valid_metric_name(const char *s) {
+    if (s == nullptr || *s == 0) return false;
+    std::size_t n = 0;
+    for (const char *p = s; *p; ++p, ++n) {
+        const char c = *p;
+        const bool ok = (c >= 'a' && c <= 'z') || c == '_' || (n > 0 && c >= '0' && c <= '9');
+        if (!ok || n >= 64) return false;
+    }
+    return true;
+}
+} // namespace
+
+std::vector<ProviderMetric> ProviderInstance::metrics(std::size_t *dropped) {
+    struct Collect {
+        std::vector<ProviderMetric> out;
+        std::size_t dropped = 0;
+        const std::string *provider;
+    } c{{}, 0, &name_};
+    const auto fn = lib_->table().metrics;
+    if (fn == nullptr) return {};
+    llmh_error err;
+    llmh_error_init(&err);
+    auto emit = [](void *user, const llmh_metric *m) {
+        auto &c = *static_cast<Collect *>(user);
+        // Read only the fields the plugin's struct has; a malformed sample is dropped, not shown.
+        if (m == nullptr || m->struct_size < offsetof(llmh_metric, value) + sizeof(double) ||
+            !valid_metric_name(m->name) ||
+            (m->kind != LLMH_METRIC_GAUGE && m->kind != LLMH_METRIC_COUNTER) ||
+            (m->kind == LLMH_METRIC_COUNTER &&
+             !std::string_view(m->name).ends_with("_total")) ||
+            (m->label_key != nullptr && !valid_metric_name(m->label_key)) ||
+            (m->label_key != nullptr && m->label_value == nullptr) ||
+            (m->label_key != nullptr && std::string_view(m->label_key) == "provider")) {
+            ++c.dropped;
+            return;
+        }
+        ProviderMetric pm;
+        pm.provider = *c.provider;
+        pm.name = m->name;
+        pm.help = m->help ? m->help : "";
+        for (char &ch : pm.help) // one line of text
+            if (ch == '\n' || ch == '\r' || ch == '\\') ch = ' ';
+        pm.counter = m->kind == LLMH_METRIC_COUNTER;
+        if (m->label_key) pm.label_key = m->label_key, pm.label_value = m->label_value;
+        pm.value = m->value;
+        c.out.push_back(std::move(pm));
+    };
+    llmh_status st;
+    try {
+        st = fn(handle_, emit, &c, &err); // thread-safe by contract, even for serial providers
+    } catch (...) {
+        st = llmh_set_error(&err, LLMH_ERR_INTERNAL, "the plugin threw an exception across the C ABI",
+                            "this is a bug in the plugin; please report it");
+    }
+    if (st != LLMH_OK) throw error_from(st, err, "reporting metrics failed");
+    if (dropped) *dropped = c.dropped;
+    return std::move(c.out);
 }
 
 } // namespace llmhost::detail

@@ -21,6 +21,9 @@ public:
     GenerateResult generate(const GenerateRequest &request, const std::string &default_model,
                             const TokenCallback &on_token);
     std::vector<ModelInfo> list_models();
+    // The plugin's metrics (ABI 2.2; empty when it has none). Invalid samples are dropped and
+    // counted in *dropped. Throws HostError when the plugin reports an error.
+    std::vector<ProviderMetric> metrics(std::size_t *dropped = nullptr);
 
     bool thread_safe() const { return thread_safe_; }
     const std::string &name() const { return name_; }

@@ -286,6 +286,17 @@ struct ModelInfo {
     std::string description;
 };
 
+// One sample a provider reported for /metrics (plugin.h llmh_metric, ABI 2.2), already checked:
+// name matches [a-z_][a-z0-9_]* (at most 64 bytes), label key likewise or empty.
+struct ProviderMetric {
+    std::string provider; // the provider (config name) that reported it
+    std::string name;
+    std::string help;
+    bool counter = false; // else a gauge
+    std::string label_key, label_value;
+    double value = 0;
+};
+
 struct ResolvedSecret {
     std::string value;
     // "config", a variable from the plugin's manifest ("HF_TOKEN"), a manifest file source
@@ -335,6 +346,11 @@ public:
 
     // Every target of every route that has served or refused a request so far.
     std::vector<RouteTargetStatus> route_status() const;
+
+    // What each running provider instance reports about itself (plugins with ABI >= 2.2 that
+    // implement metrics): engine slots, caches, downloads. A provider that fails or reports
+    // malformed samples is skipped with a warning in the log; never throws for a plugin's fault.
+    std::vector<ProviderMetric> provider_metrics() const;
 
     // Replaces or adds provider `name` from an entry {"plugin": ..., "config": {...},
     // "secrets": {...}} (${VAR}s are expanded). The new instance is created first; if that fails

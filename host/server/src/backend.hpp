@@ -66,6 +66,8 @@ public:
     }
     // For GET /metrics: every route target's counters, cooldown and in-flight count.
     virtual std::vector<RouteTargetStatus> route_stats() { return {}; }
+    // For GET /metrics: what the running providers report about themselves (ABI 2.2).
+    virtual std::vector<ProviderMetric> provider_metrics() { return {}; }
 };
 
 } // namespace llmhost::server

@@ -40,6 +40,8 @@ public:
 
     std::vector<RouteTargetStatus> route_stats() override { return host_.route_status(); }
 
+    std::vector<ProviderMetric> provider_metrics() override { return host_.provider_metrics(); }
+
     std::string default_provider() override { return host_.default_provider(); }
 
     std::vector<std::string> models(const std::string &provider) override {

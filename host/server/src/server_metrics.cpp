@@ -1,5 +1,7 @@
 #include "server_metrics.hpp"
 
+#include "provider_metrics_text.hpp"
+
 #include <algorithm>
 #include <tuple>
 
@@ -109,7 +111,7 @@ static void add_route_metrics(metrics::Registry &registry,
 }
 
 ServerMetrics::ServerMetrics(Readers readers, ModelLabels::Lister lister)
-    : labels_(std::move(lister)),
+    : provider_metrics_(readers.provider_metrics), labels_(std::move(lister)),
       requests_(registry_.counter(
           "llmhost_requests_total",
           "Requests answered, by provider, model, endpoint, HTTP status and key name.",
@@ -215,6 +217,16 @@ void ServerMetrics::record(const RequestRecord &r) {
         if (r.has_usage && r.completion_tokens >= 2)
             tpot_.observe({provider}, (r.total_ms - r.ttft_ms) / 1000 / (r.completion_tokens - 1));
     }
+}
+
+std::string ServerMetrics::scrape() const {
+    auto families = registry_.collect();
+    if (provider_metrics_) {
+        auto own = provider_families(provider_metrics_());
+        families.insert(families.end(), std::make_move_iterator(own.begin()),
+                        std::make_move_iterator(own.end()));
+    }
+    return metrics::write_text(families);
 }
 
 } // namespace llmhost::server

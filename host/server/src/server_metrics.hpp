@@ -56,6 +56,8 @@ public:
         std::function<std::vector<std::tuple<std::string, std::string, double>>()> providers;
         // every route target's state (GenerateResult::served_by's targets); may be empty
         std::function<std::vector<RouteTargetStatus>()> routes;
+        // what the running providers report about themselves (ABI 2.2); may be empty
+        std::function<std::vector<ProviderMetric>()> provider_metrics;
     };
     ServerMetrics(Readers readers, ModelLabels::Lister lister);
 
@@ -66,11 +68,13 @@ public:
     }
     void swap_done(bool ok) { swaps_.add({ok ? "ok" : "failed"}); }
     ModelLabels &labels() { return labels_; }
-    std::string scrape() const { return metrics::write_text(registry_.collect()); }
+    // The registry's families, then the providers' own (llmhost_provider_*).
+    std::string scrape() const;
     const metrics::Registry &registry() const { return registry_; }
 
 private:
     metrics::Registry registry_;
+    std::function<std::vector<ProviderMetric>()> provider_metrics_;
     ModelLabels labels_;
     metrics::CounterFamily &requests_, &prompt_tokens_, &completion_tokens_, &reasoning_tokens_;
     metrics::CounterFamily &prompt_cached_tokens_; // of the prompt tokens, from a prefix cache

@@ -29,7 +29,8 @@ struct ServerState {
                       [this] { return static_cast<double>(workers.running()); },
                       [this] { return static_cast<double>(workers.queued()); },
                       [this] { return backend->provider_stats(); },
-                      [this] { return backend->route_stats(); }},
+                      [this] { return backend->route_stats(); },
+                      [this] { return backend->provider_metrics(); }},
                   [this](const std::string &p) { return backend->models(p); }) {}
 
     // Clients need a key: plain keys (--api-key...) or a keys file are configured.

@@ -16,7 +16,9 @@
  *     each grows on its own. Older or newer minors on either side therefore keep working.
  *   - ABI 2.0 replaced 1.x: pointer-reached request parts, tool calling, structured output,
  *     reasoning, and output as events. docs/plugin-abi.md has the migration.
- *   - ABI 2.1 (this header) appended llmh_request.grammar and .regex (LLMH_CAP_GRAMMAR).
+ *   - ABI 2.1 appended llmh_request.grammar and .regex (LLMH_CAP_GRAMMAR).
+ *   - ABI 2.2 (this header) appended llmh_plugin.metrics: what a provider reports for the
+ *     host's /metrics (engine slots, caches, downloads...).
  *
  * Ownership, in one rule: memory belongs to whoever allocated it, and a pointer handed across
  * the boundary is valid only for the duration of the call it was passed to, unless the
@@ -37,7 +39,7 @@ extern "C" {
 #endif
 
 #define LLMH_ABI_MAJOR 2
-#define LLMH_ABI_MINOR 1
+#define LLMH_ABI_MINOR 2
 
 #define LLMH_PLUGIN_ENTRY_NAME "llmh_plugin_entry"
 
@@ -360,6 +362,34 @@ typedef struct llmh_result {
 typedef void (*llmh_model_fn)(void *user, const char *model_id, const char *description);
 
 /* ------------------------------------------------------------------------------------------ */
+/* Provider metrics (ABI 2.2)                                                                  */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef enum llmh_metric_kind {
+    LLMH_METRIC_GAUGE = 0,  /* a value that goes up and down (slots in use, bytes held) */
+    LLMH_METRIC_COUNTER = 1 /* a total that only grows while the provider lives */
+} llmh_metric_kind;
+
+/*
+ * One sample. The host shows it on /metrics as llmhost_provider_<name>{provider="...",
+ * <label_key>="<label_value>"} <value>, with the provider's name added by the host. name:
+ * [a-z_][a-z0-9_]*, at most 64 bytes, counters ending in _total; anything else is dropped by
+ * the host with a warning. help: one line. label_key/label_value: one optional label (NULL: none),
+ * e.g. "model". Strings are valid only during the call.
+ */
+typedef struct llmh_metric {
+    uint32_t struct_size;
+    const char *name;
+    const char *help;
+    int32_t kind; /* an llmh_metric_kind */
+    const char *label_key;
+    const char *label_value;
+    double value;
+} llmh_metric;
+
+typedef void (*llmh_metric_fn)(void *user, const llmh_metric *metric);
+
+/* ------------------------------------------------------------------------------------------ */
 /* The plugin descriptor (plugin -> host)                                                      */
 /* ------------------------------------------------------------------------------------------ */
 
@@ -421,6 +451,14 @@ typedef struct llmh_plugin {
      * it without creating an instance. NULL means no manifest: no environment bridge for the plugin.
      */
     const char *manifest_json;
+
+    /*
+     * ABI 2.2, may be NULL: report the instance's metrics, one emit() call per sample, now (the
+     * host calls it on a scrape of /metrics, from any thread, concurrently with generate: it must
+     * be cheap and must not block on a running request).
+     */
+    llmh_status (*metrics)(llmh_provider *provider, llmh_metric_fn emit, void *user,
+                           llmh_error *err);
 } llmh_plugin;
 
 /*

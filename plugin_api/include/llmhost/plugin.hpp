@@ -431,12 +431,23 @@ struct ModelInfo {
     std::string description;
 };
 
+// One sample for the host's /metrics (ABI 2.2, plugin.h llmh_metric).
+struct Metric {
+    std::string name; // [a-z_][a-z0-9_]*; counters end in _total
+    std::string help;
+    bool counter = false; // else a gauge
+    std::string label_key, label_value; // one optional label ("" = none)
+    double value = 0;
+};
+
 class Provider {
 public:
     virtual ~Provider() = default;
     virtual Completion generate(const Request &request, EventSink &sink) = 0;
     virtual std::vector<ModelInfo> list_models() { return {}; }
     virtual bool thread_safe() const { return false; }
+    // Called on a scrape, concurrently with generate: cheap, never blocking on a request.
+    virtual std::vector<Metric> metrics() { return {}; }
 };
 
 namespace detail {
@@ -509,6 +520,21 @@ template <class P> struct Adapter {
                 if (fn) fn(user, m.id.c_str(), m.description.c_str());
         });
     }
+    static llmh_status metrics(llmh_provider *p, llmh_metric_fn fn, void *user, llmh_error *err) {
+        return guard(err, [&] {
+            for (const auto &m : reinterpret_cast<Provider *>(p)->metrics()) {
+                llmh_metric c{};
+                c.struct_size = sizeof c;
+                c.name = m.name.c_str();
+                c.help = m.help.c_str();
+                c.kind = m.counter ? LLMH_METRIC_COUNTER : LLMH_METRIC_GAUGE;
+                c.label_key = m.label_key.empty() ? nullptr : m.label_key.c_str();
+                c.label_value = m.label_key.empty() ? nullptr : m.label_value.c_str();
+                c.value = m.value;
+                if (fn) fn(user, &c);
+            }
+        });
+    }
 };
 
 } // namespace detail
@@ -532,7 +558,8 @@ template <class P> struct Adapter {
             (CAPS), &::llmh::detail::Adapter<CLASS>::create,                                     \
             &::llmh::detail::Adapter<CLASS>::destroy, &::llmh::detail::Adapter<CLASS>::flags,    \
             &::llmh::detail::Adapter<CLASS>::generate,                                           \
-            &::llmh::detail::Adapter<CLASS>::list_models, (MANIFEST)};                           \
+            &::llmh::detail::Adapter<CLASS>::list_models, (MANIFEST),                            \
+            &::llmh::detail::Adapter<CLASS>::metrics};                                           \
         if (host_major != LLMH_ABI_MAJOR) {                                                      \
             std::string m = std::string("plugin '") + NAME + "' was built for llmhost ABI " +    \
                             std::to_string(LLMH_ABI_MAJOR) + ".x, host speaks " +                 \
