@@ -48,6 +48,44 @@ public:
 
     bool thread_safe() const override { return true; }
 
+    // For the host's /metrics (llmhost_provider_*{provider, model}): each loaded model's engine.
+    // Read from atomics the engine publishes; never waits for a running request.
+    std::vector<llmh::Metric> metrics() override {
+        std::vector<llmh::Metric> out;
+        const auto models = registry_.loaded();
+        out.push_back({"models_loaded", "Models loaded by the provider.", false, "", "",
+                       double(models.size())});
+        for (const auto &m : models) {
+            const engine::Engine &e = m->engine();
+            const auto b = e.batch_stats();
+            const auto p = e.prefix_cache_stats();
+            const double capacity = double(e.max_batch()) * double(e.max_context());
+            auto add = [&](const char *name, const char *help, bool counter, double v) {
+                out.push_back({name, help, counter, "model", m->id(), v});
+            };
+            add("engine_slots", "KV-cache slots (sequences decoded together at most).", false,
+                double(e.max_batch()));
+            add("engine_slots_in_use", "KV-cache slots held by a running request now.", false,
+                double(b.active_rows));
+            add("kv_cache_bytes", "Bytes of the model's KV cache (allocated at load).", false,
+                double(e.kv_cache_bytes()));
+            add("kv_cache_occupancy",
+                "Share of the KV cache's positions held by running requests (0..1).", false,
+                capacity > 0 ? double(b.active_positions) / capacity : 0.0);
+            add("weight_bytes", "Bytes of the model's weights as computed on.", false,
+                double(e.weight_bytes()));
+            add("prefix_cache_lookups_total", "Requests that looked for a cached prompt prefix.",
+                true, double(p.lookups));
+            add("prefix_cache_hits_total", "Requests that reused a cached prompt prefix.", true,
+                double(p.hits));
+            add("prefix_cache_reused_tokens_total", "Prompt tokens served from the prefix cache.",
+                true, double(p.reused_tokens));
+            add("engine_decode_steps_total", "Batched decode forward passes.", true,
+                double(b.decode_steps));
+        }
+        return out;
+    }
+
 private:
     RegistryHooks hooks() {
         RegistryHooks h;

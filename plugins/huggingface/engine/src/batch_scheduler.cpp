@@ -50,8 +50,17 @@ void BatchScheduler::submit(std::shared_ptr<BatchRequest> req) {
 }
 
 BatchStats BatchScheduler::stats() const {
-    return {prefills_.load(), decode_steps_.load(), decode_rows_.load(), max_rows_.load(),
-            decode_us_.load() / 1e3};
+    return {prefills_.load(),       decode_steps_.load(),    decode_rows_.load(),
+            max_rows_.load(),       decode_us_.load() / 1e3, active_rows_.load(),
+            active_positions_.load()};
+}
+
+void BatchScheduler::publish_occupancy() {
+    std::int64_t rows = 0, positions = 0;
+    for (const auto &s : slots_)
+        if (s && s->req) ++rows, positions += s->next_pos + 1;
+    active_rows_ = rows;
+    active_positions_ = positions;
 }
 
 bool BatchScheduler::any_active() const {
@@ -239,6 +248,7 @@ void BatchScheduler::loop() {
         // Callers that stopped reading (stop string, cancellation) free their slot first.
         for (std::size_t i = 0; i < slots_.size(); ++i)
             if (slots_[i] && slots_[i]->req->abandoned.load()) retire(i);
+        publish_occupancy(); // before a wait that may be long: an idle engine reads as idle
         std::vector<std::shared_ptr<BatchRequest>> newcomers;
         {
             std::unique_lock lk(mu_);
@@ -268,6 +278,7 @@ void BatchScheduler::loop() {
                 admit(std::move(req), *pick);
             }
             decode_step();
+            publish_occupancy();
         } catch (...) { // e.g. bad_alloc while sampling: fail the active requests, keep serving
             auto error = std::current_exception();
             for (std::size_t i = 0; i < slots_.size(); ++i) {

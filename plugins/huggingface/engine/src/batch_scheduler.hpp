@@ -116,6 +116,8 @@ private:
     std::vector<std::optional<Slot>> slots_; // touched by the loop thread only
     std::atomic<std::int64_t> prefills_{0}, decode_steps_{0}, decode_rows_{0}, max_rows_{0},
         decode_us_{0};
+    std::atomic<std::int64_t> active_rows_{0}, active_positions_{0}; // after the last step
+    void publish_occupancy();
 
     std::mutex mu_; // guards waiting_ and stop_
     std::condition_variable cv_;

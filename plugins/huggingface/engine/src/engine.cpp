@@ -16,6 +16,7 @@
 #include <c10/core/InferenceMode.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <optional>
@@ -163,6 +164,8 @@ struct Engine::Impl {
     bool mapped = false;
     std::int64_t max_batch = 1;
     std::mutex serial_mu; // the serial path and forward(): one at a time
+    // The serial path's occupancy for batch_stats() (the scheduler publishes its own).
+    std::atomic<std::int64_t> serial_rows{0}, serial_positions{0};
     std::unique_ptr<PrefixCache> prefix; // what each KV-cache row holds (prefix_cache.hpp)
     std::unique_ptr<BatchScheduler> scheduler; // last: its thread stops before the rest goes
 
@@ -423,6 +426,12 @@ GenerateResult Engine::generate(std::span<const std::int32_t> prompt, const Gene
         const std::int64_t &fed;
         ~Release() { cache.release(0, std::span(history).first(static_cast<std::size_t>(fed))); }
     } release{*m.prefix, history, fed};
+    m.serial_rows = 1;
+    m.serial_positions = n;
+    struct Idle {
+        Impl &m;
+        ~Idle() { m.serial_rows = 0, m.serial_positions = 0; }
+    } idle{m};
     r.cached_tokens = reuse;
     // Prefill: one pass over the prompt beyond the reused prefix.
     at::Tensor logits = m.run(prompt.subspan(static_cast<std::size_t>(reuse)), reuse, false);
@@ -465,6 +474,7 @@ GenerateResult Engine::generate(std::span<const std::int32_t> prompt, const Gene
         if (stopped || i >= budget) break; // no forward pass for a token nobody will sample
         if (cancelled())
             throw llmh::Error(LLMH_ERR_CANCELLED, "generation cancelled by the caller");
+        m.serial_positions = start + static_cast<std::int64_t>(feed.size());
         logits = m.run(feed, start, false); // fast-forwarded ids ride along in the same pass
         fed = start + static_cast<std::int64_t>(feed.size());
     }
@@ -479,7 +489,11 @@ const std::vector<std::int64_t> &Engine::eos_ids() const { return impl_->eos; }
 std::int64_t Engine::max_context() const { return impl_->max_ctx; }
 std::int64_t Engine::max_batch() const { return impl_->max_batch; }
 BatchStats Engine::batch_stats() const {
-    return impl_->scheduler ? impl_->scheduler->stats() : BatchStats{};
+    if (impl_->scheduler) return impl_->scheduler->stats();
+    BatchStats s;
+    s.active_rows = impl_->serial_rows.load();
+    s.active_positions = impl_->serial_positions.load();
+    return s;
 }
 PrefixCacheStats Engine::prefix_cache_stats() const { return impl_->prefix->stats(); }
 std::string Engine::device() const { return impl_->device.str(); }

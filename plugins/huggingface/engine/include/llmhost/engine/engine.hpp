@@ -90,6 +90,10 @@ struct BatchStats {
     std::int64_t decode_rows = 0;     // active sequences summed over those steps
     std::int64_t max_active_rows = 0; // most sequences decoded by one step
     double decode_ms = 0;             // time in decode steps (forward + sampling)
+    // Now (as of the loop's last step): sequences holding a slot, and the KV-cache positions
+    // they hold (their current lengths, summed). With max_batch = 1: the running request's.
+    std::int64_t active_rows = 0;
+    std::int64_t active_positions = 0;
 };
 
 // What the prefix cache did since load (all zero when LoadOptions::prefix_cache is false).
