@@ -223,6 +223,7 @@ void bench_single(const fs::path &root, int prompt_len, int decode_len, int long
         const double bytes = bench::bytes_per_token(*e, dir, prompt_len + decode_len / 2.0);
         for (std::size_t k = 0; k < counts.size(); ++k) {
             set_threads(counts[k]);
+            e->set_threads(counts[k]); // the engine's loop thread runs the model
             double best_prefill = 0, best_decode = 0;
             for (int rep = 0; rep < 3; ++rep) {
                 llmhost::engine::GenerateOptions o;
@@ -248,6 +249,7 @@ void bench_single(const fs::path &root, int prompt_len, int decode_len, int long
         }
         if (long_prompt > 0) {
             set_threads(all);
+            e->set_threads(all);
             const auto lp = prompt_ids(long_prompt);
             double best = 0;
             for (int rep = 0; rep < 2; ++rep) {

@@ -3,6 +3,7 @@
 
 #include <llmhost/plugin.hpp>
 
+#include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
 
 #include <algorithm>
@@ -28,9 +29,10 @@ void copy_prefix(KVCache &cache, std::size_t from, std::size_t to, std::int64_t 
 } // namespace
 
 BatchScheduler::BatchScheduler(CausalLM &model, KVCache &cache, PrefixCache &prefix,
-                               at::Device device, std::int64_t slots)
+                               at::Device device, std::int64_t slots,
+                               const std::atomic<int> &threads)
     : model_(model), cache_(cache), prefix_(prefix), device_(device),
-      slots_(static_cast<std::size_t>(slots)), thread_([this] { loop(); }) {}
+      slots_(static_cast<std::size_t>(slots)), threads_(threads), thread_([this] { loop(); }) {}
 
 BatchScheduler::~BatchScheduler() {
     {
@@ -249,6 +251,8 @@ void BatchScheduler::loop() {
         for (std::size_t i = 0; i < slots_.size(); ++i)
             if (slots_[i] && slots_[i]->req->abandoned.load()) retire(i);
         publish_occupancy(); // before a wait that may be long: an idle engine reads as idle
+        if (const int n = threads_.load(); n > 0 && n != at::get_num_threads())
+            at::set_num_threads(n);
         std::vector<std::shared_ptr<BatchRequest>> newcomers;
         {
             std::unique_lock lk(mu_);

@@ -71,8 +71,11 @@ class BatchScheduler {
 public:
     // `cache` and `prefix` must have `slots` rows; all three outlive the scheduler, which
     // acquires and releases the prefix cache's slots (nobody else may while it runs).
+    // `threads`: the engine's intra-op thread count, applied on the loop thread before each step
+    // (libtorch's setting is per thread under OpenMP: the loop thread would otherwise use the
+    // OpenMP default, whatever the engine was configured with).
     BatchScheduler(CausalLM &model, KVCache &cache, PrefixCache &prefix, at::Device device,
-                   std::int64_t slots);
+                   std::int64_t slots, const std::atomic<int> &threads);
     ~BatchScheduler(); // finishes the loop; requests still running end with an error
     BatchScheduler(const BatchScheduler &) = delete;
     BatchScheduler &operator=(const BatchScheduler &) = delete;
@@ -117,6 +120,7 @@ private:
     std::atomic<std::int64_t> prefills_{0}, decode_steps_{0}, decode_rows_{0}, max_rows_{0},
         decode_us_{0};
     std::atomic<std::int64_t> active_rows_{0}, active_positions_{0}; // after the last step
+    const std::atomic<int> &threads_;
     void publish_occupancy();
 
     std::mutex mu_; // guards waiting_ and stop_

@@ -166,6 +166,11 @@ struct Engine::Impl {
     std::mutex serial_mu; // the serial path and forward(): one at a time
     // The serial path's occupancy for batch_stats() (the scheduler publishes its own).
     std::atomic<std::int64_t> serial_rows{0}, serial_positions{0};
+    // Intra-op threads, applied on whichever thread runs the model (OpenMP's count is per thread).
+    std::atomic<int> threads{0};
+    void use_threads() const {
+        if (const int n = threads.load(); n > 0 && n != at::get_num_threads()) at::set_num_threads(n);
+    }
     std::unique_ptr<PrefixCache> prefix; // what each KV-cache row holds (prefix_cache.hpp)
     std::unique_ptr<BatchScheduler> scheduler; // last: its thread stops before the rest goes
 
@@ -299,7 +304,7 @@ std::unique_ptr<Engine> Engine::load(const fs::path &dir, const LoadOptions &opt
         im->eos = !im->gen.eos_token_ids.empty() ? im->gen.eos_token_ids : im->cfg.eos_token_ids;
         im->device = parse_device(opts.device);
         im->precision = parse_dtype(opts.dtype, im->device);
-        apply_cpu_threads(opts.threads); // 0: physical cores (cpu_threads.hpp)
+        im->threads = apply_cpu_threads(opts.threads); // 0: physical cores (cpu_threads.hpp)
         im->max_ctx = context_length(im->cfg, opts, dir);
         require_supported_architecture(im->cfg.architecture); // before touching weights
         SafetensorsCheckpoint ckpt = SafetensorsCheckpoint::open_dir(dir);
@@ -312,8 +317,8 @@ std::unique_ptr<Engine> Engine::load(const fs::path &dir, const LoadOptions &opt
         im->prefix = std::make_unique<PrefixCache>(static_cast<std::size_t>(im->max_batch),
                                                    opts.prefix_cache);
         if (im->max_batch > 1)
-            im->scheduler = std::make_unique<BatchScheduler>(*im->model, im->cache, *im->prefix,
-                                                             im->device, im->max_batch);
+            im->scheduler = std::make_unique<BatchScheduler>(
+                *im->model, im->cache, *im->prefix, im->device, im->max_batch, im->threads);
     } catch (const ModelFileError &e) {
         throw llmh::Error(
             LLMH_ERR_INVALID_ARGUMENT, e.what(),
@@ -365,6 +370,7 @@ std::vector<float> Engine::forward(std::span<const std::int32_t> ids, std::int64
                                    bool all_logits) {
     c10::InferenceMode guard;
     std::lock_guard lk(impl_->serial_mu);
+    impl_->use_threads();
     if (ids.empty() || start_pos < 0 || start_pos + (std::int64_t)ids.size() > impl_->max_ctx)
         throw llmh::Error(LLMH_ERR_CONTEXT_OVERFLOW, "forward: positions out of the context",
                           "max_context is " + std::to_string(impl_->max_ctx));
@@ -411,6 +417,7 @@ GenerateResult Engine::generate(std::span<const std::int32_t> prompt, const Gene
                                 on_logprobs, t0, r);
 
     std::lock_guard lk(m.serial_mu);
+    m.use_threads();
     Sampler sampler(opts.sampling);
     std::optional<GuidedStep> guided;
     if (opts.guide) guided.emplace(*opts.guide);
@@ -500,6 +507,8 @@ std::string Engine::device() const { return impl_->device.str(); }
 std::string Engine::dtype() const { return dtype_str(impl_->precision); }
 std::size_t Engine::weight_bytes() const { return impl_->weight_bytes; }
 std::size_t Engine::kv_cache_bytes() const { return impl_->cache.bytes(); }
+void Engine::set_threads(int threads) { impl_->threads = apply_cpu_threads(threads); }
+int Engine::threads() const { return impl_->threads.load(); }
 bool Engine::weights_mapped() const { return impl_->mapped; }
 
 } // namespace llmhost::engine

@@ -148,6 +148,10 @@ public:
     std::size_t weight_bytes() const; // bytes of weights as computed on (after conversion)
     std::size_t kv_cache_bytes() const;
     bool weights_mapped() const; // true when CPU weights are views of the mmap
+    // CPU intra-op threads the model runs with (LoadOptions::threads as applied), and a change
+    // of it: 0 = one per physical core. Applied on the thread that runs the next step.
+    void set_threads(int threads);
+    int threads() const;
 
     struct Impl;
 
