@@ -12,6 +12,11 @@
 #include <boost/beast/http.hpp>
 
 #include <algorithm>
+#include <optional>
+#include <fstream>
+#include <filesystem>
+#include <cstdio>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -19,6 +24,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <unistd.h>
 
 namespace llmhost::test::ops {
 
@@ -69,6 +76,30 @@ inline HttpReply http_h(unsigned short port, const std::string &method, const st
     }
     out.body = res.body();
     return out;
+}
+
+// `promtool check metrics` on a page: {exit status, what it printed}; nullopt when promtool is
+// not installed (LLMHOST_PROMTOOL unset, or the file is gone): the caller skips or says so.
+inline std::optional<std::pair<int, std::string>> promtool_check(const std::string &text) {
+#ifndef LLMHOST_PROMTOOL
+    (void)text;
+    return std::nullopt;
+#else
+    if (!std::filesystem::exists(LLMHOST_PROMTOOL)) return std::nullopt;
+    static std::atomic<int> seq{0};
+    auto path = std::filesystem::temp_directory_path() /
+                ("llmhost-scrape-" + std::to_string(::getpid()) + "-" + std::to_string(++seq) +
+                 ".txt");
+    std::ofstream(path) << text;
+    std::string cmd = std::string(LLMHOST_PROMTOOL) + " check metrics < " + path.string() + " 2>&1";
+    FILE *p = ::popen(cmd.c_str(), "r");
+    std::string out;
+    char buf[512];
+    while (p && std::fgets(buf, sizeof buf, p)) out += buf;
+    const int rc = p ? ::pclose(p) : -1;
+    std::filesystem::remove(path);
+    return std::make_pair(rc, out);
+#endif
 }
 
 // A parsed scrape: "name{labels}" exactly as written -> value; and the series of one name.

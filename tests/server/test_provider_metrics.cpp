@@ -4,36 +4,11 @@
 #include "ops_test_util.hpp"
 #include "provider_metrics_text.hpp"
 
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <unistd.h>
 
 using namespace llmhost::test;
 using namespace llmhost::test::ops;
 
 namespace {
-
-// promtool's verdict on a page ("" when it is not installed: the caller skips).
-std::optional<std::pair<int, std::string>> promtool(const std::string &text) {
-#ifndef LLMHOST_PROMTOOL
-    (void)text;
-    return std::nullopt;
-#else
-    if (!std::filesystem::exists(LLMHOST_PROMTOOL)) return std::nullopt;
-    auto path = std::filesystem::temp_directory_path() /
-                ("llmhost-provider-scrape-" + std::to_string(::getpid()) + ".txt");
-    std::ofstream(path) << text;
-    std::string cmd = std::string(LLMHOST_PROMTOOL) + " check metrics < " + path.string() + " 2>&1";
-    FILE *p = ::popen(cmd.c_str(), "r");
-    std::string out;
-    char buf[512];
-    while (p && std::fgets(buf, sizeof buf, p)) out += buf;
-    const int rc = p ? ::pclose(p) : -1;
-    std::filesystem::remove(path);
-    return std::make_pair(rc, out);
-#endif
-}
 
 llmhost::ProviderMetric sample(const std::string &provider, const std::string &name, bool counter,
                                const std::string &key, const std::string &value, double v) {
@@ -86,7 +61,7 @@ TEST_CASE("provider metrics: escaping, one series once, one form per name, a cap
     for (const auto &f : llmhost::server::provider_families(flood)) n += f.samples.size();
     CHECK(n == llmhost::server::kMaxProviderSamples);
 
-    const auto verdict = promtool(text);
+    const auto verdict = promtool_check(text);
     if (!verdict) {
         MESSAGE("skipped: promtool is not installed (Debian package prometheus)");
         return;

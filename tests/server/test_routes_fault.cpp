@@ -272,25 +272,14 @@ TEST_CASE("routes under faults: 1,000 requests, 16 clients, 0 failed, no spliced
     CHECK(longest_cooldown_b <= 1.0);
     CHECK(s.at(series("llmhost_route_target_cooldown", "main", "a")) == 0);
 
-#ifdef LLMHOST_PROMTOOL
     REQUIRE(!under_load.empty());
-    auto path = std::filesystem::temp_directory_path() /
-                ("llmhost-route-scrape-" + std::to_string(::getpid()) + ".txt");
-    std::ofstream(path) << under_load;
-    std::string cmd = std::string(LLMHOST_PROMTOOL) + " check metrics < " + path.string() + " 2>&1";
-    FILE *p = ::popen(cmd.c_str(), "r");
-    REQUIRE(p);
-    std::string out;
-    char buf[512];
-    while (std::fgets(buf, sizeof buf, p)) out += buf;
-    int rc = ::pclose(p);
-    std::filesystem::remove(path);
-    INFO("promtool said: " << out);
-    CHECK(rc == 0);
-    CHECK(out.empty());
-#else
-    MESSAGE("promtool is not installed: the scrape under load was not linted");
-#endif
+    if (const auto verdict = promtool_check(under_load)) {
+        INFO("promtool said: " << verdict->second);
+        CHECK(verdict->first == 0);
+        CHECK(verdict->second.empty());
+    } else {
+        MESSAGE("promtool is not installed: the scrape under load was not linted");
+    }
 }
 
 TEST_CASE("routes: round_robin and least_busy spread within 10% of even over two equal targets") {
