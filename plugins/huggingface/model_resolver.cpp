@@ -67,7 +67,13 @@ ResolvedModel resolve_model(const std::string &model, const ProviderConfig &cfg,
     so.allow_patterns = {"*.json", "*.safetensors", "tokenizer.model"};
     host.info("resolving " + model + "@" + cfg.revision +
               (cfg.offline ? std::string(" from the cache only (offline)") : " through " + cfg.endpoint));
-    return {client.snapshot_download(model, so), model};
+    ResolvedModel r{client.snapshot_download(model, so), model};
+    const hub::TransferStats t = client.stats();
+    r.through_hub = true;
+    r.downloaded_bytes = t.bytes_downloaded;
+    r.downloaded_files = t.files_downloaded;
+    r.cached_files = t.files_cached;
+    return r;
 #else
     (void)cfg;
     (void)host;

@@ -15,6 +15,7 @@
 
 #include <llmhost/plugin.hpp>
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
@@ -23,6 +24,9 @@ namespace llmhost::hf {
 struct ResolvedModel {
     std::filesystem::path dir; // absolute
     std::string id;            // what list_models shows: "org/name" or the directory's name
+    // A repo id resolved through the Hub client: what it fetched and what the cache already had.
+    bool through_hub = false;
+    std::uint64_t downloaded_bytes = 0, downloaded_files = 0, cached_files = 0;
 };
 
 ResolvedModel resolve_model(const std::string &model, const ProviderConfig &cfg,

@@ -17,6 +17,8 @@
 #include <llmhost/engine/blas_probe.hpp>
 #include <llmhost/plugin.hpp>
 
+#include <atomic>
+
 namespace llmhost::hf {
 
 class HuggingFaceProvider final : public llmh::Provider {
@@ -55,6 +57,17 @@ public:
         const auto models = registry_.loaded();
         out.push_back({"models_loaded", "Models loaded by the provider.", false, "", "",
                        double(models.size())});
+        auto hub = [&](const char *name, const char *help, double v) {
+            out.push_back({name, help, true, "", "", v});
+        };
+        hub("hub_resolutions_total", "Repo ids resolved through the Hub client (cache or network).",
+            double(hub_resolutions_.load()));
+        hub("hub_download_bytes_total", "File bytes the Hub client downloaded into the cache.",
+            double(hub_bytes_.load()));
+        hub("hub_files_downloaded_total", "Files the Hub client downloaded and verified.",
+            double(hub_files_downloaded_.load()));
+        hub("hub_cache_hits_total", "Files a resolution found in the cache (no download).",
+            double(hub_files_cached_.load()));
         for (const auto &m : models) {
             const engine::Engine &e = m->engine();
             const auto b = e.batch_stats();
@@ -89,7 +102,16 @@ public:
 private:
     RegistryHooks hooks() {
         RegistryHooks h;
-        h.resolve = [this](const std::string &name) { return resolve_model(name, cfg_, host_); };
+        h.resolve = [this](const std::string &name) {
+            ResolvedModel m = resolve_model(name, cfg_, host_);
+            if (m.through_hub) {
+                hub_resolutions_ += 1;
+                hub_bytes_ += m.downloaded_bytes;
+                hub_files_downloaded_ += m.downloaded_files;
+                hub_files_cached_ += m.cached_files;
+            }
+            return m;
+        };
         h.estimate = [this](const std::filesystem::path &dir) {
             return static_cast<std::uint64_t>(
                 engine::Engine::estimate_memory(dir, load_options(cfg_)));
@@ -110,6 +132,9 @@ private:
 
     llmh::Host host_;
     ProviderConfig cfg_;
+    // Hub transfers of every model resolution so far (metrics()).
+    std::atomic<std::uint64_t> hub_resolutions_{0}, hub_bytes_{0}, hub_files_downloaded_{0},
+        hub_files_cached_{0};
     ModelRegistry registry_; // last: its models go before the config they were loaded with
 };
 

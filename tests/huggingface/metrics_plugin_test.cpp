@@ -9,25 +9,6 @@
 
 using namespace hftest;
 
-namespace {
-
-std::map<std::string, double> metrics_of(const Instance &inst) {
-    std::map<std::string, double> out;
-    llmh_error err;
-    llmh_error_init(&err);
-    REQUIRE(plugin()->struct_size >= offsetof(llmh_plugin, metrics) + sizeof(void *));
-    REQUIRE(static_cast<bool>(plugin()->metrics));
-    auto emit = [](void *user, const llmh_metric *m) {
-        REQUIRE(m->struct_size == sizeof(llmh_metric));
-        std::string key = m->name;
-        if (m->label_key) key += std::string("{") + m->label_key + "}";
-        (*static_cast<std::map<std::string, double> *>(user))[key] = m->value;
-    };
-    REQUIRE(plugin()->metrics(inst.p, emit, &out, &err) == LLMH_OK);
-    return out;
-}
-
-} // namespace
 
 TEST_CASE("huggingface plugin: metrics - slots, KV cache and prefix-cache counters per model") {
     auto tok = tokenizer_dir("llama3");
@@ -44,7 +25,7 @@ TEST_CASE("huggingface plugin: metrics - slots, KV cache and prefix-cache counte
                                  {"max_context", 256},
                                  {"max_batch", 2}}) == LLMH_OK,
                     inst.err.message);
-    auto m = metrics_of(inst);
+    auto m = metrics_of(inst.p);
     CHECK(m.at("models_loaded") == 1);
     CHECK(m.at("engine_slots{model}") == 2);
     CHECK(m.at("engine_slots_in_use{model}") == 0);
@@ -56,15 +37,15 @@ TEST_CASE("huggingface plugin: metrics - slots, KV cache and prefix-cache counte
     std::vector<std::pair<std::string, std::string>> chat = {{"user", "Hello there, agent."}};
     REQUIRE(call(inst.p, &chat, nullptr, {.max_tokens = 6}).status == LLMH_OK);
     REQUIRE(call(inst.p, &chat, nullptr, {.max_tokens = 6}).status == LLMH_OK);
-    m = metrics_of(inst);
+    m = metrics_of(inst.p);
     CHECK(m.at("prefix_cache_lookups_total{model}") == 2);
     CHECK(m.at("prefix_cache_hits_total{model}") == 1); // the same prompt again
     CHECK(m.at("prefix_cache_reused_tokens_total{model}") > 0);
     CHECK(m.at("engine_decode_steps_total{model}") > 0);
     // Both finished; the loop publishes its occupancy after its step, a moment after the
     // caller got its last token.
-    for (int i = 0; i < 100 && metrics_of(inst).at("engine_slots_in_use{model}") != 0; ++i)
+    for (int i = 0; i < 100 && metrics_of(inst.p).at("engine_slots_in_use{model}") != 0; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    CHECK(metrics_of(inst).at("engine_slots_in_use{model}") == 0);
-    CHECK(metrics_of(inst).at("kv_cache_occupancy{model}") == 0);
+    CHECK(metrics_of(inst.p).at("engine_slots_in_use{model}") == 0);
+    CHECK(metrics_of(inst.p).at("kv_cache_occupancy{model}") == 0);
 }

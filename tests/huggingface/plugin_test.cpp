@@ -211,6 +211,27 @@ TEST_CASE("huggingface plugin: a repo id resolved through the Hub client from a 
         for (const auto &r : server.requests()) sent_token = sent_token || r.had_authorization;
         CHECK(sent_token); // the host's token reached the Hub client
         for (const auto &l : inst.host.logs) CHECK(l.find(token) == std::string::npos);
+        // What the Hub client fetched, in the provider's metrics.
+        const auto m = metrics_of(inst.p);
+        CHECK(m.at("hub_resolutions_total") == 1);
+        CHECK(m.at("hub_files_downloaded_total") >= 3); // config, tokenizer, weights at least
+        CHECK(m.at("hub_download_bytes_total") > 1000);
+        CHECK(m.at("hub_cache_hits_total") == 0);
+    }
+    {
+        // The same repo again: every file is in the cache, nothing is downloaded.
+        Instance again;
+        again.host.secrets["token"] = token;
+        REQUIRE_MESSAGE(again.create({{"model", "tiny-org/tiny-llama"},
+                                      {"endpoint", server.endpoint()},
+                                      {"cache_dir", (d.path / "cache").string()},
+                                      {"device", "cpu"},
+                                      {"max_context", 128}}) == LLMH_OK,
+                        again.err.message);
+        const auto m = metrics_of(again.p);
+        CHECK(m.at("hub_download_bytes_total") == 0);
+        CHECK(m.at("hub_files_downloaded_total") == 0);
+        CHECK(m.at("hub_cache_hits_total") >= 3);
     }
     server.stop();
     // Offline: served from the cache, no server needed.

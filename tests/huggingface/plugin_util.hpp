@@ -317,4 +317,21 @@ inline llmhost::tools::TinyModelSpec chat_spec(const fs::path &tok) {
     return s;
 }
 
+// The provider's metrics (ABI 2.2) as "name" or "name{label_key}" -> value.
+inline std::map<std::string, double> metrics_of(llmh_provider *p) {
+    std::map<std::string, double> out;
+    llmh_error err;
+    llmh_error_init(&err);
+    REQUIRE(plugin()->struct_size >= offsetof(llmh_plugin, metrics) + sizeof(void *));
+    REQUIRE(static_cast<bool>(plugin()->metrics));
+    auto emit = [](void *user, const llmh_metric *m) {
+        REQUIRE(m->struct_size == sizeof(llmh_metric));
+        std::string key = m->name;
+        if (m->label_key) key += std::string("{") + m->label_key + "}";
+        (*static_cast<std::map<std::string, double> *>(user))[key] = m->value;
+    };
+    REQUIRE(plugin()->metrics(p, emit, &out, &err) == LLMH_OK);
+    return out;
+}
+
 } // namespace hftest

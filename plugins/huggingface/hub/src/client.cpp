@@ -151,6 +151,10 @@ Client::Client(ClientOptions options, Logger logger, ProgressFn progress, Cancel
 Client::~Client() = default;
 
 const ClientOptions &Client::options() const { return impl_->s.opts; }
+TransferStats Client::stats() const {
+    const auto &c = impl_->s.stats;
+    return {c.bytes_downloaded.load(), c.files_downloaded.load(), c.files_cached.load()};
+}
 net::HttpClient &Client::http() { return impl_->s.http; }
 
 RepoInfo Client::repo_info(const std::string &repo_id, const std::string &revision, RepoType t) {

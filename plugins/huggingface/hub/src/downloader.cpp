@@ -163,6 +163,7 @@ struct Downloader::Impl {
                 a.meta.etag = j.known_etag.value_or("");
                 j.result = snap;
                 bytes_done += j.known_size.value_or(0);
+                ++s.stats.files_cached;
                 return complete(a);
             }
         }
@@ -171,6 +172,7 @@ struct Downloader::Impl {
             a.meta.etag = *j.known_etag;
             j.result = *local_dir / fs::path(j.path);
             bytes_done += j.known_size.value_or(0);
+            ++s.stats.files_cached;
             return complete(a);
         }
         head(a);
@@ -246,6 +248,7 @@ struct Downloader::Impl {
             std::error_code ec;
             if (fs::exists(a.final_path, ec)) {
                 bytes_done += a.meta.size;
+                ++s.stats.files_cached;
                 return publish_link(a);
             }
         } else {
@@ -270,6 +273,7 @@ struct Downloader::Impl {
             std::error_code ec;
             if (!local_dir && fs::exists(a.final_path, ec)) { // the other process finished it
                 bytes_done += a.meta.size;
+                ++s.stats.files_cached;
                 return publish_link(a);
             }
             open_partial(a);
@@ -367,6 +371,7 @@ struct Downloader::Impl {
         std::uint64_t now = a.written.fetch_add(chunk.size(), std::memory_order_release) + chunk.size();
         a.got_data = true;
         bytes_done += chunk.size();
+        s.stats.bytes_downloaded += chunk.size();
         if (now - a.notified >= kHashWakeBytes && a.hasher->kind() != ContentHasher::Kind::none) {
             a.notified = now;
             {
@@ -463,6 +468,7 @@ struct Downloader::Impl {
         std::error_code ec;
         fs::create_directories(a.final_path.parent_path(), ec);
         if (::rename(a.incomplete.c_str(), a.final_path.c_str()) != 0) return fail(a, disk_error(a, errno));
+        ++s.stats.files_downloaded;
         publish_link(a);
     }
 

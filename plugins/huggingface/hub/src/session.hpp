@@ -2,6 +2,8 @@
 // (user-agent, token only to the endpoint's origin, timeouts) plus synchronous retries for API calls.
 #pragma once
 
+#include <atomic>
+
 #include "endpoint.hpp"
 #include "errors.hpp"
 
@@ -23,6 +25,10 @@ struct Session {
     Logger logger;
     ProgressFn progress;
     CancelFn cancel;
+    // What this client fetched and found (Client::stats); bumped by the download loop's threads.
+    struct {
+        std::atomic<std::uint64_t> bytes_downloaded{0}, files_downloaded{0}, files_cached{0};
+    } stats;
 
     bool cancelled() const { return cancel && cancel(); }
     void log(llmh_log_level level, const std::string &msg) const {

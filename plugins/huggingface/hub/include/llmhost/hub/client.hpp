@@ -76,6 +76,14 @@ struct Progress {
     std::size_t files_total = 0;
 };
 
+// What a client fetched from the network and found in the cache since it was made: file bodies
+// only (metadata requests are not counted). Files found in the cache cost no request.
+struct TransferStats {
+    std::uint64_t bytes_downloaded = 0; // body bytes written to the cache (or local_dir)
+    std::uint64_t files_downloaded = 0; // files fetched and verified
+    std::uint64_t files_cached = 0;     // files already in the cache (or local_dir), not fetched
+};
+
 using Logger = std::function<void(llmh_log_level level, const std::string &message)>;
 using ProgressFn = std::function<void(const Progress &)>;
 using CancelFn = std::function<bool()>; // true: stop as soon as possible (llmh::Error cancelled)
@@ -138,6 +146,7 @@ public:
     WhoAmI whoami();
 
     const ClientOptions &options() const;
+    TransferStats stats() const;
     net::HttpClient &http();
 
     struct Impl;
