@@ -1,6 +1,8 @@
 // The continuous-batching loop (see batch_scheduler.hpp).
 #include "batch_scheduler.hpp"
 
+#include "cpu_threads.hpp"
+
 #include <llmhost/plugin.hpp>
 
 #include <ATen/Parallel.h>
@@ -251,8 +253,7 @@ void BatchScheduler::loop() {
         for (std::size_t i = 0; i < slots_.size(); ++i)
             if (slots_[i] && slots_[i]->req->abandoned.load()) retire(i);
         publish_occupancy(); // before a wait that may be long: an idle engine reads as idle
-        if (const int n = threads_.load(); n > 0 && n != at::get_num_threads())
-            at::set_num_threads(n);
+        use_cpu_threads_here(threads_.load());
         std::vector<std::shared_ptr<BatchRequest>> newcomers;
         {
             std::unique_lock lk(mu_);

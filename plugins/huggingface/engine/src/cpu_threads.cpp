@@ -20,4 +20,8 @@ int apply_cpu_threads(int requested) {
     return at::get_num_threads();
 }
 
+void use_cpu_threads_here(int n) {
+    if (n > 0 && n != at::get_num_threads()) at::set_num_threads(n);
+}
+
 } // namespace llmhost::engine

@@ -10,4 +10,9 @@ namespace llmhost::engine {
 // Process-wide, like the libtorch setting it wraps.
 int apply_cpu_threads(int requested);
 
+// The count apply_cpu_threads returned, set on the calling thread when it differs: under OpenMP
+// libtorch's count is per thread, so each thread that runs the model (the batch loop, a serial
+// caller) applies it itself. n <= 0: leaves the thread as it is.
+void use_cpu_threads_here(int n);
+
 } // namespace llmhost::engine

@@ -168,9 +168,7 @@ struct Engine::Impl {
     std::atomic<std::int64_t> serial_rows{0}, serial_positions{0};
     // Intra-op threads, applied on whichever thread runs the model (OpenMP's count is per thread).
     std::atomic<int> threads{0};
-    void use_threads() const {
-        if (const int n = threads.load(); n > 0 && n != at::get_num_threads()) at::set_num_threads(n);
-    }
+    void use_threads() const { use_cpu_threads_here(threads.load()); }
     std::unique_ptr<PrefixCache> prefix; // what each KV-cache row holds (prefix_cache.hpp)
     std::unique_ptr<BatchScheduler> scheduler; // last: its thread stops before the rest goes
 
