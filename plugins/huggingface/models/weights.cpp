@@ -22,6 +22,13 @@ std::string shape_str(const std::vector<std::int64_t> &s) {
     return r + "]";
 }
 
+// A bf16 [out, in] tensor streamed in place by the kernels (no copy: `w` must outlive it).
+std::shared_ptr<kernels::PackedMatrix> bf16_view(const at::Tensor &w) {
+    return std::make_shared<kernels::PackedMatrix>(kernels::PackedMatrix::view_bf16(
+        reinterpret_cast<const std::uint16_t *>(w.data_ptr<at::BFloat16>()), w.size(0),
+        w.size(1)));
+}
+
 kernels::Format kernel_format(WeightQuant q) {
     return q == WeightQuant::Int8 ? kernels::Format::Q8 : kernels::Format::Q4;
 }
@@ -82,9 +89,7 @@ Linear Weights::pack(at::Tensor w, at::Tensor bias) const {
         if (w.scalar_type() != at::kBFloat16) w = w.to(at::kBFloat16), all_views_ = false;
         loaded_bytes_ += w.numel() * w.element_size();
         l.weight = w; // keeps the memory the packed view streams alive
-        l.packed = std::make_shared<kernels::PackedMatrix>(kernels::PackedMatrix::view_bf16(
-            reinterpret_cast<const std::uint16_t *>(w.data_ptr<at::BFloat16>()), w.size(0),
-            w.size(1)));
+        l.packed = bf16_view(w);
         return l;
     }
     // int8 / int4: quantized from the file's values; no dense copy is kept.
@@ -121,9 +126,7 @@ Linear Weights::tied_linear(const at::Tensor &weight) const {
     if (quant_ == WeightQuant::None && weight.scalar_type() == at::kBFloat16 &&
         weight.is_contiguous()) { // CPU bfloat16: the kernel streams the table itself
         l.weight = weight;
-        l.packed = std::make_shared<kernels::PackedMatrix>(kernels::PackedMatrix::view_bf16(
-            reinterpret_cast<const std::uint16_t *>(weight.data_ptr<at::BFloat16>()),
-            weight.size(0), weight.size(1)));
+        l.packed = bf16_view(weight);
         return l;
     }
     return pack(weight, at::Tensor()); // a quantized head next to the table used for lookups
