@@ -193,7 +193,7 @@ int main(int argc, char **argv) {
             return a == "--help" ? 0 : 2;
         }
     }
-    if (mib < 1 || M < 1 || M > 64 || seconds <= 0) {
+    if (mib < 0.01 || M < 1 || M > 64 || seconds <= 0) {
         std::fprintf(stderr, "bench_kernels: bad --mib/--m/--seconds\n");
         return 2;
     }

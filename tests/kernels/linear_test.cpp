@@ -86,9 +86,9 @@ void check_case(Format f, const Case &c, uint32_t seed) {
                 double p = double(xeff[std::size_t(m * ldx + k)]) * deq[std::size_t(n * c.K + k)];
                 ref += p;
                 mag += std::fabs(p);
-                if (quant_x) // |x - deq(x)| <= s / 2 with s = max|x| over the group / 32767
+                if (quant_x) // |x - deq(x)| <= s / 2, s = max|x| over the group / int16 max
                     xq_err += std::fabs(deq[std::size_t(n * c.K + k)]) *
-                              xamax[std::size_t(m * groups + k / 32)] / 32767.0 * 0.5;
+                              xamax[std::size_t(m * groups + k / 32)] / kLinearXInt16Max * 0.5;
             }
             double got = c.yt == Act::F32 ? yf[at] : from_bf16(yb[at]);
             double tol = mag * double(c.K + 2) * std::ldexp(1.0, -23) + xq_err * (1 + 1e-5) + 1e-30;

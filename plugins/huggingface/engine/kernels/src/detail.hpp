@@ -18,7 +18,9 @@ constexpr int64_t kBlockRows = 16;
 // Bytes of one group (32 columns) of one 16-row block.
 constexpr int64_t group_block_bytes(Format f) { return f == Format::Q8 ? 512 : 256; }
 
-// Where the code of row r, column c lives (Q8: a byte; Q4: a nibble of a byte).
+// Where the code of row r, column c lives (Q8: a byte; Q4: a nibble of a byte). Both formats are
+// made of 64-byte vectors of 16 rows x 4 consecutive columns (byte 4 rr + j): the operand shape of
+// vpdpbusd (4 byte products summed per 32-bit lane, one lane per row).
 struct CodeAt {
     int64_t byte;
     bool high;
@@ -26,12 +28,15 @@ struct CodeAt {
 inline CodeAt code_at(Format f, int64_t groups, int64_t r, int64_t c) {
     const int64_t blk = r / kBlockRows, rr = r % kBlockRows, g = c / kGroup, j = c % kGroup;
     const int64_t base = (blk * groups + g) * group_block_bytes(f);
-    if (f == Format::Q8) return {base + (j / 2) * 32 + rr * 2 + (j & 1), false};
-    // Q4: column pair p = j / 2 lives in chunk p % 4 (64 bytes = 32 little-endian 16-bit words),
-    // word 2 rr + (j & 1), nibble p / 4: one shift + mask per nibble gives 32 int16 lanes.
-    const int64_t p = j / 2, nibble = p / 4;
-    return {base + (p % 4) * 64 + (2 * rr + (j & 1)) * 2 + nibble / 2, (nibble & 1) != 0};
+    // Q8: vector j / 4 holds columns 4 (j / 4) .. + 3, as q + 128 (unsigned).
+    if (f == Format::Q8) return {base + (j / 4) * 64 + rr * 4 + (j & 3), false};
+    // Q4: vector i holds columns 4 i .. 4 i + 3 in its low nibbles and 16 + 4 i .. in its high
+    // nibbles, as q + 8: one AND, and one shift + AND, give two vectors of unsigned bytes.
+    return {base + ((j & 15) / 4) * 64 + rr * 4 + (j & 3), j >= 16};
 }
+// The codes' offset: stored = q + offset (unsigned), so a kernel computes sum(stored * x) and
+// subtracts offset * sum(x).
+constexpr int32_t code_offset(Format f) { return f == Format::Q8 ? 128 : 8; }
 inline int64_t scale_at(int64_t groups, int64_t r, int64_t g) {
     return ((r / kBlockRows) * groups + g) * kBlockRows + r % kBlockRows;
 }
@@ -42,11 +47,14 @@ struct LinearJob {
     const PackedMatrix *w;
     const float *xf;    // [M, ldxp] fp32
     const uint16_t *xb; // [M, ldxp] bf16 (round to nearest even), or nullptr
-    // Q8/Q4 on the SIMD paths: x per group of 32 as int16 codes and an fp32 scale (amax / 32767),
-    // and the codes' sum per group (the Q4 kernels subtract 8 * sum for the nibbles' offset).
+    // Q8/Q4 on the SIMD paths: x per group of 32 as int16 codes and an fp32 scale
+    // (amax / kXInt16Max), and the codes' sum per group (the kernels subtract offset * sum for the
+    // codes' offset). xhl (VNNI kernels): each code split as q = 256 h + l into two int8, h at
+    // [m * 2 ldxp + g * 64 + j] and l 32 bytes later (j < 32 the column in group g).
     const int16_t *xq;   // [M, ldxp], or nullptr
     const float *xs;     // [M, ldxp / 32]
     const int32_t *xsum; // [M, ldxp / 32]
+    const int8_t *xhl;   // [M, 2 ldxp], or nullptr
     int64_t ldxp;
     int64_t M;
     void *y;
@@ -62,16 +70,25 @@ struct IsaKernels {
     RowsFn bf16, q8, q4;
     bool wants_bf16_x;  // the bf16 kernel reads job.xb
     bool wants_int16_x; // the Q8/Q4 kernels read job.xq, xs, xsum
-    // x per group of 32 as int16 codes: s = amax / 32767, q = round_half_even(x * (32767 / amax)),
+    bool wants_x_split; // ... and job.xhl
+    // x per group of 32 as int16 codes: s = amax / kXInt16Max, q = round_half_even(x / s),
     // sum = the codes' sum; a group with a NaN/inf gets s = NaN (the outputs become NaN, as fp32
-    // arithmetic would make them), all zeros s = 0. Vectorised per ISA: it runs on every call.
-    void (*quantize_x)(const float *x, int64_t groups, int16_t *q, float *s, int32_t *sum);
+    // arithmetic would make them), all zeros s = 0. hl (nullable): the codes split as in
+    // LinearJob::xhl. Vectorised per ISA: it runs on every call.
+    void (*quantize_x)(const float *x, int64_t groups, int16_t *q, float *s, int32_t *sum,
+                       int8_t *hl);
     // Sums n bytes (n a multiple of 256, p 64-byte aligned) as vectors; the result only keeps the
     // loads from being optimised away.
     double (*read_sum)(const void *p, std::size_t n);
 };
 
-void quantize_x_scalar(const float *x, int64_t groups, int16_t *q, float *s, int32_t *sum);
+// The int16 code range of x: 127 * 256 + 127, the largest q whose split q = 256 h + l has both
+// h and l in int8 (l in [-128, 127]); 0.4 % below 32767, so the same precision.
+constexpr int32_t kXInt16Max = kLinearXInt16Max;
+void quantize_x_scalar(const float *x, int64_t groups, int16_t *q, float *s, int32_t *sum,
+                       int8_t *hl);
+// One group's 32 codes -> 32 h then 32 l (q = 256 h + l, both int8; |q| <= kXInt16Max).
+void split_x_codes(const int16_t *q, int8_t *hl);
 IsaKernels scalar_kernels();
 #if defined(LLMHOST_KERNELS_X86)
 IsaKernels avx2_kernels();

@@ -61,13 +61,30 @@ void bf16_block(const LinearJob &job, int64_t n, int64_t m0) {
         for (int m = 0; m < MB; ++m) store_out(job, m0 + m, n + r, hsum(acc[r][m]));
 }
 
-// --- Q8/Q4: 16 output rows per block (two 8-lane halves), x as int16 per group (job.xq); each
-// step multiplies one column pair of 8 rows by the broadcast x pair with vpmaddwd, accumulating
-// exact int32 per group, then scales the group's sums in fp32. No per-weight float conversion.
-inline __m256i x_pair(const int16_t *x) {
-    int32_t v;
-    std::memcpy(&v, x, 4);
-    return _mm256_set1_epi32(v);
+// --- Q8/Q4: 16 output rows per block. A group (32 columns) is 8 vectors of 16 rows x 4 columns
+// of unsigned codes (layout in linear.hpp); each quarter (4 rows x 4 columns, 16 bytes) is
+// widened to int16 and multiplied by x's 4 int16 codes broadcast (vpmaddwd: two int32 per row),
+// accumulating exact int32 per group; the row pairs are folded and the codes' offset removed
+// once per group, then the group's sums are scaled in fp32. No per-weight float conversion.
+template <Format F>
+inline __m128i quarter(const uint8_t *wg, int v, int q) {
+    if constexpr (F == Format::Q8) {
+        return _mm_loadu_si128((const __m128i *)(wg + 64 * v + 16 * q));
+    } else { // v < 4: low nibbles of vector v; v >= 4: high nibbles of vector v - 4
+        const __m128i b = _mm_loadu_si128((const __m128i *)(wg + 64 * (v & 3) + 16 * q));
+        return _mm_and_si128(v < 4 ? b : _mm_srli_epi16(b, 4), _mm_set1_epi8(0x0f));
+    }
+}
+
+inline __m256i bcast8(const int16_t *p) {
+    long long v;
+    std::memcpy(&v, p, 8);
+    return _mm256_set1_epi64x(v);
+}
+
+// Row sums of two quarters' pair accumulators (rows 4 q .. 4 q + 7), in row order.
+inline __m256i fold_pairs(__m256i a, __m256i b) {
+    return _mm256_permute4x64_epi64(_mm256_hadd_epi32(a, b), 0xd8);
 }
 
 template <Format F, int MB>
@@ -76,54 +93,29 @@ void qblock(const LinearJob &job, int64_t blk, int64_t m0, float (*out)[kBlockRo
     const int64_t gb = group_block_bytes(F);
     const auto *base = static_cast<const uint8_t *>(job.w->data()) + blk * groups * gb;
     const uint16_t *sc = job.w->scales() + blk * groups * kBlockRows;
-    const __m256i nib = _mm256_set1_epi16(0x0f);
     __m256 acc[MB][2];
     for (int m = 0; m < MB; ++m) acc[m][0] = acc[m][1] = _mm256_setzero_ps();
     for (int64_t g = 0; g < groups; ++g) {
         const uint8_t *wg = base + g * gb;
-        __m256i ai[MB][2];
-        for (int m = 0; m < MB; ++m) ai[m][0] = ai[m][1] = _mm256_setzero_si256();
-        if constexpr (F == Format::Q8) {
-            for (int p = 0; p < 16; ++p) {
-                __m256i w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(wg + p * 32)));
-                __m256i w1 =
-                    _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(wg + p * 32 + 16)));
-                for (int m = 0; m < MB; ++m) {
-                    __m256i x = x_pair(job.xq + (m0 + m) * job.ldxp + g * kGroup + 2 * p);
-                    ai[m][0] = _mm256_add_epi32(ai[m][0], _mm256_madd_epi16(w0, x));
-                    ai[m][1] = _mm256_add_epi32(ai[m][1], _mm256_madd_epi16(w1, x));
-                }
-            }
-        } else {
-            // Chunk c: 32 words (rows 0..7, then 8..15), nibble i of each is column pair c + 4 i.
-            for (int c = 0; c < 4; ++c) {
-                for (int h = 0; h < 2; ++h) {
-                    __m256i v = _mm256_loadu_si256((const __m256i *)(wg + c * 64 + h * 32));
-                    __m256i n[4] = {
-                        _mm256_and_si256(v, nib), _mm256_and_si256(_mm256_srli_epi16(v, 4), nib),
-                        _mm256_and_si256(_mm256_srli_epi16(v, 8), nib), _mm256_srli_epi16(v, 12)};
-                    for (int m = 0; m < MB; ++m) {
-                        const int16_t *x = job.xq + (m0 + m) * job.ldxp + g * kGroup + 2 * c;
-                        __m256i d = _mm256_add_epi32(
-                            _mm256_add_epi32(_mm256_madd_epi16(n[0], x_pair(x)),
-                                             _mm256_madd_epi16(n[1], x_pair(x + 8))),
-                            _mm256_add_epi32(_mm256_madd_epi16(n[2], x_pair(x + 16)),
-                                             _mm256_madd_epi16(n[3], x_pair(x + 24))));
-                        ai[m][h] = _mm256_add_epi32(ai[m][h], d);
-                    }
-                }
+        __m256i ai[MB][4]; // per quarter of rows: lane 2 r + column pair
+        for (int m = 0; m < MB; ++m)
+            for (int q = 0; q < 4; ++q) ai[m][q] = _mm256_setzero_si256();
+        for (int v = 0; v < 8; ++v) {
+            __m256i w[4];
+            for (int q = 0; q < 4; ++q) w[q] = _mm256_cvtepu8_epi16(quarter<F>(wg, v, q));
+            for (int m = 0; m < MB; ++m) {
+                const __m256i x = bcast8(job.xq + (m0 + m) * job.ldxp + g * kGroup + 4 * v);
+                for (int q = 0; q < 4; ++q)
+                    ai[m][q] = _mm256_add_epi32(ai[m][q], _mm256_madd_epi16(w[q], x));
             }
         }
         const __m256 ws0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(sc + g * kBlockRows)));
         const __m256 ws1 =
             _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(sc + g * kBlockRows + 8)));
         for (int m = 0; m < MB; ++m) {
-            __m256i t0 = ai[m][0], t1 = ai[m][1];
-            if constexpr (F == Format::Q4) { // codes are q + 8: subtract 8 * sum(x codes)
-                const __m256i c8 = _mm256_set1_epi32(8 * job.xsum[(m0 + m) * xg + g]);
-                t0 = _mm256_sub_epi32(t0, c8);
-                t1 = _mm256_sub_epi32(t1, c8);
-            }
+            const __m256i corr = _mm256_set1_epi32(-code_offset(F) * job.xsum[(m0 + m) * xg + g]);
+            const __m256i t0 = _mm256_add_epi32(fold_pairs(ai[m][0], ai[m][1]), corr);
+            const __m256i t1 = _mm256_add_epi32(fold_pairs(ai[m][2], ai[m][3]), corr);
             const __m256 xs = _mm256_set1_ps(job.xs[(m0 + m) * xg + g]);
             acc[m][0] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(t0), _mm256_mul_ps(ws0, xs), acc[m][0]);
             acc[m][1] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(t1), _mm256_mul_ps(ws1, xs), acc[m][1]);
@@ -171,8 +163,9 @@ template <int R, int MB>
 struct Bf16 {
     static void run(const LinearJob &j, int64_t n, int64_t m0) { bf16_block<R, MB>(j, n, m0); }
 };
-void quantize_x(const float *x, int64_t groups, int16_t *q, float *s, int32_t *sum) {
+void quantize_x(const float *x, int64_t groups, int16_t *q, float *s, int32_t *sum, int8_t *hl) {
     const __m256 sign = _mm256_set1_ps(-0.0f), zero = _mm256_setzero_ps();
+    const float qmax = float(kXInt16Max);
     for (int64_t g = 0; g < groups; ++g) {
         const float *xg = x + g * kGroup;
         __m256 v[4], nf = zero, mx = zero;
@@ -186,12 +179,13 @@ void quantize_x(const float *x, int64_t groups, int16_t *q, float *s, int32_t *s
         m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
         const float amax = _mm_cvtss_f32(m4);
         if (_mm256_movemask_ps(_mm256_cmp_ps(nf, zero, _CMP_NEQ_UQ)) || !(amax > 0.0f)) {
-            quantize_x_scalar(xg, 1, q + g * kGroup, s + g, sum + g);
+            quantize_x_scalar(xg, 1, q + g * kGroup, s + g, sum + g,
+                              hl ? hl + g * 2 * kGroup : nullptr);
             continue;
         }
-        const __m256 inv = _mm256_set1_ps(32767.0f / amax);
+        const __m256 inv = _mm256_set1_ps(qmax / amax);
         __m256i acc = _mm256_setzero_si256();
-        const __m256i lim = _mm256_set1_epi32(32767), nlim = _mm256_set1_epi32(-32767);
+        const __m256i lim = _mm256_set1_epi32(kXInt16Max), nlim = _mm256_set1_epi32(-kXInt16Max);
         for (int i = 0; i < 4; i += 2) {
             // Round to nearest even (MXCSR default), clamp, pack in order (packs interleaves
             // 128-bit lanes: permute back).
@@ -207,7 +201,8 @@ void quantize_x(const float *x, int64_t groups, int16_t *q, float *s, int32_t *s
         t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0x4e));
         t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0xb1));
         sum[g] = _mm_cvtsi128_si32(t);
-        s[g] = amax / 32767.0f;
+        s[g] = amax / qmax;
+        if (hl) split_x_codes(q + g * kGroup, hl + g * 2 * kGroup);
     }
 }
 
@@ -229,7 +224,8 @@ double read_sum(const void *p, std::size_t n) {
 } // namespace
 
 IsaKernels avx2_kernels() {
-    return {drive<Bf16>, qrows<Format::Q8>, qrows<Format::Q4>, false, true, quantize_x, read_sum};
+    return {drive<Bf16>, qrows<Format::Q8>, qrows<Format::Q4>, false, true,
+            false,       quantize_x,        read_sum};
 }
 
 } // namespace llmhost::kernels::detail

@@ -81,22 +81,73 @@ void bf16_fma_block(const LinearJob &job, int64_t n, int64_t m0) {
         for (int m = 0; m < MB; ++m) store_out(job, m0 + m, n + r, _mm512_reduce_add_ps(acc[r][m]));
 }
 
-// --- Q8/Q4: 16 output rows per block, one per lane. x is int16 per group (job.xq); each step
-// multiplies one pair of columns of the 16 rows (32 int16) by the broadcast x pair with vpdpwssd
-// (or vpmaddwd + vpaddd without VNNI), accumulating exact int32 per group; the group's sums are
-// then scaled in fp32 by (weight scale per row) x (x scale). No per-weight float conversion.
-template <bool Vnni>
-inline __m512i dot_pair(__m512i acc, __m512i w, __m512i x) {
-    if constexpr (Vnni)
-        return _mm512_dpwssd_epi32(acc, w, x);
-    else
-        return _mm512_add_epi32(acc, _mm512_madd_epi16(w, x));
+// --- Q8/Q4: 16 output rows per block, one per 32-bit lane. A group (32 columns) of a block is 8
+// vectors of 16 rows x 4 columns of unsigned codes (Q8: 8 loads; Q4: 4 loads, low and high
+// nibbles). With VNNI, x's int16 codes are split as q = 256 h + l (int8 h, l: job.xhl) and each
+// vector takes two vpdpbusd (u8 codes x s8 h, x s8 l: 64 products each, no widening); the
+// group's exact int32 sum is 256 H + L - offset * sum(x), the offset term preloaded into L.
+// Without VNNI: the codes are widened to int16 and multiplied by x's int16 codes (vpmaddwd),
+// the row pairs folded once per group. Then one FMA per group scales by (row scale x x scale).
+template <Format F>
+inline void load_codes(const uint8_t *wg, __m512i (&u)[8]) {
+    if constexpr (F == Format::Q8) {
+        for (int v = 0; v < 8; ++v) u[v] = _mm512_loadu_si512(wg + 64 * v);
+    } else {
+        const __m512i nib = _mm512_set1_epi8(0x0f);
+        for (int v = 0; v < 4; ++v) {
+            const __m512i b = _mm512_loadu_si512(wg + 64 * v);
+            u[v] = _mm512_and_si512(b, nib);                           // columns 4 v ..
+            u[v + 4] = _mm512_and_si512(_mm512_srli_epi16(b, 4), nib); // columns 16 + 4 v ..
+        }
+    }
 }
 
-inline __m512i x_pair(const int16_t *x) {
+inline __m512i bcast4(const int8_t *p) {
     int32_t v;
-    std::memcpy(&v, x, 4);
+    std::memcpy(&v, p, 4);
     return _mm512_set1_epi32(v);
+}
+
+inline __m512i bcast8(const int16_t *p) {
+    long long v;
+    std::memcpy(&v, p, 8);
+    return _mm512_set1_epi64(v);
+}
+
+// The group's int32 dot products of the 16 rows with x row m (codes' offset removed).
+template <Format F, bool Vnni>
+inline __m512i group_dot(const LinearJob &job, const __m512i (&u)[8], int64_t m, int64_t g) {
+    const int32_t corr = -code_offset(F) * job.xsum[m * (job.ldxp / kGroup) + g];
+    if constexpr (Vnni) {
+        const int8_t *xh = job.xhl + m * 2 * job.ldxp + g * 2 * kGroup, *xl = xh + kGroup;
+        // Two chains each for h and l: vpdpbusd's latency would otherwise bound the loop.
+        __m512i h0 = _mm512_setzero_si512(), h1 = h0, l0 = _mm512_set1_epi32(corr), l1 = h0;
+        for (int v = 0; v < 8; v += 2) {
+            h0 = _mm512_dpbusd_epi32(h0, u[v], bcast4(xh + 4 * v));
+            l0 = _mm512_dpbusd_epi32(l0, u[v], bcast4(xl + 4 * v));
+            h1 = _mm512_dpbusd_epi32(h1, u[v + 1], bcast4(xh + 4 * v + 4));
+            l1 = _mm512_dpbusd_epi32(l1, u[v + 1], bcast4(xl + 4 * v + 4));
+        }
+        return _mm512_add_epi32(_mm512_slli_epi32(_mm512_add_epi32(h0, h1), 8),
+                                _mm512_add_epi32(l0, l1));
+    } else {
+        const int16_t *x = job.xq + m * job.ldxp + g * kGroup;
+        __m512i a0 = _mm512_setzero_si512(), a1 = a0; // rows 0-7 / 8-15: lane 2 r + column pair
+        for (int v = 0; v < 8; ++v) {
+            const __m512i xv = bcast8(x + 4 * v);
+            a0 = _mm512_add_epi32(
+                a0, _mm512_madd_epi16(_mm512_cvtepu8_epi16(_mm512_castsi512_si256(u[v])), xv));
+            a1 = _mm512_add_epi32(
+                a1,
+                _mm512_madd_epi16(_mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64(u[v], 1)), xv));
+        }
+        const __m512i even =
+            _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+        return _mm512_add_epi32(_mm512_add_epi32(_mm512_permutex2var_epi32(a0, even, a1),
+                                                 _mm512_permutex2var_epi32(a0, odd, a1)),
+                                _mm512_set1_epi32(corr));
+    }
 }
 
 template <Format F, bool Vnni, int MB>
@@ -105,47 +156,15 @@ void qblock(const LinearJob &job, int64_t blk, int64_t m0, float (*out)[kBlockRo
     const int64_t gb = group_block_bytes(F);
     const auto *base = static_cast<const uint8_t *>(job.w->data()) + blk * groups * gb;
     const uint16_t *sc = job.w->scales() + blk * groups * kBlockRows;
-    const __m512i nib = _mm512_set1_epi16(0x0f);
     __m512 acc[MB];
     for (int m = 0; m < MB; ++m) acc[m] = _mm512_setzero_ps();
     for (int64_t g = 0; g < groups; ++g) {
-        const uint8_t *wg = base + g * gb;
-        // 4 independent int32 chains per x row: one chain's vpdpwssd latency (~5 cycles) would
-        // otherwise cap the kernel below the memory bandwidth.
-        __m512i ai[MB][4];
-        for (int m = 0; m < MB; ++m)
-            for (int c = 0; c < 4; ++c) ai[m][c] = _mm512_setzero_si512();
-        if constexpr (F == Format::Q8) {
-            for (int p = 0; p < 16; ++p) {
-                __m512i w =
-                    _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(wg + p * 32)));
-                for (int m = 0; m < MB; ++m) {
-                    const int16_t *x = job.xq + (m0 + m) * job.ldxp + g * kGroup + 2 * p;
-                    ai[m][p & 3] = dot_pair<Vnni>(ai[m][p & 3], w, x_pair(x));
-                }
-            }
-        } else {
-            // Chunk c: 32 words, nibble i of each is column pair c + 4 i (16 rows x 2 columns);
-            // in-lane shifts and masks only, no byte-to-word widening shuffle.
-            for (int c = 0; c < 4; ++c) {
-                __m512i v = _mm512_loadu_si512(wg + c * 64);
-                __m512i n[4] = {
-                    _mm512_and_si512(v, nib), _mm512_and_si512(_mm512_srli_epi16(v, 4), nib),
-                    _mm512_and_si512(_mm512_srli_epi16(v, 8), nib), _mm512_srli_epi16(v, 12)};
-                for (int m = 0; m < MB; ++m) {
-                    const int16_t *x = job.xq + (m0 + m) * job.ldxp + g * kGroup + 2 * c;
-                    for (int i = 0; i < 4; ++i)
-                        ai[m][i] = dot_pair<Vnni>(ai[m][i], n[i], x_pair(x + 8 * i));
-                }
-            }
-        }
+        __m512i u[8];
+        load_codes<F>(base + g * gb, u);
         const __m512 ws =
             _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(sc + g * kBlockRows)));
         for (int m = 0; m < MB; ++m) {
-            __m512i t = _mm512_add_epi32(_mm512_add_epi32(ai[m][0], ai[m][1]),
-                                         _mm512_add_epi32(ai[m][2], ai[m][3]));
-            if constexpr (F == Format::Q4) // codes are q + 8: subtract 8 * sum(x codes)
-                t = _mm512_sub_epi32(t, _mm512_set1_epi32(8 * job.xsum[(m0 + m) * xg + g]));
+            const __m512i t = group_dot<F, Vnni>(job, u, m0 + m, g);
             const __m512 s = _mm512_mul_ps(ws, _mm512_set1_ps(job.xs[(m0 + m) * xg + g]));
             acc[m] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(t), s, acc[m]);
         }
@@ -202,35 +221,41 @@ template <int R, int MB>
 struct Bf16Fma {
     static void run(const LinearJob &j, int64_t n, int64_t m0) { bf16_fma_block<R, MB>(j, n, m0); }
 };
-void quantize_x(const float *x, int64_t groups, int16_t *q, float *s, int32_t *sum) {
+void quantize_x(const float *x, int64_t groups, int16_t *q, float *s, int32_t *sum, int8_t *hl) {
     const __m512 zero = _mm512_setzero_ps();
+    const float qmax = float(kXInt16Max);
+    const __m512i lim = _mm512_set1_epi32(kXInt16Max), nlim = _mm512_set1_epi32(-kXInt16Max);
     for (int64_t g = 0; g < groups; ++g) {
         const float *xg = x + g * kGroup;
         __m512 a = _mm512_loadu_ps(xg), b = _mm512_loadu_ps(xg + 16);
-        // x - x is NaN exactly for NaN/inf: those groups take the scalar path's NaN scale.
-        if (_mm512_cmp_ps_mask(_mm512_add_ps(_mm512_sub_ps(a, a), _mm512_sub_ps(b, b)), zero,
-                               _CMP_NEQ_UQ)) {
-            quantize_x_scalar(xg, 1, q + g * kGroup, s + g, sum + g);
-            continue;
-        }
         const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(a), _mm512_abs_ps(b)));
-        if (!(amax > 0.0f)) {
-            quantize_x_scalar(xg, 1, q + g * kGroup, s + g, sum + g);
+        // x - x is NaN exactly for NaN/inf: those groups (and all-zero ones) take the scalar
+        // path's NaN (0) scale.
+        if (_mm512_cmp_ps_mask(_mm512_add_ps(_mm512_sub_ps(a, a), _mm512_sub_ps(b, b)), zero,
+                               _CMP_NEQ_UQ) ||
+            !(amax > 0.0f)) {
+            quantize_x_scalar(xg, 1, q + g * kGroup, s + g, sum + g,
+                              hl ? hl + g * 2 * kGroup : nullptr);
             continue;
         }
-        const __m512 inv = _mm512_set1_ps(32767.0f / amax);
-        // Round to nearest even (MXCSR default); the saturating pack clamps a 32768.
+        const __m512 inv = _mm512_set1_ps(qmax / amax);
+        // Round to nearest even (MXCSR default), clamped to the code range.
         __m512i qa = _mm512_cvtps_epi32(_mm512_mul_ps(a, inv));
         __m512i qb = _mm512_cvtps_epi32(_mm512_mul_ps(b, inv));
-        _mm256_storeu_si256((__m256i *)(q + g * kGroup), _mm512_cvtsepi32_epi16(qa));
-        _mm256_storeu_si256((__m256i *)(q + g * kGroup + 16), _mm512_cvtsepi32_epi16(qb));
-        const __m512i lim = _mm512_set1_epi32(32767);
-        qa = _mm512_max_epi32(_mm512_min_epi32(qa, lim),
-                              _mm512_sub_epi32(_mm512_setzero_si512(), lim));
-        qb = _mm512_max_epi32(_mm512_min_epi32(qb, lim),
-                              _mm512_sub_epi32(_mm512_setzero_si512(), lim));
+        qa = _mm512_max_epi32(_mm512_min_epi32(qa, lim), nlim);
+        qb = _mm512_max_epi32(_mm512_min_epi32(qb, lim), nlim);
+        const __m256i ha = _mm512_cvtepi32_epi16(qa), hb = _mm512_cvtepi32_epi16(qb);
+        _mm256_storeu_si256((__m256i *)(q + g * kGroup), ha);
+        _mm256_storeu_si256((__m256i *)(q + g * kGroup + 16), hb);
         sum[g] = _mm512_reduce_add_epi32(_mm512_add_epi32(qa, qb));
-        s[g] = amax / 32767.0f;
+        s[g] = amax / qmax;
+        if (hl) { // q = 256 h + l: l the sign-extended low byte, h = (q - l) >> 8 exactly
+            const __m512i q16 = _mm512_inserti64x4(_mm512_castsi256_si512(ha), hb, 1);
+            const __m512i l = _mm512_srai_epi16(_mm512_slli_epi16(q16, 8), 8);
+            const __m512i h = _mm512_srai_epi16(_mm512_sub_epi16(q16, l), 8);
+            _mm256_storeu_si256((__m256i *)(hl + g * 2 * kGroup), _mm512_cvtepi16_epi8(h));
+            _mm256_storeu_si256((__m256i *)(hl + g * 2 * kGroup + kGroup), _mm512_cvtepi16_epi8(l));
+        }
     }
 }
 
@@ -259,6 +284,7 @@ IsaKernels avx512_kernels(bool bf16, bool vnni) {
             vnni ? qrows<Format::Q4, true> : qrows<Format::Q4, false>,
             bf16,
             true,
+            vnni,
             quantize_x,
             read_sum};
 }

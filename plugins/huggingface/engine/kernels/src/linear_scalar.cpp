@@ -54,23 +54,19 @@ void q_rows(const LinearJob &job, int64_t n0, int64_t n1) {
             const uint8_t *q = base + g * gb;
             float s[kBlockRows];
             for (int64_t r = 0; r < kBlockRows; ++r) s[r] = fp16_to_f32(sc[g * kBlockRows + r]);
-            if constexpr (F == Format::Q8) {
-                for (int64_t p = 0; p < 16; ++p)
-                    for (int64_t r = 0; r < kBlockRows; ++r)
-                        for (int64_t j = 0; j < 2; ++j)
-                            dec[std::size_t(r * kp + g * kGroup + 2 * p + j)] =
-                                float(int8_t(q[p * 32 + r * 2 + j])) * s[r];
-            } else {
-                for (int64_t c = 0; c < 4; ++c)
-                    for (int64_t r = 0; r < kBlockRows; ++r)
-                        for (int64_t j = 0; j < 2; ++j) {
-                            const uint8_t *b = q + c * 64 + (2 * r + j) * 2;
-                            const unsigned word = unsigned(b[0]) | unsigned(b[1]) << 8;
-                            for (int64_t i = 0; i < 4; ++i)
-                                dec[std::size_t(r * kp + g * kGroup + 2 * (c + 4 * i) + j)] =
-                                    float(int((word >> (4 * i)) & 15u) - 8) * s[r];
+            // Vector v: 16 rows x 4 columns, byte 4 r + j (Q4: two nibbles, columns 16 apart).
+            for (int64_t v = 0; v < gb / 64; ++v)
+                for (int64_t r = 0; r < kBlockRows; ++r)
+                    for (int64_t j = 0; j < 4; ++j) {
+                        const unsigned b = q[v * 64 + r * 4 + j];
+                        float *d = dec.data() + r * kp + g * kGroup + 4 * v + j;
+                        if constexpr (F == Format::Q8) {
+                            d[0] = float(int(b) - 128) * s[r];
+                        } else {
+                            d[0] = float(int(b & 15u) - 8) * s[r];
+                            d[16] = float(int(b >> 4) - 8) * s[r];
                         }
-            }
+                    }
         }
         const int64_t lo = std::max(n0, blk * kBlockRows),
                       hi = std::min(n1, (blk + 1) * kBlockRows);
@@ -94,8 +90,9 @@ double read_sum(const void *p, std::size_t n) {
 } // namespace
 
 IsaKernels scalar_kernels() {
-    return {bf16_rows, q_rows<Format::Q8>, q_rows<Format::Q4>, false, false, quantize_x_scalar,
-            read_sum};
+    return {
+        bf16_rows, q_rows<Format::Q8>, q_rows<Format::Q4>, false, false, false, quantize_x_scalar,
+        read_sum};
 }
 
 } // namespace llmhost::kernels::detail

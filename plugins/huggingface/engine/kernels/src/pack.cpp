@@ -102,7 +102,7 @@ Packed pack_from(Load load, int64_t rows, int64_t cols, Format f) {
         std::size_t(blocks * groups) * std::size_t(detail::group_block_bytes(f));
     auto *p = static_cast<unsigned char *>(
         aligned_bytes(data_bytes + std::size_t(blocks * groups * detail::kBlockRows) * 2));
-    std::memset(p, f == Format::Q4 ? 0x88 : 0, data_bytes); // padding rows: code 0 (Q4: 8 = 0)
+    std::memset(p, f == Format::Q4 ? 0x88 : 0x80, data_bytes); // padding rows: q = 0 (+ offset)
     auto *scales = reinterpret_cast<uint16_t *>(p + data_bytes);
     std::memset(scales, 0, std::size_t(blocks * groups * detail::kBlockRows) * 2);
     try {
@@ -113,7 +113,7 @@ Packed pack_from(Load load, int64_t rows, int64_t cols, Format f) {
             for (int64_t c = 0; c < kp; ++c) {
                 detail::CodeAt at = detail::code_at(f, groups, r, c);
                 if (f == Format::Q8)
-                    p[at.byte] = static_cast<unsigned char>(q[std::size_t(c)]);
+                    p[at.byte] = static_cast<unsigned char>(q[std::size_t(c)] + 128);
                 else
                     p[at.byte] =
                         static_cast<unsigned char>((p[at.byte] & (at.high ? 0x0f : 0xf0)) |
@@ -246,7 +246,7 @@ void PackedMatrix::dequantize(int64_t r0, int64_t n, float *out) const {
             auto *q = static_cast<const unsigned char *>(data_);
             for (int64_t c = 0; c < cols_; ++c) {
                 detail::CodeAt at = detail::code_at(format_, groups, r, c);
-                int v = format_ == Format::Q8 ? int(static_cast<signed char>(q[at.byte]))
+                int v = format_ == Format::Q8 ? int(q[at.byte]) - 128
                                               : ((q[at.byte] >> (at.high ? 4 : 0)) & 15) - 8;
                 o[c] = float(v) * fp16_to_f32(scales_[detail::scale_at(groups, r, c / kGroup)]);
             }

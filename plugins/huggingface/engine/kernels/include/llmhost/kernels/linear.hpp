@@ -8,10 +8,12 @@
 //     w[n][k] = q * scale[n][k / 32]; Q8: q in [-127, 127], scale = amax / 127; Q4: q in [-8, 7],
 //     the group's value of largest magnitude -> -8 exactly (Q4_0-style). Columns are padded with
 //     zeros to Kp (a multiple of 32) and rows to a multiple of 16: rows are stored in blocks of
-//     16, one SIMD lane per row. Block b, group g is one contiguous chunk:
-//       Q8: 512 bytes; byte 32 p + 2 r + j = q[16 b + r][32 g + 2 p + j]  (p < 16, r < 16, j < 2)
-//       Q4: 256 bytes = 4 chunks of 32 little-endian 16-bit words; word 2 r + j of chunk c holds
-//           q + 8 of [16 b + r][32 g + 2 (c + 4 i) + j] in bits 4 i .. 4 i + 3  (c < 4, i < 4)
+//     16, one SIMD lane per row. Block b, group g is one contiguous chunk of 64-byte vectors,
+//     each 16 rows x 4 consecutive columns (byte 4 r + j: vpdpbusd's operand shape), codes
+//     stored unsigned:
+//       Q8: 512 bytes = 8 vectors; byte 64 v + 4 r + j = q[16 b + r][32 g + 4 v + j] + 128
+//       Q4: 256 bytes = 4 vectors; byte 64 v + 4 r + j holds q + 8 of [16 b + r][32 g + 4 v + j]
+//           in its low nibble and of [16 b + r][32 g + 16 + 4 v + j] in its high nibble
 //     chunks ordered (b, g); then the scales, fp16 [blocks][groups][16] (structure of arrays).
 //     1.0625 (Q8) and 0.5625 (Q4) bytes per weight.
 #pragma once
@@ -44,10 +46,13 @@ enum class Act { F32, BF16 };      // activation / output element type (bf16 = u
 
 // Precision contract: the BF16 format on the AVX-512 path with vdpbf16ps rounds x to bf16 once per
 // call (round to nearest even) before the dot products. Q8/Q4 on the AVX2 and AVX-512 paths
-// quantize x once per call to int16 per group of 32 (s = max|x| / 32767, q = round(x / s): error
-// <= s / 2, 256x below bf16 rounding), sum the integer products exactly in int32 per group and
-// scale each group's sum in fp32. The scalar path uses x in fp32. Accumulation across groups
-// and of bf16 products is fp32 everywhere. These say what linear() does with this format now.
+// quantize x once per call to int16 per group of 32 (s = max|x| / kLinearXInt16Max,
+// q = round(x / s): error <= s / 2, ~256x below bf16 rounding), sum the integer products exactly
+// in int32 per group and scale each group's sum in fp32. The scalar path uses x in fp32.
+// Accumulation across groups and of bf16 products is fp32 everywhere. These say what linear()
+// does with this format now.
+// 127 * 256 + 127: the VNNI kernels split each code as q = 256 h + l with h, l in int8.
+constexpr int32_t kLinearXInt16Max = 32639;
 bool linear_rounds_x_to_bf16(Format f);
 bool linear_quantizes_x_to_int16(Format f);
 
@@ -118,5 +123,16 @@ ParallelFor serial_for(); // runs body(0, n) on the caller's thread
 // threads; linear() returns when pf does. Thread-safe: scratch buffers are per calling thread.
 void linear(const PackedMatrix &w, const void *x, Act x_type, int64_t ldx, int64_t M, void *y,
             Act y_type, int64_t ldy, const float *bias, const ParallelFor &pf);
+
+// Several matrices of one format and one K applied to the same x in one call (a decode step's
+// q/k/v or gate/up projections): y[m, off_i + n] = W_i x[m, :] + biases[i][n], off_i = the rows
+// of the matrices before i, so y holds their outputs side by side. x is prepared once and one
+// pass of pf covers all their rows: one fork/join instead of one per matrix. biases: nullptr, or
+// `count` pointers (each nullable). linear()'s checks, plus count >= 1, a null or empty
+// matrix, or one whose format or cols differ from ws[0]'s (the message names its index), and
+// (M > 1) ldy < the rows' sum. Each output is what linear() on that matrix alone gives.
+void linear_concat(const PackedMatrix *const *ws, int count, const void *x, Act x_type, int64_t ldx,
+                   int64_t M, void *y, Act y_type, int64_t ldy, const float *const *biases,
+                   const ParallelFor &pf);
 
 } // namespace llmhost::kernels
