@@ -5,6 +5,8 @@
 
 #include <ATen/Parallel.h>
 
+#include <vector>
+
 namespace llmhost::engine {
 
 namespace {
@@ -65,6 +67,34 @@ at::Tensor Linear::operator()(const at::Tensor &x) const {
     });
     at::Tensor b = bias_f32.defined() ? bias_f32 : at::Tensor();
     return at::linear(x.to(at::kFloat), w, b).to(x.scalar_type());
+}
+
+void fused_linear(const Linear *parts, std::size_t n, const at::Tensor &x, at::Tensor *out) {
+    const std::int64_t K = parts[0].in_features, rows = x.numel() / K;
+    bool fused = n > 1 && x.is_cpu() && rows <= kKernelMaxRows &&
+                 (x.scalar_type() == at::kFloat || x.scalar_type() == at::kBFloat16);
+    std::int64_t N = 0;
+    std::vector<const kernels::PackedMatrix *> ws(n);
+    std::vector<const float *> biases(n);
+    for (std::size_t i = 0; i < n && fused; ++i) {
+        const Linear &p = parts[i];
+        fused = p.packed && p.in_features == K && p.packed->format() == parts[0].packed->format();
+        ws[i] = p.packed.get();
+        biases[i] = p.bias_f32.defined() ? p.bias_f32.data_ptr<float>() : nullptr;
+        N += p.out_features;
+    }
+    if (!fused) {
+        for (std::size_t i = 0; i < n; ++i) out[i] = parts[i](x);
+        return;
+    }
+    at::Tensor in = x.contiguous();
+    std::vector<std::int64_t> shape = x.sizes().vec();
+    shape.back() = N;
+    at::Tensor y = at::empty(shape, x.options());
+    kernels::linear_concat(ws.data(), int(n), in.data_ptr(), act_of(in), K, rows, y.data_ptr(),
+                           act_of(y), N, biases.data(), torch_parallel_for());
+    for (std::size_t i = 0, off = 0; i < n; off += std::size_t(parts[i].out_features), ++i)
+        out[i] = y.narrow(-1, std::int64_t(off), parts[i].out_features);
 }
 
 } // namespace llmhost::engine

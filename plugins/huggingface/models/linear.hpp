@@ -12,6 +12,8 @@
 
 #include <ATen/ATen.h>
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 
@@ -24,7 +26,7 @@ namespace llmhost::engine {
 struct Linear {
     at::Tensor weight; // [N, K] in the model dtype; undefined when the weight is only packed
     std::shared_ptr<const kernels::PackedMatrix> packed; // CPU kernels' copy or view; may be null
-    at::Tensor bias;     // [N] in the model dtype, or undefined
+    at::Tensor bias;                                     // [N] in the model dtype, or undefined
     at::Tensor bias_f32; // the same as contiguous fp32, for the kernels
     std::int64_t out_features = 0, in_features = 0;
 
@@ -34,5 +36,24 @@ struct Linear {
 // Rows at or below this many go through the packed kernels; more go through BLAS. The kernels
 // stream the weights once for all rows, so they win while the step is bandwidth-bound.
 inline constexpr std::int64_t kKernelMaxRows = 16;
+
+// Projections of the same input (q/k/v, gate/up), called together: `auto [q, k, v] = L.qkv(h)`.
+// On the kernel path (every part packed in one format, <= kKernelMaxRows rows) one
+// kernels::linear_concat call streams all their weights into one output - x prepared once, one
+// parallel region instead of one per projection - and the parts are views of it (each part's
+// columns; contiguous when there is one row). Otherwise (prefill, CUDA, fp32) each part is its
+// own Linear call, as before. The weights stay where Weights::linear put them: no copy.
+void fused_linear(const Linear *parts, std::size_t n, const at::Tensor &x, at::Tensor *out);
+
+template <std::size_t N>
+struct FusedLinear {
+    std::array<Linear, N> parts;
+
+    std::array<at::Tensor, N> operator()(const at::Tensor &x) const {
+        std::array<at::Tensor, N> out;
+        fused_linear(parts.data(), N, x, out.data());
+        return out;
+    }
+};
 
 } // namespace llmhost::engine

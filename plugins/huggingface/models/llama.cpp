@@ -10,9 +10,11 @@ namespace {
 
 struct Layer {
     at::Tensor input_norm, post_attn_norm;
-    Linear q, k, v, o;         // biases where the architecture has them (Qwen2: q, k, v)
+    FusedLinear<3> qkv;        // q, k, v; biases where the architecture has them (Qwen2)
+    Linear o;
     at::Tensor q_norm, k_norm; // Qwen3 only
-    Linear gate, up, down;
+    FusedLinear<2> gate_up;
+    Linear down;
 };
 
 class LlamaFamily final : public CausalLM {
@@ -37,16 +39,16 @@ public:
             auto proj = [&](const std::string &name, std::int64_t out, std::int64_t in, bool bias) {
                 return w.linear(p + name + ".weight", out, in, bias ? p + name + ".bias" : "");
             };
-            L.q = proj("self_attn.q_proj", H * hd, D, in_bias);
-            L.k = proj("self_attn.k_proj", KV * hd, D, in_bias);
-            L.v = proj("self_attn.v_proj", KV * hd, D, in_bias);
+            L.qkv.parts = {proj("self_attn.q_proj", H * hd, D, in_bias),
+                           proj("self_attn.k_proj", KV * hd, D, in_bias),
+                           proj("self_attn.v_proj", KV * hd, D, in_bias)};
             L.o = proj("self_attn.o_proj", D, H * hd, cfg.attention_bias);
             if (qk_norm) {
                 L.q_norm = w.get(p + "self_attn.q_norm.weight", {hd});
                 L.k_norm = w.get(p + "self_attn.k_norm.weight", {hd});
             }
-            L.gate = proj("mlp.gate_proj", F, D, false);
-            L.up = proj("mlp.up_proj", F, D, false);
+            L.gate_up.parts = {proj("mlp.gate_proj", F, D, false),
+                               proj("mlp.up_proj", F, D, false)};
             L.down = proj("mlp.down_proj", D, F, false);
             layers_.push_back(std::move(L));
         }
@@ -78,9 +80,10 @@ public:
             const Layer &L = layers_[i];
             // Attention block.
             at::Tensor h = rms_norm(x, L.input_norm, eps);
-            at::Tensor q = L.q(h).view({B, T, H, hd});
-            at::Tensor k = L.k(h).view({B, T, KV, hd});
-            at::Tensor v = L.v(h).view({B, T, KV, hd});
+            auto [q, k, v] = L.qkv(h);
+            q = q.view({B, T, H, hd});
+            k = k.view({B, T, KV, hd});
+            v = v.view({B, T, KV, hd});
             if (L.q_norm.defined()) {
                 q = rms_norm(q, L.q_norm, eps);
                 k = rms_norm(k, L.k_norm, eps);
@@ -91,7 +94,8 @@ public:
             x = x + L.o(a);
             // Feed-forward block (SwiGLU).
             h = rms_norm(x, L.post_attn_norm, eps);
-            x = x + L.down(at::silu(L.gate(h)) * L.up(h));
+            auto [gate, up] = L.gate_up(h);
+            x = x + L.down(at::silu(gate) * up);
         }
         if (!all_logits) x = x.narrow(1, T - 1, 1);
         x = rms_norm(x, final_norm_, eps);
