@@ -76,6 +76,12 @@ inline __m128i quarter(const uint8_t *wg, int v, int q) {
     }
 }
 
+inline __m256i bcast4(const int8_t *p) {
+    int32_t v;
+    std::memcpy(&v, p, 4);
+    return _mm256_set1_epi32(v);
+}
+
 inline __m256i bcast8(const int16_t *p) {
     long long v;
     std::memcpy(&v, p, 8);
@@ -127,6 +133,66 @@ void qblock(const LinearJob &job, int64_t blk, int64_t m0, float (*out)[kBlockRo
     }
 }
 
+// Q4: the nibbles (0..15) times x's int8 halves h and l (job.xhl) with vpmaddubsw: two products
+// per int16 lane, |sum| <= 15 * 128 * 2, so the 8 steps of a group add up in int16 without
+// saturating (<= 30720); once per group vpmaddwd folds each row's two lanes, h's times 256.
+// A quarter as many widenings and multiplies as the int16 path above.
+template <int MB>
+void q4block_hl(const LinearJob &job, int64_t blk, int64_t m0, float (*out)[kBlockRows]) {
+    const int64_t groups = job.w->padded_cols() / kGroup, xg = job.ldxp / kGroup;
+    const int64_t gb = group_block_bytes(Format::Q4);
+    const auto *base = static_cast<const uint8_t *>(job.w->data()) + blk * groups * gb;
+    const uint16_t *sc = job.w->scales() + blk * groups * kBlockRows;
+    const __m256i nib = _mm256_set1_epi8(0x0f), k256 = _mm256_set1_epi16(256),
+                  one = _mm256_set1_epi16(1);
+    __m256 acc[MB][2];
+    for (int m = 0; m < MB; ++m) acc[m][0] = acc[m][1] = _mm256_setzero_ps();
+    for (int64_t g = 0; g < groups; ++g) {
+        const uint8_t *wg = base + g * gb;
+        __m256i hs[MB][2], ls[MB][2]; // int16 sums per half block (rows 0-7, 8-15)
+        for (int m = 0; m < MB; ++m)
+            hs[m][0] = hs[m][1] = ls[m][0] = ls[m][1] = _mm256_setzero_si256();
+        for (int v = 0; v < 4; ++v) {
+            for (int half = 0; half < 2; ++half) {
+                const __m256i b = _mm256_loadu_si256((const __m256i *)(wg + 64 * v + 32 * half));
+                const __m256i lo = _mm256_and_si256(b, nib);                       // columns 4 v ..
+                const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(b, 4), nib); // 16 + 4 v ..
+                for (int m = 0; m < MB; ++m) {
+                    const int8_t *xh = job.xhl + (m0 + m) * 2 * job.ldxp + g * 2 * kGroup;
+                    const int8_t *xl = xh + kGroup;
+                    hs[m][half] = _mm256_add_epi16(
+                        hs[m][half],
+                        _mm256_add_epi16(_mm256_maddubs_epi16(lo, bcast4(xh + 4 * v)),
+                                         _mm256_maddubs_epi16(hi, bcast4(xh + 16 + 4 * v))));
+                    ls[m][half] = _mm256_add_epi16(
+                        ls[m][half],
+                        _mm256_add_epi16(_mm256_maddubs_epi16(lo, bcast4(xl + 4 * v)),
+                                         _mm256_maddubs_epi16(hi, bcast4(xl + 16 + 4 * v))));
+                }
+            }
+        }
+        const __m256 ws0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(sc + g * kBlockRows)));
+        const __m256 ws1 =
+            _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(sc + g * kBlockRows + 8)));
+        for (int m = 0; m < MB; ++m) {
+            const __m256i corr = _mm256_set1_epi32(-8 * job.xsum[(m0 + m) * xg + g]);
+            const __m256 xs = _mm256_set1_ps(job.xs[(m0 + m) * xg + g]);
+            for (int half = 0; half < 2; ++half) {
+                const __m256i t =
+                    _mm256_add_epi32(_mm256_add_epi32(_mm256_madd_epi16(hs[m][half], k256),
+                                                      _mm256_madd_epi16(ls[m][half], one)),
+                                     corr);
+                acc[m][half] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(t),
+                                               _mm256_mul_ps(half ? ws1 : ws0, xs), acc[m][half]);
+            }
+        }
+    }
+    for (int m = 0; m < MB; ++m) {
+        _mm256_storeu_ps(out[m], acc[m][0]);
+        _mm256_storeu_ps(out[m] + 8, acc[m][1]);
+    }
+}
+
 template <Format F>
 void qrows(const LinearJob &job, int64_t n0, int64_t n1) {
     float out[2][kBlockRows];
@@ -134,10 +200,16 @@ void qrows(const LinearJob &job, int64_t n0, int64_t n1) {
         const int64_t blk = n / kBlockRows, rows = std::min(kBlockRows, n1 - n);
         for (int64_t m0 = 0; m0 < job.M; m0 += 2) {
             const int64_t mb = std::min<int64_t>(2, job.M - m0);
-            if (mb == 2)
+            if constexpr (F == Format::Q4) {
+                if (mb == 2)
+                    q4block_hl<2>(job, blk, m0, out);
+                else
+                    q4block_hl<1>(job, blk, m0, out);
+            } else if (mb == 2) {
                 qblock<F, 2>(job, blk, m0, out);
-            else
+            } else {
                 qblock<F, 1>(job, blk, m0, out);
+            }
             for (int64_t m = 0; m < mb; ++m)
                 for (int64_t r = 0; r < rows; ++r) store_out(job, m0 + m, n + r, out[m][r]);
         }
@@ -202,7 +274,19 @@ void quantize_x(const float *x, int64_t groups, int16_t *q, float *s, int32_t *s
         t = _mm_add_epi32(t, _mm_shuffle_epi32(t, 0xb1));
         sum[g] = _mm_cvtsi128_si32(t);
         s[g] = amax / qmax;
-        if (hl) split_x_codes(q + g * kGroup, hl + g * 2 * kGroup);
+        if (hl) { // q = 256 h + l: l the sign-extended low byte, h = (q - l) >> 8 exactly
+            const __m256i q0 = _mm256_loadu_si256((const __m256i *)(q + g * kGroup));
+            const __m256i q1 = _mm256_loadu_si256((const __m256i *)(q + g * kGroup + 16));
+            const __m256i l0 = _mm256_srai_epi16(_mm256_slli_epi16(q0, 8), 8);
+            const __m256i l1 = _mm256_srai_epi16(_mm256_slli_epi16(q1, 8), 8);
+            const __m256i h0 = _mm256_srai_epi16(_mm256_sub_epi16(q0, l0), 8);
+            const __m256i h1 = _mm256_srai_epi16(_mm256_sub_epi16(q1, l1), 8);
+            // packs interleaves 128-bit lanes: permute back to column order.
+            _mm256_storeu_si256((__m256i *)(hl + g * 2 * kGroup),
+                                _mm256_permute4x64_epi64(_mm256_packs_epi16(h0, h1), 0xd8));
+            _mm256_storeu_si256((__m256i *)(hl + g * 2 * kGroup + kGroup),
+                                _mm256_permute4x64_epi64(_mm256_packs_epi16(l0, l1), 0xd8));
+        }
     }
 }
 
@@ -224,8 +308,9 @@ double read_sum(const void *p, std::size_t n) {
 } // namespace
 
 IsaKernels avx2_kernels() {
+    // wants_x_split: the Q4 kernel reads x's int8 halves (job.xhl), Q8 the int16 codes.
     return {drive<Bf16>, qrows<Format::Q8>, qrows<Format::Q4>, false, true,
-            false,       quantize_x,        read_sum};
+            true,        quantize_x,        read_sum};
 }
 
 } // namespace llmhost::kernels::detail
