@@ -166,8 +166,8 @@ TEST_CASE("manifest: an ABI 1.1 descriptor has none and still runs; a broken one
     const llmhost::PluginInfo *older = nullptr, *bad = nullptr;
     const auto all = host->plugins();
     for (const auto &p : all) {
-        if (p.path.find("libllmhost_older.so") != std::string::npos) older = &p;
-        if (p.path.find("libllmhost_badmanifest.so") != std::string::npos) bad = &p;
+        if (p.path.find(plugin_file("older")) != std::string::npos) older = &p;
+        if (p.path.find(plugin_file("badmanifest")) != std::string::npos) bad = &p;
     }
     REQUIRE(older != nullptr);
     CHECK(older->loaded);

@@ -23,7 +23,7 @@ TEST_CASE("plugin scan reports every file: good ones loaded, bad ones with file 
     auto host = Host::open(test_options());
     auto all = host->plugins();
 
-    const auto *echo = find_file(all, "libllmhost_echo.so");
+    const auto *echo = find_file(all, plugin_file("echo"));
     REQUIRE(echo != nullptr);
     CHECK(echo->loaded);
     CHECK(echo->name == "echo");
@@ -35,20 +35,20 @@ TEST_CASE("plugin scan reports every file: good ones loaded, bad ones with file 
     CHECK(llmhost::capability_names(LLMH_CAP_CHAT | LLMH_CAP_TOOLS | LLMH_CAP_REASONING) ==
           "chat,tools,reasoning");
 
-    const auto *garbage = find_file(all, "libllmhost_garbage.so");
+    const auto *garbage = find_file(all, plugin_file("garbage"));
     REQUIRE(garbage != nullptr);
     CHECK_FALSE(garbage->loaded);
     CHECK(garbage->error.find(garbage->path) != std::string::npos);
     CHECK(garbage->error.find("cannot be loaded") != std::string::npos);
     CHECK(garbage->hint.find("not a loadable shared library") != std::string::npos);
 
-    const auto *noentry = find_file(all, "libllmhost_noentry.so");
+    const auto *noentry = find_file(all, plugin_file("noentry"));
     REQUIRE(noentry != nullptr);
     CHECK_FALSE(noentry->loaded);
     CHECK(noentry->error.find("llmh_plugin_entry") != std::string::npos);
     CHECK(noentry->error.find(noentry->path) != std::string::npos);
 
-    const auto *initfails = find_file(all, "libllmhost_initfails.so");
+    const auto *initfails = find_file(all, plugin_file("initfails"));
     REQUIRE(initfails != nullptr);
     CHECK_FALSE(initfails->loaded);
     CHECK(initfails->error_code == LLMH_ERR_UNSUPPORTED);
@@ -60,7 +60,7 @@ TEST_CASE("a plugin built for another ABI major is refused, naming both versions
     CleanEnvironment clean;
     auto host = Host::open(test_options());
     const auto all = host->plugins();
-    const auto *future = find_file(all, "libllmhost_future.so");
+    const auto *future = find_file(all, plugin_file("future"));
     REQUIRE(future != nullptr);
     CHECK_FALSE(future->loaded);
     CHECK(future->error_code == LLMH_ERR_ABI_MISMATCH);
@@ -71,7 +71,7 @@ TEST_CASE("a plugin built for another ABI major is refused, naming both versions
     CHECK(future->hint.find("rebuild") != std::string::npos);
 
     // Using it as a provider fails with the same clear error; the host keeps working.
-    auto plugin_path = (fs::path(LLMHOST_TEST_PLUGIN_DIR) / "libllmhost_future.so").string();
+    auto plugin_path = (fs::path(LLMHOST_TEST_PLUGIN_DIR) / plugin_file("future")).string();
     auto e = expect_host_error([&] { host->swap("future", entry(plugin_path)); });
     CHECK(e.code() == LLMH_ERR_ABI_MISMATCH);
     CHECK(std::string(e.what()).find(theirs) != std::string::npos);
@@ -83,7 +83,7 @@ TEST_CASE("a plugin built for a newer minor (larger descriptor, extra field) wor
     CleanEnvironment clean;
     auto host = Host::open(test_options());
     const auto all = host->plugins();
-    const auto *newer = find_file(all, "libllmhost_newer.so");
+    const auto *newer = find_file(all, plugin_file("newer"));
     REQUIRE(newer != nullptr);
     CHECK(newer->loaded);
     CHECK(newer->abi_minor == LLMH_ABI_MINOR + 5);
@@ -102,7 +102,7 @@ TEST_CASE("bad plugin files do not stop the host: the others still load and serv
     CHECK(e.code() == LLMHOST_ERR_PLUGIN);
     const std::string msg = e.what();
     CHECK(msg.find("no plugin named 'no-such-plugin'") != std::string::npos);
-    CHECK(msg.find("libllmhost_garbage.so") != std::string::npos);
+    CHECK(msg.find(plugin_file("garbage")) != std::string::npos);
     CHECK(msg.find(LLMHOST_TEST_PLUGIN_DIR) != std::string::npos);
     host->swap("e", entry("echo"));
     CHECK(host->generate("e", prompt("a b c")).text == "a b c");
@@ -198,8 +198,8 @@ TEST_CASE("plugin directories: --plugin-dir, config plugin_dirs, $LLMHOST_PLUGIN
     // A private copy of the 'newer' fixture under another file name, found only via each source.
     auto stage = [&](const std::string &dir) {
         fs::create_directories(clean.home.path() / dir);
-        fs::copy_file(fs::path(LLMHOST_TEST_PLUGIN_DIR) / "libllmhost_newer.so",
-                      clean.home.path() / dir / "libllmhost_private.so");
+        fs::copy_file(fs::path(LLMHOST_TEST_PLUGIN_DIR) / plugin_file("newer"),
+                      clean.home.path() / dir / plugin_file("private"));
         return (clean.home.path() / dir).string();
     };
     auto works = [&](llmhost::HostOptions o) {
@@ -221,7 +221,8 @@ TEST_CASE("plugin directories: --plugin-dir, config plugin_dirs, $LLMHOST_PLUGIN
     o.config_path.clear();
 
     o.search_default_plugin_dirs = true;
-    clean.env.set("LLMHOST_PLUGIN_PATH", "/nonexistent:" + stage("envdir"));
+    // Split on ':' on Linux and on ';' on Windows, where the staged dir itself holds "C:".
+    clean.env.set("LLMHOST_PLUGIN_PATH", "/nonexistent" + std::string(1, kPathListSeparator) + stage("envdir"));
     auto host = Host::open(o);
     auto path = host->plugin_search_path();
     CHECK(path.at(0) == "/nonexistent");
@@ -233,7 +234,9 @@ TEST_CASE("plugin directories: --plugin-dir, config plugin_dirs, $LLMHOST_PLUGIN
     host->swap("e", entry("echo"));
     CHECK(host->generate("e", prompt("found")).text == "found");
     bool lib_relative = false;
-    for (const auto &d : host->plugin_search_path())
-        lib_relative |= d.ends_with("/lib/llmhost/plugins") && fs::exists(fs::path(d) / "libllmhost_echo.so");
+    for (auto d : host->plugin_search_path()) {
+        std::replace(d.begin(), d.end(), '\\', '/'); // Windows paths may use either separator
+        lib_relative |= d.ends_with("/lib/llmhost/plugins") && fs::exists(fs::path(d) / plugin_file("echo"));
+    }
     CHECK(lib_relative);
 }

@@ -20,6 +20,46 @@ namespace test {
 
 namespace fs = std::filesystem;
 
+// setenv/unsetenv/getenv are POSIX; on Windows the environment is UTF-16 (_wputenv_s/_wgetenv,
+// which the host reads too) and an empty value removes a variable, so tests never set "".
+#ifdef _WIN32
+inline std::wstring widen(const std::string &utf8) {
+    return fs::path(std::u8string(utf8.begin(), utf8.end())).wstring();
+}
+inline void set_env(const std::string &name, const std::string &value) {
+    ::_wputenv_s(widen(name).c_str(), widen(value).c_str());
+}
+inline void unset_env(const std::string &name) { ::_wputenv_s(widen(name).c_str(), L""); }
+inline std::optional<std::string> get_env(const std::string &name) {
+    const wchar_t *v = ::_wgetenv(widen(name).c_str());
+    if (!v) return std::nullopt;
+    std::u8string u = fs::path(v).u8string();
+    return std::string(u.begin(), u.end());
+}
+#else
+inline void set_env(const std::string &name, const std::string &value) {
+    ::setenv(name.c_str(), value.c_str(), 1);
+}
+inline void unset_env(const std::string &name) { ::unsetenv(name.c_str()); }
+inline std::optional<std::string> get_env(const std::string &name) {
+    const char *v = std::getenv(name.c_str());
+    return v ? std::optional<std::string>(v) : std::nullopt;
+}
+#endif
+
+// A plugin's file name as the host looks for it: libllmhost_<name>.so on Linux,
+// llmhost_<name>.dll on Windows (from the CMake variables, tests/host/CMakeLists.txt).
+inline std::string plugin_file(const std::string &name) {
+    return std::string(LLMHOST_PLUGIN_FILE_PREFIX) + "llmhost_" + name + LLMHOST_PLUGIN_FILE_SUFFIX;
+}
+
+// The separator of LLMHOST_PLUGIN_PATH, as of PATH.
+#ifdef _WIN32
+inline constexpr char kPathListSeparator = ';';
+#else
+inline constexpr char kPathListSeparator = ':';
+#endif
+
 // Sets/unsets environment variables for one scope and restores them afterwards.
 class EnvGuard {
 public:
@@ -27,24 +67,21 @@ public:
     EnvGuard(const EnvGuard &) = delete;
     ~EnvGuard() {
         for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) {
-            if (it->second) ::setenv(it->first.c_str(), it->second->c_str(), 1);
-            else ::unsetenv(it->first.c_str());
+            if (it->second) set_env(it->first, *it->second);
+            else unset_env(it->first);
         }
     }
     void set(const std::string &name, const std::string &value) {
         save(name);
-        ::setenv(name.c_str(), value.c_str(), 1);
+        set_env(name, value);
     }
     void unset(const std::string &name) {
         save(name);
-        ::unsetenv(name.c_str());
+        unset_env(name);
     }
 
 private:
-    void save(const std::string &name) {
-        const char *v = std::getenv(name.c_str());
-        saved_.emplace_back(name, v ? std::optional<std::string>(v) : std::nullopt);
-    }
+    void save(const std::string &name) { saved_.emplace_back(name, get_env(name)); }
     std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
 };
 
@@ -85,6 +122,19 @@ private:
     fs::path path_;
 };
 
+// A path the host reports against the one the test expects. On Linux the text must be equal. On
+// Windows the host may join with '\\' what the test joined with '/' (both are separators there),
+// so both must name the same existing file.
+inline bool same_path(const std::string &reported, const std::string &expected) {
+#ifdef _WIN32
+    auto u8 = [](const std::string &s) { return fs::path(std::u8string(s.begin(), s.end())); };
+    std::error_code ec;
+    return !reported.empty() && fs::equivalent(u8(reported), u8(expected), ec) && !ec;
+#else
+    return reported == expected;
+#endif
+}
+
 // Every test runs with no llmhost / Hugging Face / OpenAI variable set, HOME and the XDG dirs in
 // a temporary directory (so no real token file or config is ever read), and cwd there too.
 class CleanEnvironment {
@@ -98,6 +148,12 @@ public:
             env.unset(v);
         env.set("HOME", home.path().string());
         env.set("XDG_CONFIG_HOME", (home.path() / ".config").string());
+#ifdef _WIN32
+        // Windows' equivalents: the home, %APPDATA% (config) and %LOCALAPPDATA% (cache).
+        env.set("USERPROFILE", home.path().string());
+        env.set("APPDATA", (home.path() / "AppData" / "Roaming").string());
+        env.set("LOCALAPPDATA", (home.path() / "AppData" / "Local").string());
+#endif
         old_cwd_ = fs::current_path();
         fs::current_path(home.path());
     }

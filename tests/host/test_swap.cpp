@@ -4,7 +4,11 @@
 // are serialized.
 #include "test_support.hpp"
 
+#ifdef _WIN32
+#include <windows.h>
+#else
 #include <dlfcn.h>
+#endif
 
 #include <atomic>
 #include <chrono>
@@ -14,17 +18,23 @@ using namespace test;
 using llmhost::Host;
 using Clock = std::chrono::steady_clock;
 
+// Is the library at this path mapped in the process right now? (Asks the loader without loading.)
 static bool library_loaded(const std::string &path) {
+#ifdef _WIN32
+    // GetModuleHandleW compares full paths, with backslashes, and takes no reference.
+    return GetModuleHandleW(fs::path(widen(path)).make_preferred().c_str()) != nullptr;
+#else
     void *h = dlopen(path.c_str(), RTLD_NOW | RTLD_NOLOAD);
     if (h == nullptr) return false;
     dlclose(h); // RTLD_NOLOAD still took a reference
     return true;
+#endif
 }
 
 TEST_CASE("swap under load: 8 threads x streaming, 50 swaps, zero failures, ordered teardown") {
     CleanEnvironment clean;
-    const std::string lib_a = std::string(LLMHOST_TEST_SWAP_DIR_A) + "/libllmhost_echo.so";
-    const std::string lib_b = std::string(LLMHOST_TEST_SWAP_DIR_B) + "/libllmhost_echo.so";
+    const std::string lib_a = std::string(LLMHOST_TEST_SWAP_DIR_A) + "/" + plugin_file("echo");
+    const std::string lib_b = std::string(LLMHOST_TEST_SWAP_DIR_B) + "/" + plugin_file("echo");
     REQUIRE_FALSE(library_loaded(lib_a));
     REQUIRE_FALSE(library_loaded(lib_b));
 
