@@ -1,8 +1,9 @@
 #include "cli_common.hpp"
 
+#include "terminal.hpp"
+
 #include <algorithm>
 #include <cstdio>
-#include <unistd.h>
 
 namespace llmhost::cli {
 
@@ -22,7 +23,8 @@ void SamplingOptions::add_to(CLI::App *cmd) {
     cmd->add_option("--min-p", min_p, "Drop tokens below this fraction of the top probability")
         ->option_text("P")
         ->check(CLI::Range(0.0, 1.0));
-    cmd->add_option("--repetition-penalty", repetition_penalty, "Penalize repeated tokens (1 = off)")
+    cmd->add_option("--repetition-penalty", repetition_penalty,
+                    "Penalize repeated tokens (1 = off)")
         ->option_text("R")
         ->check(CLI::Range(0.0, 100.0));
     seed_option = cmd->add_option("--seed", seed, "Random seed: the same seed gives the same text")
@@ -44,12 +46,15 @@ void SamplingOptions::apply_to(GenerateRequest &request) const {
 }
 
 void add_provider_options(CLI::App *cmd, Context &ctx) {
-    cmd->add_option("-p,--provider", ctx.provider_override, "Provider to use (default: the configured default)")
+    cmd->add_option("-p,--provider", ctx.provider_override,
+                    "Provider to use (default: the configured default)")
         ->option_text("NAME");
-    cmd->add_option("-m,--model", ctx.model_override, "Model for the provider (its \"model\" config key)")
+    cmd->add_option("-m,--model", ctx.model_override,
+                    "Model for the provider (its \"model\" config key)")
         ->option_text("MODEL");
-    cmd->add_option("--device", ctx.device_override,
-                    "Device, for plugins that declare --device (huggingface: auto, cpu, cuda, cuda:N)")
+    cmd->add_option(
+           "--device", ctx.device_override,
+           "Device, for plugins that declare --device (huggingface: auto, cpu, cuda, cuda:N)")
         ->option_text("DEV");
 }
 
@@ -90,7 +95,7 @@ std::string format_table(const std::vector<std::vector<std::string>> &rows) {
     return out;
 }
 
-bool stdin_is_terminal() { return ::isatty(STDIN_FILENO) == 1; }
-bool stdout_is_terminal() { return ::isatty(STDOUT_FILENO) == 1; }
+bool stdin_is_terminal() { return terminal::is_terminal(stdin); }
+bool stdout_is_terminal() { return terminal::is_terminal(stdout); }
 
 } // namespace llmhost::cli

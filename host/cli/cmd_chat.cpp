@@ -16,8 +16,6 @@
 #include <cstring>
 #include <map>
 #include <optional>
-#include <poll.h>
-#include <unistd.h>
 
 namespace llmhost::cli {
 
@@ -54,27 +52,10 @@ public:
                 buf_.clear();
                 return Event::line;
             }
-            pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0}, {signals::wakeup_fd(), POLLIN, 0}};
-            int n = ::poll(fds, fds[1].fd >= 0 ? 2 : 1, -1);
-            if (n < 0) {
-                if (errno == EINTR) return Event::signal;
-                throw std::runtime_error(std::string("cannot wait for input: ") +
-                                         std::strerror(errno));
-            }
-            if (fds[1].fd >= 0 && (fds[1].revents & POLLIN)) {
-                signals::drain_wakeups();
-                return Event::signal;
-            }
-            if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-                char chunk[4096];
-                ssize_t got = ::read(STDIN_FILENO, chunk, sizeof chunk);
-                if (got > 0)
-                    buf_.append(chunk, static_cast<size_t>(got));
-                else if (got == 0)
-                    eof_ = true;
-                else if (errno != EINTR && errno != EAGAIN)
-                    throw std::runtime_error(std::string("cannot read stdin: ") +
-                                             std::strerror(errno));
+            switch (signals::read_input(buf_)) {
+            case signals::Input::data: break;
+            case signals::Input::end: eof_ = true; break;
+            case signals::Input::signal: return Event::signal;
             }
         }
     }

@@ -3,6 +3,7 @@
 // `llmhost config path`: which configuration file is in use.
 #include "cli_common.hpp"
 #include "console.hpp"
+#include "platform.hpp"
 
 #include <llmhost/host.hpp>
 
@@ -14,8 +15,9 @@ void run_show(Context &ctx) {
     Host &host = ctx.host();
     std::string path = host.config_path();
     if (!ctx.quiet)
-        Console::get().err_line(path.empty() ? "# no configuration file: providers come from the environment"
-                                             : "# from " + path);
+        Console::get().err_line(path.empty()
+                                    ? "# no configuration file: providers come from the environment"
+                                    : "# from " + path);
     // dump() escapes nothing we need hidden: the host already replaced secrets with
     // descriptions; the console redacts once more on the way out.
     Console::get().out_line(host.resolved_config_for_display().dump(2));
@@ -24,8 +26,9 @@ void run_show(Context &ctx) {
 void run_path(Context &ctx) {
     std::string path = ctx.host().config_path();
     if (path.empty()) {
-        Console::get().err_line("no configuration file found (looked at --config, $LLMHOST_CONFIG, "
-                                "./llmhost.json, $XDG_CONFIG_HOME/llmhost/config.json)");
+        Console::get().err_line(
+            "no configuration file found (looked at --config, $LLMHOST_CONFIG, ./llmhost.json, " +
+            std::string(detail::platform::config_location_hint) + ")");
         ctx.exit_code = kExitNotFound;
         return;
     }

@@ -5,6 +5,7 @@
 // slow). Keeps going after a failure so one run shows every problem. Exit 0 when none is found.
 #include "cli_common.hpp"
 #include "console.hpp"
+#include "platform.hpp"
 #include "progress_bar.hpp"
 #include "system_probe.hpp"
 
@@ -15,7 +16,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <set>
-#include <unistd.h>
 
 namespace llmhost::cli {
 
@@ -112,18 +112,21 @@ void check_providers(Report &r, Host &host) {
     auto plugins = host.plugins();
     auto display = host.resolved_config_for_display();
     if (providers.empty())
-        r.warn("no provider configured",
-               "add one to the config file (docs/configuration.md) or set LLM_PROVIDER and its secret");
+        r.warn("no provider configured", "add one to the config file (docs/configuration.md) or "
+                                         "set LLM_PROVIDER and its secret");
     for (const auto &p : providers) {
-        std::string label = p.name + " (plugin " + p.plugin + (p.is_default ? ", default" : "") + ")";
+        std::string label =
+            p.name + " (plugin " + p.plugin + (p.is_default ? ", default" : "") + ")";
         bool plugin_found = false;
         for (const auto &pl : plugins)
             plugin_found |= pl.loaded && (pl.name == p.plugin || pl.path == p.plugin);
-        if (p.state == ProviderState::failed) r.fail(label + ": " + p.error);
+        if (p.state == ProviderState::failed)
+            r.fail(label + ": " + p.error);
         else if (!plugin_found)
             r.fail(label + ": no loaded plugin is named '" + p.plugin + "'",
                    "see `llmhost plugins`; add its directory with --plugin-dir or plugin_dirs");
-        else r.ok(label + ": " + to_string(p.state));
+        else
+            r.ok(label + ": " + to_string(p.state));
         const nlohmann::json manifest = host.provider_manifest(p.name);
         for (const auto &name : secret_names(p, manifest, display)) {
             auto s = host.secret(p.name, name);
@@ -150,12 +153,14 @@ void check_plugins(Report &r, Host &host) {
     for (const auto &p : plugins) {
         if (p.loaded)
             r.ok(p.name + " " + p.version + " (ABI " + std::to_string(p.abi_major) + "." +
-                 std::to_string(p.abi_minor) + ", " + capability_names(p.capabilities) + ") " + p.path +
-                 (p.shadowed_by.empty() ? "" : " (shadowed by " + p.shadowed_by + ")"));
-        else r.fail(p.error, p.hint);
+                 std::to_string(p.abi_minor) + ", " + capability_names(p.capabilities) + ") " +
+                 p.path + (p.shadowed_by.empty() ? "" : " (shadowed by " + p.shadowed_by + ")"));
+        else
+            r.fail(p.error, p.hint);
     }
     std::string dirs;
-    for (const auto &d : host.plugin_search_path()) dirs += (dirs.empty() ? "" : ":") + d;
+    for (const auto &d : host.plugin_search_path())
+        dirs += (dirs.empty() ? "" : std::string(1, detail::platform::path_list_separator)) + d;
     r.note("searched: " + dirs);
 }
 
@@ -177,29 +182,41 @@ void check_cache(Report &r, Host *host) {
         }
     auto c = probe_hf_cache_dir(path, source);
     std::string where = c.path + " (from " + c.source + ")";
-    std::string space = c.free_bytes ? ProgressBar::format_bytes(static_cast<double>(*c.free_bytes)) + " free"
-                                     : std::string("free space unknown");
-    if (!c.exists) r.note(where + ": does not exist yet (created on first download); " + space + " on " + c.checked);
+    std::string space =
+        c.free_bytes ? ProgressBar::format_bytes(static_cast<double>(*c.free_bytes)) + " free"
+                     : std::string("free space unknown");
+    if (!c.exists)
+        r.note(where + ": does not exist yet (created on first download); " + space + " on " +
+               c.checked);
     else if (c.free_bytes && *c.free_bytes < 5'000'000'000ULL)
-        r.warn(where + ": only " + space, "models need several GB; set HF_HUB_CACHE to a larger disk");
-    else r.ok(where + ", " + space);
+        r.warn(where + ": only " + space,
+               "models need several GB; set HF_HUB_CACHE to a larger disk");
+    else
+        r.ok(where + ", " + space);
 }
 
 void check_gpu(Report &r) {
     r.section("GPU");
     auto g = probe_gpu();
+    if (!g.not_probed.empty()) {
+        r.note(g.not_probed);
+        return;
+    }
     if (g.cuda_visible_devices) r.note("CUDA_VISIBLE_DEVICES=" + *g.cuda_visible_devices);
     if (!g.driver_loaded) {
-        r.note("no NVIDIA driver (/proc/driver/nvidia absent): the huggingface provider runs on CPU");
+        r.note(
+            "no NVIDIA driver (/proc/driver/nvidia absent): the huggingface provider runs on CPU");
         return;
     }
     if (!g.driver_version.empty()) r.ok(g.driver_version);
     for (const auto &line : g.smi_list) r.ok(line);
     if (g.smi_list.empty())
         for (const auto &d : g.devices) r.ok(d);
-    if (g.visible()) r.ok("CUDA is visible to this process (HF_DEVICE=auto will use cuda:0)");
-    else r.warn("an NVIDIA driver is loaded but no device is visible to this process",
-                "check CUDA_VISIBLE_DEVICES and the container's device mounts");
+    if (g.visible())
+        r.ok("CUDA is visible to this process (HF_DEVICE=auto will use cuda:0)");
+    else
+        r.warn("an NVIDIA driver is loaded but no device is visible to this process",
+               "check CUDA_VISIBLE_DEVICES and the container's device mounts");
 }
 
 // A system probe, not a plugin's: libtorch (and numpy, and most of what does fp32 matmuls on a
@@ -207,14 +224,20 @@ void check_gpu(Report &r) {
 void check_blas(Report &r) {
     r.section("BLAS (CPU matrix multiplication)");
     const BlasInfo b = probe_blas();
+    if (!b.not_probed.empty()) {
+        r.note(b.not_probed);
+        return;
+    }
     if (!b.found) {
         r.note(b.soname + " not found: nothing on this system links a BLAS through it");
         return;
     }
     std::string what = b.soname + " -> " + b.library + ": " + b.kind;
     if (!b.detail.empty()) what += " (" + b.detail + ")";
-    if (b.reference) r.warn(what, kReferenceBlasFix);
-    else r.ok(what);
+    if (b.reference)
+        r.warn(what, kReferenceBlasFix);
+    else
+        r.ok(what);
 }
 
 void run_doctor(Context &ctx) {
@@ -229,12 +252,16 @@ void run_doctor(Context &ctx) {
         host = &ctx.host();
         std::string path = host->config_path();
         if (path.empty())
-            r.note("no configuration file (looked at --config, $LLMHOST_CONFIG, ./llmhost.json, "
-                   "$XDG_CONFIG_HOME/llmhost/config.json): providers come from the environment");
-        else r.ok("configuration file " + path);
+            r.note("no configuration file (looked at --config, $LLMHOST_CONFIG, ./llmhost.json, " +
+                   std::string(detail::platform::config_location_hint) +
+                   "): providers come from the environment");
+        else
+            r.ok("configuration file " + path);
         std::string def = host->default_provider();
-        if (def.empty()) r.warn("no default provider", "set \"default_provider\" or LLM_PROVIDER");
-        else r.ok("default provider: " + def);
+        if (def.empty())
+            r.warn("no default provider", "set \"default_provider\" or LLM_PROVIDER");
+        else
+            r.ok("default provider: " + def);
     } catch (const HostError &e) {
         r.fail(e.what(), e.hint());
         open_error = e.code();
@@ -250,11 +277,16 @@ void run_doctor(Context &ctx) {
 
     console.out_line("");
     if (r.problems() == 0)
-        console.out_line("No problem found" +
-                         (r.warnings() ? " (" + std::to_string(r.warnings()) + " warning(s))" : std::string()) + ".");
-    else console.out_line(std::to_string(r.problems()) + " problem(s) found.");
-    if (open_error) ctx.exit_code = exit_code_for(open_error);
-    else if (r.problems() > 0) ctx.exit_code = kExitFailure;
+        console.out_line(
+            "No problem found" +
+            (r.warnings() ? " (" + std::to_string(r.warnings()) + " warning(s))" : std::string()) +
+            ".");
+    else
+        console.out_line(std::to_string(r.problems()) + " problem(s) found.");
+    if (open_error)
+        ctx.exit_code = exit_code_for(open_error);
+    else if (r.problems() > 0)
+        ctx.exit_code = kExitFailure;
 }
 
 void register_doctor(CLI::App &app, Context &ctx) {

@@ -12,7 +12,6 @@
 #include <cerrno>
 #include <cstring>
 #include <optional>
-#include <unistd.h>
 
 namespace llmhost::cli {
 
@@ -31,20 +30,16 @@ struct GenerateOptions {
 
 std::string read_all_stdin() {
     std::string text;
-    char buf[65536];
     for (;;) {
-        ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
-        if (n > 0) {
-            text.append(buf, static_cast<size_t>(n));
-        } else if (n == 0) {
-            break;
-        } else if (errno == EINTR) {
-            if (signals::take_interrupt())
-                throw HostError(LLMH_ERR_CANCELLED, "interrupted while reading the prompt");
-        } else {
-            throw std::runtime_error(std::string("cannot read the prompt from stdin: ") +
-                                     std::strerror(errno));
+        signals::Input got;
+        try {
+            got = signals::read_input(text);
+        } catch (const std::exception &e) {
+            throw std::runtime_error(std::string("cannot read the prompt: ") + e.what());
         }
+        if (got == signals::Input::end) break;
+        if (got == signals::Input::signal && signals::take_interrupt())
+            throw HostError(LLMH_ERR_CANCELLED, "interrupted while reading the prompt");
     }
     // A shell pipe adds a trailing newline the user did not mean as part of the prompt.
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();

@@ -2,6 +2,7 @@
 // capabilities; for a file that failed to load, why, and what to do about it.
 #include "cli_common.hpp"
 #include "console.hpp"
+#include "platform.hpp"
 
 #include <llmhost/host.hpp>
 
@@ -39,7 +40,8 @@ void run_plugins(Context &ctx, bool as_json) {
         for (const auto &p : plugins) arr.push_back(to_json(p));
         out.out_line(arr.dump(2));
     } else {
-        std::vector<std::vector<std::string>> rows = {{"NAME", "VERSION", "ABI", "CAPABILITIES", "PATH"}};
+        std::vector<std::vector<std::string>> rows = {
+            {"NAME", "VERSION", "ABI", "CAPABILITIES", "PATH"}};
         for (const auto &p : plugins) {
             if (!p.loaded) continue;
             std::string path = p.path;
@@ -48,8 +50,10 @@ void run_plugins(Context &ctx, bool as_json) {
                             std::to_string(p.abi_major) + "." + std::to_string(p.abi_minor),
                             capability_names(p.capabilities), path});
         }
-        if (rows.size() > 1) out.out(format_table(rows));
-        else out.out_line("No plugin loaded.");
+        if (rows.size() > 1)
+            out.out(format_table(rows));
+        else
+            out.out_line("No plugin loaded.");
         for (const auto &p : plugins) {
             if (p.loaded) continue;
             out.out_line("FAILED " + p.path + " [" + llmhost_status_name(p.error_code) + "]");
@@ -58,7 +62,9 @@ void run_plugins(Context &ctx, bool as_json) {
         }
         if (!ctx.quiet) {
             std::string dirs;
-            for (const auto &d : host.plugin_search_path()) dirs += (dirs.empty() ? "" : ":") + d;
+            for (const auto &d : host.plugin_search_path())
+                dirs +=
+                    (dirs.empty() ? "" : std::string(1, detail::platform::path_list_separator)) + d;
             out.err_line("searched: " + (dirs.empty() ? std::string("(no directory)") : dirs));
         }
     }

@@ -5,6 +5,7 @@
 #include "console.hpp"
 #include "early_redaction.hpp"
 #include "signals.hpp"
+#include "terminal.hpp"
 
 #include <llmhost/host.hpp>
 
@@ -35,8 +36,9 @@ Examples:
   llmhost --config ./llmhost.json --plugin-dir ./my-plugins plugins
 
 Configuration: --config FILE, else $LLMHOST_CONFIG, else ./llmhost.json, else
-$XDG_CONFIG_HOME/llmhost/config.json; without one, the environment (LLM_PROVIDER, HF_TOKEN,
-OPENAI_API_KEY, ...) defines the providers. Documentation: docs/cli.md, docs/configuration.md.
+$XDG_CONFIG_HOME/llmhost/config.json (%APPDATA%\llmhost\config.json on Windows); without one,
+the environment (LLM_PROVIDER, HF_TOKEN, OPENAI_API_KEY, ...) defines the providers.
+Documentation: docs/cli.md, docs/configuration.md.
 
 Exit codes:
   0    success
@@ -99,7 +101,8 @@ llmhost::Host &Context::host() {
     console.set_redactor([h](std::string_view text) { return h->redact(text); });
     // Log lines are redacted by the host already; the console redacts again on the way out.
     h->set_log_sink([&console](llmh_log_level level, std::string_view message) {
-        console.err_line(std::string("llmhost: ") + llmh_log_level_name(level) + ": " + std::string(message));
+        console.err_line(std::string("llmhost: ") + llmh_log_level_name(level) + ": " +
+                         std::string(message));
     });
     h->set_log_level(log_level_for(*this));
     if (quiet) console.progress().set_enabled(false);
@@ -127,18 +130,20 @@ int run(int argc, char **argv) {
     app.footer(kExamples);
     app.option_defaults()->always_capture_default(false);
     app.add_option("--config", ctx.config_path, "Configuration file (JSON)")->option_text("FILE");
-    app.add_option("--plugin-dir", ctx.plugin_dirs, "Search this directory for plugins first (repeatable)")
+    app.add_option("--plugin-dir", ctx.plugin_dirs,
+                   "Search this directory for plugins first (repeatable)")
         ->option_text("DIR")
         ->allow_extra_args(false);
-    app.add_flag("--no-default-plugin-dirs", ctx.no_default_plugin_dirs,
-                 "Search only --plugin-dir and the config's plugin_dirs (not $LLMHOST_PLUGIN_PATH or "
-                 "the built-in directories)");
+    app.add_flag(
+        "--no-default-plugin-dirs", ctx.no_default_plugin_dirs,
+        "Search only --plugin-dir and the config's plugin_dirs (not $LLMHOST_PLUGIN_PATH or "
+        "the built-in directories)");
     app.add_flag("-v,--verbose", ctx.verbose, "Debug logs, usage and timings on stderr");
     app.add_flag("-q,--quiet", ctx.quiet, "Only warnings and errors on stderr, no progress bar");
-    app.set_version_flag("--version",
-                         std::string("llmhost ") + LLMHOST_VERSION + " (library " + llmhost_version() +
-                             ", plugin ABI " + std::to_string(LLMH_ABI_MAJOR) + "." +
-                             std::to_string(LLMH_ABI_MINOR) + ")");
+    app.set_version_flag("--version", std::string("llmhost ") + LLMHOST_VERSION + " (library " +
+                                          llmhost_version() + ", plugin ABI " +
+                                          std::to_string(LLMH_ABI_MAJOR) + "." +
+                                          std::to_string(LLMH_ABI_MINOR) + ")");
     app.require_subcommand(1);
     // Global options are accepted after the subcommand too: `llmhost plugins --plugin-dir D`.
     app.fallthrough();
@@ -149,8 +154,13 @@ int run(int argc, char **argv) {
     // Until a host is open (or when opening it fails) the environment's secrets and URL userinfo
     // are still hidden from everything printed.
     Console::get().set_redactor(redact_without_host);
+    // UTF-8 arguments on every platform (Windows' argv is in the ANSI code page); CLI11 takes
+    // them last-first, without the program name.
+    const std::vector<std::string> args = terminal::prepare(argc, argv);
+    std::vector<std::string> reversed(args.rbegin(), args.rend());
+    if (!reversed.empty()) reversed.pop_back();
     try {
-        app.parse(argc, argv);
+        app.parse(reversed);
     } catch (const CLI::CallForHelp &e) {
         return app.exit(e);
     } catch (const CLI::CallForAllHelp &e) {

@@ -2,11 +2,11 @@
 
 #include "environment.hpp"
 
+#include "terminal.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
-#include <sys/ioctl.h>
-#include <unistd.h>
 
 namespace llmhost::cli {
 
@@ -25,7 +25,7 @@ constexpr auto kRedrawInterval = std::chrono::milliseconds(100);
 
 bool ProgressBar::wanted(std::FILE *stream) {
     if (env_true("HF_HUB_DISABLE_PROGRESS_BARS")) return false;
-    return stream && ::isatty(::fileno(stream)) == 1;
+    return terminal::is_terminal(stream);
 }
 
 ProgressBar::ProgressBar(std::FILE *stream, bool enabled) : stream_(stream), enabled_(enabled) {}
@@ -124,8 +124,7 @@ void ProgressBar::draw_locked(bool force) {
 }
 
 int ProgressBar::terminal_width() const {
-    struct winsize ws {};
-    if (::ioctl(::fileno(stream_), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+    if (int n = terminal::columns(stream_); n > 0) return n;
     if (const char *c = std::getenv("COLUMNS")) {
         int n = std::atoi(c);
         if (n > 0) return n;
@@ -141,8 +140,10 @@ std::string ProgressBar::format_bytes(double bytes) {
         ++u;
     }
     char buf[32];
-    if (u == 0) std::snprintf(buf, sizeof buf, "%.0f %s", bytes, units[u]);
-    else std::snprintf(buf, sizeof buf, "%.1f %s", bytes, units[u]);
+    if (u == 0)
+        std::snprintf(buf, sizeof buf, "%.0f %s", bytes, units[u]);
+    else
+        std::snprintf(buf, sizeof buf, "%.1f %s", bytes, units[u]);
     return buf;
 }
 
@@ -150,8 +151,10 @@ std::string ProgressBar::format_duration(double seconds) {
     if (!(seconds >= 0) || seconds > 99 * 3600.0) return "--:--";
     auto s = static_cast<long>(seconds + 0.5);
     char buf[32];
-    if (s >= 3600) std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
-    else std::snprintf(buf, sizeof buf, "%ld:%02ld", s / 60, s % 60);
+    if (s >= 3600)
+        std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+    else
+        std::snprintf(buf, sizeof buf, "%ld:%02ld", s / 60, s % 60);
     return buf;
 }
 

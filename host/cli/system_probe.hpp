@@ -29,9 +29,11 @@ struct GpuInfo {
     std::vector<std::string> devices;  // /dev/nvidia0, /dev/nvidia1, ...
     std::vector<std::string> smi_list; // `nvidia-smi -L` lines, when nvidia-smi is on PATH
     std::optional<std::string> cuda_visible_devices; // the variable, when set
+    std::string not_probed; // why nothing was looked at on this platform (empty: probed)
     bool visible() const;                            // a CUDA device is usable by this process
 };
 
+// system_probe_posix.cpp; on Windows (system_probe_windows.cpp) it says why it does not look.
 GpuInfo probe_gpu();
 
 // The BLAS a program linked against `soname` gets (Debian's libtorch is linked against
@@ -45,6 +47,7 @@ struct BlasInfo {
     std::string kind;    // "OpenBLAS", "BLIS", "Intel MKL", "ATLAS", "reference BLAS (netlib)", ...
     bool reference = false; // the slow one: the doctor warns
     std::string detail; // the library's own description (openblas_get_config...), when it has one
+    std::string not_probed; // why nothing was looked at on this platform (empty: probed)
 };
 
 BlasInfo probe_blas(const std::string &soname = "libblas.so.3");

@@ -1,6 +1,7 @@
 #include "config_file.hpp"
 
 #include "environment.hpp"
+#include "platform.hpp"
 #include "secret_patterns.hpp"
 
 #include <algorithm>
@@ -13,7 +14,8 @@ namespace llmhost::detail {
 
 void config_error(const Locate &locate, const std::string &pointer, bool at_key,
                   const std::string &message, const std::string &hint) {
-    throw HostError(LLMHOST_ERR_CONFIG, message, hint, locate ? locate(pointer, at_key) : std::nullopt);
+    throw HostError(LLMHOST_ERR_CONFIG, message, hint,
+                    locate ? locate(pointer, at_key) : std::nullopt);
 }
 
 Locate ConfigFile::locate() const {
@@ -30,19 +32,22 @@ Locate ConfigFile::locate() const {
 std::optional<std::string> find_config_file(const HostOptions &options) {
     if (!options.use_config_file) return std::nullopt;
     auto must_exist = [](const std::string &path, const std::string &given_by) {
-        if (!fs::is_regular_file(path))
-            throw HostError(LLMHOST_ERR_CONFIG, "configuration file '" + path + "' (" + given_by +
-                                                    ") does not exist or is not a file",
+        if (!fs::is_regular_file(platform::u8path(path)))
+            throw HostError(LLMHOST_ERR_CONFIG,
+                            "configuration file '" + path + "' (" + given_by +
+                                ") does not exist or is not a file",
                             "check the path, or leave it unset to use the default search "
-                            "(./llmhost.json, $XDG_CONFIG_HOME/llmhost/config.json)");
+                            "(./llmhost.json, " +
+                                std::string(platform::config_location_hint) + ")");
         return path;
     };
     if (!options.config_path.empty()) return must_exist(options.config_path, "--config");
     if (auto v = env_value("LLMHOST_CONFIG")) return must_exist(*v, "$LLMHOST_CONFIG");
-    if (fs::is_regular_file("llmhost.json")) return fs::absolute("llmhost.json").string();
-    std::string xdg = env_value("XDG_CONFIG_HOME").value_or(home_dir() + "/.config");
-    std::string path = xdg + "/llmhost/config.json";
-    if (fs::is_regular_file(path)) return path;
+    if (fs::is_regular_file("llmhost.json")) return platform::to_utf8(fs::absolute("llmhost.json"));
+    fs::path dir = platform::user_config_dir();
+    if (dir.empty()) return std::nullopt;
+    fs::path path = dir / "llmhost" / "config.json";
+    if (fs::is_regular_file(path)) return platform::to_utf8(path);
     return std::nullopt;
 }
 
@@ -53,8 +58,8 @@ std::string closest_match(std::string_view word, const std::vector<std::string> 
         for (size_t i = 1; i <= a.size(); ++i) {
             cur[0] = i;
             for (size_t j = 1; j <= b.size(); ++j)
-                cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1,
-                                   prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+                cur[j] = std::min(
+                    {prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
             std::swap(prev, cur);
         }
         return prev[b.size()];
@@ -100,9 +105,11 @@ void validate_provider_entry(const nlohmann::json &entry, const std::string &poi
                 locate);
     check_keys(entry, pointer, {"plugin", "config", "secrets"}, locate, "a provider entry");
     if (!entry.contains("plugin"))
-        config_error(locate, pointer, true, "provider entry '" + pointer + "' has no \"plugin\"",
-                     "add \"plugin\": \"<plugin name>\" (see `llmhost plugins`) or a plugin file path");
-    expect_type(entry["plugin"], entry["plugin"].is_string() && !entry["plugin"].get<std::string>().empty(),
+        config_error(
+            locate, pointer, true, "provider entry '" + pointer + "' has no \"plugin\"",
+            "add \"plugin\": \"<plugin name>\" (see `llmhost plugins`) or a plugin file path");
+    expect_type(entry["plugin"],
+                entry["plugin"].is_string() && !entry["plugin"].get<std::string>().empty(),
                 pointer + "/plugin", "a non-empty string", locate);
     if (entry.contains("config"))
         expect_type(entry["config"], entry["config"].is_object(), pointer + "/config", "an object",
@@ -113,9 +120,10 @@ void validate_provider_entry(const nlohmann::json &entry, const std::string &poi
     for (const auto &[name, s] : secrets.items()) {
         const std::string p = pointer + "/secrets/" + json_pointer_escape(name);
         if (s.is_string()) continue;
-        expect_type(s, s.is_object() && s.size() == 1 &&
-                           ((s.contains("env") && s["env"].is_string()) ||
-                            (s.contains("file") && s["file"].is_string())),
+        expect_type(s,
+                    s.is_object() && s.size() == 1 &&
+                        ((s.contains("env") && s["env"].is_string()) ||
+                         (s.contains("file") && s["file"].is_string())),
                     p, "a string, {\"env\": \"VAR\"} or {\"file\": \"/path\"}", locate);
     }
 }
@@ -154,16 +162,18 @@ std::string expand_string(std::string_view text, const std::string &pointer, con
         std::string_view body = text.substr(i + 2, close - i - 2);
         size_t dflt = body.find(":-");
         std::string name(body.substr(0, dflt));
-        bool valid_name = !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char c) {
-            return std::isalnum(c) || c == '_';
-        });
+        bool valid_name = !name.empty() &&
+                          std::all_of(name.begin(), name.end(),
+                                      [](unsigned char c) { return std::isalnum(c) || c == '_'; });
         if (!valid_name)
             config_error(
                 locate, pointer, false,
                 "invalid variable name in ${...} in the value of '" + pointer + "'",
                 "variable names use letters, digits and '_'; a literal '${' is written '$${'");
-        if (auto v = env_value(name.c_str())) out += *v;
-        else if (dflt != std::string_view::npos) out += body.substr(dflt + 2);
+        if (auto v = env_value(name.c_str()))
+            out += *v;
+        else if (dflt != std::string_view::npos)
+            out += body.substr(dflt + 2);
         else if (secret_location(pointer)) // the "name" may be part of a literal secret
             config_error(
                 locate, pointer, false,
@@ -182,7 +192,8 @@ void expand_variables(nlohmann::json &value, const std::string &pointer, const L
     if (value.is_string()) {
         value = expand_string(value.get_ref<const std::string &>(), pointer, locate);
     } else if (value.is_object()) {
-        for (auto &[k, v] : value.items()) expand_variables(v, pointer + "/" + json_pointer_escape(k), locate);
+        for (auto &[k, v] : value.items())
+            expand_variables(v, pointer + "/" + json_pointer_escape(k), locate);
     } else if (value.is_array()) {
         for (size_t i = 0; i < value.size(); ++i)
             expand_variables(value[i], pointer + "/" + std::to_string(i), locate);
@@ -240,7 +251,9 @@ ConfigFile load_config_file(const std::string &path) {
         // e.byte counts the bytes read, up to the end of the offending token: point at the
         // token's first byte instead (the opening quote of a string, the start of a literal).
         size_t offset = std::min<size_t>(e.byte > 0 ? e.byte - 1 : 0, cf.text.size());
-        auto literal = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '+'; };
+        auto literal = [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '+';
+        };
         if (offset < cf.text.size() && offset > 0 && cf.text[offset] == '"') {
             size_t open = offset - 1;
             while (open > 0 && !(cf.text[open] == '"' && cf.text[open - 1] != '\\')) --open;

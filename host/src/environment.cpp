@@ -1,5 +1,6 @@
 #include "environment.hpp"
 
+#include "platform.hpp"
 #include "secret_patterns.hpp"
 
 #include <llmhost/plugin.hpp>
@@ -9,23 +10,22 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
-#include <unistd.h>
 
 namespace llmhost::detail {
 
 std::optional<std::string> env_value(const char *name) {
-    const char *v = std::getenv(name);
-    if (v == nullptr || *v == '\0') return std::nullopt;
-    return std::string(v);
+    auto v = platform::getenv_utf8(name);
+    if (!v || v->empty()) return std::nullopt;
+    return v;
 }
 
 std::string home_dir() {
-    if (auto h = env_value("HOME")) return *h;
-    return "/";
+    std::string h = platform::home_dir();
+    return h.empty() ? std::string("/") : h;
 }
 
 std::optional<std::string> read_text_file(const std::string &path) {
-    std::ifstream in(path, std::ios::binary);
+    std::ifstream in(platform::u8path(path), std::ios::binary);
     if (!in) return std::nullopt;
     std::ostringstream ss;
     ss << in.rdbuf();
@@ -37,8 +37,8 @@ std::vector<std::string> environment_secret_values() {
     // credential (HF_TOKEN, OPENAI_API_KEY, ANTHROPIC_API_KEY, ...; not HF_TOKEN_PATH) and the
     // userinfo of every URL. The plugins' manifests add their own sources (token files, ...).
     std::vector<std::string> out;
-    for (char **e = environ; e && *e; ++e) {
-        std::string_view entry(*e);
+    for (const std::string &e : platform::environment_entries()) {
+        std::string_view entry(e);
         size_t eq = entry.find('=');
         if (eq == std::string_view::npos || eq + 1 == entry.size()) continue;
         std::string_view name = entry.substr(0, eq), value = entry.substr(eq + 1);

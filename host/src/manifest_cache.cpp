@@ -1,13 +1,14 @@
 #include "manifest_cache.hpp"
 
 #include "environment.hpp"
+#include "platform.hpp"
 
 #include <llmhost/plugin.h>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <fstream>
 #include <sstream>
-#include <unistd.h>
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -18,6 +19,12 @@ namespace {
 
 constexpr int kFormat = 1; // bump when the entry layout changes: older files are then ignored
 
+// A name for the temporary file no other writer (process or thread) picks at the same time.
+std::string unique_suffix() {
+    static std::atomic<unsigned> counter{0};
+    return std::to_string(platform::process_id()) + "." + std::to_string(counter.fetch_add(1));
+}
+
 // A cache written by a host of another ABI is ignored: a plugin it loaded may not load here.
 std::string host_abi() {
     return std::to_string(LLMH_ABI_MAJOR) + "." + std::to_string(LLMH_ABI_MINOR);
@@ -26,13 +33,11 @@ std::string host_abi() {
 std::optional<fs::path> default_location() {
     if (auto dir = env_value("LLMHOST_CACHE_DIR")) {
         if (*dir == "off" || dir->empty()) return std::nullopt;
-        return fs::path(*dir) / "plugin-manifests.json";
+        return platform::u8path(*dir) / "plugin-manifests.json";
     }
-    if (auto xdg = env_value("XDG_CACHE_HOME"); xdg && !xdg->empty())
-        return fs::path(*xdg) / "llmhost" / "plugin-manifests.json";
-    if (auto home = env_value("HOME"); home && !home->empty())
-        return fs::path(*home) / ".cache" / "llmhost" / "plugin-manifests.json";
-    return std::nullopt;
+    fs::path cache = platform::user_cache_dir();
+    if (cache.empty()) return std::nullopt;
+    return cache / "llmhost" / "plugin-manifests.json";
 }
 
 // The whole file, or an empty object when it is missing, unreadable, not ours or too large.
@@ -103,7 +108,8 @@ void ManifestCache::store(const std::string &path, std::int64_t mtime_ns, std::u
     // Atomic replace: concurrent llmhost processes never read half a file.
     std::error_code ec;
     fs::create_directories(file_->parent_path(), ec);
-    fs::path tmp = file_->string() + ".tmp." + std::to_string(::getpid());
+    fs::path tmp = *file_;
+    tmp += ".tmp." + unique_suffix();
     {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
         if (!out) return;

@@ -1,6 +1,7 @@
 #include "plugin_catalog.hpp"
 
 #include "environment.hpp"
+#include "platform.hpp"
 
 #include <boost/dll/runtime_symbol_info.hpp>
 
@@ -13,15 +14,21 @@ namespace fs = std::filesystem;
 
 namespace llmhost::detail {
 
-static constexpr std::string_view kPrefix = "libllmhost_";
-static constexpr std::string_view kSuffix = ".so";
+using platform::plugin_file_prefix;
+using platform::plugin_file_suffix;
+
+// The conventional file of plugin <name> in <dir>.
+static fs::path conventional_file(const std::string &dir, const std::string &name) {
+    return platform::u8path(dir) / platform::u8path(std::string(plugin_file_prefix) + name +
+                                                    std::string(plugin_file_suffix));
+}
 
 std::vector<std::string> default_plugin_dirs() {
     std::vector<std::string> dirs;
     if (auto v = env_value("LLMHOST_PLUGIN_PATH")) {
         size_t start = 0;
         for (;;) {
-            size_t colon = v->find(':', start);
+            size_t colon = v->find(platform::path_list_separator, start);
             std::string d = v->substr(start, colon - start);
             if (!d.empty()) dirs.push_back(d);
             if (colon == std::string::npos) break;
@@ -29,16 +36,20 @@ std::vector<std::string> default_plugin_dirs() {
         }
     }
     try {
-        fs::path exe = boost::dll::program_location().string();
-        dirs.push_back((exe.parent_path() / ".." / "lib" / "llmhost" / "plugins").lexically_normal().string());
+        fs::path exe(boost::dll::program_location().native()); // Boost or std path
+        dirs.push_back(platform::to_utf8(
+            (exe.parent_path() / ".." / "lib" / "llmhost" / "plugins").lexically_normal()));
     } catch (...) { // no /proc: skip this one
     }
     try {
-        fs::path self = boost::dll::this_line_location().string();
-        dirs.push_back((self.parent_path() / "llmhost" / "plugins").lexically_normal().string());
-    } catch (...) {
-    }
+        fs::path self(boost::dll::this_line_location().native());
+        dirs.push_back(platform::to_utf8(
+            (self.parent_path() / platform::u8path(platform::library_relative_plugin_dir))
+                .lexically_normal()));
+    } catch (...) {}
+#ifndef _WIN32 // Windows installs are relocatable: the two directories above cover them
     dirs.push_back(LLMHOST_INSTALL_PLUGIN_DIR);
+#endif
     return dirs;
 }
 
@@ -48,8 +59,8 @@ void PluginCatalog::set_dirs(std::vector<std::string> dirs) {
     std::set<std::string> seen;
     for (auto &d : dirs) {
         std::error_code ec;
-        fs::path canon = fs::weakly_canonical(d, ec);
-        std::string key = ec ? d : canon.string();
+        fs::path canon = fs::weakly_canonical(platform::u8path(d), ec);
+        std::string key = ec ? d : platform::to_utf8(canon);
         if (seen.insert(key).second) unique.push_back(d);
     }
     std::lock_guard lock(mu_);
@@ -77,12 +88,13 @@ std::vector<std::string> PluginCatalog::plugin_files(const std::vector<std::stri
     for (const auto &dir : dirs) {
         std::error_code ec;
         std::vector<std::string> here;
-        for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-            std::string name = it->path().filename().string();
-            if (name.size() > kPrefix.size() + kSuffix.size() && name.rfind(kPrefix, 0) == 0 &&
-                name.compare(name.size() - kSuffix.size(), kSuffix.size(), kSuffix) == 0 &&
+        for (fs::directory_iterator it(platform::u8path(dir), ec), end; !ec && it != end;
+             it.increment(ec)) {
+            std::string name = platform::to_utf8(it->path().filename());
+            if (name.size() > plugin_file_prefix.size() + plugin_file_suffix.size() &&
+                name.starts_with(plugin_file_prefix) && name.ends_with(plugin_file_suffix) &&
                 !it->is_directory())
-                here.push_back(it->path().string());
+                here.push_back(platform::to_utf8(it->path()));
         }
         std::sort(here.begin(), here.end()); // stable order within a directory
         files.insert(files.end(), here.begin(), here.end());
@@ -112,7 +124,7 @@ std::shared_ptr<PluginLibrary> PluginCatalog::open(const std::string &path, Plug
 std::vector<PluginInfo> PluginCatalog::scan() {
     std::vector<PluginInfo> out;
     std::vector<std::shared_ptr<PluginLibrary>> hold; // keep each loaded until the scan ends
-    std::map<std::string, std::string> winner;       // plugin name -> first path
+    std::map<std::string, std::string> winner;        // plugin name -> first path
     for (const auto &path : plugin_files()) {
         PluginInfo info;
         auto lib = open(path, info);
@@ -131,18 +143,19 @@ std::vector<PluginInfo> PluginCatalog::scan() {
 
 std::shared_ptr<PluginLibrary> PluginCatalog::acquire(const std::string &name_or_path) {
     PluginInfo info;
-    if (name_or_path.find('/') != std::string::npos) {
-        if (!fs::exists(name_or_path))
+    if (platform::looks_like_path(name_or_path)) {
+        if (!fs::exists(platform::u8path(name_or_path)))
             throw HostError(LLMHOST_ERR_PLUGIN, "plugin file " + name_or_path + " does not exist",
                             "check the \"plugin\" path in the configuration");
         if (auto lib = open(name_or_path, info)) return lib;
         throw HostError(info.error_code, info.error, info.hint);
     }
     const auto search = dirs();
-    // Fast path: the conventional file name libllmhost_<name>.so.
+    // Fast path: the conventional file name (libllmhost_<name>.so, llmhost_<name>.dll).
     for (const auto &dir : search) {
-        std::string path = (fs::path(dir) / (std::string(kPrefix) + name_or_path + std::string(kSuffix))).string();
-        if (!fs::exists(path)) continue;
+        fs::path file = conventional_file(dir, name_or_path);
+        if (!fs::exists(file)) continue;
+        std::string path = platform::to_utf8(file);
         auto lib = open(path, info);
         if (lib && lib->info().name == name_or_path) return lib;
         if (!lib) throw HostError(info.error_code, info.error, info.hint);
@@ -156,18 +169,20 @@ std::shared_ptr<PluginLibrary> PluginCatalog::acquire(const std::string &name_or
     }
     std::string searched;
     for (const auto &d : search) searched += (searched.empty() ? "" : ", ") + d;
-    throw HostError(LLMHOST_ERR_PLUGIN,
-                    "no plugin named '" + name_or_path + "' was found (searched: " +
-                        (searched.empty() ? "no directories" : searched) + ")" +
-                        (failures.empty() ? "" : "; files that failed to load:" + failures),
-                    "build or install the plugin, or add its directory to \"plugin_dirs\" in the "
-                    "configuration or to $LLMHOST_PLUGIN_PATH; `llmhost plugins` lists what is found");
+    throw HostError(
+        LLMHOST_ERR_PLUGIN,
+        "no plugin named '" + name_or_path +
+            "' was found (searched: " + (searched.empty() ? "no directories" : searched) + ")" +
+            (failures.empty() ? "" : "; files that failed to load:" + failures),
+        "build or install the plugin, or add its directory to \"plugin_dirs\" in the "
+        "configuration or to $LLMHOST_PLUGIN_PATH; `llmhost plugins` lists what is found");
 }
 
 std::optional<PluginManifest> PluginCatalog::describe(const std::string &path) {
     std::error_code ec;
-    auto mtime = fs::last_write_time(path, ec);
-    auto size = ec ? 0 : fs::file_size(path, ec);
+    const fs::path file = platform::u8path(path);
+    auto mtime = fs::last_write_time(file, ec);
+    auto size = ec ? 0 : fs::file_size(file, ec);
     if (ec) return std::nullopt;
     {
         std::lock_guard lock(mu_);
@@ -204,11 +219,11 @@ std::optional<PluginManifest> PluginCatalog::describe(const std::string &path) {
 
 std::optional<PluginManifest> PluginCatalog::manifest(const std::string &name_or_path,
                                                       const std::vector<std::string> &dirs) {
-    if (name_or_path.find('/') != std::string::npos) return describe(name_or_path);
+    if (platform::looks_like_path(name_or_path)) return describe(name_or_path);
     for (const auto &dir : dirs) { // the conventional file name first, as acquire() does
-        std::string path =
-            (fs::path(dir) / (std::string(kPrefix) + name_or_path + std::string(kSuffix))).string();
-        if (!fs::exists(path)) continue;
+        fs::path file = conventional_file(dir, name_or_path);
+        if (!fs::exists(file)) continue;
+        std::string path = platform::to_utf8(file);
         if (auto d = describe(path); d && d->plugin == name_or_path) return d;
     }
     for (const auto &path : plugin_files(dirs))

@@ -1,5 +1,7 @@
 #include "plugin_library.hpp"
 
+#include "platform.hpp"
+
 #include <cstring>
 
 namespace llmhost::detail {
@@ -42,8 +44,14 @@ PluginLibrary::load(const std::string &path, std::shared_ptr<HostCore> core, Plu
     lib->core_ = std::move(core);
     try {
         // rtld_now: an unresolved symbol is reported now, naming this file, not mid-request.
-        lib->lib_.load(boost::dll::fs::path(path),
+        lib->lib_.load(boost::dll::fs::path(platform::u8path(path).native()),
                        boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+    } catch (const std::system_error &e) {
+        fail(info, LLMHOST_ERR_PLUGIN,
+             "cannot be loaded: " + platform::describe_load_error(e.code(), e.what()),
+             "the file is not a loadable shared library for this system; rebuild it or remove "
+             "it from the plugin directory");
+        return nullptr;
     } catch (const std::exception &e) {
         fail(info, LLMHOST_ERR_PLUGIN, std::string("cannot be loaded: ") + e.what(),
              "the file is not a loadable shared library for this system; rebuild it or remove "

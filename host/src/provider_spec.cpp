@@ -1,6 +1,7 @@
 #include "provider_spec.hpp"
 
 #include "environment.hpp"
+#include "platform.hpp"
 #include "redactor.hpp"
 #include "secret_patterns.hpp"
 
@@ -29,8 +30,9 @@ bool is_secret_key(std::string_view key) {
 }
 
 static std::string absolute_from(const std::string &base_dir, const std::string &path) {
-    if (path.empty() || fs::path(path).is_absolute() || base_dir.empty()) return path;
-    return (fs::path(base_dir) / path).lexically_normal().string();
+    if (path.empty() || platform::u8path(path).is_absolute() || base_dir.empty()) return path;
+    return platform::to_utf8(
+        (platform::u8path(base_dir) / platform::u8path(path)).lexically_normal());
 }
 
 // Every secret as it will be used: trimmed (the raw value is kept for the redactor), empty means
@@ -216,9 +218,11 @@ static void validate_spec(const ProviderSpec &spec) {
 
 std::string plugin_reference(const nlohmann::json &entry, const std::string &base_dir) {
     std::string plugin = entry.at("plugin").get<std::string>();
-    // A value with a '/' or ending in .so is a plugin file; a bare word is a plugin name.
-    if (plugin.find('/') != std::string::npos || ends_with(plugin, ".so"))
-        plugin = absolute_from(base_dir.empty() ? fs::current_path().string() : base_dir, plugin);
+    // A path (a separator in it) or a name ending in .so/.dll is a plugin file; a bare word is a
+    // plugin name.
+    if (platform::looks_like_path(plugin) || ends_with(plugin, platform::plugin_file_suffix))
+        plugin = absolute_from(base_dir.empty() ? platform::to_utf8(fs::current_path()) : base_dir,
+                               plugin);
     return plugin;
 }
 

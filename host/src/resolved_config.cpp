@@ -1,6 +1,7 @@
 #include "resolved_config.hpp"
 
 #include "environment.hpp"
+#include "platform.hpp"
 #include "redactor.hpp"
 #include "secret_patterns.hpp"
 
@@ -91,14 +92,14 @@ ResolvedConfig resolve_config(const HostOptions &options, PluginCatalog &catalog
     }
     ConfigFile cf = load_config_file(*path);
     rc.file = cf.path;
-    const std::string base_dir = fs::absolute(cf.path).parent_path().string();
+    const std::string base_dir =
+        platform::to_utf8(fs::absolute(platform::u8path(cf.path)).parent_path());
     const Locate locate = cf.locate();
     if (cf.root.contains("plugin_dirs"))
         for (const auto &d : cf.root["plugin_dirs"]) {
-            fs::path p(d.get<std::string>());
-            rc.plugin_dirs.push_back(p.is_absolute()
-                                         ? p.string()
-                                         : (fs::path(base_dir) / p).lexically_normal().string());
+            fs::path p = platform::u8path(d.get<std::string>());
+            rc.plugin_dirs.push_back(platform::to_utf8(
+                p.is_absolute() ? p : (platform::u8path(base_dir) / p).lexically_normal()));
         }
     const auto dirs = plugin_search_dirs(options, rc.plugin_dirs);
     if (cf.root.contains("providers"))
@@ -107,7 +108,8 @@ ResolvedConfig resolve_config(const HostOptions &options, PluginCatalog &catalog
             if (is_route_entry(entry)) { // targets are checked below, once all names are known
                 ProviderSpec spec;
                 spec.name = name;
-                spec.route = std::make_shared<const RouteConfig>(parse_route(entry, pointer, locate));
+                spec.route =
+                    std::make_shared<const RouteConfig>(parse_route(entry, pointer, locate));
                 rc.providers[name] = std::move(spec);
                 continue;
             }
