@@ -7,7 +7,7 @@
 # OpenSSL, PCRE2 and libtorch built for Windows, which Debian does not ship for mingw: they stay
 # Linux-only for now, and configure says so instead of failing.
 set(LLMHOST_WINDOWS_DIRS plugin_api host host/cli examples/echo-plugin-c examples/c-api
-    tests/host tests/compat tests/windows)
+    tests/host tests/compat tests/abi tests/windows)
 set(LLMHOST_WINDOWS_SKIPPED "net, plugins/huggingface/*, plugins/openai, host/server, bench, tools")
 message(STATUS "llmhost for Windows: building ${LLMHOST_WINDOWS_DIRS}")
 message(STATUS "llmhost for Windows: Linux-only for now (libcurl/OpenSSL/PCRE2/libtorch for "

@@ -27,8 +27,10 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (argc > 2 || (argc == 2 && (out = fopen(argv[1], "w")) == NULL)) {
-        if (argc > 2) fprintf(stderr, "usage: abi_layout [output file]\n");
-        else fprintf(stderr, "abi_layout: cannot write %s\n", argv[1]);
+        if (argc > 2)
+            fprintf(stderr, "usage: abi_layout [output file]\n");
+        else
+            fprintf(stderr, "abi_layout: cannot write %s\n", argv[1]);
         return 2;
     }
     model = sizeof(long) == 8 ? "LP64" : "LLP64";
