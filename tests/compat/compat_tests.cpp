@@ -8,6 +8,11 @@ using namespace test;
 
 namespace {
 
+// libllmhost_<name>.so on Linux, llmhost_<name>.dll on Windows (CMake's prefix and suffix).
+std::string compat_file(const std::string &name) {
+    return std::string(LLMHOST_PLUGIN_FILE_PREFIX) + "llmhost_" + name + LLMHOST_PLUGIN_FILE_SUFFIX;
+}
+
 const llmhost::PluginInfo *by_file(const std::vector<llmhost::PluginInfo> &all,
                                    const std::string &file) {
     for (const auto &p : all)
@@ -27,7 +32,7 @@ llmhost::Message message(std::string role, std::string content) {
 TEST_CASE("a plugin compiled against ABI 2.0 works with this host: tools, events, reasoning") {
     CleanEnvironment clean;
     auto host = llmhost::Host::open(test_options());
-    const auto *v20 = by_file(host->plugins(), "libllmhost_v20.so");
+    const auto *v20 = by_file(host->plugins(), compat_file("v20"));
     REQUIRE(v20 != nullptr);
     REQUIRE_MESSAGE(v20->loaded, v20->error);
     CHECK(v20->abi_major == 2);
@@ -103,7 +108,7 @@ TEST_CASE("an ABI 1.2 plugin is refused, naming both versions, and the host keep
     auto host = llmhost::Host::open(test_options());
     const auto all = host->plugins();
 
-    const auto *legacy = by_file(all, "libllmhost_legacy.so");
+    const auto *legacy = by_file(all, compat_file("legacy"));
     REQUIRE(legacy != nullptr);
     CHECK_FALSE(legacy->loaded);
     CHECK(legacy->error_code == LLMH_ERR_ABI_MISMATCH);
@@ -114,7 +119,7 @@ TEST_CASE("an ABI 1.2 plugin is refused, naming both versions, and the host keep
     CHECK(legacy->hint.find("rebuild") != std::string::npos);
 
     // One that refuses in its entry point: its own words name both, the code is kept.
-    const auto *strict = by_file(all, "libllmhost_legacy_strict.so");
+    const auto *strict = by_file(all, compat_file("legacy_strict"));
     REQUIRE(strict != nullptr);
     CHECK_FALSE(strict->loaded);
     CHECK(strict->error_code == LLMH_ERR_ABI_MISMATCH);

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #if LLMH_ABI_MAJOR != 2 || LLMH_ABI_MINOR != 0
 #error "old_api_caller.c must be compiled against tests/compat/abi-2.0/llmhost/plugin.h"
@@ -35,8 +34,6 @@ static int contains(const char *text, const char *needle) {
 }
 
 int main(int argc, char **argv) {
-    char config[] = "/tmp/llmhost_old_api_callerXXXXXX";
-    const char *body = "{\"providers\": {\"rec\": {\"plugin\": \"recording\", \"config\": {}}}}";
     const char *dirs[1];
     llmhost_open_params op;
     llmhost_host *h;
@@ -49,29 +46,27 @@ int main(int argc, char **argv) {
     llmh_params params;
     llmh_result res;
     char *text = NULL;
-    int fd, rc;
+    int rc;
 
     if (argc != 2) {
         fprintf(stderr, "usage: old_api_caller <plugin dir>\n");
         return 2;
     }
-    fd = mkstemp(config);
-    if (fd < 0 || write(fd, body, strlen(body)) != (ssize_t)strlen(body)) {
-        perror("config");
-        return 1;
-    }
-    close(fd);
-
+    /* No config file (a temporary file is POSIX- or Windows-specific): the provider is added by
+     * a swap, which creates it exactly as a config entry would. */
     op = llmhost_open_default_params();
-    op.config_path = config;
+    op.use_config_file = 0;
     dirs[0] = argv[1];
     op.plugin_dirs = dirs;
     op.n_plugin_dirs = 1;
     op.search_default_plugin_dirs = 0;
     h = llmhost_open_ext(&op);
-    unlink(config);
     if (h == NULL) {
         fprintf(stderr, "open: %s\n", llmhost_last_error());
+        return 1;
+    }
+    if (llmhost_swap(h, "rec", "{\"plugin\": \"recording\", \"config\": {}}") != LLMH_OK) {
+        fprintf(stderr, "swap: %s\n", llmhost_last_error());
         return 1;
     }
 

@@ -10,14 +10,34 @@
  *     before tool_call_id still answers, a tool cut after its name still gets called, a result
  *     cut before reasoning_tokens is not written past its end, params cut before the penalties
  *     keep max_tokens.
- * Usage: old_caller <path of libllmhost_echo.so>. Exit 0 when every check passes.
+ * Usage: old_caller <path of libllmhost_echo.so (llmhost_echo.dll on Windows)>. Exit 0 when
+ * every check passes.
  */
 #include <llmhost/plugin.h>
 
-#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The one platform difference here: how a shared library is opened and searched. */
+#ifdef _WIN32
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+typedef HMODULE library;
+static library lib_open(const char *path) { return LoadLibraryA(path); }
+static void *lib_symbol(library lib, const char *name) { return (void *)GetProcAddress(lib, name); }
+static const char *lib_error(void) {
+    static char buf[64];
+    snprintf(buf, sizeof buf, "LoadLibrary error %lu", (unsigned long)GetLastError());
+    return buf;
+}
+#else
+#include <dlfcn.h>
+typedef void *library;
+static library lib_open(const char *path) { return dlopen(path, RTLD_NOW | RTLD_LOCAL); }
+static void *lib_symbol(library lib, const char *name) { return dlsym(lib, name); }
+static const char *lib_error(void) { return dlerror(); }
+#endif
 
 #if LLMH_ABI_MAJOR != 2 || LLMH_ABI_MINOR != 0
 #error "old_caller.c must be compiled against tests/compat/abi-2.0/llmhost/plugin.h"
@@ -133,7 +153,7 @@ static void expect_tool_call(const char *what, llmh_status st, const seen *s,
 }
 
 int main(int argc, char **argv) {
-    void *lib;
+    library lib;
     llmh_plugin_entry_fn entry;
     llmh_host_services services;
     llmh_error err;
@@ -142,15 +162,15 @@ int main(int argc, char **argv) {
     llmh_result res;
 
     if (argc != 2) {
-        fprintf(stderr, "usage: old_caller <libllmhost_echo.so>\n");
+        fprintf(stderr, "usage: old_caller <libllmhost_echo.so or llmhost_echo.dll>\n");
         return 2;
     }
-    lib = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
+    lib = lib_open(argv[1]);
     if (lib == NULL) {
-        fprintf(stderr, "cannot load %s: %s\n", argv[1], dlerror());
+        fprintf(stderr, "cannot load %s: %s\n", argv[1], lib_error());
         return 1;
     }
-    *(void **)&entry = dlsym(lib, LLMH_PLUGIN_ENTRY_NAME);
+    *(void **)&entry = lib_symbol(lib, LLMH_PLUGIN_ENTRY_NAME);
     if (entry == NULL) {
         fprintf(stderr, "%s has no %s\n", argv[1], LLMH_PLUGIN_ENTRY_NAME);
         return 1;
