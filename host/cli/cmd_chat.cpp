@@ -117,11 +117,15 @@ public:
                 console_.err_line("(history cleared)");
                 continue;
             }
+            if (text == "/reload") { // what SIGHUP does, also where there is no SIGHUP (Windows)
+                reload();
+                continue;
+            }
             if (text == "/help") {
                 console_.err_line("/reset  clear the history\n/exit   quit (also /quit, Ctrl-D)\n"
+                                  "/reload re-read the configuration (also: kill -HUP <pid>)\n"
                                   "Ctrl-C  stop the answer being generated\n"
-                                  "With --tools: after a call (→ name(args)) type its result\n"
-                                  "kill -HUP <pid>  re-read the configuration between turns");
+                                  "With --tools: after a call (→ name(args)) type its result");
                 continue;
             }
             turn(host, text);

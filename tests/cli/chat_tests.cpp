@@ -69,6 +69,23 @@ TEST_CASE("chat: SIGHUP re-reads the config between turns and the next answer us
     check_no_secret("stderr", c.err());
 }
 
+TEST_CASE("chat: /reload re-reads the config like SIGHUP (the way on Windows, which has none)") {
+    Sandbox sb;
+    sb.write_echo_config(R"({"prefix": "v1: "})");
+    Child c(sb.argv({"chat"}), sb.env, sb.dir.string());
+    c.write_stdin("hello\n");
+    REQUIRE(c.wait_for_stdout("v1: hello\n"));
+
+    sb.write_echo_config(R"({"prefix": "v2: "})");
+    c.write_stdin("/reload\n");
+    REQUIRE(c.wait_for_stderr("configuration reloaded from " + sb.config.string()));
+    c.write_stdin("again\n");
+    REQUIRE(c.wait_for_stdout("v2: again\n"));
+    c.write_stdin("/exit\n");
+    CHECK(c.wait() == 0);
+    CHECK(c.out() == "v1: hello\nv2: again\n"); // "/reload" itself is not sent to the model
+}
+
 TEST_CASE("chat: a reload that fails keeps the previous provider serving") {
     Sandbox sb;
     sb.write_echo_config(R"({"prefix": "old: "})");
