@@ -27,11 +27,14 @@ failures = []
 
 
 def compile_header(cmd, header_dir):
-    src = os.path.join(header_dir, "use_plugin_h.c")
-    with open(src, "w") as f:
-        f.write("#include <llmhost/plugin.h>\nint llmh_layout_probe;\n")
-    p = subprocess.run(cmd + ["-fsyntax-only", "-I", header_dir, src],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    """Compiles a file that includes <llmhost/plugin.h> from header_dir (written to a temporary
+    directory: never into the source tree)."""
+    with tempfile.TemporaryDirectory(prefix="llmhost-abi-") as tmp:
+        src = os.path.join(tmp, "use_plugin_h.c")
+        with open(src, "w") as f:
+            f.write("#include <llmhost/plugin.h>\nint llmh_layout_probe;\n")
+        p = subprocess.run(cmd + ["-fsyntax-only", "-I", header_dir, src],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     return p.returncode, p.stdout
 
 
