@@ -90,6 +90,9 @@ std::string describe_load_error(const std::error_code &ec, std::string_view fall
                              nullptr, code, 0, reinterpret_cast<wchar_t *>(&buf), 0, nullptr);
     std::string text = n && buf ? narrow(std::wstring_view(buf, n)) : std::string(fallback);
     if (buf) LocalFree(buf);
+    // Some messages have an insert for the file ("%1 is not a valid Win32 application"); the
+    // caller's message names it already.
+    for (size_t at; (at = text.find("%1")) != std::string::npos;) text.replace(at, 2, "the file");
     while (!text.empty() &&
            (text.back() == '\n' || text.back() == '\r' || text.back() == ' ' || text.back() == '.'))
         text.pop_back();
