@@ -16,6 +16,8 @@ packages=(
   # this is installed (else at the reference BLAS, ~15x slower prefill). libblas3 is that
   # reference one, which the BLAS-probe tests load on purpose.
   libopenblas0-pthread libblas3
+  # The Windows cross-build (cmake/toolchain-mingw64.cmake) and wine to run its tests.
+  g++-mingw-w64-x86-64-posix wine64
 )
 # Node may come from Debian or from NodeSource (whose `nodejs` also ships npm and conflicts with
 # Debian's `npm` package), so node and npm are checked by command, not by package name.

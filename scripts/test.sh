@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole check, as CI runs it: dependencies, a full build and its tests, then the host built
-# with AddressSanitizer + UBSan and its tests. Exits non-zero if any step fails.
+# with AddressSanitizer + UBSan and its tests, then the Windows cross-build (mingw-w64) and its
+# tests under wine. Exits non-zero if any step fails.
 #   bash scripts/test.sh          (env: JOBS=N to override the parallelism,
 #                                  LLMHOST_COMPONENTS=... to restrict the first build while developing)
 set -euo pipefail
@@ -38,8 +39,22 @@ ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
   ctest --test-dir build-asan --output-on-failure -j"$jobs" || failed+=("ctest build-asan/")
 
+# Windows: plugin_api, llmhost.dll, the C API example, the CLI, the C echo plugin and the host
+# tests cross-built with mingw-w64 and run under wine (cmake/windows.cmake says what is covered;
+# docs/development.md what it costs). Without wine the Windows tests skip, saying so.
+step "configure build-win/ (mingw-w64 cross-build for Windows)"
+launcher=()
+command -v ccache >/dev/null 2>&1 &&
+  launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+cmake -S . -B build-win -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_TOOLCHAIN_FILE=cmake/toolchain-mingw64.cmake -DLLMHOST_COMPONENTS= "${launcher[@]}"
+step "build build-win/"
+cmake --build build-win -j"$jobs"
+step "test build-win/ (under wine)"
+ctest --test-dir build-win --output-on-failure -j"$jobs" || failed+=("ctest build-win/")
+
 if ((${#failed[@]})); then
   echo "test.sh: FAILED: ${failed[*]}" >&2
   exit 1
 fi
-echo "test.sh: all tests passed (build/ and build-asan/)" >&2
+echo "test.sh: all tests passed (build/, build-asan/ and build-win/)" >&2
