@@ -201,8 +201,9 @@ def case_config(cli, args):
     target = os.path.join(appdata, "llmhost", "config.json")
     check(not os.path.exists(target), f"no config is left over in {target}")
     try:
-        write_config(target, {"plugin": "echo", "config": {"prefix": "appdata "}}, default="fromappdata",
-                     plugin_dirs=[win(args.plugins)])
+        # No plugin_dirs: echo is found next to llmhost.exe (../lib/llmhost/plugins), and other
+        # programs started meanwhile (tests outside this lock) see no extra directory.
+        write_config(target, {"plugin": "echo", "config": {"prefix": "appdata "}}, default="fromappdata")
         rc, out, err = cli.run("config", "show")
         check(rc == 0, f"config show exits 0 (got {rc})", out + err)
         check("fromappdata" in out, "the provider of %APPDATA%\\llmhost\\config.json is shown", out + err)
