@@ -18,6 +18,10 @@ packages=(
   libopenblas0-pthread libblas3
   # The Windows cross-build (cmake/toolchain-mingw64.cmake) and wine to run its tests.
   g++-mingw-w64-x86-64-posix wine64
+  # A second compiler for the ABI tests (tests/abi): plugins built by clang, for Linux and for
+  # Windows (--target=x86_64-w64-mingw32), loaded by the gcc-built host; and the header's layout
+  # pins compiled for the MSVC and macOS data models.
+  clang
 )
 # Node may come from Debian or from NodeSource (whose `nodejs` also ships npm and conflicts with
 # Debian's `npm` package), so node and npm are checked by command, not by package name.
