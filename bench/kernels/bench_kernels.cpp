@@ -7,6 +7,9 @@
 // layout this library did not take, for comparison).
 //
 //   bench_kernels [--isa all|avx512|avx2|scalar] [--mib 256] [--m 1] [--seconds 0.6] [--threads N]
+//                 [--shape NxK]
+// --mib below the L2 (e.g. --mib 0.3 --shape 128x2048: two copies of 0.28 MB in int8) gives the
+// cache-resident rate: the kernel's compute ceiling, to compare inner loops without DRAM noise.
 #include "llmhost/kernels/bandwidth.hpp"
 #include "llmhost/kernels/linear.hpp"
 
@@ -168,6 +171,7 @@ int main(int argc, char **argv) {
     double mib = 256, seconds = 0.6;
     int only_threads = 0;
     int64_t M = 1;
+    Shape shape{0, 0, nullptr}; // --shape: this one instead of the model's
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         auto next = [&]() -> const char * {
@@ -187,9 +191,17 @@ int main(int argc, char **argv) {
             seconds = std::atof(next());
         else if (a == "--threads")
             only_threads = std::atoi(next());
-        else {
+        else if (a == "--shape") {
+            long long n = 0, k = 0;
+            if (std::sscanf(next(), "%lldx%lld", &n, &k) != 2 || n < 1 || k < 1 ||
+                n * k > (1ll << 30)) {
+                std::fprintf(stderr, "bench_kernels: --shape wants NxK, e.g. 128x2048\n");
+                return 2;
+            }
+            shape = {n, k, "--shape"};
+        } else {
             std::fprintf(stderr, "usage: bench_kernels [--isa all|avx512|avx2|scalar] [--mib 256] "
-                                 "[--m 1] [--seconds 0.6] [--threads N]\n");
+                                 "[--m 1] [--seconds 0.6] [--threads N] [--shape NxK]\n");
             return a == "--help" ? 0 : 2;
         }
     }
@@ -220,7 +232,7 @@ int main(int argc, char **argv) {
         if (std::fscanf(f, "%lf %lf %lf", &load[0], &load[1], &load[2]) != 3) load[0] = -1;
         std::fclose(f);
     }
-    std::printf("## bench_kernels: M=%lld, %.0f MiB of copies per shape, load average %.2f %.2f "
+    std::printf("## bench_kernels: M=%lld, %g MiB of copies per shape, load average %.2f %.2f "
                 "%.2f, best ISA %s\n",
                 (long long)M, mib, load[0], load[1], load[2], isa_name(best_isa()));
 
@@ -240,7 +252,9 @@ int main(int argc, char **argv) {
         for (Isa isa : isas) {
             force_isa(isa);
             for (Format f : {Format::BF16, Format::Q8, Format::Q4}) {
-                for (const Shape &s : kShapes) {
+                std::vector<Shape> shapes(std::begin(kShapes), std::end(kShapes));
+                if (shape.n > 0) shapes = {shape};
+                for (const Shape &s : shapes) {
                     auto src = gaussian(std::size_t(s.n * s.k), 0.02f, 5);
                     PackedMatrix probe = PackedMatrix::from_f32(src.data(), s.n, s.k, f);
                     std::size_t copies = std::max<std::size_t>(

@@ -5,6 +5,8 @@
 
 #include <ATen/Parallel.h>
 
+#include <cstdlib>
+#include <string>
 #include <vector>
 
 namespace llmhost::engine {
@@ -69,9 +71,19 @@ at::Tensor Linear::operator()(const at::Tensor &x) const {
     return at::linear(x.to(at::kFloat), w, b).to(x.scalar_type());
 }
 
+// LLMHOST_FUSED_PROJECTIONS=0 calls each part on its own (for A/B timing of the fusion; the
+// results are the same either way, bit for bit: tests/kernels/concat_test.cpp).
+static bool fusion_enabled() {
+    static const bool on = [] {
+        const char *v = std::getenv("LLMHOST_FUSED_PROJECTIONS");
+        return !(v && std::string(v) == "0");
+    }();
+    return on;
+}
+
 void fused_linear(const Linear *parts, std::size_t n, const at::Tensor &x, at::Tensor *out) {
     const std::int64_t K = parts[0].in_features, rows = x.numel() / K;
-    bool fused = n > 1 && x.is_cpu() && rows <= kKernelMaxRows &&
+    bool fused = fusion_enabled() && n > 1 && x.is_cpu() && rows <= kKernelMaxRows &&
                  (x.scalar_type() == at::kFloat || x.scalar_type() == at::kBFloat16);
     std::int64_t N = 0;
     std::vector<const kernels::PackedMatrix *> ws(n);

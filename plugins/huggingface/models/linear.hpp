@@ -43,6 +43,7 @@ inline constexpr std::int64_t kKernelMaxRows = 16;
 // parallel region instead of one per projection - and the parts are views of it (each part's
 // columns; contiguous when there is one row). Otherwise (prefill, CUDA, fp32) each part is its
 // own Linear call, as before. The weights stay where Weights::linear put them: no copy.
+// LLMHOST_FUSED_PROJECTIONS=0 (read once) turns the fusion off, to time it against separate calls.
 void fused_linear(const Linear *parts, std::size_t n, const at::Tensor &x, at::Tensor *out);
 
 template <std::size_t N>
