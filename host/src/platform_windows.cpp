@@ -40,7 +40,11 @@ std::string narrow(std::wstring_view wide) {
 } // namespace
 
 std::filesystem::path u8path(std::string_view utf8) { return std::filesystem::path(widen(utf8)); }
-std::string to_utf8(const std::filesystem::path &p) { return narrow(p.native()); }
+// With the preferred separator: "Z:/dir" + a file name would otherwise print as "Z:/dir\file".
+std::string to_utf8(const std::filesystem::path &p) {
+    std::filesystem::path preferred = p;
+    return narrow(preferred.make_preferred().native());
+}
 
 std::optional<std::string> getenv_utf8(const char *name) {
     const wchar_t *v = _wgetenv(widen(name).c_str());
