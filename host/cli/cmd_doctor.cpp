@@ -87,8 +87,7 @@ void check_environment(Report &r, Host *host) {
             }
         }
     }
-    for (char **e = environ; e && *e; ++e) {
-        std::string entry(*e);
+    for (const std::string &entry : detail::platform::environment_entries()) { // UTF-8 everywhere
         std::string name = entry.substr(0, entry.find('='));
         if (!listed.count(name) && detail::looks_like_secret_key(name) &&
             entry.size() > name.size() + 1) {
