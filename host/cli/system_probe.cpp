@@ -1,5 +1,6 @@
 #include "system_probe.hpp"
 
+#include "environment.hpp"
 #include "platform.hpp"
 
 #include <algorithm>
@@ -10,26 +11,20 @@ namespace fs = std::filesystem;
 
 namespace llmhost::cli {
 
-namespace {
-std::optional<std::string> env(const char *name) {
-    auto v = detail::platform::getenv_utf8(name);
-    if (!v || v->empty()) return std::nullopt;
-    return v;
-}
-} // namespace
+using detail::env_value;
 
 CacheDirInfo probe_hf_cache_dir(const std::string &path, const std::string &source) {
     CacheDirInfo info;
     if (!path.empty()) {
         info.path = path;
         info.source = source;
-    } else if (auto v = env("HF_HUB_CACHE")) {
+    } else if (auto v = env_value("HF_HUB_CACHE")) {
         info.path = *v;
         info.source = "HF_HUB_CACHE";
-    } else if (auto h = env("HF_HOME")) {
+    } else if (auto h = env_value("HF_HOME")) {
         info.path = detail::platform::to_utf8(detail::platform::u8path(*h) / "hub");
         info.source = "HF_HOME";
-    } else if (auto x = env("XDG_CACHE_HOME")) {
+    } else if (auto x = env_value("XDG_CACHE_HOME")) {
         info.path = detail::platform::to_utf8(detail::platform::u8path(*x) / "huggingface" / "hub");
         info.source = "XDG_CACHE_HOME";
     } else {

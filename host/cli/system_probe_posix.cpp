@@ -2,6 +2,8 @@
 // nvidia-smi, and the libblas.so.3 the loader resolves (system_probe.hpp).
 #include "system_probe.hpp"
 
+#include "environment.hpp"
+
 #include <array>
 #include <climits>
 #include <cstdio>
@@ -16,14 +18,8 @@ namespace fs = std::filesystem;
 namespace llmhost::cli {
 
 namespace {
-std::optional<std::string> env(const char *name) {
-    const char *v = std::getenv(name);
-    if (!v || !*v) return std::nullopt;
-    return std::string(v);
-}
-
 bool on_path(const std::string &program) {
-    auto path = env("PATH");
+    auto path = detail::env_value("PATH");
     if (!path) return false;
     size_t start = 0;
     while (start <= path->size()) {
