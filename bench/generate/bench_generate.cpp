@@ -19,6 +19,8 @@
 //                  [--stream-prompt 32] [--stream-decode 32] [--long-prompt 2048] [--blas-threads N]
 //                  [--constrained-decode 128] [--constrained-reps 3] [--tokenizer DIR]
 //                  [--only single|streams|constrained|prefix] [--prefix 2048] [--prefix-new 50]
+//                  [--dtypes float32,bfloat16,int8,int4] [--threads N[,M]]
+// --dtypes / --threads: only those rows of the single-stream table (to profile one of them).
 // --only prefix: TTFT of an agent's next turn with the prefix cache vs without (prefix_row.cpp).
 #include "constrained_row.hpp"
 #include "prefix_row.hpp"
@@ -163,6 +165,8 @@ void ensure_positions(const fs::path &dir, std::int64_t positions) {
     fs::rename(tmp, dir / "config.json");
 }
 
+std::string only_dtypes;  // --dtypes: comma-separated; empty: all four
+std::vector<int> only_threads; // --threads: thread counts of the single table; empty: 1 and all
 int blas_threads = 0; // --blas-threads: OpenBLAS's pool size; 0: the intra-op count, as the engine
 
 void set_threads(int n) {
@@ -183,6 +187,7 @@ void bench_single(const fs::path &root, int prompt_len, int decode_len, int long
     const int all = llmhost::engine::default_cpu_threads();
     std::vector<int> counts = {1};
     if (all > 1) counts.push_back(all);
+    if (!only_threads.empty()) counts = only_threads;
     std::vector<bench::ReadBandwidth> bw;
     for (int t : counts) bw.push_back(bench::read_bandwidth(t));
     std::printf("read bandwidth (vectorized read of 512 MiB, best of 5):");
@@ -205,6 +210,9 @@ void bench_single(const fs::path &root, int prompt_len, int decode_len, int long
     };
     for (const Row row : {Row{"F32", "float32"}, Row{"BF16", "bfloat16"}, Row{"BF16", "int8"},
                           Row{"BF16", "int4"}}) {
+        if (!only_dtypes.empty() &&
+            ("," + only_dtypes + ",").find("," + std::string(row.dtype) + ",") == std::string::npos)
+            continue;
         const fs::path dir = root / row.dir;
         const auto before = rss_anon_file_kb();
         const std::int64_t ctx = std::max(prompt_len + decode_len, long_prompt) + 1;
@@ -225,6 +233,7 @@ void bench_single(const fs::path &root, int prompt_len, int decode_len, int long
             set_threads(counts[k]);
             e->set_threads(counts[k]); // the engine's loop thread runs the model
             double best_prefill = 0, best_decode = 0;
+            llmhost::engine::parallel_team_high_water(true);
             for (int rep = 0; rep < 3; ++rep) {
                 llmhost::engine::GenerateOptions o;
                 o.max_tokens = decode_len;
@@ -241,6 +250,12 @@ void bench_single(const fs::path &root, int prompt_len, int decode_len, int long
                 std::printf(" %11.0f %11.0f", (after.first - before.first) / 1024.0,
                             (after.second - before.second) / 1024.0);
             std::printf("\n");
+            // The threads that really ran the kernels' chunks (models/parallel.hpp says why).
+            const int team = llmhost::engine::parallel_team_high_water();
+            if (team != counts[k])
+                warnings.push_back("WARNING: " + e->dtype() + " at " + std::to_string(counts[k]) +
+                                   " thread(s): the engine's parallel loops ran on " +
+                                   std::to_string(team) + " thread(s)");
             std::fflush(stdout);
             const auto w = bench::check_bound(e->dtype() + " decode at " +
                                                   std::to_string(counts[k]) + " thread(s)",
@@ -272,9 +287,13 @@ void bench_single(const fs::path &root, int prompt_len, int decode_len, int long
     for (const auto &w : warnings) std::printf("%s\n", w.c_str());
     if (!longs.empty()) {
         std::printf("\nprefill of a %d-token prompt, %d thread(s), best of 2:\n", long_prompt, all);
-        for (const auto &l : longs)
-            std::printf("  %-9s %9.0f ms %9.1f tok/s %6.2fx fp32's speed\n", l.dtype.c_str(), l.ms,
-                        long_prompt / (l.ms / 1e3), longs.front().ms / l.ms);
+        const bool vs_fp32 = longs.front().dtype == "float32"; // --dtypes may leave it out
+        for (const auto &l : longs) {
+            std::printf("  %-9s %9.0f ms %9.1f tok/s", l.dtype.c_str(), l.ms,
+                        long_prompt / (l.ms / 1e3));
+            if (vs_fp32) std::printf(" %6.2fx fp32's speed", longs.front().ms / l.ms);
+            std::printf("\n");
+        }
     }
 }
 
@@ -315,6 +334,19 @@ int main(int argc, char **argv) {
             prefix_len = std::stoi(argv[i + 1]);
         else if (a == "--prefix-new")
             prefix_new = std::stoi(argv[i + 1]);
+        else if (a == "--dtypes")
+            only_dtypes = argv[i + 1];
+        else if (a == "--threads") {
+            std::string list = argv[i + 1];
+            for (std::size_t at = 0; at <= list.size();) {
+                const std::size_t comma = std::min(list.find(',', at), list.size());
+                only_threads.push_back(std::stoi(list.substr(at, comma - at)));
+                at = comma + 1;
+            }
+        } else {
+            std::fprintf(stderr, "bench_generate: unknown option %s\n", a.c_str());
+            return 2;
+        }
     }
     std::printf("threads: %d (libtorch intra-op)\n", at::get_num_threads());
     if (only == "prefix") {

@@ -208,3 +208,33 @@ TEST_CASE("engine threads: 0 means the physical cores, n means n (libtorch and O
     }
     at::set_num_threads(before);
 }
+
+// at::parallel_for's OpenMP pragma is compiled into the engine's own files: built without
+// OpenMP they run every loop on one thread while at::get_num_threads() says 2 (this happened;
+// models/parallel.hpp). So the check is of the threads that really ran chunks, in a real decode.
+TEST_CASE("engine threads: the decode kernels really run on `threads` threads") {
+    test::TempDir d;
+    auto s = test::spec("llama");
+    s.hidden_size = 256; // matrices of 256 KiB+ in bf16: several 64 KiB chunks each
+    s.intermediate_size = 1024;
+    s.vocab_size = 2048;
+    s.dtype = "BF16";
+    llmhost::tools::write_model_dir(s, d.path);
+    const int before = at::get_num_threads();
+    std::vector<std::int32_t> prompt = {5, 9, 17, 33};
+    for (const char *dtype : {"bfloat16", "int8", "int4"})
+        for (int threads : {1, 2}) {
+            CAPTURE(dtype);
+            CAPTURE(threads);
+            auto e = Engine::load(d.path, {.device = "cpu",
+                                           .dtype = dtype,
+                                           .max_context = 32,
+                                           .threads = threads});
+            GenerateOptions o;
+            o.max_tokens = 4;
+            parallel_team_high_water(true);
+            e->generate(prompt, o);
+            CHECK(parallel_team_high_water() == threads);
+        }
+    at::set_num_threads(before);
+}

@@ -1,8 +1,7 @@
 // Raw-memory CPU paths of RMSNorm, RoPE, the KV-cache write and attention for decode-sized
 // inputs (decode_ops.hpp).
 #include "decode_ops.hpp"
-
-#include <ATen/Parallel.h>
+#include "parallel.hpp"
 
 #include <cmath>
 #include <limits>
@@ -62,7 +61,7 @@ void attention_rows(const T *q, const T *kc, const T *vc, const bool *mask, T *o
     // One task per (row, query head): scores over the visible cache positions, fp32 softmax.
     const std::int64_t tasks = B * T_ * H;
     const std::int64_t grain = std::max<std::int64_t>(1, 65536 / std::max<std::int64_t>(1, kv_len * hd));
-    at::parallel_for(0, tasks, grain, [&](std::int64_t begin, std::int64_t end) {
+    parallel_for(0, tasks, grain, [&](std::int64_t begin, std::int64_t end) {
         std::vector<float> p(static_cast<std::size_t>(kv_len));
         std::vector<float> acc(static_cast<std::size_t>(hd));
         for (std::int64_t task = begin; task < end; ++task) {

@@ -1,9 +1,8 @@
 // Linear::operator(): the packed kernels for decode-sized inputs, BLAS for the rest (linear.hpp).
 #include "linear.hpp"
+#include "parallel.hpp"
 
 #include <llmhost/kernels/linear.hpp>
-
-#include <ATen/Parallel.h>
 
 #include <cstdlib>
 #include <string>
@@ -18,7 +17,7 @@ const kernels::ParallelFor &torch_parallel_for() {
     static const kernels::ParallelFor pf =
         [](std::int64_t n, std::int64_t grain,
            const std::function<void(std::int64_t, std::int64_t)> &body) {
-            at::parallel_for(0, n, grain, [&](std::int64_t b, std::int64_t e) { body(b, e); });
+            parallel_for(0, n, grain, [&](std::int64_t b, std::int64_t e) { body(b, e); });
         };
     return pf;
 }
@@ -64,7 +63,7 @@ at::Tensor Linear::operator()(const at::Tensor &x) const {
     // A quantized weight and many rows (prefill): widen it for this call and multiply through
     // BLAS. The copy costs one pass over the weights, small next to the matmul it feeds.
     at::Tensor w = at::empty({out_features, in_features}, at::kFloat);
-    at::parallel_for(0, out_features, 64, [&](std::int64_t b, std::int64_t e) {
+    parallel_for(0, out_features, 64, [&](std::int64_t b, std::int64_t e) {
         packed->dequantize(b, e - b, w.data_ptr<float>() + b * in_features);
     });
     at::Tensor b = bias_f32.defined() ? bias_f32 : at::Tensor();

@@ -1,10 +1,12 @@
 #include "cpu_threads.hpp"
 
+#include "../../models/parallel.hpp"
+
 #include <llmhost/engine/blas_probe.hpp>
 #include <llmhost/engine/cpu_topology.hpp>
+#include <llmhost/engine/engine.hpp>
 
-#include <ATen/Parallel.h>
-
+#include <atomic>
 #include <cstdlib>
 
 namespace llmhost::engine {
@@ -22,6 +24,21 @@ int apply_cpu_threads(int requested) {
 
 void use_cpu_threads_here(int n) {
     if (n > 0 && n != at::get_num_threads()) at::set_num_threads(n);
+}
+
+namespace {
+std::atomic<int> widest_team{0};
+}
+
+void note_parallel_chunk() {
+    const int team = at::get_thread_num() + 1;
+    int seen = widest_team.load(std::memory_order_relaxed);
+    while (team > seen && !widest_team.compare_exchange_weak(seen, team, std::memory_order_relaxed)) {
+    }
+}
+
+int parallel_team_high_water(bool reset) {
+    return reset ? widest_team.exchange(0) : widest_team.load();
 }
 
 } // namespace llmhost::engine

@@ -112,6 +112,13 @@ using CancelFn = std::function<bool()>;
 // on_token(id) for that token, on the same thread. Not called for eos.
 using LogprobFn = std::function<void(const TokenLogprobs &)>;
 
+// The widest team the engine's own parallel loops (the decode kernels, attention,
+// dequantization) have run on in this process since the last reset: with threads() > 1 and
+// matrices large enough to split (>= 64 KiB a chunk), it equals the thread count; 1 means they
+// ran on the caller's thread alone. reset = true returns the count and starts anew. For the
+// benches and tests that check the threads are really used (models/parallel.hpp says why).
+int parallel_team_high_water(bool reset = false);
+
 class Engine {
 public:
     static std::unique_ptr<Engine> load(const std::filesystem::path &model_dir,
