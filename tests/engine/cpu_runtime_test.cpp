@@ -222,7 +222,9 @@ TEST_CASE("engine threads: the decode kernels really run on `threads` threads") 
     llmhost::tools::write_model_dir(s, d.path);
     const int before = at::get_num_threads();
     std::vector<std::int32_t> prompt = {5, 9, 17, 33};
-    for (const char *dtype : {"bfloat16", "int8", "int4"})
+    GenerateOptions o;
+    o.max_tokens = 4;
+    for (const char *dtype : {"bfloat16", "int8", "int4"}) {
         for (int threads : {1, 2}) {
             CAPTURE(dtype);
             CAPTURE(threads);
@@ -230,11 +232,19 @@ TEST_CASE("engine threads: the decode kernels really run on `threads` threads") 
                                            .dtype = dtype,
                                            .max_context = 32,
                                            .threads = threads});
-            GenerateOptions o;
-            o.max_tokens = 4;
             parallel_team_high_water(true);
             e->generate(prompt, o);
             CHECK(parallel_team_high_water() == threads);
         }
+        // A change while the engine is idle applies from the next request's first step on.
+        CAPTURE(dtype);
+        auto e = Engine::load(d.path, {.device = "cpu", .dtype = dtype, .max_context = 32,
+                                       .threads = 2});
+        e->generate(prompt, o);
+        e->set_threads(1);
+        parallel_team_high_water(true);
+        e->generate(prompt, o);
+        CHECK(parallel_team_high_water() == 1);
+    }
     at::set_num_threads(before);
 }

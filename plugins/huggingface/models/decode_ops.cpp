@@ -3,6 +3,8 @@
 #include "decode_ops.hpp"
 #include "parallel.hpp"
 
+#include <llmhost/kernels/attention.hpp>
+
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -51,51 +53,33 @@ void rope_rows(const T *x, const T *cos, const T *sin, const std::int64_t *pos, 
     }
 }
 
-template <class T>
-void attention_rows(const T *q, const T *kc, const T *vc, const bool *mask, T *out,
-                    std::int64_t B, std::int64_t T_, std::int64_t H, std::int64_t KV,
-                    std::int64_t hd, std::int64_t kv_len, std::int64_t cache_row_stride,
-                    std::int64_t cache_head_stride) {
-    const std::int64_t groups = H / KV;
+// One task per (row, KV head): its `groups` query heads in one kernels::attend call, so the
+// head's cached keys and values are read once for all of them.
+void attention_rows(const at::Tensor &q, const at::Tensor &kc, const at::Tensor &vc,
+                    const bool *mask, at::Tensor &out, std::int64_t kv_len) {
+    const std::int64_t B = q.size(0), T_ = q.size(1), H = q.size(2), hd = q.size(3);
+    const std::int64_t KV = kc.size(1), groups = H / KV;
+    const auto act = q.scalar_type() == at::kFloat ? kernels::Act::F32 : kernels::Act::BF16;
+    const auto kv_act = kc.scalar_type() == at::kFloat ? kernels::Act::F32 : kernels::Act::BF16;
+    const std::size_t elem = q.element_size(), kv_elem = kc.element_size();
+    const char *qp = static_cast<const char *>(q.data_ptr());
+    const char *kp = static_cast<const char *>(kc.data_ptr());
+    const char *vp = static_cast<const char *>(vc.data_ptr());
+    char *op = static_cast<char *>(out.data_ptr());
     const float scale = 1.0f / std::sqrt(float(hd));
-    // One task per (row, query head): scores over the visible cache positions, fp32 softmax.
-    const std::int64_t tasks = B * T_ * H;
-    const std::int64_t grain = std::max<std::int64_t>(1, 65536 / std::max<std::int64_t>(1, kv_len * hd));
+    const std::int64_t tasks = B * T_ * KV;
+    // A chunk should read >= 64 KiB of cache (K and V) to be worth a thread's wake-up.
+    const std::int64_t bytes = 2 * kv_len * hd * std::int64_t(kv_elem);
+    const std::int64_t grain = std::max<std::int64_t>(1, 65536 / std::max<std::int64_t>(1, bytes));
     parallel_for(0, tasks, grain, [&](std::int64_t begin, std::int64_t end) {
-        std::vector<float> p(static_cast<std::size_t>(kv_len));
-        std::vector<float> acc(static_cast<std::size_t>(hd));
         for (std::int64_t task = begin; task < end; ++task) {
-            const std::int64_t h = task % H, bt = task / H, b = bt / T_, t = bt % T_;
-            const T *qv = q + (bt * H + h) * hd;
-            const T *kb = kc + b * cache_row_stride + (h / groups) * cache_head_stride;
-            const T *vb = vc + b * cache_row_stride + (h / groups) * cache_head_stride;
-            const bool *m = mask + (b * T_ + t) * kv_len;
-            float mx = -std::numeric_limits<float>::infinity();
-            for (std::int64_t s = 0; s < kv_len; ++s) {
-                if (!m[s]) {
-                    p[s] = -std::numeric_limits<float>::infinity();
-                    continue;
-                }
-                const T *kv = kb + s * hd;
-                float d = 0;
-                for (std::int64_t i = 0; i < hd; ++i) d += to_f(qv[i]) * to_f(kv[i]);
-                p[s] = d * scale;
-                mx = std::max(mx, p[s]);
-            }
-            float sum = 0;
-            for (std::int64_t s = 0; s < kv_len; ++s) {
-                p[s] = m[s] ? std::exp(p[s] - mx) : 0.0f;
-                sum += p[s];
-            }
-            std::fill(acc.begin(), acc.end(), 0.0f);
-            for (std::int64_t s = 0; s < kv_len; ++s) {
-                if (p[s] == 0.0f) continue;
-                const float w = p[s] / sum;
-                const T *vv = vb + s * hd;
-                for (std::int64_t i = 0; i < hd; ++i) acc[i] += w * to_f(vv[i]);
-            }
-            T *o = out + (bt * H + h) * hd; // [B, T, H, hd] = [B, T, H * hd]
-            for (std::int64_t i = 0; i < hd; ++i) o[i] = from_f<T>(acc[i]);
+            const std::int64_t kvh = task % KV, bt = task / KV, b = bt / T_;
+            const std::size_t head0 = std::size_t((bt * H + kvh * groups) * hd);
+            const std::size_t cache = std::size_t(b * kc.stride(0) + kvh * kc.stride(1));
+            kernels::attend(qp + head0 * elem, act, groups, hd, kp + cache * kv_elem,
+                            vp + cache * kv_elem, kv_act, hd, kv_len,
+                            reinterpret_cast<const unsigned char *>(mask + bt * kv_len), scale,
+                            op + head0 * elem, act);
         }
     });
 }
@@ -162,16 +146,14 @@ at::Tensor attention(const at::Tensor &q_in, const at::Tensor &k_cache, const at
                      const at::Tensor &mask_in, std::int64_t kv_len) {
     const at::Tensor q = q_in.contiguous(), mask = mask_in.contiguous();
     const std::int64_t B = q.size(0), T = q.size(1), H = q.size(2), hd = q.size(3);
-    const std::int64_t KV = k_cache.size(1);
     at::Tensor out = at::empty({B, T, H * hd}, q.options());
-    if (q.scalar_type() == at::kFloat)
-        attention_rows(q.data_ptr<float>(), k_cache.data_ptr<float>(), v_cache.data_ptr<float>(),
-                       mask.data_ptr<bool>(), out.data_ptr<float>(), B, T, H, KV, hd, kv_len,
-                       k_cache.stride(0), k_cache.stride(1));
-    else
-        attention_rows(q.data_ptr<bf16>(), k_cache.data_ptr<bf16>(), v_cache.data_ptr<bf16>(),
-                       mask.data_ptr<bool>(), out.data_ptr<bf16>(), B, T, H, KV, hd, kv_len,
-                       k_cache.stride(0), k_cache.stride(1));
+    // Cache rows: [S_max, hd] contiguous per (row, KV head), as write_cache makes them.
+    TORCH_CHECK(k_cache.stride(3) == 1 && k_cache.stride(2) == hd &&
+                    v_cache.strides() == k_cache.strides() &&
+                    v_cache.scalar_type() == k_cache.scalar_type() &&
+                    (k_cache.scalar_type() == at::kFloat || k_cache.scalar_type() == at::kBFloat16),
+                "decode_ops::attention: unexpected KV-cache layout or dtype");
+    attention_rows(q, k_cache, v_cache, mask.data_ptr<bool>(), out, kv_len);
     return out;
 }
 

@@ -1,5 +1,6 @@
-// The engine's own parallel loops (the decode kernels, attention, dequantization): at::parallel_for
-// with a record of how wide its teams really were.
+// The engine's own parallel loops (the decode kernels, attention, dequantization): on the engine's
+// spinning fork/join pool (kernels/thread_pool.hpp says why not OpenMP's), or at::parallel_for
+// with LLMHOST_THREAD_POOL=openmp; with a record of how wide the teams really were.
 //
 // Why this header exists: with libtorch's OpenMP backend, at::parallel_for is a template whose
 // `#pragma omp parallel` is compiled into the *caller's* translation unit. Compiled without
@@ -8,6 +9,8 @@
 // runs a parallel loop includes this header instead of ATen/Parallel.h, so a build that loses the
 // flag fails here instead of decoding on one core (it did, until 2026-11-26).
 #pragma once
+
+#include <llmhost/kernels/thread_pool.hpp>
 
 #include <ATen/Parallel.h>
 
@@ -19,15 +22,28 @@
 
 namespace llmhost::engine {
 
-// Records that a chunk ran on intra-op thread at::get_thread_num() (relaxed; a load per chunk
-// unless the team is wider than any seen).
-void note_parallel_chunk();
+// Records that a chunk ran as chunk `index` of its loop (relaxed; a load per chunk unless the
+// team is wider than any seen).
+void note_parallel_chunk(int index);
 
-// at::parallel_for(begin, end, grain, f), noting each chunk's thread (parallel_team_high_water).
+// The pool for `threads` threads (one per count, made on first use, kept for the process), or
+// nullptr when threads <= 1 or LLMHOST_THREAD_POOL=openmp.
+kernels::ThreadPool *engine_pool(int threads);
+
+// f(b, e) over chunks of [begin, end), >= grain each, on the calling thread's intra-op thread
+// count (at::get_num_threads(), which the engine sets per thread), noting each chunk's thread
+// (parallel_team_high_water).
 template <class F>
 void parallel_for(std::int64_t begin, std::int64_t end, std::int64_t grain, const F &f) {
+    if (kernels::ThreadPool *pool = engine_pool(at::get_num_threads())) {
+        pool->run(end - begin, grain, [&](std::int64_t b, std::int64_t e) {
+            note_parallel_chunk(kernels::ThreadPool::chunk_index());
+            f(begin + b, begin + e);
+        });
+        return;
+    }
     at::parallel_for(begin, end, grain, [&](std::int64_t b, std::int64_t e) {
-        note_parallel_chunk();
+        note_parallel_chunk(at::get_thread_num());
         f(b, e);
     });
 }

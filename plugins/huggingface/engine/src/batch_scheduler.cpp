@@ -253,7 +253,6 @@ void BatchScheduler::loop() {
         for (std::size_t i = 0; i < slots_.size(); ++i)
             if (slots_[i] && slots_[i]->req->abandoned.load()) retire(i);
         publish_occupancy(); // before a wait that may be long: an idle engine reads as idle
-        use_cpu_threads_here(threads_.load());
         std::vector<std::shared_ptr<BatchRequest>> newcomers;
         {
             std::unique_lock lk(mu_);
@@ -273,6 +272,8 @@ void BatchScheduler::loop() {
                 newcomers.push_back(std::move(req));
             }
         }
+        // After the wait: a set_threads() made while idle applies to this step already.
+        use_cpu_threads_here(threads_.load());
         try {
             // One at a time: a newcomer may copy its prefix from the row the previous one filled.
             for (auto &req : newcomers) {

@@ -8,6 +8,10 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
 
 namespace llmhost::engine {
 
@@ -30,8 +34,27 @@ namespace {
 std::atomic<int> widest_team{0};
 }
 
-void note_parallel_chunk() {
-    const int team = at::get_thread_num() + 1;
+kernels::ThreadPool *engine_pool(int threads) {
+    static const bool openmp = [] {
+        const char *v = std::getenv("LLMHOST_THREAD_POOL");
+        return v && std::string(v) == "openmp";
+    }();
+    if (threads <= 1 || openmp) return nullptr;
+    thread_local int cached_threads = 0; // ~50 loops a token: skip the lock for the usual count
+    thread_local kernels::ThreadPool *cached = nullptr;
+    if (threads == cached_threads) return cached;
+    static std::mutex mu;
+    static std::map<int, std::unique_ptr<kernels::ThreadPool>> pools;
+    std::lock_guard lk(mu);
+    auto &p = pools[threads];
+    if (!p) p = std::make_unique<kernels::ThreadPool>(threads);
+    cached_threads = threads;
+    cached = p.get();
+    return cached;
+}
+
+void note_parallel_chunk(int index) {
+    const int team = index + 1;
     int seen = widest_team.load(std::memory_order_relaxed);
     while (team > seen && !widest_team.compare_exchange_weak(seen, team, std::memory_order_relaxed)) {
     }

@@ -96,6 +96,29 @@ IsaKernels avx512_kernels(bool bf16, bool vnni);
 #endif
 const IsaKernels &active_kernels();
 
+// attend() after validation (attention.hpp); attention_impl.hpp is its body, per ISA.
+struct AttendArgs {
+    const void *q;
+    Act q_type;
+    int64_t groups, hd;
+    const void *k, *v;
+    Act kv_type;
+    int64_t ld, kv_len;
+    const unsigned char *visible;
+    float scale;
+    void *out;
+    Act out_type;
+};
+inline int64_t attend_scratch_floats(int64_t groups, int64_t hd, int64_t kv_len) {
+    return groups * hd + hd + groups * kv_len + groups * hd + 2 * groups;
+}
+using AttendFn = void (*)(const AttendArgs &a, float *scratch);
+void attend_scalar(const AttendArgs &a, float *scratch);
+#if defined(LLMHOST_KERNELS_X86)
+void attend_avx2(const AttendArgs &a, float *scratch);
+void attend_avx512(const AttendArgs &a, float *scratch);
+#endif
+
 inline float bf16_to_f32(uint16_t b) {
     uint32_t u = uint32_t(b) << 16;
     float f;

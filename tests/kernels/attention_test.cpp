@@ -1,0 +1,159 @@
+// attend(): decode attention against a double-precision reference (scores, masked softmax,
+// weighted sum) on every ISA this CPU has, for fp32 and bf16 inputs, caches and outputs, odd head
+// sizes and lengths, strided cache rows, GQA groups, random and hostile masks (nothing visible
+// gives zeros, not NaN), scores large enough to overflow a naive exp; and hostile arguments.
+#include "common.hpp"
+
+#include "llmhost/kernels/attention.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+using namespace kt;
+
+namespace {
+
+struct Case {
+    int64_t groups, hd, kv_len;
+    Act q_type, kv_type, out_type;
+    int mask; // 0: none (nullptr), 1: random, 2: nothing visible, 3: only the last position
+    float q_sigma;
+};
+
+// Values as the kernel sees them: bf16 inputs are rounded before anything else.
+std::vector<float> as_type(std::vector<float> v, Act t) {
+    if (t == Act::BF16)
+        for (auto &x : v) x = from_bf16(to_bf16(x));
+    return v;
+}
+
+std::vector<unsigned char> encode(const std::vector<float> &v, Act t) {
+    std::vector<unsigned char> out(v.size() * (t == Act::F32 ? 4 : 2));
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        if (t == Act::F32) {
+            std::memcpy(out.data() + 4 * i, &v[i], 4);
+        } else {
+            const uint16_t b = to_bf16(v[i]);
+            std::memcpy(out.data() + 2 * i, &b, 2);
+        }
+    }
+    return out;
+}
+
+void check(const Case &c, Isa isa, uint32_t seed) {
+    const std::string what = std::string(isa_name(isa)) + " groups " + std::to_string(c.groups) +
+                             " hd " + std::to_string(c.hd) + " kv_len " +
+                             std::to_string(c.kv_len) + " mask " + std::to_string(c.mask);
+    CAPTURE(what);
+    const int64_t ld = c.hd + 5; // strided rows: the padding must never be read as data
+    auto q = as_type(gaussian(std::size_t(c.groups * c.hd), c.q_sigma, seed), c.q_type);
+    auto k = as_type(gaussian(std::size_t(c.kv_len * ld), 1.0f, seed + 1), c.kv_type);
+    auto v = as_type(gaussian(std::size_t(c.kv_len * ld), 1.0f, seed + 2), c.kv_type);
+    for (int64_t s = 0; s < c.kv_len; ++s) // NaN in the padding: any read of it shows
+        for (int64_t i = c.hd; i < ld; ++i) k[s * ld + i] = v[s * ld + i] = NAN;
+    std::vector<unsigned char> vis(std::size_t(c.kv_len), 1);
+    std::mt19937 rng(seed + 3);
+    for (int64_t s = 0; s < c.kv_len; ++s) {
+        if (c.mask == 1) vis[s] = rng() % 3 != 0;
+        if (c.mask == 2) vis[s] = 0;
+        if (c.mask == 3) vis[s] = s == c.kv_len - 1;
+    }
+    const float scale = 1.0f / std::sqrt(float(c.hd));
+    const auto qb = encode(q, c.q_type), kb = encode(k, c.kv_type), vb = encode(v, c.kv_type);
+    std::vector<unsigned char> out(std::size_t(c.groups * c.hd) * (c.out_type == Act::F32 ? 4 : 2));
+    attend(qb.data(), c.q_type, c.groups, c.hd, kb.data(), vb.data(), c.kv_type, ld, c.kv_len,
+           c.mask ? vis.data() : nullptr, scale, out.data(), c.out_type);
+    for (int64_t g = 0; g < c.groups; ++g) {
+        std::vector<double> p(std::size_t(c.kv_len), 0.0);
+        double mx = -INFINITY, sum = 0;
+        for (int64_t s = 0; s < c.kv_len; ++s) {
+            if (!vis[s]) continue;
+            double d = 0;
+            for (int64_t i = 0; i < c.hd; ++i) d += double(q[g * c.hd + i]) * k[s * ld + i];
+            p[s] = d * scale;
+            mx = std::max(mx, p[s]);
+        }
+        for (int64_t s = 0; s < c.kv_len; ++s)
+            if (vis[s]) sum += (p[s] = std::exp(p[s] - mx));
+        for (int64_t i = 0; i < c.hd; ++i) {
+            double ref = 0, mag = 0;
+            for (int64_t s = 0; s < c.kv_len; ++s)
+                if (vis[s]) {
+                    ref += p[s] / sum * v[s * ld + i];
+                    mag += p[s] / sum * std::fabs(v[s * ld + i]);
+                }
+            float got;
+            if (c.out_type == Act::F32) {
+                std::memcpy(&got, out.data() + 4 * std::size_t(g * c.hd + i), 4);
+            } else {
+                uint16_t b;
+                std::memcpy(&b, out.data() + 2 * std::size_t(g * c.hd + i), 2);
+                got = from_bf16(b);
+            }
+            REQUIRE(std::isfinite(got));
+            if (c.mask == 2) {
+                CHECK(got == 0.0f);
+                continue;
+            }
+            // fp32 scores and sums: error ~ hd * eps * |q||k| in the exponent, kv_len * eps in
+            // the sum; bf16 output adds half an ulp of the result (2^-9 relative).
+            const double tol = 2e-5 * (1 + mag) * (1 + c.q_sigma) +
+                               (c.out_type == Act::BF16 ? std::fabs(ref) / 256 : 0.0);
+            CHECK_MESSAGE(std::fabs(got - ref) <= tol, "g " << g << " i " << i << " got " << got
+                                                            << " ref " << ref);
+        }
+    }
+}
+
+} // namespace
+
+TEST_CASE("attend: matches a double reference on every ISA, type, shape and mask") {
+    uint32_t seed = 900;
+    for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
+        try {
+            force_isa(isa);
+        } catch (const std::invalid_argument &) {
+            continue; // this CPU lacks it: linear_test's per-ISA cases say so (skip)
+        }
+        for (Act qt : {Act::F32, Act::BF16})
+            for (Act kvt : {Act::F32, Act::BF16})
+                for (Act ot : {Act::F32, Act::BF16}) {
+                    check({1, 64, 1, qt, kvt, ot, 0, 1.0f}, isa, ++seed);
+                    check({3, 64, 80, qt, kvt, ot, 1, 1.0f}, isa, ++seed);
+                    check({4, 7, 33, qt, kvt, ot, 3, 1.0f}, isa, ++seed);
+                    check({2, 100, 300, qt, kvt, ot, 1, 1.0f}, isa, ++seed);
+                    check({8, 128, 17, qt, kvt, ot, 2, 1.0f}, isa, ++seed);
+                    check({5, 1, 9, qt, kvt, ot, 0, 1.0f}, isa, ++seed);
+                    // Scores of several hundred: exp() without the max subtracted overflows.
+                    check({2, 64, 50, qt, kvt, ot, 1, 40.0f}, isa, ++seed);
+                }
+    }
+    force_isa(best_isa());
+}
+
+TEST_CASE("attend: hostile arguments are refused, naming them") {
+    std::vector<float> q(64, 1.0f), k(64, 1.0f), v(64, 1.0f), out(64);
+    auto call = [&](const void *qp, int64_t groups, int64_t hd, int64_t ld, int64_t kv_len,
+                    void *op) {
+        attend(qp, Act::F32, groups, hd, k.data(), v.data(), Act::F32, ld, kv_len, nullptr, 1.0f,
+               op, Act::F32);
+    };
+    CHECK_THROWS_WITH_AS(call(nullptr, 1, 8, 8, 1, out.data()), "kernels::attend: q is null",
+                         std::invalid_argument);
+    CHECK_THROWS_WITH_AS(call(q.data(), 1, 8, 8, 1, nullptr), "kernels::attend: out is null",
+                         std::invalid_argument);
+    CHECK_THROWS_WITH_AS(call(q.data(), 0, 8, 8, 1, out.data()),
+                         "kernels::attend: groups must be > 0, got 0", std::invalid_argument);
+    CHECK_THROWS_WITH_AS(call(q.data(), 1, -8, 8, 1, out.data()),
+                         "kernels::attend: hd must be > 0, got -8", std::invalid_argument);
+    CHECK_THROWS_WITH_AS(call(q.data(), 1, 8, 8, 0, out.data()),
+                         "kernels::attend: kv_len must be > 0, got 0", std::invalid_argument);
+    CHECK_THROWS_WITH_AS(call(q.data(), 1, 8, 7, 1, out.data()),
+                         "kernels::attend: ld (7) < hd (8)", std::invalid_argument);
+    CHECK_THROWS_WITH_AS(attend(q.data(), Act::F32, 1, 8, nullptr, v.data(), Act::F32, 8, 1,
+                                nullptr, 1.0f, out.data(), Act::F32),
+                         "kernels::attend: k is null", std::invalid_argument);
+}
