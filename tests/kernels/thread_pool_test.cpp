@@ -31,11 +31,11 @@ std::set<std::thread::id> cover(ThreadPool &pool, int64_t n, int64_t grain) {
         for (int64_t i = b; i < e; ++i) hits[std::size_t(i)]++;
         std::lock_guard lk(mu);
         ids.insert(std::this_thread::get_id());
-        indices.insert(ThreadPool::chunk_index());
+        indices.insert(ThreadPool::thread_index());
     });
     for (int64_t i = 0; i < n; ++i) REQUIRE(hits[std::size_t(i)] == 1);
-    CHECK(indices.size() == ids.size()); // one chunk index per thread
-    CHECK(ThreadPool::chunk_index() == 0);
+    CHECK(indices.size() == ids.size()); // one pool index per thread
+    CHECK(ThreadPool::thread_index() == 0);
     return ids;
 }
 
@@ -94,7 +94,7 @@ TEST_CASE("thread pool: nested and concurrent callers run serially, never wait")
             inner++;
         });
     });
-    CHECK(inner == 2);
+    CHECK(inner == 2); // one per chunk, one chunk per thread
     std::atomic<long> sum{0};
     std::vector<std::thread> callers;
     for (int c = 0; c < 4; ++c)

@@ -37,7 +37,7 @@ template <class F>
 void parallel_for(std::int64_t begin, std::int64_t end, std::int64_t grain, const F &f) {
     if (kernels::ThreadPool *pool = engine_pool(at::get_num_threads())) {
         pool->run(end - begin, grain, [&](std::int64_t b, std::int64_t e) {
-            note_parallel_chunk(kernels::ThreadPool::chunk_index());
+            note_parallel_chunk(kernels::ThreadPool::thread_index());
             f(begin + b, begin + e);
         });
         return;
