@@ -35,6 +35,28 @@ inline uint16_t to_bf16(float f) { // round to nearest even; NaN stays NaN (as f
     return uint16_t(u >> 16);
 }
 
+// e^x for x <= 0 (softmax after the max is subtracted), ~1 ulp: Cephes' expf polynomial on
+// x - n ln2, times 2^n from the exponent bits; x below -87 (e^x under the smallest normal float,
+// and the masked -inf) gives 0. Plain arithmetic, so `omp simd` vectorises it (libm's expf is a
+// call per element: half the attention's time before this).
+inline float exp_nonpositive(float x) {
+    const bool zero = !(x >= -87.0f); // also NaN-free for -inf
+    x = zero ? -87.0f : x;
+    const float n = __builtin_floorf(x * 1.44269504088896341f + 0.5f);
+    const float r = (x - n * 0.693359375f) - n * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    const float y = p * r * r + r + 1.0f;
+    const uint32_t bits = uint32_t(int32_t(n) + 127) << 23;
+    float scale;
+    __builtin_memcpy(&scale, &bits, 4);
+    return zero ? 0.0f : y * scale;
+}
+
 inline const void *row_at(const void *base, Act type, int64_t row, int64_t ld) {
     const std::size_t elem = type == Act::F32 ? 4 : 2;
     return static_cast<const char *>(base) + std::size_t(row * ld) * elem;
@@ -81,8 +103,10 @@ void attend_body(const AttendArgs &a, float *scratch) {
             inv[g] = 0;
             continue;
         }
+        const float m = mx[g];
+#pragma omp simd reduction(+ : sum)
         for (int64_t s = 0; s < S; ++s) {
-            pg[s] = std::exp(pg[s] - mx[g]); // exp(-inf) = 0 for the masked positions
+            pg[s] = exp_nonpositive(pg[s] - m); // the masked positions' -inf gives 0
             sum += pg[s];
         }
         inv[g] = 1.0f / sum;
