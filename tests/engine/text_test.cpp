@@ -4,7 +4,11 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
 #include <map>
+#include <random>
 
 using namespace llmhost::engine;
 
@@ -44,6 +48,25 @@ TEST_CASE("sampler: greedy, penalties, truncation and seeds") {
         Sampler s({}); // greedy; ties go to the lowest id
         auto l = base;
         CHECK(s.sample(l, {}) == 1);
+    }
+    { // greedy over a real vocabulary: the first maximum wherever it is, as std::max_element
+        std::mt19937 rng(7);
+        std::normal_distribution<float> d;
+        const float inf = std::numeric_limits<float>::infinity();
+        for (std::size_t where : {std::size_t(0), std::size_t(17), std::size_t(31999)}) {
+            std::vector<float> l(32000);
+            for (auto &x : l) x = d(rng);
+            l[where] = 50.0f;
+            l[(where + 9000) % 32000] = 50.0f; // a tie later on: the first one wins
+            const auto want = std::min(where, (where + 9000) % 32000);
+            CHECK(Sampler({}).sample(l, {}) == static_cast<std::int32_t>(want));
+        }
+        std::vector<float> all_masked(100, -inf);
+        CHECK(Sampler({}).sample(all_masked, {}) == 0);
+        std::vector<float> with_nan = {1.0f, std::nanf(""), 3.0f, 2.0f};
+        CHECK(Sampler({}).sample(with_nan, {}) ==
+              static_cast<std::int32_t>(std::max_element(with_nan.begin(), with_nan.end()) -
+                                        with_nan.begin()));
     }
     {
         SamplingParams p;

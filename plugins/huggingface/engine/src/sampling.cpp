@@ -9,6 +9,27 @@
 
 namespace llmhost::engine {
 
+namespace {
+
+// The first index of the largest logit, as std::max_element gives it: a vectorisable pass for the
+// maximum, then the first position holding it (std::max_element's compare-and-select chain took
+// ~4 % of a small model's decode step over a 32k vocabulary). NaNs: std::max_element's answer.
+std::int32_t first_argmax(std::span<const float> v) {
+    float m = -std::numeric_limits<float>::infinity();
+    bool nan = false;
+#pragma omp simd reduction(max : m) reduction(| : nan)
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        m = v[i] > m ? v[i] : m;
+        nan |= v[i] != v[i];
+    }
+    if (!nan)
+        for (std::size_t i = 0; i < v.size(); ++i)
+            if (v[i] == m) return static_cast<std::int32_t>(i);
+    return static_cast<std::int32_t>(std::max_element(v.begin(), v.end()) - v.begin());
+}
+
+} // namespace
+
 Sampler::Sampler(const SamplingParams &p) : p_(p), rng_(p.seed) {}
 
 std::int32_t Sampler::sample(std::span<float> logits, std::span<const std::int32_t> history) {
@@ -66,8 +87,7 @@ std::int32_t Sampler::pick(std::span<float> logits, std::span<const std::int32_t
     }
     if (p_.temperature <= 0.0f) {
         if (!candidates)
-            return static_cast<std::int32_t>(std::max_element(logits.begin(), logits.end()) -
-                                             logits.begin());
+            return first_argmax(logits);
         std::int32_t best = order_[0]; // ascending ids: the first maximum is the lowest id
         for (std::int32_t id : order_)
             if (logits[id] > logits[best]) best = id;

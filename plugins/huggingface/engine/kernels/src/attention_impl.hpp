@@ -62,38 +62,59 @@ inline const void *row_at(const void *base, Act type, int64_t row, int64_t ld) {
     return static_cast<const char *>(base) + std::size_t(row * ld) * elem;
 }
 
-// scratch: attend_scratch_floats(groups, hd, kv_len) floats.
-void attend_body(const AttendArgs &a, float *scratch) {
-    const int64_t G = a.groups, hd = a.hd, S = a.kv_len;
+// q . k for one head: 16 partial sums, then a halving tree (vector adds), instead of the
+// compiler's left-to-right chain of scalar adds over the lanes, whose latency dominated.
+template <int kHd> inline float dot(const float *__restrict q, const float *__restrict k,
+                                    int64_t hd) {
+    float part[16] = {};
+    const int64_t full = (kHd ? kHd : hd) / 16 * 16;
+    for (int64_t j = 0; j < full; j += 16)
+#pragma omp simd
+        for (int l = 0; l < 16; ++l) part[l] += q[j + l] * k[j + l];
+    float tail = 0;
+    for (int64_t j = full; j < (kHd ? kHd : hd); ++j) tail += q[j] * k[j];
+#pragma omp simd
+    for (int l = 0; l < 8; ++l) part[l] += part[l + 8];
+#pragma omp simd
+    for (int l = 0; l < 4; ++l) part[l] += part[l + 4];
+    return (part[0] + part[2]) + (part[1] + part[3]) + tail;
+}
+
+// scratch: attend_scratch_floats(groups, hd, kv_len) floats. kHd: the head size as a
+// compile-time constant (the common 64 and 128: unrolled, no loop tails, the weighted sum's
+// accumulator in registers), or 0 for a.hd.
+template <int kHd> void attend_hd(const AttendArgs &a, float *scratch) {
+    const int64_t G = a.groups, hd = kHd ? kHd : a.hd, S = a.kv_len;
     float *__restrict qf = scratch;
-    float *__restrict row = qf + G * hd;
-    float *__restrict p = row + hd;
-    float *__restrict acc = p + G * S;
-    float *__restrict mx = acc + G * hd;
+    float *__restrict p = qf + G * hd;
+    float *__restrict mx = p + G * S;
     float *__restrict inv = mx + G;
+    float *__restrict kv = inv + G; // bf16 caches: K then V widened once, S * hd each
     widen(a.q, a.q_type, G * hd, qf);
-    for (int64_t g = 0; g < G; ++g) mx[g] = -INFINITY;
-    for (int64_t s = 0; s < S; ++s) {
-        if (a.visible && !a.visible[s]) {
-            for (int64_t g = 0; g < G; ++g) p[g * S + s] = -INFINITY;
-            continue;
+    const float *k = static_cast<const float *>(a.k), *v = static_cast<const float *>(a.v);
+    int64_t ld = a.ld;
+    if (a.kv_type == Act::BF16) {
+        for (int64_t s = 0; s < S; ++s) {
+            widen(row_at(a.k, a.kv_type, s, a.ld), a.kv_type, hd, kv + s * hd);
+            widen(row_at(a.v, a.kv_type, s, a.ld), a.kv_type, hd, kv + (S + s) * hd);
         }
-        const float *kr;
-        if (a.kv_type == Act::F32) {
-            kr = static_cast<const float *>(row_at(a.k, a.kv_type, s, a.ld));
-        } else {
-            widen(row_at(a.k, a.kv_type, s, a.ld), a.kv_type, hd, row);
-            kr = row;
+        k = kv;
+        v = kv + S * hd;
+        ld = hd;
+    }
+    for (int64_t g = 0; g < G; ++g) {
+        const float *__restrict qg = qf + g * hd;
+        float *__restrict pg = p + g * S;
+        float m = -INFINITY;
+        for (int64_t s = 0; s < S; ++s) {
+            if (a.visible && !a.visible[s]) {
+                pg[s] = -INFINITY;
+                continue;
+            }
+            pg[s] = dot<kHd>(qg, k + s * ld, hd) * a.scale;
+            m = pg[s] > m ? pg[s] : m;
         }
-        for (int64_t g = 0; g < G; ++g) {
-            const float *__restrict qg = qf + g * hd;
-            float d = 0;
-#pragma omp simd reduction(+ : d)
-            for (int64_t i = 0; i < hd; ++i) d += qg[i] * kr[i];
-            d *= a.scale;
-            p[g * S + s] = d;
-            mx[g] = d > mx[g] ? d : mx[g];
-        }
+        mx[g] = m;
     }
     for (int64_t g = 0; g < G; ++g) {
         float sum = 0;
@@ -111,31 +132,33 @@ void attend_body(const AttendArgs &a, float *scratch) {
         }
         inv[g] = 1.0f / sum;
     }
-    for (int64_t i = 0; i < G * hd; ++i) acc[i] = 0;
-    for (int64_t s = 0; s < S; ++s) {
-        if (a.visible && !a.visible[s]) continue;
-        const float *vr;
-        if (a.kv_type == Act::F32) {
-            vr = static_cast<const float *>(row_at(a.v, a.kv_type, s, a.ld));
-        } else {
-            widen(row_at(a.v, a.kv_type, s, a.ld), a.kv_type, hd, row);
-            vr = row;
-        }
-        for (int64_t g = 0; g < G; ++g) {
-            const float w = p[g * S + s];
-            float *__restrict ag = acc + g * hd;
+    // One query head at a time over all positions: its sum stays in registers when kHd is known.
+    for (int64_t g = 0; g < G; ++g) {
+        const float *__restrict pg = p + g * S;
+        float acc[kHd ? kHd : 1];
+        float *__restrict sum = kHd ? acc : kv + 2 * S * hd; // runtime hd: scratch
+        for (int64_t i = 0; i < hd; ++i) sum[i] = 0;
+        for (int64_t s = 0; s < S; ++s) {
+            const float w = pg[s];
+            if (w == 0.0f) continue; // masked (or underflowed: adds nothing)
+            const float *__restrict vr = v + s * ld;
 #pragma omp simd
-            for (int64_t i = 0; i < hd; ++i) ag[i] += w * vr[i];
+            for (int64_t i = 0; i < hd; ++i) sum[i] += w * vr[i];
         }
-    }
-    for (int64_t g = 0; g < G; ++g)
         for (int64_t i = 0; i < hd; ++i) {
-            const float o = acc[g * hd + i] * inv[g];
+            const float o = sum[i] * inv[g];
             if (a.out_type == Act::F32)
                 static_cast<float *>(a.out)[g * hd + i] = o;
             else
                 static_cast<uint16_t *>(a.out)[g * hd + i] = to_bf16(o);
         }
+    }
+}
+
+void attend_body(const AttendArgs &a, float *scratch) {
+    if (a.hd == 64) return attend_hd<64>(a, scratch);
+    if (a.hd == 128) return attend_hd<128>(a, scratch);
+    attend_hd<0>(a, scratch);
 }
 
 } // namespace

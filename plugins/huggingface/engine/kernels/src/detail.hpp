@@ -110,7 +110,8 @@ struct AttendArgs {
     Act out_type;
 };
 inline int64_t attend_scratch_floats(int64_t groups, int64_t hd, int64_t kv_len) {
-    return groups * hd + hd + groups * kv_len + groups * hd + 2 * groups;
+    // q, scores, max and 1/sum per group, K and V widened (bf16 caches), a sum (runtime hd).
+    return groups * hd + groups * kv_len + 2 * groups + 2 * kv_len * hd + hd;
 }
 using AttendFn = void (*)(const AttendArgs &a, float *scratch);
 void attend_scalar(const AttendArgs &a, float *scratch);
