@@ -122,7 +122,7 @@ TEST_CASE("int8 and int4 weights: smaller, close to float32 (KL), refused where 
     struct Case {
         const char *dtype;
         // int8: the issue's target (< 1e-3). int4: its target is 2e-2; on these random weights at
-        // this entropy Q4 measures ~5e-2 (docs/performance.md, "Quantized weights"), so the test
+        // this entropy Q4 measures ~5e-2 (docs/cpu-inference.md, "Quantized weights"), so the test
         // holds the measured level with a margin, to catch a format or kernel regression.
         double max_mean_kl;
         double max_size_ratio; // weight bytes vs float32

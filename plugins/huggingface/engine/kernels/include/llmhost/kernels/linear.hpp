@@ -2,7 +2,7 @@
 // weights streamed once from memory, in bf16, int8 (Q8) or int4 (Q4), dispatched at run time to the
 // best instruction set of the CPU (AVX-512, AVX2 or portable scalar code).
 //
-// Packed layouts (docs/performance.md, "Decode kernels"):
+// Packed layouts (docs/cpu-inference.md, "Decode kernels"):
 //   BF16: row-major bf16 [rows, cols], row stride = cols (the caller's memory for view_bf16).
 //   Q8/Q4: symmetric codes q with one fp16 scale per row per group of 32 columns along K,
 //     w[n][k] = q * scale[n][k / 32]; Q8: q in [-127, 127], scale = amax / 127; Q4: q in [-8, 7],
