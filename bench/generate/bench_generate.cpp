@@ -16,7 +16,8 @@
 // vs unconstrained, same model, same run, with the Llama-3.1 tokenizer's 128k vocabulary.
 //
 //   bench_generate [--dir /tmp/llmhost-bench-llama100m] [--prompt 128] [--decode 64]
-//                  [--stream-prompt 32] [--stream-decode 32] [--long-prompt 2048] [--blas-threads N]
+//                  [--stream-prompt 32] [--stream-decode 32] [--long-prompt 2048]
+//                  [--blas-threads N]
 //                  [--constrained-decode 128] [--constrained-reps 3] [--tokenizer DIR]
 //                  [--only single|streams|constrained|prefix] [--prefix 2048] [--prefix-new 50]
 //                  [--dtypes float32,bfloat16,int8,int4] [--threads N[,M]]
@@ -165,7 +166,7 @@ void ensure_positions(const fs::path &dir, std::int64_t positions) {
     fs::rename(tmp, dir / "config.json");
 }
 
-std::string only_dtypes;  // --dtypes: comma-separated; empty: all four
+std::string only_dtypes;       // --dtypes: comma-separated; empty: all four
 std::vector<int> only_threads; // --threads: thread counts of the single table; empty: 1 and all
 int blas_threads = 0; // --blas-threads: OpenBLAS's pool size; 0: the intra-op count, as the engine
 
@@ -286,12 +287,13 @@ void bench_single(const fs::path &root, int prompt_len, int decode_len, int long
                                                       ? "views of the mmap'd safetensors (no copy)"
                                                       : "a converted copy");
     }
-    std::printf("\nB/token = bytes one decoded token streams (weights as computed on, less unread\n"
-                "embedding rows, plus the KV cache at the mean position); bound = the highest read\n"
-                "bandwidth measured at that thread count (above, and before each of the row's\n"
-                "reps) / B/token; ratio = best decode tok/s / bound. RssAnon/RssFile:\n"
-                "growth after load + warm-up (anonymous = KV cache, activations, any copies;\n"
-                "file = mmap'd weights).\n");
+    std::printf(
+        "\nB/token = bytes one decoded token streams (weights as computed on, less unread\n"
+        "embedding rows, plus the KV cache at the mean position); bound = the highest read\n"
+        "bandwidth measured at that thread count (above, and before each of the row's\n"
+        "reps) / B/token; ratio = best decode tok/s / bound. RssAnon/RssFile:\n"
+        "growth after load + warm-up (anonymous = KV cache, activations, any copies;\n"
+        "file = mmap'd weights).\n");
     for (const auto &w : warnings) std::printf("%s\n", w.c_str());
     if (!longs.empty()) {
         std::printf("\nprefill of a %d-token prompt, %d thread(s), best of 2:\n", long_prompt, all);

@@ -228,18 +228,16 @@ TEST_CASE("engine threads: the decode kernels really run on `threads` threads") 
         for (int threads : {1, 2}) {
             CAPTURE(dtype);
             CAPTURE(threads);
-            auto e = Engine::load(d.path, {.device = "cpu",
-                                           .dtype = dtype,
-                                           .max_context = 32,
-                                           .threads = threads});
+            auto e = Engine::load(
+                d.path, {.device = "cpu", .dtype = dtype, .max_context = 32, .threads = threads});
             parallel_team_high_water(true);
             e->generate(prompt, o);
             CHECK(parallel_team_high_water() == threads);
         }
         // A change while the engine is idle applies from the next request's first step on.
         CAPTURE(dtype);
-        auto e = Engine::load(d.path, {.device = "cpu", .dtype = dtype, .max_context = 32,
-                                       .threads = 2});
+        auto e = Engine::load(d.path,
+                              {.device = "cpu", .dtype = dtype, .max_context = 32, .threads = 2});
         e->generate(prompt, o);
         e->set_threads(1);
         parallel_team_high_water(true);

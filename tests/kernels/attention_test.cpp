@@ -45,8 +45,8 @@ std::vector<unsigned char> encode(const std::vector<float> &v, Act t) {
 
 void check(const Case &c, Isa isa, uint32_t seed) {
     const std::string what = std::string(isa_name(isa)) + " groups " + std::to_string(c.groups) +
-                             " hd " + std::to_string(c.hd) + " kv_len " +
-                             std::to_string(c.kv_len) + " mask " + std::to_string(c.mask);
+                             " hd " + std::to_string(c.hd) + " kv_len " + std::to_string(c.kv_len) +
+                             " mask " + std::to_string(c.mask);
     CAPTURE(what);
     const int64_t ld = c.hd + 5; // strided rows: the padding must never be read as data
     auto q = as_type(gaussian(std::size_t(c.groups * c.hd), c.q_sigma, seed), c.q_type);
@@ -102,8 +102,8 @@ void check(const Case &c, Isa isa, uint32_t seed) {
             // the sum; bf16 output adds half an ulp of the result (2^-9 relative).
             const double tol = 2e-5 * (1 + mag) * (1 + c.q_sigma) +
                                (c.out_type == Act::BF16 ? std::fabs(ref) / 256 : 0.0);
-            CHECK_MESSAGE(std::fabs(got - ref) <= tol, "g " << g << " i " << i << " got " << got
-                                                            << " ref " << ref);
+            CHECK_MESSAGE(std::fabs(got - ref) <= tol,
+                          "g " << g << " i " << i << " got " << got << " ref " << ref);
         }
     }
 }
@@ -151,8 +151,8 @@ TEST_CASE("attend: hostile arguments are refused, naming them") {
                          "kernels::attend: hd must be > 0, got -8", std::invalid_argument);
     CHECK_THROWS_WITH_AS(call(q.data(), 1, 8, 8, 0, out.data()),
                          "kernels::attend: kv_len must be > 0, got 0", std::invalid_argument);
-    CHECK_THROWS_WITH_AS(call(q.data(), 1, 8, 7, 1, out.data()),
-                         "kernels::attend: ld (7) < hd (8)", std::invalid_argument);
+    CHECK_THROWS_WITH_AS(call(q.data(), 1, 8, 7, 1, out.data()), "kernels::attend: ld (7) < hd (8)",
+                         std::invalid_argument);
     CHECK_THROWS_WITH_AS(attend(q.data(), Act::F32, 1, 8, nullptr, v.data(), Act::F32, 8, 1,
                                 nullptr, 1.0f, out.data(), Act::F32),
                          "kernels::attend: k is null", std::invalid_argument);

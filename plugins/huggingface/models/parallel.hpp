@@ -17,7 +17,8 @@
 #include <cstdint>
 
 #if AT_PARALLEL_OPENMP && !defined(_OPENMP)
-#error "libtorch uses OpenMP: compile this file with OpenMP (link OpenMP::OpenMP_CXX), or at::parallel_for runs serially"
+#error                                                                                             \
+    "libtorch uses OpenMP: compile this file with OpenMP (link OpenMP::OpenMP_CXX), or at::parallel_for runs serially"
 #endif
 
 namespace llmhost::engine {

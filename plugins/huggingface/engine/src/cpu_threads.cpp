@@ -56,8 +56,8 @@ kernels::ThreadPool *engine_pool(int threads) {
 void note_parallel_chunk(int index) {
     const int team = index + 1;
     int seen = widest_team.load(std::memory_order_relaxed);
-    while (team > seen && !widest_team.compare_exchange_weak(seen, team, std::memory_order_relaxed)) {
-    }
+    while (team > seen &&
+           !widest_team.compare_exchange_weak(seen, team, std::memory_order_relaxed)) {}
 }
 
 int parallel_team_high_water(bool reset) {

@@ -86,8 +86,7 @@ std::int32_t Sampler::pick(std::span<float> logits, std::span<const std::int32_t
         logits[id] -= p_.presence_penalty + p_.frequency_penalty * static_cast<float>(count);
     }
     if (p_.temperature <= 0.0f) {
-        if (!candidates)
-            return first_argmax(logits);
+        if (!candidates) return first_argmax(logits);
         std::int32_t best = order_[0]; // ascending ids: the first maximum is the lowest id
         for (std::int32_t id : order_)
             if (logits[id] > logits[best]) best = id;

@@ -64,8 +64,8 @@ inline const void *row_at(const void *base, Act type, int64_t row, int64_t ld) {
 
 // q . k for one head: 16 partial sums, then a halving tree (vector adds), instead of the
 // compiler's left-to-right chain of scalar adds over the lanes, whose latency dominated.
-template <int kHd> inline float dot(const float *__restrict q, const float *__restrict k,
-                                    int64_t hd) {
+template <int kHd>
+inline float dot(const float *__restrict q, const float *__restrict k, int64_t hd) {
     float part[16] = {};
     const int64_t full = (kHd ? kHd : hd) / 16 * 16;
     for (int64_t j = 0; j < full; j += 16)
@@ -83,7 +83,8 @@ template <int kHd> inline float dot(const float *__restrict q, const float *__re
 // scratch: attend_scratch_floats(groups, hd, kv_len) floats. kHd: the head size as a
 // compile-time constant (the common 64 and 128: unrolled, no loop tails, the weighted sum's
 // accumulator in registers), or 0 for a.hd.
-template <int kHd> void attend_hd(const AttendArgs &a, float *scratch) {
+template <int kHd>
+void attend_hd(const AttendArgs &a, float *scratch) {
     const int64_t G = a.groups, hd = kHd ? kHd : a.hd, S = a.kv_len;
     float *__restrict qf = scratch;
     float *__restrict p = qf + G * hd;

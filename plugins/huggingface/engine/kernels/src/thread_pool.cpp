@@ -114,9 +114,8 @@ void ThreadPool::worker(int index) {
                 // Checked after announcing the sleep: the caller reads sleeping_ after publishing
                 // (both seq_cst), so either this sees the new loop or the caller notifies, under
                 // the mutex this thread holds until it waits.
-                sleep_cv_.wait(lk, [&] {
-                    return generation_.load(std::memory_order_seq_cst) != seen;
-                });
+                sleep_cv_.wait(lk,
+                               [&] { return generation_.load(std::memory_order_seq_cst) != seen; });
                 sleeping_.fetch_sub(1, std::memory_order_relaxed);
             }
             now = generation_.load(std::memory_order_acquire);

@@ -10,7 +10,8 @@
 namespace llmhost::kernels {
 
 // Grouped-query attention of `groups` query heads sharing one KV head, for one query position:
-//   out[g, :] = sum_s p[g, s] v[s, :],  p[g, :] = softmax over visible s of scale * q[g, :] . k[s, :]
+//   out[g, :] = sum_s p[g, s] v[s, :]
+//   p[g, :] = softmax over the visible s of scale * q[g, :] . k[s, :]
 // q: groups rows of hd (q_type), contiguous; k, v: kv_len rows of hd (kv_type), row stride ld
 // elements (>= hd); visible: kv_len bytes (0 = masked out), or nullptr for all; out: groups rows
 // of hd (out_type; bf16 rounded to nearest even). Scores, softmax and sums in fp32 (dot products

@@ -33,9 +33,10 @@ public:
     int threads() const { return threads_; }
 
     // body(begin, end) over [0, n) in min(threads, ceil(n / grain)) equal chunks, one per
-    // thread, the caller running the first (at::parallel_for's split). Returns when all are done; rethrows the first
-    // exception a chunk threw (the other chunks still run). From inside a chunk, or while another
-    // thread holds the pool, it runs body(0, n) on the calling thread instead (never waits).
+    // thread, the caller running the first (at::parallel_for's split). Returns when all are done;
+    // rethrows the first exception a chunk threw (the other chunks still run). From inside a chunk,
+    // or while another thread holds the pool, it runs body(0, n) on the calling thread instead
+    // (never waits).
     void run(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)> &body);
 
     // The pool thread the caller is: 1..threads-1 inside a worker's chunk, else 0 (the thread
