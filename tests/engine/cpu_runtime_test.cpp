@@ -5,6 +5,8 @@
 // Debian's netlib and OpenBLAS directories, LLMHOST_TEST_EXPECT_BLAS saying which to expect).
 #include "test_util.hpp"
 
+#include "../../plugins/huggingface/engine/src/cpu_threads.hpp"
+
 #include <llmhost/engine/blas_probe.hpp>
 #include <llmhost/engine/cpu_topology.hpp>
 #include <llmhost/engine/engine.hpp>
@@ -245,4 +247,24 @@ TEST_CASE("engine threads: the decode kernels really run on `threads` threads") 
         CHECK(parallel_team_high_water() == 1);
     }
     at::set_num_threads(before);
+}
+
+TEST_CASE("engine threads: LLMHOST_POOL_SPIN_US, and hostile values of it") {
+    const char *before = std::getenv("LLMHOST_POOL_SPIN_US");
+    const std::string saved = before ? before : "";
+    ::unsetenv("LLMHOST_POOL_SPIN_US");
+    CHECK(pool_spin_us() == 1000);
+    const std::vector<std::pair<const char *, int>> cases = {
+        {"0", 0},        {"250", 250},       {"100000", 100000}, {"", 1000},
+        {"-1", 1000},    {"100001", 1000},   {"12abc", 1000},    {"abc", 1000},
+        {" 5", 5},       {"99999999999999999999999", 1000}};
+    for (const auto &[value, want] : cases) {
+        CAPTURE(value);
+        ::setenv("LLMHOST_POOL_SPIN_US", value, 1);
+        CHECK(pool_spin_us() == want);
+    }
+    if (before)
+        ::setenv("LLMHOST_POOL_SPIN_US", saved.c_str(), 1);
+    else
+        ::unsetenv("LLMHOST_POOL_SPIN_US");
 }

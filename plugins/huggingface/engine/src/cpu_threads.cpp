@@ -7,6 +7,7 @@
 #include <llmhost/engine/engine.hpp>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdlib>
 #include <map>
 #include <memory>
@@ -34,6 +35,16 @@ namespace {
 std::atomic<int> widest_team{0};
 }
 
+int pool_spin_us() {
+    constexpr int kDefault = 1000;
+    const char *v = std::getenv("LLMHOST_POOL_SPIN_US");
+    if (!v || !*v) return kDefault;
+    char *end = nullptr;
+    errno = 0;
+    const long us = std::strtol(v, &end, 10);
+    return errno == 0 && *end == '\0' && us >= 0 && us <= 100000 ? int(us) : kDefault;
+}
+
 kernels::ThreadPool *engine_pool(int threads) {
     static const bool openmp = [] {
         const char *v = std::getenv("LLMHOST_THREAD_POOL");
@@ -47,7 +58,7 @@ kernels::ThreadPool *engine_pool(int threads) {
     static std::map<int, std::unique_ptr<kernels::ThreadPool>> pools;
     std::lock_guard lk(mu);
     auto &p = pools[threads];
-    if (!p) p = std::make_unique<kernels::ThreadPool>(threads);
+    if (!p) p = std::make_unique<kernels::ThreadPool>(threads, pool_spin_us());
     cached_threads = threads;
     cached = p.get();
     return cached;

@@ -15,4 +15,10 @@ int apply_cpu_threads(int requested);
 // caller) applies it itself. n <= 0: leaves the thread as it is.
 void use_cpu_threads_here(int n);
 
+// How long the engine pool's idle workers poll before sleeping, in µs (models/parallel.hpp):
+// LLMHOST_POOL_SPIN_US, or 1000 when it is unset or not an integer in [0, 100000]. 1000, not 200:
+// the gap between two tokens' loops can exceed 200 µs, and a sleeping worker wakes late
+// (2 threads, 2026-11-26: bf16 224-256 tok/s at 1000-2000 vs 199-220 at 200).
+int pool_spin_us();
+
 } // namespace llmhost::engine

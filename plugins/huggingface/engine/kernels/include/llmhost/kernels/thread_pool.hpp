@@ -5,8 +5,9 @@
 // team, and once the process has more libgomp threads than CPUs (the model loaded on one thread,
 // run on another) it spins only ~100 iterations before sleeping in the kernel, so each of those
 // loops pays a futex wake-up (a hypervisor call on a VM). Here the workers spin for a bounded time
-// (`spin_us`) after each loop, which spans the gaps inside a decode step, then sleep until the
-// next one (a condition variable), so an idle engine costs no CPU.
+// (`spin_us`; the engine passes 1 ms) after each loop, which spans the gaps inside a decode step
+// and between tokens, then sleep until the next one (a condition variable), so an idle engine
+// costs no CPU.
 #pragma once
 
 #include <atomic>
