@@ -103,22 +103,33 @@ void ThreadPool::worker(int index) {
     // thread got to run, and it must still take its chunk.
     uint64_t seen = 0;
     for (;;) {
-        // Poll for the next loop for spin_us, then sleep until the generation moves.
-        const auto until = Clock::now() + std::chrono::microseconds(spin_us_);
-        uint64_t now = generation_.load(std::memory_order_acquire);
-        for (unsigned spins = 0; now == seen; ++spins) {
-            LLMHOST_CPU_RELAX();
-            if ((spins & 63) == 63 && Clock::now() >= until) {
-                std::unique_lock lk(sleep_mu_);
-                sleeping_.fetch_add(1, std::memory_order_seq_cst);
-                // Checked after announcing the sleep: the caller reads sleeping_ after publishing
-                // (both seq_cst), so either this sees the new loop or the caller notifies, under
-                // the mutex this thread holds until it waits.
-                sleep_cv_.wait(lk,
-                               [&] { return generation_.load(std::memory_order_seq_cst) != seen; });
-                sleeping_.fetch_sub(1, std::memory_order_relaxed);
+        // Poll for the next loop for spin_us, then sleep until the generation moves. After the
+        // first 50 µs each poll also yields the core: a loop that follows at once (inside a
+        // step) is caught by pause alone, and a longer gap leaves the core to whoever else is
+        // runnable (OpenBLAS's threads in an fp32 model's matmul) instead of burning it.
+        const auto start = Clock::now();
+        const auto until = start + std::chrono::microseconds(spin_us_);
+        const auto polite = start + std::chrono::microseconds(spin_us_ < 50 ? spin_us_ : 50);
+        bool yielding = false;
+        uint64_t now;
+        for (unsigned spins = 0; (now = generation_.load(std::memory_order_acquire)) == seen;
+             ++spins) {
+            if (yielding) {
+                std::this_thread::yield();
+            } else {
+                LLMHOST_CPU_RELAX();
+                if ((spins & 63) != 63) continue; // the clock every 64 polls
             }
-            now = generation_.load(std::memory_order_acquire);
+            const auto t = Clock::now();
+            yielding = t >= polite;
+            if (t < until) continue;
+            std::unique_lock lk(sleep_mu_);
+            sleeping_.fetch_add(1, std::memory_order_seq_cst);
+            // Checked after announcing the sleep: the caller reads sleeping_ after publishing
+            // (both seq_cst), so either this sees the new loop or the caller notifies, under the
+            // mutex this thread holds until it waits.
+            sleep_cv_.wait(lk, [&] { return generation_.load(std::memory_order_seq_cst) != seen; });
+            sleeping_.fetch_sub(1, std::memory_order_relaxed);
         }
         seen = now;
         if (stop_.load()) return;
