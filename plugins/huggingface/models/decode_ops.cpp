@@ -6,8 +6,6 @@
 #include <llmhost/kernels/attention.hpp>
 
 #include <cmath>
-#include <limits>
-#include <vector>
 
 namespace llmhost::engine::decode_ops {
 

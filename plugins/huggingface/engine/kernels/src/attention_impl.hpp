@@ -19,20 +19,7 @@ inline void widen(const void *src, Act type, int64_t n, float *__restrict dst) {
     }
     const uint16_t *s = static_cast<const uint16_t *>(src);
 #pragma omp simd
-    for (int64_t i = 0; i < n; ++i) {
-        const uint32_t u = uint32_t(s[i]) << 16;
-        float f;
-        __builtin_memcpy(&f, &u, 4);
-        dst[i] = f;
-    }
-}
-
-inline uint16_t to_bf16(float f) { // round to nearest even; NaN stays NaN (as f32_to_bf16)
-    uint32_t u;
-    __builtin_memcpy(&u, &f, 4);
-    if ((u & 0x7fffffffu) > 0x7f800000u) return uint16_t((u >> 16) | 0x40);
-    u += 0x7fffu + ((u >> 16) & 1u);
-    return uint16_t(u >> 16);
+    for (int64_t i = 0; i < n; ++i) dst[i] = bf16_to_f32(s[i]);
 }
 
 // e^x for x <= 0 (softmax after the max is subtracted), ~1 ulp: Cephes' expf polynomial on
@@ -151,7 +138,7 @@ void attend_hd(const AttendArgs &a, float *scratch) {
             if (a.out_type == Act::F32)
                 static_cast<float *>(a.out)[g * hd + i] = o;
             else
-                static_cast<uint16_t *>(a.out)[g * hd + i] = to_bf16(o);
+                static_cast<uint16_t *>(a.out)[g * hd + i] = f32_to_bf16(o);
         }
     }
 }

@@ -1,5 +1,7 @@
 // Internal interface between linear() and the per-ISA kernel files, plus the bit conversions
-// (fp16, bf16) every file needs without depending on an ISA extension.
+// (fp16, bf16) every file needs without depending on an ISA extension. The helpers are `static`
+// (internal linkage): each ISA file compiles them with its own flags, and an out-of-line copy
+// built with AVX-512 must never be the one the linker keeps for the scalar path.
 #pragma once
 
 #include "llmhost/kernels/linear.hpp"
@@ -25,7 +27,7 @@ struct CodeAt {
     int64_t byte;
     bool high;
 };
-inline CodeAt code_at(Format f, int64_t groups, int64_t r, int64_t c) {
+static inline CodeAt code_at(Format f, int64_t groups, int64_t r, int64_t c) {
     const int64_t blk = r / kBlockRows, rr = r % kBlockRows, g = c / kGroup, j = c % kGroup;
     const int64_t base = (blk * groups + g) * group_block_bytes(f);
     // Q8: vector j / 4 holds columns 4 (j / 4) .. + 3, as q + 128 (unsigned).
@@ -37,7 +39,7 @@ inline CodeAt code_at(Format f, int64_t groups, int64_t r, int64_t c) {
 // The codes' offset: stored = q + offset (unsigned), so a kernel computes sum(stored * x) and
 // subtracts offset * sum(x).
 constexpr int32_t code_offset(Format f) { return f == Format::Q8 ? 128 : 8; }
-inline int64_t scale_at(int64_t groups, int64_t r, int64_t g) {
+static inline int64_t scale_at(int64_t groups, int64_t r, int64_t g) {
     return ((r / kBlockRows) * groups + g) * kBlockRows + r % kBlockRows;
 }
 
@@ -109,25 +111,24 @@ struct AttendArgs {
     void *out;
     Act out_type;
 };
-inline int64_t attend_scratch_floats(int64_t groups, int64_t hd, int64_t kv_len) {
+static inline int64_t attend_scratch_floats(int64_t groups, int64_t hd, int64_t kv_len) {
     // q, scores, max and 1/sum per group, K and V widened (bf16 caches), a sum (runtime hd).
     return groups * hd + groups * kv_len + 2 * groups + 2 * kv_len * hd + hd;
 }
-using AttendFn = void (*)(const AttendArgs &a, float *scratch);
 void attend_scalar(const AttendArgs &a, float *scratch);
 #if defined(LLMHOST_KERNELS_X86)
 void attend_avx2(const AttendArgs &a, float *scratch);
 void attend_avx512(const AttendArgs &a, float *scratch);
 #endif
 
-inline float bf16_to_f32(uint16_t b) {
+static inline float bf16_to_f32(uint16_t b) {
     uint32_t u = uint32_t(b) << 16;
     float f;
     std::memcpy(&f, &u, 4);
     return f;
 }
 
-inline uint16_t f32_to_bf16(float f) { // round to nearest even; NaN stays NaN
+static inline uint16_t f32_to_bf16(float f) { // round to nearest even; NaN stays NaN
     uint32_t u;
     std::memcpy(&u, &f, 4);
     if ((u & 0x7fffffffu) > 0x7f800000u) return uint16_t((u >> 16) | 0x40);
@@ -135,7 +136,7 @@ inline uint16_t f32_to_bf16(float f) { // round to nearest even; NaN stays NaN
     return uint16_t(u >> 16);
 }
 
-inline float fp16_to_f32(uint16_t h) {
+static inline float fp16_to_f32(uint16_t h) {
     uint32_t sign = uint32_t(h & 0x8000u) << 16, exp = (h >> 10) & 0x1fu, man = h & 0x3ffu, u;
     if (exp == 0) {
         if (man == 0) {
@@ -159,7 +160,7 @@ inline float fp16_to_f32(uint16_t h) {
 }
 
 // Round to nearest even; values beyond the fp16 range become infinity (callers check).
-inline uint16_t f32_to_fp16(float f) {
+static inline uint16_t f32_to_fp16(float f) {
     uint32_t u;
     std::memcpy(&u, &f, 4);
     uint32_t sign = (u >> 16) & 0x8000u;
@@ -182,7 +183,7 @@ inline uint16_t f32_to_fp16(float f) {
     return uint16_t(sign | h);
 }
 
-inline void store_out(const LinearJob &job, int64_t m, int64_t n, float acc) {
+static inline void store_out(const LinearJob &job, int64_t m, int64_t n, float acc) {
     if (job.bias) acc += job.bias[n];
     if (job.y_type == Act::F32)
         static_cast<float *>(job.y)[m * job.ldy + n] = acc;
