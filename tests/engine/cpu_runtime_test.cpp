@@ -214,32 +214,39 @@ TEST_CASE("engine threads: 0 means the physical cores, n means n (libtorch and O
 // at::parallel_for's OpenMP pragma is compiled into the engine's own files: built without
 // OpenMP they run every loop on one thread while at::get_num_threads() says 2 (this happened;
 // models/parallel.hpp). So the check is of the threads that really ran chunks, in a real decode.
+// The engine's pool lets the caller take a worker's pieces when it gets there first, and does not
+// wait for a worker that is not running: on the development VM a sleeping worker took over a
+// millisecond to wake, and after the prefill OpenBLAS's and OpenMP's spinning threads kept it off
+// the cores for several. The first loops of a request may run on the caller alone, which is
+// right, but proves nothing: so the decode is repeated (up to 50 requests of 32 tokens) until a
+// worker has run a chunk. A serial build never gets there.
 TEST_CASE("engine threads: the decode kernels really run on `threads` threads") {
     test::TempDir d;
     auto s = test::spec("llama");
     s.hidden_size = 256; // matrices of 256 KiB+ in bf16: several 64 KiB chunks each
     s.intermediate_size = 1024;
-    s.vocab_size = 2048;
+    s.vocab_size = 16384; // an lm head of 8 MiB in bf16, 2.3 in int4
     s.dtype = "BF16";
     llmhost::tools::write_model_dir(s, d.path);
     const int before = at::get_num_threads();
     std::vector<std::int32_t> prompt = {5, 9, 17, 33};
     GenerateOptions o;
-    o.max_tokens = 4;
-    for (const char *dtype : {"bfloat16", "int8", "int4"}) {
+    o.max_tokens = 32;
+    for (const std::string dtype : {"bfloat16", "int8", "int4"}) {
         for (int threads : {1, 2}) {
             CAPTURE(dtype);
             CAPTURE(threads);
             auto e = Engine::load(
-                d.path, {.device = "cpu", .dtype = dtype, .max_context = 32, .threads = threads});
+                d.path, {.device = "cpu", .dtype = dtype, .max_context = 64, .threads = threads});
             parallel_team_high_water(true);
-            e->generate(prompt, o);
+            for (int i = 0; i < 50 && parallel_team_high_water() < threads; ++i)
+                e->generate(prompt, o);
             CHECK(parallel_team_high_water() == threads);
         }
         // A change while the engine is idle applies from the next request's first step on.
         CAPTURE(dtype);
         auto e = Engine::load(d.path,
-                              {.device = "cpu", .dtype = dtype, .max_context = 32, .threads = 2});
+                              {.device = "cpu", .dtype = dtype, .max_context = 64, .threads = 2});
         e->generate(prompt, o);
         e->set_threads(1);
         parallel_team_high_water(true);

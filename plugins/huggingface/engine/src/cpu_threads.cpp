@@ -33,16 +33,23 @@ void use_cpu_threads_here(int n) {
 
 namespace {
 std::atomic<int> widest_team{0};
-}
 
-int pool_spin_us() {
-    constexpr int kDefault = 1000;
-    const char *v = std::getenv("LLMHOST_POOL_SPIN_US");
-    if (!v || !*v) return kDefault;
+// The integer in environment variable `name` when it is one in [lo, hi]; else `fallback`.
+int env_int(const char *name, long lo, long hi, int fallback) {
+    const char *v = std::getenv(name);
+    if (!v || !*v) return fallback;
     char *end = nullptr;
     errno = 0;
-    const long us = std::strtol(v, &end, 10);
-    return errno == 0 && *end == '\0' && us >= 0 && us <= 100000 ? int(us) : kDefault;
+    const long n = std::strtol(v, &end, 10);
+    return errno == 0 && *end == '\0' && n >= lo && n <= hi ? int(n) : fallback;
+}
+
+} // namespace
+
+int pool_spin_us() { return env_int("LLMHOST_POOL_SPIN_US", 0, 100000, 1000); }
+
+int pool_pieces() {
+    return env_int("LLMHOST_POOL_PIECES", 1, 64, kernels::ThreadPool::kDefaultPieces);
 }
 
 kernels::ThreadPool *engine_pool(int threads) {
@@ -58,7 +65,7 @@ kernels::ThreadPool *engine_pool(int threads) {
     static std::map<int, std::unique_ptr<kernels::ThreadPool>> pools;
     std::lock_guard lk(mu);
     auto &p = pools[threads];
-    if (!p) p = std::make_unique<kernels::ThreadPool>(threads, pool_spin_us());
+    if (!p) p = std::make_unique<kernels::ThreadPool>(threads, pool_spin_us(), pool_pieces());
     cached_threads = threads;
     cached = p.get();
     return cached;

@@ -21,4 +21,9 @@ void use_cpu_threads_here(int n);
 // (2 threads, 2026-11-26: bf16 224-256 tok/s at 1000-2000 vs 199-220 at 200).
 int pool_spin_us();
 
+// How many pieces each pool member's region is run in (kernels/thread_pool.hpp, "Balancing"):
+// LLMHOST_POOL_PIECES, or ThreadPool::kDefaultPieces when it is unset or not an integer in
+// [1, 64]. 1 gives fixed chunks, one per thread (the A/B baseline).
+int pool_pieces();
+
 } // namespace llmhost::engine

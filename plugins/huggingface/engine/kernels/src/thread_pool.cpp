@@ -1,8 +1,13 @@
 // ThreadPool (thread_pool.hpp): a generation counter publishes each loop; workers poll it with a
-// pause for spin_us, then sleep on a condition variable until it moves.
+// pause for spin_us, then sleep on a condition variable until it moves. Each member runs its own
+// region's pieces, then takes pieces from the back of the others' regions; the caller waits only
+// for the workers that entered the loop before it closed.
 #include "llmhost/kernels/thread_pool.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -21,13 +26,18 @@ thread_local const ThreadPool *tl_inside = nullptr; // the pool whose chunk this
 using Clock = std::chrono::steady_clock;
 } // namespace
 
-ThreadPool::ThreadPool(int threads, int spin_us) : threads_(threads), spin_us_(spin_us) {
+ThreadPool::ThreadPool(int threads, int spin_us, int pieces)
+    : threads_(threads), spin_us_(spin_us), pieces_(pieces) {
     if (threads < 1)
         throw std::invalid_argument("ThreadPool: threads must be >= 1, got " +
                                     std::to_string(threads));
     if (spin_us < 0)
         throw std::invalid_argument("ThreadPool: spin_us must be >= 0, got " +
                                     std::to_string(spin_us));
+    if (pieces < 1)
+        throw std::invalid_argument("ThreadPool: pieces must be >= 1, got " +
+                                    std::to_string(pieces));
+    regions_ = std::make_unique<Region[]>(std::size_t(threads));
     workers_.reserve(std::size_t(threads - 1));
     for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { worker(i); });
 }
@@ -44,14 +54,44 @@ ThreadPool::~ThreadPool() {
 
 int ThreadPool::thread_index() { return tl_thread; }
 
-// Runs this member's chunk; the exception it throws, if any, is kept.
-void ThreadPool::work(int64_t index, std::exception_ptr &error) {
-    const int64_t begin = index * chunk_, end = begin + chunk_ < n_ ? begin + chunk_ : n_;
-    if (begin >= end) return;
-    try {
-        (*body_)(begin, end);
-    } catch (...) {
-        error = std::current_exception();
+namespace {
+constexpr uint64_t pack(int64_t lo, int64_t hi) { return uint64_t(lo) | uint64_t(hi) << 32; }
+} // namespace
+
+// Takes one piece of r: from the front (its owner) or the back (a thief). The piece is
+// piece_ indices, or all that is left when less than a grain would remain.
+bool ThreadPool::claim(Region &r, bool front, int64_t &begin, int64_t &end) const {
+    uint64_t v = r.range.load(std::memory_order_acquire);
+    for (;;) {
+        const int64_t lo = int64_t(v & 0xffffffffu), hi = int64_t(v >> 32);
+        if (lo >= hi) return false;
+        int64_t take = std::min(piece_, hi - lo);
+        if (hi - lo - take < grain_) take = hi - lo;
+        const uint64_t next = front ? pack(lo + take, hi) : pack(lo, hi - take);
+        if (r.range.compare_exchange_weak(v, next, std::memory_order_acq_rel,
+                                          std::memory_order_acquire)) {
+            begin = front ? lo : hi - take;
+            end = front ? lo + take : hi;
+            return true;
+        }
+    }
+}
+
+// Runs member `index`'s region front to back, then the others' from the back; the first
+// exception a piece throws is kept (the member goes on with the other pieces: every index runs).
+void ThreadPool::work(int index, std::exception_ptr &error) {
+    auto run_piece = [&](int64_t b, int64_t e) {
+        try {
+            (*body_)(b, e);
+        } catch (...) {
+            if (!error) error = std::current_exception();
+        }
+    };
+    int64_t b = 0, e = 0;
+    while (claim(regions_[std::size_t(index)], true, b, e)) run_piece(b, e);
+    for (int k = 1; k < team_; ++k) {
+        Region &r = regions_[std::size_t((index + k) % team_)];
+        while (claim(r, false, b, e)) run_piece(b, e);
     }
 }
 
@@ -65,17 +105,34 @@ void ThreadPool::run(int64_t n, int64_t grain, const std::function<void(int64_t,
         body(0, n);
         return;
     }
+    // Regions pack their bounds in 32 bits each; a longer range (never a decode step's) is run
+    // in slices of at most 2^31 - 1.
+    constexpr int64_t kMaxRange = std::numeric_limits<int32_t>::max();
+    if (n > kMaxRange) {
+        lock.unlock();
+        for (int64_t s = 0; s < n; s += kMaxRange) {
+            const int64_t len = std::min(kMaxRange, n - s);
+            run(len, grain, [&](int64_t b, int64_t e) { body(s + b, s + e); });
+        }
+        return;
+    }
     body_ = &body;
-    n_ = n;
-    // One equal chunk per member, at::parallel_for's split. (Four smaller chunks per thread,
-    // claimed from a counter, measured slower end to end: 2026-11-26, bench_generate --threads 2,
-    // bf16 192-193 vs 197-198 tok/s, int4 478-483 vs 518-544.)
-    chunk_ = (n + team - 1) / team;
+    grain_ = grain;
+    // Equal regions, at::parallel_for's split, each run in pieces_ claims. (Four pieces per
+    // thread claimed from one shared counter, interleaving the threads' streams, measured slower
+    // than one fixed chunk each: 2026-11-26, bench_generate --threads 2, bf16 192-193 vs 197-198
+    // tok/s, int4 478-483 vs 518-544. Here each member's own pieces are one ascending stream.)
+    const int64_t region = (n + team - 1) / team;
+    piece_ = std::max(grain, (region + pieces_ - 1) / pieces_);
+    for (int i = 0; i < team; ++i)
+        regions_[std::size_t(i)].range.store(
+            pack(std::min(n, i * region), std::min(n, (i + 1) * region)),
+            std::memory_order_relaxed);
     team_ = team;
     error_ = nullptr;
-    // Every worker acknowledges every loop, needed or not: none may still be reading this loop's
-    // fields when the next one overwrites them.
-    pending_.store(threads_ - 1, std::memory_order_relaxed);
+    // Open the loop, then publish it: the generation's increment releases every field above.
+    const uint64_t gen = generation_.load(std::memory_order_relaxed) + 1;
+    open_.store(gen, std::memory_order_relaxed);
     // seq_cst with the load of sleeping_ (and the workers' side): a worker that is about to sleep
     // either sees this generation or is seen sleeping and notified.
     generation_.fetch_add(1, std::memory_order_seq_cst);
@@ -85,11 +142,15 @@ void ThreadPool::run(int64_t n, int64_t grain, const std::function<void(int64_t,
     }
     tl_inside = this;
     std::exception_ptr mine;
-    work(0, mine);
+    work(0, mine); // every region is empty when this returns (it takes the others' pieces)
     tl_inside = nullptr;
-    // The workers' chunks are as long as ours: poll, yielding now and then in case one of them
-    // is not running (an oversubscribed machine).
-    for (unsigned spins = 0; pending_.load(std::memory_order_acquire) > 0; ++spins) {
+    // Close the loop and wait only for the workers inside it. A worker that has not entered yet
+    // (asleep, descheduled, still spinning up) never will: with a fixed chunk each, the caller
+    // waited a whole time slice for it when another process had the core (2 threads on a busy
+    // 2-core machine ran slower than one). seq_cst pairs with the worker's entry (worker()
+    // below): either it is counted here, or it sees the loop closed.
+    open_.store(0, std::memory_order_seq_cst);
+    for (unsigned spins = 0; active_.load(std::memory_order_seq_cst) > 0; ++spins) {
         LLMHOST_CPU_RELAX();
         if ((spins & 1023) == 1023) std::this_thread::yield();
     }
@@ -133,7 +194,9 @@ void ThreadPool::worker(int index) {
         }
         seen = now;
         if (stop_.load()) return;
-        if (index < team_) {
+        // Enter the loop if it is still open (the caller closes it once every region is taken).
+        active_.fetch_add(1, std::memory_order_seq_cst);
+        if (open_.load(std::memory_order_seq_cst) == now && index < team_) {
             tl_thread = index;
             tl_inside = this;
             std::exception_ptr mine;
@@ -145,7 +208,7 @@ void ThreadPool::worker(int index) {
             tl_inside = nullptr;
             tl_thread = 0;
         }
-        pending_.fetch_sub(1, std::memory_order_acq_rel);
+        active_.fetch_sub(1, std::memory_order_release);
     }
 }
 

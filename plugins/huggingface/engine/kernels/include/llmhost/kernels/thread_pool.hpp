@@ -1,5 +1,6 @@
 // A fork/join pool for the decode step's many short parallel loops (about 50 a token: the
-// projections, attention, the lm head), where what matters is the cost of waking the workers.
+// projections, attention, the lm head), where what matters is the cost of waking the workers and
+// of waiting for the slowest one.
 //
 // Why not libtorch's OpenMP pool: libgomp gives every thread that opens a parallel region its own
 // team, and once the process has more libgomp threads than CPUs (the model loaded on one thread,
@@ -8,6 +9,13 @@
 // (`spin_us`; the engine passes 1 ms) after each loop, which spans the gaps inside a decode step
 // and between tokens, then sleep until the next one (a condition variable), so an idle engine
 // costs no CPU.
+//
+// Balancing: each member owns an equal, contiguous region of the range and runs it front to back
+// in `pieces` claims; a member whose region is done takes pieces from the back of the others'.
+// Why: two cores streaming weights from one memory controller are not equally fast from moment
+// to moment, and a worker starts ~0.7 µs after the caller; with one fixed chunk each, the faster
+// one waited, ~18 % of each thread's time in a 2-thread int8 decode (perf, 2026-11-26). The owner
+// still reads its region as one ascending stream, the thief reads from the other end.
 #pragma once
 
 #include <atomic>
@@ -25,18 +33,24 @@ namespace llmhost::kernels {
 class ThreadPool {
 public:
     // threads >= 1 (the caller plus threads - 1 workers); spin_us: how long an idle worker polls
-    // before sleeping. Throws std::invalid_argument for threads < 1 or spin_us < 0.
-    explicit ThreadPool(int threads, int spin_us = 200);
+    // before sleeping; pieces: claims per member region (1: each region is one piece, taken
+    // whole by another member only when its own has not started it). Throws std::invalid_argument for
+    // threads < 1, spin_us < 0 or pieces < 1.
+    explicit ThreadPool(int threads, int spin_us = 200, int pieces = kDefaultPieces);
+    static constexpr int kDefaultPieces = 8;
     ~ThreadPool(); // wakes and joins the workers
     ThreadPool(const ThreadPool &) = delete;
     ThreadPool &operator=(const ThreadPool &) = delete;
 
     int threads() const { return threads_; }
 
-    // body(begin, end) over [0, n) in min(threads, ceil(n / grain)) equal chunks, one per
-    // thread, the caller running the first (at::parallel_for's split). Returns when all are done;
-    // rethrows the first exception a chunk threw (the other chunks still run). From inside a chunk,
-    // or while another thread holds the pool, it runs body(0, n) on the calling thread instead
+    // body(begin, end) over [0, n), each index exactly once, by a team of min(threads,
+    // ceil(n / grain)) members (the caller is member 0): member i's region is the i-th of `team`
+    // equal parts, run as pieces of >= grain indices (the last piece of a region may be shorter),
+    // and pieces of other regions once its own is done (see Balancing above). A member may run
+    // no piece at all when the others took its region first. Returns when all are done; rethrows
+    // the first exception a piece threw (the remaining pieces still run). From inside a piece, or
+    // while another thread holds the pool, it runs body(0, n) on the calling thread instead
     // (never waits).
     void run(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)> &body);
 
@@ -46,18 +60,28 @@ public:
 
 private:
     void worker(int index);
-    void work(int64_t index, std::exception_ptr &error);
+    void work(int index, std::exception_ptr &error);
+
+    // A member's remaining region [lo, hi), packed lo | hi << 32 in one word so that the owner
+    // (taking from the front) and a thief (from the back) claim with one compare-exchange.
+    struct alignas(64) Region {
+        std::atomic<uint64_t> range{0};
+    };
+    bool claim(Region &r, bool front, int64_t &begin, int64_t &end) const;
 
     const int threads_;
     const int spin_us_;
+    const int pieces_;
+    std::unique_ptr<Region[]> regions_; // threads_ of them; the first team_ are this loop's
     std::vector<std::thread> workers_;
     std::mutex busy_; // one loop at a time; a second caller runs serially
     // The current loop, published by a release increment of generation_.
     const std::function<void(int64_t, int64_t)> *body_ = nullptr;
-    int64_t n_ = 0, chunk_ = 0;
+    int64_t piece_ = 0, grain_ = 1;
     int team_ = 0;
     std::atomic<uint64_t> generation_{0};
-    std::atomic<int> pending_{0};  // workers that have not finished (or skipped) this loop
+    std::atomic<uint64_t> open_{0}; // the generation workers may still enter; 0 once closed
+    std::atomic<int> active_{0};    // workers inside a loop (or checking whether it is open)
     std::atomic<int> sleeping_{0}; // workers asleep or about to be (the caller notifies only then)
     std::mutex sleep_mu_;
     std::condition_variable sleep_cv_;
