@@ -34,8 +34,8 @@ class ThreadPool {
 public:
     // threads >= 1 (the caller plus threads - 1 workers); spin_us: how long an idle worker polls
     // before sleeping; pieces: claims per member region (1: each region is one piece, taken
-    // whole by another member only when its own has not started it). Throws std::invalid_argument for
-    // threads < 1, spin_us < 0 or pieces < 1.
+    // whole by another member only when its own has not started it). Throws std::invalid_argument
+    // for threads < 1, spin_us < 0 or pieces < 1.
     explicit ThreadPool(int threads, int spin_us = 200, int pieces = kDefaultPieces);
     static constexpr int kDefaultPieces = 8;
     ~ThreadPool(); // wakes and joins the workers
