@@ -10,6 +10,7 @@
 //                 [--shape NxK]
 // --mib below the L2 (e.g. --mib 0.3 --shape 128x2048: two copies of 0.28 MB in int8) gives the
 // cache-resident rate: the kernel's compute ceiling, to compare inner loops without DRAM noise.
+#include "llmhost/kernels/attention.hpp"
 #include "llmhost/kernels/bandwidth.hpp"
 #include "llmhost/kernels/linear.hpp"
 
@@ -164,6 +165,55 @@ void quant_error() {
     std::printf("| int4 with min (not used) | 0.6250 | %.5f |\n", std::sqrt(se / sw));
 }
 
+// Decode attention at one thread: attend() over copies of one KV head's bf16 cache (GQA 3 query
+// heads, hd 64: the bench model's shape) totalling `mib`, as GB/s of K and V read, paired with
+// measure_read_bandwidth like the linear rows.
+void attention_table(const std::vector<Isa> &isas, double mib, double seconds) {
+    std::printf("\n### Decode attention, 1 thread: kernels::attend, bf16 cache, 3 query heads "
+                "per KV head, hd 64\n\n| isa | positions | us/call | wall GB/s attend / read | "
+                "ratio |\n|---|---|---|---|---|\n");
+    const int64_t G = 3, hd = 64;
+    for (Isa isa : isas)
+        for (int64_t S : {int64_t{128}, int64_t{2048}}) {
+            const std::size_t one = std::size_t(S * hd); // elements of K (or V) per head
+            const std::size_t copies =
+                std::max<std::size_t>(2, std::size_t(mib * 1048576.0 / double(4 * one)));
+            std::vector<uint16_t> k(one * copies), v(one * copies);
+            auto src = gaussian(one, 1.0f, 21);
+            for (std::size_t i = 0; i < k.size(); ++i) {
+                uint32_t u;
+                std::memcpy(&u, &src[i % one], 4);
+                k[i] = v[i] = uint16_t(u >> 16);
+            }
+            auto q = gaussian(std::size_t(G * hd), 1.0f, 22);
+            std::vector<float> out(std::size_t(G * hd));
+            auto pass = [&] {
+                for (std::size_t c = 0; c < copies; ++c)
+                    attend(q.data(), Act::F32, G, hd, k.data() + c * one, v.data() + c * one,
+                           Act::BF16, hd, S, nullptr, 0.125f, out.data(), Act::F32);
+            };
+            double best = 0, peer = 0;
+            for (int rep = 0; rep < 2; ++rep) {
+                force_isa(best_isa());
+                peer = std::max(
+                    peer, measure_read_bandwidth(1, std::size_t(mib * 1048576.0), 2).bytes_per_s);
+                force_isa(isa);
+                pass();
+                auto end = Clock::now() + std::chrono::duration<double>(seconds / 2);
+                for (int n = 0; n < 3 || Clock::now() < end; ++n) {
+                    auto t0 = Clock::now();
+                    pass();
+                    double s = std::chrono::duration<double>(Clock::now() - t0).count();
+                    best = std::max(best, double(4 * one * copies) / s);
+                    if (n > 1000) break;
+                }
+            }
+            std::printf("| %s | %lld | %.2f | %.2f / %.2f | %.2f |\n", isa_name(isa), (long long)S,
+                        double(4 * one) / best * 1e6, best / 1e9, peer / 1e9, best / peer);
+            std::fflush(stdout);
+        }
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -305,6 +355,7 @@ int main(int argc, char **argv) {
             }
         }
     }
+    attention_table(isas, mib, seconds);
     quant_error();
     return 0;
 }

@@ -1,7 +1,8 @@
 // attend(): decode attention against a double-precision reference (scores, masked softmax,
 // weighted sum) on every ISA this CPU has, for fp32 and bf16 inputs, caches and outputs, odd head
 // sizes and lengths, strided cache rows, GQA groups, random and hostile masks (nothing visible
-// gives zeros, not NaN), scores large enough to overflow a naive exp; and hostile arguments.
+// gives zeros, not NaN), scores large enough to overflow a naive exp, many tiles of the one-pass
+// softmax with whole tiles masked; and hostile arguments.
 #include "common.hpp"
 
 #include "llmhost/kernels/attention.hpp"
@@ -19,7 +20,8 @@ namespace {
 struct Case {
     int64_t groups, hd, kv_len;
     Act q_type, kv_type, out_type;
-    int mask; // 0: none (nullptr), 1: random, 2: nothing visible, 3: only the last position
+    int mask; // 0: none (nullptr), 1: random, 2: nothing visible, 3: only the last position,
+              // 4: only the first, 5: the second half
     float q_sigma;
 };
 
@@ -60,6 +62,8 @@ void check(const Case &c, Isa isa, uint32_t seed) {
         if (c.mask == 1) vis[s] = rng() % 3 != 0;
         if (c.mask == 2) vis[s] = 0;
         if (c.mask == 3) vis[s] = s == c.kv_len - 1;
+        if (c.mask == 4) vis[s] = s == 0;
+        if (c.mask == 5) vis[s] = s >= c.kv_len / 2;
     }
     const float scale = 1.0f / std::sqrt(float(c.hd));
     const auto qb = encode(q, c.q_type), kb = encode(k, c.kv_type), vb = encode(v, c.kv_type);
@@ -129,6 +133,13 @@ TEST_CASE("attend: matches a double reference on every ISA, type, shape and mask
                     check({5, 1, 9, qt, kvt, ot, 0, 1.0f}, isa, ++seed);
                     // Scores of several hundred: exp() without the max subtracted overflows.
                     check({2, 64, 50, qt, kvt, ot, 1, 40.0f}, isa, ++seed);
+                    // Many tiles of the one-pass softmax: the max grows from tile to tile (large
+                    // scores), whole tiles masked before, after or between visible positions.
+                    check({3, 64, 1000, qt, kvt, ot, 1, 40.0f}, isa, ++seed);
+                    check({3, 64, 1000, qt, kvt, ot, 3, 1.0f}, isa, ++seed);
+                    check({2, 128, 777, qt, kvt, ot, 4, 1.0f}, isa, ++seed);
+                    check({2, 64, 333, qt, kvt, ot, 5, 40.0f}, isa, ++seed);
+                    check({1, 37, 129, qt, kvt, ot, 0, 1.0f}, isa, ++seed);
                 }
     }
     force_isa(best_isa());

@@ -7,6 +7,10 @@
 #include <cmath>
 #include <cstdint>
 
+#if defined(__AVX2__) || defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 namespace llmhost::kernels::detail {
 namespace {
 
@@ -67,74 +71,261 @@ inline float dot(const float *__restrict q, const float *__restrict k, int64_t h
     return (part[0] + part[2]) + (part[1] + part[3]) + tail;
 }
 
-// scratch: attend_scratch_floats(groups, hd, kv_len) floats. kHd: the head size as a
-// compile-time constant (the common 64 and 128: unrolled, no loop tails, the weighted sum's
-// accumulator in registers), or 0 for a.hd.
+// q . k for kLanes consecutive key rows (kHd apart) at once (the ISA's vector width in floats; 1 on
+// the scalar build, which uses dot() instead): one accumulator vector per row, then a transposing
+// tree of adds that leaves row t's sum in lane t. Per-row horizontal sums took ~2/3 of the
+// attention's time at long context (int4 bench model, 2,000 positions: attention was 1.4x the
+// weights' time).
+#if defined(__AVX512F__)
+inline constexpr int kLanes = 16;
+inline __m512 sum_lanes16(__m512 (&v)[16]) {
+    __m512 r[8], s[4], x[2];
+    for (int i = 0; i < 8; ++i) // per 128-bit block: [a0+a2, b0+b2, a1+a3, b1+b3]
+        r[i] = _mm512_add_ps(_mm512_unpacklo_ps(v[2 * i], v[2 * i + 1]),
+                             _mm512_unpackhi_ps(v[2 * i], v[2 * i + 1]));
+    for (int i = 0; i < 4; ++i) // per block: the 4 rows' sums over that block
+        s[i] = _mm512_add_ps(_mm512_shuffle_ps(r[2 * i], r[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                             _mm512_shuffle_ps(r[2 * i], r[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+    for (int i = 0; i < 2; ++i) // pairs of blocks added
+        x[i] = _mm512_add_ps(_mm512_shuffle_f32x4(s[2 * i], s[2 * i + 1], _MM_SHUFFLE(2, 0, 2, 0)),
+                             _mm512_shuffle_f32x4(s[2 * i], s[2 * i + 1], _MM_SHUFFLE(3, 1, 3, 1)));
+    return _mm512_add_ps(_mm512_shuffle_f32x4(x[0], x[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                         _mm512_shuffle_f32x4(x[0], x[1], _MM_SHUFFLE(3, 1, 3, 1)));
+}
+template <int kHd>
+inline void dot_rows(const float *__restrict q, const float *__restrict k, float scale,
+                     float *__restrict out) {
+    constexpr int64_t ld = kHd; // rows of the tile scratch
+    __m512 acc[16];
+    for (int t = 0; t < 16; ++t) acc[t] = _mm512_setzero_ps();
+    for (int c = 0; c < kHd; c += 16) {
+        const __m512 qc = _mm512_loadu_ps(q + c);
+        for (int t = 0; t < 16; ++t)
+            acc[t] = _mm512_fmadd_ps(qc, _mm512_loadu_ps(k + t * ld + c), acc[t]);
+    }
+    _mm512_storeu_ps(out, _mm512_mul_ps(sum_lanes16(acc), _mm512_set1_ps(scale)));
+}
+
+// pg[t] = exp_nonpositive(pg[t] - m) for the tile's kAttendTile scores; returns their sum. The
+// same Cephes polynomial in vector registers (GCC 12 ran the `omp simd` loop of it scalar).
+inline __m512 exp_nonpositive_v(__m512 x) {
+    const __mmask16 zero = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-87.0f), _CMP_NGE_UQ);
+    x = _mm512_max_ps(x, _mm512_set1_ps(-87.0f));
+    const __m512 n = _mm512_roundscale_ps(
+        _mm512_fmadd_ps(x, _mm512_set1_ps(1.44269504088896341f), _mm512_set1_ps(0.5f)),
+        _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    const __m512 y =
+        _mm512_add_ps(_mm512_fmadd_ps(_mm512_mul_ps(p, r), r, r), _mm512_set1_ps(1.0f));
+    const __m512i e =
+        _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
+    return _mm512_maskz_mov_ps(__mmask16(~zero), _mm512_mul_ps(y, _mm512_castsi512_ps(e)));
+}
+inline float exp_tile(float *__restrict pg, float m) {
+    __m512 sum = _mm512_setzero_ps();
+    for (int64_t t = 0; t < kAttendTile; t += 16) {
+        const __m512 e =
+            exp_nonpositive_v(_mm512_sub_ps(_mm512_loadu_ps(pg + t), _mm512_set1_ps(m)));
+        _mm512_storeu_ps(pg + t, e);
+        sum = _mm512_add_ps(sum, e);
+    }
+    return _mm512_reduce_add_ps(sum);
+}
+#elif defined(__AVX2__)
+inline constexpr int kLanes = 8;
+inline __m256 sum_lanes8(__m256 (&v)[8]) {
+    // hadd twice: per 128-bit half, the 4 rows' sums over that half; then the halves added.
+    const __m256 a = _mm256_hadd_ps(_mm256_hadd_ps(v[0], v[1]), _mm256_hadd_ps(v[2], v[3]));
+    const __m256 b = _mm256_hadd_ps(_mm256_hadd_ps(v[4], v[5]), _mm256_hadd_ps(v[6], v[7]));
+    return _mm256_add_ps(_mm256_permute2f128_ps(a, b, 0x20), _mm256_permute2f128_ps(a, b, 0x31));
+}
+template <int kHd>
+inline void dot_rows(const float *__restrict q, const float *__restrict k, float scale,
+                     float *__restrict out) {
+    constexpr int64_t ld = kHd; // rows of the tile scratch
+    __m256 acc[8];
+    for (int t = 0; t < 8; ++t) acc[t] = _mm256_setzero_ps();
+    for (int c = 0; c < kHd; c += 8) {
+        const __m256 qc = _mm256_loadu_ps(q + c);
+        for (int t = 0; t < 8; ++t)
+            acc[t] = _mm256_fmadd_ps(qc, _mm256_loadu_ps(k + t * ld + c), acc[t]);
+    }
+    _mm256_storeu_ps(out, _mm256_mul_ps(sum_lanes8(acc), _mm256_set1_ps(scale)));
+}
+
+// pg[t] = exp_nonpositive(pg[t] - m) for the tile's kAttendTile scores; returns their sum. The
+// same Cephes polynomial in vector registers (GCC 12 ran the `omp simd` loop of it scalar).
+inline __m256 exp_nonpositive_v(__m256 x) {
+    const __m256 keep = _mm256_cmp_ps(x, _mm256_set1_ps(-87.0f), _CMP_GE_OQ); // not NaN, >= -87
+    x = _mm256_max_ps(x, _mm256_set1_ps(-87.0f));
+    const __m256 n = _mm256_floor_ps(
+        _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), _mm256_set1_ps(0.5f)));
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    const __m256 y =
+        _mm256_add_ps(_mm256_fmadd_ps(_mm256_mul_ps(p, r), r, r), _mm256_set1_ps(1.0f));
+    const __m256i e =
+        _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_and_ps(keep, _mm256_mul_ps(y, _mm256_castsi256_ps(e)));
+}
+inline float exp_tile(float *__restrict pg, float m) {
+    __m256 sum = _mm256_setzero_ps();
+    for (int64_t t = 0; t < kAttendTile; t += 8) {
+        const __m256 e =
+            exp_nonpositive_v(_mm256_sub_ps(_mm256_loadu_ps(pg + t), _mm256_set1_ps(m)));
+        _mm256_storeu_ps(pg + t, e);
+        sum = _mm256_add_ps(sum, e);
+    }
+    const __m128 h = _mm_add_ps(_mm256_castps256_ps128(sum), _mm256_extractf128_ps(sum, 1));
+    const __m128 q = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
+}
+#else
+inline constexpr int kLanes = 1;
+template <int kHd>
+inline void dot_rows(const float *q, const float *k, float scale, float *out) {
+    out[0] = dot<kHd>(q, k, kHd) * scale;
+}
+
+inline float exp_tile(float *__restrict pg, float m) {
+    float sum = 0;
+    for (int64_t t = 0; t < kAttendTile; ++t) {
+        pg[t] = exp_nonpositive(pg[t] - m);
+        sum += pg[t];
+    }
+    return sum;
+}
+#endif
+
+// One pass over the cache in tiles of kAttendTile positions with an online softmax (the running
+// max and sum of each query head, its weighted sum rescaled when the max grows: flash-decoding's
+// recurrence), so K and V are each read once, and a bf16 tile is widened into L1-sized scratch
+// only. The earlier body widened the whole cache first and read V once per query head: at 2,000
+// positions that was ~1 MiB of fp32 per KV head, out of L2, and attention took more time than the
+// int4 weights of the 88M-parameter bench model (perf, 2026-11-26).
+//
+// scratch: attend_scratch_floats(groups, hd, kv_len) floats. kHd: the head size as a compile-time
+// constant (the common 64 and 128: unrolled, no loop tails, a head's sum in registers), or 0 for
+// a.hd.
 template <int kHd>
 void attend_hd(const AttendArgs &a, float *scratch) {
+    constexpr int64_t T = kAttendTile;
     const int64_t G = a.groups, hd = kHd ? kHd : a.hd, S = a.kv_len;
     float *__restrict qf = scratch;
-    float *__restrict p = qf + G * hd;
-    float *__restrict mx = p + G * S;
-    float *__restrict inv = mx + G;
-    float *__restrict kv = inv + G; // bf16 caches: K then V widened once, S * hd each
+    float *__restrict acc = qf + G * hd; // each query head's weighted sum so far
+    float *__restrict mx = acc + G * hd; // its running max score (-inf: nothing visible yet)
+    float *__restrict den = mx + G;      // its sum of exp(score - max)
+    float *__restrict p = den + G;       // the tile's scores, then weights, per query head
+    float *__restrict kt = p + G * T;    // the tile's K rows as fp32 (bf16 caches)
+    float *__restrict vt = kt + T * hd;  // and V rows
     widen(a.q, a.q_type, G * hd, qf);
-    const float *k = static_cast<const float *>(a.k), *v = static_cast<const float *>(a.v);
-    int64_t ld = a.ld;
-    if (a.kv_type == Act::BF16) {
-        for (int64_t s = 0; s < S; ++s) {
-            widen(row_at(a.k, a.kv_type, s, a.ld), a.kv_type, hd, kv + s * hd);
-            widen(row_at(a.v, a.kv_type, s, a.ld), a.kv_type, hd, kv + (S + s) * hd);
-        }
-        k = kv;
-        v = kv + S * hd;
-        ld = hd;
-    }
+    for (int64_t i = 0; i < G * hd; ++i) acc[i] = 0;
     for (int64_t g = 0; g < G; ++g) {
-        const float *__restrict qg = qf + g * hd;
-        float *__restrict pg = p + g * S;
-        float m = -INFINITY;
-        for (int64_t s = 0; s < S; ++s) {
-            if (a.visible && !a.visible[s]) {
-                pg[s] = -INFINITY;
+        mx[g] = -INFINITY;
+        den[g] = 0;
+    }
+    for (int64_t s0 = 0; s0 < S; s0 += T) {
+        const int64_t n = S - s0 < T ? S - s0 : T;
+        const unsigned char *vis = a.visible ? a.visible + s0 : nullptr;
+        bool any = !vis;
+        for (int64_t t = 0; vis && t < n; ++t) any |= vis[t] != 0;
+        if (!any) continue; // a fully masked tile adds nothing (and is never read)
+        // The tile's rows as contiguous fp32 (bf16 widened, fp32 copied): in L1, and a row
+        // stride known at compile time for dot_rows (a runtime one spilled its 16 row pointers).
+        for (int64_t t = 0; t < n; ++t) {
+            widen(row_at(a.k, a.kv_type, s0 + t, a.ld), a.kv_type, hd, kt + t * hd);
+            widen(row_at(a.v, a.kv_type, s0 + t, a.ld), a.kv_type, hd, vt + t * hd);
+        }
+        const float *__restrict k = kt, *__restrict v = vt;
+        for (int64_t g = 0; g < G; ++g) {
+            const float *__restrict qg = qf + g * hd;
+            float *__restrict pg = p + g * T;
+            int64_t t = 0;
+            if constexpr (kHd != 0 && kLanes > 1)
+                for (; t + kLanes <= n; t += kLanes) dot_rows<kHd>(qg, k + t * hd, a.scale, pg + t);
+            for (; t < n; ++t) pg[t] = dot<kHd>(qg, k + t * hd, hd) * a.scale;
+            if (vis) // computed, then masked (a masked row may hold anything; -inf replaces it)
+                for (t = 0; t < n; ++t) pg[t] = vis[t] ? pg[t] : -INFINITY;
+            // A short last tile is padded with -inf: the loops below run a constant T, which
+            // the compiler vectorises whole (with a runtime count it ran the exp scalar).
+            for (t = n; t < T; ++t) pg[t] = -INFINITY;
+            float tile_max = -INFINITY;
+#pragma omp simd reduction(max : tile_max)
+            for (t = 0; t < T; ++t) tile_max = pg[t] > tile_max ? pg[t] : tile_max;
+            if (tile_max == -INFINITY) { // every score -inf: weights 0, nothing to rescale
+                for (t = 0; t < n; ++t) pg[t] = 0;
                 continue;
             }
-            pg[s] = dot<kHd>(qg, k + s * ld, hd) * a.scale;
-            m = pg[s] > m ? pg[s] : m;
+            const float m = tile_max > mx[g] ? tile_max : mx[g];
+            const float keep = exp_nonpositive(mx[g] - m); // -inf (nothing yet) gives 0
+            float *__restrict ag = acc + g * hd;
+            if (keep != 1.0f)
+                for (int64_t i = 0; i < hd; ++i) ag[i] *= keep;
+            const float sum = exp_tile(pg, m); // masked or padding (-inf) gives 0
+            den[g] = den[g] * keep + sum;
+            mx[g] = m;
         }
-        mx[g] = m;
-    }
-    for (int64_t g = 0; g < G; ++g) {
-        float sum = 0;
-        float *pg = p + g * S;
-        if (mx[g] == -INFINITY) { // nothing visible (or every score -inf): zeros, not NaN
-            for (int64_t s = 0; s < S; ++s) pg[s] = 0;
-            inv[g] = 0;
-            continue;
-        }
-        const float m = mx[g];
-#pragma omp simd reduction(+ : sum)
-        for (int64_t s = 0; s < S; ++s) {
-            pg[s] = exp_nonpositive(pg[s] - m); // the masked positions' -inf gives 0
-            sum += pg[s];
-        }
-        inv[g] = 1.0f / sum;
-    }
-    // One query head at a time over all positions: its sum stays in registers when kHd is known.
-    for (int64_t g = 0; g < G; ++g) {
-        const float *__restrict pg = p + g * S;
-        float acc[kHd ? kHd : 1];
-        float *__restrict sum = kHd ? acc : kv + 2 * S * hd; // runtime hd: scratch
-        for (int64_t i = 0; i < hd; ++i) sum[i] = 0;
-        for (int64_t s = 0; s < S; ++s) {
-            const float w = pg[s];
-            if (w == 0.0f) continue; // masked (or underflowed: adds nothing)
-            const float *__restrict vr = v + s * ld;
+        // Weighted sum of the tile's V rows, one query head at a time (the tile stays in L1),
+        // rows in pairs into two sums: one chain of FMAs per sum was latency-bound.
+        for (int64_t g = 0; g < G; ++g) {
+            const float *__restrict pg = p + g * T;
+            float r0[kHd ? kHd : 1], r1[kHd ? kHd : 1];
+            float *__restrict s0 = kHd ? r0 : acc + g * hd;
+            float *__restrict s1 = kHd ? r1 : nullptr; // runtime hd: one sum, s0
+            if (kHd)
+                for (int64_t i = 0; i < hd; ++i) {
+                    s0[i] = acc[g * hd + i];
+                    s1[i] = 0;
+                }
+            int64_t t = 0;
+            // A zero weight (masked, or underflowed) adds nothing, and its row is not read.
+            if constexpr (kHd != 0)
+                for (; t + 1 < n; t += 2) {
+                    const float w0 = pg[t], w1 = pg[t + 1];
+                    const float *__restrict v0 = v + t * hd, *__restrict v1 = v0 + hd;
+                    if (w0 != 0.0f && w1 != 0.0f) {
 #pragma omp simd
-            for (int64_t i = 0; i < hd; ++i) sum[i] += w * vr[i];
+                        for (int64_t i = 0; i < hd; ++i) {
+                            s0[i] += w0 * v0[i];
+                            s1[i] += w1 * v1[i];
+                        }
+                    } else if (w0 != 0.0f) {
+#pragma omp simd
+                        for (int64_t i = 0; i < hd; ++i) s0[i] += w0 * v0[i];
+                    } else if (w1 != 0.0f) {
+#pragma omp simd
+                        for (int64_t i = 0; i < hd; ++i) s1[i] += w1 * v1[i];
+                    }
+                }
+            for (; t < n; ++t) {
+                const float w = pg[t];
+                if (w == 0.0f) continue;
+                const float *__restrict vr = v + t * hd;
+#pragma omp simd
+                for (int64_t i = 0; i < hd; ++i) s0[i] += w * vr[i];
+            }
+            if (kHd)
+                for (int64_t i = 0; i < hd; ++i) acc[g * hd + i] = s0[i] + s1[i];
         }
+    }
+    for (int64_t g = 0; g < G; ++g) {
+        // Nothing visible (or every score -inf): zeros, not NaN.
+        const float inv = den[g] > 0 ? 1.0f / den[g] : 0.0f;
         for (int64_t i = 0; i < hd; ++i) {
-            const float o = sum[i] * inv[g];
+            const float o = acc[g * hd + i] * inv;
             if (a.out_type == Act::F32)
                 static_cast<float *>(a.out)[g * hd + i] = o;
             else

@@ -111,9 +111,13 @@ struct AttendArgs {
     void *out;
     Act out_type;
 };
+// Positions per tile of attend()'s one pass (attention_impl.hpp): a bf16 tile's K and V widened
+// to fp32 take 2 * 32 * hd * 4 bytes, 16 KiB at hd 64, with room left in a 32 KiB L1.
+inline constexpr int64_t kAttendTile = 32;
 static inline int64_t attend_scratch_floats(int64_t groups, int64_t hd, int64_t kv_len) {
-    // q, scores, max and 1/sum per group, K and V widened (bf16 caches), a sum (runtime hd).
-    return groups * hd + groups * kv_len + 2 * groups + 2 * kv_len * hd + hd;
+    // q and the weighted sums, max and sum per group, a tile's scores per group, K and V tiles.
+    (void)kv_len;
+    return 2 * groups * hd + 2 * groups + groups * kAttendTile + 2 * kAttendTile * hd;
 }
 void attend_scalar(const AttendArgs &a, float *scratch);
 #if defined(LLMHOST_KERNELS_X86)
