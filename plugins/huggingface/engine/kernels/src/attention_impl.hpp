@@ -1,7 +1,9 @@
 // The body of attend(), included once per ISA file (attention_scalar.cpp, _avx2.cpp, _avx512.cpp)
 // and compiled with that file's flags: plain loops the compiler vectorises for the target
-// (`omp simd` reductions let it reorder the dot products' sums). Everything here has internal
-// linkage, so the AVX-512 copy can never stand in for the scalar one at link time.
+// (`omp simd` reductions let it reorder the dot products' sums), plus, where the file's flags
+// define __AVX512F__ or __AVX2__, intrinsics for the two inner steps the compiler did not
+// vectorise well (several keys' dot products at once, the softmax's exp). Everything here has
+// internal linkage, so the AVX-512 copy can never stand in for the scalar one at link time.
 #include "detail.hpp"
 
 #include <cmath>
