@@ -231,7 +231,7 @@ void attend_hd(const AttendArgs &a, float *scratch) {
     float *__restrict mx = acc + G * hd; // its running max score (-inf: nothing visible yet)
     float *__restrict den = mx + G;      // its sum of exp(score - max)
     float *__restrict p = den + G;       // the tile's scores, then weights, per query head
-    float *__restrict kt = p + G * T;    // the tile's K rows as fp32 (bf16 caches)
+    float *__restrict kt = p + G * T;    // the tile's K rows as contiguous fp32
     float *__restrict vt = kt + T * hd;  // and V rows
     widen(a.q, a.q_type, G * hd, qf);
     for (int64_t i = 0; i < G * hd; ++i) acc[i] = 0;
