@@ -20,8 +20,11 @@
 //                  [--blas-threads N]
 //                  [--constrained-decode 128] [--constrained-reps 3] [--tokenizer DIR]
 //                  [--only single|streams|constrained|prefix] [--prefix 2048] [--prefix-new 50]
-//                  [--dtypes float32,bfloat16,int8,int4] [--threads N[,M]]
+//                  [--dtypes float32,bfloat16,int8,int4] [--threads N[,M]] [--cached-prompt 1]
 // --dtypes / --threads: only those rows of the single-stream table (to profile one of them).
+// --cached-prompt 1: the single-stream table with the prefix cache on, so the reps after the
+// warm-up reuse the prompt's KV and only decode: decode at long context (--prompt 2000) without
+// re-prefilling the prompt for every rep (the prefill column then says "cached"; no long prompt).
 // --only prefix: TTFT of an agent's next turn with the prefix cache vs without (prefix_row.cpp).
 #include "constrained_row.hpp"
 #include "prefix_row.hpp"
@@ -167,6 +170,7 @@ void ensure_positions(const fs::path &dir, std::int64_t positions) {
 }
 
 std::string only_dtypes;       // --dtypes: comma-separated; empty: all four
+bool cached_prompt = false;    // --cached-prompt 1: reps reuse the prompt's KV (prefix cache)
 std::vector<int> only_threads; // --threads: thread counts of the single table; empty: 1 and all
 int blas_threads = 0; // --blas-threads: OpenBLAS's pool size; 0: the intra-op count, as the engine
 
@@ -217,12 +221,13 @@ void bench_single(const fs::path &root, int prompt_len, int decode_len, int long
         const fs::path dir = root / row.dir;
         const auto before = rss_anon_file_kb();
         const std::int64_t ctx = std::max(prompt_len + decode_len, long_prompt) + 1;
-        // Prefix cache off: every timed run repeats the prompt, and a cached one is not a prefill.
+        // Prefix cache off: every timed run repeats the prompt, and a cached one is not a prefill
+        // (unless --cached-prompt: then only decode is measured, at the prompt's length).
         auto e = llmhost::engine::Engine::load(
             dir, {.device = "cpu",
                   .dtype = row.dtype,
                   .max_context = ctx,
-                  .prefix_cache = false});
+                  .prefix_cache = cached_prompt});
         // Warm-up (touches every weight page, so the timed runs are not measuring disk reads).
         llmhost::engine::GenerateOptions warm;
         warm.max_tokens = 2;
@@ -251,9 +256,13 @@ void bench_single(const fs::path &root, int prompt_len, int decode_len, int long
                 best_decode = std::max(best_decode, (r.tokens.size() - 1) / (r.decode_ms / 1e3));
             }
             const double bound = row_bw.bytes_per_s / bytes;
-            std::printf("%-9s %7d %7.0fMB %7.0fMB %14.1f %13.1f %12.1f %6.0f%%", e->dtype().c_str(),
-                        counts[k], e->weight_bytes() / 1e6, bytes / 1e6, best_prefill, best_decode,
-                        bound, 100 * best_decode / bound);
+            std::printf("%-9s %7d %7.0fMB %7.0fMB ", e->dtype().c_str(), counts[k],
+                        e->weight_bytes() / 1e6, bytes / 1e6);
+            if (cached_prompt)
+                std::printf("%14s", "cached");
+            else
+                std::printf("%14.1f", best_prefill);
+            std::printf(" %13.1f %12.1f %6.0f%%", best_decode, bound, 100 * best_decode / bound);
             if (k == 0)
                 std::printf(" %11.0f %11.0f", (after.first - before.first) / 1024.0,
                             (after.second - before.second) / 1024.0);
@@ -346,6 +355,8 @@ int main(int argc, char **argv) {
             prefix_new = std::stoi(argv[i + 1]);
         else if (a == "--dtypes")
             only_dtypes = argv[i + 1];
+        else if (a == "--cached-prompt")
+            cached_prompt = std::string(argv[i + 1]) == "1";
         else if (a == "--threads") {
             std::string list = argv[i + 1];
             for (std::size_t at = 0; at <= list.size();) {
@@ -379,7 +390,9 @@ int main(int argc, char **argv) {
         bench_streams(root, stream_prompt, stream_decode);
         return 0;
     }
-    bench_single(root, prompt_len, decode_len, long_prompt); // each Engine::load below resets threads
+    // Each Engine::load below resets threads. With the prompt cached, a long prompt's second rep
+    // would be a cache hit, not a prefill: no long prompt then.
+    bench_single(root, prompt_len, decode_len, cached_prompt ? 0 : long_prompt);
     if (only != "single") bench_streams(root, stream_prompt, stream_decode);
     if (only.empty())
         bench::bench_constrained(root, tokenizer, 32, constrained_decode, constrained_reps);
