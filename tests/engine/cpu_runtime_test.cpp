@@ -6,6 +6,7 @@
 #include "test_util.hpp"
 
 #include "../../plugins/huggingface/engine/src/cpu_threads.hpp"
+#include "../../plugins/huggingface/engine/kernels/include/llmhost/kernels/thread_pool.hpp"
 
 #include <llmhost/engine/blas_probe.hpp>
 #include <llmhost/engine/cpu_topology.hpp>
@@ -274,4 +275,24 @@ TEST_CASE("engine threads: LLMHOST_POOL_SPIN_US, and hostile values of it") {
         ::setenv("LLMHOST_POOL_SPIN_US", saved.c_str(), 1);
     else
         ::unsetenv("LLMHOST_POOL_SPIN_US");
+}
+
+TEST_CASE("engine threads: LLMHOST_POOL_PIECES, and hostile values of it") {
+    const char *before = std::getenv("LLMHOST_POOL_PIECES");
+    const std::string saved = before ? before : "";
+    ::unsetenv("LLMHOST_POOL_PIECES");
+    CHECK(pool_pieces() == llmhost::kernels::ThreadPool::kDefaultPieces);
+    const int def = llmhost::kernels::ThreadPool::kDefaultPieces;
+    const std::vector<std::pair<const char *, int>> cases = {
+        {"1", 1},     {"4", 4},    {"64", 64},    {"", def},   {"0", def},
+        {"-3", def},  {"65", def}, {"8x", def},   {"x", def},  {"99999999999999999999", def}};
+    for (const auto &[value, want] : cases) {
+        CAPTURE(value);
+        ::setenv("LLMHOST_POOL_PIECES", value, 1);
+        CHECK(pool_pieces() == want);
+    }
+    if (before)
+        ::setenv("LLMHOST_POOL_PIECES", saved.c_str(), 1);
+    else
+        ::unsetenv("LLMHOST_POOL_PIECES");
 }
