@@ -257,42 +257,54 @@ TEST_CASE("engine threads: the decode kernels really run on `threads` threads") 
     at::set_num_threads(before);
 }
 
-TEST_CASE("engine threads: LLMHOST_POOL_SPIN_US, and hostile values of it") {
-    const char *before = std::getenv("LLMHOST_POOL_SPIN_US");
+namespace {
+
+// `read()` for each (value of environment variable `name`, expected result), and unset; the
+// variable is restored afterwards.
+void check_env_int(const char *name, int (*read)(), int unset,
+                   const std::vector<std::pair<const char *, int>> &cases) {
+    const char *before = std::getenv(name);
     const std::string saved = before ? before : "";
-    ::unsetenv("LLMHOST_POOL_SPIN_US");
-    CHECK(pool_spin_us() == 1000);
-    const std::vector<std::pair<const char *, int>> cases = {
-        {"0", 0},        {"250", 250},       {"100000", 100000}, {"", 1000},
-        {"-1", 1000},    {"100001", 1000},   {"12abc", 1000},    {"abc", 1000},
-        {" 5", 5},       {"99999999999999999999999", 1000}};
+    ::unsetenv(name);
+    CHECK(read() == unset);
     for (const auto &[value, want] : cases) {
         CAPTURE(value);
-        ::setenv("LLMHOST_POOL_SPIN_US", value, 1);
-        CHECK(pool_spin_us() == want);
+        ::setenv(name, value, 1);
+        CHECK(read() == want);
     }
     if (before)
-        ::setenv("LLMHOST_POOL_SPIN_US", saved.c_str(), 1);
+        ::setenv(name, saved.c_str(), 1);
     else
-        ::unsetenv("LLMHOST_POOL_SPIN_US");
+        ::unsetenv(name);
+}
+
+} // namespace
+
+TEST_CASE("engine threads: LLMHOST_POOL_SPIN_US, and hostile values of it") {
+    check_env_int("LLMHOST_POOL_SPIN_US", pool_spin_us, 1000,
+                  {{"0", 0},
+                   {"250", 250},
+                   {"100000", 100000},
+                   {"", 1000},
+                   {"-1", 1000},
+                   {"100001", 1000},
+                   {"12abc", 1000},
+                   {"abc", 1000},
+                   {" 5", 5},
+                   {"99999999999999999999999", 1000}});
 }
 
 TEST_CASE("engine threads: LLMHOST_POOL_PIECES, and hostile values of it") {
-    const char *before = std::getenv("LLMHOST_POOL_PIECES");
-    const std::string saved = before ? before : "";
-    ::unsetenv("LLMHOST_POOL_PIECES");
-    CHECK(pool_pieces() == llmhost::kernels::ThreadPool::kDefaultPieces);
     const int def = llmhost::kernels::ThreadPool::kDefaultPieces;
-    const std::vector<std::pair<const char *, int>> cases = {
-        {"1", 1},     {"4", 4},    {"64", 64},    {"", def},   {"0", def},
-        {"-3", def},  {"65", def}, {"8x", def},   {"x", def},  {"99999999999999999999", def}};
-    for (const auto &[value, want] : cases) {
-        CAPTURE(value);
-        ::setenv("LLMHOST_POOL_PIECES", value, 1);
-        CHECK(pool_pieces() == want);
-    }
-    if (before)
-        ::setenv("LLMHOST_POOL_PIECES", saved.c_str(), 1);
-    else
-        ::unsetenv("LLMHOST_POOL_PIECES");
+    check_env_int("LLMHOST_POOL_PIECES", pool_pieces, def,
+                  {{"1", 1},
+                   {"4", 4},
+                   {"64", 64},
+                   {"", def},
+                   {"0", def},
+                   {"-3", def},
+                   {"65", def},
+                   {"8x", def},
+                   {"x", def},
+                   {"99999999999999999999", def}});
 }

@@ -40,8 +40,6 @@ std::set<std::thread::id> cover(ThreadPool &pool, int64_t n, int64_t grain) {
     return ids;
 }
 
-} // namespace
-
 // Runs [0, n) with pieces that each wait (up to max_wait) until `want` threads have entered one:
 // returns how many did. Each member starts with a piece of its own region, so when the pieces
 // are slow every member of the team gets one.
@@ -69,6 +67,8 @@ int slow_pieces_threads(ThreadPool &pool, int64_t n, int64_t grain, int want,
     for (int64_t i = 0; i < n; ++i) REQUIRE(hits[std::size_t(i)] == 1);
     return int(ids.size());
 }
+
+} // namespace
 
 TEST_CASE("thread pool: coverage and team size") {
     ThreadPool pool(3);
