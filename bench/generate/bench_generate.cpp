@@ -248,6 +248,11 @@ void bench_single(const fs::path &root, int prompt_len, int decode_len, int long
             for (int rep = 0; rep < 3; ++rep) {
                 const auto now = bench::read_bandwidth(counts[k], std::size_t{512} << 20, 2);
                 row_bw.bytes_per_s = std::max(row_bw.bytes_per_s, now.bytes_per_s);
+                // A short request between the bandwidth reading and the timed one: on the
+                // development VM the first ~100 ms after the reading (or after any pause) run
+                // several times slower, whatever the code (a 16-token prefill: 20-25 ms warm,
+                // 40-170 ms then), which is the machine waking up, not the engine's speed.
+                e->generate(prompt, warm);
                 llmhost::engine::GenerateOptions o;
                 o.max_tokens = decode_len;
                 auto r = e->generate(prompt, o);

@@ -309,22 +309,9 @@ int main(int argc, char **argv) {
                     PackedMatrix probe = PackedMatrix::from_f32(src.data(), s.n, s.k, f);
                     std::size_t copies = std::max<std::size_t>(
                         2, std::size_t(mib * 1048576.0 / double(probe.bytes())));
-                    // bf16 copies as views of one buffer, the way the engine streams the mmap'd
-                    // safetensors.
-                    std::vector<uint16_t> bf;
                     std::vector<PackedMatrix> ws;
-                    if (f == Format::BF16) {
-                        const std::size_t one = std::size_t(s.n * s.k);
-                        bf.resize(one * copies);
-                        std::memcpy(bf.data(), probe.data(), one * 2);
-                        for (std::size_t c = 1; c < copies; ++c)
-                            std::memcpy(bf.data() + c * one, bf.data(), one * 2);
-                        for (std::size_t c = 0; c < copies; ++c)
-                            ws.push_back(PackedMatrix::view_bf16(bf.data() + c * one, s.n, s.k));
-                    } else {
-                        ws.push_back(std::move(probe));
-                        while (ws.size() < copies) ws.push_back(ws[0].clone());
-                    }
+                    ws.push_back(std::move(probe));
+                    while (ws.size() < copies) ws.push_back(ws[0].clone());
                     // Paired with the peer: the 2 cores are shared, so the kernel and the STREAM
                     // read alternate (best of 3 each) and the ratio compares neighbours in time.
                     Rate rate;

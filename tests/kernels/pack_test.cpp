@@ -25,7 +25,8 @@ TEST_CASE("pack: shapes and bytes per weight") {
     auto b = PackedMatrix::from_f32(w.data(), 17, 100, Format::BF16);
     CHECK(b.rows() == 17);
     CHECK(b.cols() == 100);
-    CHECK(b.bytes() == 17u * 100u * 2u);
+    CHECK(b.padded_cols() == 128);
+    CHECK(b.bytes() == 32u * 128u * 2u); // 2 blocks of 16 rows, columns padded to 4 x 32
     auto q8 = PackedMatrix::from_f32(w.data(), 17, 100, Format::Q8);
     CHECK(q8.cols() == 100);
     // 4 groups of 32 (columns padded), 2 blocks of 16 rows (rows padded), + fp16 scales.
@@ -39,20 +40,45 @@ TEST_CASE("pack: shapes and bytes per weight") {
           doctest::Approx(1.0625));
 }
 
-TEST_CASE("pack: bf16 round trip and view") {
-    auto w = gaussian(3 * 33, 1.0f, 3);
+TEST_CASE("pack: bf16 round trip, blocked layout, unpack") {
+    // 19 rows x 45 columns: a partial row block and padded columns.
+    auto w = gaussian(19 * 45, 1.0f, 3);
     std::vector<uint16_t> wb(w.size());
     for (std::size_t i = 0; i < w.size(); ++i) wb[i] = to_bf16(w[i]);
-    auto v = PackedMatrix::view_bf16(wb.data(), 3, 33);
-    CHECK(v.data() == wb.data()); // no copy
-    auto c = PackedMatrix::from_f32(w.data(), 3, 33, Format::BF16);
+    wb[7] = 0x7fc1; // a NaN's bits and an infinity are copied as they are
+    wb[8] = 0xff80;
+    auto v = PackedMatrix::from_bf16(wb.data(), 19, 45, Format::BF16);
+    auto c = PackedMatrix::from_f32(w.data(), 19, 45, Format::BF16);
+    CHECK(v.padded_cols() == 64);
+    CHECK(v.bytes() == std::size_t(32 * 64 * 2)); // rows padded to two blocks of 16
+    CHECK(v.bytes() == PackedMatrix::bytes_for(Format::BF16, 19, 45));
+    // The layout linear.hpp documents: element 2 rr + j of vector p of block b.
+    const auto *d = static_cast<const uint16_t *>(v.data());
+    for (int r = 0; r < 32; ++r)
+        for (int col = 0; col < 64; ++col) {
+            const uint16_t want = r < 19 && col < 45 ? wb[std::size_t(r * 45 + col)] : 0;
+            CHECK(d[(r / 16) * 16 * 64 + (col / 2) * 32 + (r % 16) * 2 + col % 2] == want);
+        }
+    std::vector<uint16_t> u(wb.size(), 1), part(2 * 45);
+    v.unpack_bf16(0, 19, u.data());
+    CHECK(u == wb);
+    v.unpack_bf16(16, 2, part.data()); // rows of the second block
+    CHECK(std::equal(part.begin(), part.end(), wb.begin() + 16 * 45));
     std::vector<float> a(w.size()), b(w.size());
-    v.dequantize(0, 3, a.data());
-    c.dequantize(0, 3, b.data());
+    v.dequantize(0, 19, a.data());
+    c.dequantize(0, 19, b.data());
     for (std::size_t i = 0; i < w.size(); ++i) {
+        if (i == 7) continue; // NaN
         CHECK(a[i] == from_bf16(wb[i]));
-        CHECK(b[i] == a[i]);
+        if (i != 8) CHECK(b[i] == a[i]);
     }
+    CHECK(std::isnan(a[7]));
+    auto q = PackedMatrix::from_f32(w.data(), 19, 45, Format::Q8);
+    CHECK_THROWS_WITH_AS(q.unpack_bf16(0, 1, u.data()),
+                         "PackedMatrix::unpack_bf16: the matrix is int8, not bf16",
+                         std::invalid_argument);
+    CHECK_THROWS_AS(v.unpack_bf16(18, 2, u.data()), std::invalid_argument);
+    CHECK_THROWS_AS(v.unpack_bf16(0, 1, nullptr), std::invalid_argument);
 }
 
 // |w - deq| <= scale / 2 (Q8; Q4 too, except the code +7 clamp of the value of the opposite sign
@@ -108,10 +134,11 @@ TEST_CASE("pack: clone owns an identical copy") {
         CHECK(a == b);
     }
     std::vector<uint16_t> raw(6, 0x3f80);
-    auto v = PackedMatrix::view_bf16(raw.data(), 2, 3).clone();
-    raw[0] = 0;
+    auto v = PackedMatrix::from_bf16(raw.data(), 2, 3, Format::BF16);
+    auto vc = v.clone();
+    v = PackedMatrix();
     std::vector<float> d(6);
-    v.dequantize(0, 2, d.data());
+    vc.dequantize(0, 2, d.data());
     CHECK(d[0] == 1.0f);
     CHECK(PackedMatrix().clone().data() == nullptr);
 }
@@ -149,7 +176,8 @@ TEST_CASE("pack: hostile arguments throw, naming the argument") {
           std::string::npos);
     CHECK(msg([&] { PackedMatrix::from_f32(w.data(), 2, -1, Format::BF16); }).find("cols") !=
           std::string::npos);
-    CHECK(msg([&] { PackedMatrix::view_bf16(nullptr, 2, 2); }).find("src") != std::string::npos);
+    CHECK(msg([&] { PackedMatrix::from_bf16(nullptr, 2, 2, Format::BF16); }).find("src") !=
+          std::string::npos);
     CHECK(msg([&] {
               PackedMatrix::from_f32(w.data(), int64_t(1) << 40, int64_t(1) << 30, Format::Q4);
           }).find("too large") != std::string::npos);

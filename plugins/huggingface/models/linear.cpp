@@ -60,8 +60,16 @@ at::Tensor Linear::operator()(const at::Tensor &x) const {
         return out.view(shape);
     }
     if (weight.defined()) return at::linear(x, weight, bias);
-    // A quantized weight and many rows (prefill): widen it for this call and multiply through
-    // BLAS. The copy costs one pass over the weights, small next to the matmul it feeds.
+    // A packed weight and many rows (prefill): unpacked for this call and multiplied as a dense
+    // one would be. The copy costs one pass over the weights, small next to the matmul it feeds.
+    if (packed->format() == kernels::Format::BF16) { // bit for bit the file's bf16 weights
+        at::Tensor w = at::empty({out_features, in_features}, at::kBFloat16);
+        auto *dst = reinterpret_cast<std::uint16_t *>(w.data_ptr<at::BFloat16>());
+        parallel_for(0, out_features, 64, [&](std::int64_t b, std::int64_t e) {
+            packed->unpack_bf16(b, e - b, dst + b * in_features);
+        });
+        return at::linear(x.to(at::kBFloat16), w, bias.defined() ? bias.to(at::kBFloat16) : bias);
+    }
     at::Tensor w = at::empty({out_features, in_features}, at::kFloat);
     parallel_for(0, out_features, 64, [&](std::int64_t b, std::int64_t e) {
         packed->dequantize(b, e - b, w.data_ptr<float>() + b * in_features);

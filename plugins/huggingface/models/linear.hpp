@@ -2,11 +2,12 @@
 //
 // Where the weight lives and how it is multiplied is decided once, at load (Weights::linear):
 //   dense  - a torch tensor in the model dtype (CUDA; CPU float32): at::linear (OpenBLAS on CPU).
-//   packed - CPU bfloat16 (a view of the mmap'd file), int8 or int4 (quantized at load): the
-//            weight-streaming kernels of llmhost/kernels/linear.hpp for the few rows of a decode
-//            step, which read every weight once at the memory-bandwidth limit. A prefill's many
-//            rows are compute-bound instead: they go through BLAS on the dense bf16 weight or on
-//            an fp32 copy dequantized for the call (cheap next to the matmul it feeds).
+//   packed - CPU bfloat16 (the file's bits in the kernels' blocked layout), int8 or int4
+//            (quantized at load): the weight-streaming kernels of llmhost/kernels/linear.hpp for
+//            the few rows of a decode step, which read every weight once at the memory-bandwidth
+//            limit. A prefill's many rows are compute-bound instead: they go through at::linear
+//            on the weights unpacked for the call (bf16, bit for bit) or dequantized to fp32
+//            (int8/int4), a copy that is cheap next to the matmul it feeds.
 // The CUDA path never sees a packed weight.
 #pragma once
 
@@ -24,8 +25,8 @@ class PackedMatrix; // llmhost/kernels/linear.hpp
 namespace llmhost::engine {
 
 struct Linear {
-    at::Tensor weight; // [N, K] in the model dtype; undefined when the weight is only packed
-    std::shared_ptr<const kernels::PackedMatrix> packed; // CPU kernels' copy or view; may be null
+    at::Tensor weight; // [N, K] in the model dtype; undefined when the weight is packed
+    std::shared_ptr<const kernels::PackedMatrix> packed; // the CPU kernels' copy; may be null
     at::Tensor bias;                                     // [N] in the model dtype, or undefined
     at::Tensor bias_f32; // the same as contiguous fp32, for the kernels
     std::int64_t out_features = 0, in_features = 0;

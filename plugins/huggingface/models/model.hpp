@@ -58,7 +58,7 @@ public:
     // An embedding table: get(), except that quantized CPU models keep it in the file's dtype
     // (rows are converted as they are gathered: callers write `table.index_select(..).to(dtype)`).
     at::Tensor table(const std::string &name, std::vector<std::int64_t> shape) const;
-    // lm_head tied to an embedding table: the same memory where it can be, else packed from it.
+    // lm_head tied to an embedding table: the same tensor when dense, else a packed copy of it.
     Linear tied_linear(const at::Tensor &weight) const;
     std::optional<at::Tensor> get_optional(const std::string &name,
                                            std::vector<std::int64_t> shape) const;
@@ -71,6 +71,10 @@ public:
 private:
     at::Tensor view(const std::string &name, const std::vector<std::int64_t> &shape) const;
     Linear pack(at::Tensor w, at::Tensor bias) const;
+    // Projections are packed for the CPU kernels (bfloat16, int8, int4), else dense.
+    bool packs() const {
+        return device_.is_cpu() && (quant_ != WeightQuant::None || dtype_ == at::kBFloat16);
+    }
 
     const SafetensorsCheckpoint &ckpt_;
     mutable std::size_t loaded_bytes_ = 0;

@@ -22,15 +22,13 @@ std::string shape_str(const std::vector<std::int64_t> &s) {
     return r + "]";
 }
 
-// A bf16 [out, in] tensor streamed in place by the kernels (no copy: `w` must outlive it).
-std::shared_ptr<kernels::PackedMatrix> bf16_view(const at::Tensor &w) {
-    return std::make_shared<kernels::PackedMatrix>(kernels::PackedMatrix::view_bf16(
-        reinterpret_cast<const std::uint16_t *>(w.data_ptr<at::BFloat16>()), w.size(0),
-        w.size(1)));
-}
-
 kernels::Format kernel_format(WeightQuant q) {
-    return q == WeightQuant::Int8 ? kernels::Format::Q8 : kernels::Format::Q4;
+    switch (q) {
+    case WeightQuant::None: return kernels::Format::BF16;
+    case WeightQuant::Int8: return kernels::Format::Q8;
+    case WeightQuant::Int4: return kernels::Format::Q4;
+    }
+    return kernels::Format::BF16;
 }
 } // namespace
 
@@ -73,34 +71,30 @@ Linear Weights::pack(at::Tensor w, at::Tensor bias) const {
         l.bias = bias;
         l.bias_f32 = bias.to(at::kFloat).contiguous();
     }
-    const bool cpu = device_.is_cpu();
-    const bool dense_only =
-        quant_ == WeightQuant::None && (dtype_ != at::kBFloat16 || !w.is_contiguous());
-    if (!cpu || dense_only) {
-        // Dense: CUDA; CPU float32 (BLAS's gemv streams fp32 about as fast as it can go); and
-        // GPT-2's transposed Conv1D views in bf16, whose packed copy would double their memory.
+    if (!packs()) {
+        // Dense: CUDA, and CPU float32 (BLAS's gemv streams fp32 about as fast as it can go).
         if (w.scalar_type() != dtype_) w = w.to(dtype_), all_views_ = false;
         if (device_ != w.device()) w = w.to(device_), all_views_ = false;
         loaded_bytes_ += w.numel() * w.element_size();
         l.weight = w;
         return l;
     }
-    if (quant_ == WeightQuant::None) { // CPU bfloat16: BLAS for prefill, the kernel for decode
-        if (w.scalar_type() != at::kBFloat16) w = w.to(at::kBFloat16), all_views_ = false;
-        loaded_bytes_ += w.numel() * w.element_size();
-        l.weight = w; // keeps the memory the packed view streams alive
-        l.packed = bf16_view(w);
-        return l;
-    }
-    // int8 / int4: quantized from the file's values; no dense copy is kept.
+    // CPU bfloat16, int8, int4: packed for the decode kernels (bf16's bits unchanged, int8/int4
+    // quantized from the file's values). No dense copy is kept: a prefill unpacks or dequantizes
+    // the weights for its call (Linear::operator()).
     all_views_ = false;
     const kernels::Format f = kernel_format(quant_);
     kernels::PackedMatrix m = [&] {
-        if (w.scalar_type() == at::kBFloat16 && w.is_contiguous())
+        // bf16: the bits, rounded from other dtypes as the dense path rounds (at::Tensor::to).
+        // int8/int4: quantized from the file's own values. Transposed views (GPT-2's Conv1D)
+        // are made contiguous first.
+        if (f == kernels::Format::BF16 || w.scalar_type() == at::kBFloat16) {
+            const at::Tensor b = w.to(at::kBFloat16).contiguous();
             return kernels::PackedMatrix::from_bf16(
-                reinterpret_cast<const std::uint16_t *>(w.data_ptr<at::BFloat16>()), w.size(0),
-                w.size(1), f);
-        at::Tensor f32 = w.to(at::kFloat).contiguous(); // fp16 files, transposed views
+                reinterpret_cast<const std::uint16_t *>(b.data_ptr<at::BFloat16>()), b.size(0),
+                b.size(1), f);
+        }
+        const at::Tensor f32 = w.to(at::kFloat).contiguous(); // fp32 and fp16 files
         return kernels::PackedMatrix::from_f32(f32.data_ptr<float>(), w.size(0), w.size(1), f);
     }();
     loaded_bytes_ += m.bytes();
@@ -116,20 +110,12 @@ Linear Weights::linear(const std::string &name, std::int64_t out, std::int64_t i
 }
 
 Linear Weights::tied_linear(const at::Tensor &weight) const {
+    if (packs()) return pack(weight, at::Tensor()); // a packed head next to the lookup table
     Linear l;
     l.out_features = weight.size(0);
     l.in_features = weight.size(1);
-    if (!device_.is_cpu() || (quant_ == WeightQuant::None && dtype_ != at::kBFloat16)) {
-        l.weight = weight; // the same tensor, no second copy
-        return l;
-    }
-    if (quant_ == WeightQuant::None && weight.scalar_type() == at::kBFloat16 &&
-        weight.is_contiguous()) { // CPU bfloat16: the kernel streams the table itself
-        l.weight = weight;
-        l.packed = bf16_view(weight);
-        return l;
-    }
-    return pack(weight, at::Tensor()); // a quantized head next to the table used for lookups
+    l.weight = weight; // the same tensor, no second copy
+    return l;
 }
 
 at::Tensor Weights::table(const std::string &name, std::vector<std::int64_t> shape) const {

@@ -131,22 +131,29 @@ std::int64_t batch_slots(const LoadOptions &opts, at::Device device) {
 
 std::size_t dtype_bytes(at::ScalarType t) { return t == at::kFloat ? 4 : 2; }
 
-// Bytes a tensor takes as loaded (Weights in models/weights.cpp): the compute dtype's; with
-// int8/int4, a projection's packed format and a lookup table's file dtype.
+// Bytes a tensor takes as loaded (Weights in models/weights.cpp): the compute dtype's; where
+// projections are packed (CPU bfloat16, int8, int4), a projection's packed format and, with
+// int8/int4, a lookup table's file dtype.
 bool is_lookup_table(const std::string &name) {
     return name.find("embed_tokens") != std::string::npos ||
            name.find("wte.") != std::string::npos || name.find("wpe.") != std::string::npos;
 }
 
-std::size_t weight_bytes_estimate(const TensorView &t, Precision p) {
+bool packs_projections(Precision p, at::Device device) {
+    return device.is_cpu() && (p.quant != WeightQuant::None || p.compute == at::kBFloat16);
+}
+
+std::size_t weight_bytes_estimate(const TensorView &t, Precision p, at::Device device) {
     std::size_t numel = 1;
     for (std::int64_t d : t.shape) numel *= static_cast<std::size_t>(d);
-    if (p.quant == WeightQuant::None) return numel * dtype_bytes(p.compute);
-    if (is_lookup_table(t.name)) return t.nbytes;
-    if (t.shape.size() != 2) return numel * dtype_bytes(p.compute); // norms, biases
-    return kernels::PackedMatrix::bytes_for(
-        p.quant == WeightQuant::Int8 ? kernels::Format::Q8 : kernels::Format::Q4, t.shape[0],
-        t.shape[1]);
+    if (!packs_projections(p, device) || t.shape.size() != 2) // dense; norms, biases
+        return numel * dtype_bytes(p.compute);
+    if (is_lookup_table(t.name))
+        return p.quant == WeightQuant::None ? numel * dtype_bytes(p.compute) : t.nbytes;
+    const kernels::Format f = p.quant == WeightQuant::None   ? kernels::Format::BF16
+                              : p.quant == WeightQuant::Int8 ? kernels::Format::Q8
+                                                             : kernels::Format::Q4;
+    return kernels::PackedMatrix::bytes_for(f, t.shape[0], t.shape[1]);
 }
 
 } // namespace
@@ -343,15 +350,16 @@ std::size_t Engine::estimate_memory(const fs::path &dir, const LoadOptions &opts
         const std::size_t elt = dtype_bytes(precision.compute);
         std::size_t weights = 0;
         const SafetensorsCheckpoint ckpt = SafetensorsCheckpoint::open_dir(dir); // headers only
-        for (const auto &[name, t] : ckpt.tensors()) weights += weight_bytes_estimate(t, precision);
-        // A quantized model's tied lm_head is a packed copy of the embedding table.
-        if (precision.quant != WeightQuant::None && cfg.tie_word_embeddings &&
+        for (const auto &[name, t] : ckpt.tensors())
+            weights += weight_bytes_estimate(t, precision, device);
+        // Where projections are packed, a tied lm_head is a packed copy of the embedding table.
+        if (packs_projections(precision, device) && cfg.tie_word_embeddings &&
             !ckpt.contains("lm_head.weight"))
             for (const auto &[name, t] : ckpt.tensors())
                 if (is_lookup_table(name) && name.find("wpe.") == std::string::npos) {
                     TensorView head = t;
                     head.name = "lm_head.weight";
-                    weights += weight_bytes_estimate(head, precision);
+                    weights += weight_bytes_estimate(head, precision, device);
                 }
         const std::size_t kv = static_cast<std::size_t>(batch_slots(opts, device)) * 2 *
                                cfg.num_hidden_layers * cfg.num_key_value_heads * cfg.head_dim *

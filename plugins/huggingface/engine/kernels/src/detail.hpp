@@ -14,8 +14,16 @@ namespace llmhost::kernels::detail {
 // Quantization group along K (Q8 and Q4) and the padding of the prepared activations.
 constexpr int64_t kGroup = 32;
 constexpr int64_t kXPad = 64;
-// Q8/Q4 rows are stored in blocks of 16 (see linear.hpp): one vector lane per output row.
+// Rows of every format are stored in blocks of 16 (see linear.hpp): one vector lane per output
+// row, so a block's outputs accumulate in the lanes of one vector, without horizontal sums.
 constexpr int64_t kBlockRows = 16;
+
+// BF16: where the weight of row r, column c lives (in bf16 elements). Vector p of a block is 16
+// rows x the column pair 2p, 2p + 1 (element 2 rr + j): vdpbf16ps's operand shape.
+static inline int64_t bf16_at(int64_t kp, int64_t r, int64_t c) {
+    return (r / kBlockRows) * kBlockRows * kp + (c / 2) * 2 * kBlockRows + (r % kBlockRows) * 2 +
+           (c & 1);
+}
 
 // Bytes of one group (32 columns) of one 16-row block.
 constexpr int64_t group_block_bytes(Format f) { return f == Format::Q8 ? 512 : 256; }

@@ -176,8 +176,8 @@ void linear_concat(const PackedMatrix *const *ws, int count, const void *x, Act 
                         : w.format() == Format::Q8 ? k.q8
                                                    : k.q4;
     // Blocks [b, e) of the joint range: the pieces of each matrix it covers. The loop runs over
-    // blocks of 16 rows (the Q8/Q4 layout's unit; the bf16 kernels take any range), so a chunk
-    // boundary never splits a block whatever the caller's loop does.
+    // blocks of 16 rows (every layout's unit), so a chunk boundary never splits a block whatever
+    // the caller's loop does.
     const int64_t blocks = first.back();
     // Plain pointers: inside a lambda run by another thread, a thread_local's name would mean
     // that thread's (empty) vector.

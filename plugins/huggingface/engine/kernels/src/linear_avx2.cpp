@@ -13,52 +13,41 @@
 namespace llmhost::kernels::detail {
 namespace {
 
-constexpr int kRows = 4;
 constexpr int kMaxMB = 2;
 
-inline float hsum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-inline __m256 widen_bf16(__m128i v) {
-    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(v), 16));
-}
-
-// --- BF16: widen to fp32 + FMA, 8 weights per step; the row tail is copied to a zeroed buffer
-// (AVX2 has no 16-bit masked load and the row may end the caller's mapping).
-template <int R, int MB>
-void bf16_block(const LinearJob &job, int64_t n, int64_t m0) {
-    const int64_t K = job.w->cols(), kv = K / 8 * 8;
-    const auto *w = static_cast<const uint16_t *>(job.w->data()) + n * K;
-    __m256 acc[R][MB];
-    for (int r = 0; r < R; ++r)
-        for (int m = 0; m < MB; ++m) acc[r][m] = _mm256_setzero_ps();
-    for (int64_t k = 0; k < kv; k += 8) {
-        __m256 wv[R];
-        for (int r = 0; r < R; ++r)
-            wv[r] = widen_bf16(_mm_loadu_si128((const __m128i *)(w + r * K + k)));
-        for (int m = 0; m < MB; ++m) {
-            __m256 xv = _mm256_loadu_ps(job.xf + (m0 + m) * job.ldxp + k);
-            for (int r = 0; r < R; ++r) acc[r][m] = _mm256_fmadd_ps(wv[r], xv, acc[r][m]);
+// --- BF16 (16-row blocks of column pairs, linear.hpp): a block's pair p is two ymm vectors, rows
+// 0-7 and 8-15, one pair per 32-bit lane; the even and odd columns are widened to fp32 (a bf16 is
+// the top half of an fp32) and multiplied by x's values broadcast, with FMA. The block's sums
+// stay in lanes: no horizontal sums. Two pairs per step for one x row (8 accumulators).
+template <int MB>
+void bf16_block(const LinearJob &job, int64_t blk, int64_t m0, float (*out)[kBlockRows]) {
+    constexpr int C = MB == 1 ? 2 : 1;
+    const int64_t P = job.w->padded_cols() / 2; // column pairs, a multiple of 16
+    const auto *w = static_cast<const __m256i *>(job.w->data()) + blk * P * 2;
+    const __m256i high = _mm256_set1_epi32(int32_t(0xffff0000u));
+    __m256 acc[MB][C][2][2]; // [x row][pair in step][half of the block][even / odd column]
+    for (int m = 0; m < MB; ++m)
+        for (int c = 0; c < C; ++c)
+            for (int h = 0; h < 2; ++h) acc[m][c][h][0] = acc[m][c][h][1] = _mm256_setzero_ps();
+    for (int64_t p = 0; p < P; p += C)
+        for (int c = 0; c < C; ++c)
+            for (int h = 0; h < 2; ++h) {
+                const __m256i v = _mm256_load_si256(w + 2 * (p + c) + h);
+                const __m256 even = _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
+                const __m256 odd = _mm256_castsi256_ps(_mm256_and_si256(v, high));
+                for (int m = 0; m < MB; ++m) {
+                    const float *x = job.xf + (m0 + m) * job.ldxp + 2 * (p + c);
+                    acc[m][c][h][0] = _mm256_fmadd_ps(even, _mm256_set1_ps(x[0]), acc[m][c][h][0]);
+                    acc[m][c][h][1] = _mm256_fmadd_ps(odd, _mm256_set1_ps(x[1]), acc[m][c][h][1]);
+                }
+            }
+    for (int m = 0; m < MB; ++m)
+        for (int h = 0; h < 2; ++h) {
+            __m256 s = _mm256_add_ps(acc[m][0][h][0], acc[m][0][h][1]);
+            for (int c = 1; c < C; ++c)
+                s = _mm256_add_ps(s, _mm256_add_ps(acc[m][c][h][0], acc[m][c][h][1]));
+            _mm256_storeu_ps(out[m] + 8 * h, s);
         }
-    }
-    if (kv < K) {
-        __m256 wv[R];
-        for (int r = 0; r < R; ++r) {
-            alignas(16) uint16_t t[8] = {};
-            for (int64_t k = kv; k < K; ++k) t[k - kv] = w[r * K + k];
-            wv[r] = widen_bf16(_mm_load_si128((const __m128i *)t));
-        }
-        for (int m = 0; m < MB; ++m) {
-            __m256 xv = _mm256_loadu_ps(job.xf + (m0 + m) * job.ldxp + kv); // zero padded
-            for (int r = 0; r < R; ++r) acc[r][m] = _mm256_fmadd_ps(wv[r], xv, acc[r][m]);
-        }
-    }
-    for (int r = 0; r < R; ++r)
-        for (int m = 0; m < MB; ++m) store_out(job, m0 + m, n + r, hsum(acc[r][m]));
 }
 
 // --- Q8/Q4: 16 output rows per block. A group (32 columns) is 8 vectors of 16 rows x 4 columns
@@ -193,48 +182,44 @@ void q4block_hl(const LinearJob &job, int64_t blk, int64_t m0, float (*out)[kBlo
     }
 }
 
-template <Format F>
-void qrows(const LinearJob &job, int64_t n0, int64_t n1) {
-    float out[2][kBlockRows];
-    for (int64_t n = n0; n < n1; n += kBlockRows) { // n0 is a block start (linear.cpp)
+// Rows [n0, n1) block by block (n0 is a block start: linear.cpp), x rows up to 2 per pass
+// (16 ymm registers).
+template <class Block>
+void block_rows(const LinearJob &job, int64_t n0, int64_t n1) {
+    float out[kMaxMB][kBlockRows];
+    for (int64_t n = n0; n < n1; n += kBlockRows) {
         const int64_t blk = n / kBlockRows, rows = std::min(kBlockRows, n1 - n);
-        for (int64_t m0 = 0; m0 < job.M; m0 += 2) {
-            const int64_t mb = std::min<int64_t>(2, job.M - m0);
-            if constexpr (F == Format::Q4) {
-                if (mb == 2)
-                    q4block_hl<2>(job, blk, m0, out);
-                else
-                    q4block_hl<1>(job, blk, m0, out);
-            } else if (mb == 2) {
-                qblock<F, 2>(job, blk, m0, out);
-            } else {
-                qblock<F, 1>(job, blk, m0, out);
-            }
+        for (int64_t m0 = 0; m0 < job.M; m0 += kMaxMB) {
+            const int64_t mb = std::min<int64_t>(kMaxMB, job.M - m0);
+            if (mb == 2)
+                Block::template run<2>(job, blk, m0, out);
+            else
+                Block::template run<1>(job, blk, m0, out);
             for (int64_t m = 0; m < mb; ++m)
                 for (int64_t r = 0; r < rows; ++r) store_out(job, m0 + m, n + r, out[m][r]);
         }
     }
 }
 
-template <template <int, int> class Block>
-void drive(const LinearJob &job, int64_t n0, int64_t n1) {
-    auto rows = [&](auto R, int64_t n) {
-        for (int64_t m0 = 0; m0 < job.M; m0 += kMaxMB) {
-            if (job.M - m0 >= 2)
-                Block<decltype(R)::value, 2>::run(job, n, m0);
-            else
-                Block<decltype(R)::value, 1>::run(job, n, m0);
-        }
-    };
-    int64_t n = n0;
-    for (; n + kRows <= n1; n += kRows) rows(std::integral_constant<int, kRows>{}, n);
-    for (; n < n1; ++n) rows(std::integral_constant<int, 1>{}, n);
-}
-
-template <int R, int MB>
 struct Bf16 {
-    static void run(const LinearJob &j, int64_t n, int64_t m0) { bf16_block<R, MB>(j, n, m0); }
+    template <int MB>
+    static void run(const LinearJob &j, int64_t blk, int64_t m0, float (*out)[kBlockRows]) {
+        bf16_block<MB>(j, blk, m0, out);
+    }
 };
+struct Q8 {
+    template <int MB>
+    static void run(const LinearJob &j, int64_t blk, int64_t m0, float (*out)[kBlockRows]) {
+        qblock<Format::Q8, MB>(j, blk, m0, out);
+    }
+};
+struct Q4 {
+    template <int MB>
+    static void run(const LinearJob &j, int64_t blk, int64_t m0, float (*out)[kBlockRows]) {
+        q4block_hl<MB>(j, blk, m0, out);
+    }
+};
+
 void quantize_x(const float *x, int64_t groups, int16_t *q, float *s, int32_t *sum, int8_t *hl) {
     const __m256 sign = _mm256_set1_ps(-0.0f), zero = _mm256_setzero_ps();
     const float qmax = float(kXInt16Max);
@@ -309,8 +294,8 @@ double read_sum(const void *p, std::size_t n) {
 
 IsaKernels avx2_kernels() {
     // wants_x_split: the Q4 kernel reads x's int8 halves (job.xhl), Q8 the int16 codes.
-    return {drive<Bf16>, qrows<Format::Q8>, qrows<Format::Q4>, false, true,
-            true,        quantize_x,        read_sum};
+    return {block_rows<Bf16>, block_rows<Q8>, block_rows<Q4>, false, true, true,
+            quantize_x,       read_sum};
 }
 
 } // namespace llmhost::kernels::detail

@@ -14,71 +14,70 @@
 namespace llmhost::kernels::detail {
 namespace {
 
-constexpr int kRows = 4;
-
-inline float scale_f32(uint16_t h) { return _cvtsh_ss(h); }
-
-// --- BF16 with vdpbf16ps: x rounded to bf16 once per call (job.xb), 32 products per instruction.
-template <int R, int MB>
-void bf16_dp_block(const LinearJob &job, int64_t n, int64_t m0) {
-    const int64_t K = job.w->cols();
-    const auto *w = static_cast<const uint16_t *>(job.w->data()) + n * K;
-    __m512 acc[R][MB];
-    for (int r = 0; r < R; ++r)
-        for (int m = 0; m < MB; ++m) acc[r][m] = _mm512_setzero_ps();
-    int64_t k = 0;
-    for (; k + 32 <= K; k += 32) {
-        __m512i wv[R];
-        for (int r = 0; r < R; ++r) {
-            // The next block's rows, same column: 4 concurrent row streams are more than the
-            // hardware prefetcher ramps up on when rows are short (768 columns = 1.5 KiB).
-            _mm_prefetch(reinterpret_cast<const char *>(w + (R + r) * K + k), _MM_HINT_T0);
-            wv[r] = _mm512_loadu_si512(w + r * K + k);
-        }
-        for (int m = 0; m < MB; ++m) {
-            __m512i xv = _mm512_loadu_si512(job.xb + (m0 + m) * job.ldxp + k);
-            for (int r = 0; r < R; ++r)
-                acc[r][m] = _mm512_dpbf16_ps(acc[r][m], (__m512bh)xv, (__m512bh)wv[r]);
-        }
-    }
-    if (k < K) { // masked: the row's tail may end the caller's mapping
-        const __mmask32 tail = (__mmask32)((1ull << (K - k)) - 1);
-        __m512i wv[R];
-        for (int r = 0; r < R; ++r) wv[r] = _mm512_maskz_loadu_epi16(tail, w + r * K + k);
-        for (int m = 0; m < MB; ++m) {
-            __m512i xv = _mm512_loadu_si512(job.xb + (m0 + m) * job.ldxp + k); // zero padded
-            for (int r = 0; r < R; ++r)
-                acc[r][m] = _mm512_dpbf16_ps(acc[r][m], (__m512bh)xv, (__m512bh)wv[r]);
-        }
-    }
-    for (int r = 0; r < R; ++r)
-        for (int m = 0; m < MB; ++m) store_out(job, m0 + m, n + r, _mm512_reduce_add_ps(acc[r][m]));
+// Block kernels: the 16 rows of weight block `blk` dotted with x rows m0 .. m0 + MB - 1, the
+// sums written to out[m][row in block]. Up to 4 x rows per pass: the block (16 x Kp weights)
+// stays in L1/L2 for the next pass, so the matrix is streamed from memory once.
+inline int32_t pair_at(const uint16_t *p) { // two bf16, as vdpbf16ps reads them from one lane
+    int32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
 }
 
-// --- BF16 without AVX512_BF16: widen to fp32 (a bf16 is the top half of an fp32) + FMA.
-inline __m512 widen_bf16(__m256i v) {
-    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(v), 16));
+// --- BF16 with vdpbf16ps: x rounded to bf16 once per call (job.xb). Each vector is the block's
+// 16 rows at one column pair (linear.hpp); x's pair is broadcast to every lane. 4 independent
+// accumulators per x row hide the instruction's latency (one per x row made a 16-row prefill
+// latency-bound: 3-4x slower).
+template <int MB>
+void bf16_dp_block(const LinearJob &job, int64_t blk, int64_t m0, float (*out)[kBlockRows]) {
+    constexpr int C = 4;
+    const int64_t P = job.w->padded_cols() / 2; // column pairs, a multiple of 16
+    const auto *w = static_cast<const __m512i *>(job.w->data()) + blk * P;
+    const uint16_t *x = job.xb + m0 * job.ldxp;
+    __m512 acc[MB][C];
+    for (int m = 0; m < MB; ++m)
+        for (int c = 0; c < C; ++c) acc[m][c] = _mm512_setzero_ps();
+    for (int64_t p = 0; p < P; p += C)
+        for (int c = 0; c < C; ++c) {
+            const __m512bh wv = (__m512bh)_mm512_load_si512(w + p + c);
+            for (int m = 0; m < MB; ++m)
+                acc[m][c] = _mm512_dpbf16_ps(
+                    acc[m][c], wv,
+                    (__m512bh)_mm512_set1_epi32(pair_at(x + m * job.ldxp + 2 * (p + c))));
+        }
+    for (int m = 0; m < MB; ++m) {
+        __m512 s = acc[m][0];
+        for (int c = 1; c < C; ++c) s = _mm512_add_ps(s, acc[m][c]);
+        _mm512_storeu_ps(out[m], s);
+    }
 }
 
-template <int R, int MB>
-void bf16_fma_block(const LinearJob &job, int64_t n, int64_t m0) {
-    const int64_t K = job.w->cols();
-    const auto *w = static_cast<const uint16_t *>(job.w->data()) + n * K;
-    __m512 acc[R][MB];
-    for (int r = 0; r < R; ++r)
-        for (int m = 0; m < MB; ++m) acc[r][m] = _mm512_setzero_ps();
-    for (int64_t k = 0; k < K; k += 16) {
-        const __mmask16 mask = K - k >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (K - k)) - 1);
-        __m512 wv[R];
-        for (int r = 0; r < R; ++r)
-            wv[r] = widen_bf16(_mm256_maskz_loadu_epi16(mask, w + r * K + k));
-        for (int m = 0; m < MB; ++m) {
-            __m512 xv = _mm512_loadu_ps(job.xf + (m0 + m) * job.ldxp + k);
-            for (int r = 0; r < R; ++r) acc[r][m] = _mm512_fmadd_ps(wv[r], xv, acc[r][m]);
+// --- BF16 without AVX512_BF16: each vector's even and odd columns widened to fp32 (a bf16 is
+// the top half of an fp32) and multiplied by x's fp32 values with FMA.
+template <int MB>
+void bf16_fma_block(const LinearJob &job, int64_t blk, int64_t m0, float (*out)[kBlockRows]) {
+    constexpr int C = 2; // 4 accumulators per x row (even and odd columns)
+    const int64_t P = job.w->padded_cols() / 2;
+    const auto *w = static_cast<const __m512i *>(job.w->data()) + blk * P;
+    const __m512i high = _mm512_set1_epi32(int32_t(0xffff0000u));
+    __m512 acc[MB][C][2];
+    for (int m = 0; m < MB; ++m)
+        for (int c = 0; c < C; ++c) acc[m][c][0] = acc[m][c][1] = _mm512_setzero_ps();
+    for (int64_t p = 0; p < P; p += C)
+        for (int c = 0; c < C; ++c) {
+            const __m512i v = _mm512_load_si512(w + p + c);
+            const __m512 even = _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
+            const __m512 odd = _mm512_castsi512_ps(_mm512_and_si512(v, high));
+            for (int m = 0; m < MB; ++m) {
+                const float *x = job.xf + (m0 + m) * job.ldxp + 2 * (p + c);
+                acc[m][c][0] = _mm512_fmadd_ps(even, _mm512_set1_ps(x[0]), acc[m][c][0]);
+                acc[m][c][1] = _mm512_fmadd_ps(odd, _mm512_set1_ps(x[1]), acc[m][c][1]);
+            }
         }
+    for (int m = 0; m < MB; ++m) {
+        __m512 s = _mm512_add_ps(acc[m][0][0], acc[m][0][1]);
+        for (int c = 1; c < C; ++c) s = _mm512_add_ps(s, _mm512_add_ps(acc[m][c][0], acc[m][c][1]));
+        _mm512_storeu_ps(out[m], s);
     }
-    for (int r = 0; r < R; ++r)
-        for (int m = 0; m < MB; ++m) store_out(job, m0 + m, n + r, _mm512_reduce_add_ps(acc[r][m]));
 }
 
 // --- Q8/Q4: 16 output rows per block, one per 32-bit lane. A group (32 columns) of a block is 8
@@ -172,18 +171,19 @@ void qblock(const LinearJob &job, int64_t blk, int64_t m0, float (*out)[kBlockRo
     for (int m = 0; m < MB; ++m) _mm512_storeu_ps(out[m], acc[m]);
 }
 
-template <Format F, bool Vnni>
-void qrows(const LinearJob &job, int64_t n0, int64_t n1) {
+// Rows [n0, n1) block by block (n0 is a block start: linear.cpp), x rows up to 4 per pass.
+template <class Block>
+void block_rows(const LinearJob &job, int64_t n0, int64_t n1) {
     float out[4][kBlockRows];
-    for (int64_t n = n0; n < n1; n += kBlockRows) { // n0 is a block start (linear.cpp)
+    for (int64_t n = n0; n < n1; n += kBlockRows) {
         const int64_t blk = n / kBlockRows, rows = std::min(kBlockRows, n1 - n);
         for (int64_t m0 = 0; m0 < job.M; m0 += 4) {
             const int64_t mb = std::min<int64_t>(4, job.M - m0);
             switch (mb) {
-            case 1: qblock<F, Vnni, 1>(job, blk, m0, out); break;
-            case 2: qblock<F, Vnni, 2>(job, blk, m0, out); break;
-            case 3: qblock<F, Vnni, 3>(job, blk, m0, out); break;
-            default: qblock<F, Vnni, 4>(job, blk, m0, out); break;
+            case 1: Block::template run<1>(job, blk, m0, out); break;
+            case 2: Block::template run<2>(job, blk, m0, out); break;
+            case 3: Block::template run<3>(job, blk, m0, out); break;
+            default: Block::template run<4>(job, blk, m0, out); break;
             }
             for (int64_t m = 0; m < mb; ++m)
                 for (int64_t r = 0; r < rows; ++r) store_out(job, m0 + m, n + r, out[m][r]);
@@ -191,36 +191,26 @@ void qrows(const LinearJob &job, int64_t n0, int64_t n1) {
     }
 }
 
-// Rows [n0, n1) in blocks of kRows (then single rows), x rows in blocks of up to 4.
-template <template <int, int> class Block>
-void drive(const LinearJob &job, int64_t n0, int64_t n1) {
-    auto rows = [&](auto R, int64_t n) {
-        for (int64_t m0 = 0; m0 < job.M; m0 += 4) {
-            switch (std::min<int64_t>(4, job.M - m0)) {
-            case 1: Block<decltype(R)::value, 1>::run(job, n, m0); break;
-            case 2: Block<decltype(R)::value, 2>::run(job, n, m0); break;
-            case 3: Block<decltype(R)::value, 3>::run(job, n, m0); break;
-            default: Block<decltype(R)::value, 4>::run(job, n, m0); break;
-            }
-        }
-    };
-    int64_t n = n0;
-    // M = 1 (decode): 8 rows per pass, 8 independent streams and accumulators; measured +3-14 %
-    // over 4 rows (CPU time, 256 MiB of bf16 copies). M > 1: 4 rows x up to 4 x rows (registers).
-    if (job.M == 1)
-        for (; n + 8 <= n1; n += 8) Block<8, 1>::run(job, n, 0);
-    for (; n + kRows <= n1; n += kRows) rows(std::integral_constant<int, kRows>{}, n);
-    for (; n < n1; ++n) rows(std::integral_constant<int, 1>{}, n);
-}
-
-template <int R, int MB>
 struct Bf16Dp {
-    static void run(const LinearJob &j, int64_t n, int64_t m0) { bf16_dp_block<R, MB>(j, n, m0); }
+    template <int MB>
+    static void run(const LinearJob &j, int64_t blk, int64_t m0, float (*out)[kBlockRows]) {
+        bf16_dp_block<MB>(j, blk, m0, out);
+    }
 };
-template <int R, int MB>
 struct Bf16Fma {
-    static void run(const LinearJob &j, int64_t n, int64_t m0) { bf16_fma_block<R, MB>(j, n, m0); }
+    template <int MB>
+    static void run(const LinearJob &j, int64_t blk, int64_t m0, float (*out)[kBlockRows]) {
+        bf16_fma_block<MB>(j, blk, m0, out);
+    }
 };
+template <Format F, bool Vnni>
+struct QBlock {
+    template <int MB>
+    static void run(const LinearJob &j, int64_t blk, int64_t m0, float (*out)[kBlockRows]) {
+        qblock<F, Vnni, MB>(j, blk, m0, out);
+    }
+};
+
 void quantize_x(const float *x, int64_t groups, int16_t *q, float *s, int32_t *sum, int8_t *hl) {
     const __m512 zero = _mm512_setzero_ps();
     const float qmax = float(kXInt16Max);
@@ -279,9 +269,9 @@ double read_sum(const void *p, std::size_t n) {
 } // namespace
 
 IsaKernels avx512_kernels(bool bf16, bool vnni) {
-    return {bf16 ? drive<Bf16Dp> : drive<Bf16Fma>,
-            vnni ? qrows<Format::Q8, true> : qrows<Format::Q8, false>,
-            vnni ? qrows<Format::Q4, true> : qrows<Format::Q4, false>,
+    return {bf16 ? block_rows<Bf16Dp> : block_rows<Bf16Fma>,
+            vnni ? block_rows<QBlock<Format::Q8, true>> : block_rows<QBlock<Format::Q8, false>>,
+            vnni ? block_rows<QBlock<Format::Q4, true>> : block_rows<QBlock<Format::Q4, false>>,
             bf16,
             true,
             vnni,

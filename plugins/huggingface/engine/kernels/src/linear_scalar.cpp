@@ -1,5 +1,6 @@
 // Portable kernels (any CPU): each weight row is widened to fp32 once into a small buffer, then
-// dotted with all M activation rows (x in fp32), so the matrix is still streamed once per call.
+// dotted with all M activation rows (x in fp32), so the matrix is still streamed once per call
+// (a block's rows read the same cache lines one after another).
 #include "detail.hpp"
 
 #include <algorithm>
@@ -26,14 +27,16 @@ void dot_row(const LinearJob &job, const float *row, int64_t K, int64_t n) {
     }
 }
 
+// BF16: each row of [n0, n1) gathered from its block's column pairs (layout in linear.hpp) and
+// widened to fp32, then dotted.
 void bf16_rows(const LinearJob &job, int64_t n0, int64_t n1) {
     const PackedMatrix &w = *job.w;
-    const int64_t K = w.cols();
+    const int64_t K = w.cols(), kp = w.padded_cols();
+    const auto *data = static_cast<const uint16_t *>(w.data());
     thread_local std::vector<float> row;
     row.resize(std::size_t(K));
     for (int64_t n = n0; n < n1; ++n) {
-        auto *p = static_cast<const uint16_t *>(w.data()) + n * K;
-        for (int64_t c = 0; c < K; ++c) row[std::size_t(c)] = bf16_to_f32(p[c]);
+        for (int64_t c = 0; c < K; ++c) row[std::size_t(c)] = bf16_to_f32(data[bf16_at(kp, n, c)]);
         dot_row(job, row.data(), K, n);
     }
 }

@@ -85,15 +85,25 @@ struct Packed {
     int64_t padded_cols;
 };
 
+int64_t padded_rows(int64_t rows) { return round_up(rows, detail::kBlockRows); }
+
+// BF16's blocks (linear.hpp); bits(r, c) gives the source's bf16 bits. Padding is zeros.
+template <class Bits>
+Packed pack_bf16(Bits bits, int64_t rows, int64_t cols) {
+    const int64_t kp = round_up(cols, kGroup);
+    const std::size_t n = std::size_t(padded_rows(rows) * kp);
+    auto *p = static_cast<uint16_t *>(aligned_bytes(n * 2));
+    std::memset(p, 0, n * 2);
+    for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < cols; ++c) p[detail::bf16_at(kp, r, c)] = bits(r, c);
+    return {p, nullptr, kp};
+}
+
 // One packing routine for both source types; load(r, c) reads the source as fp32.
 template <class Load>
 Packed pack_from(Load load, int64_t rows, int64_t cols, Format f) {
-    if (f == Format::BF16) {
-        auto *p = static_cast<uint16_t *>(aligned_bytes(std::size_t(rows * cols) * 2));
-        for (int64_t r = 0; r < rows; ++r)
-            for (int64_t c = 0; c < cols; ++c) p[r * cols + c] = f32_to_bf16(load(r, c));
-        return {p, nullptr, cols};
-    }
+    if (f == Format::BF16)
+        return pack_bf16([&](int64_t r, int64_t c) { return f32_to_bf16(load(r, c)); }, rows, cols);
     if (f != Format::Q8 && f != Format::Q4)
         throw std::invalid_argument("PackedMatrix: unknown format " + std::to_string(int(f)));
     const int64_t kp = round_up(cols, kGroup), groups = kp / kGroup;
@@ -160,21 +170,8 @@ int64_t PackedMatrix::row_bytes() const {
 }
 
 std::size_t PackedMatrix::bytes() const {
-    if (format_ == Format::BF16) return std::size_t(rows_) * std::size_t(padded_cols_) * 2;
-    const int64_t blocks = (rows_ + detail::kBlockRows - 1) / detail::kBlockRows;
-    const int64_t groups = padded_cols_ / kGroup;
-    return std::size_t(blocks * groups) *
-           std::size_t(detail::group_block_bytes(format_) + detail::kBlockRows * 2);
-}
-
-PackedMatrix PackedMatrix::view_bf16(const uint16_t *src, int64_t rows, int64_t cols) {
-    check_shape(src, rows, cols, "PackedMatrix::view_bf16");
-    PackedMatrix m;
-    m.format_ = Format::BF16;
-    m.rows_ = rows;
-    m.cols_ = m.padded_cols_ = cols;
-    m.data_ = src;
-    return m;
+    if (!data_) return 0;
+    return bytes_for(format_, rows_, cols_);
 }
 
 PackedMatrix PackedMatrix::from_f32(const float *src, int64_t rows, int64_t cols, Format f) {
@@ -193,8 +190,10 @@ PackedMatrix PackedMatrix::from_f32(const float *src, int64_t rows, int64_t cols
 
 PackedMatrix PackedMatrix::from_bf16(const uint16_t *src, int64_t rows, int64_t cols, Format f) {
     check_shape(src, rows, cols, "PackedMatrix::from_bf16");
-    Packed p = pack_from([&](int64_t r, int64_t c) { return bf16_to_f32(src[r * cols + c]); }, rows,
-                         cols, f);
+    Packed p = f == Format::BF16
+                   ? pack_bf16([&](int64_t r, int64_t c) { return src[r * cols + c]; }, rows, cols)
+                   : pack_from([&](int64_t r, int64_t c) { return bf16_to_f32(src[r * cols + c]); },
+                               rows, cols, f);
     PackedMatrix m;
     m.storage_.reset(static_cast<unsigned char *>(p.storage));
     m.format_ = f;
@@ -209,7 +208,7 @@ PackedMatrix PackedMatrix::from_bf16(const uint16_t *src, int64_t rows, int64_t 
 PackedMatrix PackedMatrix::clone() const {
     PackedMatrix m;
     if (!data_) return m;
-    // Q8/Q4: the scales follow the codes directly (pack_from), so bytes() is the whole storage.
+    // The scales (Q8/Q4) follow the data directly (pack_from), so bytes() is the whole storage.
     const std::size_t total = bytes();
     const std::size_t data_bytes =
         scales_ ? std::size_t(reinterpret_cast<const unsigned char *>(scales_) -
@@ -228,20 +227,42 @@ PackedMatrix PackedMatrix::clone() const {
     return m;
 }
 
-void PackedMatrix::dequantize(int64_t r0, int64_t n, float *out) const {
-    if (!out) throw std::invalid_argument("PackedMatrix::dequantize: out is null");
-    if (!data_) throw std::invalid_argument("PackedMatrix::dequantize: empty matrix");
-    if (r0 < 0 || n < 0 || r0 > rows_ || n > rows_ - r0)
-        throw std::invalid_argument("PackedMatrix::dequantize: rows [" + std::to_string(r0) + ", " +
+namespace {
+void check_rows(const char *fn, const void *out, const void *data, int64_t r0, int64_t n,
+                int64_t rows) {
+    if (!out) throw std::invalid_argument(std::string(fn) + ": out is null");
+    if (!data) throw std::invalid_argument(std::string(fn) + ": empty matrix");
+    if (r0 < 0 || n < 0 || r0 > rows || n > rows - r0)
+        throw std::invalid_argument(std::string(fn) + ": rows [" + std::to_string(r0) + ", " +
                                     std::to_string(r0) + "+" + std::to_string(n) +
-                                    ") outside [0, " + std::to_string(rows_) + ")");
+                                    ") outside [0, " + std::to_string(rows) + ")");
+}
+} // namespace
+
+void PackedMatrix::unpack_bf16(int64_t r0, int64_t n, uint16_t *out) const {
+    check_rows("PackedMatrix::unpack_bf16", out, data_, r0, n, rows_);
+    if (format_ != Format::BF16)
+        throw std::invalid_argument(std::string("PackedMatrix::unpack_bf16: the matrix is ") +
+                                    format_name(format_) + ", not bf16");
+    const auto *w = static_cast<const uint16_t *>(data_);
+    // Row by row: the 16 rows of a block read the same cache lines, which stay in the L1/L2.
+    for (int64_t i = 0; i < n; ++i) {
+        const int64_t r = r0 + i;
+        uint16_t *o = out + i * cols_;
+        for (int64_t c = 0; c < cols_; ++c) o[c] = w[detail::bf16_at(padded_cols_, r, c)];
+    }
+}
+
+void PackedMatrix::dequantize(int64_t r0, int64_t n, float *out) const {
+    check_rows("PackedMatrix::dequantize", out, data_, r0, n, rows_);
     int64_t groups = padded_cols_ / kGroup;
     for (int64_t i = 0; i < n; ++i) {
         int64_t r = r0 + i;
         float *o = out + i * cols_;
         if (format_ == Format::BF16) {
-            auto *w = static_cast<const uint16_t *>(data_) + r * padded_cols_;
-            for (int64_t c = 0; c < cols_; ++c) o[c] = bf16_to_f32(w[c]);
+            auto *w = static_cast<const uint16_t *>(data_);
+            for (int64_t c = 0; c < cols_; ++c)
+                o[c] = bf16_to_f32(w[detail::bf16_at(padded_cols_, r, c)]);
         } else {
             auto *q = static_cast<const unsigned char *>(data_);
             for (int64_t c = 0; c < cols_; ++c) {

@@ -2,15 +2,18 @@
 // weights streamed once from memory, in bf16, int8 (Q8) or int4 (Q4), dispatched at run time to the
 // best instruction set of the CPU (AVX-512, AVX2 or portable scalar code).
 //
-// Packed layouts (docs/cpu-inference.md, "Decode kernels"):
-//   BF16: row-major bf16 [rows, cols], row stride = cols (the caller's memory for view_bf16).
+// Packed layouts (docs/cpu-inference.md, "Decode kernels"). Every format stores rows in blocks of
+// 16, one SIMD lane per row, and each block as one contiguous run of 64-byte vectors, so a kernel
+// reads the matrix as a single sequential stream and a block's 16 outputs accumulate in the lanes
+// of a vector. Columns are padded with zeros to Kp (a multiple of 32) and rows to a multiple of 16.
+//   BF16: vector p of block b holds columns 2p and 2p + 1 of rows 16 b .. 16 b + 15: bf16 element
+//     2 r + j = W[16 b + r][2 p + j] (vdpbf16ps's operand shape: one pair per 32-bit lane).
+//     2 bytes per weight (plus padding).
 //   Q8/Q4: symmetric codes q with one fp16 scale per row per group of 32 columns along K,
 //     w[n][k] = q * scale[n][k / 32]; Q8: q in [-127, 127], scale = amax / 127; Q4: q in [-8, 7],
-//     the group's value of largest magnitude -> -8 exactly (Q4_0-style). Columns are padded with
-//     zeros to Kp (a multiple of 32) and rows to a multiple of 16: rows are stored in blocks of
-//     16, one SIMD lane per row. Block b, group g is one contiguous chunk of 64-byte vectors,
-//     each 16 rows x 4 consecutive columns (byte 4 r + j: vpdpbusd's operand shape), codes
-//     stored unsigned:
+//     the group's value of largest magnitude -> -8 exactly (Q4_0-style). Block b, group g is one
+//     contiguous chunk of 64-byte vectors, each 16 rows x 4 consecutive columns (byte 4 r + j:
+//     vpdpbusd's operand shape), codes stored unsigned:
 //       Q8: 512 bytes = 8 vectors; byte 64 v + 4 r + j = q[16 b + r][32 g + 4 v + j] + 128
 //       Q4: 256 bytes = 4 vectors; byte 64 v + 4 r + j holds q + 8 of [16 b + r][32 g + 4 v + j]
 //           in its low nibble and of [16 b + r][32 g + 16 + 4 v + j] in its high nibble
@@ -69,13 +72,10 @@ public:
 
     // Quantizing or converting copies. src is row-major [rows, cols]. Non-finite weights are
     // rejected for Q8/Q4 (std::invalid_argument): a NaN would poison a whole group's scale.
+    // from_bf16 to BF16 copies the bits unchanged (NaN and infinity included).
     static PackedMatrix from_f32(const float *src, int64_t rows, int64_t cols, Format f);
     static PackedMatrix from_bf16(const uint16_t *src, int64_t rows, int64_t cols, Format f);
-    // BF16 without a copy: streams the caller's memory (e.g. the mmap'd safetensors), which must
-    // outlive the matrix.
-    static PackedMatrix view_bf16(const uint16_t *src, int64_t rows, int64_t cols);
-    // An owning copy of the packed bytes (a view's copy owns its data too).
-    PackedMatrix clone() const;
+    PackedMatrix clone() const; // an owning copy of the packed bytes
 
     Format format() const { return format_; }
     int64_t rows() const { return rows_; }
@@ -85,17 +85,21 @@ public:
     static std::size_t bytes_for(Format f, int64_t rows, int64_t cols) {
         const auto r = static_cast<std::size_t>(rows);
         const std::size_t kp = (static_cast<std::size_t>(cols) + 31) / 32 * 32;
-        if (f == Format::BF16) return r * static_cast<std::size_t>(cols) * 2;
-        return r * (f == Format::Q8 ? kp : kp / 2) + r * (kp / 32) * 2; // data + fp16 scales
+        const std::size_t rp = (r + 15) / 16 * 16; // rows padded to whole blocks
+        if (f == Format::BF16) return rp * kp * 2;
+        return rp * (f == Format::Q8 ? kp : kp / 2) + rp * (kp / 32) * 2; // data + fp16 scales
     }
     // Rows [r0, r0+n) as fp32 (prefill through BLAS, tests): out is [n, cols].
     void dequantize(int64_t r0, int64_t n, float *out) const;
+    // BF16 only: rows [r0, r0+n) as row-major bf16 bits, out [n, cols] (a bf16 prefill's BLAS
+    // operand: the weights exactly as in the file). Throws std::invalid_argument for Q8/Q4.
+    void unpack_bf16(int64_t r0, int64_t n, uint16_t *out) const;
 
     // The packed storage (layout above), for the kernels.
     const void *data() const { return data_; }
     const uint16_t *scales() const { return scales_; }   // fp16 bits; nullptr for BF16
-    int64_t padded_cols() const { return padded_cols_; } // Kp (= cols for BF16)
-    int64_t row_bytes() const; // data bytes per row (Q8/Q4: of a 16-row block, divided by 16)
+    int64_t padded_cols() const { return padded_cols_; } // Kp
+    int64_t row_bytes() const; // data bytes per row (of a 16-row block, divided by 16)
 
 private:
     struct Free {
@@ -103,7 +107,7 @@ private:
     };
     Format format_ = Format::BF16;
     int64_t rows_ = 0, cols_ = 0, padded_cols_ = 0;
-    std::unique_ptr<unsigned char, Free> storage_; // owned data + scales (null for a view)
+    std::unique_ptr<unsigned char, Free> storage_; // data + scales
     const void *data_ = nullptr;
     const uint16_t *scales_ = nullptr;
 };
