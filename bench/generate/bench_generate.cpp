@@ -241,13 +241,24 @@ void bench_single(const fs::path &root, int prompt_len, int decode_len, int long
             double best_prefill = 0, best_decode = 0;
             llmhost::engine::parallel_team_high_water(true);
             // The bound uses the highest read bandwidth seen at this thread count: the one
-            // measured before the table and one before each rep. On a shared VM the neighbours'
-            // load moves both by +-30 % within a minute; the maximum keeps the bound an upper
-            // bound (a low reading would make the ratio look better than it is).
+            // measured before the table, and one before and one after each rep (best of 5
+            // reads each). On a shared VM the neighbours' load moves both by +-30 % within a
+            // minute, and a few reads of 20 ms sample that poorly; the maximum keeps the bound
+            // an upper bound (a low reading would make the ratio look better than it is).
+            // Each time, two buffers: 512 MiB, and one of B/token bytes read over and over as a
+            // decode reads the weights. Part of a ~100 MB buffer stays in the L3 from one pass
+            // to the next (this VM: 28-41 GB/s at 64 MiB, 27-28 at 176 MiB, 24-27 at 512 MiB),
+            // and the int8 model (95 MB a token) streamed faster than the 512 MiB read.
             bench::ReadBandwidth row_bw = bw[k];
+            const std::size_t model_sized = std::size_t(bytes) / 256 * 256;
+            auto read_bw = [&] {
+                for (std::size_t size : {std::size_t{512} << 20, model_sized}) {
+                    const auto now = bench::read_bandwidth(counts[k], size, 5);
+                    row_bw.bytes_per_s = std::max(row_bw.bytes_per_s, now.bytes_per_s);
+                }
+            };
             for (int rep = 0; rep < 3; ++rep) {
-                const auto now = bench::read_bandwidth(counts[k], std::size_t{512} << 20, 2);
-                row_bw.bytes_per_s = std::max(row_bw.bytes_per_s, now.bytes_per_s);
+                read_bw();
                 // A short request between the bandwidth reading and the timed one: on the
                 // development VM the first ~100 ms after the reading (or after any pause) run
                 // several times slower, whatever the code (a 16-token prefill: 20-25 ms warm,
@@ -259,6 +270,7 @@ void bench_single(const fs::path &root, int prompt_len, int decode_len, int long
                 best_prefill = std::max(best_prefill, prompt_len / (r.prefill_ms / 1e3));
                 // decode_ms covers decode_len samples and decode_len - 1 forward passes.
                 best_decode = std::max(best_decode, (r.tokens.size() - 1) / (r.decode_ms / 1e3));
+                read_bw();
             }
             const double bound = row_bw.bytes_per_s / bytes;
             std::printf("%-9s %7d %7.0fMB %7.0fMB ", e->dtype().c_str(), counts[k],
@@ -304,8 +316,9 @@ void bench_single(const fs::path &root, int prompt_len, int decode_len, int long
     std::printf(
         "\nB/token = bytes one decoded token streams (weights as computed on, less unread\n"
         "embedding rows, plus the KV cache at the mean position); bound = the highest read\n"
-        "bandwidth measured at that thread count (above, and before each of the row's\n"
-        "reps) / B/token; ratio = best decode tok/s / bound. RssAnon/RssFile:\n"
+        "bandwidth measured at that thread count (above, and before and after each of the\n"
+        "row's reps, of 512 MiB and of a B/token-sized buffer) / B/token; ratio = best decode "
+        "tok/s / bound. RssAnon/RssFile:\n"
         "growth after load + warm-up (anonymous = KV cache, activations, any copies;\n"
         "file = mmap'd weights).\n");
     for (const auto &w : warnings) std::printf("%s\n", w.c_str());
