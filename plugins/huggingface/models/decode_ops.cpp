@@ -1,8 +1,9 @@
-// Raw-memory CPU paths of RMSNorm, RoPE, the KV-cache write and attention for decode-sized
-// inputs (decode_ops.hpp).
+// Raw-memory CPU paths of RMSNorm, RoPE, SwiGLU, the KV-cache write and attention for
+// decode-sized inputs (decode_ops.hpp).
 #include "decode_ops.hpp"
 #include "parallel.hpp"
 
+#include <llmhost/kernels/activation.hpp>
 #include <llmhost/kernels/attention.hpp>
 
 #include <cmath>
@@ -126,6 +127,20 @@ at::Tensor rope(const at::Tensor &x_in, const at::Tensor &cos, const at::Tensor 
     else
         rope_rows(x.data_ptr<bf16>(), cos.data_ptr<bf16>(), sin.data_ptr<bf16>(),
                   pos.data_ptr<std::int64_t>(), out.data_ptr<bf16>(), rows, heads, hd);
+    return out;
+}
+
+at::Tensor swiglu(const at::Tensor &gate_in, const at::Tensor &up_in) {
+    const std::int64_t F = gate_in.size(-1);
+    // Views of the rows: the fused output's halves reshape without a copy (uniform row stride).
+    const at::Tensor gate = gate_in.reshape({-1, F}), up = up_in.reshape({-1, F});
+    TORCH_CHECK(gate.sizes() == up.sizes() && gate.stride(1) == 1 && up.stride(1) == 1 &&
+                    gate.scalar_type() == up.scalar_type(),
+                "decode_ops::swiglu: gate and up differ in shape or dtype, or are not row-major");
+    at::Tensor out = at::empty(gate_in.sizes(), gate_in.options());
+    kernels::swiglu(gate.data_ptr(), gate.stride(0), up.data_ptr(), up.stride(0),
+                    gate.scalar_type() == at::kFloat ? kernels::Act::F32 : kernels::Act::BF16,
+                    gate.size(0), F, out.data_ptr());
     return out;
 }
 

@@ -28,6 +28,11 @@ at::Tensor rope(const at::Tensor &x, const at::Tensor &cos, const at::Tensor &si
 at::Tensor attention(const at::Tensor &q, const at::Tensor &k_cache, const at::Tensor &v_cache,
                      const at::Tensor &mask, std::int64_t kv_len);
 
+// SwiGLU's product silu(gate) * up, rounded as the two torch ops round (bf16: silu's result,
+// then the product). gate and up: the same shape, rows of contiguous elements with any row
+// stride (the two halves of the fused gate/up output). Returns a new contiguous tensor.
+at::Tensor swiglu(const at::Tensor &gate, const at::Tensor &up);
+
 // Writes k or v [B, T, KV, hd] into cache [B, KV, S_max, hd] at positions [B, T].
 void write_cache(at::Tensor &cache, const at::Tensor &kv, const at::Tensor &positions);
 

@@ -73,9 +73,9 @@ public:
             at::Tensor k = qkv.narrow(-1, D, D).view({B, T, H, hd});
             at::Tensor v = qkv.narrow(-1, 2 * D, D).view({B, T, H, hd});
             at::Tensor a = cached_attention(q, k, v, positions, mask, kv_len, cache, (std::int64_t)i);
-            x = x + b.proj(a);
+            b.proj.add_into(a, x); // x = x + proj(a)
             h = at::layer_norm(x, {D}, b.ln2_w, b.ln2_b, eps);
-            x = x + b.out(at::gelu(b.fc(h), "tanh"));
+            b.out.add_into(at::gelu(b.fc(h), "tanh"), x);
         }
         if (!all_logits) x = x.narrow(1, T - 1, 1);
         x = at::layer_norm(x, {D}, lnf_w_, lnf_b_, eps);

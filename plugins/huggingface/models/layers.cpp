@@ -1,4 +1,4 @@
-// Shared building blocks of the model files: the static KV cache, RMSNorm,
+// Shared building blocks of the model files: the static KV cache, RMSNorm, SwiGLU,
 // the causal mask, cached (grouped-query) attention and rotary embeddings.
 #include "model.hpp"
 
@@ -50,6 +50,12 @@ at::Tensor rms_norm(const at::Tensor &x, const at::Tensor &weight, double eps) {
     at::Tensor h = x.to(at::kFloat);
     h = h * at::rsqrt(h.pow(2).mean(-1, /*keepdim=*/true) + eps);
     return weight * h.to(x.scalar_type());
+}
+
+at::Tensor swiglu(const at::Tensor &gate, const at::Tensor &up) {
+    if (decode_ops::applies(gate) && up.scalar_type() == gate.scalar_type())
+        return decode_ops::swiglu(gate, up);
+    return at::silu(gate) * up;
 }
 
 at::Tensor attention_mask(const at::Tensor &positions, std::int64_t kv_len,

@@ -78,6 +78,22 @@ at::Tensor Linear::operator()(const at::Tensor &x) const {
     return at::linear(x.to(at::kFloat), w, b).to(x.scalar_type());
 }
 
+void Linear::add_into(const at::Tensor &x, at::Tensor &out) const {
+    const std::int64_t rows = x.numel() / in_features;
+    const bool kernel_dtype = x.scalar_type() == at::kFloat || x.scalar_type() == at::kBFloat16;
+    if (packed && x.is_cpu() && kernel_dtype && rows <= kKernelMaxRows && out.is_cpu() &&
+        out.scalar_type() == x.scalar_type() && out.is_contiguous() &&
+        out.numel() == rows * out_features) {
+        const at::Tensor in = x.contiguous();
+        kernels::linear_add(*packed, in.data_ptr(), act_of(in), in_features, rows, out.data_ptr(),
+                            act_of(out), out_features,
+                            bias_f32.defined() ? bias_f32.data_ptr<float>() : nullptr,
+                            torch_parallel_for());
+        return;
+    }
+    out.add_((*this)(x));
+}
+
 // LLMHOST_FUSED_PROJECTIONS=0 calls each part on its own (for A/B timing of the fusion; the
 // results are the same either way, bit for bit: tests/kernels/concat_test.cpp).
 static bool fusion_enabled() {

@@ -32,6 +32,10 @@ struct Linear {
     std::int64_t out_features = 0, in_features = 0;
 
     at::Tensor operator()(const at::Tensor &x) const;
+    // out += (*this)(x), a decoder layer's residual add: `L.o.add_into(a, h)` is `h = h + L.o(a)`,
+    // rounded the same way. On the kernel path the product is added as it is stored
+    // (kernels::linear_add): no product tensor and no separate add. out: x's dtype and device.
+    void add_into(const at::Tensor &x, at::Tensor &out) const;
 };
 
 // Rows at or below this many go through the packed kernels; more go through BLAS. The kernels

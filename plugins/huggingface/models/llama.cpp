@@ -91,11 +91,11 @@ public:
             q = rope_.apply(q, positions);
             k = rope_.apply(k, positions);
             at::Tensor a = cached_attention(q, k, v, positions, mask, kv_len, cache, (std::int64_t)i);
-            x = x + L.o(a);
+            L.o.add_into(a, x); // x = x + o(a)
             // Feed-forward block (SwiGLU).
             h = rms_norm(x, L.post_attn_norm, eps);
             auto [gate, up] = L.gate_up(h);
-            x = x + L.down(at::silu(gate) * up);
+            L.down.add_into(swiglu(gate, up), x); // x = x + down(silu(gate) * up)
         }
         if (!all_logits) x = x.narrow(1, T - 1, 1);
         x = rms_norm(x, final_norm_, eps);

@@ -116,6 +116,8 @@ std::unique_ptr<CausalLM> make_gpt2(const ModelConfig &cfg, const Weights &w);
 
 // RMSNorm as transformers computes it: in fp32, cast back, then scaled by the weight.
 at::Tensor rms_norm(const at::Tensor &x, const at::Tensor &weight, double eps);
+// silu(gate) * up (the Llama family's MLP).
+at::Tensor swiglu(const at::Tensor &gate, const at::Tensor &up);
 
 // Boolean mask [B, 1, T, S]: true where query (b, t) may attend to cache position s.
 at::Tensor attention_mask(const at::Tensor &positions, std::int64_t kv_len,

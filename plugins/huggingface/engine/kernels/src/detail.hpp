@@ -71,6 +71,7 @@ struct LinearJob {
     Act y_type;
     int64_t ldy;
     const float *bias;
+    bool accumulate; // y += the product (linear_add), else y = it
 };
 
 // Computes output rows [n0, n1) for all M.
@@ -131,6 +132,22 @@ void attend_scalar(const AttendArgs &a, float *scratch);
 #if defined(LLMHOST_KERNELS_X86)
 void attend_avx2(const AttendArgs &a, float *scratch);
 void attend_avx512(const AttendArgs &a, float *scratch);
+#endif
+
+// swiglu() after validation (activation.hpp); activation_impl.hpp is its body, per ISA.
+struct SwigluArgs {
+    const void *gate;
+    int64_t gate_ld;
+    const void *up;
+    int64_t up_ld;
+    Act type;
+    int64_t rows, n;
+    void *out;
+};
+void swiglu_scalar(const SwigluArgs &a);
+#if defined(LLMHOST_KERNELS_X86)
+void swiglu_avx2(const SwigluArgs &a);
+void swiglu_avx512(const SwigluArgs &a);
 #endif
 
 static inline float bf16_to_f32(uint16_t b) {
@@ -197,10 +214,14 @@ static inline uint16_t f32_to_fp16(float f) {
 
 static inline void store_out(const LinearJob &job, int64_t m, int64_t n, float acc) {
     if (job.bias) acc += job.bias[n];
-    if (job.y_type == Act::F32)
-        static_cast<float *>(job.y)[m * job.ldy + n] = acc;
-    else
-        static_cast<uint16_t *>(job.y)[m * job.ldy + n] = f32_to_bf16(acc);
+    if (job.y_type == Act::F32) {
+        float &y = static_cast<float *>(job.y)[m * job.ldy + n];
+        y = job.accumulate ? y + acc : acc;
+    } else { // bf16: the product rounded, then the sum, as `y + linear(x)` rounds in torch
+        uint16_t &y = static_cast<uint16_t *>(job.y)[m * job.ldy + n];
+        const uint16_t p = f32_to_bf16(acc);
+        y = job.accumulate ? f32_to_bf16(bf16_to_f32(y) + bf16_to_f32(p)) : p;
+    }
 }
 
 } // namespace llmhost::kernels::detail

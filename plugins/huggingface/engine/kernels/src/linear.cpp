@@ -79,18 +79,9 @@ int64_t grain_rows(const PackedMatrix &w) {
     return std::max<int64_t>(4, (g + 3) / 4 * 4);
 }
 
-} // namespace
-
-void linear(const PackedMatrix &w, const void *x, Act x_type, int64_t ldx, int64_t M, void *y,
-            Act y_type, int64_t ldy, const float *bias, const ParallelFor &pf) {
-    const PackedMatrix *ws[1] = {&w};
-    const float *bs[1] = {bias};
-    linear_concat(ws, 1, x, x_type, ldx, M, y, y_type, ldy, bs, pf);
-}
-
-void linear_concat(const PackedMatrix *const *ws, int count, const void *x, Act x_type, int64_t ldx,
-                   int64_t M, void *y, Act y_type, int64_t ldy, const float *const *biases,
-                   const ParallelFor &pf) {
+void run_linear(const PackedMatrix *const *ws, int count, const void *x, Act x_type, int64_t ldx,
+                int64_t M, void *y, Act y_type, int64_t ldy, const float *const *biases,
+                const ParallelFor &pf, bool accumulate) {
     if (!ws || count < 1) bad("no matrices (count " + std::to_string(count) + ")");
     for (int i = 0; i < count; ++i) {
         const std::string at = count > 1 ? "matrix " + std::to_string(i) + " " : "w ";
@@ -169,7 +160,7 @@ void linear_concat(const PackedMatrix *const *ws, int count, const void *x, Act 
                         want_q ? xq.data() : nullptr, want_q ? xs.data() : nullptr,
                         want_q ? xsum.data() : nullptr, want_hl ? xhl.data() : nullptr, ldxp, M,
                         static_cast<char *>(y) + std::size_t(off) * y_elem, y_type, ldy,
-                        biases ? biases[i] : nullptr});
+                        biases ? biases[i] : nullptr, accumulate});
         first.push_back(first.back() + (ws[i]->rows() + B - 1) / B);
     }
     detail::RowsFn fn = w.format() == Format::BF16 ? k.bf16
@@ -199,6 +190,28 @@ void linear_concat(const PackedMatrix *const *ws, int count, const void *x, Act 
         if (b < 0 || e > blocks || b >= e) return; // a buggy loop must not write out of range
         run(b, e);
     });
+}
+
+} // namespace
+
+void linear(const PackedMatrix &w, const void *x, Act x_type, int64_t ldx, int64_t M, void *y,
+            Act y_type, int64_t ldy, const float *bias, const ParallelFor &pf) {
+    const PackedMatrix *ws[1] = {&w};
+    const float *bs[1] = {bias};
+    run_linear(ws, 1, x, x_type, ldx, M, y, y_type, ldy, bs, pf, false);
+}
+
+void linear_add(const PackedMatrix &w, const void *x, Act x_type, int64_t ldx, int64_t M, void *y,
+                Act y_type, int64_t ldy, const float *bias, const ParallelFor &pf) {
+    const PackedMatrix *ws[1] = {&w};
+    const float *bs[1] = {bias};
+    run_linear(ws, 1, x, x_type, ldx, M, y, y_type, ldy, bs, pf, true);
+}
+
+void linear_concat(const PackedMatrix *const *ws, int count, const void *x, Act x_type, int64_t ldx,
+                   int64_t M, void *y, Act y_type, int64_t ldy, const float *const *biases,
+                   const ParallelFor &pf) {
+    run_linear(ws, count, x, x_type, ldx, M, y, y_type, ldy, biases, pf, false);
 }
 
 } // namespace llmhost::kernels

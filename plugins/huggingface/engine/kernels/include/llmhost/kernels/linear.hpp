@@ -128,6 +128,12 @@ ParallelFor serial_for(); // runs body(0, n) on the caller's thread
 void linear(const PackedMatrix &w, const void *x, Act x_type, int64_t ldx, int64_t M, void *y,
             Act y_type, int64_t ldy, const float *bias, const ParallelFor &pf);
 
+// y[m, n] += W x[m, :] (+ bias): linear() adding into y (a decoder layer's residual,
+// `h = h + o(a)`, without another pass over y). A bf16 y gets the product rounded to bf16, then
+// the sum rounded, as the two torch ops round; an fp32 y one fp32 add. linear()'s checks.
+void linear_add(const PackedMatrix &w, const void *x, Act x_type, int64_t ldx, int64_t M, void *y,
+                Act y_type, int64_t ldy, const float *bias, const ParallelFor &pf);
+
 // Several matrices of one format and one K applied to the same x in one call (a decode step's
 // q/k/v or gate/up projections): y[m, off_i + n] = W_i x[m, :] + biases[i][n], off_i = the rows
 // of the matrices before i, so y holds their outputs side by side. x is prepared once and one
