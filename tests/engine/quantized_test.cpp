@@ -134,6 +134,8 @@ TEST_CASE("int8 and int4 weights: smaller, close to float32 (KL), refused where 
         CHECK(e->dtype() == c.dtype);
         CHECK_FALSE(e->weights_mapped());
         CHECK(double(e->weight_bytes()) < c.max_size_ratio * double(ref->weight_bytes()));
+        // fp32 activations over a bf16 KV cache: half the float32 engine's, same shape.
+        CHECK(e->kv_cache_bytes() * 2 == ref->kv_cache_bytes());
         // The estimate made from the headers before loading is what load then takes.
         LoadOptions o;
         o.device = "cpu";

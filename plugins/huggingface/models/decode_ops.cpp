@@ -83,15 +83,19 @@ void attention_rows(const at::Tensor &q, const at::Tensor &kc, const at::Tensor 
     });
 }
 
-template <class T>
-void write_rows(T *cache, const T *kv, const std::int64_t *pos, std::int64_t B, std::int64_t T_,
+// U: the cache's element type; T: the rows' (fp32 rows into a bf16 cache are rounded as
+// at::Tensor::to rounds, to nearest even).
+template <class U, class T>
+void write_rows(U *cache, const T *kv, const std::int64_t *pos, std::int64_t B, std::int64_t T_,
                 std::int64_t KV, std::int64_t hd, std::int64_t row_stride,
                 std::int64_t head_stride) {
     for (std::int64_t b = 0; b < B; ++b)
         for (std::int64_t t = 0; t < T_; ++t)
-            for (std::int64_t h = 0; h < KV; ++h)
-                std::copy_n(kv + ((b * T_ + t) * KV + h) * hd, hd,
-                            cache + b * row_stride + h * head_stride + pos[b * T_ + t] * hd);
+            for (std::int64_t h = 0; h < KV; ++h) {
+                const T *src = kv + ((b * T_ + t) * KV + h) * hd;
+                U *dst = cache + b * row_stride + h * head_stride + pos[b * T_ + t] * hd;
+                for (std::int64_t i = 0; i < hd; ++i) dst[i] = from_f<U>(to_f(src[i]));
+            }
 }
 
 } // namespace
@@ -147,12 +151,19 @@ at::Tensor swiglu(const at::Tensor &gate_in, const at::Tensor &up_in) {
 void write_cache(at::Tensor &cache, const at::Tensor &kv_in, const at::Tensor &positions) {
     const at::Tensor kv = kv_in.contiguous(), pos = positions.contiguous();
     const std::int64_t B = kv.size(0), T = kv.size(1), KV = kv.size(2), hd = kv.size(3);
-    if (cache.scalar_type() == at::kFloat)
-        write_rows(cache.data_ptr<float>(), kv.data_ptr<float>(), pos.data_ptr<std::int64_t>(), B,
-                   T, KV, hd, cache.stride(0), cache.stride(1));
-    else
-        write_rows(cache.data_ptr<bf16>(), kv.data_ptr<bf16>(), pos.data_ptr<std::int64_t>(), B, T,
-                   KV, hd, cache.stride(0), cache.stride(1));
+    const std::int64_t *p = pos.data_ptr<std::int64_t>();
+    const std::int64_t rs = cache.stride(0), hs = cache.stride(1);
+    const bool f32_rows = kv.scalar_type() == at::kFloat;
+    if (cache.scalar_type() == at::kFloat) {
+        if (f32_rows)
+            write_rows(cache.data_ptr<float>(), kv.data_ptr<float>(), p, B, T, KV, hd, rs, hs);
+        else
+            write_rows(cache.data_ptr<float>(), kv.data_ptr<bf16>(), p, B, T, KV, hd, rs, hs);
+    } else if (f32_rows) {
+        write_rows(cache.data_ptr<bf16>(), kv.data_ptr<float>(), p, B, T, KV, hd, rs, hs);
+    } else {
+        write_rows(cache.data_ptr<bf16>(), kv.data_ptr<bf16>(), p, B, T, KV, hd, rs, hs);
+    }
 }
 
 at::Tensor attention(const at::Tensor &q_in, const at::Tensor &k_cache, const at::Tensor &v_cache,

@@ -23,7 +23,8 @@ at::Tensor rope(const at::Tensor &x, const at::Tensor &cos, const at::Tensor &si
                 const at::Tensor &positions);
 
 // Grouped-query attention of q [B, T, H, hd] over cache rows k_cache/v_cache [B, KV, S_max, hd]
-// (already holding this call's keys/values), positions [0, kv_len), mask [B, 1, T, kv_len].
+// (already holding this call's keys/values; fp32 or bf16, whatever q's dtype), positions
+// [0, kv_len), mask [B, 1, T, kv_len].
 // Returns [B, T, H * hd]. Scores and softmax in fp32, as the libtorch path.
 at::Tensor attention(const at::Tensor &q, const at::Tensor &k_cache, const at::Tensor &v_cache,
                      const at::Tensor &mask, std::int64_t kv_len);
@@ -33,7 +34,8 @@ at::Tensor attention(const at::Tensor &q, const at::Tensor &k_cache, const at::T
 // stride (the two halves of the fused gate/up output). Returns a new contiguous tensor.
 at::Tensor swiglu(const at::Tensor &gate, const at::Tensor &up);
 
-// Writes k or v [B, T, KV, hd] into cache [B, KV, S_max, hd] at positions [B, T].
+// Writes k or v [B, T, KV, hd] into cache [B, KV, S_max, hd] at positions [B, T]; either may be
+// fp32 or bf16 (fp32 rows into a bf16 cache are rounded to nearest even, as at::Tensor::to).
 void write_cache(at::Tensor &cache, const at::Tensor &kv, const at::Tensor &positions);
 
 } // namespace llmhost::engine::decode_ops

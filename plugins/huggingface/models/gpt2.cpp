@@ -48,12 +48,14 @@ public:
         else
             lm_head_ = w.tied_linear(wte_);
         dtype_ = w.dtype();
+        kv_dtype_ = w.kv_dtype();
         device_ = w.device();
     }
 
     KVCache make_cache(std::int64_t batch, std::int64_t max_ctx) const override {
         return KVCache::allocate(cfg_.num_hidden_layers, batch, cfg_.num_attention_heads, max_ctx,
-                                 cfg_.head_dim, at::TensorOptions().dtype(dtype_).device(device_));
+                                 cfg_.head_dim,
+                                 at::TensorOptions().dtype(kv_dtype_).device(device_));
     }
 
     at::Tensor forward(const at::Tensor &tokens, const at::Tensor &positions, std::int64_t kv_len,
@@ -86,7 +88,7 @@ private:
     at::Tensor wte_, wpe_, lnf_w_, lnf_b_;
     Linear lm_head_;
     std::vector<Block> blocks_;
-    at::ScalarType dtype_ = at::kFloat;
+    at::ScalarType dtype_ = at::kFloat, kv_dtype_ = at::kFloat;
     at::Device device_ = at::kCPU;
 };
 

@@ -74,8 +74,9 @@ at::Tensor cached_attention(const at::Tensor &q, const at::Tensor &k, const at::
     const std::int64_t B = q.size(0), T = q.size(1), H = q.size(2), hd = q.size(3);
     const std::int64_t KV = k.size(2), groups = H / KV;
 
-    if (decode_ops::applies(q) && k.scalar_type() == cache.k[layer].scalar_type() &&
-        q.scalar_type() == cache.k[layer].scalar_type()) {
+    if (decode_ops::applies(q) && k.scalar_type() == q.scalar_type() &&
+        (cache.k[layer].scalar_type() == at::kFloat ||
+         cache.k[layer].scalar_type() == at::kBFloat16)) {
         decode_ops::write_cache(cache.k[layer], k, positions);
         decode_ops::write_cache(cache.v[layer], v, positions);
         return decode_ops::attention(q, cache.k[layer], cache.v[layer], mask, kv_len);
@@ -84,8 +85,9 @@ at::Tensor cached_attention(const at::Tensor &q, const at::Tensor &k, const at::
     at::Tensor rows = at::arange(B, positions.options()).unsqueeze(1).expand({B, T});
     cache.k[layer].index_put_({rows, Slice(), positions}, k.to(cache.k[layer].scalar_type()));
     cache.v[layer].index_put_({rows, Slice(), positions}, v.to(cache.v[layer].scalar_type()));
-    at::Tensor keys = cache.k[layer].narrow(2, 0, kv_len);   // [B, KV, S, hd]
-    at::Tensor values = cache.v[layer].narrow(2, 0, kv_len);
+    // A bf16 cache under fp32 activations (int8/int4) is widened for the matmuls.
+    at::Tensor keys = cache.k[layer].narrow(2, 0, kv_len).to(q.scalar_type()); // [B, KV, S, hd]
+    at::Tensor values = cache.v[layer].narrow(2, 0, kv_len).to(q.scalar_type());
 
     // GQA without copying the cache: fold the query heads that share a KV head into the
     // sequence dimension, so one KV head serves `groups * T` query rows.

@@ -67,6 +67,11 @@ public:
     WeightQuant quant() const { return quant_; }
     std::size_t loaded_bytes() const { return loaded_bytes_; } // as placed on the device
     bool all_views() const { return all_views_; } // every tensor so far views the mmap
+    // The KV cache's dtype: the compute dtype, except bfloat16 for int8/int4 on the CPU (their
+    // activations are fp32; a bf16 cache halves what attention reads, as llama.cpp's f16 cache).
+    at::ScalarType kv_dtype() const {
+        return quant_ != WeightQuant::None && device_.is_cpu() ? at::kBFloat16 : dtype_;
+    }
 
 private:
     at::Tensor view(const std::string &name, const std::vector<std::int64_t> &shape) const;

@@ -347,7 +347,11 @@ std::size_t Engine::estimate_memory(const fs::path &dir, const LoadOptions &opts
         const ModelConfig cfg = load_model_config(dir);
         const at::Device device = parse_device(opts.device);
         const Precision precision = parse_dtype(opts.dtype, device);
-        const std::size_t elt = dtype_bytes(precision.compute);
+        // The KV cache's element (models/model.hpp, Weights::kv_dtype): bf16 for int8/int4 on
+        // the CPU, else the compute dtype's.
+        const std::size_t elt = precision.quant != WeightQuant::None && device.is_cpu()
+                                    ? 2
+                                    : dtype_bytes(precision.compute);
         std::size_t weights = 0;
         const SafetensorsCheckpoint ckpt = SafetensorsCheckpoint::open_dir(dir); // headers only
         for (const auto &[name, t] : ckpt.tensors())
