@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <random>
+#include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -47,6 +49,26 @@ inline ParallelFor thread_for(int threads) {
         for (int64_t b = 0; b < n; b += step) pool.emplace_back(body, b, std::min(n, b + step));
         for (auto &t : pool) t.join();
     };
+}
+
+// The ISAs this CPU has (the scalar path always), for the cases that loop over "every ISA"; the
+// per-ISA linear cases report a missing one as skipped.
+inline std::vector<Isa> available_isas() {
+    std::vector<Isa> out = {Isa::Scalar};
+    if (best_isa() != Isa::Scalar) out.push_back(Isa::Avx2);
+    if (best_isa() == Isa::Avx512) out.push_back(Isa::Avx512);
+    return out;
+}
+
+// What fn throws as std::invalid_argument, or "no exception" (other exceptions propagate).
+template <class F>
+std::string error_of(F fn) {
+    try {
+        fn();
+    } catch (const std::invalid_argument &e) {
+        return e.what();
+    }
+    return "no exception";
 }
 
 // Forces `isa` for the scope; exits 77 (ctest SKIP) when this CPU lacks it.

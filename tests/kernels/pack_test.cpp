@@ -162,30 +162,23 @@ TEST_CASE("pack: zero groups and bf16 source") {
 
 TEST_CASE("pack: hostile arguments throw, naming the argument") {
     std::vector<float> w(4, 1.0f);
-    auto msg = [](auto fn) {
-        try {
-            fn();
-        } catch (const std::invalid_argument &e) {
-            return std::string(e.what());
-        }
-        return std::string("no exception");
-    };
-    CHECK(msg([&] { PackedMatrix::from_f32(nullptr, 2, 2, Format::Q8); }).find("src") !=
+    CHECK(error_of([&] { PackedMatrix::from_f32(nullptr, 2, 2, Format::Q8); }).find("src") !=
           std::string::npos);
-    CHECK(msg([&] { PackedMatrix::from_f32(w.data(), 0, 2, Format::Q8); }).find("rows") !=
+    CHECK(error_of([&] { PackedMatrix::from_f32(w.data(), 0, 2, Format::Q8); }).find("rows") !=
           std::string::npos);
-    CHECK(msg([&] { PackedMatrix::from_f32(w.data(), 2, -1, Format::BF16); }).find("cols") !=
+    CHECK(error_of([&] { PackedMatrix::from_f32(w.data(), 2, -1, Format::BF16); }).find("cols") !=
           std::string::npos);
-    CHECK(msg([&] { PackedMatrix::from_bf16(nullptr, 2, 2, Format::BF16); }).find("src") !=
+    CHECK(error_of([&] { PackedMatrix::from_bf16(nullptr, 2, 2, Format::BF16); }).find("src") !=
           std::string::npos);
-    CHECK(msg([&] {
+    CHECK(error_of([&] {
               PackedMatrix::from_f32(w.data(), int64_t(1) << 40, int64_t(1) << 30, Format::Q4);
           }).find("too large") != std::string::npos);
     w[2] = std::numeric_limits<float>::quiet_NaN();
-    CHECK(msg([&] { PackedMatrix::from_f32(w.data(), 2, 2, Format::Q4); }).find("non-finite") !=
-          std::string::npos);
+    CHECK(error_of([&] {
+              PackedMatrix::from_f32(w.data(), 2, 2, Format::Q4);
+          }).find("non-finite") != std::string::npos);
     w[2] = 1e30f;
-    CHECK(msg([&] { PackedMatrix::from_f32(w.data(), 2, 2, Format::Q8); }).find("fp16") !=
+    CHECK(error_of([&] { PackedMatrix::from_f32(w.data(), 2, 2, Format::Q8); }).find("fp16") !=
           std::string::npos);
     w[2] = 1.0f;
     auto p = PackedMatrix::from_f32(w.data(), 2, 2, Format::Q8);
