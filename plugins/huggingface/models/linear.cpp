@@ -68,7 +68,8 @@ at::Tensor Linear::operator()(const at::Tensor &x) const {
         parallel_for(0, out_features, 64, [&](std::int64_t b, std::int64_t e) {
             packed->unpack_bf16(b, e - b, dst + b * in_features);
         });
-        return at::linear(x.to(at::kBFloat16), w, bias.defined() ? bias.to(at::kBFloat16) : bias);
+        return at::linear(x.to(at::kBFloat16), w, bias.defined() ? bias.to(at::kBFloat16) : bias)
+            .to(x.scalar_type());
     }
     at::Tensor w = at::empty({out_features, in_features}, at::kFloat);
     parallel_for(0, out_features, 64, [&](std::int64_t b, std::int64_t e) {
