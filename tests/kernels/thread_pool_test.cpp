@@ -94,23 +94,32 @@ TEST_CASE("thread pool: coverage and team size") {
 
 TEST_CASE("thread pool: a member whose region is done takes the others' pieces") {
     for (int pieces : {1, 8}) {
+        CAPTURE(pieces);
         ThreadPool pool(2, 1000, pieces);
-        // The worker's pieces are slow (20 ms each); the caller's are instant, so the caller
-        // takes what is left of the worker's region [32, 64) from its back.
+        // The worker's pieces are slow (20 ms each); the caller's first piece waits until the
+        // worker is inside one (so the order does not depend on who the scheduler runs first),
+        // the rest are instant. With 8 pieces a region, the caller then takes what is left of
+        // the worker's region [32, 64) from its back; with 1, the worker holds its region whole.
         std::mutex mu;
         std::set<int64_t> by_caller;
         std::vector<std::atomic<int>> hits(64);
+        std::atomic<bool> worker_in{false};
         pool.run(64, 1, [&](int64_t b, int64_t e) {
             for (int64_t i = b; i < e; ++i) hits[std::size_t(i)]++;
             if (ThreadPool::thread_index() != 0) {
+                worker_in = true;
                 std::this_thread::sleep_for(std::chrono::milliseconds(20));
                 return;
             }
+            const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+            while (!worker_in && std::chrono::steady_clock::now() < give_up)
+                std::this_thread::yield();
             std::lock_guard lk(mu);
             for (int64_t i = b; i < e; ++i) by_caller.insert(i);
         });
         for (auto &h : hits) REQUIRE(h == 1);
-        CHECK(by_caller.count(63) == 1); // the worker's last piece
+        REQUIRE(worker_in);
+        CHECK(by_caller.count(63) == (pieces == 8 ? 1u : 0u)); // the worker's last piece
         for (int64_t i = 0; i < 32; ++i) CHECK(by_caller.count(i) == 1);
     }
     CHECK_THROWS_WITH_AS(ThreadPool(2, 0, 0), "ThreadPool: pieces must be >= 1, got 0",
