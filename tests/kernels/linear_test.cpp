@@ -53,8 +53,10 @@ void check_case(Format f, const Case &c, uint32_t seed) {
     for (std::size_t i = 0; i < xs.size(); ++i)
         xeff[i] = (c.xt == Act::BF16 || round_x) ? from_bf16(xb[i]) : xs[i];
 
-    // Q8/Q4 on SIMD paths quantize x to int16 per group of 32 (documented): its error bound.
-    const bool quant_x = linear_quantizes_x_to_int16(f);
+    // Q8/Q4 on SIMD paths quantize x per group of 32 to codes in [-qmax, qmax] (documented):
+    // its error bound.
+    const int32_t qmax = linear_x_code_max(f);
+    const bool quant_x = qmax > 0;
     const int64_t groups = (c.K + 31) / 32;
     std::vector<double> xamax(std::size_t(c.M * groups), 0.0);
     for (int64_t m = 0; m < c.M; ++m)
@@ -86,9 +88,9 @@ void check_case(Format f, const Case &c, uint32_t seed) {
                 double p = double(xeff[std::size_t(m * ldx + k)]) * deq[std::size_t(n * c.K + k)];
                 ref += p;
                 mag += std::fabs(p);
-                if (quant_x) // |x - deq(x)| <= s / 2, s = max|x| over the group / int16 max
+                if (quant_x) // |x - deq(x)| <= s / 2, s = max|x| over the group / qmax
                     xq_err += std::fabs(deq[std::size_t(n * c.K + k)]) *
-                              xamax[std::size_t(m * groups + k / 32)] / kLinearXInt16Max * 0.5;
+                              xamax[std::size_t(m * groups + k / 32)] / qmax * 0.5;
             }
             double got = c.yt == Act::F32 ? yf[at] : from_bf16(yb[at]);
             double tol = mag * double(c.K + 2) * std::ldexp(1.0, -23) + xq_err * (1 + 1e-5) + 1e-30;
@@ -236,6 +238,18 @@ TEST_CASE("linear: a NaN or inf in x gives non-finite outputs on every ISA, neve
                 for (float v : y) CHECK(!std::isfinite(v));
             }
         }
+    }
+    force_isa(best_isa());
+}
+
+TEST_CASE("linear: the x precision contract per format and ISA") {
+    for (Isa isa : available_isas()) {
+        force_isa(isa);
+        CAPTURE(isa_name(isa));
+        const bool simd = isa != Isa::Scalar;
+        CHECK(linear_x_code_max(Format::BF16) == 0);
+        CHECK(linear_x_code_max(Format::Q8) == (simd ? kLinearXInt16Max : 0));
+        CHECK(linear_x_code_max(Format::Q4) == (simd ? kLinearXInt8Max : 0));
     }
     force_isa(best_isa());
 }

@@ -82,12 +82,13 @@ struct IsaKernels {
     bool wants_bf16_x;  // the bf16 kernel reads job.xb
     bool wants_int16_x; // the Q8/Q4 kernels read job.xq, xs, xsum
     bool wants_x_split; // ... and job.xhl
-    // x per group of 32 as int16 codes: s = amax / kXInt16Max, q = round_half_even(x / s),
-    // sum = the codes' sum; a group with a NaN/inf gets s = NaN (the outputs become NaN, as fp32
-    // arithmetic would make them), all zeros s = 0. hl (nullable): the codes split as in
-    // LinearJob::xhl. Vectorised per ISA: it runs on every call.
+    // x per group of 32 as int16 codes: s = amax / qmax, q = round_half_even(x / s) in
+    // [-qmax, qmax] (x_code_max: kXInt16Max, or int8's 127 for Q4), sum = the codes' sum; a group
+    // with a NaN/inf gets s = NaN (the outputs become NaN, as fp32 arithmetic would make them), all
+    // zeros s = 0. hl (nullable): the codes split as in LinearJob::xhl. Vectorised per ISA: it runs
+    // on every call.
     void (*quantize_x)(const float *x, int64_t groups, int16_t *q, float *s, int32_t *sum,
-                       int8_t *hl);
+                       int8_t *hl, int32_t qmax);
     // Sums n bytes (n a multiple of 256, p 64-byte aligned) as vectors; the result only keeps the
     // loads from being optimised away.
     double (*read_sum)(const void *p, std::size_t n);
@@ -96,8 +97,11 @@ struct IsaKernels {
 // The int16 code range of x: 127 * 256 + 127, the largest q whose split q = 256 h + l has both
 // h and l in int8 (l in [-128, 127]); 0.4 % below 32767, so the same precision.
 constexpr int32_t kXInt16Max = kLinearXInt16Max;
+// The code range of x per format on the SIMD paths (linear.hpp): Q4's codes fit int8, so its
+// split has h = 0 and the VNNI/AVX2 int4 kernels multiply l alone.
+constexpr int32_t x_code_max(Format f) { return f == Format::Q4 ? kLinearXInt8Max : kXInt16Max; }
 void quantize_x_scalar(const float *x, int64_t groups, int16_t *q, float *s, int32_t *sum,
-                       int8_t *hl);
+                       int8_t *hl, int32_t qmax);
 // One group's 32 codes -> 32 h then 32 l (q = 256 h + l, both int8; |q| <= kXInt16Max).
 void split_x_codes(const int16_t *q, int8_t *hl);
 IsaKernels scalar_kernels();

@@ -125,8 +125,9 @@ void force_avx512_extensions(bool bf16, bool vnni) {
     allowed_ext().store((bf16 ? 1 : 0) | (vnni ? 2 : 0));
 }
 
-bool linear_quantizes_x_to_int16(Format f) {
-    return f != Format::BF16 && detail::active_kernels().wants_int16_x;
+int32_t linear_x_code_max(Format f) {
+    if (f == Format::BF16 || !detail::active_kernels().wants_int16_x) return 0;
+    return detail::x_code_max(f);
 }
 
 namespace detail {

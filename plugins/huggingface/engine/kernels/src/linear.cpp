@@ -16,11 +16,12 @@ using detail::f32_to_bf16;
 
 namespace detail {
 
-// x per group of 32 as int16 codes: s = amax / kXInt16Max, q = round_half_even(x / s). The error,
+// x per group of 32 as integer codes: s = amax / code_max, q = round_half_even(x / s) (code_max:
+// kXInt16Max, or kLinearXInt8Max for Q4). With kXInt16Max the error,
 // <= s / 2 = amax / 65278 per element, is ~256x below bf16's rounding of x.
 void quantize_x_scalar(const float *x, int64_t groups, int16_t *q, float *s, int32_t *sum,
-                       int8_t *hl) {
-    const float qmax = float(detail::kXInt16Max);
+                       int8_t *hl, int32_t code_max) {
+    const float qmax = float(code_max);
     for (int64_t g = 0; g < groups; ++g) {
         const float *xg = x + g * detail::kGroup;
         int16_t *qg = q + g * detail::kGroup;
@@ -146,7 +147,8 @@ void run_linear(const PackedMatrix *const *ws, int count, const void *x, Act x_t
         }
         if (want_q)
             k.quantize_x(xr, xgroups, xq.data() + m * ldxp, xs.data() + m * xgroups,
-                         xsum.data() + m * xgroups, want_hl ? xhl.data() + m * 2 * ldxp : nullptr);
+                         xsum.data() + m * xgroups, want_hl ? xhl.data() + m * 2 * ldxp : nullptr,
+                         detail::x_code_max(w.format()));
     }
     // One job per matrix, sharing the prepared x; each writes its columns of y.
     thread_local std::vector<detail::LinearJob> jobs;

@@ -122,37 +122,30 @@ void qblock(const LinearJob &job, int64_t blk, int64_t m0, float (*out)[kBlockRo
     }
 }
 
-// Q4: the nibbles (0..15) times x's int8 halves h and l (job.xhl) with vpmaddubsw: two products
-// per int16 lane, |sum| <= 15 * 128 * 2, so the 8 steps of a group add up in int16 without
-// saturating (<= 30720); once per group vpmaddwd folds each row's two lanes, h's times 256.
-// A quarter as many widenings and multiplies as the int16 path above.
+// Q4: the nibbles (0..15) times x's int8 codes (kLinearXInt8Max: the l half of job.xhl, h = 0)
+// with vpmaddubsw: two products per int16 lane, |sum| <= 15 * 127 * 2, so the 8 steps of a group
+// add up in int16 without saturating (<= 30480); once per group vpmaddwd folds each row's two
+// lanes. A quarter as many widenings and multiplies as the int16 path above.
 template <int MB>
 void q4block_hl(const LinearJob &job, int64_t blk, int64_t m0, float (*out)[kBlockRows]) {
     const int64_t groups = job.w->padded_cols() / kGroup, xg = job.ldxp / kGroup;
     const int64_t gb = group_block_bytes(Format::Q4);
     const auto *base = static_cast<const uint8_t *>(job.w->data()) + blk * groups * gb;
     const uint16_t *sc = job.w->scales() + blk * groups * kBlockRows;
-    const __m256i nib = _mm256_set1_epi8(0x0f), k256 = _mm256_set1_epi16(256),
-                  one = _mm256_set1_epi16(1);
+    const __m256i nib = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi16(1);
     __m256 acc[MB][2];
     for (int m = 0; m < MB; ++m) acc[m][0] = acc[m][1] = _mm256_setzero_ps();
     for (int64_t g = 0; g < groups; ++g) {
         const uint8_t *wg = base + g * gb;
-        __m256i hs[MB][2], ls[MB][2]; // int16 sums per half block (rows 0-7, 8-15)
-        for (int m = 0; m < MB; ++m)
-            hs[m][0] = hs[m][1] = ls[m][0] = ls[m][1] = _mm256_setzero_si256();
+        __m256i ls[MB][2]; // int16 sums per half block (rows 0-7, 8-15)
+        for (int m = 0; m < MB; ++m) ls[m][0] = ls[m][1] = _mm256_setzero_si256();
         for (int v = 0; v < 4; ++v) {
             for (int half = 0; half < 2; ++half) {
                 const __m256i b = _mm256_loadu_si256((const __m256i *)(wg + 64 * v + 32 * half));
                 const __m256i lo = _mm256_and_si256(b, nib);                       // columns 4 v ..
                 const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(b, 4), nib); // 16 + 4 v ..
                 for (int m = 0; m < MB; ++m) {
-                    const int8_t *xh = job.xhl + (m0 + m) * 2 * job.ldxp + g * 2 * kGroup;
-                    const int8_t *xl = xh + kGroup;
-                    hs[m][half] = _mm256_add_epi16(
-                        hs[m][half],
-                        _mm256_add_epi16(_mm256_maddubs_epi16(lo, bcast4(xh + 4 * v)),
-                                         _mm256_maddubs_epi16(hi, bcast4(xh + 16 + 4 * v))));
+                    const int8_t *xl = job.xhl + (m0 + m) * 2 * job.ldxp + g * 2 * kGroup + kGroup;
                     ls[m][half] = _mm256_add_epi16(
                         ls[m][half],
                         _mm256_add_epi16(_mm256_maddubs_epi16(lo, bcast4(xl + 4 * v)),
@@ -167,10 +160,7 @@ void q4block_hl(const LinearJob &job, int64_t blk, int64_t m0, float (*out)[kBlo
             const __m256i corr = _mm256_set1_epi32(-8 * job.xsum[(m0 + m) * xg + g]);
             const __m256 xs = _mm256_set1_ps(job.xs[(m0 + m) * xg + g]);
             for (int half = 0; half < 2; ++half) {
-                const __m256i t =
-                    _mm256_add_epi32(_mm256_add_epi32(_mm256_madd_epi16(hs[m][half], k256),
-                                                      _mm256_madd_epi16(ls[m][half], one)),
-                                     corr);
+                const __m256i t = _mm256_add_epi32(_mm256_madd_epi16(ls[m][half], one), corr);
                 acc[m][half] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(t),
                                                _mm256_mul_ps(half ? ws1 : ws0, xs), acc[m][half]);
             }
@@ -220,9 +210,10 @@ struct Q4 {
     }
 };
 
-void quantize_x(const float *x, int64_t groups, int16_t *q, float *s, int32_t *sum, int8_t *hl) {
+void quantize_x(const float *x, int64_t groups, int16_t *q, float *s, int32_t *sum, int8_t *hl,
+                int32_t code_max) {
     const __m256 sign = _mm256_set1_ps(-0.0f), zero = _mm256_setzero_ps();
-    const float qmax = float(kXInt16Max);
+    const float qmax = float(code_max);
     for (int64_t g = 0; g < groups; ++g) {
         const float *xg = x + g * kGroup;
         __m256 v[4], nf = zero, mx = zero;
@@ -237,12 +228,12 @@ void quantize_x(const float *x, int64_t groups, int16_t *q, float *s, int32_t *s
         const float amax = _mm_cvtss_f32(m4);
         if (_mm256_movemask_ps(_mm256_cmp_ps(nf, zero, _CMP_NEQ_UQ)) || !(amax > 0.0f)) {
             quantize_x_scalar(xg, 1, q + g * kGroup, s + g, sum + g,
-                              hl ? hl + g * 2 * kGroup : nullptr);
+                              hl ? hl + g * 2 * kGroup : nullptr, code_max);
             continue;
         }
         const __m256 inv = _mm256_set1_ps(qmax / amax);
         __m256i acc = _mm256_setzero_si256();
-        const __m256i lim = _mm256_set1_epi32(kXInt16Max), nlim = _mm256_set1_epi32(-kXInt16Max);
+        const __m256i lim = _mm256_set1_epi32(code_max), nlim = _mm256_set1_epi32(-code_max);
         for (int i = 0; i < 4; i += 2) {
             // Round to nearest even (MXCSR default), clamp, pack in order (packs interleaves
             // 128-bit lanes: permute back).

@@ -119,6 +119,14 @@ inline __m512i group_dot(const LinearJob &job, const __m512i (&u)[8], int64_t m,
     const int32_t corr = -code_offset(F) * job.xsum[m * (job.ldxp / kGroup) + g];
     if constexpr (Vnni) {
         const int8_t *xh = job.xhl + m * 2 * job.ldxp + g * 2 * kGroup, *xl = xh + kGroup;
+        if constexpr (F == Format::Q4) { // x's codes fit int8 (h = 0): one product per vector
+            __m512i l0 = _mm512_set1_epi32(corr), l1 = _mm512_setzero_si512();
+            for (int v = 0; v < 8; v += 2) {
+                l0 = _mm512_dpbusd_epi32(l0, u[v], bcast4(xl + 4 * v));
+                l1 = _mm512_dpbusd_epi32(l1, u[v + 1], bcast4(xl + 4 * v + 4));
+            }
+            return _mm512_add_epi32(l0, l1);
+        }
         // Two chains each for h and l: vpdpbusd's latency would otherwise bound the loop.
         __m512i h0 = _mm512_setzero_si512(), h1 = h0, l0 = _mm512_set1_epi32(corr), l1 = h0;
         for (int v = 0; v < 8; v += 2) {
@@ -211,10 +219,11 @@ struct QBlock {
     }
 };
 
-void quantize_x(const float *x, int64_t groups, int16_t *q, float *s, int32_t *sum, int8_t *hl) {
+void quantize_x(const float *x, int64_t groups, int16_t *q, float *s, int32_t *sum, int8_t *hl,
+                int32_t code_max) {
     const __m512 zero = _mm512_setzero_ps();
-    const float qmax = float(kXInt16Max);
-    const __m512i lim = _mm512_set1_epi32(kXInt16Max), nlim = _mm512_set1_epi32(-kXInt16Max);
+    const float qmax = float(code_max);
+    const __m512i lim = _mm512_set1_epi32(code_max), nlim = _mm512_set1_epi32(-code_max);
     for (int64_t g = 0; g < groups; ++g) {
         const float *xg = x + g * kGroup;
         __m512 a = _mm512_loadu_ps(xg), b = _mm512_loadu_ps(xg + 16);
@@ -225,7 +234,7 @@ void quantize_x(const float *x, int64_t groups, int16_t *q, float *s, int32_t *s
                                _CMP_NEQ_UQ) ||
             !(amax > 0.0f)) {
             quantize_x_scalar(xg, 1, q + g * kGroup, s + g, sum + g,
-                              hl ? hl + g * 2 * kGroup : nullptr);
+                              hl ? hl + g * 2 * kGroup : nullptr, code_max);
             continue;
         }
         const __m512 inv = _mm512_set1_ps(qmax / amax);

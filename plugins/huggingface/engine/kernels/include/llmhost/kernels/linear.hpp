@@ -49,15 +49,19 @@ enum class Act { F32, BF16 };      // activation / output element type (bf16 = u
 
 // Precision contract: the BF16 format on the AVX-512 path with vdpbf16ps rounds x to bf16 once per
 // call (round to nearest even) before the dot products. Q8/Q4 on the AVX2 and AVX-512 paths
-// quantize x once per call to int16 per group of 32 (s = max|x| / kLinearXInt16Max,
-// q = round(x / s): error <= s / 2, ~256x below bf16 rounding), sum the integer products exactly
-// in int32 per group and scale each group's sum in fp32. The scalar path uses x in fp32.
-// Accumulation across groups and of bf16 products is fp32 everywhere. These say what linear()
-// does with this format now.
+// quantize x once per call per group of 32 to integer codes in [-qmax, qmax]
+// (s = max|x| / qmax, q = round(x / s): error <= s / 2), sum the integer products exactly in
+// int32 per group and scale each group's sum in fp32: Q8 with qmax = kLinearXInt16Max (~256x
+// below bf16 rounding), Q4 with kLinearXInt8Max (its error ~1/40 of the int4 weights' own, for
+// one VNNI product per 64 codes instead of two). The scalar path uses x in fp32. Accumulation
+// across groups and of bf16 products is fp32 everywhere. These say what linear() does with this
+// format now.
 // 127 * 256 + 127: the VNNI kernels split each code as q = 256 h + l with h, l in int8.
 constexpr int32_t kLinearXInt16Max = 32639;
+constexpr int32_t kLinearXInt8Max = 127;
 bool linear_rounds_x_to_bf16(Format f);
-bool linear_quantizes_x_to_int16(Format f);
+// qmax of x's codes for format f on the active path, or 0 when x is not quantized.
+int32_t linear_x_code_max(Format f);
 
 // A weight matrix W of shape [rows = output features N, cols = input features K] (torch's
 // nn.Linear layout), packed for streaming. Movable, not copyable.
