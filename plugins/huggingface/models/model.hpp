@@ -41,6 +41,18 @@ struct KVCache {
 // load from the checkpoint (llmhost/kernels/linear.hpp has the formats).
 enum class WeightQuant { None, Int8, Int4 };
 
+// Where the CPU kernels take the projections (Weights::linear) and the KV cache's dtype: stated
+// once here for the loaded model and for the engine's memory estimate made from the headers.
+// Projections are packed for the kernels on the CPU in bfloat16, int8 and int4, else dense.
+inline bool packs_projections(at::Device device, at::ScalarType dtype, WeightQuant quant) {
+    return device.is_cpu() && (quant != WeightQuant::None || dtype == at::kBFloat16);
+}
+// The compute dtype, except bfloat16 for int8/int4 on the CPU (their activations are fp32; a bf16
+// cache halves what attention reads, as llama.cpp's f16 cache).
+inline at::ScalarType kv_cache_dtype(at::Device device, at::ScalarType dtype, WeightQuant quant) {
+    return quant != WeightQuant::None && device.is_cpu() ? at::kBFloat16 : dtype;
+}
+
 // Where the model code takes its weights from: a checkpoint, placed on the target device in the
 // target dtype. On CPU, a tensor whose file dtype already matches is a view of the mmap (no
 // copy); otherwise it is converted once.
@@ -67,19 +79,12 @@ public:
     WeightQuant quant() const { return quant_; }
     std::size_t loaded_bytes() const { return loaded_bytes_; } // as placed on the device
     bool all_views() const { return all_views_; } // every tensor so far views the mmap
-    // The KV cache's dtype: the compute dtype, except bfloat16 for int8/int4 on the CPU (their
-    // activations are fp32; a bf16 cache halves what attention reads, as llama.cpp's f16 cache).
-    at::ScalarType kv_dtype() const {
-        return quant_ != WeightQuant::None && device_.is_cpu() ? at::kBFloat16 : dtype_;
-    }
+    at::ScalarType kv_dtype() const { return kv_cache_dtype(device_, dtype_, quant_); }
 
 private:
     at::Tensor view(const std::string &name, const std::vector<std::int64_t> &shape) const;
     Linear pack(at::Tensor w, at::Tensor bias) const;
-    // Projections are packed for the CPU kernels (bfloat16, int8, int4), else dense.
-    bool packs() const {
-        return device_.is_cpu() && (quant_ != WeightQuant::None || dtype_ == at::kBFloat16);
-    }
+    bool packs() const { return packs_projections(device_, dtype_, quant_); }
 
     const SafetensorsCheckpoint &ckpt_;
     mutable std::size_t loaded_bytes_ = 0;

@@ -139,14 +139,11 @@ bool is_lookup_table(const std::string &name) {
            name.find("wte.") != std::string::npos || name.find("wpe.") != std::string::npos;
 }
 
-bool packs_projections(Precision p, at::Device device) {
-    return device.is_cpu() && (p.quant != WeightQuant::None || p.compute == at::kBFloat16);
-}
-
 std::size_t weight_bytes_estimate(const TensorView &t, Precision p, at::Device device) {
     std::size_t numel = 1;
     for (std::int64_t d : t.shape) numel *= static_cast<std::size_t>(d);
-    if (!packs_projections(p, device) || t.shape.size() != 2) // dense; norms, biases
+    if (!packs_projections(device, p.compute, p.quant) ||
+        t.shape.size() != 2) // dense, norms, biases
         return numel * dtype_bytes(p.compute);
     if (is_lookup_table(t.name))
         return p.quant == WeightQuant::None ? numel * dtype_bytes(p.compute) : t.nbytes;
@@ -347,18 +344,15 @@ std::size_t Engine::estimate_memory(const fs::path &dir, const LoadOptions &opts
         const ModelConfig cfg = load_model_config(dir);
         const at::Device device = parse_device(opts.device);
         const Precision precision = parse_dtype(opts.dtype, device);
-        // The KV cache's element (models/model.hpp, Weights::kv_dtype): bf16 for int8/int4 on
-        // the CPU, else the compute dtype's.
-        const std::size_t elt = precision.quant != WeightQuant::None && device.is_cpu()
-                                    ? 2
-                                    : dtype_bytes(precision.compute);
+        const std::size_t elt =
+            dtype_bytes(kv_cache_dtype(device, precision.compute, precision.quant));
         std::size_t weights = 0;
         const SafetensorsCheckpoint ckpt = SafetensorsCheckpoint::open_dir(dir); // headers only
         for (const auto &[name, t] : ckpt.tensors())
             weights += weight_bytes_estimate(t, precision, device);
         // Where projections are packed, a tied lm_head is a packed copy of the embedding table.
-        if (packs_projections(precision, device) && cfg.tie_word_embeddings &&
-            !ckpt.contains("lm_head.weight"))
+        if (packs_projections(device, precision.compute, precision.quant) &&
+            cfg.tie_word_embeddings && !ckpt.contains("lm_head.weight"))
             for (const auto &[name, t] : ckpt.tensors())
                 if (is_lookup_table(name) && name.find("wpe.") == std::string::npos) {
                     TensorView head = t;

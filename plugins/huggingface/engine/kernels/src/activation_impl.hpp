@@ -43,9 +43,11 @@ inline __m512 silu_v(__m512 x) {
     const __m512 num = _mm512_mask_blend_ps(pos, e, _mm512_set1_ps(1.0f));
     return _mm512_mul_ps(x, _mm512_div_ps(num, _mm512_add_ps(_mm512_set1_ps(1.0f), e)));
 }
-inline __m512 widen16(const uint16_t *p) {
-    const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(p));
+inline __m512 to_f32(__m256i b) { // 16 bf16 -> fp32 (a bf16 is the top half of an fp32)
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(b), 16));
+}
+inline __m512 widen16(const uint16_t *p) {
+    return to_f32(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(p)));
 }
 // f32_to_bf16 (detail.hpp) on 16 lanes: round to nearest even, NaN stays a (quiet) NaN.
 inline __m256i round16(__m512 f) {
@@ -57,9 +59,6 @@ inline __m256i round16(__m512 f) {
     r = _mm512_mask_mov_epi32(r, nan,
                               _mm512_or_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(0x40)));
     return _mm512_cvtepi32_epi16(r);
-}
-inline __m512 to_f32(__m256i b) {
-    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(b), 16));
 }
 #endif
 

@@ -27,16 +27,15 @@ void dot_row(const LinearJob &job, const float *row, int64_t K, int64_t n) {
     }
 }
 
-// BF16: each row of [n0, n1) gathered from its block's column pairs (layout in linear.hpp) and
-// widened to fp32, then dotted.
+// BF16: each row of [n0, n1) widened to fp32 from its block's column pairs (dequantize), then
+// dotted.
 void bf16_rows(const LinearJob &job, int64_t n0, int64_t n1) {
     const PackedMatrix &w = *job.w;
-    const int64_t K = w.cols(), kp = w.padded_cols();
-    const auto *data = static_cast<const uint16_t *>(w.data());
+    const int64_t K = w.cols();
     thread_local std::vector<float> row;
     row.resize(std::size_t(K));
     for (int64_t n = n0; n < n1; ++n) {
-        for (int64_t c = 0; c < K; ++c) row[std::size_t(c)] = bf16_to_f32(data[bf16_at(kp, n, c)]);
+        w.dequantize(n, 1, row.data());
         dot_row(job, row.data(), K, n);
     }
 }
