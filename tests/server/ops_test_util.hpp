@@ -148,13 +148,19 @@ bool eventually(F pred, double seconds = 5) {
 
 // A request is counted once its answer is written, which may be just after the client has
 // read it: wait until nothing is in flight (the count comes before the gauge's decrement).
+// The worker that produced an answer leaves the pool's running count only after its job
+// returns, which may also be after the client has the answer, so wait for that too.
 inline Scrape settled_scrape(unsigned short port, const std::string &bearer = "") {
+    auto settled = [](const Scrape &s) {
+        return s.at("llmhost_requests_in_flight") == 0 && s.at("llmhost_requests_running") == 0;
+    };
     Scrape s = scrape(port, bearer);
-    for (int i = 0; i < 1000 && s.at("llmhost_requests_in_flight") != 0; ++i) {
+    for (int i = 0; i < 1000 && !settled(s); ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
         s = scrape(port, bearer);
     }
     REQUIRE(s.at("llmhost_requests_in_flight") == 0);
+    REQUIRE(s.at("llmhost_requests_running") == 0);
     return s;
 }
 
