@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 
@@ -81,6 +82,60 @@ TEST_CASE("pack: bf16 round trip, blocked layout, unpack") {
     CHECK_THROWS_AS(v.unpack_bf16(0, 1, nullptr), std::invalid_argument);
 }
 
+// The Q8/Q4 layout linear.hpp documents, byte by byte: per 16-row block, chunks of two groups,
+// each chunk the two groups' 16 fp16 scales (64 bytes) and then their codes; Kp a multiple of 64.
+TEST_CASE("pack: Q8/Q4 chunks, scales in the stream") {
+    const int64_t rows = 19, cols = 100; // a partial block; 100 columns -> Kp 128, 4 groups
+    auto w = gaussian(std::size_t(rows * cols), 0.05f, 9);
+    for (Format f : {Format::Q8, Format::Q4}) {
+        CAPTURE(format_name(f));
+        auto p = PackedMatrix::from_f32(w.data(), rows, cols, f);
+        CHECK(p.padded_cols() == 128);
+        const int64_t groups = 4, gb = f == Format::Q8 ? 512 : 256, chunk = 64 + 2 * gb;
+        CHECK(p.bytes() == std::size_t(2 * (groups / 2) * chunk));
+        CHECK(p.bytes() == PackedMatrix::bytes_for(f, rows, cols));
+        std::vector<float> d(w.size());
+        p.dequantize(0, rows, d.data());
+        const auto *b = static_cast<const unsigned char *>(p.data());
+        for (int64_t r = 0; r < 32; ++r)
+            for (int64_t g = 0; g < groups; ++g) {
+                const unsigned char *c = b + ((r / 16) * (groups / 2) + g / 2) * chunk;
+                uint16_t h;
+                std::memcpy(&h, c + (g % 2) * 32 + (r % 16) * 2, 2);
+                if (r >= rows) {
+                    CHECK(h == 0); // padding rows: scale 0
+                    continue;
+                }
+                CHECK(h == p.scale_bits(r, g));
+                const float s = fp16(h);
+                for (int64_t j = 0; j < 32; ++j) {
+                    const int64_t col = g * 32 + j;
+                    const unsigned char *codes = c + 64 + (g % 2) * gb;
+                    int q;
+                    if (f == Format::Q8) {
+                        q = int(codes[(j / 4) * 64 + (r % 16) * 4 + j % 4]) - 128;
+                    } else {
+                        const unsigned char byte =
+                            codes[((j % 16) / 4) * 64 + (r % 16) * 4 + j % 4];
+                        q = int(j >= 16 ? byte >> 4 : byte & 15) - 8;
+                    }
+                    if (col >= cols)
+                        CHECK(q == 0); // padding columns
+                    else
+                        CHECK(float(q) * s == d[std::size_t(r * cols + col)]);
+                }
+            }
+    }
+    auto bf = PackedMatrix::from_f32(w.data(), rows, cols, Format::BF16);
+    CHECK_THROWS_WITH_AS(bf.scale_bits(0, 0),
+                         "PackedMatrix::scale_bits: the matrix has no scales (bf16)",
+                         std::invalid_argument);
+    auto q8 = PackedMatrix::from_f32(w.data(), rows, cols, Format::Q8);
+    CHECK_THROWS_AS(q8.scale_bits(rows, 0), std::invalid_argument); // a padding row
+    CHECK_THROWS_AS(q8.scale_bits(0, 4), std::invalid_argument);
+    CHECK_THROWS_AS(q8.scale_bits(-1, 0), std::invalid_argument);
+}
+
 // |w - deq| <= scale / 2 (Q8; Q4 too, except the code +7 clamp of the value of the opposite sign
 // to the group's extreme, bounded by one scale), and the scale is as small as the format allows.
 TEST_CASE("pack: quantization error within the format's bound") {
@@ -94,13 +149,10 @@ TEST_CASE("pack: quantization error within the format's bound") {
             auto p = PackedMatrix::from_f32(w.data(), rows, cols, f);
             std::vector<float> d(w.size());
             p.dequantize(0, rows, d.data());
-            const int64_t groups = p.padded_cols() / 32;
             double se = 0, sw = 0;
             for (int64_t r = 0; r < rows; ++r)
                 for (int64_t c = 0; c < cols; ++c) {
-                    // scales: fp16 [row blocks of 16][groups][16] (linear.hpp)
-                    float s =
-                        std::fabs(fp16(p.scales()[((r / 16) * groups + c / 32) * 16 + r % 16]));
+                    float s = std::fabs(fp16(p.scale_bits(r, c / 32)));
                     float amax = 0;
                     for (int64_t j = c / 32 * 32; j < std::min(cols, c / 32 * 32 + 32); ++j)
                         amax = std::max(amax, std::fabs(w[r * cols + j]));

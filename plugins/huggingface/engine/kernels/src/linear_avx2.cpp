@@ -85,13 +85,14 @@ inline __m256i fold_pairs(__m256i a, __m256i b) {
 template <Format F, int MB>
 void qblock(const LinearJob &job, int64_t blk, int64_t m0, float (*out)[kBlockRows]) {
     const int64_t groups = job.w->padded_cols() / kGroup, xg = job.ldxp / kGroup;
-    const int64_t gb = group_block_bytes(F);
-    const auto *base = static_cast<const uint8_t *>(job.w->data()) + blk * groups * gb;
-    const uint16_t *sc = job.w->scales() + blk * groups * kBlockRows;
+    const int64_t gb = group_block_bytes(F), chunk = chunk_bytes(F);
+    const auto *base = static_cast<const uint8_t *>(job.w->data()) + blk * (groups / 2) * chunk;
     __m256 acc[MB][2];
     for (int m = 0; m < MB; ++m) acc[m][0] = acc[m][1] = _mm256_setzero_ps();
     for (int64_t g = 0; g < groups; ++g) {
-        const uint8_t *wg = base + g * gb;
+        const uint8_t *ch = base + (g >> 1) * chunk; // scales of groups g & ~1, g | 1; codes
+        const uint8_t *wg = ch + 2 * kScaleBytes + (g & 1) * gb;
+        const auto *sc = reinterpret_cast<const uint16_t *>(ch + (g & 1) * kScaleBytes);
         __m256i ai[MB][4]; // per quarter of rows: lane 2 r + column pair
         for (int m = 0; m < MB; ++m)
             for (int q = 0; q < 4; ++q) ai[m][q] = _mm256_setzero_si256();
@@ -104,9 +105,8 @@ void qblock(const LinearJob &job, int64_t blk, int64_t m0, float (*out)[kBlockRo
                     ai[m][q] = _mm256_add_epi32(ai[m][q], _mm256_madd_epi16(w[q], x));
             }
         }
-        const __m256 ws0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(sc + g * kBlockRows)));
-        const __m256 ws1 =
-            _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(sc + g * kBlockRows + 8)));
+        const __m256 ws0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(sc)));
+        const __m256 ws1 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(sc + 8)));
         for (int m = 0; m < MB; ++m) {
             const __m256i corr = _mm256_set1_epi32(-code_offset(F) * job.xsum[(m0 + m) * xg + g]);
             const __m256i t0 = _mm256_add_epi32(fold_pairs(ai[m][0], ai[m][1]), corr);
@@ -129,14 +129,15 @@ void qblock(const LinearJob &job, int64_t blk, int64_t m0, float (*out)[kBlockRo
 template <int MB>
 void q4block_hl(const LinearJob &job, int64_t blk, int64_t m0, float (*out)[kBlockRows]) {
     const int64_t groups = job.w->padded_cols() / kGroup, xg = job.ldxp / kGroup;
-    const int64_t gb = group_block_bytes(Format::Q4);
-    const auto *base = static_cast<const uint8_t *>(job.w->data()) + blk * groups * gb;
-    const uint16_t *sc = job.w->scales() + blk * groups * kBlockRows;
+    const int64_t gb = group_block_bytes(Format::Q4), chunk = chunk_bytes(Format::Q4);
+    const auto *base = static_cast<const uint8_t *>(job.w->data()) + blk * (groups / 2) * chunk;
     const __m256i nib = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi16(1);
     __m256 acc[MB][2];
     for (int m = 0; m < MB; ++m) acc[m][0] = acc[m][1] = _mm256_setzero_ps();
     for (int64_t g = 0; g < groups; ++g) {
-        const uint8_t *wg = base + g * gb;
+        const uint8_t *ch = base + (g >> 1) * chunk; // scales of groups g & ~1, g | 1; codes
+        const uint8_t *wg = ch + 2 * kScaleBytes + (g & 1) * gb;
+        const auto *sc = reinterpret_cast<const uint16_t *>(ch + (g & 1) * kScaleBytes);
         __m256i ls[MB][2]; // int16 sums per half block (rows 0-7, 8-15)
         for (int m = 0; m < MB; ++m) ls[m][0] = ls[m][1] = _mm256_setzero_si256();
         for (int v = 0; v < 4; ++v) {
@@ -153,9 +154,8 @@ void q4block_hl(const LinearJob &job, int64_t blk, int64_t m0, float (*out)[kBlo
                 }
             }
         }
-        const __m256 ws0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(sc + g * kBlockRows)));
-        const __m256 ws1 =
-            _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(sc + g * kBlockRows + 8)));
+        const __m256 ws0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(sc)));
+        const __m256 ws1 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(sc + 8)));
         for (int m = 0; m < MB; ++m) {
             const __m256i corr = _mm256_set1_epi32(-8 * job.xsum[(m0 + m) * xg + g]);
             const __m256 xs = _mm256_set1_ps(job.xs[(m0 + m) * xg + g]);

@@ -4,6 +4,7 @@
 #include "detail.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 namespace llmhost::kernels::detail {
@@ -50,12 +51,16 @@ void q_rows(const LinearJob &job, int64_t n0, int64_t n1) {
     thread_local std::vector<float> dec;
     dec.resize(std::size_t(kBlockRows * kp));
     for (int64_t blk = n0 / kBlockRows; blk * kBlockRows < n1; ++blk) {
-        const auto *base = static_cast<const uint8_t *>(w.data()) + blk * groups * gb;
-        const uint16_t *sc = w.scales() + blk * groups * kBlockRows;
+        const auto *base = static_cast<const uint8_t *>(w.data());
         for (int64_t g = 0; g < groups; ++g) {
-            const uint8_t *q = base + g * gb;
+            const uint8_t *q = base + group_codes_offset(F, groups, blk, g);
+            const uint8_t *sc = base + group_scales_offset(F, groups, blk, g);
             float s[kBlockRows];
-            for (int64_t r = 0; r < kBlockRows; ++r) s[r] = fp16_to_f32(sc[g * kBlockRows + r]);
+            for (int64_t r = 0; r < kBlockRows; ++r) {
+                uint16_t h;
+                std::memcpy(&h, sc + 2 * r, 2);
+                s[r] = fp16_to_f32(h);
+            }
             // Vector v: 16 rows x 4 columns, byte 4 r + j (Q4: two nibbles, columns 16 apart).
             for (int64_t v = 0; v < gb / 64; ++v)
                 for (int64_t r = 0; r < kBlockRows; ++r)

@@ -26,7 +26,7 @@ void check_shape(const void *src, int64_t rows, int64_t cols, const char *fn) {
     if (rows <= 0) throw std::invalid_argument(std::string(fn) + ": rows must be > 0");
     if (cols <= 0) throw std::invalid_argument(std::string(fn) + ": cols must be > 0");
     // rows * padded cols * 2 bytes must not overflow (and would never fit in memory anyway).
-    if (rows > (int64_t(1) << 40) / (cols + kGroup))
+    if (rows > (int64_t(1) << 40) / (cols + 2 * kGroup))
         throw std::invalid_argument(std::string(fn) + ": rows * cols too large");
 }
 
@@ -81,7 +81,6 @@ void *aligned_bytes(std::size_t n) {
 
 struct Packed {
     void *storage;
-    const uint16_t *scales;
     int64_t padded_cols;
 };
 
@@ -90,13 +89,13 @@ int64_t padded_rows(int64_t rows) { return round_up(rows, detail::kBlockRows); }
 // BF16's blocks (linear.hpp); bits(r, c) gives the source's bf16 bits. Padding is zeros.
 template <class Bits>
 Packed pack_bf16(Bits bits, int64_t rows, int64_t cols) {
-    const int64_t kp = round_up(cols, kGroup);
+    const int64_t kp = detail::padded_cols_for(Format::BF16, cols);
     const std::size_t n = std::size_t(padded_rows(rows) * kp);
     auto *p = static_cast<uint16_t *>(aligned_bytes(n * 2));
     std::memset(p, 0, n * 2);
     for (int64_t r = 0; r < rows; ++r)
         for (int64_t c = 0; c < cols; ++c) p[detail::bf16_at(kp, r, c)] = bits(r, c);
-    return {p, nullptr, kp};
+    return {p, kp};
 }
 
 // One packing routine for both source types; load(r, c) reads the source as fp32.
@@ -106,15 +105,17 @@ Packed pack_from(Load load, int64_t rows, int64_t cols, Format f) {
         return pack_bf16([&](int64_t r, int64_t c) { return f32_to_bf16(load(r, c)); }, rows, cols);
     if (f != Format::Q8 && f != Format::Q4)
         throw std::invalid_argument("PackedMatrix: unknown format " + std::to_string(int(f)));
-    const int64_t kp = round_up(cols, kGroup), groups = kp / kGroup;
+    const int64_t kp = detail::padded_cols_for(f, cols), groups = kp / kGroup;
     const int64_t blocks = (rows + detail::kBlockRows - 1) / detail::kBlockRows;
-    const std::size_t data_bytes =
-        std::size_t(blocks * groups) * std::size_t(detail::group_block_bytes(f));
-    auto *p = static_cast<unsigned char *>(
-        aligned_bytes(data_bytes + std::size_t(blocks * groups * detail::kBlockRows) * 2));
-    std::memset(p, f == Format::Q4 ? 0x88 : 0x80, data_bytes); // padding rows: q = 0 (+ offset)
-    auto *scales = reinterpret_cast<uint16_t *>(p + data_bytes);
-    std::memset(scales, 0, std::size_t(blocks * groups * detail::kBlockRows) * 2);
+    const int64_t chunk = detail::chunk_bytes(f), chunks = blocks * groups / 2;
+    auto *p = static_cast<unsigned char *>(aligned_bytes(std::size_t(chunks * chunk)));
+    // Padding rows: scale 0 and q = 0 (stored as the offset).
+    for (int64_t i = 0; i < chunks; ++i) {
+        unsigned char *c = p + i * chunk;
+        std::memset(c, 0, 2 * detail::kScaleBytes);
+        std::memset(c + 2 * detail::kScaleBytes, f == Format::Q4 ? 0x88 : 0x80,
+                    std::size_t(chunk - 2 * detail::kScaleBytes));
+    }
     try {
         std::vector<int8_t> q(static_cast<std::size_t>(kp));
         std::vector<uint16_t> s(static_cast<std::size_t>(groups));
@@ -130,13 +131,13 @@ Packed pack_from(Load load, int64_t rows, int64_t cols, Format f) {
                                                    (q[std::size_t(c)] + 8) << (at.high ? 4 : 0));
             }
             for (int64_t g = 0; g < groups; ++g)
-                scales[detail::scale_at(groups, r, g)] = s[std::size_t(g)];
+                std::memcpy(p + detail::scale_at(f, groups, r, g), &s[std::size_t(g)], 2);
         }
     } catch (...) {
         std::free(p);
         throw;
     }
-    return {p, scales, kp};
+    return {p, kp};
 }
 
 } // namespace
@@ -153,10 +154,8 @@ PackedMatrix &PackedMatrix::operator=(PackedMatrix &&o) noexcept {
     padded_cols_ = o.padded_cols_;
     storage_ = std::move(o.storage_);
     data_ = o.data_;
-    scales_ = o.scales_;
     o.rows_ = o.cols_ = o.padded_cols_ = 0;
     o.data_ = nullptr;
-    o.scales_ = nullptr;
     return *this;
 }
 
@@ -184,7 +183,6 @@ PackedMatrix PackedMatrix::from_f32(const float *src, int64_t rows, int64_t cols
     m.cols_ = cols;
     m.padded_cols_ = p.padded_cols;
     m.data_ = p.storage;
-    m.scales_ = p.scales;
     return m;
 }
 
@@ -201,30 +199,36 @@ PackedMatrix PackedMatrix::from_bf16(const uint16_t *src, int64_t rows, int64_t 
     m.cols_ = cols;
     m.padded_cols_ = p.padded_cols;
     m.data_ = p.storage;
-    m.scales_ = p.scales;
     return m;
 }
 
 PackedMatrix PackedMatrix::clone() const {
     PackedMatrix m;
     if (!data_) return m;
-    // The scales (Q8/Q4) follow the data directly (pack_from), so bytes() is the whole storage.
-    const std::size_t total = bytes();
-    const std::size_t data_bytes =
-        scales_ ? std::size_t(reinterpret_cast<const unsigned char *>(scales_) -
-                              static_cast<const unsigned char *>(data_))
-                : total;
-    auto *p = static_cast<unsigned char *>(aligned_bytes(total));
-    std::memcpy(p, data_, data_bytes);
-    if (scales_) std::memcpy(p + data_bytes, scales_, total - data_bytes);
+    auto *p = static_cast<unsigned char *>(aligned_bytes(bytes())); // one run of bytes() (pack)
+    std::memcpy(p, data_, bytes());
     m.storage_.reset(p);
     m.format_ = format_;
     m.rows_ = rows_;
     m.cols_ = cols_;
     m.padded_cols_ = padded_cols_;
     m.data_ = p;
-    m.scales_ = scales_ ? reinterpret_cast<const uint16_t *>(p + data_bytes) : nullptr;
     return m;
+}
+
+uint16_t PackedMatrix::scale_bits(int64_t r, int64_t g) const {
+    if (format_ == Format::BF16 || !data_)
+        throw std::invalid_argument("PackedMatrix::scale_bits: the matrix has no scales (" +
+                                    std::string(data_ ? "bf16" : "empty") + ")");
+    const int64_t groups = padded_cols_ / kGroup;
+    if (r < 0 || r >= rows_ || g < 0 || g >= groups)
+        throw std::invalid_argument(
+            "PackedMatrix::scale_bits: row " + std::to_string(r) + ", group " + std::to_string(g) +
+            " outside [0, " + std::to_string(rows_) + ") x [0, " + std::to_string(groups) + ")");
+    uint16_t h;
+    std::memcpy(
+        &h, static_cast<const unsigned char *>(data_) + detail::scale_at(format_, groups, r, g), 2);
+    return h;
 }
 
 namespace {
@@ -269,7 +273,9 @@ void PackedMatrix::dequantize(int64_t r0, int64_t n, float *out) const {
                 detail::CodeAt at = detail::code_at(format_, groups, r, c);
                 int v = format_ == Format::Q8 ? int(q[at.byte]) - 128
                                               : ((q[at.byte] >> (at.high ? 4 : 0)) & 15) - 8;
-                o[c] = float(v) * fp16_to_f32(scales_[detail::scale_at(groups, r, c / kGroup)]);
+                uint16_t h;
+                std::memcpy(&h, q + detail::scale_at(format_, groups, r, c / kGroup), 2);
+                o[c] = float(v) * fp16_to_f32(h);
             }
         }
     }

@@ -5,20 +5,24 @@
 // Packed layouts (docs/cpu-inference.md, "Decode kernels"). Every format stores rows in blocks of
 // 16, one SIMD lane per row, and each block as one contiguous run of 64-byte vectors, so a kernel
 // reads the matrix as a single sequential stream and a block's 16 outputs accumulate in the lanes
-// of a vector. Columns are padded with zeros to Kp (a multiple of 32) and rows to a multiple of 16.
+// of a vector. Columns are padded with zeros to Kp (a multiple of 32 for BF16, of 64 for Q8/Q4)
+// and rows to a multiple of 16.
 //   BF16: vector p of block b holds columns 2p and 2p + 1 of rows 16 b .. 16 b + 15: bf16 element
 //     2 r + j = W[16 b + r][2 p + j] (vdpbf16ps's operand shape: one pair per 32-bit lane).
 //     2 bytes per weight (plus padding).
 //   Q8/Q4: symmetric codes q with one fp16 scale per row per group of 32 columns along K,
 //     w[n][k] = q * scale[n][k / 32]; Q8: q in [-127, 127], scale = amax / 127; Q4: q in [-8, 7],
-//     the group's value of largest magnitude -> -8 exactly (Q4_0-style). Block b, group g is one
-//     contiguous chunk of 64-byte vectors, each 16 rows x 4 consecutive columns (byte 4 r + j:
-//     vpdpbusd's operand shape), codes stored unsigned:
-//       Q8: 512 bytes = 8 vectors; byte 64 v + 4 r + j = q[16 b + r][32 g + 4 v + j] + 128
-//       Q4: 256 bytes = 4 vectors; byte 64 v + 4 r + j holds q + 8 of [16 b + r][32 g + 4 v + j]
-//           in its low nibble and of [16 b + r][32 g + 16 + 4 v + j] in its high nibble
-//     chunks ordered (b, g); then the scales, fp16 [blocks][groups][16] (structure of arrays).
-//     1.0625 (Q8) and 0.5625 (Q4) bytes per weight.
+//     the group's value of largest magnitude -> -8 exactly (Q4_0-style). Block b is a run of
+//     chunks, one per two groups 2 c, 2 c + 1, in order; a chunk is
+//       64 bytes: the 16 rows' fp16 scales of group 2 c (bytes 2 r), then of group 2 c + 1
+//       (bytes 32 + 2 r);
+//       then each group's codes, 64-byte vectors of 16 rows x 4 consecutive columns (byte 4 r + j:
+//       vpdpbusd's operand shape), stored unsigned:
+//         Q8: 512 bytes = 8 vectors; byte 64 v + 4 r + j = q[16 b + r][32 g + 4 v + j] + 128
+//         Q4: 256 bytes = 4 vectors; byte 64 v + 4 r + j holds q + 8 of [16 b + r][32 g + 4 v + j]
+//             in its low nibble and of [16 b + r][32 g + 16 + 4 v + j] in its high nibble
+//     so the scales are read in the same sequential stream as the codes. 1.0625 (Q8) and 0.5625
+//     (Q4) bytes per weight.
 #pragma once
 
 #include <cstddef>
@@ -84,14 +88,15 @@ public:
     Format format() const { return format_; }
     int64_t rows() const { return rows_; }
     int64_t cols() const { return cols_; }
-    std::size_t bytes() const; // bytes one full pass streams (data + scales)
+    std::size_t bytes() const; // bytes one full pass streams (codes and scales)
     // What bytes() is for a matrix of this shape in this format (memory estimates before load).
     static std::size_t bytes_for(Format f, int64_t rows, int64_t cols) {
         const auto r = static_cast<std::size_t>(rows);
-        const std::size_t kp = (static_cast<std::size_t>(cols) + 31) / 32 * 32;
+        const std::size_t m = f == Format::BF16 ? 32 : 64; // Kp's multiple
+        const std::size_t kp = (static_cast<std::size_t>(cols) + m - 1) / m * m;
         const std::size_t rp = (r + 15) / 16 * 16; // rows padded to whole blocks
         if (f == Format::BF16) return rp * kp * 2;
-        return rp * (f == Format::Q8 ? kp : kp / 2) + rp * (kp / 32) * 2; // data + fp16 scales
+        return rp * (f == Format::Q8 ? kp : kp / 2) + rp * (kp / 32) * 2; // codes + fp16 scales
     }
     // Rows [r0, r0+n) as fp32 (prefill through BLAS, tests): out is [n, cols].
     void dequantize(int64_t r0, int64_t n, float *out) const;
@@ -101,7 +106,9 @@ public:
 
     // The packed storage (layout above), for the kernels.
     const void *data() const { return data_; }
-    const uint16_t *scales() const { return scales_; }   // fp16 bits; nullptr for BF16
+    // Q8/Q4: the fp16 bits of row r's scale for group g (columns 32 g ..); tests and tools.
+    // Throws std::invalid_argument for BF16 or out-of-range r, g.
+    uint16_t scale_bits(int64_t r, int64_t g) const;
     int64_t padded_cols() const { return padded_cols_; } // Kp
     int64_t row_bytes() const; // data bytes per row (of a 16-row block, divided by 16)
 
@@ -111,9 +118,8 @@ private:
     };
     Format format_ = Format::BF16;
     int64_t rows_ = 0, cols_ = 0, padded_cols_ = 0;
-    std::unique_ptr<unsigned char, Free> storage_; // data + scales
+    std::unique_ptr<unsigned char, Free> storage_; // bytes() of packed data
     const void *data_ = nullptr;
-    const uint16_t *scales_ = nullptr;
 };
 
 // A parallel loop the caller supplies (the engine passes at::parallel_for so the kernels share
