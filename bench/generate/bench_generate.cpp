@@ -200,9 +200,9 @@ void bench_single(const fs::path &root, int prompt_len, int decode_len, int long
     const auto &blas = llmhost::engine::process_blas();
     std::printf("\nBLAS for fp32 matmuls: %s (%s)\n\n", blas.name().c_str(),
                 blas.library.empty() ? "none loaded" : blas.library.c_str());
-    std::printf("%-9s %7s %9s %9s %14s %13s %12s %7s %11s %11s\n", "dtype", "threads", "weights",
-                "B/token", "prefill tok/s", "decode tok/s", "bound tok/s", "ratio", "RssAnon MB",
-                "RssFile MB");
+    std::printf("%-9s %7s %9s %9s %14s %13s %12s %7s %14s %11s %11s\n", "dtype", "threads",
+                "weights", "B/token", "prefill tok/s", "decode tok/s", "bound tok/s", "ratio",
+                "ratio per rep", "RssAnon MB", "RssFile MB");
     struct Long {
         std::string dtype;
         double ms = 0;
@@ -249,16 +249,22 @@ void bench_single(const fs::path &root, int prompt_len, int decode_len, int long
             // decode reads the weights. Part of a ~100 MB buffer stays in the L3 from one pass
             // to the next (this VM: 28-41 GB/s at 64 MiB, 27-28 at 176 MiB, 24-27 at 512 MiB),
             // and the int8 model (95 MB a token) streamed faster than the 512 MiB read.
+            // Each rep is also compared with the readings just before and just after it (the
+            // "ratio per rep"): the machine's bandwidth drifts by more than the kernels' distance
+            // from it within a row, and a rep against a reading taken a minute away measures
+            // the drift as much as the decode.
             bench::ReadBandwidth row_bw = bw[k];
             const std::size_t model_sized = std::size_t(bytes) / 256 * 256;
             auto read_bw = [&] {
-                for (std::size_t size : {std::size_t{512} << 20, model_sized}) {
-                    const auto now = bench::read_bandwidth(counts[k], size, 5);
-                    row_bw.bytes_per_s = std::max(row_bw.bytes_per_s, now.bytes_per_s);
-                }
+                double best = 0;
+                for (std::size_t size : {std::size_t{512} << 20, model_sized})
+                    best = std::max(best, bench::read_bandwidth(counts[k], size, 5).bytes_per_s);
+                row_bw.bytes_per_s = std::max(row_bw.bytes_per_s, best);
+                return best;
             };
+            std::vector<double> rep_ratios;
             for (int rep = 0; rep < 3; ++rep) {
-                read_bw();
+                const double bw_before = read_bw();
                 // A short request between the bandwidth reading and the timed one: on the
                 // development VM the first ~100 ms after the reading (or after any pause) run
                 // several times slower, whatever the code (a 16-token prefill: 20-25 ms warm,
@@ -269,8 +275,10 @@ void bench_single(const fs::path &root, int prompt_len, int decode_len, int long
                 auto r = e->generate(prompt, o);
                 best_prefill = std::max(best_prefill, prompt_len / (r.prefill_ms / 1e3));
                 // decode_ms covers decode_len samples and decode_len - 1 forward passes.
-                best_decode = std::max(best_decode, (r.tokens.size() - 1) / (r.decode_ms / 1e3));
-                read_bw();
+                const double decode = (r.tokens.size() - 1) / (r.decode_ms / 1e3);
+                best_decode = std::max(best_decode, decode);
+                const double bw_after = read_bw();
+                rep_ratios.push_back(decode / (std::max(bw_before, bw_after) / bytes));
             }
             const double bound = row_bw.bytes_per_s / bytes;
             std::printf("%-9s %7d %7.0fMB %7.0fMB ", e->dtype().c_str(), counts[k],
@@ -280,6 +288,10 @@ void bench_single(const fs::path &root, int prompt_len, int decode_len, int long
             else
                 std::printf("%14.1f", best_prefill);
             std::printf(" %13.1f %12.1f %6.0f%%", best_decode, bound, 100 * best_decode / bound);
+            std::string per_rep;
+            for (double q : rep_ratios)
+                per_rep += (per_rep.empty() ? "" : "/") + std::to_string(int(100 * q + 0.5));
+            std::printf(" %13s%%", per_rep.c_str());
             if (k == 0)
                 std::printf(" %11.0f %11.0f", (after.first - before.first) / 1024.0,
                             (after.second - before.second) / 1024.0);
@@ -318,7 +330,8 @@ void bench_single(const fs::path &root, int prompt_len, int decode_len, int long
         "embedding rows, plus the KV cache at the mean position); bound = the highest read\n"
         "bandwidth measured at that thread count (above, and before and after each of the\n"
         "row's reps, of 512 MiB and of a B/token-sized buffer) / B/token; ratio = best decode "
-        "tok/s / bound. RssAnon/RssFile:\n"
+        "tok/s / bound;\nratio per rep = each rep's decode tok/s / the bound of the readings just "
+        "before and after it. RssAnon/RssFile:\n"
         "growth after load + warm-up (anonymous = KV cache, activations, any copies;\n"
         "file = mmap'd weights).\n");
     for (const auto &w : warnings) std::printf("%s\n", w.c_str());
