@@ -147,6 +147,45 @@ TEST_CASE("attend: matches a double reference on every ISA, type, shape and mask
     force_isa(best_isa());
 }
 
+// A masked position's K and V rows may hold anything (a slot another request wrote, or nothing
+// yet): NaN there must not reach the output, on any ISA, cache type or head size (the AVX-512
+// path reads V rows straight from the cache for hd 64 and 128).
+TEST_CASE("attend: masked rows are never read (NaN in them changes nothing)") {
+    for (Isa isa : available_isas()) {
+        force_isa(isa);
+        for (Act kvt : {Act::F32, Act::BF16})
+            for (int64_t hd : {64, 128, 40})
+                for (int64_t groups : {1, 3, 6}) {
+                    CAPTURE(isa_name(isa));
+                    CAPTURE(hd);
+                    CAPTURE(groups);
+                    const int64_t S = 100;
+                    auto q = gaussian(std::size_t(groups * hd), 1.0f, 5);
+                    auto k = gaussian(std::size_t(S * hd), 1.0f, 6);
+                    auto v = gaussian(std::size_t(S * hd), 1.0f, 7);
+                    std::vector<unsigned char> vis(static_cast<std::size_t>(S), 0);
+                    for (int64_t t = 0; t < S; ++t) vis[std::size_t(t)] = t % 3 != 1;
+                    auto run = [&](float masked_value) {
+                        auto kk = k, vv = v;
+                        for (int64_t t = 0; t < S; ++t)
+                            if (!vis[std::size_t(t)])
+                                for (int64_t i = 0; i < hd; ++i)
+                                    kk[std::size_t(t * hd + i)] = vv[std::size_t(t * hd + i)] =
+                                        masked_value;
+                        const auto kb = encode(kk, kvt), vb = encode(vv, kvt);
+                        std::vector<float> out(std::size_t(groups * hd));
+                        attend(q.data(), Act::F32, groups, hd, kb.data(), vb.data(), kvt, hd, S,
+                               vis.data(), 0.125f, out.data(), Act::F32);
+                        return out;
+                    };
+                    const auto clean = run(0.0f), poisoned = run(NAN);
+                    for (float x : poisoned) REQUIRE(std::isfinite(x));
+                    CHECK(clean == poisoned);
+                }
+    }
+    force_isa(best_isa());
+}
+
 TEST_CASE("attend: hostile arguments are refused, naming them") {
     std::vector<float> q(64, 1.0f), k(64, 1.0f), v(64, 1.0f), out(64);
     auto call = [&](const void *qp, int64_t groups, int64_t hd, int64_t ld, int64_t kv_len,

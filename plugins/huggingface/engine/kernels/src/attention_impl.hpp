@@ -98,6 +98,78 @@ inline float exp_tile(float *__restrict pg, float m) {
     }
     return _mm512_reduce_add_ps(sum);
 }
+
+// pg[t] = -inf where position t is masked (vis[t] == 0) or past the tile's n positions. Masked
+// loads: vis holds only the n bytes of this tile.
+inline void mask_tile(float *__restrict pg, const unsigned char *vis, int64_t n) {
+    for (int64_t t = 0; t < kAttendTile; t += 16) {
+        const int64_t left = n - t;
+        const __mmask16 valid = left >= 16  ? __mmask16(0xffff)
+                                : left <= 0 ? __mmask16(0)
+                                            : __mmask16((1u << left) - 1);
+        const __mmask16 keep =
+            vis ? _mm_mask_cmpneq_epi8_mask(valid, _mm_maskz_loadu_epi8(valid, vis + t),
+                                            _mm_setzero_si128())
+                : valid;
+        _mm512_storeu_ps(
+            pg + t, _mm512_mask_blend_ps(keep, _mm512_set1_ps(-INFINITY), _mm512_loadu_ps(pg + t)));
+    }
+}
+
+// The weighted sum of the tile's V rows for query heads g0 .. g0 + NB - 1, read from the cache
+// itself: position by position, each row converted once in registers and added into every head's
+// sum, the sums in registers across the tile. (Widening V into scratch first, then one pass per
+// head over it, made attention compute-bound: ~23 ns a position at GQA 3, hd 64, in L2.)
+template <int kHd, int NB, bool kBf16>
+inline void pv_block(const AttendArgs &a, int64_t s0, int64_t n, const float *__restrict p,
+                     float *__restrict acc, int64_t g0) {
+    constexpr int V = kHd / 16;
+    __m512 sum[NB][V];
+    for (int j = 0; j < NB; ++j)
+        for (int c = 0; c < V; ++c) sum[j][c] = _mm512_loadu_ps(acc + (g0 + j) * kHd + 16 * c);
+    const std::size_t row_bytes = std::size_t(a.ld) * (kBf16 ? 2 : 4);
+    const char *rows = static_cast<const char *>(a.v) + std::size_t(s0) * row_bytes;
+    for (int64_t t = 0; t < n; ++t) {
+        __m512 w[NB];
+        bool any = false;
+        for (int j = 0; j < NB; ++j) {
+            const float wt = p[(g0 + j) * kAttendTile + t];
+            any |= wt != 0.0f;
+            w[j] = _mm512_set1_ps(wt);
+        }
+        if (!any) continue; // masked (every head's weight 0): the row is never read
+        const char *row = rows + std::size_t(t) * row_bytes;
+        for (int c = 0; c < V; ++c) {
+            __m512 v;
+            if constexpr (kBf16)
+                v = _mm512_castsi512_ps(_mm512_slli_epi32(
+                    _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(row + 32 * c))),
+                    16));
+            else
+                v = _mm512_loadu_ps(reinterpret_cast<const float *>(row) + 16 * c);
+            for (int j = 0; j < NB; ++j) sum[j][c] = _mm512_fmadd_ps(w[j], v, sum[j][c]);
+        }
+    }
+    for (int j = 0; j < NB; ++j)
+        for (int c = 0; c < V; ++c) _mm512_storeu_ps(acc + (g0 + j) * kHd + 16 * c, sum[j][c]);
+}
+
+// Heads g0 .. g0 + nb - 1 (nb <= NB) in one block.
+template <int kHd, bool kBf16, int NB>
+inline void pv_some(int64_t nb, const AttendArgs &a, int64_t s0, int64_t n, const float *p,
+                    float *acc, int64_t g0) {
+    if (nb == NB) return pv_block<kHd, NB, kBf16>(a, s0, n, p, acc, g0);
+    if constexpr (NB > 1) pv_some<kHd, kBf16, NB - 1>(nb, a, s0, n, p, acc, g0);
+}
+// All heads, in blocks of up to 256 / kHd (a block's sums fill 16 of the 32 vector registers).
+template <int kHd, bool kBf16>
+inline void pv_heads(const AttendArgs &a, int64_t s0, int64_t n, const float *p, float *acc) {
+    constexpr int kMax = 256 / kHd;
+    for (int64_t g0 = 0; g0 < a.groups; g0 += kMax)
+        pv_some<kHd, kBf16, kMax>(a.groups - g0 < kMax ? a.groups - g0 : kMax, a, s0, n, p, acc,
+                                  g0);
+}
+inline constexpr bool kPvFromCache = true;
 #elif defined(__AVX2__)
 inline constexpr int kLanes = 8;
 inline __m256 sum_lanes8(__m256 (&v)[8]) {
@@ -150,6 +222,16 @@ inline float exp_tile(float *__restrict pg, float m) {
 }
 #endif
 
+#if !defined(__AVX512F__)
+inline void mask_tile(float *__restrict pg, const unsigned char *vis, int64_t n) {
+    for (int64_t t = 0; vis && t < n; ++t) pg[t] = vis[t] ? pg[t] : -INFINITY;
+    for (int64_t t = n; t < kAttendTile; ++t) pg[t] = -INFINITY;
+}
+inline constexpr bool kPvFromCache = false; // the V rows are widened into the tile's scratch
+template <int kHd, bool kBf16>
+void pv_heads(const AttendArgs &, int64_t, int64_t, const float *, float *); // AVX-512 only
+#endif
+
 // One pass over the cache in tiles of kAttendTile positions with an online softmax (the running
 // max and sum of each query head, its weighted sum rescaled when the max grows: flash-decoding's
 // recurrence), so K and V are each read once, and a bf16 tile is widened into L1-sized scratch
@@ -189,9 +271,11 @@ void attend_hd(const AttendArgs &a, float *scratch) {
         // copied into L1 scratch. Copying fp32 rows one call at a time was 2.5x the attention's
         // own time in an int8 decode (perf).
         const bool in_place = a.kv_type == Act::F32 && a.ld == hd;
+        constexpr bool v_from_cache = kPvFromCache && kHd != 0; // pv_heads reads V itself
         for (int64_t t = 0; !in_place && t < n; ++t) {
             widen(row_at(a.k, a.kv_type, s0 + t, a.ld), a.kv_type, hd, kt + t * hd);
-            widen(row_at(a.v, a.kv_type, s0 + t, a.ld), a.kv_type, hd, vt + t * hd);
+            if (!v_from_cache)
+                widen(row_at(a.v, a.kv_type, s0 + t, a.ld), a.kv_type, hd, vt + t * hd);
         }
         const float *__restrict k =
             in_place ? static_cast<const float *>(row_at(a.k, a.kv_type, s0, a.ld)) : kt;
@@ -204,11 +288,10 @@ void attend_hd(const AttendArgs &a, float *scratch) {
             if constexpr (kHd != 0 && kLanes > 1)
                 for (; t + kLanes <= n; t += kLanes) dot_rows<kHd>(qg, k + t * hd, a.scale, pg + t);
             for (; t < n; ++t) pg[t] = dot<kHd>(qg, k + t * hd, hd) * a.scale;
-            if (vis) // computed, then masked (a masked row may hold anything; -inf replaces it)
-                for (t = 0; t < n; ++t) pg[t] = vis[t] ? pg[t] : -INFINITY;
-            // A short last tile is padded with -inf: the loops below run a constant T, which
-            // the compiler vectorises whole (with a runtime count it ran the exp scalar).
-            for (t = n; t < T; ++t) pg[t] = -INFINITY;
+            // Computed, then masked (a masked row may hold anything; -inf replaces it), and a
+            // short last tile padded with -inf: the loops below run a constant T, which the
+            // compiler vectorises whole (with a runtime count it ran the exp scalar).
+            mask_tile(pg, vis, n);
             float tile_max = -INFINITY;
 #pragma omp simd reduction(max : tile_max)
             for (t = 0; t < T; ++t) tile_max = pg[t] > tile_max ? pg[t] : tile_max;
@@ -224,6 +307,13 @@ void attend_hd(const AttendArgs &a, float *scratch) {
             const float sum = exp_tile(pg, m); // masked or padding (-inf) gives 0
             den[g] = den[g] * keep + sum;
             mx[g] = m;
+        }
+        if constexpr (v_from_cache) {
+            if (a.kv_type == Act::BF16)
+                pv_heads<kHd, true>(a, s0, n, p, acc);
+            else
+                pv_heads<kHd, false>(a, s0, n, p, acc);
+            continue;
         }
         // Weighted sum of the tile's V rows, one query head at a time (the tile stays in L1),
         // rows in pairs into two sums: one chain of FMAs per sum was latency-bound.
