@@ -20,6 +20,7 @@
 
 namespace llmhost::kernels {
 class PackedMatrix; // llmhost/kernels/linear.hpp
+class WeightArena;  // llmhost/kernels/weight_arena.hpp
 }
 
 namespace llmhost::engine {

@@ -87,6 +87,9 @@ private:
     bool packs() const { return packs_projections(device_, dtype_, quant_); }
 
     const SafetensorsCheckpoint &ckpt_;
+    // Where the packed matrices go: side by side on huge pages (weight_arena.hpp), null when
+    // nothing is packed. Each matrix holds it alive.
+    std::shared_ptr<kernels::WeightArena> arena_;
     mutable std::size_t loaded_bytes_ = 0;
     mutable bool all_views_ = true;
     at::Device device_;

@@ -34,7 +34,9 @@ kernels::Format kernel_format(WeightQuant q) {
 
 Weights::Weights(const SafetensorsCheckpoint &ckpt, at::Device device, at::ScalarType dtype,
                  WeightQuant quant)
-    : ckpt_(ckpt), device_(device), dtype_(dtype), quant_(quant) {}
+    : ckpt_(ckpt), device_(device), dtype_(dtype), quant_(quant) {
+    if (packs()) arena_ = std::make_shared<kernels::WeightArena>();
+}
 
 at::Tensor Weights::view(const std::string &name, const std::vector<std::int64_t> &shape) const {
     const TensorView &v = ckpt_.get(name);
@@ -92,10 +94,11 @@ Linear Weights::pack(at::Tensor w, at::Tensor bias) const {
             const at::Tensor b = w.to(at::kBFloat16).contiguous();
             return kernels::PackedMatrix::from_bf16(
                 reinterpret_cast<const std::uint16_t *>(b.data_ptr<at::BFloat16>()), b.size(0),
-                b.size(1), f);
+                b.size(1), f, arena_);
         }
         const at::Tensor f32 = w.to(at::kFloat).contiguous(); // fp32 and fp16 files
-        return kernels::PackedMatrix::from_f32(f32.data_ptr<float>(), w.size(0), w.size(1), f);
+        return kernels::PackedMatrix::from_f32(f32.data_ptr<float>(), w.size(0), w.size(1), f,
+                                               arena_);
     }();
     loaded_bytes_ += m.bytes();
     l.packed = std::make_shared<kernels::PackedMatrix>(std::move(m));

@@ -6,6 +6,7 @@
 
 #include "llmhost/kernels/linear.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
@@ -69,6 +70,16 @@ constexpr int64_t padded_cols_for(Format f, int64_t cols) {
     const int64_t m = f == Format::BF16 ? kGroup : 2 * kGroup;
     return (cols + m - 1) / m * m;
 }
+
+// Memory for data the kernels stream (packed weights, the bandwidth measurement's buffer):
+// aligned to 2 MiB and advised for transparent huge pages when at least that big
+// (weight_arena.cpp says why), else 64-byte aligned. Freed with std::free.
+struct StreamedMemory {
+    void *p;
+    std::size_t size; // bytes, rounded up to the alignment
+    bool huge_pages_advised;
+};
+StreamedMemory allocate_streamed(std::size_t bytes);
 
 // One linear() call after validation: x prepared once per call (fp32 and, when the kernel wants
 // it, bf16), each of the M rows padded with zeros to ldxp >= Kp, so kernels may read whole groups.

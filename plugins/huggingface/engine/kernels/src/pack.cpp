@@ -73,14 +73,23 @@ void quantize_row(Load load, int64_t cols, int64_t kp, Format f, int8_t *q, uint
     }
 }
 
-void *aligned_bytes(std::size_t n) {
-    void *p = std::aligned_alloc(64, std::max<std::size_t>(64, round_up(int64_t(n), 64)));
-    if (!p) throw std::bad_alloc();
-    return p;
+// n bytes for a matrix: from the arena (which the storage then keeps alive), or an allocation of
+// its own (huge pages when it is big enough to have any: detail::allocate_streamed).
+struct Storage {
+    std::shared_ptr<void> owner;
+    void *p;
+};
+Storage storage_for(std::size_t n, const std::shared_ptr<WeightArena> &arena) {
+    if (arena) {
+        void *p = arena->allocate(n);
+        return {std::shared_ptr<void>(arena, p), p};
+    }
+    const detail::StreamedMemory m = detail::allocate_streamed(n);
+    return {std::shared_ptr<void>(m.p, std::free), m.p};
 }
 
 struct Packed {
-    void *storage;
+    Storage storage;
     int64_t padded_cols;
 };
 
@@ -88,27 +97,31 @@ int64_t padded_rows(int64_t rows) { return round_up(rows, detail::kBlockRows); }
 
 // BF16's blocks (linear.hpp); bits(r, c) gives the source's bf16 bits. Padding is zeros.
 template <class Bits>
-Packed pack_bf16(Bits bits, int64_t rows, int64_t cols) {
+Packed pack_bf16(Bits bits, int64_t rows, int64_t cols, const std::shared_ptr<WeightArena> &arena) {
     const int64_t kp = detail::padded_cols_for(Format::BF16, cols);
     const std::size_t n = std::size_t(padded_rows(rows) * kp);
-    auto *p = static_cast<uint16_t *>(aligned_bytes(n * 2));
+    Storage st = storage_for(n * 2, arena);
+    auto *p = static_cast<uint16_t *>(st.p);
     std::memset(p, 0, n * 2);
     for (int64_t r = 0; r < rows; ++r)
         for (int64_t c = 0; c < cols; ++c) p[detail::bf16_at(kp, r, c)] = bits(r, c);
-    return {p, kp};
+    return {std::move(st), kp};
 }
 
 // One packing routine for both source types; load(r, c) reads the source as fp32.
 template <class Load>
-Packed pack_from(Load load, int64_t rows, int64_t cols, Format f) {
+Packed pack_from(Load load, int64_t rows, int64_t cols, Format f,
+                 const std::shared_ptr<WeightArena> &arena) {
     if (f == Format::BF16)
-        return pack_bf16([&](int64_t r, int64_t c) { return f32_to_bf16(load(r, c)); }, rows, cols);
+        return pack_bf16([&](int64_t r, int64_t c) { return f32_to_bf16(load(r, c)); }, rows, cols,
+                         arena);
     if (f != Format::Q8 && f != Format::Q4)
         throw std::invalid_argument("PackedMatrix: unknown format " + std::to_string(int(f)));
     const int64_t kp = detail::padded_cols_for(f, cols), groups = kp / kGroup;
     const int64_t blocks = (rows + detail::kBlockRows - 1) / detail::kBlockRows;
     const int64_t chunk = detail::chunk_bytes(f), chunks = blocks * groups / 2;
-    auto *p = static_cast<unsigned char *>(aligned_bytes(std::size_t(chunks * chunk)));
+    Storage st = storage_for(std::size_t(chunks * chunk), arena);
+    auto *p = static_cast<unsigned char *>(st.p);
     // Padding rows: scale 0 and q = 0 (stored as the offset).
     for (int64_t i = 0; i < chunks; ++i) {
         unsigned char *c = p + i * chunk;
@@ -116,7 +129,7 @@ Packed pack_from(Load load, int64_t rows, int64_t cols, Format f) {
         std::memset(c + 2 * detail::kScaleBytes, f == Format::Q4 ? 0x88 : 0x80,
                     std::size_t(chunk - 2 * detail::kScaleBytes));
     }
-    try {
+    {
         std::vector<int8_t> q(static_cast<std::size_t>(kp));
         std::vector<uint16_t> s(static_cast<std::size_t>(groups));
         for (int64_t r = 0; r < rows; ++r) {
@@ -133,16 +146,11 @@ Packed pack_from(Load load, int64_t rows, int64_t cols, Format f) {
             for (int64_t g = 0; g < groups; ++g)
                 std::memcpy(p + detail::scale_at(f, groups, r, g), &s[std::size_t(g)], 2);
         }
-    } catch (...) {
-        std::free(p);
-        throw;
     }
-    return {p, kp};
+    return {std::move(st), kp};
 }
 
 } // namespace
-
-void PackedMatrix::Free::operator()(void *p) const { std::free(p); }
 
 PackedMatrix::PackedMatrix() = default;
 PackedMatrix::~PackedMatrix() = default;
@@ -173,46 +181,50 @@ std::size_t PackedMatrix::bytes() const {
     return bytes_for(format_, rows_, cols_);
 }
 
-PackedMatrix PackedMatrix::from_f32(const float *src, int64_t rows, int64_t cols, Format f) {
+PackedMatrix PackedMatrix::from_f32(const float *src, int64_t rows, int64_t cols, Format f,
+                                    const std::shared_ptr<WeightArena> &arena) {
     check_shape(src, rows, cols, "PackedMatrix::from_f32");
-    Packed p = pack_from([&](int64_t r, int64_t c) { return src[r * cols + c]; }, rows, cols, f);
+    Packed p =
+        pack_from([&](int64_t r, int64_t c) { return src[r * cols + c]; }, rows, cols, f, arena);
     PackedMatrix m;
-    m.storage_.reset(static_cast<unsigned char *>(p.storage));
+    m.storage_ = std::move(p.storage.owner);
     m.format_ = f;
     m.rows_ = rows;
     m.cols_ = cols;
     m.padded_cols_ = p.padded_cols;
-    m.data_ = p.storage;
+    m.data_ = p.storage.p;
     return m;
 }
 
-PackedMatrix PackedMatrix::from_bf16(const uint16_t *src, int64_t rows, int64_t cols, Format f) {
+PackedMatrix PackedMatrix::from_bf16(const uint16_t *src, int64_t rows, int64_t cols, Format f,
+                                     const std::shared_ptr<WeightArena> &arena) {
     check_shape(src, rows, cols, "PackedMatrix::from_bf16");
-    Packed p = f == Format::BF16
-                   ? pack_bf16([&](int64_t r, int64_t c) { return src[r * cols + c]; }, rows, cols)
-                   : pack_from([&](int64_t r, int64_t c) { return bf16_to_f32(src[r * cols + c]); },
-                               rows, cols, f);
+    Packed p =
+        f == Format::BF16
+            ? pack_bf16([&](int64_t r, int64_t c) { return src[r * cols + c]; }, rows, cols, arena)
+            : pack_from([&](int64_t r, int64_t c) { return bf16_to_f32(src[r * cols + c]); }, rows,
+                        cols, f, arena);
     PackedMatrix m;
-    m.storage_.reset(static_cast<unsigned char *>(p.storage));
+    m.storage_ = std::move(p.storage.owner);
     m.format_ = f;
     m.rows_ = rows;
     m.cols_ = cols;
     m.padded_cols_ = p.padded_cols;
-    m.data_ = p.storage;
+    m.data_ = p.storage.p;
     return m;
 }
 
 PackedMatrix PackedMatrix::clone() const {
     PackedMatrix m;
     if (!data_) return m;
-    auto *p = static_cast<unsigned char *>(aligned_bytes(bytes())); // one run of bytes() (pack)
-    std::memcpy(p, data_, bytes());
-    m.storage_.reset(p);
+    Storage st = storage_for(bytes(), nullptr); // one run of bytes() (pack)
+    std::memcpy(st.p, data_, bytes());
+    m.storage_ = std::move(st.owner);
     m.format_ = format_;
     m.rows_ = rows_;
     m.cols_ = cols_;
     m.padded_cols_ = padded_cols_;
-    m.data_ = p;
+    m.data_ = st.p;
     return m;
 }
 

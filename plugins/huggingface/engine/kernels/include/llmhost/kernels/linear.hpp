@@ -31,6 +31,8 @@
 #include <memory>
 #include <string>
 
+#include "llmhost/kernels/weight_arena.hpp"
+
 namespace llmhost::kernels {
 
 // Avx512: F+BW+VL+FMA (+F16C); the BF16 (vdpbf16ps) and VNNI instructions are used when present.
@@ -80,10 +82,14 @@ public:
 
     // Quantizing or converting copies. src is row-major [rows, cols]. Non-finite weights are
     // rejected for Q8/Q4 (std::invalid_argument): a NaN would poison a whole group's scale.
-    // from_bf16 to BF16 copies the bits unchanged (NaN and infinity included).
-    static PackedMatrix from_f32(const float *src, int64_t rows, int64_t cols, Format f);
-    static PackedMatrix from_bf16(const uint16_t *src, int64_t rows, int64_t cols, Format f);
-    PackedMatrix clone() const; // an owning copy of the packed bytes
+    // from_bf16 to BF16 copies the bits unchanged (NaN and infinity included). arena: where the
+    // packed bytes go (a model's matrices side by side on huge pages: weight_arena.hpp; the
+    // matrix keeps the arena alive), or null for an allocation of the matrix's own.
+    static PackedMatrix from_f32(const float *src, int64_t rows, int64_t cols, Format f,
+                                 const std::shared_ptr<WeightArena> &arena = nullptr);
+    static PackedMatrix from_bf16(const uint16_t *src, int64_t rows, int64_t cols, Format f,
+                                  const std::shared_ptr<WeightArena> &arena = nullptr);
+    PackedMatrix clone() const; // a copy of the packed bytes in an allocation of its own
 
     Format format() const { return format_; }
     int64_t rows() const { return rows_; }
@@ -113,12 +119,9 @@ public:
     int64_t row_bytes() const; // data bytes per row (of a 16-row block, divided by 16)
 
 private:
-    struct Free {
-        void operator()(void *p) const;
-    };
     Format format_ = Format::BF16;
     int64_t rows_ = 0, cols_ = 0, padded_cols_ = 0;
-    std::unique_ptr<unsigned char, Free> storage_; // bytes() of packed data
+    std::shared_ptr<void> storage_; // owns data_: its own allocation, or a hold on the arena
     const void *data_ = nullptr;
 };
 
