@@ -4,10 +4,13 @@
 
 #include "decode_ops.hpp"
 
+#include <llmhost/kernels/weight_arena.hpp>
+
 #include <ATen/TensorIndexing.h>
 #include <torch/version.h>
 
 #include <cmath>
+#include <cstring>
 
 namespace llmhost::engine {
 
@@ -18,10 +21,26 @@ KVCache KVCache::allocate(std::int64_t layers, std::int64_t batch, std::int64_t 
     KVCache c;
     c.batch = batch;
     c.max_ctx = max_ctx;
-    for (std::int64_t l = 0; l < layers; ++l) {
+    const std::vector<std::int64_t> shape = {batch, kv_heads, max_ctx, head_dim};
+    // On the CPU the layers' K and V side by side on huge pages, as the packed weights are
+    // (kernels/weight_arena.hpp): a decode step at a long context streams the cache like a
+    // weight matrix, and one tensor per layer is mostly below the 2 MiB a huge page needs.
+    std::shared_ptr<kernels::WeightArena> arena;
+    if (o.device().is_cpu()) arena = std::make_shared<kernels::WeightArena>();
+    auto make = [&] {
         // Zeroed, not empty: masked positions get probability 0, and 0 * NaN would still be NaN.
-        c.k.push_back(at::zeros({batch, kv_heads, max_ctx, head_dim}, o));
-        c.v.push_back(at::zeros({batch, kv_heads, max_ctx, head_dim}, o));
+        if (!arena) return at::zeros(shape, o);
+        const std::size_t bytes =
+            std::size_t(batch * kv_heads * max_ctx * head_dim) *
+            std::size_t(c10::elementSize(c10::typeMetaToScalarType(o.dtype())));
+        void *p = arena->allocate(bytes);
+        std::memset(p, 0, bytes);
+        return at::from_blob(
+            p, shape, [arena](void *) {}, o);
+    };
+    for (std::int64_t l = 0; l < layers; ++l) {
+        c.k.push_back(make());
+        c.v.push_back(make());
     }
     return c;
 }
