@@ -33,13 +33,16 @@ constexpr int64_t group_block_bytes(Format f) { return f == Format::Q8 ? 512 : 2
 // matrix: as a second array they were a second stream, and the int8 decode ran 15-20 % slower.
 constexpr int64_t kScaleBytes = kBlockRows * 2; // one group's scales in a block
 constexpr int64_t chunk_bytes(Format f) { return 2 * kScaleBytes + 2 * group_block_bytes(f); }
-// Byte offsets in the packed data of block `blk`, group g (groups: Kp / 32, even).
-static inline int64_t group_scales_offset(Format f, int64_t groups, int64_t blk, int64_t g) {
-    return (blk * (groups / 2) + g / 2) * chunk_bytes(f) + (g & 1) * kScaleBytes;
+// Byte offsets in the packed data: where block blk's chunks start (groups: Kp / 32, even), and
+// group g's scales and codes from there. The kernels take a block's start once and step g.
+constexpr int64_t block_offset(Format f, int64_t groups, int64_t blk) {
+    return blk * (groups / 2) * chunk_bytes(f);
 }
-static inline int64_t group_codes_offset(Format f, int64_t groups, int64_t blk, int64_t g) {
-    return (blk * (groups / 2) + g / 2) * chunk_bytes(f) + 2 * kScaleBytes +
-           (g & 1) * group_block_bytes(f);
+constexpr int64_t scales_in_block(Format f, int64_t g) {
+    return (g >> 1) * chunk_bytes(f) + (g & 1) * kScaleBytes;
+}
+constexpr int64_t codes_in_block(Format f, int64_t g) {
+    return (g >> 1) * chunk_bytes(f) + 2 * kScaleBytes + (g & 1) * group_block_bytes(f);
 }
 
 // Where the code of row r, column c lives (Q8: a byte; Q4: a nibble of a byte). Both formats are
@@ -51,7 +54,7 @@ struct CodeAt {
 };
 static inline CodeAt code_at(Format f, int64_t groups, int64_t r, int64_t c) {
     const int64_t rr = r % kBlockRows, j = c % kGroup;
-    const int64_t base = group_codes_offset(f, groups, r / kBlockRows, c / kGroup);
+    const int64_t base = block_offset(f, groups, r / kBlockRows) + codes_in_block(f, c / kGroup);
     // Q8: vector j / 4 holds columns 4 (j / 4) .. + 3, as q + 128 (unsigned).
     if (f == Format::Q8) return {base + (j / 4) * 64 + rr * 4 + (j & 3), false};
     // Q4: vector i holds columns 4 i .. 4 i + 3 in its low nibbles and 16 + 4 i .. in its high
@@ -63,7 +66,7 @@ static inline CodeAt code_at(Format f, int64_t groups, int64_t r, int64_t c) {
 constexpr int32_t code_offset(Format f) { return f == Format::Q8 ? 128 : 8; }
 // The byte offset of row r's fp16 scale for group g.
 static inline int64_t scale_at(Format f, int64_t groups, int64_t r, int64_t g) {
-    return group_scales_offset(f, groups, r / kBlockRows, g) + (r % kBlockRows) * 2;
+    return block_offset(f, groups, r / kBlockRows) + scales_in_block(f, g) + (r % kBlockRows) * 2;
 }
 // Kp: columns padded to 32 (BF16: a whole number of 16-pair vectors) or 64 (Q8/Q4: whole chunks).
 constexpr int64_t padded_cols_for(Format f, int64_t cols) {

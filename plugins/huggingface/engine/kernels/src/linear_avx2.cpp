@@ -85,14 +85,13 @@ inline __m256i fold_pairs(__m256i a, __m256i b) {
 template <Format F, int MB>
 void qblock(const LinearJob &job, int64_t blk, int64_t m0, float (*out)[kBlockRows]) {
     const int64_t groups = job.w->padded_cols() / kGroup, xg = job.ldxp / kGroup;
-    const int64_t gb = group_block_bytes(F), chunk = chunk_bytes(F);
-    const auto *base = static_cast<const uint8_t *>(job.w->data()) + blk * (groups / 2) * chunk;
+    const auto *base =
+        static_cast<const uint8_t *>(job.w->data()) + block_offset(F, groups, blk);
     __m256 acc[MB][2];
     for (int m = 0; m < MB; ++m) acc[m][0] = acc[m][1] = _mm256_setzero_ps();
     for (int64_t g = 0; g < groups; ++g) {
-        const uint8_t *ch = base + (g >> 1) * chunk; // scales of groups g & ~1, g | 1; codes
-        const uint8_t *wg = ch + 2 * kScaleBytes + (g & 1) * gb;
-        const auto *sc = reinterpret_cast<const uint16_t *>(ch + (g & 1) * kScaleBytes);
+        const uint8_t *wg = base + codes_in_block(F, g);
+        const auto *sc = reinterpret_cast<const uint16_t *>(base + scales_in_block(F, g));
         __m256i ai[MB][4]; // per quarter of rows: lane 2 r + column pair
         for (int m = 0; m < MB; ++m)
             for (int q = 0; q < 4; ++q) ai[m][q] = _mm256_setzero_si256();
@@ -129,15 +128,14 @@ void qblock(const LinearJob &job, int64_t blk, int64_t m0, float (*out)[kBlockRo
 template <int MB>
 void q4block_hl(const LinearJob &job, int64_t blk, int64_t m0, float (*out)[kBlockRows]) {
     const int64_t groups = job.w->padded_cols() / kGroup, xg = job.ldxp / kGroup;
-    const int64_t gb = group_block_bytes(Format::Q4), chunk = chunk_bytes(Format::Q4);
-    const auto *base = static_cast<const uint8_t *>(job.w->data()) + blk * (groups / 2) * chunk;
+    const auto *base =
+        static_cast<const uint8_t *>(job.w->data()) + block_offset(Format::Q4, groups, blk);
     const __m256i nib = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi16(1);
     __m256 acc[MB][2];
     for (int m = 0; m < MB; ++m) acc[m][0] = acc[m][1] = _mm256_setzero_ps();
     for (int64_t g = 0; g < groups; ++g) {
-        const uint8_t *ch = base + (g >> 1) * chunk; // scales of groups g & ~1, g | 1; codes
-        const uint8_t *wg = ch + 2 * kScaleBytes + (g & 1) * gb;
-        const auto *sc = reinterpret_cast<const uint16_t *>(ch + (g & 1) * kScaleBytes);
+        const uint8_t *wg = base + codes_in_block(Format::Q4, g);
+        const auto *sc = reinterpret_cast<const uint16_t *>(base + scales_in_block(Format::Q4, g));
         __m256i ls[MB][2]; // int16 sums per half block (rows 0-7, 8-15)
         for (int m = 0; m < MB; ++m) ls[m][0] = ls[m][1] = _mm256_setzero_si256();
         for (int v = 0; v < 4; ++v) {

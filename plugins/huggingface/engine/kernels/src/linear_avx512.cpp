@@ -160,16 +160,14 @@ inline __m512i group_dot(const LinearJob &job, const __m512i (&u)[8], int64_t m,
 template <Format F, bool Vnni, int MB>
 void qblock(const LinearJob &job, int64_t blk, int64_t m0, float (*out)[kBlockRows]) {
     const int64_t groups = job.w->padded_cols() / kGroup, xg = job.ldxp / kGroup;
-    const int64_t gb = group_block_bytes(F), chunk = chunk_bytes(F);
-    const auto *base = static_cast<const uint8_t *>(job.w->data()) + blk * (groups / 2) * chunk;
+    const auto *base = static_cast<const uint8_t *>(job.w->data()) + block_offset(F, groups, blk);
     __m512 acc[MB];
     for (int m = 0; m < MB; ++m) acc[m] = _mm512_setzero_ps();
     for (int64_t g = 0; g < groups; ++g) {
-        const uint8_t *ch = base + (g >> 1) * chunk; // scales of groups g & ~1, g | 1; codes
         __m512i u[8];
-        load_codes<F>(ch + 2 * kScaleBytes + (g & 1) * gb, u);
+        load_codes<F>(base + codes_in_block(F, g), u);
         const __m512 ws =
-            _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)(ch + (g & 1) * kScaleBytes)));
+            _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)(base + scales_in_block(F, g))));
         for (int m = 0; m < MB; ++m) {
             const __m512i t = group_dot<F, Vnni>(job, u, m0 + m, g);
             const __m512 s = _mm512_mul_ps(ws, _mm512_set1_ps(job.xs[(m0 + m) * xg + g]));

@@ -51,10 +51,10 @@ void q_rows(const LinearJob &job, int64_t n0, int64_t n1) {
     thread_local std::vector<float> dec;
     dec.resize(std::size_t(kBlockRows * kp));
     for (int64_t blk = n0 / kBlockRows; blk * kBlockRows < n1; ++blk) {
-        const auto *base = static_cast<const uint8_t *>(w.data());
+        const auto *base = static_cast<const uint8_t *>(w.data()) + block_offset(F, groups, blk);
         for (int64_t g = 0; g < groups; ++g) {
-            const uint8_t *q = base + group_codes_offset(F, groups, blk, g);
-            const uint8_t *sc = base + group_scales_offset(F, groups, blk, g);
+            const uint8_t *q = base + codes_in_block(F, g);
+            const uint8_t *sc = base + scales_in_block(F, g);
             float s[kBlockRows];
             for (int64_t r = 0; r < kBlockRows; ++r) {
                 uint16_t h;
