@@ -5,11 +5,15 @@
 // at the same steps), so the model files call the same functions on every device.
 #pragma once
 
+#include <llmhost/kernels/linear.hpp>
+
 #include <ATen/ATen.h>
 
 #include <cstdint>
 
 namespace llmhost::engine::decode_ops {
+
+using kernels::Act; // fp32, or bf16 (at::BFloat16's bits)
 
 // True when x is on the CPU, float32 or bfloat16, and has at most kMaxRows rows of its last dim.
 bool applies(const at::Tensor &x);
@@ -37,5 +41,32 @@ at::Tensor swiglu(const at::Tensor &gate, const at::Tensor &up);
 // Writes k or v [B, T, KV, hd] into cache [B, KV, S_max, hd] at positions [B, T]; either may be
 // fp32 or bf16 (fp32 rows into a bf16 cache are rounded to nearest even, as at::Tensor::to).
 void write_cache(at::Tensor &cache, const at::Tensor &kv, const at::Tensor &positions);
+
+// ---- the same on raw memory ----------------------------------------------------------------
+// What the tensor forms above run, for callers that keep their own buffers (the Llama family's
+// CPU decode step, llama_cpu_step.cpp, runs whole layers without a libtorch op). Elements are of
+// type t (norm weights and cos/sin tables too); ld*: row strides in elements.
+
+void rms_norm(Act t, const void *x, const void *w, void *out, std::int64_t rows, std::int64_t D,
+              float eps); // rows of D contiguous elements
+// x: rows of `heads` heads of hd; cos/sin: [P, hd]; pos: one position per row.
+void rope(Act t, const void *x, std::int64_t ldx, const void *cos, const void *sin,
+          const std::int64_t *pos, void *out, std::int64_t ldo, std::int64_t rows,
+          std::int64_t heads, std::int64_t hd);
+// kv: B * T rows (row b * T + t) of KV heads of hd, into cache [B, KV, S_max, hd] of type
+// cache_t with strides row_stride (dim 0) and head_stride (dim 1) at positions pos[b * T + t].
+void write_cache(Act cache_t, void *cache, std::int64_t row_stride, std::int64_t head_stride,
+                 Act kv_t, const void *kv, std::int64_t ldkv, const std::int64_t *pos,
+                 std::int64_t B, std::int64_t T, std::int64_t KV, std::int64_t hd);
+// One layer's cache as attention reads it: k and v [B, KV, S_max, hd] with these strides.
+struct CacheRows {
+    const void *k, *v;
+    Act type;
+    std::int64_t row_stride, head_stride;
+};
+// q: B * T contiguous rows of H heads of hd; mask: [B * T, kv_len]; out: like q.
+void attention(Act t, const void *q, std::int64_t B, std::int64_t T, std::int64_t H,
+               std::int64_t hd, const CacheRows &cache, std::int64_t KV, const bool *mask,
+               std::int64_t kv_len, void *out);
 
 } // namespace llmhost::engine::decode_ops

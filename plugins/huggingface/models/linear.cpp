@@ -10,10 +10,8 @@
 
 namespace llmhost::engine {
 
-namespace {
-
-// The kernels split their rows over libtorch's intra-op pool, so both share one thread count.
-const kernels::ParallelFor &torch_parallel_for() {
+// The kernels split their rows over the engine's pool, so both share one thread count.
+const kernels::ParallelFor &kernel_parallel_for() {
     static const kernels::ParallelFor pf =
         [](std::int64_t n, std::int64_t grain,
            const std::function<void(std::int64_t, std::int64_t)> &body) {
@@ -21,6 +19,8 @@ const kernels::ParallelFor &torch_parallel_for() {
         };
     return pf;
 }
+
+namespace {
 
 kernels::Act act_of(const at::Tensor &t) {
     return t.scalar_type() == at::kBFloat16 ? kernels::Act::BF16 : kernels::Act::F32;
@@ -39,7 +39,7 @@ at::Tensor Linear::operator()(const at::Tensor &x) const {
         kernels::linear(*packed, in.data_ptr(), act_of(in), in_features, rows, out.data_ptr(),
                         act_of(out), out_features,
                         bias_f32.defined() ? bias_f32.data_ptr<float>() : nullptr,
-                        torch_parallel_for());
+                        kernel_parallel_for());
         return out;
     }
     if (weight.defined() && x.is_cpu() && x.scalar_type() == at::kFloat && rows <= 2) {
@@ -89,7 +89,7 @@ void Linear::add_into(const at::Tensor &x, at::Tensor &out) const {
         kernels::linear_add(*packed, in.data_ptr(), act_of(in), in_features, rows, out.data_ptr(),
                             act_of(out), out_features,
                             bias_f32.defined() ? bias_f32.data_ptr<float>() : nullptr,
-                            torch_parallel_for());
+                            kernel_parallel_for());
         return;
     }
     out.add_((*this)(x));
@@ -128,7 +128,7 @@ void fused_linear(const Linear *parts, std::size_t n, const at::Tensor &x, at::T
     shape.back() = N;
     at::Tensor y = at::empty(shape, x.options());
     kernels::linear_concat(ws.data(), int(n), in.data_ptr(), act_of(in), K, rows, y.data_ptr(),
-                           act_of(y), N, biases.data(), torch_parallel_for());
+                           act_of(y), N, biases.data(), kernel_parallel_for());
     for (std::size_t i = 0, off = 0; i < n; off += std::size_t(parts[i].out_features), ++i)
         out[i] = y.narrow(-1, std::int64_t(off), parts[i].out_features);
 }

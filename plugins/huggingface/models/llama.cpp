@@ -3,19 +3,10 @@
 //   Qwen2: biases on q/k/v projections.   Qwen3: RMSNorm on each head of q and k before RoPE.
 //   Mistral: sliding-window attention.    Llama 3.1+: rope_scaling "llama3" (in RopeTables).
 // Weight names are transformers' (model.layers.N.self_attn.q_proj.weight, ...).
-#include "model.hpp"
+#include "llama_parts.hpp"
 
 namespace llmhost::engine {
 namespace {
-
-struct Layer {
-    at::Tensor input_norm, post_attn_norm;
-    FusedLinear<3> qkv;        // q, k, v; biases where the architecture has them (Qwen2)
-    Linear o;
-    at::Tensor q_norm, k_norm; // Qwen3 only
-    FusedLinear<2> gate_up;
-    Linear down;
-};
 
 class LlamaFamily final : public CausalLM {
 public:
@@ -29,10 +20,10 @@ public:
         if (cfg.hidden_act != "silu")
             throw ModelFileError(cfg.architecture + ": hidden_act '" + cfg.hidden_act +
                                  "' is not supported (this family uses silu)");
-        embed_ = w.table("model.embed_tokens.weight", {V, D});
+        w_.embed = w.table("model.embed_tokens.weight", {V, D});
         for (std::int64_t i = 0; i < cfg.num_hidden_layers; ++i) {
             const std::string p = "model.layers." + std::to_string(i) + ".";
-            Layer L;
+            LlamaLayer L;
             L.input_norm = w.get(p + "input_layernorm.weight", {D});
             L.post_attn_norm = w.get(p + "post_attention_layernorm.weight", {D});
             const bool in_bias = qkv_bias || cfg.attention_bias;
@@ -50,16 +41,16 @@ public:
             L.gate_up.parts = {proj("mlp.gate_proj", F, D, false),
                                proj("mlp.up_proj", F, D, false)};
             L.down = proj("mlp.down_proj", D, F, false);
-            layers_.push_back(std::move(L));
+            w_.layers.push_back(std::move(L));
         }
-        final_norm_ = w.get("model.norm.weight", {D});
+        w_.final_norm = w.get("model.norm.weight", {D});
         // Tied checkpoints usually omit lm_head.weight; when both exist the file wins.
         if (w.has("lm_head.weight") || !cfg.tie_word_embeddings)
-            lm_head_ = w.linear("lm_head.weight", V, D); // absent and untied: throws, naming it
+            w_.lm_head = w.linear("lm_head.weight", V, D); // absent and untied: throws, naming it
         else
-            lm_head_ = w.tied_linear(embed_);
-        rope_ = RopeTables::build(cfg, max_context, w.device(), w.dtype());
-        dtype_ = w.dtype();
+            w_.lm_head = w.tied_linear(w_.embed);
+        w_.rope = RopeTables::build(cfg, max_context, w.device(), w.dtype());
+        w_.dtype = w.dtype();
         kv_dtype_ = w.kv_dtype();
         device_ = w.device();
     }
@@ -72,14 +63,16 @@ public:
 
     at::Tensor forward(const at::Tensor &tokens, const at::Tensor &positions, std::int64_t kv_len,
                        KVCache &cache, bool all_logits) override {
+        if (llama_cpu_step_applies(cfg_, w_, tokens, cache))
+            return llama_cpu_step(cfg_, w_, tokens, positions, kv_len, cache, all_logits);
         const std::int64_t B = tokens.size(0), T = tokens.size(1);
         const std::int64_t H = cfg_.num_attention_heads, KV = cfg_.num_key_value_heads,
                            hd = cfg_.head_dim;
         const double eps = cfg_.rms_norm_eps;
         at::Tensor mask = attention_mask(positions, kv_len, cfg_.sliding_window);
-        at::Tensor x = embed_.index_select(0, tokens.reshape({-1})).view({B, T, -1}).to(dtype_);
-        for (std::size_t i = 0; i < layers_.size(); ++i) {
-            const Layer &L = layers_[i];
+        at::Tensor x = w_.embed.index_select(0, tokens.reshape({-1})).view({B, T, -1}).to(w_.dtype);
+        for (std::size_t i = 0; i < w_.layers.size(); ++i) {
+            const LlamaLayer &L = w_.layers[i];
             // Attention block.
             at::Tensor h = rms_norm(x, L.input_norm, eps);
             auto [q, k, v] = L.qkv(h);
@@ -90,8 +83,8 @@ public:
                 q = rms_norm(q, L.q_norm, eps);
                 k = rms_norm(k, L.k_norm, eps);
             }
-            q = rope_.apply(q, positions);
-            k = rope_.apply(k, positions);
+            q = w_.rope.apply(q, positions);
+            k = w_.rope.apply(k, positions);
             at::Tensor a = cached_attention(q, k, v, positions, mask, kv_len, cache, (std::int64_t)i);
             L.o.add_into(a, x); // x = x + o(a)
             // Feed-forward block (SwiGLU).
@@ -100,16 +93,13 @@ public:
             L.down.add_into(swiglu(gate, up), x); // x = x + down(silu(gate) * up)
         }
         if (!all_logits) x = x.narrow(1, T - 1, 1);
-        x = rms_norm(x, final_norm_, eps);
-        return lm_head_(x).to(at::kFloat);
+        x = rms_norm(x, w_.final_norm, eps);
+        return w_.lm_head(x).to(at::kFloat);
     }
 
 private:
-    at::Tensor embed_, final_norm_;
-    Linear lm_head_;
-    std::vector<Layer> layers_;
-    RopeTables rope_;
-    at::ScalarType dtype_ = at::kFloat, kv_dtype_ = at::kFloat;
+    LlamaWeights w_;
+    at::ScalarType kv_dtype_ = at::kFloat;
     at::Device device_ = at::kCPU;
 };
 

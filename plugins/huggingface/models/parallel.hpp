@@ -10,6 +10,7 @@
 // flag fails here instead of decoding on one core (it did, until 2026-11-26).
 #pragma once
 
+#include <llmhost/kernels/linear.hpp>
 #include <llmhost/kernels/thread_pool.hpp>
 
 #include <ATen/Parallel.h>
@@ -48,5 +49,9 @@ void parallel_for(std::int64_t begin, std::int64_t end, std::int64_t grain, cons
         f(b, e);
     });
 }
+
+// parallel_for as the kernels take it (kernels::ParallelFor), so that they split their rows over
+// the same threads as the engine's other loops.
+const kernels::ParallelFor &kernel_parallel_for();
 
 } // namespace llmhost::engine

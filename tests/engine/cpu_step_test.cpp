@@ -1,0 +1,150 @@
+// The Llama family's CPU decode step (models/llama_cpu_step.cpp) against the op-by-op forward it
+// replaces for packed models: the same logits bit for bit, in every architecture switch (Qwen2
+// biases, Qwen3 head norms, Mistral's sliding window, tied heads), every packed format, single
+// tokens and short chunks, all logits or the last; and batched decode on it equal to each request
+// alone.
+#include "test_util.hpp"
+
+#include "../../plugins/huggingface/models/llama_parts.hpp"
+
+#include <llmhost/engine/engine.hpp>
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cstring>
+#include <thread>
+
+using namespace llmhost::engine;
+
+namespace {
+
+// Restores the process-wide switch however a case ends.
+struct StepSwitch {
+    bool saved = cpu_decode_step_enabled();
+    ~StepSwitch() { set_cpu_decode_step_enabled(saved); }
+};
+
+std::unique_ptr<Engine> load(const std::filesystem::path &dir, const std::string &dtype,
+                             std::int64_t max_batch = 1) {
+    return Engine::load(
+        dir, {.device = "cpu", .dtype = dtype, .max_context = 48, .max_batch = max_batch});
+}
+
+bool same_bits(const std::vector<float> &a, const std::vector<float> &b) {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+} // namespace
+
+TEST_CASE("cpu step: bit for bit the op-by-op forward, every switch and packed format") {
+    StepSwitch keep;
+    test::TempDir tmp;
+    struct Variant {
+        const char *arch;
+        bool tied;
+        std::optional<std::int64_t> window;
+    };
+    for (const Variant v :
+         {Variant{"llama", false, {}}, Variant{"llama", true, {}}, Variant{"qwen2", false, {}},
+          Variant{"qwen3", false, {}}, Variant{"mistral", false, 5}}) {
+        for (const char *file_dtype : {"F32", "BF16"}) {
+            auto s = test::spec(v.arch);
+            s.dtype = file_dtype;
+            s.tie_word_embeddings = v.tied;
+            s.sliding_window = v.window;
+            const auto dir = tmp / (std::string(v.arch) + (v.tied ? "tied" : "") + file_dtype);
+            llmhost::tools::write_model_dir(s, dir);
+            for (const char *dtype : {"bfloat16", "int8", "int4"}) {
+                CAPTURE(v.arch);
+                CAPTURE(v.tied);
+                CAPTURE(file_dtype);
+                CAPTURE(dtype);
+                auto with_step = load(dir, dtype), op_by_op = load(dir, dtype);
+                // Chunks of 3 tokens and single tokens (12 positions: past Mistral's window),
+                // all logits and the last only. Each engine keeps its own cache, so any
+                // difference in the keys and values written would show in later positions.
+                std::vector<std::int32_t> ids;
+                for (int i = 0; i < 12; ++i) ids.push_back(3 + (i * 37) % 300);
+                std::int64_t p = 0;
+                for (const std::int64_t n : {3, 1, 1, 3, 1, 2, 1}) {
+                    CAPTURE(p);
+                    const std::span<const std::int32_t> chunk(ids.data() + p, std::size_t(n));
+                    const bool all = n > 1 && p % 2 == 1;
+                    const std::uint64_t before = cpu_decode_steps_taken();
+                    set_cpu_decode_step_enabled(true);
+                    const auto a = with_step->forward(chunk, p, all);
+                    CHECK(cpu_decode_steps_taken() == before + 1); // it really ran the step
+                    set_cpu_decode_step_enabled(false);
+                    const auto b = op_by_op->forward(chunk, p, all);
+                    CHECK(cpu_decode_steps_taken() == before + 1);
+                    REQUIRE(a.size() == b.size());
+                    CHECK(a.size() == std::size_t((all ? n : 1) * s.vocab_size));
+                    CHECK(same_bits(a, b));
+                    p += n;
+                }
+            }
+        }
+    }
+}
+
+TEST_CASE("cpu step: not taken where it does not apply") {
+    StepSwitch keep;
+    set_cpu_decode_step_enabled(true);
+    test::TempDir tmp;
+    auto s = test::spec("llama");
+    llmhost::tools::write_model_dir(s, tmp.path);
+    std::vector<std::int32_t> ids(20, 7);
+    {
+        auto e = load(tmp.path, "float32"); // dense fp32 projections: BLAS, not the kernels
+        const std::uint64_t before = cpu_decode_steps_taken();
+        e->forward({ids.data(), 1}, 0, false);
+        CHECK(cpu_decode_steps_taken() == before);
+    }
+    {
+        auto e = load(tmp.path, "int8");
+        const std::uint64_t before = cpu_decode_steps_taken();
+        e->forward(ids, 0, false); // 20 rows: a prefill, through BLAS
+        CHECK(cpu_decode_steps_taken() == before);
+        e->forward({ids.data(), 1}, 20, false);
+        CHECK(cpu_decode_steps_taken() == before + 1);
+    }
+}
+
+TEST_CASE("cpu step: batched decode gives each request exactly its tokens alone") {
+    StepSwitch keep;
+    set_cpu_decode_step_enabled(true);
+    test::TempDir tmp;
+    auto s = test::spec("qwen2", 5);
+    llmhost::tools::write_model_dir(s, tmp.path);
+    for (const char *dtype : {"bfloat16", "int8", "int4"}) {
+        CAPTURE(dtype);
+        auto serial = load(tmp.path, dtype, 1), batched = load(tmp.path, dtype, 3);
+        std::vector<std::vector<std::int32_t>> prompts;
+        std::vector<GenerateOptions> opts(5);
+        for (int i = 0; i < 5; ++i) {
+            std::vector<std::int32_t> pr;
+            for (int t = 0; t < 2 + 3 * i; ++t) pr.push_back((11 + 29 * i + 5 * t) % 380 + 3);
+            prompts.push_back(pr);
+            opts[std::size_t(i)].max_tokens = 10 + 3 * i;
+            if (i % 2) opts[std::size_t(i)].sampling = {.temperature = 0.9f, .seed = 40u + i};
+        }
+        std::vector<std::vector<std::int32_t>> alone, together(prompts.size());
+        for (std::size_t i = 0; i < prompts.size(); ++i)
+            alone.push_back(serial->generate(prompts[i], opts[i]).tokens);
+        std::vector<std::thread> threads;
+        std::atomic<int> ready{0}; // released together, so that they share decode steps
+        for (std::size_t i = 0; i < prompts.size(); ++i)
+            threads.emplace_back([&, i] {
+                ++ready;
+                while (ready.load() < int(prompts.size())) std::this_thread::yield();
+                together[i] = batched->generate(prompts[i], opts[i]).tokens;
+            });
+        for (auto &t : threads) t.join();
+        for (std::size_t i = 0; i < prompts.size(); ++i) {
+            CAPTURE(i);
+            CHECK(together[i] == alone[i]);
+        }
+        CHECK(batched->batch_stats().max_active_rows >= 2); // rows really shared steps
+    }
+}
