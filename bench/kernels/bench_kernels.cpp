@@ -2,7 +2,8 @@
 // to the memory-bandwidth bound. For each ISA, thread count (1 and all cores), format and model
 // shape, it streams a set of copies of the matrix larger than any L3 (--mib, default 256) the way
 // a decode step reads every layer once, and prints GB/s and the ratio to measure_read_bandwidth()
-// of the same thread count, measured in the same run. Also: per-call overhead and the
+// of the same thread count, measured in the same run. Also: per-call overhead, the engine
+// thread pool's balancing overhead (one region each against pieces with a guided tail), and the
 // quantization error of each format on Gaussian weights (with an int4-with-min variant, the
 // layout this library did not take, for comparison).
 //
@@ -13,6 +14,7 @@
 #include "llmhost/kernels/attention.hpp"
 #include "llmhost/kernels/bandwidth.hpp"
 #include "llmhost/kernels/linear.hpp"
+#include "llmhost/kernels/thread_pool.hpp"
 
 #include <omp.h>
 
@@ -214,6 +216,50 @@ void attention_table(const std::vector<Isa> &isas, double mib, double seconds) {
         }
 }
 
+// The engine's pool (kernels/thread_pool.hpp) on loops shaped like a decode step's projections:
+// 80 indices (16-row blocks) of 400 ns each, one member's pieces `slower` times as long (two cores
+// streaming from one memory controller are not equally fast), a 3 us serial gap between loops.
+// Prints the mean time per loop over the ideal (every member busy until the end), for one fixed
+// region each (pieces 1) and the default pieces with their guided tail.
+void pool_table() {
+    const int threads = int(std::max(1u, std::thread::hardware_concurrency()));
+    if (threads < 2) return;
+    auto spin_ns = [](double ns) {
+        const auto t0 = std::chrono::steady_clock::now();
+        while (std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0)
+                   .count() < ns) {}
+    };
+    std::printf("\n### Thread pool, %d threads: 80 pieces of 400 ns per loop, us per loop over the "
+                "ideal (mean of 2000)\n\n| member 1 slower by | pieces 1 | pieces %d (guided "
+                "tail) | ratio |\n|---|---|---|---|\n",
+                threads, ThreadPool::kDefaultPieces);
+    for (double slower : {1.0, 1.3}) {
+        double over[2];
+        const int pieces[2] = {1, ThreadPool::kDefaultPieces};
+        for (int c = 0; c < 2; ++c) {
+            ThreadPool pool(threads, 1000, pieces[c]);
+            const int n = 80, reps = 2000;
+            const double per = 400;
+            // The ideal: the members' rates summed (member i > 0 runs at 1 / slower).
+            const double ideal_us = n * per / (1.0 + (threads - 1) / slower) / 1e3;
+            double sum = 0;
+            for (int r = 0; r < reps; ++r) {
+                const auto t0 = std::chrono::steady_clock::now();
+                pool.run(n, 6, [&](int64_t b, int64_t e) {
+                    spin_ns(per * double(e - b) * (ThreadPool::thread_index() ? slower : 1.0));
+                });
+                sum +=
+                    std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0)
+                        .count();
+                spin_ns(3000);
+            }
+            over[c] = sum / reps - ideal_us;
+        }
+        std::printf("| %.0f %% | %.2f | %.2f | %.2f |\n", (slower - 1) * 100, over[0], over[1],
+                    over[1] / over[0]);
+    }
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -343,6 +389,7 @@ int main(int argc, char **argv) {
         }
     }
     attention_table(isas, mib, seconds);
+    pool_table();
     quant_error();
     return 0;
 }

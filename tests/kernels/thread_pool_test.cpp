@@ -102,6 +102,7 @@ TEST_CASE("thread pool: a member whose region is done takes the others' pieces")
         // the worker's region [32, 64) from its back; with 1, the worker holds its region whole.
         std::mutex mu;
         std::set<int64_t> by_caller;
+        std::set<std::pair<int64_t, int64_t>> caller_pieces;
         std::vector<std::atomic<int>> hits(64);
         std::atomic<bool> worker_in{false};
         pool.run(64, 1, [&](int64_t b, int64_t e) {
@@ -116,11 +117,22 @@ TEST_CASE("thread pool: a member whose region is done takes the others' pieces")
                 std::this_thread::yield();
             std::lock_guard lk(mu);
             for (int64_t i = b; i < e; ++i) by_caller.insert(i);
+            caller_pieces.insert({b, e});
         });
         for (auto &h : hits) REQUIRE(h == 1);
         REQUIRE(worker_in);
         CHECK(by_caller.count(63) == (pieces == 8 ? 1u : 0u)); // the worker's last piece
         for (int64_t i = 0; i < 32; ++i) CHECK(by_caller.count(i) == 1);
+        // Its own region [0, 32): whole with one piece; with 8, pieces of 4 while two or more
+        // are left, then halves of what is left (the guided tail): 2, 1, 1.
+        if (pieces == 1) {
+            CHECK(caller_pieces.count({0, 32}) == 1);
+        } else {
+            for (int64_t b = 0; b < 28; b += 4) CHECK(caller_pieces.count({b, b + 4}) == 1);
+            CHECK(caller_pieces.count({28, 30}) == 1);
+            CHECK(caller_pieces.count({30, 31}) == 1);
+            CHECK(caller_pieces.count({31, 32}) == 1);
+        }
     }
     CHECK_THROWS_WITH_AS(ThreadPool(2, 0, 0), "ThreadPool: pieces must be >= 1, got 0",
                          std::invalid_argument);

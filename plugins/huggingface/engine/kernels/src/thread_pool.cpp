@@ -59,14 +59,22 @@ constexpr uint64_t pack(int64_t lo, int64_t hi) { return uint64_t(lo) | uint64_t
 } // namespace
 
 // Takes one piece of r: from the front (its owner) or the back (a thief). The piece is
-// piece_ indices, or all that is left when less than a grain would remain.
+// piece_ indices while two or more pieces are left, then half of what is left (a guided tail),
+// so that members running at different speeds finish within a small piece of each other instead
+// of one waiting out the other's whole last piece. Measured with a synthetic loop (80 indices of
+// 400 ns, one member 30 % slower, 2026-11-27): 3.6 -> 1.0 us over the ideal per loop; a decode
+// step runs ~51 such loops. With one piece a region (pieces_ == 1) a region is taken whole.
 bool ThreadPool::claim(Region &r, bool front, int64_t &begin, int64_t &end) const {
     uint64_t v = r.range.load(std::memory_order_acquire);
     for (;;) {
-        const int64_t lo = int64_t(v & 0xffffffffu), hi = int64_t(v >> 32);
-        if (lo >= hi) return false;
-        int64_t take = std::min(piece_, hi - lo);
-        if (hi - lo - take < grain_) take = hi - lo;
+        const int64_t lo = int64_t(v & 0xffffffffu), hi = int64_t(v >> 32), left = hi - lo;
+        if (left <= 0) return false;
+        int64_t take = std::min(piece_, left);
+        if (pieces_ == 1 || left >= 2 * piece_) {
+            if (left - take < grain_) take = left;
+        } else {
+            take = (left + 1) / 2;
+        }
         const uint64_t next = front ? pack(lo + take, hi) : pack(lo, hi - take);
         if (r.range.compare_exchange_weak(v, next, std::memory_order_acq_rel,
                                           std::memory_order_acquire)) {

@@ -11,7 +11,8 @@
 // costs no CPU.
 //
 // Balancing: each member owns an equal, contiguous region of the range and runs it front to back
-// in `pieces` claims; a member whose region is done takes pieces from the back of the others'.
+// in `pieces` claims, the last of them halving (a guided tail); a member whose region is done
+// takes pieces from the back of the others'.
 // Why: two cores streaming weights from one memory controller are not equally fast from moment
 // to moment, and a worker starts ~0.7 µs after the caller; with one fixed chunk each, the faster
 // one waited, ~18 % of each thread's time in a 2-thread int8 decode (perf, 2026-11-26). The owner
@@ -46,8 +47,9 @@ public:
 
     // body(begin, end) over [0, n), each index exactly once, by a team of min(threads,
     // ceil(n / grain)) members (the caller is member 0): member i's region is the i-th of `team`
-    // equal parts, run as pieces of >= grain indices (the last piece of a region may be shorter),
-    // and pieces of other regions once its own is done (see Balancing above). A member may run
+    // equal parts, run as pieces of >= grain indices until less than two are left, then as
+    // halves of what is left (down to single indices), and pieces of other regions once its own
+    // is done (see Balancing above). A member may run
     // no piece at all when the others took its region first. Returns when all are done; rethrows
     // the first exception a piece threw (the remaining pieces still run). From inside a piece, or
     // while another thread holds the pool, it runs body(0, n) on the calling thread instead
