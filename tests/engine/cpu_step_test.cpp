@@ -2,9 +2,11 @@
 // replaces for packed models: the same logits bit for bit, in every architecture switch (Qwen2
 // biases, Qwen3 head norms, Mistral's sliding window, tied heads), every packed format, single
 // tokens and short chunks, all logits or the last; and batched decode on it equal to each request
-// alone.
+// alone. And the decode ops it shares with that path against the libtorch expressions they
+// replace, bit for bit.
 #include "test_util.hpp"
 
+#include "../../plugins/huggingface/models/decode_ops.hpp"
 #include "../../plugins/huggingface/models/llama_parts.hpp"
 
 #include <llmhost/engine/engine.hpp>
@@ -146,5 +148,36 @@ TEST_CASE("cpu step: batched decode gives each request exactly its tokens alone"
             CHECK(together[i] == alone[i]);
         }
         CHECK(batched->batch_stats().max_active_rows >= 2); // rows really shared steps
+    }
+}
+
+TEST_CASE("decode ops: RoPE bit for bit the libtorch expression, RMSNorm within its rounding") {
+    at::manual_seed(7);
+    for (const at::ScalarType t : {at::kFloat, at::kBFloat16}) {
+        for (const std::int64_t hd : {64, 40, 2}) {
+            CAPTURE(t);
+            CAPTURE(hd);
+            const std::int64_t B = 2, T = 3, heads = 3, P = 50;
+            // Strided input (a view of a wider tensor), as q and k are views of the fused output.
+            const at::Tensor wide = at::randn({B, T, heads, hd + 8}).to(t);
+            const at::Tensor x = wide.narrow(-1, 4, hd);
+            const at::Tensor cos = at::randn({P, hd}).to(t), sin = at::randn({P, hd}).to(t);
+            const at::Tensor pos = at::randint(0, P, {B, T}, at::kLong);
+            const at::Tensor c = cos.index_select(0, pos.reshape({-1})).view({B, T, 1, hd});
+            const at::Tensor s = sin.index_select(0, pos.reshape({-1})).view({B, T, 1, hd});
+            const at::Tensor x1 = x.narrow(-1, 0, hd / 2), x2 = x.narrow(-1, hd / 2, hd / 2);
+            const at::Tensor ref = x * c + at::cat({-x2, x1}, -1) * s;
+            CHECK(at::equal(decode_ops::rope(x, cos, sin, pos), ref));
+
+            const at::Tensor w = at::randn({hd}).to(t);
+            at::Tensor h = x.to(at::kFloat);
+            h = h * at::rsqrt(h.pow(2).mean(-1, true) + 1e-5);
+            const at::Tensor norm_ref = w * h.to(t);
+            const at::Tensor norm = decode_ops::rms_norm(x, w, 1e-5);
+            // The sum of squares is a vector reduction in both, in different orders: fp32 may
+            // differ in the last bits, and a bf16 result by one rounding step.
+            CHECK(at::allclose(norm.to(at::kFloat), norm_ref.to(at::kFloat),
+                               t == at::kFloat ? 1e-5 : 1e-2, 1e-5));
+        }
     }
 }

@@ -46,11 +46,18 @@ void rope_rows(const T *x, std::int64_t ldx, const T *cos, const T *sin, const s
         for (std::int64_t h = 0; h < heads; ++h) {
             const T *xi = x + r * ldx + h * hd;
             T *o = out + r * ldo + h * hd;
-            // x * cos + rotate_half(x) * sin, each product rounded like the tensor ops.
-            for (std::int64_t i = 0; i < hd; ++i) {
-                const float rot = i < half ? -to_f(xi[i + half]) : to_f(xi[i - half]);
+            // x * cos + rotate_half(x) * sin, each product rounded like the tensor ops; the two
+            // halves as two loops (rotate_half is -x2 there, x1 here), so that each vectorizes.
+#pragma omp simd
+            for (std::int64_t i = 0; i < half; ++i) {
                 const T a = from_f<T>(to_f(xi[i]) * to_f(c[i]));
-                const T b = from_f<T>(rot * to_f(s[i]));
+                const T b = from_f<T>(-to_f(xi[i + half]) * to_f(s[i]));
+                o[i] = from_f<T>(to_f(a) + to_f(b));
+            }
+#pragma omp simd
+            for (std::int64_t i = half; i < hd; ++i) {
+                const T a = from_f<T>(to_f(xi[i]) * to_f(c[i]));
+                const T b = from_f<T>(to_f(xi[i - half]) * to_f(s[i]));
                 o[i] = from_f<T>(to_f(a) + to_f(b));
             }
         }

@@ -88,7 +88,7 @@ StreamedMemory allocate_streamed(std::size_t bytes);
 // it, bf16), each of the M rows padded with zeros to ldxp >= Kp, so kernels may read whole groups.
 struct LinearJob {
     const PackedMatrix *w;
-    const float *xf;    // [M, ldxp] fp32
+    const float *xf;    // [M, ldxp] fp32, or nullptr (the bf16 kernel that reads xb alone)
     const uint16_t *xb; // [M, ldxp] bf16 (round to nearest even), or nullptr
     // Q8/Q4 on the SIMD paths: x per group of 32 as int16 codes and an fp32 scale
     // (amax / kXInt16Max), and the codes' sum per group (the kernels subtract offset * sum for the

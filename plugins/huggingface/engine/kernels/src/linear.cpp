@@ -119,35 +119,42 @@ void run_linear(const PackedMatrix *const *ws, int count, const void *x, Act x_t
         (std::max(K, w.padded_cols()) + detail::kXPad - 1) / detail::kXPad * detail::kXPad;
     const int64_t xgroups = ldxp / detail::kGroup;
     const bool want_b = w.format() == Format::BF16 && k.wants_bf16_x;
+    const bool want_f = !want_b; // every other kernel, and quantize_x, reads x in fp32
     const bool want_q = w.format() != Format::BF16 && k.wants_int16_x;
     const bool want_hl = want_q && k.wants_x_split;
-    xf.assign(std::size_t(M * ldxp), 0.0f);
-    if (want_b) xb.assign(std::size_t(M * ldxp), 0);
+    // Sized, not cleared: each row below is written whole, its padding included (quantize_x
+    // writes every group). This runs on the caller between two parallel loops, ~50 times a step.
+    if (want_f) xf.resize(std::size_t(M * ldxp));
+    if (want_b) xb.resize(std::size_t(M * ldxp));
     if (want_q) {
-        xq.assign(std::size_t(M * ldxp), 0);
-        xs.assign(std::size_t(M * xgroups), 0.0f);
-        xsum.assign(std::size_t(M * xgroups), 0);
-        if (want_hl) xhl.assign(std::size_t(M * ldxp * 2), 0);
+        xq.resize(std::size_t(M * ldxp));
+        xs.resize(std::size_t(M * xgroups));
+        xsum.resize(std::size_t(M * xgroups));
+        if (want_hl) xhl.resize(std::size_t(M * ldxp * 2));
     }
     for (int64_t m = 0; m < M; ++m) {
-        float *xr = xf.data() + m * ldxp;
-        if (x_type == Act::F32) {
-            const float *s = static_cast<const float *>(x) + m * ldx;
-            std::copy(s, s + K, xr);
-        } else {
-            const uint16_t *s = static_cast<const uint16_t *>(x) + m * ldx;
-            for (int64_t i = 0; i < K; ++i) xr[i] = bf16_to_f32(s[i]);
+        const float *sf = static_cast<const float *>(x) + m * ldx;
+        const uint16_t *sb = static_cast<const uint16_t *>(x) + m * ldx;
+        if (want_f) {
+            float *xr = xf.data() + m * ldxp;
+            if (x_type == Act::F32)
+                std::copy(sf, sf + K, xr);
+            else
+                for (int64_t i = 0; i < K; ++i) xr[i] = bf16_to_f32(sb[i]);
+            std::fill(xr + K, xr + ldxp, 0.0f);
         }
         if (want_b) {
             uint16_t *br = xb.data() + m * ldxp;
             if (x_type == Act::BF16)
-                std::copy_n(static_cast<const uint16_t *>(x) + m * ldx, K, br);
+                std::copy_n(sb, K, br);
             else
-                for (int64_t i = 0; i < K; ++i) br[i] = f32_to_bf16(xr[i]);
+                for (int64_t i = 0; i < K; ++i) br[i] = f32_to_bf16(sf[i]);
+            std::fill(br + K, br + ldxp, uint16_t(0));
         }
         if (want_q)
-            k.quantize_x(xr, xgroups, xq.data() + m * ldxp, xs.data() + m * xgroups,
-                         xsum.data() + m * xgroups, want_hl ? xhl.data() + m * 2 * ldxp : nullptr,
+            k.quantize_x(xf.data() + m * ldxp, xgroups, xq.data() + m * ldxp,
+                         xs.data() + m * xgroups, xsum.data() + m * xgroups,
+                         want_hl ? xhl.data() + m * 2 * ldxp : nullptr,
                          detail::x_code_max(w.format()));
     }
     // One job per matrix, sharing the prepared x; each writes its columns of y.
@@ -158,7 +165,7 @@ void run_linear(const PackedMatrix *const *ws, int count, const void *x, Act x_t
     const std::size_t y_elem = y_type == Act::F32 ? sizeof(float) : sizeof(uint16_t);
     const int64_t B = detail::kBlockRows;
     for (int64_t i = 0, off = 0; i < count; off += ws[i]->rows(), ++i) {
-        jobs.push_back({ws[i], xf.data(), want_b ? xb.data() : nullptr,
+        jobs.push_back({ws[i], want_f ? xf.data() : nullptr, want_b ? xb.data() : nullptr,
                         want_q ? xq.data() : nullptr, want_q ? xs.data() : nullptr,
                         want_q ? xsum.data() : nullptr, want_hl ? xhl.data() : nullptr, ldxp, M,
                         static_cast<char *>(y) + std::size_t(off) * y_elem, y_type, ldy,
