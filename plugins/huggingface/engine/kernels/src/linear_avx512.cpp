@@ -87,16 +87,20 @@ void bf16_fma_block(const LinearJob &job, int64_t blk, int64_t m0, float (*out)[
 // group's exact int32 sum is 256 H + L - offset * sum(x), the offset term preloaded into L.
 // Without VNNI: the codes are widened to int16 and multiplied by x's int16 codes (vpmaddwd),
 // the row pairs folded once per group. Then one FMA per group scales by (row scale x x scale).
-template <Format F>
+// Q4 with VNNI (HighTimes16): the high nibbles stay where they are (b & 0xf0 = 16 (q + 8)) and
+// group_dot divides their sum by 16, exact since it is a multiple of 16: a shift per group
+// instead of one per vector (int4 decode is compute-bound at 2 threads here).
+template <Format F, bool HighTimes16 = false>
 inline void load_codes(const uint8_t *wg, __m512i (&u)[8]) {
     if constexpr (F == Format::Q8) {
         for (int v = 0; v < 8; ++v) u[v] = _mm512_loadu_si512(wg + 64 * v);
     } else {
-        const __m512i nib = _mm512_set1_epi8(0x0f);
+        const __m512i nib = _mm512_set1_epi8(0x0f), high = _mm512_set1_epi8(char(0xf0));
         for (int v = 0; v < 4; ++v) {
             const __m512i b = _mm512_loadu_si512(wg + 64 * v);
-            u[v] = _mm512_and_si512(b, nib);                           // columns 4 v ..
-            u[v + 4] = _mm512_and_si512(_mm512_srli_epi16(b, 4), nib); // columns 16 + 4 v ..
+            u[v] = _mm512_and_si512(b, nib);                   // columns 4 v ..
+            u[v + 4] = HighTimes16 ? _mm512_and_si512(b, high) // columns 16 + 4 v .., x 16
+                                   : _mm512_and_si512(_mm512_srli_epi16(b, 4), nib);
         }
     }
 }
@@ -120,12 +124,13 @@ inline __m512i group_dot(const LinearJob &job, const __m512i (&u)[8], int64_t m,
     if constexpr (Vnni) {
         const int8_t *xh = job.xhl + m * 2 * job.ldxp + g * 2 * kGroup, *xl = xh + kGroup;
         if constexpr (F == Format::Q4) { // x's codes fit int8 (h = 0): one product per vector
-            __m512i l0 = _mm512_set1_epi32(corr), l1 = _mm512_setzero_si512();
-            for (int v = 0; v < 8; v += 2) {
-                l0 = _mm512_dpbusd_epi32(l0, u[v], bcast4(xl + 4 * v));
-                l1 = _mm512_dpbusd_epi32(l1, u[v + 1], bcast4(xl + 4 * v + 4));
+            // u[4 ..] are the high nibbles times 16 (load_codes<Q4, true>): their own chain.
+            __m512i lo = _mm512_set1_epi32(corr), hi = _mm512_setzero_si512();
+            for (int v = 0; v < 4; ++v) {
+                lo = _mm512_dpbusd_epi32(lo, u[v], bcast4(xl + 4 * v));
+                hi = _mm512_dpbusd_epi32(hi, u[v + 4], bcast4(xl + 4 * v + 16));
             }
-            return _mm512_add_epi32(l0, l1);
+            return _mm512_add_epi32(lo, _mm512_srai_epi32(hi, 4));
         }
         // Two chains each for h and l: vpdpbusd's latency would otherwise bound the loop.
         __m512i h0 = _mm512_setzero_si512(), h1 = h0, l0 = _mm512_set1_epi32(corr), l1 = h0;
@@ -165,7 +170,7 @@ void qblock(const LinearJob &job, int64_t blk, int64_t m0, float (*out)[kBlockRo
     for (int m = 0; m < MB; ++m) acc[m] = _mm512_setzero_ps();
     for (int64_t g = 0; g < groups; ++g) {
         __m512i u[8];
-        load_codes<F>(base + codes_in_block(F, g), u);
+        load_codes<F, F == Format::Q4 && Vnni>(base + codes_in_block(F, g), u);
         const __m512 ws =
             _mm512_cvtph_ps(_mm256_load_si256((const __m256i *)(base + scales_in_block(F, g))));
         for (int m = 0; m < MB; ++m) {
