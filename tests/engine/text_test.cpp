@@ -61,6 +61,14 @@ TEST_CASE("sampler: greedy, penalties, truncation and seeds") {
             const auto want = std::min(where, (where + 9000) % 32000);
             CHECK(Sampler({}).sample(l, {}) == static_cast<std::int32_t>(want));
         }
+        // Sizes that are not whole blocks of 64, the maximum in the tail or at a block's edge.
+        for (std::size_t n : {std::size_t(1), std::size_t(63), std::size_t(100), std::size_t(129)})
+            for (std::size_t where :
+                 {std::size_t(0), n / 2, n - 1, std::min(n - 1, std::size_t(64))}) {
+                std::vector<float> l(n, 0.5f);
+                l[where] = 2.0f;
+                CHECK(Sampler({}).sample(l, {}) == static_cast<std::int32_t>(where));
+            }
         std::vector<float> all_masked(100, -inf);
         CHECK(Sampler({}).sample(all_masked, {}) == 0);
         std::vector<float> with_nan = {1.0f, std::nanf(""), 3.0f, 2.0f};

@@ -22,9 +22,20 @@ std::int32_t first_argmax(std::span<const float> v) {
         m = v[i] > m ? v[i] : m;
         nan |= v[i] != v[i];
     }
-    if (!nan)
-        for (std::size_t i = 0; i < v.size(); ++i)
+    if (!nan) {
+        // The first maximum: whole blocks of 64 tested as vectors until one holds it (a scalar
+        // scan to a random model's argmax was ~1.7 % of an int4 step at 2 threads).
+        const std::size_t n = v.size();
+        std::size_t b = 0;
+        for (; b + 64 <= n; b += 64) {
+            bool hit = false;
+#pragma omp simd reduction(| : hit)
+            for (std::size_t i = b; i < b + 64; ++i) hit |= v[i] == m;
+            if (hit) break;
+        }
+        for (std::size_t i = b; i < n; ++i)
             if (v[i] == m) return static_cast<std::int32_t>(i);
+    }
     return static_cast<std::int32_t>(std::max_element(v.begin(), v.end()) - v.begin());
 }
 
