@@ -23,8 +23,11 @@ void attend(const void *q, Act q_type, int64_t groups, int64_t hd, const void *k
     if (hd <= 0) bad("hd must be > 0, got " + std::to_string(hd));
     if (kv_len <= 0) bad("kv_len must be > 0, got " + std::to_string(kv_len));
     if (ld < hd) bad("ld (" + std::to_string(ld) + ") < hd (" + std::to_string(hd) + ")");
-    const detail::AttendArgs a{q,  q_type, groups,  hd,    k,   v,       kv_type,
-                               ld, kv_len, visible, scale, out, out_type};
+    detail::AttendArgs a{q,  q_type, groups,  hd,    k,   v,       kv_type,
+                         ld, kv_len, visible, scale, out, out_type};
+#if defined(LLMHOST_KERNELS_X86)
+    a.bf16_dot = active_isa() == Isa::Avx512 && detail::avx512_bf16_allowed();
+#endif
     thread_local std::vector<float> scratch;
     const auto need = std::size_t(detail::attend_scratch_floats(groups, hd, kv_len));
     if (scratch.size() < need) scratch.resize(need);

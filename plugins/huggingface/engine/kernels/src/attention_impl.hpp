@@ -87,6 +87,37 @@ inline void dot_rows(const float *__restrict q, const float *__restrict k, float
     _mm512_storeu_ps(out, _mm512_mul_ps(sum_lanes16(acc), _mm512_set1_ps(scale)));
 }
 
+#if defined(__AVX512BF16__)
+inline constexpr bool kBf16Dot = true;
+// The scores of `rows` (<= 16) consecutive bf16 cache rows, ld elements apart, read as they are
+// (no widening): vdpbf16ps sums each row's products in pairs of dimensions, the products exact
+// in fp32. q comes split as hi + lo, two bf16 (lo: kLo, when q is fp32), which leaves an error
+// of ~2^-17 |q| in the scores (fp32's own is 2^-24). Lanes past `rows` come out 0 (mask_tile
+// then pads them). Widening the tile's K rows into scratch was half of the score side's
+// instructions at a long context.
+template <int kHd, bool kLo>
+inline void dot_rows_bf16(const uint16_t *qh, const uint16_t *ql, const uint16_t *k, int64_t ld,
+                          int64_t rows, float scale, float *__restrict out) {
+    constexpr int C = kHd / 32;
+    __m512bh h[C], l[C];
+    for (int c = 0; c < C; ++c) {
+        h[c] = (__m512bh)_mm512_loadu_si512(qh + 32 * c);
+        if constexpr (kLo) l[c] = (__m512bh)_mm512_loadu_si512(ql + 32 * c);
+    }
+    __m512 acc[16];
+    for (int t = 0; t < 16; ++t) acc[t] = _mm512_setzero_ps();
+    for (int t = 0; t < 16 && t < rows; ++t)
+        for (int c = 0; c < C; ++c) {
+            const __m512bh kv = (__m512bh)_mm512_loadu_si512(k + t * ld + 32 * c);
+            acc[t] = _mm512_dpbf16_ps(acc[t], h[c], kv);
+            if constexpr (kLo) acc[t] = _mm512_dpbf16_ps(acc[t], l[c], kv);
+        }
+    _mm512_storeu_ps(out, _mm512_mul_ps(sum_lanes16(acc), _mm512_set1_ps(scale)));
+}
+#else
+inline constexpr bool kBf16Dot = false;
+#endif
+
 // pg[t] = exp_nonpositive(pg[t] - m) for the tile's kAttendTile scores; returns their sum.
 inline float exp_tile(float *__restrict pg, float m) {
     __m512 sum = _mm512_setzero_ps();
@@ -172,6 +203,7 @@ inline void pv_heads(const AttendArgs &a, int64_t s0, int64_t n, const float *p,
 inline constexpr bool kPvFromCache = true;
 #elif defined(__AVX2__)
 inline constexpr int kLanes = 8;
+inline constexpr bool kBf16Dot = false;
 inline __m256 sum_lanes8(__m256 (&v)[8]) {
     // hadd twice: per 128-bit half, the 4 rows' sums over that half; then the halves added.
     const __m256 a = _mm256_hadd_ps(_mm256_hadd_ps(v[0], v[1]), _mm256_hadd_ps(v[2], v[3]));
@@ -207,6 +239,7 @@ inline float exp_tile(float *__restrict pg, float m) {
 }
 #else
 inline constexpr int kLanes = 1;
+inline constexpr bool kBf16Dot = false;
 template <int kHd>
 inline void dot_rows(const float *q, const float *k, float scale, float *out) {
     out[0] = dot<kHd>(q, k, kHd) * scale;
@@ -253,7 +286,16 @@ void attend_hd(const AttendArgs &a, float *scratch) {
     float *__restrict p = den + G;       // the tile's scores, then weights, per query head
     float *__restrict kt = p + G * T;    // the tile's K rows as contiguous fp32
     float *__restrict vt = kt + T * hd;  // and V rows
+    // q as bf16 high and low parts for the scores of a bf16 cache (dot_rows_bf16).
+    uint16_t *__restrict qh = reinterpret_cast<uint16_t *>(vt + T * hd), *__restrict ql =
+                                                                             qh + G * hd;
     widen(a.q, a.q_type, G * hd, qf);
+    const bool k_dot = kBf16Dot && kHd != 0 && a.bf16_dot && a.kv_type == Act::BF16;
+    const bool q_lo = a.q_type == Act::F32; // a bf16 q is its own high part
+    for (int64_t i = 0; k_dot && i < G * hd; ++i) {
+        qh[i] = f32_to_bf16(qf[i]);
+        if (q_lo) ql[i] = f32_to_bf16(qf[i] - bf16_to_f32(qh[i]));
+    }
     for (int64_t i = 0; i < G * hd; ++i) acc[i] = 0;
     for (int64_t g = 0; g < G; ++g) {
         mx[g] = -INFINITY;
@@ -273,7 +315,7 @@ void attend_hd(const AttendArgs &a, float *scratch) {
         const bool in_place = a.kv_type == Act::F32 && a.ld == hd;
         constexpr bool v_from_cache = kPvFromCache && kHd != 0; // pv_heads reads V itself
         for (int64_t t = 0; !in_place && t < n; ++t) {
-            widen(row_at(a.k, a.kv_type, s0 + t, a.ld), a.kv_type, hd, kt + t * hd);
+            if (!k_dot) widen(row_at(a.k, a.kv_type, s0 + t, a.ld), a.kv_type, hd, kt + t * hd);
             if (!v_from_cache)
                 widen(row_at(a.v, a.kv_type, s0 + t, a.ld), a.kv_type, hd, vt + t * hd);
         }
@@ -285,6 +327,19 @@ void attend_hd(const AttendArgs &a, float *scratch) {
             const float *__restrict qg = qf + g * hd;
             float *__restrict pg = p + g * T;
             int64_t t = 0;
+            if constexpr (kBf16Dot && kHd != 0) {
+                if (k_dot) {
+                    const uint16_t *kb = static_cast<const uint16_t *>(a.k) + s0 * a.ld;
+                    for (; t < n; t += 16) {
+                        if (q_lo)
+                            dot_rows_bf16<kHd, true>(qh + g * hd, ql + g * hd, kb + t * a.ld, a.ld,
+                                                     n - t, a.scale, pg + t);
+                        else
+                            dot_rows_bf16<kHd, false>(qh + g * hd, nullptr, kb + t * a.ld, a.ld,
+                                                      n - t, a.scale, pg + t);
+                    }
+                }
+            }
             if constexpr (kHd != 0 && kLanes > 1)
                 for (; t + kLanes <= n; t += kLanes) dot_rows<kHd>(qg, k + t * hd, a.scale, pg + t);
             for (; t < n; ++t) pg[t] = dot<kHd>(qg, k + t * hd, hd) * a.scale;

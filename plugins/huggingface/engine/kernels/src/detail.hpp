@@ -156,14 +156,20 @@ struct AttendArgs {
     float scale;
     void *out;
     Act out_type;
+    // AVX-512 with BF16 (and allowed: force_avx512_extensions): the scores of a bf16 cache are
+    // vdpbf16ps products of its rows as they are, with q split into bf16 high and low parts.
+    bool bf16_dot = false;
 };
+// Whether linear() and attend() may use AVX512_BF16 (the CPU has it and tests did not forbid it).
+bool avx512_bf16_allowed();
 // Positions per tile of attend()'s one pass (attention_impl.hpp): a bf16 tile's K and V widened
 // to fp32 take 2 * 32 * hd * 4 bytes, 16 KiB at hd 64, with room left in a 32 KiB L1.
 inline constexpr int64_t kAttendTile = 32;
 static inline int64_t attend_scratch_floats(int64_t groups, int64_t hd, int64_t kv_len) {
-    // q and the weighted sums, max and sum per group, a tile's scores per group, K and V tiles.
+    // q and the weighted sums, max and sum per group, a tile's scores per group, K and V tiles,
+    // and q's bf16 high and low parts (bf16_dot; counted as floats: 2 bf16 per float).
     (void)kv_len;
-    return 2 * groups * hd + 2 * groups + groups * kAttendTile + 2 * kAttendTile * hd;
+    return 2 * groups * hd + 2 * groups + groups * kAttendTile + 2 * kAttendTile * hd + groups * hd;
 }
 void attend_scalar(const AttendArgs &a, float *scratch);
 #if defined(LLMHOST_KERNELS_X86)

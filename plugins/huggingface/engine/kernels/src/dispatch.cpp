@@ -53,6 +53,10 @@ bool use_vnni() { return cpu_has_vnni() && (allowed_ext().load() & 2); }
 
 } // namespace
 
+namespace detail {
+bool avx512_bf16_allowed() { return use_bf16(); }
+} // namespace detail
+
 bool cpu_has_avx512_bf16() {
 #if defined(LLMHOST_KERNELS_X86)
     return cpu_has(Isa::Avx512) && __builtin_cpu_supports("avx512bf16");
