@@ -15,7 +15,10 @@ namespace llmhost::kernels {
 // q: groups rows of hd (q_type), contiguous; k, v: kv_len rows of hd (kv_type), row stride ld
 // elements (>= hd); visible: kv_len bytes (0 = masked out), or nullptr for all; out: groups rows
 // of hd (out_type; bf16 rounded to nearest even). Scores, softmax and sums in fp32 (dot products
-// summed in a vector order, not left to right). A query that sees no position gets zeros.
+// summed in a vector order, not left to right). Exception: with AVX512_BF16, a bf16 cache at
+// hd 64 or 128 is multiplied as bf16 pairs (vdpbf16ps, exact products) with an fp32 q split into
+// two bf16 parts, ~2^-17 |q| from fp32's q (a bf16 q is exact). A query that sees no position
+// gets zeros.
 // Throws std::invalid_argument naming the argument for a null pointer, groups, hd or kv_len <= 0,
 // or ld < hd. Thread-safe (scratch per calling thread).
 void attend(const void *q, Act q_type, int64_t groups, int64_t hd, const void *k, const void *v,
