@@ -58,9 +58,13 @@ bool llama_cpu_step_applies(const ModelConfig &cfg, const LlamaWeights &w, const
         return false;
     const at::ScalarType t = w.dtype;
     if (t != at::kFloat && t != at::kBFloat16) return false;
-    const at::ScalarType c = cache.k.empty() ? at::kFloat : cache.k[0].scalar_type();
+    if (cache.k.size() != w.layers.size() || cache.v.size() != w.layers.size()) return false;
+    const at::ScalarType c = cache.k[0].scalar_type();
     if ((c != at::kFloat && c != at::kBFloat16) || !cache.k[0].is_cpu()) return false;
-    if (!packed(w.lm_head) || w.final_norm.scalar_type() != t || w.rope.cos.scalar_type() != t)
+    // Norm weights and RoPE tables are read as raw rows: the model's dtype, contiguous.
+    auto rows_ok = [t](const at::Tensor &x) { return x.scalar_type() == t && x.is_contiguous(); };
+    if (!packed(w.lm_head) || !rows_ok(w.final_norm) || !rows_ok(w.rope.cos) ||
+        !rows_ok(w.rope.sin))
         return false;
     const std::int64_t hd = cfg.head_dim;
     for (const LlamaLayer &L : w.layers) {
@@ -69,10 +73,10 @@ bool llama_cpu_step_applies(const ModelConfig &cfg, const LlamaWeights &w, const
         for (const Linear &p : L.gate_up.parts)
             if (!packed(p) || p.packed->format() != L.gate_up.parts[0].packed->format())
                 return false;
-        if (!packed(L.o) || !packed(L.down) || L.input_norm.scalar_type() != t ||
-            L.post_attn_norm.scalar_type() != t)
+        if (!packed(L.o) || !packed(L.down) || !rows_ok(L.input_norm) || !rows_ok(L.post_attn_norm))
             return false;
-        if (L.q_norm.defined() && (L.q_norm.scalar_type() != t || L.k_norm.scalar_type() != t))
+        if (L.q_norm.defined() != L.k_norm.defined() ||
+            (L.q_norm.defined() && (!rows_ok(L.q_norm) || !rows_ok(L.k_norm))))
             return false;
     }
     // The cache rows as decode_ops::attention reads them.
