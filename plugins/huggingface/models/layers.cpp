@@ -61,6 +61,12 @@ KVCache KVCache::rows(std::int64_t first, std::int64_t n) const {
     return c;
 }
 
+KVCache &KVCacheRows::operator()(std::int64_t first, std::int64_t n) {
+    auto it = views_.find({first, n});
+    if (it == views_.end()) it = views_.emplace(std::pair{first, n}, cache_.rows(first, n)).first;
+    return it->second;
+}
+
 // ---- normalisation, mask, attention ---------------------------------------------------------
 
 at::Tensor rms_norm(const at::Tensor &x, const at::Tensor &weight, double eps) {

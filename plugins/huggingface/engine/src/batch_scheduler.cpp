@@ -129,7 +129,7 @@ void BatchScheduler::feed_forced(std::size_t i) {
     at::Tensor pos =
         at::arange(first, s.next_pos, at::TensorOptions().dtype(at::kLong).device(device_))
             .view({1, k});
-    KVCache row = cache_.rows(static_cast<std::int64_t>(i), 1);
+    KVCache &row = row_views_(static_cast<std::int64_t>(i), 1);
     model_.forward(long_tensor(ids, 1, device_), pos, s.next_pos, row, false);
     s.feed.clear();
     s.fed = s.next_pos;
@@ -153,7 +153,7 @@ void BatchScheduler::admit(std::shared_ptr<BatchRequest> req, const PrefixCache:
         at::Tensor tokens = long_tensor(ids, 1, device_);
         at::Tensor pos = at::arange(reuse, n, at::TensorOptions().dtype(at::kLong).device(device_))
                              .view({1, n - reuse});
-        KVCache row = cache_.rows(static_cast<std::int64_t>(i), 1);
+        KVCache &row = row_views_(static_cast<std::int64_t>(i), 1);
         at::Tensor logits = model_.forward(tokens, pos, n, row, false).to(at::kCPU).contiguous();
         slot.fed = n;
         prefix_.hold(i, slot.req->prompt); // others may copy from it while it generates
@@ -214,7 +214,7 @@ void BatchScheduler::decode_step() {
     }
     at::Tensor logits;
     try {
-        KVCache rows = cache_.rows(static_cast<std::int64_t>(lo), B);
+        KVCache &rows = row_views_(static_cast<std::int64_t>(lo), B);
         logits = model_
                      .forward(long_tensor(ids, B, device_), long_tensor(pos, B, device_), kv_len,
                               rows, false)

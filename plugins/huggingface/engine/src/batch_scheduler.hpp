@@ -114,6 +114,7 @@ private:
 
     CausalLM &model_;
     KVCache &cache_;
+    KVCacheRows row_views_{cache_}; // the views of cache_'s rows each step runs on (loop thread)
     PrefixCache &prefix_;
     at::Device device_;
     std::vector<std::optional<Slot>> slots_; // touched by the loop thread only

@@ -164,6 +164,7 @@ struct Engine::Impl {
     std::int64_t max_ctx = 0;
     std::unique_ptr<CausalLM> model;
     KVCache cache; // max_batch rows
+    std::unique_ptr<KVCacheRows> row_views; // run()'s row 0, made once (under serial_mu)
     std::size_t weight_bytes = 0;
     bool mapped = false;
     std::int64_t max_batch = 1;
@@ -195,7 +196,7 @@ struct Engine::Impl {
     at::Tensor run(std::span<const std::int32_t> ids, std::int64_t start, bool all) {
         const std::int64_t n = static_cast<std::int64_t>(ids.size());
         check_vocab(ids);
-        KVCache row = cache.rows(0, 1);
+        KVCache &row = (*row_views)(0, 1);
         at::Tensor tokens = ids_tensor(ids);
         at::Tensor pos =
             at::arange(start, start + n, at::TensorOptions().dtype(at::kLong).device(device))
@@ -316,6 +317,7 @@ std::unique_ptr<Engine> Engine::load(const fs::path &dir, const LoadOptions &opt
         im->mapped = w.all_views();
         im->max_batch = batch_slots(opts, im->device);
         im->cache = im->model->make_cache(im->max_batch, im->max_ctx);
+        im->row_views = std::make_unique<KVCacheRows>(im->cache);
         im->prefix = std::make_unique<PrefixCache>(static_cast<std::size_t>(im->max_batch),
                                                    opts.prefix_cache);
         if (im->max_batch > 1)
