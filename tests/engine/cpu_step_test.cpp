@@ -3,7 +3,7 @@
 // biases, Qwen3 head norms, Mistral's sliding window, tied heads), every packed format, single
 // tokens and short chunks, all logits or the last; and batched decode on it equal to each request
 // alone. And the decode ops it shares with that path against the libtorch expressions they
-// replace, bit for bit.
+// replace, bit for bit; and the KV cache's row views a step runs on (models/model.hpp).
 #include "test_util.hpp"
 
 #include "../../plugins/huggingface/models/decode_ops.hpp"
@@ -180,4 +180,23 @@ TEST_CASE("decode ops: RoPE bit for bit the libtorch expression, RMSNorm within 
                                t == at::kFloat ? 1e-5 : 1e-2, 1e-5));
         }
     }
+}
+
+TEST_CASE("KV cache row views: made once per row range, writes land in the cache") {
+    const auto opts = at::TensorOptions().dtype(at::kFloat);
+    KVCache cache = KVCache::allocate(/*layers=*/3, /*batch=*/4, /*kv_heads=*/2, /*max_ctx=*/8,
+                                      /*head_dim=*/4, opts);
+    KVCacheRows views(cache);
+    KVCache &a = views(1, 2);
+    CHECK(&views(1, 2) == &a); // the same views, not new ones
+    CHECK(&views(0, 1) != &a);
+    REQUIRE(a.k.size() == 3);
+    CHECK(a.batch == 2);
+    CHECK(a.k[2].sizes() == at::IntArrayRef({2, 2, 8, 4}));
+    a.k[2].fill_(7.0f);
+    a.v[0][1].fill_(3.0f);
+    CHECK(cache.k[2][0].sum().item<float>() == 0.0f); // row 0: outside the range
+    CHECK(cache.k[2][1].sum().item<float>() == 7.0f * 2 * 8 * 4);
+    CHECK(cache.k[2][3].sum().item<float>() == 0.0f);
+    CHECK(cache.v[0][2].sum().item<float>() == 3.0f * 2 * 8 * 4);
 }
