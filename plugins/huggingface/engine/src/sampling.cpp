@@ -16,11 +16,11 @@ namespace {
 // ~4 % of a small model's decode step over a 32k vocabulary). NaNs: std::max_element's answer.
 std::int32_t first_argmax(std::span<const float> v) {
     float m = -std::numeric_limits<float>::infinity();
-    bool nan = false;
+    int nan = 0; // an int, not a bool: GCC 12 left the loop scalar with a bool reduction
 #pragma omp simd reduction(max : m) reduction(| : nan)
     for (std::size_t i = 0; i < v.size(); ++i) {
         m = v[i] > m ? v[i] : m;
-        nan |= v[i] != v[i];
+        nan |= int(v[i] != v[i]);
     }
     if (!nan) {
         // The first maximum: whole blocks of 64 tested as vectors until one holds it (a scalar
@@ -28,9 +28,9 @@ std::int32_t first_argmax(std::span<const float> v) {
         const std::size_t n = v.size();
         std::size_t b = 0;
         for (; b + 64 <= n; b += 64) {
-            bool hit = false;
+            int hit = 0;
 #pragma omp simd reduction(| : hit)
-            for (std::size_t i = b; i < b + 64; ++i) hit |= v[i] == m;
+            for (std::size_t i = b; i < b + 64; ++i) hit |= int(v[i] == m);
             if (hit) break;
         }
         for (std::size_t i = b; i < n; ++i)
