@@ -34,7 +34,8 @@ const float *bias_of(const Linear &l) {
     return l.bias_f32.defined() ? l.bias_f32.data_ptr<float>() : nullptr;
 }
 
-// Rows of elements of one type in a scratch block: row r of buffer b at b + r * ld.
+// The step's buffers carved from one allocation, each on its own cache line; take(n) counts n
+// elements of `elem` bytes.
 struct Scratch {
     at::Tensor block;
     std::size_t elem, used = 0;
