@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <numeric>
 #include <random>
 
 using namespace llmhost::engine;
@@ -192,6 +193,97 @@ TEST_CASE("sampler: OpenAI presence and frequency penalties count generated toke
         for (int i = 0; i < 5; ++i) {
             auto m = base;
             CHECK(s.sample(m, {}) == 1);
+        }
+    }
+}
+
+// The whole-vocabulary draws (Sampler::draw_vocab: vectorised weights, a partial sort that grows
+// until the top-p / min-p cut-off lies inside it) against a reference computed here the plain
+// way, in double: a full sort, the shortest prefix reaching top_p, the min-p floor. Draws outside
+// the reference's kept set, or frequencies away from its probabilities, fail.
+TEST_CASE("sampler: large vocabularies draw from the same kept set with the same probabilities") {
+    const int V = 5000;
+    std::mt19937 rng(11);
+    std::normal_distribution<float> d(0.0f, 2.0f);
+    std::vector<float> base(V);
+    for (auto &x : base) x = d(rng);
+    base[17] = 9.0f; // a clear favourite, and a tie for second place (the lower id sorts first)
+    base[4000] = base[300] = 8.0f;
+    base[123] = std::nanf(""); // never drawn
+    struct Case {
+        float temperature, top_p, min_p;
+    };
+    for (const Case c : {Case{1.0f, 0.0f, 0.0f}, Case{0.7f, 0.9f, 0.0f}, Case{1.3f, 0.5f, 0.0f},
+                         Case{1.0f, 0.0f, 0.05f}, Case{0.8f, 0.95f, 0.1f}}) {
+        CAPTURE(c.temperature);
+        CAPTURE(c.top_p);
+        CAPTURE(c.min_p);
+        // Reference: probabilities in double, ids sorted by logit (ties: lower id first).
+        std::vector<double> p(V, 0.0);
+        double mx = -INFINITY, total = 0;
+        for (int i = 0; i < V; ++i)
+            if (!std::isnan(base[i])) mx = std::max(mx, double(base[i] / c.temperature));
+        for (int i = 0; i < V; ++i)
+            if (!std::isnan(base[i]))
+                total += p[i] = std::exp(double(base[i] / c.temperature) - mx);
+        for (auto &x : p) x /= total;
+        std::vector<int> order(V);
+        std::iota(order.begin(), order.end(), 0);
+        std::sort(order.begin(), order.end(),
+                  [&](int a, int b) { return p[a] > p[b] || (p[a] == p[b] && a < b); });
+        int keep = V;
+        if (c.top_p > 0) {
+            double cum = 0;
+            for (int i = 0; i < V; ++i)
+                if ((cum += p[order[i]]) >= c.top_p) {
+                    keep = i + 1;
+                    break;
+                }
+        }
+        if (c.min_p > 0) {
+            int n = 1;
+            while (n < keep && p[order[n]] >= c.min_p * p[order[0]]) ++n;
+            keep = n;
+        }
+        std::vector<double> kept(V, 0.0);
+        double mass = 0;
+        for (int i = 0; i < keep; ++i) mass += p[order[i]];
+        for (int i = 0; i < keep; ++i) kept[order[i]] = p[order[i]] / mass;
+
+        SamplingParams sp;
+        sp.temperature = c.temperature;
+        sp.top_p = c.top_p;
+        sp.min_p = c.min_p;
+        sp.seed = 3;
+        Sampler s(sp);
+        const int draws = 4000;
+        std::map<int, int> seen;
+        for (int i = 0; i < draws; ++i) {
+            auto l = base;
+            const int id = s.sample(l, {});
+            REQUIRE(id >= 0);
+            REQUIRE(id < V);
+            CHECK_MESSAGE(kept[id] > 0, "drew id " << id << " outside the kept set of " << keep);
+            seen[id]++;
+        }
+        CHECK(seen.count(123) == 0);
+        if (c.top_p == 0 && c.min_p == 0) { // the same logits through top-k (the sorting path)
+            SamplingParams kp = sp;
+            kp.top_k = 40;
+            Sampler ks(kp);
+            for (int i = 0; i < 500; ++i) {
+                auto l = base;
+                const int id = ks.sample(l, {});
+                REQUIRE(id >= 0);
+                CHECK(std::find(order.begin(), order.begin() + 40, id) != order.begin() + 40);
+            }
+        }
+        // The three most likely ids: their share of the draws within 5 standard deviations.
+        for (int r = 0; r < std::min(keep, 3); ++r) {
+            const int id = order[r];
+            const double want = kept[id], sd = std::sqrt(want * (1 - want) / draws);
+            CAPTURE(id);
+            CHECK(std::fabs(double(seen[id]) / draws - want) <= 5 * sd + 1e-9);
         }
     }
 }

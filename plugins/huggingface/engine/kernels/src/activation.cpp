@@ -1,4 +1,4 @@
-// swiglu(): argument checks and the ISA's body (activation_impl.hpp).
+// swiglu() and exp_shifted(): argument checks and the ISA's body (activation_impl.hpp).
 #include "llmhost/kernels/activation.hpp"
 
 #include "detail.hpp"
@@ -31,6 +31,22 @@ void swiglu(const void *gate, int64_t gate_ld, const void *up, int64_t up_ld, Ac
     }
 #endif
     detail::swiglu_scalar(a);
+}
+
+double exp_shifted(const float *x, int64_t n, float max, float *out) {
+    if (!x) throw std::invalid_argument("kernels::exp_shifted: x is null");
+    if (!out) throw std::invalid_argument("kernels::exp_shifted: out is null");
+    if (n < 0)
+        throw std::invalid_argument("kernels::exp_shifted: n must be >= 0, got " +
+                                    std::to_string(n));
+#if defined(LLMHOST_KERNELS_X86)
+    switch (active_isa()) {
+    case Isa::Avx512: return detail::exp_shifted_avx512(x, n, max, out);
+    case Isa::Avx2: return detail::exp_shifted_avx2(x, n, max, out);
+    case Isa::Scalar: break;
+    }
+#endif
+    return detail::exp_shifted_scalar(x, n, max, out);
 }
 
 } // namespace llmhost::kernels

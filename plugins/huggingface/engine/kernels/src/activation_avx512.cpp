@@ -1,6 +1,9 @@
-// swiglu()'s body compiled for avx512 (activation_impl.hpp; flags in CMakeLists.txt).
+// swiglu()'s and exp_shifted()'s bodies compiled for avx512 (activation_impl.hpp).
 #include "activation_impl.hpp"
 
 namespace llmhost::kernels::detail {
 void swiglu_avx512(const SwigluArgs &a) { swiglu_body(a); }
+double exp_shifted_avx512(const float *x, int64_t n, float max, float *out) {
+    return exp_shifted_body(x, n, max, out);
+}
 } // namespace llmhost::kernels::detail

@@ -1,7 +1,7 @@
-// The body of swiglu(), included once per ISA file (activation_scalar.cpp, _avx2.cpp,
-// _avx512.cpp) and compiled with that file's flags: a portable loop, and with __AVX512F__ 16
-// lanes at a time in intrinsics (the compiler leaves a loop around the exp polynomial scalar).
-// Internal linkage, as in attention_impl.hpp.
+// The bodies of swiglu() and exp_shifted(), included once per ISA file (activation_scalar.cpp,
+// _avx2.cpp, _avx512.cpp) and compiled with that file's flags: a portable loop, and with
+// __AVX512F__ (exp_shifted: __AVX2__ too) a vector at a time in intrinsics (the compiler leaves a
+// loop around the exp polynomial scalar). Internal linkage, as in attention_impl.hpp.
 #include "detail.hpp"
 #include "exp_impl.hpp"
 
@@ -89,6 +89,40 @@ void swiglu_body(const SwigluArgs &a) {
 #endif
         swiglu_tail(g, u, a.type, o, i, a.n);
     }
+}
+
+double exp_shifted_body(const float *x, int64_t n, float max, float *out) {
+    int64_t i = 0;
+    double sum = 0;
+#if defined(__AVX512F__)
+    __m512d s0 = _mm512_setzero_pd(), s1 = s0;
+    for (; i + 16 <= n; i += 16) {
+        const __m512 e =
+            exp_nonpositive_v(_mm512_sub_ps(_mm512_loadu_ps(x + i), _mm512_set1_ps(max)));
+        _mm512_storeu_ps(out + i, e);
+        s0 = _mm512_add_pd(s0, _mm512_cvtps_pd(_mm512_castps512_ps256(e)));
+        s1 = _mm512_add_pd(
+            s1, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(e), 1))));
+    }
+    sum = _mm512_reduce_add_pd(_mm512_add_pd(s0, s1));
+#elif defined(__AVX2__)
+    __m256d s0 = _mm256_setzero_pd(), s1 = s0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 e =
+            exp_nonpositive_v(_mm256_sub_ps(_mm256_loadu_ps(x + i), _mm256_set1_ps(max)));
+        _mm256_storeu_ps(out + i, e);
+        s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
+        s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)));
+    }
+    alignas(32) double lanes[4];
+    _mm256_store_pd(lanes, _mm256_add_pd(s0, s1));
+    sum = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+#endif
+    for (; i < n; ++i) {
+        out[i] = exp_nonpositive(x[i] - max);
+        sum += out[i];
+    }
+    return sum;
 }
 
 } // namespace

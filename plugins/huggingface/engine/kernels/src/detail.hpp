@@ -192,6 +192,12 @@ void swiglu_scalar(const SwigluArgs &a);
 void swiglu_avx2(const SwigluArgs &a);
 void swiglu_avx512(const SwigluArgs &a);
 #endif
+// exp_shifted() after validation (activation.hpp), per ISA.
+double exp_shifted_scalar(const float *x, int64_t n, float max, float *out);
+#if defined(LLMHOST_KERNELS_X86)
+double exp_shifted_avx2(const float *x, int64_t n, float max, float *out);
+double exp_shifted_avx512(const float *x, int64_t n, float max, float *out);
+#endif
 
 static inline float bf16_to_f32(uint16_t b) {
     uint32_t u = uint32_t(b) << 16;
