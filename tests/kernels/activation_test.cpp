@@ -1,6 +1,6 @@
 // swiglu(): silu(gate) * up against a double-precision reference on every ISA this CPU has, fp32
 // and bf16, odd lengths (vector tails), row strides, the edges (NaN, infinities, large
-// magnitudes), and hostile arguments refused naming the argument.
+// magnitudes), and hostile arguments refused naming the argument. exp_shifted() likewise.
 #include "common.hpp"
 
 #include <llmhost/kernels/activation.hpp>
@@ -12,6 +12,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 using namespace kt;
 
@@ -122,4 +123,47 @@ TEST_CASE("swiglu: hostile arguments throw std::invalid_argument naming the argu
     CHECK(error_of([&] {
               swiglu(a.data(), 8, a.data(), 4, Act::F32, 1, 8, o.data());
           }).find("up_ld") != std::string::npos);
+}
+
+// exp_shifted(): e^(x - max) and its sum against double precision on every ISA, lengths around
+// the vector widths, with -inf (weight 0), NaN (weight 0) and values more than 87 below the
+// maximum (0); hostile arguments refused.
+TEST_CASE("exp_shifted: the weights and their sum against a double reference on every ISA") {
+    for (Isa isa : available_isas()) {
+        force_isa(isa);
+        for (int64_t n : {0, 1, 7, 8, 15, 16, 17, 33, 1000}) {
+            CAPTURE(isa_name(isa));
+            CAPTURE(n);
+            auto x = gaussian(std::size_t(n), 4.0f, 70 + uint32_t(n));
+            if (n > 3) {
+                x[1] = -std::numeric_limits<float>::infinity();
+                x[2] = std::nanf("");
+                x[3] = -200.0f;
+            }
+            float mx = -std::numeric_limits<float>::infinity();
+            for (float v : x)
+                if (v > mx) mx = v;
+            std::vector<float> out(std::size_t(n) + 1, -1.0f);
+            const double sum = llmhost::kernels::exp_shifted(x.data(), n, mx, out.data());
+            double ref_sum = 0;
+            for (int64_t i = 0; i < n; ++i) {
+                const float v = x[std::size_t(i)];
+                const double ref =
+                    std::isnan(v) || v - mx < -87.0f ? 0.0 : std::exp(double(v - mx));
+                CHECK(std::fabs(out[std::size_t(i)] - ref) <= 4e-7 * ref + 1e-38);
+                ref_sum += ref;
+            }
+            CHECK(out[std::size_t(n)] == -1.0f); // nothing past n is written
+            CHECK(std::fabs(sum - ref_sum) <= 1e-6 * ref_sum + 1e-30);
+        }
+    }
+    force_isa(best_isa());
+    float x = 0, out = 0;
+    CHECK_THROWS_WITH_AS(llmhost::kernels::exp_shifted(nullptr, 1, 0, &out),
+                         "kernels::exp_shifted: x is null", std::invalid_argument);
+    CHECK_THROWS_WITH_AS(llmhost::kernels::exp_shifted(&x, 1, 0, nullptr),
+                         "kernels::exp_shifted: out is null", std::invalid_argument);
+    CHECK_THROWS_WITH_AS(llmhost::kernels::exp_shifted(&x, -1, 0, &out),
+                         "kernels::exp_shifted: n must be >= 0, got -1", std::invalid_argument);
+    CHECK(llmhost::kernels::exp_shifted(nullptr, 0, 0, nullptr) == 0.0);
 }

@@ -34,11 +34,12 @@ void swiglu(const void *gate, int64_t gate_ld, const void *up, int64_t up_ld, Ac
 }
 
 double exp_shifted(const float *x, int64_t n, float max, float *out) {
-    if (!x) throw std::invalid_argument("kernels::exp_shifted: x is null");
-    if (!out) throw std::invalid_argument("kernels::exp_shifted: out is null");
     if (n < 0)
         throw std::invalid_argument("kernels::exp_shifted: n must be >= 0, got " +
                                     std::to_string(n));
+    if (n == 0) return 0.0; // nothing to read or write: pointers may be null
+    if (!x) throw std::invalid_argument("kernels::exp_shifted: x is null");
+    if (!out) throw std::invalid_argument("kernels::exp_shifted: out is null");
 #if defined(LLMHOST_KERNELS_X86)
     switch (active_isa()) {
     case Isa::Avx512: return detail::exp_shifted_avx512(x, n, max, out);

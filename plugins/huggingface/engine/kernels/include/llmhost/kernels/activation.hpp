@@ -20,7 +20,8 @@ void swiglu(const void *gate, int64_t gate_ld, const void *up, int64_t up_ld, Ac
 
 // out[i] = e^(x[i] - max) for n values (the weights of a softmax whose maximum is `max`), with
 // the same ~1 ulp polynomial; returns their sum, accumulated in double. x[i] - max below -87
-// (including -inf), and NaN, give 0. Throws std::invalid_argument for a null pointer or n < 0.
+// (including -inf), and NaN, give 0. Throws std::invalid_argument for n < 0, or a
+// null pointer when n > 0.
 // For the sampler's temperature draws over a whole vocabulary (libm's exp, one call per id, was
 // ~190 us per token at 32,000 ids).
 double exp_shifted(const float *x, int64_t n, float max, float *out);
