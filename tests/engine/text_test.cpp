@@ -287,3 +287,86 @@ TEST_CASE("sampler: large vocabularies draw from the same kept set with the same
         }
     }
 }
+
+// Under a mask that allows much of the vocabulary (draw_vocab's route for masks of >= 1/8):
+// never a refused id, the allowed ids with their renormalised probabilities, and an allowed id
+// even when every allowed logit is -inf.
+TEST_CASE("sampler: a wide mask draws only allowed ids, with their probabilities") {
+    const int V = 4096;
+    std::mt19937 rng(5);
+    std::normal_distribution<float> d(0.0f, 1.5f);
+    std::vector<float> base(V);
+    for (auto &x : base) x = d(rng);
+    std::vector<std::uint32_t> mask(V / 32, 0);
+    std::vector<bool> allowed(V, false);
+    for (int i = 0; i < V; ++i)
+        if ((i * 7919) % 5 < 3) { // 60 % allowed, scattered
+            allowed[i] = true;
+            mask[i / 32] |= 1u << (i % 32);
+        }
+    base[1] = 12.0f; // refused (1 * 7919 % 5 == 4) and the largest logit: must never come out
+    REQUIRE_FALSE(allowed[1]);
+    for (const float top_p : {0.0f, 0.8f}) {
+        CAPTURE(top_p);
+        SamplingParams sp;
+        sp.temperature = 1.0f;
+        sp.top_p = top_p;
+        sp.seed = 8;
+        Sampler s(sp);
+        // Reference over the allowed ids only.
+        std::vector<double> p(V, 0.0);
+        double total = 0, mx = -INFINITY;
+        for (int i = 0; i < V; ++i)
+            if (allowed[i]) mx = std::max(mx, double(base[i]));
+        for (int i = 0; i < V; ++i)
+            if (allowed[i]) total += p[i] = std::exp(double(base[i]) - mx);
+        for (auto &x : p) x /= total;
+        std::vector<int> order;
+        for (int i = 0; i < V; ++i)
+            if (allowed[i]) order.push_back(i);
+        std::sort(order.begin(), order.end(),
+                  [&](int a, int b) { return p[a] > p[b] || (p[a] == p[b] && a < b); });
+        std::size_t keep = order.size();
+        if (top_p > 0) {
+            double cum = 0;
+            for (std::size_t i = 0; i < order.size(); ++i)
+                if ((cum += p[order[i]]) >= top_p) {
+                    keep = i + 1;
+                    break;
+                }
+        }
+        double mass = 0;
+        for (std::size_t i = 0; i < keep; ++i) mass += p[order[i]];
+        const int draws = 3000;
+        std::map<int, int> seen;
+        for (int i = 0; i < draws; ++i) {
+            auto l = base;
+            const int id = s.draw_masked(l, {}, mask);
+            REQUIRE(id >= 0);
+            REQUIRE(id < V);
+            REQUIRE(allowed[id]);
+            CHECK(std::find(order.begin(), order.begin() + long(keep), id) !=
+                  order.begin() + long(keep));
+            seen[id]++;
+        }
+        for (std::size_t r = 0; r < std::min<std::size_t>(keep, 3); ++r) {
+            const double want = p[order[r]] / mass, sd = std::sqrt(want * (1 - want) / draws);
+            CAPTURE(order[r]);
+            CHECK(std::fabs(double(seen[order[r]]) / draws - want) <= 5 * sd + 1e-9);
+        }
+    }
+    // Every allowed logit -inf: an allowed id all the same (the lowest), never a refused one.
+    // Id 0 is refused here too, so that "0" could not pass by chance.
+    mask[0] &= ~1u;
+    allowed[0] = false;
+    const int lowest = int(std::find(allowed.begin(), allowed.end(), true) - allowed.begin());
+    std::vector<float> l(V, -INFINITY);
+    l[0] = l[1] = 3.0f; // refused
+    SamplingParams sp;
+    sp.temperature = 1.0f;
+    sp.seed = 1;
+    Sampler s(sp);
+    const int id = s.draw_masked(l, {}, mask);
+    CHECK(allowed[id]);
+    CHECK(id == lowest);
+}

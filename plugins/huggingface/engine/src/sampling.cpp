@@ -106,7 +106,14 @@ std::int32_t Sampler::pick(std::span<float> logits, std::span<const std::int32_t
         return best;
     }
 
-    if (!candidates && !(p_.top_k > 0 && p_.top_k < V)) return draw_vocab(logits);
+    // The whole vocabulary, or under a mask one that allows at least an eighth of it (a free
+    // string in a JSON schema allows nearly every id): draw_vocab's vectorised pass. The refused
+    // ids are -inf (draw_masked), so their weight is 0 and the draw is the same as among the
+    // allowed ids; a short allowed list is cheaper through the candidate path below.
+    const std::size_t allowed = candidates ? order_.size() : std::size_t(V);
+    const bool top_k = p_.top_k > 0 && std::size_t(p_.top_k) < allowed;
+    if (!top_k && (!candidates || allowed * 8 >= std::size_t(V)))
+        return draw_vocab(logits, candidates ? order_[0] : 0);
     // Candidates: every id, or (under a mask) the allowed ones in ascending order; the refused
     // ones are -inf and could never be drawn. Sorted by logit, descending (stable: ties keep the
     // lower id first).
@@ -194,7 +201,7 @@ std::int32_t Sampler::pick(std::span<float> logits, std::span<const std::int32_t
 // many of the best ids as their cut-off needs, a partial sort that grows 4x until the cut-off
 // lies inside it, instead of sorting the whole vocabulary (~3 ms at 32,000 ids, ~14 ms at
 // 128,256). Ties keep the lower id first, as the sort did; NaN logits are never drawn.
-std::int32_t Sampler::draw_vocab(std::span<float> logits) {
+std::int32_t Sampler::draw_vocab(std::span<float> logits, std::int32_t fallback) {
     const std::int64_t V = static_cast<std::int64_t>(logits.size());
     float *l = logits.data();
     const float t = p_.temperature;
@@ -210,6 +217,7 @@ std::int32_t Sampler::draw_vocab(std::span<float> logits) {
     probs_.resize(static_cast<std::size_t>(V));
     float *w = probs_.data(); // unnormalised weights, in id order
     const double total = kernels::exp_shifted(l, V, mx, w);
+    if (!(total > 0)) return fallback; // every logit -inf or NaN
     const bool top_p = p_.top_p > 0.0f && p_.top_p<1.0f, min_p = p_.min_p> 0.0f;
     const double unit = static_cast<double>(rng_() >> 11) * 0x1.0p-53; // 53 random bits
     if (!top_p && !min_p) {
@@ -231,7 +239,7 @@ std::int32_t Sampler::draw_vocab(std::span<float> logits) {
         }
         for (std::int64_t i = V; i-- > 0;) // rounding: the last id with mass
             if (w[i] > 0) return static_cast<std::int32_t>(i);
-        return 0;
+        return fallback;
     }
     // The best ids in order, as many as the cut-offs need: top-p keeps the shortest prefix whose
     // probability reaches top_p, min-p stops at the first id below min_p x the best one's (never
@@ -270,7 +278,9 @@ std::int32_t Sampler::draw_vocab(std::span<float> logits) {
         cum += prob(i);
         if (u < cum) return order_[i];
     }
-    return order_[keep - 1];
+    for (std::int64_t i = keep; i-- > 0;)  // rounding: the last kept id with mass (never one
+        if (prob(i) > 0) return order_[i]; // of weight 0, such as an id a mask refused)
+    return fallback;
 }
 
 } // namespace llmhost::engine

@@ -46,8 +46,9 @@ private:
     // candidates: order_ already holds the ids that may be drawn (ascending); else all of them.
     std::int32_t pick(std::span<float> logits, std::span<const std::int32_t> history,
                       bool candidates = false);
-    // pick()'s draw over the whole vocabulary at temperature > 0 without top-k (see sampling.cpp).
-    std::int32_t draw_vocab(std::span<float> logits);
+    // pick()'s draw over the whole vocabulary at temperature > 0 without top-k (see sampling.cpp);
+    // `fallback` when no id has any weight (every logit -inf or NaN).
+    std::int32_t draw_vocab(std::span<float> logits, std::int32_t fallback);
 
     SamplingParams p_;
     std::mt19937_64 rng_;
