@@ -25,6 +25,14 @@ std::pair<std::string, bool> run(std::vector<std::string> stops, std::vector<std
     }
     return {out + m.flush(), false};
 }
+// V logits from a normal distribution (a random model's last layer, as flat as sigma makes it).
+std::vector<float> gaussian_logits(int V, unsigned seed, float sigma) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> d(0.0f, sigma);
+    std::vector<float> v(static_cast<std::size_t>(V));
+    for (auto &x : v) x = d(rng);
+    return v;
+}
 } // namespace
 
 TEST_CASE("stop strings: matched across token boundaries, never emitted") {
@@ -203,10 +211,7 @@ TEST_CASE("sampler: OpenAI presence and frequency penalties count generated toke
 // the reference's kept set, or frequencies away from its probabilities, fail.
 TEST_CASE("sampler: large vocabularies draw from the same kept set with the same probabilities") {
     const int V = 5000;
-    std::mt19937 rng(11);
-    std::normal_distribution<float> d(0.0f, 2.0f);
-    std::vector<float> base(V);
-    for (auto &x : base) x = d(rng);
+    std::vector<float> base = gaussian_logits(V, 11, 2.0f);
     base[17] = 9.0f; // a clear favourite, and a tie for second place (the lower id sorts first)
     base[4000] = base[300] = 8.0f;
     base[123] = std::nanf(""); // never drawn
@@ -293,10 +298,7 @@ TEST_CASE("sampler: large vocabularies draw from the same kept set with the same
 // even when every allowed logit is -inf.
 TEST_CASE("sampler: a wide mask draws only allowed ids, with their probabilities") {
     const int V = 4096;
-    std::mt19937 rng(5);
-    std::normal_distribution<float> d(0.0f, 1.5f);
-    std::vector<float> base(V);
-    for (auto &x : base) x = d(rng);
+    std::vector<float> base = gaussian_logits(V, 5, 1.5f);
     std::vector<std::uint32_t> mask(V / 32, 0);
     std::vector<bool> allowed(V, false);
     for (int i = 0; i < V; ++i)
