@@ -51,6 +51,7 @@ public:
             w_.lm_head = w.tied_linear(w_.embed);
         w_.rope = RopeTables::build(cfg, max_context, w.device(), w.dtype());
         w_.dtype = w.dtype();
+        w_.cpu_step = llama_cpu_step_supported(w_);
         kv_dtype_ = w.kv_dtype();
         device_ = w.device();
     }

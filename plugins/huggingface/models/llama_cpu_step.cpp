@@ -52,22 +52,14 @@ bool cpu_decode_step_enabled() { return step_switch().load(std::memory_order_rel
 void set_cpu_decode_step_enabled(bool on) { step_switch().store(on, std::memory_order_relaxed); }
 std::uint64_t cpu_decode_steps_taken() { return steps_taken.load(std::memory_order_relaxed); }
 
-bool llama_cpu_step_applies(const ModelConfig &cfg, const LlamaWeights &w, const at::Tensor &tokens,
-                            const KVCache &cache) {
-    if (!cpu_decode_step_enabled() || !tokens.is_cpu() || tokens.dim() != 2 ||
-        tokens.numel() > decode_ops::kMaxRows || tokens.numel() < 1 || w.layers.empty())
-        return false;
+bool llama_cpu_step_supported(const LlamaWeights &w) {
     const at::ScalarType t = w.dtype;
-    if (t != at::kFloat && t != at::kBFloat16) return false;
-    if (cache.k.size() != w.layers.size() || cache.v.size() != w.layers.size()) return false;
-    const at::ScalarType c = cache.k[0].scalar_type();
-    if ((c != at::kFloat && c != at::kBFloat16) || !cache.k[0].is_cpu()) return false;
+    if (w.layers.empty() || (t != at::kFloat && t != at::kBFloat16)) return false;
     // Norm weights and RoPE tables are read as raw rows: the model's dtype, contiguous.
     auto rows_ok = [t](const at::Tensor &x) { return x.scalar_type() == t && x.is_contiguous(); };
     if (!packed(w.lm_head) || !rows_ok(w.final_norm) || !rows_ok(w.rope.cos) ||
         !rows_ok(w.rope.sin))
         return false;
-    const std::int64_t hd = cfg.head_dim;
     for (const LlamaLayer &L : w.layers) {
         for (const Linear &p : L.qkv.parts)
             if (!packed(p) || p.packed->format() != L.qkv.parts[0].packed->format()) return false;
@@ -80,10 +72,21 @@ bool llama_cpu_step_applies(const ModelConfig &cfg, const LlamaWeights &w, const
             (L.q_norm.defined() && (!rows_ok(L.q_norm) || !rows_ok(L.k_norm))))
             return false;
     }
+    return true;
+}
+
+bool llama_cpu_step_applies(const ModelConfig &cfg, const LlamaWeights &w, const at::Tensor &tokens,
+                            const KVCache &cache) {
+    if (!w.cpu_step || !cpu_decode_step_enabled() || !tokens.is_cpu() || tokens.dim() != 2 ||
+        tokens.numel() > decode_ops::kMaxRows || tokens.numel() < 1)
+        return false;
+    if (cache.k.size() != w.layers.size() || cache.v.size() != w.layers.size()) return false;
     // The cache rows as decode_ops::attention reads them.
     const at::Tensor &k = cache.k[0];
-    return k.dim() == 4 && k.stride(3) == 1 && k.stride(2) == hd &&
-           cache.v[0].strides() == k.strides() && cache.v[0].scalar_type() == c;
+    const at::ScalarType c = k.scalar_type();
+    return (c == at::kFloat || c == at::kBFloat16) && k.is_cpu() && k.dim() == 4 &&
+           k.stride(3) == 1 && k.stride(2) == cfg.head_dim && cache.v[0].strides() == k.strides() &&
+           cache.v[0].scalar_type() == c;
 }
 
 at::Tensor llama_cpu_step(const ModelConfig &cfg, const LlamaWeights &w, const at::Tensor &tokens,

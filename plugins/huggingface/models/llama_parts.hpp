@@ -25,6 +25,7 @@ struct LlamaWeights {
     std::vector<LlamaLayer> layers;
     RopeTables rope;
     at::ScalarType dtype = at::kFloat; // the activations' (compute) dtype
+    bool cpu_step = false;             // llama_cpu_step_supported(*this), set once at load
 };
 
 // The CPU decode step: a decode step of a packed model (bf16, int8, int4 projections) spends most
@@ -34,9 +35,12 @@ struct LlamaWeights {
 // (decode_ops, the kernels) in the same order on buffers it allocates once per step, so its
 // logits are bit for bit the op-by-op path's (tests/engine/cpu_step_test.cpp).
 //
-// True when it can run this call: CPU, fp32 or bf16 activations with norms and RoPE tables in
-// that dtype, every projection packed, at most decode_ops::kMaxRows token rows, an fp32 or bf16
-// cache, and the step switched on.
+// True when the loaded weights suit it: fp32 or bf16 activations with norms and RoPE tables in
+// that dtype (contiguous), every projection packed. A property of the model: checked once.
+bool llama_cpu_step_supported(const LlamaWeights &w);
+// True when it can run this call: the weights suit it (w.cpu_step), at most decode_ops::kMaxRows
+// token rows on the CPU, an fp32 or bf16 cache laid out as attention reads it, and the step
+// switched on.
 bool llama_cpu_step_applies(const ModelConfig &cfg, const LlamaWeights &w, const at::Tensor &tokens,
                             const KVCache &cache);
 // LlamaFamily::forward's contract (model.hpp).
