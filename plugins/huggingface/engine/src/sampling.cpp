@@ -218,7 +218,8 @@ std::int32_t Sampler::draw_vocab(std::span<float> logits, std::int32_t fallback)
     float *w = probs_.data(); // unnormalised weights, in id order
     const double total = kernels::exp_shifted(l, V, mx, w);
     if (!(total > 0)) return fallback; // every logit -inf or NaN
-    const bool top_p = p_.top_p > 0.0f && p_.top_p<1.0f, min_p = p_.min_p> 0.0f;
+    const bool top_p = p_.top_p > 0.0f && p_.top_p < 1.0f;
+    const bool min_p = p_.min_p > 0.0f;
     const double unit = static_cast<double>(rng_() >> 11) * 0x1.0p-53; // 53 random bits
     if (!top_p && !min_p) {
         // One draw in id order: whole blocks of 64 summed as vectors until the one where the
@@ -256,13 +257,16 @@ std::int32_t Sampler::draw_vocab(std::span<float> logits, std::int32_t fallback)
         const float floor = p_.min_p * prob(0);
         double cum = 0;
         std::int64_t cut = -1;
-        for (std::int64_t i = 0; i < k && cut < 0; ++i) {
+        for (std::int64_t i = 0; i < k; ++i) {
             if (min_p && i > 0 && prob(i) < floor) {
                 cut = i;
                 break;
             }
             cum += prob(i);
-            if (top_p && cum >= p_.top_p) cut = i + 1;
+            if (top_p && cum >= p_.top_p) {
+                cut = i + 1;
+                break;
+            }
         }
         if (cut >= 0) {
             keep = cut;
