@@ -29,6 +29,14 @@ inline void widen(const void *src, Act type, int64_t n, float *__restrict dst) {
     for (int64_t i = 0; i < n; ++i) dst[i] = bf16_to_f32(s[i]);
 }
 
+// Whether this ISA file has dot_rows_bf16 (vdpbf16ps: the AVX-512 file, built with its flag);
+// attend_hd uses it only where the CPU has the instruction (AttendArgs::bf16_dot).
+#if defined(__AVX512BF16__)
+inline constexpr bool kBf16Dot = true;
+#else
+inline constexpr bool kBf16Dot = false;
+#endif
+
 inline const void *row_at(const void *base, Act type, int64_t row, int64_t ld) {
     const std::size_t elem = type == Act::F32 ? 4 : 2;
     return static_cast<const char *>(base) + std::size_t(row * ld) * elem;
@@ -88,7 +96,6 @@ inline void dot_rows(const float *__restrict q, const float *__restrict k, float
 }
 
 #if defined(__AVX512BF16__)
-inline constexpr bool kBf16Dot = true;
 // The scores of `rows` (<= 16) consecutive bf16 cache rows, ld elements apart, read as they are
 // (no widening): vdpbf16ps sums each row's products in pairs of dimensions, the products exact
 // in fp32. q comes split as hi + lo, two bf16 (lo: kLo, when q is fp32), which leaves an error
@@ -114,8 +121,6 @@ inline void dot_rows_bf16(const uint16_t *qh, const uint16_t *ql, const uint16_t
         }
     _mm512_storeu_ps(out, _mm512_mul_ps(sum_lanes16(acc), _mm512_set1_ps(scale)));
 }
-#else
-inline constexpr bool kBf16Dot = false;
 #endif
 
 // pg[t] = exp_nonpositive(pg[t] - m) for the tile's kAttendTile scores; returns their sum.
@@ -203,7 +208,6 @@ inline void pv_heads(const AttendArgs &a, int64_t s0, int64_t n, const float *p,
 inline constexpr bool kPvFromCache = true;
 #elif defined(__AVX2__)
 inline constexpr int kLanes = 8;
-inline constexpr bool kBf16Dot = false;
 inline __m256 sum_lanes8(__m256 (&v)[8]) {
     // hadd twice: per 128-bit half, the 4 rows' sums over that half; then the halves added.
     const __m256 a = _mm256_hadd_ps(_mm256_hadd_ps(v[0], v[1]), _mm256_hadd_ps(v[2], v[3]));
@@ -239,7 +243,6 @@ inline float exp_tile(float *__restrict pg, float m) {
 }
 #else
 inline constexpr int kLanes = 1;
-inline constexpr bool kBf16Dot = false;
 template <int kHd>
 inline void dot_rows(const float *q, const float *k, float scale, float *out) {
     out[0] = dot<kHd>(q, k, kHd) * scale;

@@ -57,6 +57,7 @@ void *WeightArena::allocate(std::size_t bytes) {
             c.used += need;
             return p;
         }
+    chunks_.reserve(chunks_.size() + 1); // first: a failing push_back would leak the chunk
     const detail::StreamedMemory mem = detail::allocate_streamed(std::max(need, chunk_bytes_));
     chunks_.push_back({static_cast<unsigned char *>(mem.p), mem.size, need});
     advised_ = advised_ && mem.huge_pages_advised;
