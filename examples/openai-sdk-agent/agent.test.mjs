@@ -4,7 +4,7 @@
 // Checks that the JavaScript function really ran with the model's arguments and that the final
 // answer carries its result; and that bad calls become error text the model reads.
 // Usage: node agent.test.mjs <path to llmhost> <node_modules dir>. Exit 77 = skipped.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -20,10 +20,10 @@ if (!existsSync(join(nodeModules, 'openai'))) {
 const { default: OpenAI } = await import(pathToFileURL(join(nodeModules, 'openai', 'index.mjs')).href);
 const { startServe } = await import(pathToFileURL(join(here, '..', '..', 'tests', 'server', 'serve_process.mjs')).href);
 const server = await startServe(llmhostBin, { providers: { echo: { plugin: 'echo' } } }, { LLMHOST_API_KEYS: 'agent-key' });
+// agent.mjs imports 'openai' by name, as a user's script does: run a copy of it next to a
+// node_modules that links the test peers' package (nothing is written into the source tree).
+const dir = mkdtempSync(join(tmpdir(), 'llmhost-agent-'));
 try {
-  // agent.mjs imports 'openai' by name, as a user's script does: run a copy of it next to a
-  // node_modules that links the test peers' package (nothing is written into the source tree).
-  const dir = mkdtempSync(join(tmpdir(), 'llmhost-agent-'));
   mkdirSync(join(dir, 'node_modules'));
   symlinkSync(join(nodeModules, 'openai'), join(dir, 'node_modules', 'openai'));
   copyFileSync(join(here, 'agent.mjs'), join(dir, 'agent.mjs'));
@@ -73,6 +73,7 @@ try {
   assert.equal(r.answer, 'just talk');
   console.log('openai-sdk-agent: the model called get_weather through llmhost serve, the function ran, the answer used its result');
 } finally {
+  rmSync(dir, { recursive: true, force: true });
   const { code } = await server.stop();
   assert.equal(code, 0);
 }

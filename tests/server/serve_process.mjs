@@ -1,7 +1,7 @@
 // Starts `llmhost serve` on a free port with a config file, for the node tests and examples.
 // Resolves to { port, child, stop() } once the server prints its "listening on" line.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -23,7 +23,11 @@ export async function startServe(llmhostBin, config, env = {}, extraArgs = []) {
     });
     child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`llmhost serve exited ${code}:\n${log}`)); });
   });
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  // The config may name keys: its folder goes when the server does, however the test ends.
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => {
+    rmSync(dir, { recursive: true, force: true });
+    resolve({ code, signal });
+  }));
   return {
     port,
     child,
