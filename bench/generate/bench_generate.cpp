@@ -8,6 +8,8 @@
 // Then prefill of a long (2k-token) prompt, fp32 (through the process's BLAS) vs bf16. Also RSS
 // (anonymous vs file-backed) after loading, to show the weights are the mmap'd file, not a copy.
 //
+// Then int4 / bf16 decode measured interleaved, rep by rep (paired_row.cpp).
+//
 // Then concurrency: aggregate tok/s of 1, 4 and 8 streams (threads calling generate at once)
 // on the batch scheduler (max_batch 8) vs the serial path (max_batch 1: one request at a time,
 // as before batching), same model files, same run, printed as a ratio.
@@ -27,6 +29,7 @@
 // re-prefilling the prompt for every rep (the prefill column then says "cached"; no long prompt).
 // --only prefix: TTFT of an agent's next turn with the prefix cache vs without (prefix_row.cpp).
 #include "constrained_row.hpp"
+#include "paired_row.hpp"
 #include "prefix_row.hpp"
 #include "roofline.hpp"
 #include "tiny_model.hpp"
@@ -174,6 +177,12 @@ bool cached_prompt = false;    // --cached-prompt 1: reps reuse the prompt's KV 
 std::vector<int> only_threads; // --threads: thread counts of the single table; empty: 1 and all
 int blas_threads = 0; // --blas-threads: OpenBLAS's pool size; 0: the intra-op count, as the engine
 
+// A row of the single-stream table that --dtypes keeps.
+bool listed(const std::string &dtype) {
+    return only_dtypes.empty() ||
+           ("," + only_dtypes + ",").find("," + dtype + ",") != std::string::npos;
+}
+
 void set_threads(int n) {
     at::set_num_threads(n);
     llmhost::engine::set_blas_threads(blas_threads > 0 ? blas_threads : n); // fp32 matmuls
@@ -215,9 +224,7 @@ void bench_single(const fs::path &root, int prompt_len, int decode_len, int long
     };
     for (const Row row : {Row{"F32", "float32"}, Row{"BF16", "bfloat16"}, Row{"BF16", "int8"},
                           Row{"BF16", "int4"}}) {
-        if (!only_dtypes.empty() &&
-            ("," + only_dtypes + ",").find("," + std::string(row.dtype) + ",") == std::string::npos)
-            continue;
+        if (!listed(row.dtype)) continue;
         const fs::path dir = root / row.dir;
         const auto before = rss_anon_file_kb();
         const std::int64_t ctx = std::max(prompt_len + decode_len, long_prompt) + 1;
@@ -337,6 +344,8 @@ void bench_single(const fs::path &root, int prompt_len, int decode_len, int long
         "growth after load + warm-up (anonymous = KV cache, activations, any copies;\n"
         "file = mmap'd weights).\n");
     for (const auto &w : warnings) std::printf("%s\n", w.c_str());
+    if (listed("bfloat16") && listed("int4"))
+        bench::bench_int4_vs_bf16(root / "BF16", prompt, decode_len, counts, cached_prompt);
     if (!longs.empty()) {
         std::printf("\nprefill of a %d-token prompt, %d thread(s), best of 2:\n", long_prompt, all);
         const bool vs_fp32 = longs.front().dtype == "float32"; // --dtypes may leave it out
