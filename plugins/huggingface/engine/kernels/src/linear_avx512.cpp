@@ -117,6 +117,23 @@ inline __m512i bcast8(const int16_t *p) {
     return _mm512_set1_epi64(v);
 }
 
+// acc + u . {x[0..3] broadcast to every lane}, with x read by the instruction's own 32-bit
+// broadcast ({1to16}). GCC 12 does not fold _mm512_set1_epi32 of a load into vpdpbusd's memory
+// operand and emits a vpbroadcastd per product: int8's inner loop was 40 instructions per group
+// (8 loads, 16 broadcasts, 16 products), 24 with the folded form. Measured 2026-11-27 (old and
+// new bench_kernels alternating, two rounds): --mib 1 (L2) --threads 1, int8 +6-12 %, int4
+// +4-8 %; --m 4 (4 rows, as batched decode), int8 +12-27 %. Batch-1 decode from DRAM: the same
+// (in one process, rep by rep, 0.997-1.023x).
+inline __m512i dpbusd_bcast(__m512i acc, __m512i u, const int8_t *x) {
+#if defined(__GNUC__)
+    using word = int32_t __attribute__((may_alias)); // x is int8 data: read it as such
+    __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(u), "m"(*(const word *)x));
+    return acc;
+#else
+    return _mm512_dpbusd_epi32(acc, u, bcast4(x));
+#endif
+}
+
 // The group's int32 dot products of the 16 rows with x row m (codes' offset removed).
 template <Format F, bool Vnni>
 inline __m512i group_dot(const LinearJob &job, const __m512i (&u)[8], int64_t m, int64_t g) {
@@ -127,18 +144,18 @@ inline __m512i group_dot(const LinearJob &job, const __m512i (&u)[8], int64_t m,
             // u[4 ..] are the high nibbles times 16 (load_codes<Q4, true>): their own chain.
             __m512i lo = _mm512_set1_epi32(corr), hi = _mm512_setzero_si512();
             for (int v = 0; v < 4; ++v) {
-                lo = _mm512_dpbusd_epi32(lo, u[v], bcast4(xl + 4 * v));
-                hi = _mm512_dpbusd_epi32(hi, u[v + 4], bcast4(xl + 4 * v + 16));
+                lo = dpbusd_bcast(lo, u[v], xl + 4 * v);
+                hi = dpbusd_bcast(hi, u[v + 4], xl + 4 * v + 16);
             }
             return _mm512_add_epi32(lo, _mm512_srai_epi32(hi, 4));
         }
         // Two chains each for h and l: vpdpbusd's latency would otherwise bound the loop.
         __m512i h0 = _mm512_setzero_si512(), h1 = h0, l0 = _mm512_set1_epi32(corr), l1 = h0;
         for (int v = 0; v < 8; v += 2) {
-            h0 = _mm512_dpbusd_epi32(h0, u[v], bcast4(xh + 4 * v));
-            l0 = _mm512_dpbusd_epi32(l0, u[v], bcast4(xl + 4 * v));
-            h1 = _mm512_dpbusd_epi32(h1, u[v + 1], bcast4(xh + 4 * v + 4));
-            l1 = _mm512_dpbusd_epi32(l1, u[v + 1], bcast4(xl + 4 * v + 4));
+            h0 = dpbusd_bcast(h0, u[v], xh + 4 * v);
+            l0 = dpbusd_bcast(l0, u[v], xl + 4 * v);
+            h1 = dpbusd_bcast(h1, u[v + 1], xh + 4 * v + 4);
+            l1 = dpbusd_bcast(l1, u[v + 1], xl + 4 * v + 4);
         }
         return _mm512_add_epi32(_mm512_slli_epi32(_mm512_add_epi32(h0, h1), 8),
                                 _mm512_add_epi32(l0, l1));
