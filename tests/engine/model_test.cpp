@@ -250,10 +250,7 @@ TEST_CASE("unknown architectures, bad devices and bad configs are refused clearl
 }
 
 TEST_CASE("CUDA: bf16 matches the CPU within tolerance (skipped without a GPU)") {
-    if (!at::hasCUDA()) {
-        MESSAGE("skipped: no CUDA device");
-        return;
-    }
+    if (!at::hasCUDA() && test::skip_case("no CUDA device")) return;
     test::TempDir d;
     llmhost::tools::write_model_dir(test::spec("llama"), d.path);
     auto cpu = load(d.path);
