@@ -32,6 +32,7 @@
 #include "paired_row.hpp"
 #include "prefix_row.hpp"
 #include "roofline.hpp"
+#include "streams.hpp"
 #include "tiny_model.hpp"
 
 #include <llmhost/engine/blas_probe.hpp>
@@ -42,24 +43,15 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
 
 namespace {
-
-double seconds_since(Clock::time_point t0) {
-    return std::chrono::duration<double>(Clock::now() - t0).count();
-}
 
 std::pair<long, long> rss_anon_file_kb() {
     std::ifstream in("/proc/self/status");
@@ -88,40 +80,6 @@ llmhost::tools::TinyModelSpec spec_100m(const std::string &dtype) {
     return s;
 }
 
-struct StreamRun {
-    double tok_s = 0;         // generated tokens / wall time (prefills included)
-    double decode_ms_sum = 0; // sum of the requests' decode_ms (meaningful when serial)
-    long decode_tokens = 0;   // generated tokens minus the first of each (sampled by prefill)
-};
-
-// Aggregate generated tok/s of `streams` threads, each generating `decode` tokens greedily from
-// its own prompt, all released at once; wall time from the release to the last one done.
-StreamRun aggregate_tok_s(llmhost::engine::Engine &e, int streams, int prompt_len, int decode) {
-    std::atomic<int> ready{0};
-    std::atomic<long> tokens{0};
-    std::mutex mu;
-    StreamRun run;
-    std::vector<std::thread> threads;
-    Clock::time_point t0;
-    for (int s = 0; s < streams; ++s)
-        threads.emplace_back([&, s] {
-            std::vector<std::int32_t> prompt(static_cast<std::size_t>(prompt_len));
-            for (int i = 0; i < prompt_len; ++i) prompt[i] = (i * 7919 + 13 + 101 * s) % 32000;
-            llmhost::engine::GenerateOptions o;
-            o.max_tokens = decode;
-            if (++ready == streams) t0 = Clock::now();
-            while (ready.load() < streams) std::this_thread::yield();
-            const auto r = e.generate(prompt, o);
-            tokens += static_cast<long>(r.tokens.size());
-            std::lock_guard lk(mu);
-            run.decode_ms_sum += r.decode_ms;
-            run.decode_tokens += static_cast<long>(r.tokens.size()) - 1;
-        });
-    for (auto &t : threads) t.join();
-    run.tok_s = tokens.load() / seconds_since(t0);
-    return run;
-}
-
 void bench_streams(const fs::path &root, int prompt_len, int decode) {
     std::printf(
         "\nconcurrent streams: aggregate decode+prefill tok/s (prompt %d, %d new tokens each)\n",
@@ -136,12 +94,13 @@ void bench_streams(const fs::path &root, int prompt_len, int decode) {
             dir, {.device = "cpu", .dtype = dt, .max_context = ctx, .max_batch = 1});
         auto batched = llmhost::engine::Engine::load(
             dir, {.device = "cpu", .dtype = dt, .max_context = ctx, .max_batch = 8});
-        (void)aggregate_tok_s(*serial, 1, prompt_len, 2); // warm-up: touch every weight page
-        (void)aggregate_tok_s(*batched, 1, prompt_len, 2);
+        (void)bench::aggregate_tok_s(*serial, 1, prompt_len, 2); // warm-up: touch every weight page
+        (void)bench::aggregate_tok_s(*batched, 1, prompt_len, 2);
         for (int streams : {1, 4, 8}) {
             const auto before = batched->batch_stats();
-            const StreamRun s = aggregate_tok_s(*serial, streams, prompt_len, decode);
-            const StreamRun b = aggregate_tok_s(*batched, streams, prompt_len, decode);
+            const bench::StreamRun s = bench::aggregate_tok_s(*serial, streams, prompt_len, decode);
+            const bench::StreamRun b =
+                bench::aggregate_tok_s(*batched, streams, prompt_len, decode);
             const auto after = batched->batch_stats();
             const double rows_decoded = double(after.decode_rows - before.decode_rows);
             const double rows =

@@ -18,7 +18,8 @@ double bytes_per_token(const llmhost::engine::Engine &e, const std::filesystem::
     double bytes = static_cast<double>(e.weight_bytes());
     // On the CPU, bf16/int8/int4 projections are packed copies (models/weights.cpp): a tied
     // lm_head is then a packed copy next to the lookup table, which is read one row per token.
-    const bool packed = e.dtype() == "bfloat16" || e.dtype() == "int8" || e.dtype() == "int4";
+    const bool packed = e.device() == "cpu" &&
+                        (e.dtype() == "bfloat16" || e.dtype() == "int8" || e.dtype() == "int4");
     if (!cfg.tie_word_embeddings || packed) {
         // The table is a lookup: one row per token. In memory it has the compute dtype when that
         // is a float type, else (quantized linears) the file's, as the engine keeps it.

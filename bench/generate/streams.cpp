@@ -1,0 +1,39 @@
+// Concurrent streams against one engine (streams.hpp).
+#include "streams.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace bench {
+
+StreamRun aggregate_tok_s(llmhost::engine::Engine &e, int streams, int prompt_len, int decode) {
+    using Clock = std::chrono::steady_clock;
+    std::atomic<int> ready{0};
+    std::atomic<long> tokens{0};
+    std::mutex mu;
+    StreamRun run;
+    std::vector<std::thread> threads;
+    Clock::time_point t0; // set by the last thread to arrive, read after the joins
+    for (int s = 0; s < streams; ++s)
+        threads.emplace_back([&, s] {
+            std::vector<std::int32_t> prompt(static_cast<std::size_t>(prompt_len));
+            for (int i = 0; i < prompt_len; ++i) prompt[i] = (i * 7919 + 13 + 101 * s) % 32000;
+            llmhost::engine::GenerateOptions o;
+            o.max_tokens = decode;
+            if (++ready == streams) t0 = Clock::now();
+            while (ready.load() < streams) std::this_thread::yield();
+            const auto r = e.generate(prompt, o);
+            tokens += static_cast<long>(r.tokens.size());
+            std::lock_guard lk(mu);
+            run.decode_ms_sum += r.decode_ms;
+            run.decode_tokens += static_cast<long>(r.tokens.size()) - 1;
+        });
+    for (auto &t : threads) t.join();
+    run.tok_s = tokens.load() / std::chrono::duration<double>(Clock::now() - t0).count();
+    return run;
+}
+
+} // namespace bench
