@@ -12,7 +12,8 @@ transformers' AutoModelForCausalLM (fp32, CPU, eager attention), and records:
   - 32 greedy tokens (argmax of each step, eos ignored, so the engine is compared on all 32).
 Output: <out>/transformers_<arch>.json, the same schema as llama2c_llama.json; tests/engine
 (llama2c_test.cpp, "reference fixtures") picks up every such file and checks max-abs-diff < 1e-4
-and identical tokens. Keep them small: vocab 512, hidden 64.
+and identical tokens. Keep them small: vocab 512, hidden 64. Exit 77 when torch or transformers
+is missing (tools/gpu/run-all.sh then reports the step skipped).
 """
 import argparse
 import json
@@ -43,9 +44,14 @@ def main():
     ap.add_argument("--out", required=True, help="fixture directory (tests/engine/fixtures)")
     ap.add_argument("--only", nargs="*", help="subset of: " + " ".join(SPECS))
     args = ap.parse_args()
-    import torch
-    import transformers
-    from transformers import AutoModelForCausalLM
+    try:
+        import torch
+        import transformers
+        from transformers import AutoModelForCausalLM
+    except ImportError as e:  # nothing to compare with: skipped, never an empty success
+        print(f"skipped: {e} (make_fixtures.py needs torch and transformers)", file=sys.stderr)
+        sys.exit(77)
+    os.makedirs(args.out, exist_ok=True)
 
     torch.manual_seed(0)
     for name, extra in SPECS.items():

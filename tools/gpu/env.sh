@@ -1,0 +1,41 @@
+# Sourced by tools/gpu/build.sh and tools/gpu/run-all.sh on the GPU machine (see README.md): the
+# carried Debian packages unpacked into a private prefix, and CMake pointed at the libtorch inside
+# python3's torch, with torch's C++ ABI.
+gpu_deps=/opt/llmhost-deps
+
+# Unpacks .gpu/debs/*.deb into $gpu_deps (never into /), once per machine.
+gpu_unpack_debs() {
+  [ -d "$gpu_deps/usr/include/boost" ] && return 0
+  ls .gpu/debs/*.deb >/dev/null 2>&1 || {
+    echo "tools/gpu: no .gpu/debs/*.deb: run tools/gpu/fetch-debs.sh here first and carry .gpu" >&2
+    return 2
+  }
+  mkdir -p "$gpu_deps"
+  for f in .gpu/debs/*.deb; do dpkg -x "$f" "$gpu_deps" || return; done
+}
+
+# Exports the search paths for the unpacked packages and python3's torch.
+gpu_env() {
+  gpu_torch_prefix=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)') || return
+  gpu_cxx11_abi=$(python3 -c 'import torch;print(int(torch._C._GLIBCXX_USE_CXX11_ABI))') || return
+  echo "torch $(python3 -c 'import torch;print(torch.__version__)') at $gpu_torch_prefix (C++11 ABI: $gpu_cxx11_abi)"
+  export CMAKE_PREFIX_PATH="$gpu_torch_prefix:$gpu_deps/usr"
+  export CPATH="$gpu_deps/usr/include${CPATH:+:$CPATH}"
+  export LIBRARY_PATH="$gpu_deps/usr/lib/x86_64-linux-gnu${LIBRARY_PATH:+:$LIBRARY_PATH}"
+  export LD_LIBRARY_PATH="$gpu_deps/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  # The carried .pc files say prefix=/usr: --define-prefix rewrites it to where they were unpacked.
+  export PKG_CONFIG_PATH="$gpu_deps/usr/lib/x86_64-linux-gnu/pkgconfig:$gpu_deps/usr/share/pkgconfig"
+}
+
+# Configures BUILD_DIR for Hopper (sm_90) against that torch; extra arguments go to cmake. The
+# image's own libssl/libcurl are preferred at run time; the .debs only supply headers and what is
+# missing. Everything linked with libtorch must use torch's C++ ABI.
+gpu_configure() {
+  local build=$1
+  shift
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_CUDA_ARCHITECTURES=90 \
+    -DCMAKE_CXX_FLAGS="-D_GLIBCXX_USE_CXX11_ABI=$gpu_cxx11_abi" \
+    -DPKG_CONFIG_ARGN=--define-prefix \
+    -DCMAKE_PREFIX_PATH="$CMAKE_PREFIX_PATH" "$@"
+}

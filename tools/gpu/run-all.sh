@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# The one script a GPU session runs (issue 15). From the repository root, with .gpu/ carried:
+#
+#   bash tools/gpu/run-all.sh [--out DIR] [--budget SECONDS] [--jobs N]
+#   bash tools/gpu/run-all.sh --dry-run      # here, on the CPU: the same steps, CPU-sized
+#
+# Steps, in order, each time-boxed (and all of them inside --budget, default 540 s: the device
+# tool stops a command at 600 s); a step that fails or times out does not stop the later ones:
+#   info        the GPU, torch, transformers, compilers                       (logs/info.log)
+#   configure   the carried .debs unpacked, cmake against python3's torch (dry run: this machine's)
+#   build       engine_tests, bench_gpu, llmhost-tiny-model (ninja, -j --jobs)
+#   tests-cuda  the engine's CUDA cases (device choice, bf16 vs CPU, the transformers fixtures)
+#   fixtures    tools/make_fixtures.py for every architecture into OUT/fixtures, then the engine
+#               checked against those new files on the CPU and on CUDA
+#   bench       bench_gpu (Llama-3.2-1B shapes, bf16): OUT/bench-gpu.txt and .json
+#   tests-all   the whole engine test binary
+#   build-rest  the huggingface plugin, the llmhost CLI and bench_generate (compile check)
+# OUT gets summary.txt (one line a step), bench-gpu.txt/.json and results.tar.gz (logs/ and
+# fixtures/): few files, since the device tool brings back at most 8.
+set -uo pipefail # no -e: every step runs and reports
+
+dry=0
+out=${OUT:-/tmp/llmhost-gpu-run}
+budget=540
+jobs=$(nproc)
+while [ $# -gt 0 ]; do
+  case $1 in
+    --dry-run) dry=1 ;;
+    --out) out=$2; shift ;;
+    --budget) budget=$2; shift ;;
+    --jobs) jobs=$2; shift ;;
+    *) echo "run-all.sh: unknown argument $1 (--dry-run, --out DIR, --budget SECONDS, --jobs N)" >&2; exit 2 ;;
+  esac
+  shift
+done
+case $budget$jobs in *[!0-9]*) echo "run-all.sh: --budget and --jobs take whole numbers" >&2; exit 2 ;; esac
+[ -f tools/gpu/run-all.sh ] || { echo "run-all.sh: run it from the repository root" >&2; exit 2; }
+
+start=$SECONDS
+mkdir -p "$out/logs" "$out/fixtures"
+summary=$out/summary.txt
+: >"$summary"
+if [ $dry = 1 ]; then
+  build=build-gpu-dry
+  bench_args=(--config small --device cpu --decode 32 --long-prompt 512 --streams 4,8 --stream-decode 16)
+else
+  build=build-gpu
+  bench_args=(--config 1b --device cuda)
+fi
+export build out dry jobs
+
+note() { echo "$*" | tee -a "$summary"; }
+note "run-all.sh $([ $dry = 1 ] && echo '--dry-run ')at $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(date -u +%FT%TZ), budget ${budget}s, -j$jobs"
+
+# step NAME LIMIT FUNCTION: runs FUNCTION in its own bash under timeout (at most what is left of
+# the budget, less 20 s for packing), its output in logs/NAME.log, one line in summary.txt.
+step() {
+  local name=$1 limit=$2 fn=$3 left rc status t0=$SECONDS
+  left=$((budget - (SECONDS - start) - 20))
+  if [ $left -lt 10 ]; then
+    note "$(printf '%-11s %-22s' "$name" 'not run: budget spent')"
+    return
+  fi
+  [ "$limit" -gt $left ] && limit=$left
+  echo "== $name (up to ${limit}s)"
+  timeout --kill-after=5 "$limit" bash -c "$fn" >"$out/logs/$name.log" 2>&1
+  rc=$?
+  case $rc in
+    0) status=ok ;;
+    77) status=skipped ;;
+    124 | 137) status="TIMED OUT at ${limit}s" ;;
+    *) status="FAILED (exit $rc)" ;;
+  esac
+  note "$(printf '%-11s %-22s %4ds  %s' "$name" "$status" $((SECONDS - t0)) \
+    "$(grep -v '^\s*$' "$out/logs/$name.log" | tail -1 | cut -c1-160)")"
+}
+
+s_info() {
+  nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm,clocks.max.mem --format=csv || echo "no nvidia-smi"
+  python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, "available", torch.cuda.is_available())' || echo "python3 has no torch"
+  python3 -c 'import transformers; print("transformers", transformers.__version__)' || echo "python3 has no transformers"
+  gcc --version | head -1; cmake --version | head -1; ninja --version; nproc; free -g | head -2
+}
+
+s_configure() {
+  if [ "$dry" = 1 ]; then
+    local launcher=()
+    command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+    cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}"
+  else
+    . tools/gpu/env.sh && gpu_env && gpu_configure "$build"
+  fi
+}
+
+s_build() { cmake --build "$build" -j"$jobs" --target engine_tests bench_gpu llmhost-tiny-model; }
+
+s_tests_cuda() { "$build/bin/engine_tests" -tc='*CUDA*'; }
+
+s_fixtures() {
+  python3 tools/make_fixtures.py --tool "$build/bin/llmhost-tiny-model" --out "$out/fixtures" || return
+  ls "$out"/fixtures/transformers_*.json
+  LLMHOST_ENGINE_FIXTURES="$out/fixtures" "$build/bin/engine_tests" -tc='transformers fixtures*' -s
+}
+
+s_bench() {
+  "$build/bin/bench_gpu" "${bench_args[@]}" --json "$out/bench-gpu.json" | tee "$out/bench-gpu.txt"
+}
+
+s_tests_all() { "$build/bin/engine_tests"; }
+
+s_build_rest() { cmake --build "$build" -j"$jobs" --target llmhost llmhost_plugin_huggingface bench_generate; }
+
+export -f s_info s_configure s_build s_tests_cuda s_fixtures s_bench s_tests_all s_build_rest
+export bench_args_str="${bench_args[*]}"
+
+if [ $dry = 0 ]; then
+  # The carried packages and torch's paths, for every step (the binaries load the unpacked
+  # libraries at run time too).
+  . tools/gpu/env.sh
+  gpu_unpack_debs || note "deps: the carried .debs could not be unpacked (see above)"
+  gpu_env || note "deps: python3's torch was not found: the build cannot use it"
+  export CMAKE_PREFIX_PATH CPATH LIBRARY_PATH LD_LIBRARY_PATH PKG_CONFIG_PATH gpu_torch_prefix gpu_cxx11_abi
+fi
+
+step info 60 s_info
+step configure 150 s_configure
+step build 330 s_build
+step tests-cuda 90 s_tests_cuda
+step fixtures 150 s_fixtures
+step bench 240 'bench_args=($bench_args_str); s_bench'
+step tests-all 150 s_tests_all
+step build-rest 300 s_build_rest
+
+note "total $((SECONDS - start))s"
+tar -C "$out" -czf "$out/results.tar.gz" logs fixtures && rm -rf "$out/logs" "$out/fixtures"
+ls -la "$out"
