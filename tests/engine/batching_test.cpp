@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <functional>
 #include <thread>
 
@@ -126,6 +127,51 @@ TEST_CASE("batching: concurrent requests get exactly their tokens alone (greedy 
         CHECK(st.max_active_rows >= 2); // they really shared decode steps
         CHECK(st.max_active_rows <= 3);
         CHECK(st.decode_rows > st.decode_steps);
+    }
+}
+
+TEST_CASE("batching: plain-greedy ids picked on the device equal the host sampler's, in a batch "
+          "mixed with sampled, penalised and logprob rows") {
+    // Off the CPU this is the default; LLMHOST_DEVICE_GREEDY=1 runs the same code on the CPU.
+    struct Env {
+        Env() { setenv("LLMHOST_DEVICE_GREEDY", "1", 1); }
+        ~Env() { unsetenv("LLMHOST_DEVICE_GREEDY"); }
+    };
+    for (std::string arch : {"llama", "gpt2"}) {
+        CAPTURE(arch);
+        test::TempDir dir;
+        auto spec = test::spec(arch, 5);
+        llmhost::tools::write_model_dir(spec, dir.path);
+        auto serial = Engine::load(dir.path, {.device = "cpu", .max_context = 64, .max_batch = 1});
+        std::unique_ptr<Engine> picked;
+        {
+            Env on;
+            picked = Engine::load(dir.path, {.device = "cpu", .max_context = 64, .max_batch = 4});
+        }
+        auto jobs = mixed_jobs(serial->config().vocab_size); // greedy rows 0 and 4, others sampled
+        Job lp = jobs[0], pen = jobs[4];
+        lp.opts.logprobs = true;                   // greedy, but its logits must come back
+        pen.opts.sampling.presence_penalty = 0.5f; // greedy over penalised logits: the host's
+        jobs.push_back(lp);
+        jobs.push_back(pen);
+        std::vector<Outcome> alone;
+        for (const auto &j : jobs) alone.push_back(run(*serial, j));
+        const auto together = run_concurrently(*picked, jobs);
+        for (std::size_t i = 0; i < jobs.size(); ++i) {
+            CAPTURE(i);
+            REQUIRE(together[i].status == LLMH_OK);
+            CHECK(together[i].tokens == alone[i].tokens);
+            CHECK(together[i].finish == alone[i].finish);
+        }
+        // Rows 0 and 4 decode 11 and 27 ids after their prefill-sampled first one, on the device.
+        const BatchStats st = picked->batch_stats();
+        CHECK(st.device_picked_rows ==
+              (jobs[0].opts.max_tokens - 1) + (jobs[4].opts.max_tokens - 1));
+        CHECK(st.decode_rows > st.device_picked_rows);        // the others came to the host
+        CHECK(serial->batch_stats().device_picked_rows == 0); // the serial path never does
+        auto host = Engine::load(dir.path, {.device = "cpu", .max_context = 64, .max_batch = 4});
+        run_concurrently(*host, jobs);
+        CHECK(host->batch_stats().device_picked_rows == 0); // the CPU's default: the host sampler
     }
 }
 

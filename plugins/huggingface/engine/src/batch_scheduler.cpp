@@ -10,6 +10,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <limits>
+#include <string>
 
 namespace llmhost::engine {
 
@@ -18,6 +21,12 @@ using Clock = std::chrono::steady_clock;
 
 at::Tensor long_tensor(const std::vector<std::int64_t> &v, std::int64_t rows, at::Device device) {
     return at::tensor(v, at::kLong).view({rows, -1}).to(device);
+}
+
+bool device_greedy_default(at::Device device) {
+    const char *env = std::getenv("LLMHOST_DEVICE_GREEDY");
+    if (env && std::string(env) == "0") return false;
+    return !device.is_cpu() || (env && std::string(env) == "1");
 }
 
 // Positions [0, len) of row `from` into row `to`, every layer (cache: [B, KV, max_ctx, hd]).
@@ -34,7 +43,14 @@ BatchScheduler::BatchScheduler(CausalLM &model, KVCache &cache, PrefixCache &pre
                                at::Device device, std::int64_t slots,
                                const std::atomic<int> &threads)
     : model_(model), cache_(cache), prefix_(prefix), device_(device),
-      slots_(static_cast<std::size_t>(slots)), threads_(threads), thread_([this] { loop(); }) {}
+      device_greedy_(device_greedy_default(device)), slots_(static_cast<std::size_t>(slots)),
+      threads_(threads), thread_([this] { loop(); }) {}
+
+bool BatchScheduler::plain_greedy(const BatchRequest &r) {
+    const SamplingParams &p = r.sampling;
+    return p.temperature <= 0.0f && (p.repetition_penalty <= 0 || p.repetition_penalty == 1.0f) &&
+           p.presence_penalty == 0.0f && p.frequency_penalty == 0.0f && !r.logprobs && !r.guide;
+}
 
 BatchScheduler::~BatchScheduler() {
     {
@@ -54,9 +70,9 @@ void BatchScheduler::submit(std::shared_ptr<BatchRequest> req) {
 }
 
 BatchStats BatchScheduler::stats() const {
-    return {prefills_.load(),       decode_steps_.load(),    decode_rows_.load(),
-            max_rows_.load(),       decode_us_.load() / 1e3, active_rows_.load(),
-            active_positions_.load()};
+    return {prefills_.load(),         decode_steps_.load(),    decode_rows_.load(),
+            max_rows_.load(),         decode_us_.load() / 1e3, active_rows_.load(),
+            active_positions_.load(), device_picked_.load()};
 }
 
 void BatchScheduler::publish_occupancy() {
@@ -102,6 +118,13 @@ void BatchScheduler::sample_and_deliver(Slot &s, float *logits, std::int64_t voc
     const bool eos = std::find(r.eos_ids.begin(), r.eos_ids.end(), id) != r.eos_ids.end();
     std::optional<TokenLogprobs> lp;
     if (r.logprobs && !eos) lp = compute_logprobs(s.raw, id, r.top_logprobs);
+    deliver(s, ids, std::move(lp));
+}
+
+void BatchScheduler::deliver(Slot &s, const std::vector<std::int32_t> &ids,
+                             std::optional<TokenLogprobs> lp) {
+    BatchRequest &r = *s.req;
+    const bool eos = std::find(r.eos_ids.begin(), r.eos_ids.end(), ids.front()) != r.eos_ids.end();
     {
         std::lock_guard lk(r.mu);
         if (eos) {
@@ -212,14 +235,37 @@ void BatchScheduler::decode_step() {
         pos[i - lo] = d;
         if (window) kv_len = std::max(kv_len, d + 1);
     }
-    at::Tensor logits;
+    // Rows whose logits come to the host for the sampler (host_row[r] = their index in
+    // `logits`, else -1), and the plain-greedy rows' ids picked on the device (`greedy`).
+    std::vector<std::int64_t> host_row(static_cast<std::size_t>(B), -1), to_host;
+    bool any_greedy = false;
+    for (std::size_t i = lo; i <= hi; ++i) {
+        if (!slots_[i]) continue;
+        if (device_greedy_ && plain_greedy(*slots_[i]->req)) {
+            any_greedy = true;
+        } else {
+            host_row[i - lo] = static_cast<std::int64_t>(to_host.size());
+            to_host.push_back(static_cast<std::int64_t>(i - lo));
+        }
+    }
+    at::Tensor logits, greedy;
     try {
         KVCache &rows = row_views_(static_cast<std::int64_t>(lo), B);
-        logits = model_
-                     .forward(long_tensor(ids, B, device_), long_tensor(pos, B, device_), kv_len,
-                              rows, false)
-                     .to(at::kCPU)
-                     .contiguous(); // [B, 1, V]
+        at::Tensor out = model_
+                             .forward(long_tensor(ids, B, device_), long_tensor(pos, B, device_),
+                                      kv_len, rows, false)
+                             .select(1, 0); // [B, V] fp32, on the device
+        if (any_greedy) {
+            // The first maximum, as Sampler's greedy pick; NaN never wins (it is -inf here).
+            greedy = out.masked_fill(out.isnan(), -std::numeric_limits<float>::infinity())
+                         .argmax(-1)
+                         .to(at::kCPU);
+        }
+        if (!to_host.empty()) {
+            if (static_cast<std::int64_t>(to_host.size()) < B)
+                out = out.index_select(0, long_tensor(to_host, 1, device_).view({-1}));
+            logits = out.to(at::kCPU).contiguous(); // [rows to host, V]
+        }
     } catch (...) {
         auto error = std::current_exception();
         for (std::size_t i = lo; i <= hi; ++i)
@@ -231,12 +277,18 @@ void BatchScheduler::decode_step() {
     ++decode_steps_;
     decode_rows_ += active;
     if (active > max_rows_) max_rows_ = active; // only this thread writes
-    const std::int64_t V = logits.size(-1);
+    const std::int64_t V = logits.defined() ? logits.size(-1) : 0;
     for (std::size_t i = lo; i <= hi; ++i) {
         if (!slots_[i]) continue;
         Slot &s = *slots_[i];
         try { // a failing constraint fails its own request, not the batch
-            sample_and_deliver(s, logits.data_ptr<float>() + (i - lo) * V, V);
+            const std::int64_t h = host_row[i - lo];
+            if (h < 0) {
+                deliver(s, {static_cast<std::int32_t>(greedy.data_ptr<std::int64_t>()[i - lo])},
+                        std::nullopt);
+                ++device_picked_;
+            } else
+                sample_and_deliver(s, logits.data_ptr<float>() + h * V, V);
         } catch (...) {
             retire(i, std::current_exception());
             continue;

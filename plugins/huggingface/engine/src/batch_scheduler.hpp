@@ -109,6 +109,11 @@ private:
     void feed_forced(std::size_t slot_index);
     // Samples from `logits` (fp32, one row), delivers the id or finishes the request.
     void sample_and_deliver(Slot &s, float *logits, std::int64_t vocab);
+    // Delivers sampled `ids` (the first, then fast-forwarded ones) or finishes the request.
+    void deliver(Slot &s, const std::vector<std::int32_t> &ids, std::optional<TokenLogprobs> lp);
+    // A request whose next id is the argmax of the raw logits, nothing else: greedy, no
+    // penalties, no logprobs, no guide. Off the CPU its id is picked on the device (decode_step).
+    static bool plain_greedy(const BatchRequest &r);
     void retire(std::size_t slot_index, std::exception_ptr error = nullptr);
     bool any_active() const;
 
@@ -117,10 +122,15 @@ private:
     KVCacheRows row_views_{cache_}; // the views of cache_'s rows each step runs on (loop thread)
     PrefixCache &prefix_;
     at::Device device_;
+    // Plain-greedy rows take their argmax on the device and copy back one id, not the ~0.5 MB
+    // of a 128k vocabulary's logits: on for every device but the CPU (LLMHOST_DEVICE_GREEDY=1
+    // turns it on there, for the tests; =0 turns it off everywhere).
+    bool device_greedy_ = false;
     std::vector<std::optional<Slot>> slots_; // touched by the loop thread only
     std::atomic<std::int64_t> prefills_{0}, decode_steps_{0}, decode_rows_{0}, max_rows_{0},
         decode_us_{0};
     std::atomic<std::int64_t> active_rows_{0}, active_positions_{0}; // after the last step
+    std::atomic<std::int64_t> device_picked_{0};
     const std::atomic<int> &threads_;
     void publish_occupancy();
 
