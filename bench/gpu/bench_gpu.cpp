@@ -267,6 +267,10 @@ int main(int argc, char **argv) try {
         result["streams"][std::to_string(n)] = run.tok_s;
         last_aggregate = run.tok_s;
     }
+    std::printf("decode step: %s; %lld of %lld decoded rows picked on the device\n",
+                e->decode_graph_status().c_str(), (long long)e->batch_stats().device_picked_rows,
+                (long long)e->batch_stats().decode_rows);
+    result["decode_graphs"] = e->decode_graph_status();
     e.reset(); // the peer needs the device's memory
 
     json p = peer ? run_peer(dir, device, prompt, decode) : json{{"skipped", "--peer 0"}};

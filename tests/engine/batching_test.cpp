@@ -175,6 +175,64 @@ TEST_CASE("batching: plain-greedy ids picked on the device equal the host sample
     }
 }
 
+TEST_CASE("batching: the static decode step (every row, kv_len in buckets: what CUDA graphs "
+          "replay) gives each request exactly its tokens alone") {
+    // On CUDA it is captured as graphs; LLMHOST_DECODE_GRAPHS=eager runs the same step on the CPU.
+    struct Env {
+        Env() { setenv("LLMHOST_DECODE_GRAPHS", "eager", 1); }
+        ~Env() { unsetenv("LLMHOST_DECODE_GRAPHS"); }
+    };
+    for (std::string arch : {"llama", "mistral", "gpt2"}) {
+        CAPTURE(arch);
+        test::TempDir dir;
+        auto spec = test::spec(arch, 5);
+        if (arch == "mistral") spec.sliding_window = 6; // dummies attend up to their own key
+        llmhost::tools::write_model_dir(spec, dir.path);
+        auto serial = Engine::load(dir.path, {.device = "cpu", .max_context = 100, .max_batch = 1});
+        std::unique_ptr<Engine> stat;
+        {
+            Env on;
+            // max_context 100: the buckets are 64 and then the cache's 100, not 128.
+            stat = Engine::load(dir.path, {.device = "cpu", .max_context = 100, .max_batch = 3});
+        }
+        CHECK(stat->decode_graph_status() == "eager");
+        auto jobs = mixed_jobs(serial->config().vocab_size);
+        Job longer = jobs[1]; // past position 64: the second bucket
+        for (int t = 0; t < 40; ++t) longer.prompt.push_back((5 + 3 * t) % 300);
+        longer.opts.max_tokens = 30;
+        jobs.push_back(longer);
+        std::vector<Outcome> alone;
+        for (const auto &j : jobs) alone.push_back(run(*serial, j));
+        const auto together = run_concurrently(*stat, jobs);
+        for (std::size_t i = 0; i < jobs.size(); ++i) {
+            CAPTURE(i);
+            REQUIRE(together[i].status == LLMH_OK);
+            CHECK(together[i].tokens == alone[i].tokens);
+            CHECK(together[i].finish == alone[i].finish);
+        }
+        // Every step ran all 3 rows, free ones included (dummies are not counted as rows).
+        const BatchStats st = stat->batch_stats();
+        CHECK(st.max_active_rows <= 3);
+        CHECK(st.decode_rows > st.decode_steps);
+        // And a second round on the same engine: the buckets' static buffers are reused.
+        const auto again = run_concurrently(*stat, jobs);
+        for (std::size_t i = 0; i < jobs.size(); ++i) CHECK(again[i].tokens == alone[i].tokens);
+    }
+}
+
+TEST_CASE("batching: decode_graph_status names the step's mode") {
+    test::TempDir dir;
+    llmhost::tools::write_model_dir(test::spec("llama", 5), dir.path);
+    CHECK(Engine::load(dir.path, {.device = "cpu", .max_context = 64, .max_batch = 1})
+              ->decode_graph_status() == "off: max_batch 1");
+    CHECK(Engine::load(dir.path, {.device = "cpu", .max_context = 64, .max_batch = 2})
+              ->decode_graph_status() == "off"); // the CPU: no graphs, the row-range step
+    setenv("LLMHOST_DECODE_GRAPHS", "0", 1);
+    CHECK(Engine::load(dir.path, {.device = "cpu", .max_context = 64, .max_batch = 2})
+              ->decode_graph_status() == "off");
+    unsetenv("LLMHOST_DECODE_GRAPHS");
+}
+
 TEST_CASE("batching: a request joins mid-flight while another decodes") {
     Engines f("llama", 4, 1000, 1024);
     Job a{{1, 5, 9, 13}, {}}, b{{40, 41, 42, 43, 44, 45, 46, 47}, {}};

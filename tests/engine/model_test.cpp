@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 
 using namespace llmhost::engine;
@@ -247,6 +248,36 @@ TEST_CASE("unknown architectures, bad devices and bad configs are refused clearl
     } catch (const llmh::Error &e) {
         CHECK(e.code() == LLMH_ERR_NOT_FOUND);
     }
+}
+
+TEST_CASE("CUDA: the decode step as CUDA graphs gives the eager step's tokens (skipped without a "
+          "GPU)") {
+    if (!at::hasCUDA() && test::skip_case("no CUDA device")) return;
+    test::TempDir d;
+    auto s = test::spec("llama");
+    s.max_position_embeddings = 256;
+    llmhost::tools::write_model_dir(s, d.path);
+    std::vector<std::vector<std::int32_t>> runs[2];
+    std::string status[2];
+    for (int graphs = 0; graphs < 2; ++graphs) {
+        // The baseline is the same static step run eagerly: the same shapes and kernels, so the
+        // tokens must be the same, bit for bit (the row-range step's shapes differ).
+        if (!graphs) setenv("LLMHOST_DECODE_GRAPHS", "eager", 1);
+        auto e = Engine::load(
+            d.path, {.device = "cuda", .dtype = "bfloat16", .max_context = 256, .max_batch = 4});
+        unsetenv("LLMHOST_DECODE_GRAPHS");
+        for (int p = 0; p < 3; ++p) { // 100 tokens: past 64, the second bucket
+            std::vector<std::int32_t> prompt = kPrompt;
+            prompt.push_back(10 + p);
+            runs[graphs].push_back(greedy(*e, prompt, 100));
+        }
+        status[graphs] = e->decode_graph_status();
+    }
+    CHECK(status[0] == "eager");
+    CHECK(status[1].rfind("graphs: ", 0) == 0);
+    CHECK(status[1] != "graphs: 0 captured");
+    MESSAGE("decode graphs: " << status[1]);
+    CHECK(runs[1] == runs[0]);
 }
 
 TEST_CASE("CUDA: bf16 matches the CPU within tolerance (skipped without a GPU)") {

@@ -44,7 +44,18 @@ BatchScheduler::BatchScheduler(CausalLM &model, KVCache &cache, PrefixCache &pre
                                const std::atomic<int> &threads)
     : model_(model), cache_(cache), prefix_(prefix), device_(device),
       device_greedy_(device_greedy_default(device)), slots_(static_cast<std::size_t>(slots)),
-      threads_(threads), thread_([this] { loop(); }) {}
+      threads_(threads), thread_() {
+    if (const auto mode = StaticDecode::mode_for(device); mode != StaticDecode::Mode::Off) {
+        static_ = std::make_unique<StaticDecode>(model, cache, device, mode);
+        static_status_ = static_->status();
+    }
+    thread_ = std::thread([this] { loop(); }); // last: every member above exists
+}
+
+std::string BatchScheduler::decode_graph_status() const {
+    std::lock_guard lk(status_mu_);
+    return static_status_;
+}
 
 bool BatchScheduler::plain_greedy(const BatchRequest &r) {
     const SamplingParams &p = r.sampling;
@@ -209,6 +220,9 @@ void BatchScheduler::decode_step() {
     for (std::size_t i = 0; i < slots_.size(); ++i)
         if (slots_[i]) lo = std::min(lo, i), hi = i;
     if (lo > hi) return;
+    // The static step runs every row (its shapes never change); the free ones decode a dummy.
+    const bool static_step = static_ && static_->mode() != StaticDecode::Mode::Off;
+    if (static_step) lo = 0, hi = slots_.size() - 1;
     const std::int64_t B = static_cast<std::int64_t>(hi - lo + 1);
     std::vector<std::int64_t> ids(B, 0), pos(B, 0); // free slots in the range: token 0
     std::int64_t kv_len = 1, active = 0;
@@ -250,11 +264,16 @@ void BatchScheduler::decode_step() {
     }
     at::Tensor logits, greedy;
     try {
-        KVCache &rows = row_views_(static_cast<std::int64_t>(lo), B);
-        at::Tensor out = model_
-                             .forward(long_tensor(ids, B, device_), long_tensor(pos, B, device_),
-                                      kv_len, rows, false)
-                             .select(1, 0); // [B, V] fp32, on the device
+        at::Tensor out; // [B, V] fp32, on the device
+        if (static_step) {
+            out = static_->step(ids, pos, kv_len);
+        } else {
+            KVCache &rows = row_views_(static_cast<std::int64_t>(lo), B);
+            out = model_
+                      .forward(long_tensor(ids, B, device_), long_tensor(pos, B, device_), kv_len,
+                               rows, false)
+                      .select(1, 0);
+        }
         if (any_greedy) {
             // The first maximum, as Sampler's greedy pick; NaN never wins (it is -inf here).
             greedy = out.masked_fill(out.isnan(), -std::numeric_limits<float>::infinity())
@@ -271,6 +290,11 @@ void BatchScheduler::decode_step() {
         for (std::size_t i = lo; i <= hi; ++i)
             if (slots_[i]) retire(i, error);
         return;
+    }
+    if (static_step) {
+        std::string now = static_->status();
+        std::lock_guard lk(status_mu_);
+        if (now != static_status_) static_status_ = std::move(now);
     }
     for (std::size_t i = lo; i <= hi; ++i)
         if (slots_[i]) slots_[i]->fed = slots_[i]->next_pos + 1; // last_id ran

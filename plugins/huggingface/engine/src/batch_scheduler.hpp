@@ -25,6 +25,7 @@
 #include "../../models/model.hpp"
 #include "guided_step.hpp"
 #include "prefix_cache.hpp"
+#include "static_decode.hpp"
 
 #include <llmhost/engine/engine.hpp>
 #include <llmhost/engine/logprobs.hpp>
@@ -83,6 +84,9 @@ public:
     void submit(std::shared_ptr<BatchRequest> req);
     std::int64_t slots() const { return static_cast<std::int64_t>(slots_.size()); }
     BatchStats stats() const;
+    // The static decode step (static_decode.hpp): "graphs: N captured", "eager", "off" or
+    // "off: <why>".
+    std::string decode_graph_status() const;
 
 private:
     struct Slot {
@@ -126,6 +130,10 @@ private:
     // of a 128k vocabulary's logits: on for every device but the CPU (LLMHOST_DEVICE_GREEDY=1
     // turns it on there, for the tests; =0 turns it off everywhere).
     bool device_greedy_ = false;
+    // The decode step over every row with static shapes (CUDA graphs), or null.
+    std::unique_ptr<StaticDecode> static_;
+    mutable std::mutex status_mu_;
+    std::string static_status_ = "off";      // static_->status() after the last step (status_mu_)
     std::vector<std::optional<Slot>> slots_; // touched by the loop thread only
     std::atomic<std::int64_t> prefills_{0}, decode_steps_{0}, decode_rows_{0}, max_rows_{0},
         decode_us_{0};

@@ -508,6 +508,9 @@ BatchStats Engine::batch_stats() const {
     s.active_positions = impl_->serial_positions.load();
     return s;
 }
+std::string Engine::decode_graph_status() const {
+    return impl_->scheduler ? impl_->scheduler->decode_graph_status() : "off: max_batch 1";
+}
 PrefixCacheStats Engine::prefix_cache_stats() const { return impl_->prefix->stats(); }
 std::string Engine::device() const { return impl_->device.str(); }
 std::string Engine::dtype() const { return dtype_str(impl_->precision); }

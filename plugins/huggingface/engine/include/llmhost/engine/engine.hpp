@@ -152,6 +152,10 @@ public:
     std::int64_t max_context() const;
     std::int64_t max_batch() const; // KV-cache slots (1: serial path)
     BatchStats batch_stats() const;
+    // The batched decode step on the device: "graphs: N captured" (CUDA graphs, one per attended
+    // length bucket), "eager" (the static step without graphs: LLMHOST_DECODE_GRAPHS=eager),
+    // "off", or "off: <why graphs were turned off>" (a failed capture or check).
+    std::string decode_graph_status() const;
     PrefixCacheStats prefix_cache_stats() const;
     std::string device() const;       // "cpu", "cuda:0"
     std::string dtype() const;        // "float32", "bfloat16", "float16"
