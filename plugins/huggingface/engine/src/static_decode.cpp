@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #if LLMHOST_WITH_CUDA_GRAPHS
 #include <ATen/cuda/CUDAGraph.h>
@@ -118,7 +119,8 @@ at::Tensor StaticDecode::replay_or_capture(std::int64_t b) {
             side.synchronize();
             // Every graph in one memory pool: they never run at the same time. Thread-local
             // capture: another engine's thread may use CUDA meanwhile.
-            at::cuda::MempoolId_t pool = {0, 0};
+            // (The pool id's type moved between torch versions: take it from pool() itself.)
+            decltype(std::declval<at::cuda::CUDAGraph &>().pool()) pool = {0, 0};
             for (const auto &[other, entry] : entries_)
                 if (entry.graph) {
                     pool = entry.graph->graph.pool();
