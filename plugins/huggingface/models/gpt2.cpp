@@ -63,7 +63,9 @@ public:
         const std::int64_t B = tokens.size(0), T = tokens.size(1), D = cfg_.hidden_size;
         const std::int64_t H = cfg_.num_attention_heads, hd = cfg_.head_dim;
         const double eps = cfg_.rms_norm_eps; // layer_norm_epsilon
-        at::Tensor mask = attention_mask(positions, kv_len, std::nullopt);
+        at::Tensor mask = causal_prefill(T, kv_len, std::nullopt)
+                              ? at::Tensor() // a fresh prompt: causal attention, no mask tensor
+                              : attention_mask(positions, kv_len, std::nullopt);
         at::Tensor x = (wte_.index_select(0, tokens.reshape({-1})).view({B, T, D}) +
                         wpe_.index_select(0, positions.reshape({-1})).view({B, T, D}))
                            .to(dtype_);

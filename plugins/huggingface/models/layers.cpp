@@ -98,13 +98,17 @@ at::Tensor cached_attention(const at::Tensor &q, const at::Tensor &k, const at::
     using at::indexing::Slice;
     const std::int64_t B = q.size(0), T = q.size(1), H = q.size(2), hd = q.size(3);
     const std::int64_t KV = k.size(2), groups = H / KV;
+    // The paths below that take a mask tensor build the causal one when the caller left it out.
+    auto mask_of = [&] {
+        return mask.defined() ? mask : attention_mask(positions, kv_len, std::nullopt);
+    };
 
     if (decode_ops::applies(q) && k.scalar_type() == q.scalar_type() &&
         (cache.k[layer].scalar_type() == at::kFloat ||
          cache.k[layer].scalar_type() == at::kBFloat16)) {
         decode_ops::write_cache(cache.k[layer], k, positions);
         decode_ops::write_cache(cache.v[layer], v, positions);
-        return decode_ops::attention(q, cache.k[layer], cache.v[layer], mask, kv_len);
+        return decode_ops::attention(q, cache.k[layer], cache.v[layer], mask_of(), kv_len);
     }
     // Scatter this call's keys/values to their absolute positions: cache[b, :, pos[b, t], :].
     at::Tensor rows = at::arange(B, positions.options()).unsqueeze(1).expand({B, T});
@@ -114,10 +118,25 @@ at::Tensor cached_attention(const at::Tensor &q, const at::Tensor &k, const at::
     at::Tensor keys = cache.k[layer].narrow(2, 0, kv_len).to(q.scalar_type()); // [B, KV, S, hd]
     at::Tensor values = cache.v[layer].narrow(2, 0, kv_len).to(q.scalar_type());
 
+#if TORCH_VERSION_MAJOR >= 2
+    if (!mask.defined()) {
+        // A fresh prompt: is_causal and no mask tensor, which lets SDPA take flash attention on
+        // CUDA (a mask rules it out). Its causal mask is the top-left one (query t sees keys
+        // <= t), which is this one since kv_len == T. K/V are repeated to every query head: the
+        // folded GQA layout below would break causality, and `enable_gqa` is torch >= 2.5 only.
+        at::Tensor kh = keys.repeat_interleave(groups, 1), vh = values.repeat_interleave(groups, 1);
+        at::Tensor o = at::scaled_dot_product_attention(q.transpose(1, 2), kh, vh, {}, 0.0,
+                                                        /*is_causal=*/true); // [B, H, T, hd]
+        return o.transpose(1, 2).reshape({B, T, H * hd});
+    }
+#endif
     // GQA without copying the cache: fold the query heads that share a KV head into the
     // sequence dimension, so one KV head serves `groups * T` query rows.
     at::Tensor qg = q.transpose(1, 2).reshape({B, KV, groups * T, hd});
-    at::Tensor m = mask.unsqueeze(2).expand({B, 1, groups, T, kv_len}).reshape({B, 1, groups * T, kv_len});
+    at::Tensor m = mask_of()
+                       .unsqueeze(2)
+                       .expand({B, 1, groups, T, kv_len})
+                       .reshape({B, 1, groups * T, kv_len});
     at::Tensor out;
 #if TORCH_VERSION_MAJOR >= 2
     out = at::scaled_dot_product_attention(qg, keys, values, m);

@@ -70,7 +70,10 @@ public:
         const std::int64_t H = cfg_.num_attention_heads, KV = cfg_.num_key_value_heads,
                            hd = cfg_.head_dim;
         const double eps = cfg_.rms_norm_eps;
-        at::Tensor mask = attention_mask(positions, kv_len, cfg_.sliding_window);
+        // No mask tensor for a fresh prompt: attention runs causal (flash on CUDA).
+        at::Tensor mask = causal_prefill(T, kv_len, cfg_.sliding_window)
+                              ? at::Tensor()
+                              : attention_mask(positions, kv_len, cfg_.sliding_window);
         at::Tensor x = w_.embed.index_select(0, tokens.reshape({-1})).view({B, T, -1}).to(w_.dtype);
         for (std::size_t i = 0; i < w_.layers.size(); ++i) {
             const LlamaLayer &L = w_.layers[i];

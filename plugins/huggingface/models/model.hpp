@@ -16,6 +16,7 @@
 #include <llmhost/engine/safetensors.hpp>
 
 #include <ATen/ATen.h>
+#include <torch/version.h>
 
 #include <map>
 #include <memory>
@@ -150,9 +151,26 @@ at::Tensor swiglu(const at::Tensor &gate, const at::Tensor &up);
 // Boolean mask [B, 1, T, S]: true where query (b, t) may attend to cache position s.
 at::Tensor attention_mask(const at::Tensor &positions, std::int64_t kv_len,
                           std::optional<std::int64_t> sliding_window);
+// Whether a forward call's mask is the plain causal one of a fresh prompt, so that attention
+// may run as is_causal (flash attention on CUDA) with no mask tensor: T tokens attending to
+// kv_len = T positions. Every caller runs tokens at consecutive positions ending at kv_len - 1
+// (kv_len = start + T), so T == kv_len means positions 0 .. T - 1 in each row; a sliding window
+// would cut it.
+// Torch 1.x has no SDPA: there the mask is always built by the model (once, not per layer).
+inline bool causal_prefill(std::int64_t T, std::int64_t kv_len,
+                           std::optional<std::int64_t> sliding_window) {
+#if TORCH_VERSION_MAJOR >= 2
+    return T > 1 && T == kv_len && !sliding_window;
+#else
+    (void)T, (void)kv_len, (void)sliding_window;
+    return false;
+#endif
+}
 
 // Writes k, v ([B, T, KV, hd]) into layer `layer` of the cache at `positions`, then attends
-// q ([B, T, H, hd]) to cache positions [0, kv_len). Returns [B, T, H * hd].
+// q ([B, T, H, hd]) to cache positions [0, kv_len). Returns [B, T, H * hd]. An undefined `mask`
+// means causal_prefill(): plain causal attention (SDPA's is_causal on torch 2; elsewhere the
+// mask is built here).
 at::Tensor cached_attention(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v,
                             const at::Tensor &positions, const at::Tensor &mask,
                             std::int64_t kv_len, KVCache &cache, std::int64_t layer);
