@@ -79,6 +79,20 @@ std::vector<Job> mixed_jobs(std::int32_t vocab) {
     return jobs;
 }
 
+// Runs the jobs one by one on `serial`, then all at once on `batched`: each must get exactly its
+// tokens and finish alone.
+void expect_tokens_alone(Engine &serial, Engine &batched, const std::vector<Job> &jobs) {
+    std::vector<Outcome> alone;
+    for (const auto &j : jobs) alone.push_back(run(serial, j));
+    const auto together = run_concurrently(batched, jobs);
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+        CAPTURE(i);
+        REQUIRE(together[i].status == LLMH_OK);
+        CHECK(together[i].tokens == alone[i].tokens);
+        CHECK(together[i].finish == alone[i].finish);
+    }
+}
+
 struct Engines {
     test::TempDir dir;
     std::unique_ptr<Engine> serial, batched;
@@ -154,15 +168,7 @@ TEST_CASE("batching: plain-greedy ids picked on the device equal the host sample
         pen.opts.sampling.presence_penalty = 0.5f; // greedy over penalised logits: the host's
         jobs.push_back(lp);
         jobs.push_back(pen);
-        std::vector<Outcome> alone;
-        for (const auto &j : jobs) alone.push_back(run(*serial, j));
-        const auto together = run_concurrently(*picked, jobs);
-        for (std::size_t i = 0; i < jobs.size(); ++i) {
-            CAPTURE(i);
-            REQUIRE(together[i].status == LLMH_OK);
-            CHECK(together[i].tokens == alone[i].tokens);
-            CHECK(together[i].finish == alone[i].finish);
-        }
+        expect_tokens_alone(*serial, *picked, jobs);
         // Rows 0 and 4 decode 11 and 27 ids after their prefill-sampled first one, on the device.
         const BatchStats st = picked->batch_stats();
         CHECK(st.device_picked_rows ==
@@ -201,22 +207,13 @@ TEST_CASE("batching: the static decode step (every row, kv_len in buckets: what 
         for (int t = 0; t < 40; ++t) longer.prompt.push_back((5 + 3 * t) % 300);
         longer.opts.max_tokens = 30;
         jobs.push_back(longer);
-        std::vector<Outcome> alone;
-        for (const auto &j : jobs) alone.push_back(run(*serial, j));
-        const auto together = run_concurrently(*stat, jobs);
-        for (std::size_t i = 0; i < jobs.size(); ++i) {
-            CAPTURE(i);
-            REQUIRE(together[i].status == LLMH_OK);
-            CHECK(together[i].tokens == alone[i].tokens);
-            CHECK(together[i].finish == alone[i].finish);
-        }
+        expect_tokens_alone(*serial, *stat, jobs);
         // Every step ran all 3 rows, free ones included (dummies are not counted as rows).
         const BatchStats st = stat->batch_stats();
         CHECK(st.max_active_rows <= 3);
         CHECK(st.decode_rows > st.decode_steps);
         // And a second round on the same engine: the buckets' static buffers are reused.
-        const auto again = run_concurrently(*stat, jobs);
-        for (std::size_t i = 0; i < jobs.size(); ++i) CHECK(again[i].tokens == alone[i].tokens);
+        expect_tokens_alone(*serial, *stat, jobs);
     }
 }
 
