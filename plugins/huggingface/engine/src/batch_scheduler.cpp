@@ -220,9 +220,11 @@ void BatchScheduler::decode_step() {
     for (std::size_t i = 0; i < slots_.size(); ++i)
         if (slots_[i]) lo = std::min(lo, i), hi = i;
     if (lo > hi) return;
-    // The static step runs every row (its shapes never change); the free ones decode a dummy.
+    // The static step runs rows [0, n), n a power of two (few shapes to capture); the free ones
+    // in it decode a dummy.
     const bool static_step = static_ && static_->mode() != StaticDecode::Mode::Off;
-    if (static_step) lo = 0, hi = slots_.size() - 1;
+    if (static_step)
+        lo = 0, hi = static_cast<std::size_t>(static_->rows(static_cast<std::int64_t>(hi) + 1)) - 1;
     const std::int64_t B = static_cast<std::int64_t>(hi - lo + 1);
     std::vector<std::int64_t> ids(B, 0), pos(B, 0); // free slots in the range: token 0
     std::int64_t kv_len = 1, active = 0;
@@ -265,15 +267,14 @@ void BatchScheduler::decode_step() {
     at::Tensor logits, greedy;
     try {
         at::Tensor out; // [B, V] fp32, on the device
-        if (static_step) {
-            out = static_->step(ids, pos, kv_len);
-        } else {
-            KVCache &rows = row_views_(static_cast<std::int64_t>(lo), B);
+        KVCache &rows = row_views_(static_cast<std::int64_t>(lo), B);
+        if (static_step)
+            out = static_->step(ids, pos, kv_len, rows);
+        else
             out = model_
                       .forward(long_tensor(ids, B, device_), long_tensor(pos, B, device_), kv_len,
                                rows, false)
                       .select(1, 0);
-        }
         if (any_greedy) {
             // The first maximum, as Sampler's greedy pick; NaN never wins (it is -inf here).
             greedy = out.masked_fill(out.isnan(), -std::numeric_limits<float>::infinity())

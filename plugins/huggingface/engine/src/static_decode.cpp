@@ -37,8 +37,8 @@ StaticDecode::Mode StaticDecode::mode_for(at::Device device) {
     return Mode::Off;
 }
 
-StaticDecode::StaticDecode(CausalLM &model, KVCache &cache, at::Device device, Mode mode)
-    : model_(model), cache_(cache), device_(device), mode_(mode) {
+StaticDecode::StaticDecode(CausalLM &model, const KVCache &cache, at::Device device, Mode mode)
+    : model_(model), max_rows_(cache.batch), max_ctx_(cache.max_ctx), device_(device), mode_(mode) {
     const auto on_device = at::TensorOptions().dtype(at::kLong).device(device);
     tokens_ = at::zeros({cache.batch, 1}, on_device);
     positions_ = at::zeros({cache.batch, 1}, on_device);
@@ -50,10 +50,16 @@ StaticDecode::StaticDecode(CausalLM &model, KVCache &cache, at::Device device, M
 
 StaticDecode::~StaticDecode() = default;
 
+std::int64_t StaticDecode::rows(std::int64_t used) const {
+    std::int64_t n = 1;
+    while (n < used) n *= 2;
+    return std::min(n, max_rows_);
+}
+
 std::int64_t StaticDecode::bucket(std::int64_t kv_len) const {
     std::int64_t b = 64;
     while (b < kv_len) b *= 2;
-    return std::min(b, cache_.max_ctx);
+    return std::min(b, max_ctx_);
 }
 
 std::int64_t StaticDecode::graphs_captured() const {
@@ -77,30 +83,35 @@ void StaticDecode::turn_off(const std::string &why) {
     entries_.clear();
 }
 
-at::Tensor StaticDecode::run_eager(std::int64_t bucket) {
-    return model_.forward(tokens_, positions_, bucket, cache_, false).select(1, 0); // [rows, V]
+at::Tensor StaticDecode::run_eager(std::int64_t n, std::int64_t bucket, KVCache &rows) {
+    // Views of the static inputs' first n rows: the same addresses at every step.
+    return model_.forward(tokens_.narrow(0, 0, n), positions_.narrow(0, 0, n), bucket, rows, false)
+        .select(1, 0); // [n, V]
 }
 
 at::Tensor StaticDecode::step(const std::vector<std::int64_t> &ids,
-                              const std::vector<std::int64_t> &pos, std::int64_t kv_len) {
-    const auto n = static_cast<std::size_t>(cache_.batch);
-    if (ids.size() != n || pos.size() != n)
-        throw std::invalid_argument("StaticDecode::step: one id and one position per cache row");
+                              const std::vector<std::int64_t> &pos, std::int64_t kv_len,
+                              KVCache &rows) {
+    const std::int64_t n = static_cast<std::int64_t>(ids.size());
+    if (n < 1 || n > max_rows_ || pos.size() != ids.size() || rows.batch != n || this->rows(n) != n)
+        throw std::invalid_argument("StaticDecode::step: " + std::to_string(n) +
+                                    " ids for a step over " + std::to_string(rows.batch) +
+                                    " rows (one id and one position per row, rows(n) == n)");
     std::copy(ids.begin(), ids.end(), host_tokens_.data_ptr<std::int64_t>());
     std::copy(pos.begin(), pos.end(), host_positions_.data_ptr<std::int64_t>());
     // In stream order before the step's kernels; the caller's read-back of the logits ends the
     // step, so the staging buffers are free again when the next step writes them.
-    tokens_.copy_(host_tokens_, /*non_blocking=*/true);
-    positions_.copy_(host_positions_, /*non_blocking=*/true);
+    tokens_.narrow(0, 0, n).copy_(host_tokens_.narrow(0, 0, n), /*non_blocking=*/true);
+    positions_.narrow(0, 0, n).copy_(host_positions_.narrow(0, 0, n), /*non_blocking=*/true);
     const std::int64_t b = bucket(kv_len);
-    if (mode_ == Mode::Graphs) return replay_or_capture(b);
-    return run_eager(b);
+    if (mode_ == Mode::Graphs) return replay_or_capture(n, b, rows);
+    return run_eager(n, b, rows);
 }
 
 #if LLMHOST_WITH_CUDA_GRAPHS
 
-at::Tensor StaticDecode::replay_or_capture(std::int64_t b) {
-    if (auto it = entries_.find(b); it != entries_.end()) {
+at::Tensor StaticDecode::replay_or_capture(std::int64_t n, std::int64_t b, KVCache &rows) {
+    if (auto it = entries_.find({n, b}); it != entries_.end()) {
         it->second.graph->graph.replay();
         return it->second.out;
     }
@@ -115,7 +126,7 @@ at::Tensor StaticDecode::replay_or_capture(std::int64_t b) {
             const c10::cuda::CUDAStreamGuard on_side(side);
             // Lazy initialisations (cuBLAS handles and workspaces, kernel choices) must happen
             // before capture. These runs write the same keys and values the step will write.
-            (void)run_eager(b);
+            (void)run_eager(n, b, rows);
             side.synchronize();
             // Every graph in one memory pool: they never run at the same time. Thread-local
             // capture: another engine's thread may use CUDA meanwhile.
@@ -128,7 +139,7 @@ at::Tensor StaticDecode::replay_or_capture(std::int64_t b) {
                 }
             e.graph->graph.capture_begin(pool, cudaStreamCaptureModeThreadLocal);
             try {
-                e.out = run_eager(b);
+                e.out = run_eager(n, b, rows);
             } catch (...) {
                 try { // end the (now invalid) capture, so that the stream works again
                     e.graph->graph.capture_end();
@@ -140,26 +151,29 @@ at::Tensor StaticDecode::replay_or_capture(std::int64_t b) {
         // Capture ran nothing: replay, then the same step eagerly, which must agree (bf16
         // kernels are the same ones; a graph that reads a stale address would not).
         e.graph->graph.replay();
-        const at::Tensor eager = run_eager(b);
+        const at::Tensor eager = run_eager(n, b, rows);
         const float diff = (e.out - eager).abs().max().item<float>();
         const float scale = eager.abs().max().item<float>();
         if (!(diff <= 1e-3f * std::max(1.0f, scale))) {
-            turn_off("the graph of bucket " + std::to_string(b) + " gave logits " +
-                     std::to_string(diff) + " away from the eager step");
+            turn_off("the graph of " + std::to_string(n) + " rows, bucket " + std::to_string(b) +
+                     " gave logits " + std::to_string(diff) + " away from the eager step");
             return eager;
         }
-        auto [it, inserted] = entries_.emplace(b, std::move(e));
+        auto [it, inserted] = entries_.emplace(std::make_pair(n, b), std::move(e));
         return it->second.out;
     } catch (const std::exception &ex) {
         // A capture that failed leaves no graph; the step itself still runs eagerly.
-        turn_off(std::string("capture of bucket ") + std::to_string(b) + " failed: " + ex.what());
-        return run_eager(b);
+        turn_off("capture of " + std::to_string(n) + " rows, bucket " + std::to_string(b) +
+                 " failed: " + ex.what());
+        return run_eager(n, b, rows);
     }
 }
 
 #else
 
-at::Tensor StaticDecode::replay_or_capture(std::int64_t b) { return run_eager(b); }
+at::Tensor StaticDecode::replay_or_capture(std::int64_t n, std::int64_t b, KVCache &rows) {
+    return run_eager(n, b, rows);
+}
 
 #endif
 
