@@ -57,6 +57,16 @@ std::string BatchScheduler::decode_graph_status() const {
     return static_status_;
 }
 
+at::Tensor BatchScheduler::logits_to_host(const at::Tensor &t) {
+    if (t.is_cpu()) return t.contiguous();
+    if (!pinned_.defined() || pinned_.numel() < t.numel())
+        pinned_ =
+            at::empty({t.numel()}, at::TensorOptions().dtype(t.scalar_type()).pinned_memory(true));
+    at::Tensor dst = pinned_.narrow(0, 0, t.numel()).view(t.sizes());
+    dst.copy_(t); // synchronous: the sampler reads it next
+    return dst;
+}
+
 bool BatchScheduler::plain_greedy(const BatchRequest &r) {
     const SamplingParams &p = r.sampling;
     return p.temperature <= 0.0f && (p.repetition_penalty <= 0 || p.repetition_penalty == 1.0f) &&
@@ -284,7 +294,7 @@ void BatchScheduler::decode_step() {
         if (!to_host.empty()) {
             if (static_cast<std::int64_t>(to_host.size()) < B)
                 out = out.index_select(0, long_tensor(to_host, 1, device_).view({-1}));
-            logits = out.to(at::kCPU).contiguous(); // [rows to host, V]
+            logits = logits_to_host(out); // [rows to host, V]
         }
     } catch (...) {
         auto error = std::current_exception();

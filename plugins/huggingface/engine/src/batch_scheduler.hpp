@@ -130,7 +130,11 @@ private:
     // of a 128k vocabulary's logits: on for every device but the CPU (LLMHOST_DEVICE_GREEDY=1
     // turns it on there, for the tests; =0 turns it off everywhere).
     bool device_greedy_ = false;
-    // The decode step over every row with static shapes (CUDA graphs), or null.
+    // The rows of logits a decode step brings to the host: a view of pinned_ off the CPU (a
+    // page-locked buffer the copy lands in directly, kept and grown as needed), else `t` itself.
+    at::Tensor logits_to_host(const at::Tensor &t);
+    at::Tensor pinned_;
+    // The decode step over rows [0, n) with static shapes (CUDA graphs), or null.
     std::unique_ptr<StaticDecode> static_;
     mutable std::mutex status_mu_;
     std::string static_status_ = "off";      // static_->status() after the last step (status_mu_)
