@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <exception>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -17,6 +18,7 @@ StreamRun aggregate_tok_s(llmhost::engine::Engine &e, int streams, int prompt_le
     StreamRun run;
     std::vector<std::thread> threads;
     Clock::time_point t0; // set by the last thread to arrive, read after the joins
+    std::exception_ptr error; // the first request that failed (rethrown here, not terminate())
     for (int s = 0; s < streams; ++s)
         threads.emplace_back([&, s] {
             std::vector<std::int32_t> prompt(static_cast<std::size_t>(prompt_len));
@@ -25,13 +27,19 @@ StreamRun aggregate_tok_s(llmhost::engine::Engine &e, int streams, int prompt_le
             o.max_tokens = decode;
             if (++ready == streams) t0 = Clock::now();
             while (ready.load() < streams) std::this_thread::yield();
-            const auto r = e.generate(prompt, o);
-            tokens += static_cast<long>(r.tokens.size());
-            std::lock_guard lk(mu);
-            run.decode_ms_sum += r.decode_ms;
-            run.decode_tokens += static_cast<long>(r.tokens.size()) - 1;
+            try {
+                const auto r = e.generate(prompt, o);
+                tokens += static_cast<long>(r.tokens.size());
+                std::lock_guard lk(mu);
+                run.decode_ms_sum += r.decode_ms;
+                run.decode_tokens += static_cast<long>(r.tokens.size()) - 1;
+            } catch (...) {
+                std::lock_guard lk(mu);
+                if (!error) error = std::current_exception();
+            }
         });
     for (auto &t : threads) t.join();
+    if (error) std::rethrow_exception(error);
     run.tok_s = tokens.load() / std::chrono::duration<double>(Clock::now() - t0).count();
     return run;
 }

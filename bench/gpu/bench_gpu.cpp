@@ -203,7 +203,10 @@ int main(int argc, char **argv) try {
     auto e = llmhost::engine::Engine::load(
         dir, {.device = device,
               .dtype = "bfloat16",
-              .max_context = std::max<std::int64_t>(long_prompt + 8, prompt + decode + 8),
+              // Room for the longest request: the long prompt, a decode rep, a stream's
+              // 32-token prompt and its tokens.
+              .max_context = std::max<std::int64_t>(
+                  {long_prompt + 8, prompt + decode + 8, 32 + stream_decode + 8}),
               .max_batch = std::max(max_streams, 1),
               .prefix_cache = false}); // every rep repeats its prompt: no rep may be a cache hit
     const at::Device dev(e->device());
