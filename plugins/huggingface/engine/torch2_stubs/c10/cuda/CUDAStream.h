@@ -1,0 +1,13 @@
+// Stand-in (README.md): the CUDAStream calls of static_decode.cpp.
+#pragma once
+#include <c10/core/Device.h>
+#include <c10/core/Stream.h>
+namespace c10::cuda {
+struct CUDAStream {
+    void synchronize() const;
+    operator c10::Stream() const;
+};
+CUDAStream getStreamFromPool(const bool isHighPriority = false, c10::DeviceIndex device = -1);
+CUDAStream getStreamFromPool(const int priority, c10::DeviceIndex device = -1);
+CUDAStream getCurrentCUDAStream(c10::DeviceIndex device = -1);
+} // namespace c10::cuda
