@@ -144,12 +144,12 @@ TEST_CASE("batching: concurrent requests get exactly their tokens alone (greedy 
     }
 }
 
-TEST_CASE("batching: plain-greedy ids picked on the device equal the host sampler's, in a batch "
-          "mixed with sampled, penalised and logprob rows") {
-    // Off the CPU this is the default; LLMHOST_DEVICE_GREEDY=1 runs the same code on the CPU.
+TEST_CASE("batching: ids picked on the device (greedy, plain temperature) equal the host "
+          "sampler's, in a batch mixed with top-k/p, penalised and logprob rows") {
+    // Off the CPU this is the default; LLMHOST_DEVICE_SAMPLING=1 runs the same code on the CPU.
     struct Env {
-        Env() { setenv("LLMHOST_DEVICE_GREEDY", "1", 1); }
-        ~Env() { unsetenv("LLMHOST_DEVICE_GREEDY"); }
+        Env() { setenv("LLMHOST_DEVICE_SAMPLING", "1", 1); }
+        ~Env() { unsetenv("LLMHOST_DEVICE_SAMPLING"); }
     };
     for (std::string arch : {"llama", "gpt2"}) {
         CAPTURE(arch);
@@ -162,17 +162,23 @@ TEST_CASE("batching: plain-greedy ids picked on the device equal the host sample
             Env on;
             picked = Engine::load(dir.path, {.device = "cpu", .max_context = 64, .max_batch = 4});
         }
-        auto jobs = mixed_jobs(serial->config().vocab_size); // greedy rows 0 and 4, others sampled
-        Job lp = jobs[0], pen = jobs[4];
+        // Rows 0 and 4 greedy, 1 and 5 a plain seeded temperature: picked on the device. Rows 2,
+        // 3 and 6 use top-k/top-p, min-p and a repetition penalty: the host's.
+        auto jobs = mixed_jobs(serial->config().vocab_size);
+        Job lp = jobs[0], pen = jobs[4], hot = jobs[1];
         lp.opts.logprobs = true;                   // greedy, but its logits must come back
         pen.opts.sampling.presence_penalty = 0.5f; // greedy over penalised logits: the host's
+        hot.opts.sampling.temperature = 4.0f;      // a flat distribution: many ids in play
+        hot.opts.sampling.seed = 99;
         jobs.push_back(lp);
         jobs.push_back(pen);
+        jobs.push_back(hot);
         expect_tokens_alone(*serial, *picked, jobs);
-        // Rows 0 and 4 decode 11 and 27 ids after their prefill-sampled first one, on the device.
+        // Each device row decodes max_tokens - 1 ids after the one its prefill sampled.
+        std::int64_t device_rows = 0;
+        for (std::size_t i : {0u, 1u, 4u, 5u, 9u}) device_rows += jobs[i].opts.max_tokens - 1;
         const BatchStats st = picked->batch_stats();
-        CHECK(st.device_picked_rows ==
-              (jobs[0].opts.max_tokens - 1) + (jobs[4].opts.max_tokens - 1));
+        CHECK(st.device_picked_rows == device_rows);
         CHECK(st.decode_rows > st.device_picked_rows);        // the others came to the host
         CHECK(serial->batch_stats().device_picked_rows == 0); // the serial path never does
         auto host = Engine::load(dir.path, {.device = "cpu", .max_context = 64, .max_batch = 4});

@@ -2,6 +2,7 @@
 #include "batch_scheduler.hpp"
 
 #include "cpu_threads.hpp"
+#include "device_pick.hpp"
 
 #include <llmhost/plugin.hpp>
 
@@ -11,7 +12,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
-#include <limits>
 #include <string>
 
 namespace llmhost::engine {
@@ -23,8 +23,8 @@ at::Tensor long_tensor(const std::vector<std::int64_t> &v, std::int64_t rows, at
     return at::tensor(v, at::kLong).view({rows, -1}).to(device);
 }
 
-bool device_greedy_default(at::Device device) {
-    const char *env = std::getenv("LLMHOST_DEVICE_GREEDY");
+bool device_sampling_default(at::Device device) {
+    const char *env = std::getenv("LLMHOST_DEVICE_SAMPLING");
     if (env && std::string(env) == "0") return false;
     return !device.is_cpu() || (env && std::string(env) == "1");
 }
@@ -43,7 +43,7 @@ BatchScheduler::BatchScheduler(CausalLM &model, KVCache &cache, PrefixCache &pre
                                at::Device device, std::int64_t slots,
                                const std::atomic<int> &threads)
     : model_(model), cache_(cache), prefix_(prefix), device_(device),
-      device_greedy_(device_greedy_default(device)), slots_(static_cast<std::size_t>(slots)),
+      device_sampling_(device_sampling_default(device)), slots_(static_cast<std::size_t>(slots)),
       threads_(threads), thread_() {
     if (const auto mode = StaticDecode::mode_for(device); mode != StaticDecode::Mode::Off) {
         static_ = std::make_unique<StaticDecode>(model, cache, device, mode);
@@ -67,10 +67,9 @@ at::Tensor BatchScheduler::logits_to_host(const at::Tensor &t) {
     return dst;
 }
 
-bool BatchScheduler::plain_greedy(const BatchRequest &r) {
-    const SamplingParams &p = r.sampling;
-    return p.temperature <= 0.0f && (p.repetition_penalty <= 0 || p.repetition_penalty == 1.0f) &&
-           p.presence_penalty == 0.0f && p.frequency_penalty == 0.0f && !r.logprobs && !r.guide;
+Sampler::Plain BatchScheduler::device_pick(const Slot &s) const {
+    if (!device_sampling_ || s.req->logprobs || s.guided) return Sampler::Plain::No;
+    return s.sampler->plain();
 }
 
 BatchScheduler::~BatchScheduler() {
@@ -262,19 +261,29 @@ void BatchScheduler::decode_step() {
         if (window) kv_len = std::max(kv_len, d + 1);
     }
     // Rows whose logits come to the host for the sampler (host_row[r] = their index in
-    // `logits`, else -1), and the plain-greedy rows' ids picked on the device (`greedy`).
+    // `logits`), and rows whose id is picked on the device (picked[r] = their id, after the
+    // forward; device_pick.hpp). A drawing row's uniform is taken from its sampler now, as
+    // sample() would take it, so that its random stream is the host path's.
     std::vector<std::int64_t> host_row(static_cast<std::size_t>(B), -1), to_host;
-    bool any_greedy = false;
+    std::vector<std::int64_t> picked(static_cast<std::size_t>(B), -1);
+    DevicePicks picks;
     for (std::size_t i = lo; i <= hi; ++i) {
         if (!slots_[i]) continue;
-        if (device_greedy_ && plain_greedy(*slots_[i]->req)) {
-            any_greedy = true;
-        } else {
-            host_row[i - lo] = static_cast<std::int64_t>(to_host.size());
-            to_host.push_back(static_cast<std::int64_t>(i - lo));
+        const auto r = static_cast<std::int64_t>(i - lo);
+        switch (device_pick(*slots_[i])) {
+        case Sampler::Plain::Greedy: picks.greedy_rows.push_back(r); break;
+        case Sampler::Plain::Temperature:
+            picks.draw_rows.push_back(r);
+            picks.temperatures.push_back(slots_[i]->req->sampling.temperature);
+            picks.units.push_back(slots_[i]->sampler->next_unit());
+            break;
+        case Sampler::Plain::No:
+            host_row[r] = static_cast<std::int64_t>(to_host.size());
+            to_host.push_back(r);
+            break;
         }
     }
-    at::Tensor logits, greedy;
+    at::Tensor logits;
     try {
         at::Tensor out; // [B, V] fp32, on the device
         KVCache &rows = row_views_(static_cast<std::int64_t>(lo), B);
@@ -285,11 +294,11 @@ void BatchScheduler::decode_step() {
                       .forward(long_tensor(ids, B, device_), long_tensor(pos, B, device_), kv_len,
                                rows, false)
                       .select(1, 0);
-        if (any_greedy) {
-            // The first maximum, as Sampler's greedy pick; NaN never wins (it is -inf here).
-            greedy = out.masked_fill(out.isnan(), -std::numeric_limits<float>::infinity())
-                         .argmax(-1)
-                         .to(at::kCPU);
+        if (!picks.empty()) {
+            const std::vector<std::int64_t> ids = pick_on_device(out, picks);
+            std::size_t k = 0;
+            for (std::int64_t r : picks.greedy_rows) picked[r] = ids[k++];
+            for (std::int64_t r : picks.draw_rows) picked[r] = ids[k++];
         }
         if (!to_host.empty()) {
             if (static_cast<std::int64_t>(to_host.size()) < B)
@@ -319,11 +328,11 @@ void BatchScheduler::decode_step() {
         try { // a failing constraint fails its own request, not the batch
             const std::int64_t h = host_row[i - lo];
             if (h < 0) {
-                deliver(s, {static_cast<std::int32_t>(greedy.data_ptr<std::int64_t>()[i - lo])},
-                        std::nullopt);
+                deliver(s, {static_cast<std::int32_t>(picked[i - lo])}, std::nullopt);
                 ++device_picked_;
-            } else
+            } else {
                 sample_and_deliver(s, logits.data_ptr<float>() + h * V, V);
+            }
         } catch (...) {
             retire(i, std::current_exception());
             continue;

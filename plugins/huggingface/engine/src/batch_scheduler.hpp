@@ -115,9 +115,10 @@ private:
     void sample_and_deliver(Slot &s, float *logits, std::int64_t vocab);
     // Delivers sampled `ids` (the first, then fast-forwarded ones) or finishes the request.
     void deliver(Slot &s, const std::vector<std::int32_t> &ids, std::optional<TokenLogprobs> lp);
-    // A request whose next id is the argmax of the raw logits, nothing else: greedy, no
-    // penalties, no logprobs, no guide. Off the CPU its id is picked on the device (decode_step).
-    static bool plain_greedy(const BatchRequest &r);
+    // How a slot's next id may be picked without its logits on the host (device_pick.hpp):
+    // Greedy or Temperature when its sampler is plain and it wants no logprobs and has no guide,
+    // else No. Only off the CPU (or with LLMHOST_DEVICE_SAMPLING=1).
+    Sampler::Plain device_pick(const Slot &s) const;
     void retire(std::size_t slot_index, std::exception_ptr error = nullptr);
     bool any_active() const;
 
@@ -126,10 +127,11 @@ private:
     KVCacheRows row_views_{cache_}; // the views of cache_'s rows each step runs on (loop thread)
     PrefixCache &prefix_;
     at::Device device_;
-    // Plain-greedy rows take their argmax on the device and copy back one id, not the ~0.5 MB
-    // of a 128k vocabulary's logits: on for every device but the CPU (LLMHOST_DEVICE_GREEDY=1
-    // turns it on there, for the tests; =0 turns it off everywhere).
-    bool device_greedy_ = false;
+    // Rows whose sampler needs only the raw logits (greedy, or a plain temperature) get their id
+    // picked on the device and copy back one id, not the ~0.5 MB of a 128k vocabulary's logits:
+    // on for every device but the CPU (LLMHOST_DEVICE_SAMPLING=1 turns it on there, for the
+    // tests; =0 turns it off everywhere).
+    bool device_sampling_ = false;
     // The rows of logits a decode step brings to the host: a view of pinned_ off the CPU (a
     // page-locked buffer the copy lands in directly, kept and grown as needed), else `t` itself.
     at::Tensor logits_to_host(const at::Tensor &t);

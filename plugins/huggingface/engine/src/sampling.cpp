@@ -45,6 +45,17 @@ std::int32_t first_argmax(std::span<const float> v) {
 
 Sampler::Sampler(const SamplingParams &p) : p_(p), rng_(p.seed) {}
 
+double Sampler::next_unit() { return static_cast<double>(rng_() >> 11) * 0x1.0p-53; }
+
+Sampler::Plain Sampler::plain() const {
+    const bool penalties = (p_.repetition_penalty > 0 && p_.repetition_penalty != 1.0f) ||
+                           p_.presence_penalty != 0.0f || p_.frequency_penalty != 0.0f;
+    if (penalties) return Plain::No;
+    if (p_.temperature <= 0.0f) return Plain::Greedy;
+    const bool cut = p_.top_k > 0 || (p_.top_p > 0.0f && p_.top_p < 1.0f) || p_.min_p > 0.0f;
+    return cut ? Plain::No : Plain::Temperature;
+}
+
 std::int32_t Sampler::sample(std::span<float> logits, std::span<const std::int32_t> history) {
     const std::int32_t id = pick(logits, history);
     if (p_.presence_penalty != 0.0f || p_.frequency_penalty != 0.0f) ++generated_[id];
@@ -138,7 +149,7 @@ std::int32_t Sampler::pick(std::span<float> logits, std::span<const std::int32_t
         double mass = 0;
         for (std::int32_t i = 0; i < n_candidates; ++i)
             mass += probs_[i] = std::exp(logits[order_[i]] - mx);
-        const double u = static_cast<double>(rng_() >> 11) * 0x1.0p-53 * mass;
+        const double u = next_unit() * mass;
         double cum = 0;
         for (std::int32_t i = 0; i < n_candidates; ++i) {
             cum += probs_[i];
@@ -185,7 +196,7 @@ std::int32_t Sampler::pick(std::span<float> logits, std::span<const std::int32_t
     double mass = 0;
     for (std::int32_t i = 0; i < keep; ++i) mass += probs_[i];
     // Our own uniform in [0, 1) from 53 random bits: identical on every platform.
-    const double u = static_cast<double>(rng_() >> 11) * 0x1.0p-53 * mass;
+    const double u = next_unit() * mass;
     double cum = 0;
     for (std::int32_t i = 0; i < keep; ++i) {
         cum += probs_[i];
@@ -220,7 +231,7 @@ std::int32_t Sampler::draw_vocab(std::span<float> logits, std::int32_t fallback)
     if (!(total > 0)) return fallback; // every logit -inf or NaN
     const bool top_p = p_.top_p > 0.0f && p_.top_p < 1.0f;
     const bool min_p = p_.min_p > 0.0f;
-    const double unit = static_cast<double>(rng_() >> 11) * 0x1.0p-53; // 53 random bits
+    const double unit = next_unit();
     if (!top_p && !min_p) {
         // One draw in id order: whole blocks of 64 summed as vectors until the one where the
         // cumulative mass passes u, then id by id inside it.

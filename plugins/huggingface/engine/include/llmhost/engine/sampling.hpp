@@ -42,6 +42,17 @@ public:
                              std::span<const std::uint32_t> mask);
     void note_generated(std::int32_t id);
 
+    // What a caller may do without this Sampler seeing the logits (the batch scheduler's device
+    // picks): Greedy is the first argmax of the raw logits; Temperature is one draw over the whole
+    // vocabulary by inverse CDF in id order of exp(logits / temperature), with the uniform that
+    // sample() would have used (next_unit()); anything else (penalties, top-k/p, min-p) needs the
+    // logits here.
+    enum class Plain { Greedy, Temperature, No };
+    Plain plain() const;
+    // The uniform in [0, 1) of the next draw (53 random bits), as sample() consumes it: a caller
+    // that draws by itself takes it from here so the request's random stream stays the same.
+    double next_unit();
+
 private:
     // candidates: order_ already holds the ids that may be drawn (ascending); else all of them.
     std::int32_t pick(std::span<float> logits, std::span<const std::int32_t> history,
