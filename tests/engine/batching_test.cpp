@@ -144,8 +144,8 @@ TEST_CASE("batching: concurrent requests get exactly their tokens alone (greedy 
     }
 }
 
-TEST_CASE("batching: ids picked on the device (greedy, plain temperature) equal the host "
-          "sampler's, in a batch mixed with top-k/p, penalised and logprob rows") {
+TEST_CASE("batching: ids picked on the device (greedy, temperature, top-p, min-p) equal the "
+          "host sampler's, in a batch mixed with top-k, penalised and logprob rows") {
     // Off the CPU this is the default; LLMHOST_DEVICE_SAMPLING=1 runs the same code on the CPU.
     struct Env {
         Env() { setenv("LLMHOST_DEVICE_SAMPLING", "1", 1); }
@@ -163,20 +163,25 @@ TEST_CASE("batching: ids picked on the device (greedy, plain temperature) equal 
             picked = Engine::load(dir.path, {.device = "cpu", .max_context = 64, .max_batch = 4});
         }
         // Rows 0 and 4 greedy, 1 and 5 a plain seeded temperature: picked on the device. Rows 2,
-        // 3 and 6 use top-k/top-p, min-p and a repetition penalty: the host's.
+        // 3 and 6 use top-k and a repetition penalty: the host's.
         auto jobs = mixed_jobs(serial->config().vocab_size);
-        Job lp = jobs[0], pen = jobs[4], hot = jobs[1];
+        Job lp = jobs[0], pen = jobs[4], hot = jobs[1], nuc = jobs[5], mp = jobs[1];
         lp.opts.logprobs = true;                   // greedy, but its logits must come back
         pen.opts.sampling.presence_penalty = 0.5f; // greedy over penalised logits: the host's
         hot.opts.sampling.temperature = 4.0f;      // a flat distribution: many ids in play
         hot.opts.sampling.seed = 99;
-        jobs.push_back(lp);
-        jobs.push_back(pen);
-        jobs.push_back(hot);
+        nuc.opts.sampling.top_p = 0.8f; // top-p and min-p without top-k: the device's too
+        nuc.opts.sampling.seed = 3;
+        mp.opts.sampling.min_p = 0.1f;
+        mp.opts.sampling.top_p = 0.95f;
+        mp.opts.sampling.temperature = 1.5f;
+        mp.opts.sampling.seed = 4;
+        for (const Job &j : {lp, pen, hot, nuc, mp}) jobs.push_back(j);
         expect_tokens_alone(*serial, *picked, jobs);
         // Each device row decodes max_tokens - 1 ids after the one its prefill sampled.
         std::int64_t device_rows = 0;
-        for (std::size_t i : {0u, 1u, 4u, 5u, 9u}) device_rows += jobs[i].opts.max_tokens - 1;
+        for (std::size_t i : {0u, 1u, 4u, 5u, 9u, 10u, 11u})
+            device_rows += jobs[i].opts.max_tokens - 1;
         const BatchStats st = picked->batch_stats();
         CHECK(st.device_picked_rows == device_rows);
         CHECK(st.decode_rows > st.device_picked_rows);        // the others came to the host

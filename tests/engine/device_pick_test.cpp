@@ -7,7 +7,10 @@
 
 #include <cmath>
 #include <limits>
+#include <random>
 #include <vector>
+
+#include <llmhost/engine/sampling.hpp>
 
 TEST_CASE("device picks: greedy is the first maximum, NaN never wins, a row of -inf gives 0") {
     const float inf = std::numeric_limits<float>::infinity(), nan = std::nanf("");
@@ -55,4 +58,81 @@ TEST_CASE("device picks: a temperature draw is the inverse CDF in id order with 
     both.temperatures = {1.0, 0.5};
     both.units = {0.3, 0.9};
     CHECK(llmhost::engine::pick_on_device(l, both) == std::vector<std::int64_t>{1, 1, 3});
+}
+
+TEST_CASE("device picks: top-p and min-p keep the host's ids, sorted by logit with ties by id") {
+    // Probabilities 0.4, 0.2, 0.2, 0.1, 0.1 on ids 3, 0, 4, 1, 2 (ties: ids 0 < 4, 1 < 2).
+    const at::Tensor l =
+        at::log(at::tensor(std::vector<float>{0.2f, 0.1f, 0.1f, 0.4f, 0.2f}, at::kFloat))
+            .view({1, 5});
+    auto draw = [&](double u, double top_p, double min_p) {
+        llmhost::engine::DevicePicks p;
+        p.nucleus_rows = {0};
+        p.nucleus_temperatures = {1.0};
+        p.nucleus_units = {u};
+        p.top_p = {top_p};
+        p.min_p = {min_p};
+        return llmhost::engine::pick_on_device(l, p).at(0);
+    };
+    // No cut (top_p 1, min_p 0): the sorted order 3, 0, 4, 1, 2 with mass 1.
+    CHECK(draw(0.0, 1.0, 0.0) == 3);
+    CHECK(draw(0.45, 1.0, 0.0) == 0);
+    CHECK(draw(0.65, 1.0, 0.0) == 4);
+    CHECK(draw(0.85, 1.0, 0.0) == 1);
+    CHECK(draw(0.95, 1.0, 0.0) == 2);
+    // top_p 0.55 keeps 3 and 0 (0.4 + 0.2 reaches it): mass 0.6. (0.6 itself would keep a third
+    // id, on the host too: 0.4f + 0.2f summed in double is just below the float 0.6f.)
+    CHECK(draw(0.6, 0.55, 0.0) == 3);  // u x mass = 0.36 < 0.4
+    CHECK(draw(0.7, 0.55, 0.0) == 0);  // 0.42
+    CHECK(draw(0.99, 0.55, 0.0) == 0); // never past the kept ids
+    // min_p 0.3 cuts below 0.3 x 0.4 = 0.12: 3, 0, 4 kept (mass 0.8).
+    CHECK(draw(0.99, 1.0, 0.3) == 4);
+    // min_p 0.9: only the best is kept, whatever u.
+    CHECK(draw(0.99, 1.0, 0.9) == 3);
+    // Both: top_p 0.95 would keep four, min_p 0.3 three: the first cut wins.
+    CHECK(draw(0.99, 0.95, 0.3) == 4);
+    // A row without weight: id 0.
+    const at::Tensor dead = at::full({1, 5}, -std::numeric_limits<float>::infinity());
+    llmhost::engine::DevicePicks p;
+    p.nucleus_rows = {0};
+    p.nucleus_temperatures = {1.0};
+    p.nucleus_units = {0.5};
+    p.top_p = {0.9};
+    p.min_p = {0.0};
+    CHECK(llmhost::engine::pick_on_device(dead, p) == std::vector<std::int64_t>{0});
+}
+
+TEST_CASE("device picks: the same draws as the host Sampler with the same seed, over random rows "
+          "and parameters") {
+    std::mt19937 rng(11);
+    std::normal_distribution<float> logit(0.0f, 3.0f);
+    int compared = 0, same = 0;
+    for (int row = 0; row < 300; ++row) {
+        const std::int64_t V = 50 + row % 700;
+        std::vector<float> v(static_cast<std::size_t>(V));
+        for (auto &x : v) x = logit(rng);
+        if (row % 7 == 0) v[static_cast<std::size_t>(row % V)] = std::nanf("");
+        if (row % 5 == 0) v[0] = v[1] = v[2]; // ties
+        llmhost::engine::SamplingParams sp;
+        sp.temperature = 0.3f + 0.2f * static_cast<float>(row % 8);
+        sp.top_p = row % 3 == 0 ? 1.0f : 0.5f + 0.1f * static_cast<float>(row % 5);
+        sp.min_p = row % 4 == 0 ? 0.05f * static_cast<float>(1 + row % 3) : 0.0f;
+        sp.seed = static_cast<std::uint64_t>(row) * 7919u;
+        llmhost::engine::Sampler host(sp), device(sp);
+        std::vector<float> copy = v;
+        const std::int32_t want = host.sample(copy, {});
+        llmhost::engine::DevicePicks p;
+        const bool cut = device.plain() == llmhost::engine::Sampler::Plain::Nucleus;
+        REQUIRE(device.plain() != llmhost::engine::Sampler::Plain::No);
+        (cut ? p.nucleus_rows : p.draw_rows) = {0};
+        (cut ? p.nucleus_temperatures : p.temperatures) = {sp.temperature};
+        (cut ? p.nucleus_units : p.units) = {device.next_unit()};
+        if (cut) p.top_p = {sp.top_p}, p.min_p = {sp.min_p};
+        const at::Tensor l = at::tensor(v, at::kFloat).view({1, V});
+        ++compared;
+        same += llmhost::engine::pick_on_device(l, p).at(0) == want;
+    }
+    // Equal but for a draw within rounding of a boundary (~1e-7 of draws): none expected here.
+    CHECK(same == compared);
+    CHECK(compared == 300);
 }

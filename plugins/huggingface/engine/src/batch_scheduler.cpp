@@ -277,6 +277,15 @@ void BatchScheduler::decode_step() {
             picks.temperatures.push_back(slots_[i]->req->sampling.temperature);
             picks.units.push_back(slots_[i]->sampler->next_unit());
             break;
+        case Sampler::Plain::Nucleus: {
+            const SamplingParams &p = slots_[i]->req->sampling;
+            picks.nucleus_rows.push_back(r);
+            picks.nucleus_temperatures.push_back(p.temperature);
+            picks.nucleus_units.push_back(slots_[i]->sampler->next_unit());
+            picks.top_p.push_back(p.top_p);
+            picks.min_p.push_back(p.min_p);
+            break;
+        }
         case Sampler::Plain::No:
             host_row[r] = static_cast<std::int64_t>(to_host.size());
             to_host.push_back(r);
@@ -299,6 +308,7 @@ void BatchScheduler::decode_step() {
             std::size_t k = 0;
             for (std::int64_t r : picks.greedy_rows) picked[r] = ids[k++];
             for (std::int64_t r : picks.draw_rows) picked[r] = ids[k++];
+            for (std::int64_t r : picks.nucleus_rows) picked[r] = ids[k++];
         }
         if (!to_host.empty()) {
             if (static_cast<std::int64_t>(to_host.size()) < B)

@@ -44,10 +44,11 @@ public:
 
     // What a caller may do without this Sampler seeing the logits (the batch scheduler's device
     // picks): Greedy is the first argmax of the raw logits; Temperature is one draw over the whole
-    // vocabulary by inverse CDF in id order of exp(logits / temperature), with the uniform that
-    // sample() would have used (next_unit()); anything else (penalties, top-k/p, min-p) needs the
-    // logits here.
-    enum class Plain { Greedy, Temperature, No };
+    // vocabulary by inverse CDF in id order of exp(logits / temperature); Nucleus is the same
+    // after top-p and/or min-p, over the ids sorted by logit (ties: lower id first); both with
+    // the uniform that sample() would have used (next_unit()). Anything else (penalties, top-k)
+    // needs the logits here.
+    enum class Plain { Greedy, Temperature, Nucleus, No };
     Plain plain() const;
     // The uniform in [0, 1) of the next draw (53 random bits), as sample() consumes it: a caller
     // that draws by itself takes it from here so the request's random stream stays the same.
