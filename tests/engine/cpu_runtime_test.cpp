@@ -15,6 +15,7 @@
 #include <ATen/Parallel.h>
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <dlfcn.h>
 #include <sched.h>
@@ -219,8 +220,10 @@ TEST_CASE("engine threads: 0 means the physical cores, n means n (libtorch and O
 // wait for a worker that is not running: on the development VM a sleeping worker took over a
 // millisecond to wake, and after the prefill OpenBLAS's and OpenMP's spinning threads kept it off
 // the cores for several. The first loops of a request may run on the caller alone, which is
-// right, but proves nothing: so the decode is repeated (up to 50 requests of 32 tokens) until a
-// worker has run a chunk. A serial build never gets there.
+// right, but proves nothing: so the decode is repeated (for up to 20 s) until a worker has run a
+// chunk. A serial build never gets there. (50 requests were not always enough under ctest -j2 on
+// 2 cores: with the other core busy with another test, the caller finished every loop of an int8
+// decode before the worker was scheduled.)
 TEST_CASE("engine threads: the decode kernels really run on `threads` threads") {
     test::TempDir d;
     auto s = test::spec("llama");
@@ -240,7 +243,9 @@ TEST_CASE("engine threads: the decode kernels really run on `threads` threads") 
             auto e = Engine::load(
                 d.path, {.device = "cpu", .dtype = dtype, .max_context = 64, .threads = threads});
             parallel_team_high_water(true);
-            for (int i = 0; i < 50 && parallel_team_high_water() < threads; ++i)
+            const auto t0 = std::chrono::steady_clock::now();
+            while (parallel_team_high_water() < threads &&
+                   std::chrono::steady_clock::now() - t0 < std::chrono::seconds(20))
                 e->generate(prompt, o);
             CHECK(parallel_team_high_water() == threads);
         }
