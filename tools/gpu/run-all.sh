@@ -112,6 +112,9 @@ s_fixtures() {
 }
 
 s_bench() {
+  # The dry run takes the paths CUDA takes by default: the static decode step (eagerly: no graphs
+  # on a CPU) and the ids picked on the device.
+  [ "$dry" = 1 ] && export LLMHOST_DECODE_GRAPHS=eager LLMHOST_DEVICE_SAMPLING=1
   "$build/bin/bench_gpu" "${bench_args[@]}" --json "$out/bench-gpu.json" | tee "$out/bench-gpu.txt"
 }
 
