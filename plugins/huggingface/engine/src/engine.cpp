@@ -12,8 +12,8 @@
 #include <llmhost/plugin.hpp>
 
 #include <ATen/Parallel.h>
-#include <ATen/detail/CUDAHooksInterface.h>
 #include <c10/core/InferenceMode.h>
+#include <torch/cuda.h> // device_count(): the same call in libtorch 1.13 and 2.x
 
 #include <algorithm>
 #include <atomic>
@@ -53,7 +53,8 @@ at::Device parse_device(const std::string &spec) {
                                   "' requested but no CUDA device is usable "
                                   "(libtorch built without CUDA, or no GPU/driver)",
                               "use device cpu (HF_DEVICE=cpu) or a CUDA build of libtorch");
-        const int n = at::detail::getCUDAHooks().getNumGPUs();
+        // (CUDAHooksInterface::getNumGPUs() of libtorch 1.x is deviceCount() in recent 2.x.)
+        const int n = static_cast<int>(torch::cuda::device_count());
         if (index >= n)
             throw llmh::Error(LLMH_ERR_INVALID_ARGUMENT,
                               "device '" + spec + "' does not exist: " + std::to_string(n) +
