@@ -144,8 +144,8 @@ TEST_CASE("batching: concurrent requests get exactly their tokens alone (greedy 
     }
 }
 
-TEST_CASE("batching: ids picked on the device (greedy, temperature, top-p, min-p) equal the "
-          "host sampler's, in a batch mixed with top-k, penalised and logprob rows") {
+TEST_CASE("batching: ids picked on the device (greedy, temperature, top-k, top-p, min-p) equal "
+          "the host sampler's, in a batch mixed with penalised and logprob rows") {
     // Off the CPU this is the default; LLMHOST_DEVICE_SAMPLING=1 runs the same code on the CPU.
     struct Env {
         Env() { setenv("LLMHOST_DEVICE_SAMPLING", "1", 1); }
@@ -162,8 +162,8 @@ TEST_CASE("batching: ids picked on the device (greedy, temperature, top-p, min-p
             Env on;
             picked = Engine::load(dir.path, {.device = "cpu", .max_context = 64, .max_batch = 4});
         }
-        // Rows 0 and 4 greedy, 1 and 5 a plain seeded temperature: picked on the device. Rows 2,
-        // 3 and 6 use top-k and a repetition penalty: the host's.
+        // Rows 0 and 4 greedy, 1 and 5 a plain seeded temperature, 2 and 6 top-k with top-p:
+        // picked on the device. Row 3 has a repetition penalty: the host's.
         auto jobs = mixed_jobs(serial->config().vocab_size);
         Job lp = jobs[0], pen = jobs[4], hot = jobs[1], nuc = jobs[5], mp = jobs[1];
         lp.opts.logprobs = true;                   // greedy, but its logits must come back
@@ -180,7 +180,7 @@ TEST_CASE("batching: ids picked on the device (greedy, temperature, top-p, min-p
         expect_tokens_alone(*serial, *picked, jobs);
         // Each device row decodes max_tokens - 1 ids after the one its prefill sampled.
         std::int64_t device_rows = 0;
-        for (std::size_t i : {0u, 1u, 4u, 5u, 9u, 10u, 11u})
+        for (std::size_t i : {0u, 1u, 2u, 4u, 5u, 6u, 9u, 10u, 11u})
             device_rows += jobs[i].opts.max_tokens - 1;
         const BatchStats st = picked->batch_stats();
         CHECK(st.device_picked_rows == device_rows);

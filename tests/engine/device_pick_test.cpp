@@ -72,6 +72,7 @@ TEST_CASE("device picks: top-p and min-p keep the host's ids, sorted by logit wi
         p.nucleus_units = {u};
         p.top_p = {top_p};
         p.min_p = {min_p};
+        p.top_k = {0};
         return llmhost::engine::pick_on_device(l, p).at(0);
     };
     // No cut (top_p 1, min_p 0): the sorted order 3, 0, 4, 1, 2 with mass 1.
@@ -99,11 +100,12 @@ TEST_CASE("device picks: top-p and min-p keep the host's ids, sorted by logit wi
     p.nucleus_units = {0.5};
     p.top_p = {0.9};
     p.min_p = {0.0};
+    p.top_k = {2};
     CHECK(llmhost::engine::pick_on_device(dead, p) == std::vector<std::int64_t>{0});
 }
 
 TEST_CASE("device picks: the same draws as the host Sampler with the same seed, over random rows "
-          "and parameters") {
+          "and parameters (temperature, top-k, top-p, min-p)") {
     std::mt19937 rng(11);
     std::normal_distribution<float> logit(0.0f, 3.0f);
     int compared = 0, same = 0;
@@ -117,6 +119,7 @@ TEST_CASE("device picks: the same draws as the host Sampler with the same seed, 
         sp.temperature = 0.3f + 0.2f * static_cast<float>(row % 8);
         sp.top_p = row % 3 == 0 ? 1.0f : 0.5f + 0.1f * static_cast<float>(row % 5);
         sp.min_p = row % 4 == 0 ? 0.05f * static_cast<float>(1 + row % 3) : 0.0f;
+        sp.top_k = row % 6 == 1 ? 1 + row % 40 : row % 6 == 2 ? 100000 : 0; // 100000: >= V, off
         sp.seed = static_cast<std::uint64_t>(row) * 7919u;
         llmhost::engine::Sampler host(sp), device(sp);
         std::vector<float> copy = v;
@@ -127,7 +130,7 @@ TEST_CASE("device picks: the same draws as the host Sampler with the same seed, 
         (cut ? p.nucleus_rows : p.draw_rows) = {0};
         (cut ? p.nucleus_temperatures : p.temperatures) = {sp.temperature};
         (cut ? p.nucleus_units : p.units) = {device.next_unit()};
-        if (cut) p.top_p = {sp.top_p}, p.min_p = {sp.min_p};
+        if (cut) p.top_p = {sp.top_p}, p.min_p = {sp.min_p}, p.top_k = {sp.top_k};
         const at::Tensor l = at::tensor(v, at::kFloat).view({1, V});
         ++compared;
         same += llmhost::engine::pick_on_device(l, p).at(0) == want;
@@ -135,4 +138,32 @@ TEST_CASE("device picks: the same draws as the host Sampler with the same seed, 
     // Equal but for a draw within rounding of a boundary (~1e-7 of draws): none expected here.
     CHECK(same == compared);
     CHECK(compared == 300);
+}
+
+TEST_CASE("device picks: top-k keeps the k best (ties by id) and renormalises among them") {
+    // Probabilities 0.4, 0.2, 0.2, 0.1, 0.1 on ids 3, 0, 4, 1, 2.
+    const at::Tensor l =
+        at::log(at::tensor(std::vector<float>{0.2f, 0.1f, 0.1f, 0.4f, 0.2f}, at::kFloat))
+            .view({1, 5});
+    auto draw = [&](double u, std::int64_t k, double top_p) {
+        llmhost::engine::DevicePicks p;
+        p.nucleus_rows = {0};
+        p.nucleus_temperatures = {1.0};
+        p.nucleus_units = {u};
+        p.top_p = {top_p};
+        p.min_p = {0.0};
+        p.top_k = {k};
+        return llmhost::engine::pick_on_device(l, p).at(0);
+    };
+    CHECK(draw(0.99, 1, 1.0) == 3);
+    // k = 2: ids 3 and 0 at 2/3 and 1/3.
+    CHECK(draw(0.6, 2, 1.0) == 3);
+    CHECK(draw(0.7, 2, 1.0) == 0);
+    // k = 3 keeps 3, 0, 4 (0 before 4: equal logits, lower id first): 0.5, 0.25, 0.25.
+    CHECK(draw(0.74, 3, 1.0) == 0);
+    CHECK(draw(0.76, 3, 1.0) == 4);
+    // top-p 0.7 after k = 3: 0.5 + 0.25 reaches it, so 4 is cut.
+    CHECK(draw(0.99, 3, 0.7) == 0);
+    // k past the vocabulary: no cut.
+    CHECK(draw(0.99, 99, 1.0) == 2);
 }

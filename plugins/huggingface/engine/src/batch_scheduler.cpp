@@ -284,6 +284,7 @@ void BatchScheduler::decode_step() {
             picks.nucleus_units.push_back(slots_[i]->sampler->next_unit());
             picks.top_p.push_back(p.top_p);
             picks.min_p.push_back(p.min_p);
+            picks.top_k.push_back(p.top_k);
             break;
         }
         case Sampler::Plain::No:

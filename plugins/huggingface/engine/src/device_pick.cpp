@@ -49,17 +49,30 @@ at::Tensor draw(const at::Tensor &logits, const DevicePicks &picks) {
     return at::where(total.view({-1}) > 0, id, at::zeros_like(id));
 }
 
-// Nucleus draws: top-p / min-p over the ids sorted by logit, then the draw among those kept.
+// Nucleus draws: top-k / top-p / min-p over the ids sorted by logit, then the draw among those
+// kept.
 at::Tensor nucleus(const at::Tensor &logits, const DevicePicks &picks) {
     const at::Device device = logits.device();
     const std::int64_t V = logits.size(-1);
     at::Tensor l;
     const at::Tensor w = weights(logits, picks.nucleus_rows, picks.nucleus_temperatures, l);
-    const at::Tensor total = w.to(at::kDouble).sum(-1, /*keepdim=*/true); // [R, 1]
     // By logit, descending; stable, so equal logits keep the lower id first.
     const at::Tensor order = std::get<1>(l.sort(/*stable=*/true, /*dim=*/-1, /*descending=*/true));
+    // top-k: the first k sorted ids only, their probabilities renormalised among them (pick()'s
+    // top-k path); k = V when off.
+    std::vector<std::int64_t> ks;
+    for (std::int64_t k : picks.top_k) ks.push_back(k > 0 && k < V ? k : V);
+    const at::Tensor k = at::tensor(ks, at::kLong).to(device).view({-1, 1});
+    const at::Tensor sorted_w =
+        w.gather(-1, order)
+            .to(at::kDouble)
+            .masked_fill(
+                at::arange(V, at::TensorOptions().dtype(at::kLong).device(device)).view({1, V}) >=
+                    k,
+                0.0);
+    const at::Tensor total = sorted_w.sum(-1, /*keepdim=*/true); // [R, 1]
     // As the host: each probability a float, summed in double.
-    const at::Tensor prob = (w.gather(-1, order).to(at::kDouble) / total).to(at::kFloat);
+    const at::Tensor prob = (sorted_w / total).to(at::kFloat);
     const at::Tensor cum = prob.to(at::kDouble).cumsum(-1);
     // min-p: the first id below min_p x the best one's probability (never the best itself).
     const at::Tensor mp = column(picks.min_p, device, at::kFloat);
@@ -69,7 +82,9 @@ at::Tensor nucleus(const at::Tensor &logits, const DevicePicks &picks) {
     const at::Tensor tp = column(picks.top_p, device, at::kDouble);
     const at::Tensor reach = (cum >= tp) & (tp > 0) & (tp < 1);
     const at::Tensor keep =
-        at::minimum(first_true(below), (first_true(reach) + 1).clamp_max(V)).clamp_min(1);
+        at::minimum(at::minimum(first_true(below), (first_true(reach) + 1).clamp_max(V)),
+                    k.view({-1}))
+            .clamp_min(1);
     const at::Tensor mass = cum.gather(-1, (keep - 1).view({-1, 1})); // [R, 1]
     const at::Tensor u = column(picks.nucleus_units, device, at::kDouble) * mass;
     const at::Tensor i = at::minimum(

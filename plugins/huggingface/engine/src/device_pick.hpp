@@ -7,11 +7,12 @@
 //     the first id whose cumulative weight (summed in double) passes u x total; id 0 when no id
 //     has weight (every logit -inf or NaN). The weights' last bits differ from the host's exp,
 //     so a draw landing within rounding of a boundary (~1e-7 of draws) may take the neighbour.
-//   - nucleus rows: draw_vocab's top-p / min-p branch: ids sorted by l (stable: ties keep the
-//     lower id first), probabilities w / total as float, kept up to the first id below min_p x
-//     the best one's (never the best) or through the first whose cumulative probability reaches
-//     top_p, whichever comes first; then the first kept id whose cumulative probability passes
-//     u x the kept mass (the last kept id if rounding leaves u beyond it).
+//   - nucleus rows: draw_vocab's top-p / min-p branch, and pick()'s top-k path: ids sorted by l
+//     (stable: ties keep the lower id first), the first top_k of them when top_k is set,
+//     probabilities w / (their total) as float, kept up to the first id below min_p x the best
+//     one's (never the best) or through the first whose cumulative probability reaches top_p,
+//     whichever comes first; then the first kept id whose cumulative probability passes u x the
+//     kept mass (the last kept id if rounding leaves u beyond it).
 #pragma once
 
 #include <ATen/ATen.h>
@@ -25,10 +26,11 @@ struct DevicePicks {
     std::vector<std::int64_t> greedy_rows;   // rows of the logits to take the argmax of
     std::vector<std::int64_t> draw_rows;     // rows to draw from at a temperature
     std::vector<double> temperatures, units; // per draw row: > 0, and in [0, 1)
-    // Rows to draw from after top-p / min-p, with their temperature, uniform, top_p (off unless
-    // in (0, 1)) and min_p (off unless > 0).
+    // Rows to draw from after top-k / top-p / min-p, with their temperature, uniform, top_k (off
+    // unless > 0), top_p (off unless in (0, 1)) and min_p (off unless > 0).
     std::vector<std::int64_t> nucleus_rows;
     std::vector<double> nucleus_temperatures, nucleus_units, top_p, min_p;
+    std::vector<std::int64_t> top_k;
     bool empty() const { return greedy_rows.empty() && draw_rows.empty() && nucleus_rows.empty(); }
 };
 

@@ -52,8 +52,7 @@ Sampler::Plain Sampler::plain() const {
                            p_.presence_penalty != 0.0f || p_.frequency_penalty != 0.0f;
     if (penalties) return Plain::No;
     if (p_.temperature <= 0.0f) return Plain::Greedy;
-    if (p_.top_k > 0) return Plain::No;
-    const bool cut = (p_.top_p > 0.0f && p_.top_p < 1.0f) || p_.min_p > 0.0f;
+    const bool cut = p_.top_k > 0 || (p_.top_p > 0.0f && p_.top_p < 1.0f) || p_.min_p > 0.0f;
     return cut ? Plain::Nucleus : Plain::Temperature;
 }
 

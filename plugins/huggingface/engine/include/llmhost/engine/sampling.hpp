@@ -45,9 +45,9 @@ public:
     // What a caller may do without this Sampler seeing the logits (the batch scheduler's device
     // picks): Greedy is the first argmax of the raw logits; Temperature is one draw over the whole
     // vocabulary by inverse CDF in id order of exp(logits / temperature); Nucleus is the same
-    // after top-p and/or min-p, over the ids sorted by logit (ties: lower id first); both with
-    // the uniform that sample() would have used (next_unit()). Anything else (penalties, top-k)
-    // needs the logits here.
+    // after top-k, top-p and/or min-p, over the ids sorted by logit (ties: lower id first); both
+    // with the uniform that sample() would have used (next_unit()). Penalties need the logits
+    // here (and the history).
     enum class Plain { Greedy, Temperature, Nucleus, No };
     Plain plain() const;
     // The uniform in [0, 1) of the next draw (53 random bits), as sample() consumes it: a caller
