@@ -12,6 +12,29 @@
 
 #include <llmhost/engine/sampling.hpp>
 
+namespace {
+
+// Probabilities 0.4, 0.2, 0.2, 0.1, 0.1 on ids 3, 0, 4, 1, 2 (ties: ids 0 < 4, 1 < 2).
+at::Tensor five_ids() {
+    return at::log(at::tensor(std::vector<float>{0.2f, 0.1f, 0.1f, 0.4f, 0.2f}, at::kFloat))
+        .view({1, 5});
+}
+
+// One nucleus draw from row 0 of `l` at temperature 1.
+std::int64_t nucleus_draw(const at::Tensor &l, double u, double top_p, double min_p,
+                          std::int64_t top_k) {
+    llmhost::engine::DevicePicks p;
+    p.nucleus_rows = {0};
+    p.nucleus_temperatures = {1.0};
+    p.nucleus_units = {u};
+    p.top_p = {top_p};
+    p.min_p = {min_p};
+    p.top_k = {top_k};
+    return llmhost::engine::pick_on_device(l, p).at(0);
+}
+
+} // namespace
+
 TEST_CASE("device picks: greedy is the first maximum, NaN never wins, a row of -inf gives 0") {
     const float inf = std::numeric_limits<float>::infinity(), nan = std::nanf("");
     const at::Tensor l = at::tensor(std::vector<float>{1, 5, 5, 2,     //
@@ -61,19 +84,9 @@ TEST_CASE("device picks: a temperature draw is the inverse CDF in id order with 
 }
 
 TEST_CASE("device picks: top-p and min-p keep the host's ids, sorted by logit with ties by id") {
-    // Probabilities 0.4, 0.2, 0.2, 0.1, 0.1 on ids 3, 0, 4, 1, 2 (ties: ids 0 < 4, 1 < 2).
-    const at::Tensor l =
-        at::log(at::tensor(std::vector<float>{0.2f, 0.1f, 0.1f, 0.4f, 0.2f}, at::kFloat))
-            .view({1, 5});
+    const at::Tensor l = five_ids();
     auto draw = [&](double u, double top_p, double min_p) {
-        llmhost::engine::DevicePicks p;
-        p.nucleus_rows = {0};
-        p.nucleus_temperatures = {1.0};
-        p.nucleus_units = {u};
-        p.top_p = {top_p};
-        p.min_p = {min_p};
-        p.top_k = {0};
-        return llmhost::engine::pick_on_device(l, p).at(0);
+        return nucleus_draw(l, u, top_p, min_p, 0);
     };
     // No cut (top_p 1, min_p 0): the sorted order 3, 0, 4, 1, 2 with mass 1.
     CHECK(draw(0.0, 1.0, 0.0) == 3);
@@ -141,19 +154,9 @@ TEST_CASE("device picks: the same draws as the host Sampler with the same seed, 
 }
 
 TEST_CASE("device picks: top-k keeps the k best (ties by id) and renormalises among them") {
-    // Probabilities 0.4, 0.2, 0.2, 0.1, 0.1 on ids 3, 0, 4, 1, 2.
-    const at::Tensor l =
-        at::log(at::tensor(std::vector<float>{0.2f, 0.1f, 0.1f, 0.4f, 0.2f}, at::kFloat))
-            .view({1, 5});
+    const at::Tensor l = five_ids();
     auto draw = [&](double u, std::int64_t k, double top_p) {
-        llmhost::engine::DevicePicks p;
-        p.nucleus_rows = {0};
-        p.nucleus_temperatures = {1.0};
-        p.nucleus_units = {u};
-        p.top_p = {top_p};
-        p.min_p = {0.0};
-        p.top_k = {k};
-        return llmhost::engine::pick_on_device(l, p).at(0);
+        return nucleus_draw(l, u, top_p, 0.0, k);
     };
     CHECK(draw(0.99, 1, 1.0) == 3);
     // k = 2: ids 3 and 0 at 2/3 and 1/3.
