@@ -30,6 +30,7 @@
 // --only prefix: TTFT of an agent's next turn with the prefix cache vs without (prefix_row.cpp).
 #include "constrained_row.hpp"
 #include "paired_row.hpp"
+#include "prompts.hpp"
 #include "prefix_row.hpp"
 #include "roofline.hpp"
 #include "streams.hpp"
@@ -147,12 +148,6 @@ void set_threads(int n) {
     llmhost::engine::set_blas_threads(blas_threads > 0 ? blas_threads : n); // fp32 matmuls
 }
 
-std::vector<std::int32_t> prompt_ids(int n) {
-    std::vector<std::int32_t> p(static_cast<std::size_t>(n));
-    for (int i = 0; i < n; ++i) p[i] = (i * 7919 + 13) % 32000;
-    return p;
-}
-
 // The single-stream table: for each dtype and thread count (1, all physical cores), prefill and
 // decode tok/s next to the decode bound at that thread count and the ratio; then prefill of a
 // `long_prompt`-token prompt at all cores, fp32 vs bf16.
@@ -177,7 +172,7 @@ void bench_single(const fs::path &root, int prompt_len, int decode_len, int long
     };
     std::vector<Long> longs;
     std::vector<std::string> warnings;
-    const auto prompt = prompt_ids(prompt_len);
+    const auto prompt = bench::prompt_ids(prompt_len);
     struct Row {
         const char *dir, *dtype; // int8/int4 are quantized from the bf16 checkpoint at load
     };
@@ -240,8 +235,7 @@ void bench_single(const fs::path &root, int prompt_len, int decode_len, int long
                 o.max_tokens = decode_len;
                 auto r = e->generate(prompt, o);
                 best_prefill = std::max(best_prefill, prompt_len / (r.prefill_ms / 1e3));
-                // decode_ms covers decode_len samples and decode_len - 1 forward passes.
-                const double decode = (r.tokens.size() - 1) / (r.decode_ms / 1e3);
+                const double decode = bench::decode_tok_s(r);
                 best_decode = std::max(best_decode, decode);
                 const double bw_after = read_bw();
                 rep_ratios.push_back(decode / (std::max(bw_before, bw_after) / bytes));
@@ -279,7 +273,7 @@ void bench_single(const fs::path &root, int prompt_len, int decode_len, int long
         if (long_prompt > 0) {
             set_threads(all);
             e->set_threads(all);
-            const auto lp = prompt_ids(long_prompt);
+            const auto lp = bench::prompt_ids(long_prompt);
             double best = 0;
             for (int rep = 0; rep < 2; ++rep) {
                 llmhost::engine::GenerateOptions o;

@@ -10,6 +10,8 @@
 // the difference to unconstrained is the sampler's masked draw and the logits copy per step.
 #include "constrained_row.hpp"
 
+#include "prompts.hpp"
+
 #include "tiny_model.hpp"
 
 #include <llmhost/constraint/guide.hpp>
@@ -194,8 +196,7 @@ void bench_constrained(const fs::path &root, const fs::path &tokenizer_dir, int 
         const std::size_t width = static_cast<std::size_t>(e->config().vocab_size);
         std::vector<std::int32_t> eos(e->eos_ids().begin(), e->eos_ids().end());
         const auto vocab = c::vocabulary_from_tokenizer(tokenizer, eos, width);
-        std::vector<std::int32_t> prompt(static_cast<std::size_t>(prompt_len));
-        for (int i = 0; i < prompt_len; ++i) prompt[i] = (i * 7919 + 13) % 32000;
+        const std::vector<std::int32_t> prompt = prompt_ids(prompt_len);
         (void)run_once(*e, prompt, 2, 0.0f, 1, nullptr); // warm-up: touch every weight page
         // Greedy isolates the constraint's cost (argmax either way); temperature 1 adds the
         // sampler's softmax, which differs between a full and a masked vocabulary.

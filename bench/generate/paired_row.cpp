@@ -8,6 +8,8 @@
 // shows up as a gap between the two bf16 reps.
 #include "paired_row.hpp"
 
+#include "prompts.hpp"
+
 #include <llmhost/engine/engine.hpp>
 
 #include <ATen/Parallel.h>
@@ -20,13 +22,11 @@ namespace bench {
 
 namespace {
 
-double decode_tok_s(llmhost::engine::Engine &e, const std::vector<std::int32_t> &prompt,
+double timed_decode(llmhost::engine::Engine &e, const std::vector<std::int32_t> &prompt,
                     int decode) {
     llmhost::engine::GenerateOptions o;
     o.max_tokens = decode;
-    const auto r = e.generate(prompt, o);
-    // decode_ms covers `decode` samples and decode - 1 forward passes.
-    return double(r.tokens.size() - 1) / (r.decode_ms / 1e3);
+    return decode_tok_s(e.generate(prompt, o));
 }
 
 } // namespace
@@ -52,10 +52,10 @@ void bench_int4_vs_bf16(const std::filesystem::path &dir, const std::vector<std:
         int4->generate(prompt, warm);
         std::vector<double> ratios;
         std::string line;
-        double before = decode_tok_s(*bf16, prompt, decode);
+        double before = timed_decode(*bf16, prompt, decode);
         for (int r = 0; r < reps; ++r) {
-            const double q = decode_tok_s(*int4, prompt, decode);
-            const double after = decode_tok_s(*bf16, prompt, decode);
+            const double q = timed_decode(*int4, prompt, decode);
+            const double after = timed_decode(*bf16, prompt, decode);
             const double ratio = q / ((before + after) / 2);
             ratios.push_back(ratio);
             char cell[96];

@@ -8,6 +8,8 @@
 // background load hits both alike; best of `reps` each. Greedy, one new token: TTFT is prefill.
 #include "prefix_row.hpp"
 
+#include "prompts.hpp"
+
 #include "tiny_model.hpp"
 
 #include <llmhost/engine/engine.hpp>
@@ -48,8 +50,7 @@ llmhost::tools::TinyModelSpec spec(const std::string &dtype, std::int64_t positi
 void bench_prefix(const fs::path &root, int prefix_len, int new_len, int reps) {
     std::setvbuf(stdout, nullptr, _IOLBF, 0); // rows appear as they are measured (minutes each)
     const std::int64_t ctx = prefix_len + new_len + 8;
-    std::vector<std::int32_t> history(static_cast<std::size_t>(prefix_len));
-    for (int i = 0; i < prefix_len; ++i) history[i] = (i * 7919 + 13) % 32000;
+    const std::vector<std::int32_t> history = prompt_ids(prefix_len);
     // Each rep's new tokens differ from the last rep's at the first one, so the cached engine
     // reuses exactly the history (not the previous rep's whole prompt).
     auto next_turn = [&](int rep) {

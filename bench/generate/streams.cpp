@@ -1,6 +1,8 @@
 // Concurrent streams against one engine (streams.hpp).
 #include "streams.hpp"
 
+#include "prompts.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <exception>
@@ -21,8 +23,7 @@ StreamRun aggregate_tok_s(llmhost::engine::Engine &e, int streams, int prompt_le
     std::exception_ptr error; // the first request that failed (rethrown here, not terminate())
     for (int s = 0; s < streams; ++s)
         threads.emplace_back([&, s] {
-            std::vector<std::int32_t> prompt(static_cast<std::size_t>(prompt_len));
-            for (int i = 0; i < prompt_len; ++i) prompt[i] = (i * 7919 + 13 + 101 * s) % 32000;
+            const std::vector<std::int32_t> prompt = prompt_ids(prompt_len, 101 * s);
             llmhost::engine::GenerateOptions o;
             o.max_tokens = decode;
             if (++ready == streams) t0 = Clock::now();

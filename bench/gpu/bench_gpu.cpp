@@ -22,6 +22,7 @@
 //     torch or transformers.
 // Then the targets (decode >= 85 % of the bound and >= 3x transformers; 32 streams >= 10x
 // batch-1 decode), each "met" or "missed".
+#include "prompts.hpp"
 #include "roofline.hpp"
 #include "streams.hpp"
 #include "tiny_model.hpp"
@@ -80,12 +81,6 @@ llmhost::tools::TinyModelSpec spec_for(const std::string &config) {
         throw std::invalid_argument("--config must be 1b or small, got '" + config + "'");
     }
     return s;
-}
-
-std::vector<std::int32_t> prompt_ids(int n) { // the same ids as transformers_peer.py
-    std::vector<std::int32_t> p(static_cast<std::size_t>(n));
-    for (int i = 0; i < n; ++i) p[i] = (i * 7919 + 13) % 32000;
-    return p;
 }
 
 // Bytes read + written per second by a device-to-device copy of `bytes`, best of `rounds` rounds
@@ -229,14 +224,13 @@ int main(int argc, char **argv) try {
 
     llmhost::engine::GenerateOptions warm;
     warm.max_tokens = 2;
-    e->generate(prompt_ids(prompt), warm);
+    e->generate(bench::prompt_ids(prompt), warm);
     double best_decode = 0;
     for (int rep = 0; rep < 3; ++rep) {
         llmhost::engine::GenerateOptions o;
         o.max_tokens = decode;
-        const auto r = e->generate(prompt_ids(prompt), o);
-        // decode_ms covers `decode` samples and decode - 1 forward passes.
-        best_decode = std::max(best_decode, double(r.tokens.size() - 1) / (r.decode_ms / 1e3));
+        const auto r = e->generate(bench::prompt_ids(prompt), o);
+        best_decode = std::max(best_decode, bench::decode_tok_s(r));
     }
     const double bound = bw / step_bytes;
     std::printf("decode, batch 1:        %9.1f tok/s   bound %.1f tok/s   %.0f %% of it\n",
@@ -254,7 +248,7 @@ int main(int argc, char **argv) try {
     for (int rep = 0; rep < 2; ++rep) {
         llmhost::engine::GenerateOptions o;
         o.max_tokens = 1;
-        const auto r = e->generate(prompt_ids(long_prompt), o);
+        const auto r = e->generate(bench::prompt_ids(long_prompt), o);
         best_prefill_ms = rep == 0 ? r.prefill_ms : std::min(best_prefill_ms, r.prefill_ms);
     }
     std::printf("prefill, %d tokens:   %9.1f tok/s   (%.1f ms)\n", long_prompt,
