@@ -45,16 +45,13 @@ BatchScheduler::BatchScheduler(CausalLM &model, KVCache &cache, PrefixCache &pre
     : model_(model), cache_(cache), prefix_(prefix), device_(device),
       device_sampling_(device_sampling_default(device)), slots_(static_cast<std::size_t>(slots)),
       threads_(threads), thread_() {
-    if (const auto mode = StaticDecode::mode_for(device); mode != StaticDecode::Mode::Off) {
+    if (const auto mode = StaticDecode::mode_for(device); mode != StaticDecode::Mode::Off)
         static_ = std::make_unique<StaticDecode>(model, cache, device, mode);
-        static_status_ = static_->status();
-    }
     thread_ = std::thread([this] { loop(); }); // last: every member above exists
 }
 
 std::string BatchScheduler::decode_graph_status() const {
-    std::lock_guard lk(status_mu_);
-    return static_status_;
+    return static_ ? static_->status() : "off";
 }
 
 at::Tensor BatchScheduler::logits_to_host(const at::Tensor &t) {
@@ -305,11 +302,11 @@ void BatchScheduler::decode_step() {
                                rows, false)
                       .select(1, 0);
         if (!picks.empty()) {
-            const std::vector<std::int64_t> ids = pick_on_device(out, picks);
+            const std::vector<std::int64_t> chosen = pick_on_device(out, picks);
             std::size_t k = 0;
-            for (std::int64_t r : picks.greedy_rows) picked[r] = ids[k++];
-            for (std::int64_t r : picks.draw_rows) picked[r] = ids[k++];
-            for (std::int64_t r : picks.nucleus_rows) picked[r] = ids[k++];
+            for (std::int64_t r : picks.greedy_rows) picked[r] = chosen[k++];
+            for (std::int64_t r : picks.draw_rows) picked[r] = chosen[k++];
+            for (std::int64_t r : picks.nucleus_rows) picked[r] = chosen[k++];
         }
         if (!to_host.empty()) {
             if (static_cast<std::int64_t>(to_host.size()) < B)
@@ -321,11 +318,6 @@ void BatchScheduler::decode_step() {
         for (std::size_t i = lo; i <= hi; ++i)
             if (slots_[i]) retire(i, error);
         return;
-    }
-    if (static_step) {
-        std::string now = static_->status();
-        std::lock_guard lk(status_mu_);
-        if (now != static_status_) static_status_ = std::move(now);
     }
     for (std::size_t i = lo; i <= hi; ++i)
         if (slots_[i]) slots_[i]->fed = slots_[i]->next_pos + 1; // last_id ran

@@ -115,9 +115,9 @@ private:
     void sample_and_deliver(Slot &s, float *logits, std::int64_t vocab);
     // Delivers sampled `ids` (the first, then fast-forwarded ones) or finishes the request.
     void deliver(Slot &s, const std::vector<std::int32_t> &ids, std::optional<TokenLogprobs> lp);
-    // How a slot's next id may be picked without its logits on the host (device_pick.hpp):
-    // Greedy or Temperature when its sampler is plain and it wants no logprobs and has no guide,
-    // else No. Only off the CPU (or with LLMHOST_DEVICE_SAMPLING=1).
+    // How a slot's next id may be picked without its logits on the host (device_pick.hpp): its
+    // sampler's plain() when it wants no logprobs and has no guide, else No. Only off the CPU
+    // (or with LLMHOST_DEVICE_SAMPLING=1).
     Sampler::Plain device_pick(const Slot &s) const;
     void retire(std::size_t slot_index, std::exception_ptr error = nullptr);
     bool any_active() const;
@@ -127,10 +127,10 @@ private:
     KVCacheRows row_views_{cache_}; // the views of cache_'s rows each step runs on (loop thread)
     PrefixCache &prefix_;
     at::Device device_;
-    // Rows whose sampler needs only the raw logits (greedy, or a plain temperature) get their id
-    // picked on the device and copy back one id, not the ~0.5 MB of a 128k vocabulary's logits:
-    // on for every device but the CPU (LLMHOST_DEVICE_SAMPLING=1 turns it on there, for the
-    // tests; =0 turns it off everywhere).
+    // Rows whose sampler needs only the raw logits (greedy, a temperature with or without top-k,
+    // top-p, min-p) get their id picked on the device and copy back one id, not the ~0.5 MB of a
+    // 128k vocabulary's logits: on for every device but the CPU (LLMHOST_DEVICE_SAMPLING=1 turns
+    // it on there, for the tests; =0 turns it off everywhere).
     bool device_sampling_ = false;
     // The rows of logits a decode step brings to the host: a view of pinned_ off the CPU (a
     // page-locked buffer the copy lands in directly, kept and grown as needed), else `t` itself.
@@ -138,8 +138,6 @@ private:
     at::Tensor pinned_;
     // The decode step over rows [0, n) with static shapes (CUDA graphs), or null.
     std::unique_ptr<StaticDecode> static_;
-    mutable std::mutex status_mu_;
-    std::string static_status_ = "off";      // static_->status() after the last step (status_mu_)
     std::vector<std::optional<Slot>> slots_; // touched by the loop thread only
     std::atomic<std::int64_t> prefills_{0}, decode_steps_{0}, decode_rows_{0}, max_rows_{0},
         decode_us_{0};

@@ -62,25 +62,24 @@ std::int64_t StaticDecode::bucket(std::int64_t kv_len) const {
     return std::min(b, max_ctx_);
 }
 
-std::int64_t StaticDecode::graphs_captured() const {
-    std::int64_t n = 0;
-    for (const auto &[b, e] : entries_) n += e.graph ? 1 : 0;
-    return n;
-}
-
 std::string StaticDecode::status() const {
-    switch (mode_) {
-    case Mode::Graphs: return "graphs: " + std::to_string(graphs_captured()) + " captured";
+    switch (mode_.load()) {
+    case Mode::Graphs: return "graphs: " + std::to_string(captured_.load()) + " captured";
     case Mode::Eager: return "eager";
     case Mode::Off: break;
     }
+    std::lock_guard lk(reason_mu_);
     return off_reason_.empty() ? "off" : "off: " + off_reason_;
 }
 
 void StaticDecode::turn_off(const std::string &why) {
-    mode_ = Mode::Off;
-    off_reason_ = why;
+    {
+        std::lock_guard lk(reason_mu_);
+        off_reason_ = why;
+    }
+    mode_ = Mode::Off; // after the reason: a reader that sees Off finds it
     entries_.clear();
+    captured_ = 0;
 }
 
 at::Tensor StaticDecode::run_eager(std::int64_t n, std::int64_t bucket, KVCache &rows) {
@@ -160,6 +159,7 @@ at::Tensor StaticDecode::replay_or_capture(std::int64_t n, std::int64_t b, KVCac
             return eager;
         }
         auto [it, inserted] = entries_.emplace(std::make_pair(n, b), std::move(e));
+        ++captured_;
         return it->second.out;
     } catch (const std::exception &ex) {
         // A capture that failed leaves no graph; the step itself still runs eagerly.

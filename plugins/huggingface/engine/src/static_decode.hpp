@@ -21,8 +21,10 @@
 #include <ATen/ATen.h>
 
 #include <cstdint>
+#include <atomic>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -40,7 +42,7 @@ public:
     StaticDecode(const StaticDecode &) = delete;
     StaticDecode &operator=(const StaticDecode &) = delete;
 
-    Mode mode() const { return mode_; }
+    Mode mode() const { return mode_.load(); }
     // The rows [0, n) a step over rows [0, used) runs on: the next power of two, at most all.
     std::int64_t rows(std::int64_t used) const;
     // The attended length a step of kv_len runs with.
@@ -51,9 +53,9 @@ public:
     // fails the step's requests).
     at::Tensor step(const std::vector<std::int64_t> &ids, const std::vector<std::int64_t> &pos,
                     std::int64_t kv_len, KVCache &rows);
-    // "graphs: N captured", "eager", "off", or "off: <why graphs were turned off>".
+    // "graphs: N captured", "eager", "off", or "off: <why graphs were turned off>". Any thread
+    // may ask (the engine's callers do) while the loop thread steps.
     std::string status() const;
-    std::int64_t graphs_captured() const;
 
 private:
     struct Graph; // a captured CUDA graph (static_decode.cpp)
@@ -68,11 +70,13 @@ private:
     CausalLM &model_;
     const std::int64_t max_rows_, max_ctx_;
     at::Device device_;
-    Mode mode_;
+    std::atomic<Mode> mode_;                  // set by the loop thread, read by status()
+    std::atomic<std::int64_t> captured_{0};   // graphs in entries_
     at::Tensor tokens_, positions_; // [max rows, 1] int64 on the device; never reallocated
     at::Tensor host_tokens_, host_positions_; // staging, pinned on CUDA
     std::map<std::pair<std::int64_t, std::int64_t>, Entry> entries_; // by (rows, bucket)
-    std::string off_reason_;
+    mutable std::mutex reason_mu_;
+    std::string off_reason_; // reason_mu_
 };
 
 } // namespace llmhost::engine

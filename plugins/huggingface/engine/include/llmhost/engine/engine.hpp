@@ -94,7 +94,7 @@ struct BatchStats {
     // they hold (their current lengths, summed). With max_batch = 1: the running request's.
     std::int64_t active_rows = 0;
     std::int64_t active_positions = 0;
-    // Decoded rows whose id was picked on the device (greedy or a plain temperature, off the
+    // Decoded rows whose id was picked on the device (no penalty, logprobs or guide, off the
     // CPU: engine/src/device_pick.hpp): only an id came back, not the row's logits.
     std::int64_t device_picked_rows = 0;
 };
