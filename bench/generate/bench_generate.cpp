@@ -8,7 +8,9 @@
 // Then prefill of a long (2k-token) prompt, fp32 (through the process's BLAS) vs bf16. Also RSS
 // (anonymous vs file-backed) after loading, to show the weights are the mmap'd file, not a copy.
 //
-// Then int4 / bf16 decode measured interleaved, rep by rep (paired_row.cpp).
+// Then int4 / bf16 decode measured interleaved, rep by rep (paired_row.cpp), and the ratio to
+// the bound measured the same way: many short reps, each between two bandwidth readings
+// (roofline_row.cpp; --only roofline runs it alone).
 //
 // Then concurrency: aggregate tok/s of 1, 4 and 8 streams (threads calling generate at once)
 // on the batch scheduler (max_batch 8) vs the serial path (max_batch 1: one request at a time,
@@ -21,7 +23,8 @@
 //                  [--stream-prompt 32] [--stream-decode 32] [--long-prompt 2048]
 //                  [--blas-threads N]
 //                  [--constrained-decode 128] [--constrained-reps 3] [--tokenizer DIR]
-//                  [--only single|streams|constrained|prefix] [--prefix 2048] [--prefix-new 50]
+//                  [--only single|roofline|streams|constrained|prefix] [--prefix 2048]
+//                  [--prefix-new 50] [--roofline-reps 11] [--roofline-decode 64]
 //                  [--dtypes float32,bfloat16,int8,int4] [--threads N[,M]] [--cached-prompt 1]
 // --dtypes / --threads: only those rows of the single-stream table (to profile one of them).
 // --cached-prompt 1: the single-stream table with the prefix cache on, so the reps after the
@@ -30,9 +33,10 @@
 // --only prefix: TTFT of an agent's next turn with the prefix cache vs without (prefix_row.cpp).
 #include "constrained_row.hpp"
 #include "paired_row.hpp"
-#include "prompts.hpp"
 #include "prefix_row.hpp"
+#include "prompts.hpp"
 #include "roofline.hpp"
+#include "roofline_row.hpp"
 #include "streams.hpp"
 #include "tiny_model.hpp"
 
@@ -136,6 +140,7 @@ std::string only_dtypes;       // --dtypes: comma-separated; empty: all four
 bool cached_prompt = false;    // --cached-prompt 1: reps reuse the prompt's KV (prefix cache)
 std::vector<int> only_threads; // --threads: thread counts of the single table; empty: 1 and all
 int blas_threads = 0; // --blas-threads: OpenBLAS's pool size; 0: the intra-op count, as the engine
+int roofline_reps = 11, roofline_decode = 64; // the interleaved roofline (roofline_row.hpp)
 
 // A row of the single-stream table that --dtypes keeps.
 bool listed(const std::string &dtype) {
@@ -151,11 +156,32 @@ void set_threads(int n) {
 // The single-stream table: for each dtype and thread count (1, all physical cores), prefill and
 // decode tok/s next to the decode bound at that thread count and the ratio; then prefill of a
 // `long_prompt`-token prompt at all cores, fp32 vs bf16.
-void bench_single(const fs::path &root, int prompt_len, int decode_len, int long_prompt) {
+// 1 and all physical cores, or --threads.
+std::vector<int> thread_counts() {
+    if (!only_threads.empty()) return only_threads;
     const int all = llmhost::engine::default_cpu_threads();
     std::vector<int> counts = {1};
     if (all > 1) counts.push_back(all);
-    if (!only_threads.empty()) counts = only_threads;
+    return counts;
+}
+
+// The interleaved roofline for the packed formats --dtypes keeps (float32's projections are
+// OpenBLAS's: no target of its own).
+void bench_roofline(const fs::path &root, int prompt_len) {
+    bench::RooflineRowOptions o;
+    o.dtypes.clear();
+    for (const char *d : {"bfloat16", "int8", "int4"})
+        if (listed(d)) o.dtypes.push_back(d);
+    o.threads = thread_counts();
+    o.reps = roofline_reps;
+    o.decode = roofline_decode;
+    o.prefix_cache = cached_prompt;
+    bench::bench_roofline_interleaved(root / "BF16", bench::prompt_ids(prompt_len), o);
+}
+
+void bench_single(const fs::path &root, int prompt_len, int decode_len, int long_prompt) {
+    const int all = llmhost::engine::default_cpu_threads();
+    const std::vector<int> counts = thread_counts();
     std::vector<bench::ReadBandwidth> bw;
     for (int t : counts) bw.push_back(bench::read_bandwidth(t));
     std::printf("read bandwidth (vectorized read of 512 MiB, best of 5):");
@@ -299,6 +325,7 @@ void bench_single(const fs::path &root, int prompt_len, int decode_len, int long
     for (const auto &w : warnings) std::printf("%s\n", w.c_str());
     if (listed("bfloat16") && listed("int4"))
         bench::bench_int4_vs_bf16(root / "BF16", prompt, decode_len, counts, cached_prompt);
+    bench_roofline(root, prompt_len);
     if (!longs.empty()) {
         std::printf("\nprefill of a %d-token prompt, %d thread(s), best of 2:\n", long_prompt, all);
         const bool vs_fp32 = longs.front().dtype == "float32"; // --dtypes may leave it out
@@ -348,6 +375,10 @@ int main(int argc, char **argv) {
             prefix_len = std::stoi(argv[i + 1]);
         else if (a == "--prefix-new")
             prefix_new = std::stoi(argv[i + 1]);
+        else if (a == "--roofline-reps")
+            roofline_reps = std::stoi(argv[i + 1]);
+        else if (a == "--roofline-decode")
+            roofline_decode = std::stoi(argv[i + 1]);
         else if (a == "--dtypes")
             only_dtypes = argv[i + 1];
         else if (a == "--cached-prompt")
@@ -383,6 +414,10 @@ int main(int argc, char **argv) {
     }
     if (only == "streams") {
         bench_streams(root, stream_prompt, stream_decode);
+        return 0;
+    }
+    if (only == "roofline") {
+        bench_roofline(root, prompt_len);
         return 0;
     }
     // Each Engine::load below resets threads. With the prompt cached, a long prompt's second rep

@@ -1,5 +1,6 @@
-// measure_read_bandwidth(): a positive rate from a small buffer, on 1 and 2 threads, and argument
-// checks. (The figure itself is a benchmark, bench/kernels, never asserted here.)
+// measure_read_bandwidth() and ReadProbe: a positive rate from a small buffer, on 1 and more
+// threads, and argument checks. (The figure itself is a benchmark, bench/kernels, never asserted
+// here.)
 #include "llmhost/kernels/bandwidth.hpp"
 
 #include <doctest/doctest.h>
@@ -24,4 +25,33 @@ TEST_CASE("bandwidth: small buffer gives a positive rate") {
 TEST_CASE("bandwidth: bad arguments throw") {
     CHECK_THROWS_AS(measure_read_bandwidth(1, 100, 1), std::invalid_argument);
     CHECK_THROWS_AS(measure_read_bandwidth(1, 1u << 20, 0), std::invalid_argument);
+}
+
+TEST_CASE("bandwidth: a ReadProbe reads its one buffer again and again") {
+    for (int t : {1, 2, 3}) {
+        ReadProbe probe(t, 1u << 20);
+        CHECK(probe.threads() == t);
+        // Slices of whole 256-byte steps: the buffer is at most what was asked, never empty.
+        CHECK(probe.buffer_bytes() > 0);
+        CHECK(probe.buffer_bytes() <= (1u << 20));
+        CHECK(probe.buffer_bytes() % (256 * std::size_t(t)) == 0);
+        for (int round = 0; round < 3; ++round) {
+            const Bandwidth b = probe.measure(2);
+            CHECK(b.bytes_per_s > 0);
+            CHECK(b.cpu_bytes_per_s > 0);
+            CHECK(b.threads == t);
+            CHECK(b.runs == 2);
+            CHECK(b.buffer_bytes == probe.buffer_bytes());
+        }
+    }
+    CHECK(ReadProbe(0, 1u << 16).threads() >= 1);
+}
+
+TEST_CASE("bandwidth: a ReadProbe refuses what measure_read_bandwidth refuses") {
+    CHECK_THROWS_AS(ReadProbe(1, 100), std::invalid_argument);
+    CHECK_THROWS_AS(ReadProbe(64, 4096), std::invalid_argument); // 64 bytes a thread: no slice
+    ReadProbe probe(1, 1u << 16);
+    CHECK_THROWS_AS(probe.measure(0), std::invalid_argument);
+    CHECK_THROWS_AS(probe.measure(-1), std::invalid_argument);
+    CHECK(probe.measure(1).bytes_per_s > 0); // still usable after a refused call
 }

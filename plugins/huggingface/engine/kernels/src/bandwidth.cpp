@@ -1,5 +1,6 @@
-// measure_read_bandwidth(): the STREAM-style read rate the decode roofline divides by. One buffer
-// far larger than the caches, each thread sums its slice with the active ISA's vector loads.
+// measure_read_bandwidth() and ReadProbe: the STREAM-style read rate the decode roofline divides
+// by. One buffer far larger than the caches, each thread sums its slice with the active ISA's
+// vector loads.
 #include "llmhost/kernels/bandwidth.hpp"
 #include "detail.hpp"
 
@@ -9,7 +10,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
-#include <memory>
 #include <new>
 #include <stdexcept>
 #include <thread>
@@ -24,24 +24,46 @@ double thread_cpu_s() {
     return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
 }
 
-} // namespace
+int checked_threads(int threads) {
+    if (threads <= 0) threads = int(std::max(1u, std::thread::hardware_concurrency()));
+    return std::min(threads, 1024);
+}
 
-Bandwidth measure_read_bandwidth(int threads, std::size_t buffer_bytes, int runs) {
+std::size_t checked_slice(int threads, std::size_t buffer_bytes) {
     if (buffer_bytes < 4096)
         throw std::invalid_argument("measure_read_bandwidth: buffer_bytes must be >= 4096");
-    if (runs <= 0) throw std::invalid_argument("measure_read_bandwidth: runs must be > 0");
-    if (threads <= 0) threads = int(std::max(1u, std::thread::hardware_concurrency()));
-    threads = std::min(threads, 1024);
     // Each thread's slice: a multiple of 256 bytes (the vector loops' step), 64-byte aligned.
     const std::size_t slice = buffer_bytes / std::size_t(threads) / 256 * 256;
     if (slice == 0) throw std::invalid_argument("measure_read_bandwidth: buffer too small");
-    const std::size_t total = slice * std::size_t(threads);
-    // Allocated as the packed weights are (huge pages where the system has them): the bound
-    // must be what a program streaming its weights can reach, and on 4 KiB pages this VM's
-    // reads were 25-40 % slower (weight_arena.hpp).
-    void *buf = detail::allocate_streamed(total).p;
-    std::unique_ptr<void, void (*)(void *)> own(buf, std::free);
-    auto *bytes = static_cast<unsigned char *>(buf);
+    return slice;
+}
+
+} // namespace
+
+ReadProbe::ReadProbe(int threads, std::size_t buffer_bytes)
+    : threads_(checked_threads(threads)), slice_(checked_slice(threads_, buffer_bytes)),
+      // Allocated as the packed weights are (huge pages where the system has them): the bound
+      // must be what a program streaming its weights can reach, and on 4 KiB pages this VM's
+      // reads were 25-40 % slower (weight_arena.hpp).
+      buf_(
+          static_cast<unsigned char *>(detail::allocate_streamed(slice_ * std::size_t(threads_)).p),
+          std::free) {
+    // First touch of each slice by a thread of its own, as the readers will (NUMA placement).
+    std::vector<std::thread> touch;
+    for (int t = 1; t < threads_; ++t)
+        touch.emplace_back(
+            [this, t] { std::memset(buf_.get() + std::size_t(t) * slice_, t + 1, slice_); });
+    std::memset(buf_.get(), 1, slice_);
+    for (auto &t : touch) t.join();
+}
+
+ReadProbe::~ReadProbe() = default;
+
+Bandwidth ReadProbe::measure(int runs) {
+    if (runs <= 0) throw std::invalid_argument("measure_read_bandwidth: runs must be > 0");
+    const int threads = threads_;
+    const std::size_t slice = slice_, total = buffer_bytes();
+    unsigned char *bytes = buf_.get();
     const auto read_sum = detail::active_kernels().read_sum;
 
     // threads - 1 helpers plus the calling thread, which reads slice 0: a timing thread that only
@@ -59,8 +81,7 @@ Bandwidth measure_read_bandwidth(int threads, std::size_t buffer_bytes, int runs
     pool.reserve(std::size_t(threads));
     for (int t = 1; t < threads; ++t) {
         pool.emplace_back([&, t] {
-            unsigned char *p = bytes + std::size_t(t) * slice;
-            std::memset(p, t + 1, slice); // first touch by the thread that reads it
+            const unsigned char *p = bytes + std::size_t(t) * slice;
             done.fetch_add(1);
             for (int seen = 0;;) {
                 while (go.load(std::memory_order_acquire) == seen && !quit.load()) {}
@@ -71,11 +92,11 @@ Bandwidth measure_read_bandwidth(int threads, std::size_t buffer_bytes, int runs
             }
         });
     }
-    std::memset(bytes, 1, slice);
     while (done.load() < threads - 1) std::this_thread::yield();
     double best = 0.0, best_cpu = 0.0;
-    // Run 0 is not timed: what the first-touch memset left in the caches would flatter it (a
-    // buffer a few times the L3 read ~50 % faster right after its memset than read after read).
+    // Run 0 is not timed: right after the first touch, what the memset left in the caches would
+    // flatter it (a buffer a few times the L3 read ~50 % faster right after its memset than read
+    // after read); later, it starts the readers together.
     for (int r = 0; r <= runs; ++r) {
         done.store(0);
         auto t0 = std::chrono::steady_clock::now();
@@ -95,6 +116,11 @@ Bandwidth measure_read_bandwidth(int threads, std::size_t buffer_bytes, int runs
     for (int t = 0; t < threads; ++t) check += sink[std::size_t(t) * 8];
     if (check < 0) throw std::logic_error("unreachable"); // keeps the sums alive
     return {best, threads, total, runs, best_cpu};
+}
+
+Bandwidth measure_read_bandwidth(int threads, std::size_t buffer_bytes, int runs) {
+    if (runs <= 0) throw std::invalid_argument("measure_read_bandwidth: runs must be > 0");
+    return ReadProbe(threads, buffer_bytes).measure(runs);
 }
 
 } // namespace llmhost::kernels

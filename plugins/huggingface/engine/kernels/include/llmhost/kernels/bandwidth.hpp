@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 
 namespace llmhost::kernels {
 
@@ -21,5 +22,27 @@ struct Bandwidth {
 // `runs`. threads <= 0: one per online CPU. Throws std::invalid_argument for buffer_bytes < 4096
 // or runs <= 0, std::bad_alloc when the buffer cannot be allocated.
 Bandwidth measure_read_bandwidth(int threads, std::size_t buffer_bytes = 512u << 20, int runs = 5);
+
+// The same reading, taken again and again on one buffer: allocated and touched once, so a bench
+// can read the bandwidth right before and right after each timed run (a fresh 512 MiB buffer costs
+// an allocation and a memset, ~0.1 s, between the two). The reader threads exist only inside
+// measure(): nothing spins between readings. Same arguments and errors as measure_read_bandwidth.
+class ReadProbe {
+public:
+    ReadProbe(int threads, std::size_t buffer_bytes);
+    ~ReadProbe();
+    ReadProbe(const ReadProbe &) = delete;
+    ReadProbe &operator=(const ReadProbe &) = delete;
+
+    // Best of `runs` timed reads after one untimed read (runs > 0, else std::invalid_argument).
+    Bandwidth measure(int runs);
+    int threads() const { return threads_; }
+    std::size_t buffer_bytes() const { return slice_ * std::size_t(threads_); }
+
+private:
+    int threads_ = 1;
+    std::size_t slice_ = 0; // each thread's part, a multiple of 256 bytes
+    std::unique_ptr<unsigned char, void (*)(void *)> buf_;
+};
 
 } // namespace llmhost::kernels
