@@ -96,6 +96,37 @@ TEST_CASE("arena: packed matrices in it equal standalone ones and keep it alive"
     }
 }
 
+TEST_CASE("arena: clone() copies into an arena or an allocation of its own") {
+    auto w = gaussian(100 * 96, 0.05f, 6);
+    for (Format f : {Format::BF16, Format::Q8, Format::Q4}) {
+        CAPTURE(format_name(f));
+        auto arena = std::make_shared<WeightArena>(std::size_t{1} << 20);
+        const auto src = PackedMatrix::from_f32(w.data(), 100, 96, f);
+        const auto in = src.clone(arena), own = src.clone();
+        REQUIRE(in.bytes() == src.bytes());
+        REQUIRE(own.bytes() == src.bytes());
+        CHECK(std::memcmp(in.data(), src.data(), src.bytes()) == 0);
+        CHECK(std::memcmp(own.data(), src.data(), src.bytes()) == 0);
+        CHECK(in.data() != src.data());
+        CHECK(own.data() != src.data());
+        CHECK(in.format() == f);
+        CHECK(in.rows() == 100);
+        CHECK(in.cols() == 96);
+        // In the arena: its one chunk holds the copy, and a second copy follows in the same chunk.
+        CHECK(arena->reserved_bytes() == (std::size_t{1} << 20));
+        const auto again = in.clone(arena);
+        CHECK(arena->reserved_bytes() == (std::size_t{1} << 20));
+        const auto *a0 = static_cast<const unsigned char *>(in.data());
+        const auto *a1 = static_cast<const unsigned char *>(again.data());
+        CHECK(a1 >= a0 + in.bytes());
+        CHECK(a1 < a0 + (std::size_t{1} << 20));
+        const std::weak_ptr<WeightArena> alive = arena;
+        arena.reset();
+        CHECK_FALSE(alive.expired()); // the copies hold it
+        CHECK(PackedMatrix().clone(std::make_shared<WeightArena>()).data() == nullptr);
+    }
+}
+
 TEST_CASE("arena: chunks carry the huge-page advice where the system has THP") {
     WeightArena a;
     void *p = a.allocate(1 << 20);

@@ -214,10 +214,10 @@ PackedMatrix PackedMatrix::from_bf16(const uint16_t *src, int64_t rows, int64_t 
     return m;
 }
 
-PackedMatrix PackedMatrix::clone() const {
+PackedMatrix PackedMatrix::clone(const std::shared_ptr<WeightArena> &arena) const {
     PackedMatrix m;
     if (!data_) return m;
-    Storage st = storage_for(bytes(), nullptr); // one run of bytes() (pack)
+    Storage st = storage_for(bytes(), arena); // one run of bytes() (pack)
     std::memcpy(st.p, data_, bytes());
     m.storage_ = std::move(st.owner);
     m.format_ = format_;

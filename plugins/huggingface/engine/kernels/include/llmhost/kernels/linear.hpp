@@ -89,7 +89,8 @@ public:
                                  const std::shared_ptr<WeightArena> &arena = nullptr);
     static PackedMatrix from_bf16(const uint16_t *src, int64_t rows, int64_t cols, Format f,
                                   const std::shared_ptr<WeightArena> &arena = nullptr);
-    PackedMatrix clone() const; // a copy of the packed bytes in an allocation of its own
+    // A copy of the packed bytes: in `arena` (as from_f32's), or an allocation of its own.
+    PackedMatrix clone(const std::shared_ptr<WeightArena> &arena = nullptr) const;
 
     Format format() const { return format_; }
     int64_t rows() const { return rows_; }
