@@ -3,12 +3,13 @@
 // shape, it streams a set of copies of the matrix larger than any L3 (--mib, default 256) the way
 // a decode step reads every layer once, and prints GB/s and the ratio to measure_read_bandwidth()
 // of the same thread count, measured in the same run. Also: per-call overhead, the engine
-// thread pool's balancing overhead (one region each against pieces with a guided tail), and the
+// thread pool's balancing overhead (one region each against pieces with a guided tail), one
+// token's weights of the 100M bench model streamed in model order (model_order_table), and the
 // quantization error of each format on Gaussian weights (with an int4-with-min variant, the
 // layout this library did not take, for comparison).
 //
 //   bench_kernels [--isa all|avx512|avx2|scalar] [--mib 256] [--m 1] [--seconds 0.6] [--threads N]
-//                 [--shape NxK]
+//                 [--shape NxK] [--model-order 0|1|only]
 // --mib below the L2 (e.g. --mib 0.3 --shape 128x2048: two copies of 0.28 MB in int8) gives the
 // cache-resident rate: the kernel's compute ceiling, to compare inner loops without DRAM noise.
 #include "llmhost/kernels/attention.hpp"
@@ -217,6 +218,102 @@ void attention_table(const std::vector<Isa> &isas, double mib, double seconds) {
         }
 }
 
+// One token's weights of bench_generate's ~100M Llama in the order a decode step reads them (10
+// layers of q, k, v, o, gate, up, down, then the lm head), side by side in one arena as the engine
+// keeps them, streamed by the kernels alone in the engine's 41 calls: nothing of the step between
+// the matrices. At 1 thread
+// and all cores (the engine's pool), alternating with readings of 512 MiB and of a buffer of the
+// same bytes (best of 3 each, the higher), 6 rounds of best-of-5 passes: what the model's decode
+// could reach if the rest of its step took no time (bench_generate's rows measure the rest too).
+void model_order_table() {
+    struct Mat {
+        int64_t n, k;
+    };
+    std::vector<Mat> order;
+    for (int layer = 0; layer < 10; ++layer)
+        for (Mat m : {Mat{768, 768}, Mat{256, 768}, Mat{256, 768}, Mat{768, 768}, Mat{2048, 768},
+                      Mat{2048, 768}, Mat{768, 2048}})
+            order.push_back(m);
+    order.push_back({32000, 768});
+    const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+    std::printf("\n### One token's weights in model order (the 100M Llama, %zu matrices in the "
+                "engine's 41 calls, one arena), kernels alone: GB/s over 6 rounds, against the "
+                "higher of two readings "
+                "around each\n\n| format | threads | MB | kernel GB/s | read GB/s | ratio median "
+                "(min-max) |\n|---|---|---|---|---|---|\n",
+                order.size());
+    for (Format f : {Format::BF16, Format::Q8, Format::Q4}) {
+        auto arena = std::make_shared<WeightArena>();
+        std::vector<PackedMatrix> ws;
+        std::size_t bytes = 0;
+        uint32_t seed = 20;
+        for (Mat m : order) {
+            auto src = gaussian(std::size_t(m.n * m.k), 0.02f, seed++);
+            ws.push_back(PackedMatrix::from_f32(src.data(), m.n, m.k, f, arena));
+            bytes += ws.back().bytes();
+        }
+        auto x = gaussian(2048, 1.0f, 7);
+        std::vector<float> y(32000 + 4096);
+        for (int threads : cores > 1 ? std::vector<int>{1, cores} : std::vector<int>{1}) {
+            ThreadPool pool(threads);
+            const ParallelFor pf =
+                threads > 1 ? ParallelFor([&pool](int64_t n, int64_t grain,
+                                                  const std::function<void(int64_t, int64_t)> &b) {
+                    pool.run(n, grain, b);
+                })
+                            : serial_for();
+            // The engine's calls (models/linear.hpp, FusedLinear): q/k/v in one linear_concat,
+            // o, gate/up in one, down; 41 calls a token. As 71 separate calls, int8 at 2 threads
+            // measured ~10 % less (a scratch A/B, 2026-11-27): each call pays the pool's start
+            // and end.
+            auto pass = [&] {
+                for (std::size_t l = 0; l + 7 <= ws.size(); l += 7) {
+                    const PackedMatrix *qkv[3] = {&ws[l], &ws[l + 1], &ws[l + 2]};
+                    linear_concat(qkv, 3, x.data(), Act::F32, 768, 1, y.data(), Act::F32, 1280,
+                                  nullptr, pf);
+                    linear(ws[l + 3], x.data(), Act::F32, 768, 1, y.data(), Act::F32, 768, nullptr,
+                           pf);
+                    const PackedMatrix *gate_up[2] = {&ws[l + 4], &ws[l + 5]};
+                    linear_concat(gate_up, 2, x.data(), Act::F32, 768, 1, y.data(), Act::F32, 4096,
+                                  nullptr, pf);
+                    linear(ws[l + 6], x.data(), Act::F32, 2048, 1, y.data(), Act::F32, 768, nullptr,
+                           pf);
+                }
+                const PackedMatrix &head = ws.back();
+                linear(head, x.data(), Act::F32, 768, 1, y.data(), Act::F32, 32000, nullptr, pf);
+            };
+            ReadProbe big(threads, std::size_t{512} << 20), near(threads, bytes / 256 * 256);
+            pass();
+            std::vector<double> ratios;
+            double klo = 1e30, khi = 0, rlo = 1e30, rhi = 0;
+            double before = std::max(big.measure(3).bytes_per_s, near.measure(3).bytes_per_s);
+            for (int round = 0; round < 6; ++round) {
+                double best = 0;
+                for (int r = 0; r < 5; ++r) {
+                    const auto t0 = Clock::now();
+                    pass();
+                    best = std::max(best,
+                                    double(bytes) /
+                                        std::chrono::duration<double>(Clock::now() - t0).count());
+                }
+                const double after =
+                    std::max(big.measure(3).bytes_per_s, near.measure(3).bytes_per_s);
+                ratios.push_back(best / std::max(before, after));
+                klo = std::min(klo, best), khi = std::max(khi, best);
+                rlo = std::min({rlo, before, after}), rhi = std::max({rhi, before, after});
+                before = after;
+            }
+            std::vector<double> sorted = ratios;
+            std::sort(sorted.begin(), sorted.end());
+            std::printf("| %s | %d | %.1f | %.1f-%.1f | %.1f-%.1f | %.2f (%.2f-%.2f) |\n",
+                        format_name(f), threads, double(bytes) / 1e6, klo / 1e9, khi / 1e9,
+                        rlo / 1e9, rhi / 1e9, sorted[sorted.size() / 2], sorted.front(),
+                        sorted.back());
+            std::fflush(stdout);
+        }
+    }
+}
+
 // The engine's pool (kernels/thread_pool.hpp) on loops shaped like a decode step's projections:
 // 80 indices (16-row blocks) of 400 ns each, one member's pieces `slower` times as long (two cores
 // streaming from one memory controller are not equally fast), a 3 us serial gap between loops.
@@ -269,6 +366,7 @@ int main(int argc, char **argv) {
     int only_threads = 0;
     int64_t M = 1;
     Shape shape{0, 0, nullptr}; // --shape: this one instead of the model's
+    std::string model_order = "1"; // --model-order 0: without model_order_table; only: it alone
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         auto next = [&]() -> const char * {
@@ -288,6 +386,8 @@ int main(int argc, char **argv) {
             seconds = std::atof(next());
         else if (a == "--threads")
             only_threads = std::atoi(next());
+        else if (a == "--model-order")
+            model_order = next();
         else if (a == "--shape") {
             long long n = 0, k = 0;
             if (std::sscanf(next(), "%lldx%lld", &n, &k) != 2 || n < 1 || k < 1 ||
@@ -298,7 +398,8 @@ int main(int argc, char **argv) {
             shape = {n, k, "--shape"};
         } else {
             std::fprintf(stderr, "usage: bench_kernels [--isa all|avx512|avx2|scalar] [--mib 256] "
-                                 "[--m 1] [--seconds 0.6] [--threads N] [--shape NxK]\n");
+                                 "[--m 1] [--seconds 0.6] [--threads N] [--shape NxK] "
+                                 "[--model-order 0|1|only]\n");
             return a == "--help" ? 0 : 2;
         }
     }
@@ -319,6 +420,11 @@ int main(int argc, char **argv) {
     if (isas.empty()) {
         std::fprintf(stderr, "bench_kernels: no ISA to run (--isa %s)\n", isa_arg.c_str());
         return 2;
+    }
+    if (model_order == "only") {
+        force_isa(best_isa());
+        model_order_table();
+        return 0;
     }
     const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
     std::vector<int> thread_counts{1};
@@ -395,6 +501,8 @@ int main(int argc, char **argv) {
         }
     }
     attention_table(isas, mib, seconds);
+    force_isa(best_isa());
+    if (model_order != "0") model_order_table();
     pool_table();
     quant_error();
     return 0;
