@@ -67,8 +67,7 @@ void bench_roofline_interleaved(const std::filesystem::path &dir,
             };
             e->generate(prompt, warm); // touches every page, wakes the pool at this size
             std::vector<double> ratios;
-            double lo_bw = 0, hi_bw = 0, before = reading();
-            lo_bw = hi_bw = before;
+            double before = reading(), lo_bw = before, hi_bw = before;
             std::string reps;
             for (int r = 0; r < opt.reps; ++r) {
                 // The short request: the first ~100 ms after a pause or a reading run slowly on

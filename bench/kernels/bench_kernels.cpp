@@ -221,10 +221,10 @@ void attention_table(const std::vector<Isa> &isas, double mib, double seconds) {
 // One token's weights of bench_generate's ~100M Llama in the order a decode step reads them (10
 // layers of q, k, v, o, gate, up, down, then the lm head), side by side in one arena as the engine
 // keeps them, streamed by the kernels alone in the engine's 41 calls: nothing of the step between
-// the matrices. At 1 thread
-// and all cores (the engine's pool), alternating with readings of 512 MiB and of a buffer of the
-// same bytes (best of 3 each, the higher), 6 rounds of best-of-5 passes: what the model's decode
-// could reach if the rest of its step took no time (bench_generate's rows measure the rest too).
+// the matrices. At 1 thread and all cores (the engine's pool), alternating with readings of
+// 512 MiB and of a buffer of the same bytes (best of 3 each, the higher), 6 rounds of best-of-5
+// passes: what the model's decode could reach if the rest of its step took no time
+// (bench_generate's rows measure the rest too).
 void model_order_table() {
     struct Mat {
         int64_t n, k;
@@ -238,8 +238,8 @@ void model_order_table() {
     const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
     std::printf("\n### One token's weights in model order (the 100M Llama, %zu matrices in the "
                 "engine's 41 calls, one arena), kernels alone: GB/s over 6 rounds, against the "
-                "higher of two readings "
-                "around each\n\n| format | threads | MB | kernel GB/s | read GB/s | ratio median "
+                "higher of two readings around each\n\n| format | threads | MB | kernel GB/s | "
+                "read GB/s | ratio median "
                 "(min-max) |\n|---|---|---|---|---|---|\n",
                 order.size());
     for (Format f : {Format::BF16, Format::Q8, Format::Q4}) {
@@ -386,9 +386,13 @@ int main(int argc, char **argv) {
             seconds = std::atof(next());
         else if (a == "--threads")
             only_threads = std::atoi(next());
-        else if (a == "--model-order")
+        else if (a == "--model-order") {
             model_order = next();
-        else if (a == "--shape") {
+            if (model_order != "0" && model_order != "1" && model_order != "only") {
+                std::fprintf(stderr, "bench_kernels: --model-order wants 0, 1 or only\n");
+                return 2;
+            }
+        } else if (a == "--shape") {
             long long n = 0, k = 0;
             if (std::sscanf(next(), "%lldx%lld", &n, &k) != 2 || n < 1 || k < 1 ||
                 n * k > (1ll << 30)) {

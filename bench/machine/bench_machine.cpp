@@ -98,7 +98,8 @@ double together(int threads, Body body) {
 }
 
 unsigned char *huge_buffer(std::size_t bytes) {
-    void *p = std::aligned_alloc(std::size_t{2} << 20, bytes);
+    constexpr std::size_t kHuge = std::size_t{2} << 20; // aligned_alloc: a multiple of it
+    void *p = std::aligned_alloc(kHuge, (bytes + kHuge - 1) / kHuge * kHuge);
     if (!p) {
         std::fprintf(stderr, "bench_machine: cannot allocate %zu MiB\n", bytes >> 20);
         std::exit(1);

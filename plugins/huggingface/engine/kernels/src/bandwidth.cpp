@@ -50,9 +50,14 @@ ReadProbe::ReadProbe(int threads, std::size_t buffer_bytes)
           std::free) {
     // First touch of each slice by a thread of its own, as the readers will (NUMA placement).
     std::vector<std::thread> touch;
-    for (int t = 1; t < threads_; ++t)
-        touch.emplace_back(
-            [this, t] { std::memset(buf_.get() + std::size_t(t) * slice_, t + 1, slice_); });
+    try {
+        for (int t = 1; t < threads_; ++t)
+            touch.emplace_back(
+                [this, t] { std::memset(buf_.get() + std::size_t(t) * slice_, t + 1, slice_); });
+    } catch (...) { // no thread to be had: join those that started, then fail as told
+        for (auto &t : touch) t.join();
+        throw;
+    }
     std::memset(buf_.get(), 1, slice_);
     for (auto &t : touch) t.join();
 }
@@ -79,18 +84,24 @@ Bandwidth ReadProbe::measure(int runs) {
     };
     std::vector<std::thread> pool;
     pool.reserve(std::size_t(threads));
-    for (int t = 1; t < threads; ++t) {
-        pool.emplace_back([&, t] {
-            const unsigned char *p = bytes + std::size_t(t) * slice;
-            done.fetch_add(1);
-            for (int seen = 0;;) {
-                while (go.load(std::memory_order_acquire) == seen && !quit.load()) {}
-                if (quit.load()) return;
-                seen = go.load(std::memory_order_acquire);
-                timed_read(t, p);
-                done.fetch_add(1, std::memory_order_acq_rel);
-            }
-        });
+    try {
+        for (int t = 1; t < threads; ++t) {
+            pool.emplace_back([&, t] {
+                const unsigned char *p = bytes + std::size_t(t) * slice;
+                done.fetch_add(1);
+                for (int seen = 0;;) {
+                    while (go.load(std::memory_order_acquire) == seen && !quit.load()) {}
+                    if (quit.load()) return;
+                    seen = go.load(std::memory_order_acquire);
+                    timed_read(t, p);
+                    done.fetch_add(1, std::memory_order_acq_rel);
+                }
+            });
+        }
+    } catch (...) { // no thread to be had: stop and join those that started, then fail as told
+        quit.store(true);
+        for (auto &t : pool) t.join();
+        throw;
     }
     while (done.load() < threads - 1) std::this_thread::yield();
     double best = 0.0, best_cpu = 0.0;
