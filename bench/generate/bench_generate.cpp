@@ -9,8 +9,8 @@
 // (anonymous vs file-backed) after loading, to show the weights are the mmap'd file, not a copy.
 //
 // Then int4 / bf16 decode measured interleaved, rep by rep (paired_row.cpp), and the ratio to
-// the bound measured the same way: many short reps, each between two bandwidth readings
-// (roofline_row.cpp; --only roofline runs it alone).
+// the bound measured the same way: rounds of a few short decodes, each round between two
+// bandwidth readings (roofline_row.cpp; --only roofline runs it alone).
 //
 // Then concurrency: aggregate tok/s of 1, 4 and 8 streams (threads calling generate at once)
 // on the batch scheduler (max_batch 8) vs the serial path (max_batch 1: one request at a time,
@@ -24,7 +24,8 @@
 //                  [--blas-threads N]
 //                  [--constrained-decode 128] [--constrained-reps 3] [--tokenizer DIR]
 //                  [--only single|roofline|streams|constrained|prefix] [--prefix 2048]
-//                  [--prefix-new 50] [--roofline-reps 11] [--roofline-decode 64]
+//                  [--prefix-new 50] [--roofline-rounds 7] [--roofline-best-of 3]
+//                  [--roofline-decode 64]
 //                  [--dtypes float32,bfloat16,int8,int4] [--threads N[,M]] [--cached-prompt 1]
 // --dtypes / --threads: only those rows of the single-stream table (to profile one of them).
 // --cached-prompt 1: the single-stream table with the prefix cache on, so the reps after the
@@ -140,7 +141,7 @@ std::string only_dtypes;       // --dtypes: comma-separated; empty: all four
 bool cached_prompt = false;    // --cached-prompt 1: reps reuse the prompt's KV (prefix cache)
 std::vector<int> only_threads; // --threads: thread counts of the single table; empty: 1 and all
 int blas_threads = 0; // --blas-threads: OpenBLAS's pool size; 0: the intra-op count, as the engine
-int roofline_reps = 11, roofline_decode = 64; // the interleaved roofline (roofline_row.hpp)
+int roofline_rounds = 7, roofline_best_of = 3, roofline_decode = 64; // roofline_row.hpp
 
 // A row of the single-stream table that --dtypes keeps.
 bool listed(const std::string &dtype) {
@@ -173,7 +174,8 @@ void bench_roofline(const fs::path &root, int prompt_len) {
     for (const char *d : {"bfloat16", "int8", "int4"})
         if (listed(d)) o.dtypes.push_back(d);
     o.threads = thread_counts();
-    o.reps = roofline_reps;
+    o.rounds = roofline_rounds;
+    o.best_of = roofline_best_of;
     o.decode = roofline_decode;
     o.prefix_cache = cached_prompt;
     bench::bench_roofline_interleaved(root / "BF16", bench::prompt_ids(prompt_len), o);
@@ -375,8 +377,10 @@ int main(int argc, char **argv) {
             prefix_len = std::stoi(argv[i + 1]);
         else if (a == "--prefix-new")
             prefix_new = std::stoi(argv[i + 1]);
-        else if (a == "--roofline-reps")
-            roofline_reps = std::stoi(argv[i + 1]);
+        else if (a == "--roofline-rounds")
+            roofline_rounds = std::stoi(argv[i + 1]);
+        else if (a == "--roofline-best-of")
+            roofline_best_of = std::stoi(argv[i + 1]);
         else if (a == "--roofline-decode")
             roofline_decode = std::stoi(argv[i + 1]);
         else if (a == "--dtypes")
