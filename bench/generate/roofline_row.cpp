@@ -14,6 +14,7 @@
 // spread and every round are printed with it.
 #include "roofline_row.hpp"
 
+#include "cores_probe.hpp"
 #include "prompts.hpp"
 #include "roofline.hpp"
 
@@ -23,6 +24,7 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <string>
 
@@ -47,7 +49,9 @@ void bench_roofline_interleaved(const std::filesystem::path &dir,
     std::printf("\nratio to the bound, interleaved: %d rounds per row of the best of %d decodes of "
                 "%d tokens, each round between two readings\n(best of %d reads of 512 MiB and of a "
                 "B/token buffer); a round's bound = the higher reading around it / B/token;\n"
-                "median, p25-p75, min-max, rounds >= 80 %%, the readings' range, every round:\n",
+                "median, p25-p75, min-max, rounds >= 80 %%, the readings' range, every round\n"
+                "(@x: at several threads, the threads' compute over one thread's just after the "
+                "round, cores_probe.hpp: ~threads x on cores, ~1x on one core):\n",
                 opt.rounds, opt.best_of, opt.decode, opt.read_runs);
     std::printf("%-9s %7s %7s %10s %10s %6s %14s  %s\n", "dtype", "threads", "median", "p25-p75",
                 "min-max", ">=80%", "read GB/s", "rounds (%)");
@@ -81,12 +85,27 @@ void bench_roofline_interleaved(const std::filesystem::path &dir,
                 double tok_s = 0;
                 for (int k = 0; k < opt.best_of; ++k)
                     tok_s = std::max(tok_s, decode_tok_s(e->generate(prompt, timed)));
+                // At several threads: were they cores during this round? (cores_probe.hpp; three
+                // samples of a few ms, the median.) A round that shared one core is slower for
+                // the compute-heavy formats than for the read.
+                double cores = std::nan("");
+                if (t > 1) {
+                    double s[3];
+                    for (double &v : s) v = compute_scaling(t);
+                    std::sort(s, s + 3);
+                    cores = s[1];
+                }
                 const double after = reading();
                 lo_bw = std::min(lo_bw, after);
                 hi_bw = std::max(hi_bw, after);
                 ratios.push_back(tok_s * bytes / std::max(before, after));
                 rounds +=
                     (rounds.empty() ? "" : " ") + std::to_string(int(100 * ratios.back() + 0.5));
+                if (!std::isnan(cores)) {
+                    char c[16];
+                    std::snprintf(c, sizeof c, "@%.1f", cores);
+                    rounds += c;
+                }
                 before = after;
             }
             const auto reached =

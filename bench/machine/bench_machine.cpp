@@ -13,6 +13,8 @@
 //    give ~1x. A cloud VM may move between the two: the samples show how often.
 //
 //   bench_machine [--samples 40] [--mib 512]
+#include "cores_probe.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -31,10 +33,6 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) {
-    return std::chrono::duration<double>(Clock::now() - t0).count();
-}
 
 #if defined(__x86_64__)
 // Sum of `lines` 64-byte lines with K products each (K = 0: a plain vector add, the read peer).
@@ -65,36 +63,11 @@ VNNI long long stream(const unsigned char *p, std::size_t lines) {
 using StreamFn = long long (*)(const unsigned char *, std::size_t);
 constexpr StreamFn kStreams[] = {stream<0>, stream<1>, stream<2>, stream<3>, stream<4>};
 
-// Register-only: 8 chains of `iters` products, no memory operand in the loop.
-VNNI long long spin(long iters) {
-    __m512i a[8];
-    for (int j = 0; j < 8; ++j) a[j] = _mm512_set1_epi32(j);
-    const __m512i u = _mm512_set1_epi32(0x01020304), x = _mm512_set1_epi32(0x01010101);
-    for (long i = 0; i < iters; ++i)
-#pragma GCC unroll 8
-        for (int j = 0; j < 8; ++j) {
-            a[j] = _mm512_dpbusd_epi32(a[j], u, x);
-            __asm__ volatile("" : "+v"(a[j])); // keeps each product in the loop
-        }
-    for (int j = 1; j < 8; ++j) a[0] = _mm512_add_epi32(a[0], a[j]);
-    return _mm512_reduce_add_epi64(a[0]);
-}
-
 long long g_sink = 0;
 
-// Runs body(t) on `threads` threads at once (the caller is thread 0); wall seconds until all end.
 template <class Body>
 double together(int threads, Body body) {
-    std::vector<long long> sink(std::size_t(threads) * 8, 0);
-    std::vector<std::thread> pool;
-    const auto t0 = Clock::now();
-    for (int t = 1; t < threads; ++t)
-        pool.emplace_back([&, t] { sink[std::size_t(t) * 8] = body(t); });
-    sink[0] = body(0);
-    for (auto &th : pool) th.join();
-    const double s = seconds_since(t0);
-    for (int t = 0; t < threads; ++t) g_sink += sink[std::size_t(t) * 8];
-    return s;
+    return bench::run_together(threads, body, g_sink);
 }
 
 unsigned char *huge_buffer(std::size_t bytes) {
@@ -162,13 +135,8 @@ void cores_or_not(int samples, int cpus) {
         std::printf("\n### Are the CPUs cores? one CPU: nothing to compare\n");
         return;
     }
-    const long iters = 1 << 20; // 8 M products per thread: a few ms
     std::vector<double> scale;
-    for (int i = 0; i < samples; ++i) {
-        const double one = together(1, [&](int) { return spin(iters); });
-        const double all = together(cpus, [&](int) { return spin(iters); });
-        scale.push_back(one * cpus / all); // products per second, all CPUs over one
-    }
+    for (int i = 0; i < samples; ++i) scale.push_back(bench::compute_scaling(cpus));
     std::vector<double> sorted = scale;
     std::sort(sorted.begin(), sorted.end());
     const auto below =
