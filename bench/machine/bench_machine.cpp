@@ -57,7 +57,7 @@ VNNI long long stream(const unsigned char *p, std::size_t lines) {
                         : "v"(w), "m"(*reinterpret_cast<const int *>(x + 4 * ((j + k) & 15))));
         }
     for (int j = 1; j < 8; ++j) a[0] = _mm512_add_epi32(a[0], a[j]);
-    return _mm512_reduce_add_epi64(a[0]);
+    return bench::lanes_sum(a[0]);
 }
 
 using StreamFn = long long (*)(const unsigned char *, std::size_t);
