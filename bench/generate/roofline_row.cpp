@@ -60,7 +60,7 @@ void bench_roofline_interleaved(const std::filesystem::path &dir,
         llmhost::engine::LoadOptions lo{
             .device = "cpu", .dtype = dtype, .max_context = ctx, .prefix_cache = opt.prefix_cache};
         auto e = llmhost::engine::Engine::load(dir, lo);
-        // Mean KV position over a rep: prompt + half the new tokens.
+        // Mean KV position over a decode: prompt + half the new tokens.
         const double bytes = bytes_per_token(*e, dir, double(prompt.size()) + opt.decode / 2.0);
         const std::size_t model_sized = std::size_t(bytes) / 256 * 256;
         llmhost::engine::GenerateOptions warm, timed;
@@ -86,8 +86,9 @@ void bench_roofline_interleaved(const std::filesystem::path &dir,
                 for (int k = 0; k < opt.best_of; ++k)
                     tok_s = std::max(tok_s, decode_tok_s(e->generate(prompt, timed)));
                 // At several threads: were they cores during this round? (cores_probe.hpp; three
-                // samples of a few ms, the median.) A round that shared one core is slower for
-                // the compute-heavy formats than for the read.
+                // samples of a few ms, the median.) On 2026-11-27 int8's misses at 2 threads came
+                // with two cores and ~60 GB/s, its rounds on one core did well
+                // (docs/cpu-inference.md).
                 double cores = std::nan("");
                 if (t > 1) {
                     double s[3];
