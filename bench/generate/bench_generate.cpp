@@ -32,6 +32,7 @@
 // warm-up reuse the prompt's KV and only decode: decode at long context (--prompt 2000) without
 // re-prefilling the prompt for every rep (the prefill column then says "cached"; no long prompt).
 // --only prefix: TTFT of an agent's next turn with the prefix cache vs without (prefix_row.cpp).
+#include "bound_reading.hpp"
 #include "constrained_row.hpp"
 #include "paired_row.hpp"
 #include "prefix_row.hpp"
@@ -243,11 +244,9 @@ void bench_single(const fs::path &root, int prompt_len, int decode_len, int long
             // from it within a row, and a rep against a reading taken a minute away measures
             // the drift as much as the decode.
             bench::ReadBandwidth row_bw = bw[k];
-            const std::size_t model_sized = std::size_t(bytes) / 256 * 256;
+            bench::BoundReading reading(counts[k], bytes);
             auto read_bw = [&] {
-                double best = 0;
-                for (std::size_t size : {std::size_t{512} << 20, model_sized})
-                    best = std::max(best, bench::read_bandwidth(counts[k], size, 5).bytes_per_s);
+                const double best = reading(5);
                 row_bw.bytes_per_s = std::max(row_bw.bytes_per_s, best);
                 return best;
             };

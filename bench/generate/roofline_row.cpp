@@ -14,12 +14,12 @@
 // spread and every round are printed with it.
 #include "roofline_row.hpp"
 
+#include "bound_reading.hpp"
 #include "cores_probe.hpp"
 #include "prompts.hpp"
 #include "roofline.hpp"
 
 #include <llmhost/engine/engine.hpp>
-#include <llmhost/kernels/bandwidth.hpp>
 
 #include <ATen/Parallel.h>
 
@@ -62,18 +62,14 @@ void bench_roofline_interleaved(const std::filesystem::path &dir,
         auto e = llmhost::engine::Engine::load(dir, lo);
         // Mean KV position over a decode: prompt + half the new tokens.
         const double bytes = bytes_per_token(*e, dir, double(prompt.size()) + opt.decode / 2.0);
-        const std::size_t model_sized = std::size_t(bytes) / 256 * 256;
         llmhost::engine::GenerateOptions warm, timed;
         warm.max_tokens = 2;
         timed.max_tokens = opt.decode;
         for (int t : opt.threads) {
             at::set_num_threads(t);
             e->set_threads(t);
-            llmhost::kernels::ReadProbe big(t, std::size_t{512} << 20), near(t, model_sized);
-            auto reading = [&] {
-                return std::max(big.measure(opt.read_runs).bytes_per_s,
-                                near.measure(opt.read_runs).bytes_per_s);
-            };
+            BoundReading bound_reading(t, bytes);
+            auto reading = [&] { return bound_reading(opt.read_runs); };
             e->generate(prompt, warm); // touches every page, wakes the pool at this size
             std::vector<double> ratios;
             double before = reading(), lo_bw = before, hi_bw = before;

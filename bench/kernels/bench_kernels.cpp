@@ -12,6 +12,7 @@
 //                 [--shape NxK] [--model-order 0|1|only]
 // --mib below the L2 (e.g. --mib 0.3 --shape 128x2048: two copies of 0.28 MB in int8) gives the
 // cache-resident rate: the kernel's compute ceiling, to compare inner loops without DRAM noise.
+#include "bound_reading.hpp" // bench/generate
 #include "llmhost/kernels/attention.hpp"
 #include "llmhost/kernels/bandwidth.hpp"
 #include "llmhost/kernels/linear.hpp"
@@ -282,11 +283,11 @@ void model_order_table() {
                 const PackedMatrix &head = ws.back();
                 linear(head, x.data(), Act::F32, 768, 1, y.data(), Act::F32, 32000, nullptr, pf);
             };
-            ReadProbe big(threads, std::size_t{512} << 20), near(threads, bytes / 256 * 256);
+            bench::BoundReading reading(threads, double(bytes));
             pass();
             std::vector<double> ratios;
             double klo = 1e30, khi = 0, rlo = 1e30, rhi = 0;
-            double before = std::max(big.measure(3).bytes_per_s, near.measure(3).bytes_per_s);
+            double before = reading(3);
             for (int round = 0; round < 6; ++round) {
                 double best = 0;
                 for (int r = 0; r < 5; ++r) {
@@ -296,8 +297,7 @@ void model_order_table() {
                                     double(bytes) /
                                         std::chrono::duration<double>(Clock::now() - t0).count());
                 }
-                const double after =
-                    std::max(big.measure(3).bytes_per_s, near.measure(3).bytes_per_s);
+                const double after = reading(3);
                 ratios.push_back(best / std::max(before, after));
                 klo = std::min(klo, best), khi = std::max(khi, best);
                 rlo = std::min({rlo, before, after}), rhi = std::max({rhi, before, after});
