@@ -348,56 +348,64 @@ int main(int argc, char **argv) {
     int prefix_len = 2048, prefix_new = 50;
     int long_prompt = 2048;
     std::string only, tokenizer = LLMHOST_BENCH_TOKENIZER_DIR;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        std::string a = argv[i];
-        if (a == "--dir")
-            root = argv[i + 1];
-        else if (a == "--prompt")
-            prompt_len = std::stoi(argv[i + 1]);
-        else if (a == "--decode")
-            decode_len = std::stoi(argv[i + 1]);
-        else if (a == "--stream-prompt")
-            stream_prompt = std::stoi(argv[i + 1]);
-        else if (a == "--stream-decode")
-            stream_decode = std::stoi(argv[i + 1]);
-        else if (a == "--only")
-            only = argv[i + 1];
-        else if (a == "--constrained-decode")
-            constrained_decode = std::stoi(argv[i + 1]);
-        else if (a == "--constrained-reps")
-            constrained_reps = std::stoi(argv[i + 1]);
-        else if (a == "--tokenizer")
-            tokenizer = argv[i + 1];
-        else if (a == "--long-prompt")
-            long_prompt = std::stoi(argv[i + 1]);
-        else if (a == "--blas-threads")
-            blas_threads = std::stoi(argv[i + 1]);
-        else if (a == "--prefix")
-            prefix_len = std::stoi(argv[i + 1]);
-        else if (a == "--prefix-new")
-            prefix_new = std::stoi(argv[i + 1]);
-        else if (a == "--roofline-rounds")
-            roofline_rounds = std::stoi(argv[i + 1]);
-        else if (a == "--roofline-best-of")
-            roofline_best_of = std::stoi(argv[i + 1]);
-        else if (a == "--roofline-decode")
-            roofline_decode = std::stoi(argv[i + 1]);
-        else if (a == "--dtypes")
-            only_dtypes = argv[i + 1];
-        else if (a == "--cached-prompt")
-            cached_prompt = std::string(argv[i + 1]) == "1";
-        else if (a == "--threads") {
-            std::string list = argv[i + 1];
-            for (std::size_t at = 0; at <= list.size();) {
-                const std::size_t comma = std::min(list.find(',', at), list.size());
-                only_threads.push_back(std::stoi(list.substr(at, comma - at)));
-                at = comma + 1;
+    if (argc % 2 == 0) { // options come in pairs: the last one has no value
+        std::fprintf(stderr, "bench_generate: %s needs a value\n", argv[argc - 1]);
+        return 2;
+    }
+    for (int i = 1; i + 1 < argc; i += 2) try {
+            std::string a = argv[i];
+            if (a == "--dir")
+                root = argv[i + 1];
+            else if (a == "--prompt")
+                prompt_len = std::stoi(argv[i + 1]);
+            else if (a == "--decode")
+                decode_len = std::stoi(argv[i + 1]);
+            else if (a == "--stream-prompt")
+                stream_prompt = std::stoi(argv[i + 1]);
+            else if (a == "--stream-decode")
+                stream_decode = std::stoi(argv[i + 1]);
+            else if (a == "--only")
+                only = argv[i + 1];
+            else if (a == "--constrained-decode")
+                constrained_decode = std::stoi(argv[i + 1]);
+            else if (a == "--constrained-reps")
+                constrained_reps = std::stoi(argv[i + 1]);
+            else if (a == "--tokenizer")
+                tokenizer = argv[i + 1];
+            else if (a == "--long-prompt")
+                long_prompt = std::stoi(argv[i + 1]);
+            else if (a == "--blas-threads")
+                blas_threads = std::stoi(argv[i + 1]);
+            else if (a == "--prefix")
+                prefix_len = std::stoi(argv[i + 1]);
+            else if (a == "--prefix-new")
+                prefix_new = std::stoi(argv[i + 1]);
+            else if (a == "--roofline-rounds")
+                roofline_rounds = std::stoi(argv[i + 1]);
+            else if (a == "--roofline-best-of")
+                roofline_best_of = std::stoi(argv[i + 1]);
+            else if (a == "--roofline-decode")
+                roofline_decode = std::stoi(argv[i + 1]);
+            else if (a == "--dtypes")
+                only_dtypes = argv[i + 1];
+            else if (a == "--cached-prompt")
+                cached_prompt = std::string(argv[i + 1]) == "1";
+            else if (a == "--threads") {
+                std::string list = argv[i + 1];
+                for (std::size_t at = 0; at <= list.size();) {
+                    const std::size_t comma = std::min(list.find(',', at), list.size());
+                    only_threads.push_back(std::stoi(list.substr(at, comma - at)));
+                    at = comma + 1;
+                }
+            } else {
+                std::fprintf(stderr, "bench_generate: unknown option %s\n", a.c_str());
+                return 2;
             }
-        } else {
-            std::fprintf(stderr, "bench_generate: unknown option %s\n", a.c_str());
+        } catch (const std::logic_error &) { // std::stoi's invalid_argument and out_of_range
+            std::fprintf(stderr, "bench_generate: %s wants a number, got '%s'\n", argv[i],
+                         argv[i + 1]);
             return 2;
         }
-    }
     std::printf("threads: %d (libtorch intra-op)\n", at::get_num_threads());
     if (only == "prefix") {
         bench::bench_prefix(root, prefix_len, prefix_new, 3);
