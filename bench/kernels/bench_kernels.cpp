@@ -9,10 +9,13 @@
 // layout this library did not take, for comparison).
 //
 //   bench_kernels [--isa all|avx512|avx2|scalar] [--mib 256] [--m 1] [--seconds 0.6] [--threads N]
-//                 [--shape NxK] [--model-order 0|1|only]
+//                 [--shape NxK] [--model-order 0|1|only] [--calls R]
+// --calls R: only the table of calls by size (call_size_table.cpp), R rounds at each thread
+// count (--threads: that one).
 // --mib below the L2 (e.g. --mib 0.3 --shape 128x2048: two copies of 0.28 MB in int8) gives the
 // cache-resident rate: the kernel's compute ceiling, to compare inner loops without DRAM noise.
 #include "bound_reading.hpp" // bench/generate
+#include "call_size_table.hpp"
 #include "llmhost/kernels/attention.hpp"
 #include "llmhost/kernels/bandwidth.hpp"
 #include "llmhost/kernels/linear.hpp"
@@ -367,6 +370,7 @@ int main(int argc, char **argv) {
     int64_t M = 1;
     Shape shape{0, 0, nullptr}; // --shape: this one instead of the model's
     std::string model_order = "1"; // --model-order 0: without model_order_table; only: it alone
+    int call_rounds = 0;           // --calls R: call_size_table alone, R rounds
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         auto next = [&]() -> const char * {
@@ -386,7 +390,13 @@ int main(int argc, char **argv) {
             seconds = std::atof(next());
         else if (a == "--threads")
             only_threads = std::atoi(next());
-        else if (a == "--model-order") {
+        else if (a == "--calls") {
+            call_rounds = std::atoi(next());
+            if (call_rounds < 1 || call_rounds > 1000) {
+                std::fprintf(stderr, "bench_kernels: --calls wants a number of rounds, 1-1000\n");
+                return 2;
+            }
+        } else if (a == "--model-order") {
             model_order = next();
             if (model_order != "0" && model_order != "1" && model_order != "only") {
                 std::fprintf(stderr, "bench_kernels: --model-order wants 0, 1 or only\n");
@@ -403,7 +413,7 @@ int main(int argc, char **argv) {
         } else {
             std::fprintf(stderr, "usage: bench_kernels [--isa all|avx512|avx2|scalar] [--mib 256] "
                                  "[--m 1] [--seconds 0.6] [--threads N] [--shape NxK] "
-                                 "[--model-order 0|1|only]\n");
+                                 "[--model-order 0|1|only] [--calls R]\n");
             return a == "--help" ? 0 : 2;
         }
     }
@@ -424,6 +434,15 @@ int main(int argc, char **argv) {
     if (isas.empty()) {
         std::fprintf(stderr, "bench_kernels: no ISA to run (--isa %s)\n", isa_arg.c_str());
         return 2;
+    }
+    if (call_rounds > 0) {
+        force_isa(best_isa());
+        const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+        std::vector<int> counts{1};
+        if (cores > 1) counts.push_back(cores);
+        if (only_threads > 0) counts = {only_threads};
+        for (int t : counts) bench::call_size_table(t, call_rounds);
+        return 0;
     }
     if (model_order == "only") {
         force_isa(best_isa());

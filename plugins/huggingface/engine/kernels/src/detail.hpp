@@ -84,8 +84,9 @@ struct StreamedMemory {
 };
 StreamedMemory allocate_streamed(std::size_t bytes);
 
-// One linear() call after validation: x prepared once per call (fp32 and, when the kernel wants
-// it, bf16), each of the M rows padded with zeros to ldxp >= Kp, so kernels may read whole groups.
+// One linear() call after validation, as one member of its parallel loop runs it: x prepared by
+// that member for itself (fp32 and, when the kernel wants it, bf16 or int16 codes), each of the M
+// rows padded with zeros to ldxp >= Kp, so kernels may read whole groups.
 struct LinearJob {
     const PackedMatrix *w;
     const float *xf;    // [M, ldxp] fp32, or nullptr (the bf16 kernel that reads xb alone)

@@ -1,8 +1,9 @@
-// linear(): argument checks, the once-per-call activation preparation (fp32/bf16, zero padded)
-// and the split of the output rows over the caller's parallel loop.
+// linear(): argument checks, the activation preparation (fp32/bf16/int16 codes, zero padded; by
+// each member of the parallel loop for itself) and the split of the output rows over that loop.
 #include "detail.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -80,6 +81,82 @@ int64_t grain_rows(const PackedMatrix &w) {
     return std::max<int64_t>(4, (g + 3) / 4 * 4);
 }
 
+// x as the kernels read it (LinearJob's x fields), in a thread's own buffers, and which call
+// they hold it for.
+struct PreparedX {
+    std::vector<float> xf, xs;
+    std::vector<uint16_t> xb;
+    std::vector<int16_t> xq;
+    std::vector<int32_t> xsum;
+    std::vector<int8_t> xhl;
+    uint64_t call = 0; // 0: none yet; call ids start at 1
+};
+thread_local PreparedX tl_prepared;
+
+// What one call's kernels want of x, and how to make it.
+struct XPlan {
+    const void *x;
+    Act x_type;
+    int64_t ldx, M, K, ldxp, xgroups;
+    bool want_f, want_b, want_q, want_hl;
+    int32_t code_max;
+    const detail::IsaKernels *k;
+};
+
+// Writes every element the kernels read (each row whole, its padding included: the buffers are
+// sized, not cleared, and quantize_x writes every group).
+void prepare_x(const XPlan &p, PreparedX &b) {
+    const int64_t M = p.M, K = p.K, ldxp = p.ldxp, xgroups = p.xgroups;
+    if (p.want_f) b.xf.resize(std::size_t(M * ldxp));
+    if (p.want_b) b.xb.resize(std::size_t(M * ldxp));
+    if (p.want_q) {
+        b.xq.resize(std::size_t(M * ldxp));
+        b.xs.resize(std::size_t(M * xgroups));
+        b.xsum.resize(std::size_t(M * xgroups));
+        if (p.want_hl) b.xhl.resize(std::size_t(M * ldxp * 2));
+    }
+    for (int64_t m = 0; m < M; ++m) {
+        const float *sf = static_cast<const float *>(p.x) + m * p.ldx;
+        const uint16_t *sb = static_cast<const uint16_t *>(p.x) + m * p.ldx;
+        if (p.want_f) {
+            float *xr = b.xf.data() + m * ldxp;
+            if (p.x_type == Act::F32)
+                std::copy(sf, sf + K, xr);
+            else
+                for (int64_t i = 0; i < K; ++i) xr[i] = bf16_to_f32(sb[i]);
+            std::fill(xr + K, xr + ldxp, 0.0f);
+        }
+        if (p.want_b) {
+            uint16_t *br = b.xb.data() + m * ldxp;
+            if (p.x_type == Act::BF16)
+                std::copy_n(sb, K, br);
+            else
+                for (int64_t i = 0; i < K; ++i) br[i] = f32_to_bf16(sf[i]);
+            std::fill(br + K, br + ldxp, uint16_t(0));
+        }
+        if (p.want_q)
+            p.k->quantize_x(b.xf.data() + m * ldxp, xgroups, b.xq.data() + m * ldxp,
+                            b.xs.data() + m * xgroups, b.xsum.data() + m * xgroups,
+                            p.want_hl ? b.xhl.data() + m * 2 * ldxp : nullptr, p.code_max);
+    }
+}
+
+// Points a job's x fields at b (the fields the plan did not ask for stay null).
+void bind_x(detail::LinearJob &j, const XPlan &p, const PreparedX &b) {
+    j.xf = p.want_f ? b.xf.data() : nullptr;
+    j.xb = p.want_b ? b.xb.data() : nullptr;
+    j.xq = p.want_q ? b.xq.data() : nullptr;
+    j.xs = p.want_q ? b.xs.data() : nullptr;
+    j.xsum = p.want_q ? b.xsum.data() : nullptr;
+    j.xhl = p.want_hl ? b.xhl.data() : nullptr;
+}
+
+// Whether x's and y's bytes overlap (then x is prepared before any member writes y).
+bool overlaps(const void *x, std::size_t x_bytes, const void *y, std::size_t y_bytes) {
+    const auto a = reinterpret_cast<std::uintptr_t>(x), b = reinterpret_cast<std::uintptr_t>(y);
+    return a < b + y_bytes && b < a + x_bytes;
+}
+
 void run_linear(const PackedMatrix *const *ws, int count, const void *x, Act x_type, int64_t ldx,
                 int64_t M, void *y, Act y_type, int64_t ldy, const float *const *biases,
                 const ParallelFor &pf, bool accumulate) {
@@ -108,66 +185,41 @@ void run_linear(const PackedMatrix *const *ws, int count, const void *x, Act x_t
     if (ldx < 0 || ldy < 0) bad("negative ldx/ldy");
     if (!pf) bad("pf is empty");
     const detail::IsaKernels &k = detail::active_kernels();
-    // Per-thread scratch, reused across calls: the decode loop calls linear() thousands of times
-    // a second and a heap allocation per call would show.
-    thread_local std::vector<float> xf, xs;
-    thread_local std::vector<uint16_t> xb;
-    thread_local std::vector<int16_t> xq;
-    thread_local std::vector<int32_t> xsum;
-    thread_local std::vector<int8_t> xhl;
-    const int64_t ldxp =
-        (std::max(K, w.padded_cols()) + detail::kXPad - 1) / detail::kXPad * detail::kXPad;
-    const int64_t xgroups = ldxp / detail::kGroup;
-    const bool want_b = w.format() == Format::BF16 && k.wants_bf16_x;
-    const bool want_f = !want_b; // every other kernel, and quantize_x, reads x in fp32
-    const bool want_q = w.format() != Format::BF16 && k.wants_int16_x;
-    const bool want_hl = want_q && k.wants_x_split;
-    // Sized, not cleared: each row below is written whole, its padding included (quantize_x
-    // writes every group). This runs on the caller between two parallel loops, ~50 times a step.
-    if (want_f) xf.resize(std::size_t(M * ldxp));
-    if (want_b) xb.resize(std::size_t(M * ldxp));
-    if (want_q) {
-        xq.resize(std::size_t(M * ldxp));
-        xs.resize(std::size_t(M * xgroups));
-        xsum.resize(std::size_t(M * xgroups));
-        if (want_hl) xhl.resize(std::size_t(M * ldxp * 2));
+    XPlan plan{
+        x, x_type, ldx, M, K, 0, 0, false, false, false, false, detail::x_code_max(w.format()), &k};
+    plan.ldxp = (std::max(K, w.padded_cols()) + detail::kXPad - 1) / detail::kXPad * detail::kXPad;
+    plan.xgroups = plan.ldxp / detail::kGroup;
+    plan.want_b = w.format() == Format::BF16 && k.wants_bf16_x;
+    plan.want_f = !plan.want_b; // every other kernel, and quantize_x, reads x in fp32
+    plan.want_q = w.format() != Format::BF16 && k.wants_int16_x;
+    plan.want_hl = plan.want_q && k.wants_x_split;
+    // Each member of the parallel loop prepares x for itself, in its own buffers, on its first
+    // piece of the call. Prepared once by the caller and read by the others, x's buffers (~50
+    // cache lines at K = 768) were written by one core and read by another on every call, and
+    // each write waited for the line to come back: when the two vCPUs of the development VM
+    // were two cores with ~60 GB/s between them, the caller's preparation took 2.2 us instead of
+    // 0.65 (a 1024 x 768 int8 call: 21-24 us, 0.56-0.65 of the read; tools: bench_kernels
+    // --calls). The copies cost each member M x K conversions, done side by side. If x and y
+    // overlap, the caller prepares x before any member writes y, and the members share it.
+    static std::atomic<uint64_t> next_call{1};
+    const uint64_t call = next_call.fetch_add(1, std::memory_order_relaxed);
+    const std::size_t x_elem = x_type == Act::F32 ? sizeof(float) : sizeof(uint16_t);
+    const std::size_t y_elem = y_type == Act::F32 ? sizeof(float) : sizeof(uint16_t);
+    const PreparedX *shared = nullptr;
+    if (overlaps(x, std::size_t((M - 1) * ldx + K) * x_elem, y,
+                 std::size_t((M - 1) * ldy + N) * y_elem)) {
+        prepare_x(plan, tl_prepared);
+        tl_prepared.call = 0; // not "this call's": a member's own copy would read a written y
+        shared = &tl_prepared;
     }
-    for (int64_t m = 0; m < M; ++m) {
-        const float *sf = static_cast<const float *>(x) + m * ldx;
-        const uint16_t *sb = static_cast<const uint16_t *>(x) + m * ldx;
-        if (want_f) {
-            float *xr = xf.data() + m * ldxp;
-            if (x_type == Act::F32)
-                std::copy(sf, sf + K, xr);
-            else
-                for (int64_t i = 0; i < K; ++i) xr[i] = bf16_to_f32(sb[i]);
-            std::fill(xr + K, xr + ldxp, 0.0f);
-        }
-        if (want_b) {
-            uint16_t *br = xb.data() + m * ldxp;
-            if (x_type == Act::BF16)
-                std::copy_n(sb, K, br);
-            else
-                for (int64_t i = 0; i < K; ++i) br[i] = f32_to_bf16(sf[i]);
-            std::fill(br + K, br + ldxp, uint16_t(0));
-        }
-        if (want_q)
-            k.quantize_x(xf.data() + m * ldxp, xgroups, xq.data() + m * ldxp,
-                         xs.data() + m * xgroups, xsum.data() + m * xgroups,
-                         want_hl ? xhl.data() + m * 2 * ldxp : nullptr,
-                         detail::x_code_max(w.format()));
-    }
-    // One job per matrix, sharing the prepared x; each writes its columns of y.
+    // One job per matrix (x bound per member); each writes its columns of y.
     thread_local std::vector<detail::LinearJob> jobs;
     thread_local std::vector<int64_t> first; // each matrix's first block in the joint range
     jobs.clear();
     first.assign(1, 0);
-    const std::size_t y_elem = y_type == Act::F32 ? sizeof(float) : sizeof(uint16_t);
     const int64_t B = detail::kBlockRows;
     for (int64_t i = 0, off = 0; i < count; off += ws[i]->rows(), ++i) {
-        jobs.push_back({ws[i], want_f ? xf.data() : nullptr, want_b ? xb.data() : nullptr,
-                        want_q ? xq.data() : nullptr, want_q ? xs.data() : nullptr,
-                        want_q ? xsum.data() : nullptr, want_hl ? xhl.data() : nullptr, ldxp, M,
+        jobs.push_back({ws[i], nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, plan.ldxp, M,
                         static_cast<char *>(y) + std::size_t(off) * y_elem, y_type, ldy,
                         biases ? biases[i] : nullptr, accumulate});
         first.push_back(first.back() + (ws[i]->rows() + B - 1) / B);
@@ -179,15 +231,25 @@ void run_linear(const PackedMatrix *const *ws, int count, const void *x, Act x_t
     // blocks of 16 rows (every layout's unit), so a chunk boundary never splits a block whatever
     // the caller's loop does.
     const int64_t blocks = first.back();
-    // Plain pointers: inside a lambda run by another thread, a thread_local's name would mean
-    // that thread's (empty) vector.
+    // Plain pointers: inside a lambda run by another thread, a thread_local's name means that
+    // thread's own (tl_prepared: on purpose; jobs and first: the caller's, through these).
     const detail::LinearJob *job = jobs.data();
     const int64_t *start = first.data();
     auto run = [&](int64_t b, int64_t e) {
+        const PreparedX *px = shared;
+        if (!px) {
+            if (tl_prepared.call != call) {
+                prepare_x(plan, tl_prepared);
+                tl_prepared.call = call;
+            }
+            px = &tl_prepared;
+        }
         for (int64_t i = 0; i < count; ++i) {
             const int64_t lo = std::max(b, start[i]), hi = std::min(e, start[i + 1]);
-            if (lo < hi)
-                fn(job[i], (lo - start[i]) * B, std::min(ws[i]->rows(), (hi - start[i]) * B));
+            if (lo >= hi) continue;
+            detail::LinearJob j = job[i];
+            bind_x(j, plan, *px);
+            fn(j, (lo - start[i]) * B, std::min(ws[i]->rows(), (hi - start[i]) * B));
         }
     };
     const int64_t grain = (grain_rows(w) + B - 1) / B;
