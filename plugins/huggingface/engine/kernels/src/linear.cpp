@@ -196,11 +196,13 @@ void run_linear(const PackedMatrix *const *ws, int count, const void *x, Act x_t
     // Each member of the parallel loop prepares x for itself, in its own buffers, on its first
     // piece of the call. Prepared once by the caller and read by the others, x's buffers (~50
     // cache lines at K = 768) were written by one core and read by another on every call, and
-    // each write waited for the line to come back: when the two vCPUs of the development VM
-    // were two cores with ~60 GB/s between them, the caller's preparation took 2.2 us instead of
-    // 0.65 (a 1024 x 768 int8 call: 21-24 us, 0.56-0.65 of the read; tools: bench_kernels
-    // --calls). The copies cost each member M x K conversions, done side by side. If x and y
-    // overlap, the caller prepares x before any member writes y, and the members share it.
+    // each write waited for the line to come back from the other core: when the development
+    // VM's two vCPUs were two cores with ~60 GB/s between them, the caller's preparation took
+    // 2.2 us a call instead of 0.65. Old and new alternating, 2 threads, int8 K = 768, in that
+    // state (docs/cpu-inference.md, "Calls by size"): 256 rows 0.39 -> 0.47 of the read, 1024
+    // rows 0.72 -> 0.76, 4096 rows 0.96 -> 0.97; unchanged otherwise. The copies cost each
+    // member M x K conversions, done side by side. If x and y overlap, the caller prepares x
+    // before any member writes y, and the members share it.
     static std::atomic<uint64_t> next_call{1};
     const uint64_t call = next_call.fetch_add(1, std::memory_order_relaxed);
     const std::size_t x_elem = x_type == Act::F32 ? sizeof(float) : sizeof(uint16_t);
