@@ -138,7 +138,8 @@ ParallelFor serial_for(); // runs body(0, n) on the caller's thread
 // (M is small: the decode batch, 1..16); fp32 accumulation. Work is split over output rows.
 // Throws std::invalid_argument naming the argument for a null pointer, M <= 0, an empty matrix,
 // or (M > 1: a single row's stride is unused) ldx < K or ldy < N. pf may run chunks on any
-// threads; linear() returns when pf does. Thread-safe: scratch buffers are per calling thread.
+// threads; linear() returns when pf does. Thread-safe: scratch buffers are per thread (each
+// thread that runs chunks of a call converts x into its own, once per call).
 void linear(const PackedMatrix &w, const void *x, Act x_type, int64_t ldx, int64_t M, void *y,
             Act y_type, int64_t ldy, const float *bias, const ParallelFor &pf);
 
@@ -150,8 +151,9 @@ void linear_add(const PackedMatrix &w, const void *x, Act x_type, int64_t ldx, i
 
 // Several matrices of one format and one K applied to the same x in one call (a decode step's
 // q/k/v or gate/up projections): y[m, off_i + n] = W_i x[m, :] + biases[i][n], off_i = the rows
-// of the matrices before i, so y holds their outputs side by side. x is prepared once and one
-// pass of pf covers all their rows: one fork/join instead of one per matrix. biases: nullptr, or
+// of the matrices before i, so y holds their outputs side by side. x is prepared once (by each
+// thread of pf) and one pass of pf covers all their rows: one fork/join instead of one per
+// matrix. biases: nullptr, or
 // `count` pointers (each nullable). linear()'s checks, plus count >= 1, a null or empty
 // matrix, or one whose format or cols differ from ws[0]'s (the message names its index), and
 // (M > 1) ldy < the rows' sum. Each output is what linear() on that matrix alone gives.
