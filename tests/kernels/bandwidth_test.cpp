@@ -1,7 +1,9 @@
 // measure_read_bandwidth() and ReadProbe: a positive rate from a small buffer, on 1 and more
-// threads, and argument checks. (The figure itself is a benchmark, bench/kernels, never asserted
-// here.)
+// threads and with both read loops of every ISA, and argument checks. (The figure itself is a
+// benchmark, bench/kernels, never asserted here.)
 #include "llmhost/kernels/bandwidth.hpp"
+
+#include "common.hpp"
 
 #include <doctest/doctest.h>
 
@@ -54,4 +56,19 @@ TEST_CASE("bandwidth: a ReadProbe refuses what measure_read_bandwidth refuses") 
     CHECK_THROWS_AS(probe.measure(0), std::invalid_argument);
     CHECK_THROWS_AS(probe.measure(-1), std::invalid_argument);
     CHECK(probe.measure(1).bytes_per_s > 0); // still usable after a refused call
+}
+
+TEST_CASE("bandwidth: both read loops of every ISA (runs alternate plain and busy)") {
+    for (Isa isa : kt::available_isas()) {
+        force_isa(isa);
+        CAPTURE(isa_name(isa));
+        for (int t : {1, 3}) {
+            ReadProbe probe(t, (1u << 20) + 256 * 3); // slices that are not powers of two
+            const Bandwidth b = probe.measure(4);     // runs 2 and 4 take the busy loop
+            CHECK(b.bytes_per_s > 0);
+            CHECK(b.cpu_bytes_per_s > 0);
+            CHECK(b.runs == 4);
+        }
+    }
+    force_isa(best_isa());
 }

@@ -1,6 +1,7 @@
 // measure_read_bandwidth() and ReadProbe: the STREAM-style read rate the decode roofline divides
 // by. One buffer far larger than the caches, each thread sums its slice with the active ISA's
-// vector loads.
+// vector loads, in two loops taken in turn (plain, and with multiply-adds between the loads:
+// detail.hpp, read_sum_busy); the rate is the best run of either.
 #include "llmhost/kernels/bandwidth.hpp"
 #include "detail.hpp"
 
@@ -69,17 +70,20 @@ Bandwidth ReadProbe::measure(int runs) {
     const int threads = threads_;
     const std::size_t slice = slice_, total = buffer_bytes();
     unsigned char *bytes = buf_.get();
-    const auto read_sum = detail::active_kernels().read_sum;
+    const detail::IsaKernels &k = detail::active_kernels();
+    const auto read_plain = k.read_sum, read_busy = k.read_sum_busy;
 
     // threads - 1 helpers plus the calling thread, which reads slice 0: a timing thread that only
     // waited would compete with the readers for the cores.
     std::atomic<int> go{0}, done{0};
     std::atomic<bool> quit{false};
+    // Timed run r reads with the busy loop when r is even: runs = 1 is the plain loop alone.
+    auto loop_of = [&](int r) { return r > 0 && r % 2 == 0 ? read_busy : read_plain; };
     std::vector<double> sink(std::size_t(threads) * 8, 0.0); // one cache line per thread
     std::vector<double> cpu(std::size_t(threads) * 8, 0.0);  // CPU seconds of the last read
-    auto timed_read = [&](int t, const unsigned char *p) {
+    auto timed_read = [&](int t, const unsigned char *p, int r) {
         double c0 = thread_cpu_s();
-        sink[std::size_t(t) * 8] += read_sum(p, slice);
+        sink[std::size_t(t) * 8] += loop_of(r)(p, slice);
         cpu[std::size_t(t) * 8] = thread_cpu_s() - c0;
     };
     std::vector<std::thread> pool;
@@ -93,7 +97,7 @@ Bandwidth ReadProbe::measure(int runs) {
                     while (go.load(std::memory_order_acquire) == seen && !quit.load()) {}
                     if (quit.load()) return;
                     seen = go.load(std::memory_order_acquire);
-                    timed_read(t, p);
+                    timed_read(t, p, seen - 1);
                     done.fetch_add(1, std::memory_order_acq_rel);
                 }
             });
@@ -112,7 +116,7 @@ Bandwidth ReadProbe::measure(int runs) {
         done.store(0);
         auto t0 = std::chrono::steady_clock::now();
         go.store(r + 1, std::memory_order_release); // the workers wait for a new value
-        timed_read(0, bytes);
+        timed_read(0, bytes, r);
         while (done.load(std::memory_order_acquire) < threads - 1) {}
         double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         if (r == 0) continue;

@@ -126,6 +126,12 @@ struct IsaKernels {
     // Sums n bytes (n a multiple of 256, p 64-byte aligned) as vectors; the result only keeps the
     // loads from being optimised away.
     double (*read_sum)(const void *p, std::size_t n);
+    // The same read with two multiply-adds per 64 bytes between the loads, as a decode kernel
+    // spaces its loads. ReadProbe takes the better of the two loops: on the development VM this
+    // one read 3-6 % faster than the plain loop (2026-11-27, the two AVX-512 loops in one
+    // harness, medians of 20 interleaved rounds: 1.059 at 1 thread, 1.030 at 2), so a bound from
+    // the plain loop alone was that much too low.
+    double (*read_sum_busy)(const void *p, std::size_t n);
 };
 
 // The int16 code range of x: 127 * 256 + 127, the largest q whose split q = 256 h + l has both

@@ -279,12 +279,30 @@ double read_sum(const void *p, std::size_t n) {
     return double(l[0] + l[1] + l[2] + l[3]);
 }
 
+double read_sum_busy(const void *p, std::size_t n) {
+    const auto *v = static_cast<const __m256i *>(p);
+    const __m256i c1 = _mm256_set1_epi16(3), c2 = _mm256_set1_epi16(-5);
+    __m256i a[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
+                    _mm256_setzero_si256()};
+    for (std::size_t i = 0; i < n / 32; i += 4)
+        for (int j = 0; j < 4; ++j) { // one multiply-add per 32 bytes: two per 64, as above
+            const __m256i w = _mm256_load_si256(v + i + j);
+            a[j] = _mm256_add_epi32(a[j], _mm256_madd_epi16(w, j % 2 ? c2 : c1));
+        }
+    const __m256i s = _mm256_add_epi32(_mm256_add_epi32(a[0], a[1]), _mm256_add_epi32(a[2], a[3]));
+    alignas(32) int32_t l[8];
+    _mm256_store_si256((__m256i *)l, s);
+    int64_t t = 0;
+    for (int32_t x : l) t += x;
+    return double(t);
+}
+
 } // namespace
 
 IsaKernels avx2_kernels() {
     // wants_x_split: the Q4 kernel reads x's int8 halves (job.xhl), Q8 the int16 codes.
     return {block_rows<Bf16>, block_rows<Q8>, block_rows<Q4>, false, true, true,
-            quantize_x,       read_sum};
+            quantize_x,       read_sum,       read_sum_busy};
 }
 
 } // namespace llmhost::kernels::detail

@@ -295,6 +295,21 @@ double read_sum(const void *p, std::size_t n) {
     return double(t);
 }
 
+double read_sum_busy(const void *p, std::size_t n) {
+    const auto *v = static_cast<const __m512i *>(p);
+    const __m512i c1 = _mm512_set1_epi16(3), c2 = _mm512_set1_epi16(-5);
+    __m512i a[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(),
+                    _mm512_setzero_si512()};
+    for (std::size_t i = 0; i < n / 64; i += 4)
+        for (int j = 0; j < 4; ++j) {
+            const __m512i w = _mm512_load_si512(v + i + j);
+            a[j] = _mm512_add_epi32(
+                a[j], _mm512_add_epi32(_mm512_madd_epi16(w, c1), _mm512_madd_epi16(w, c2)));
+        }
+    const __m512i s = _mm512_add_epi32(_mm512_add_epi32(a[0], a[1]), _mm512_add_epi32(a[2], a[3]));
+    return double(_mm512_reduce_add_epi32(s));
+}
+
 } // namespace
 
 IsaKernels avx512_kernels(bool bf16, bool vnni) {
@@ -305,7 +320,8 @@ IsaKernels avx512_kernels(bool bf16, bool vnni) {
             true,
             vnni,
             quantize_x,
-            read_sum};
+            read_sum,
+            read_sum_busy};
 }
 
 } // namespace llmhost::kernels::detail

@@ -94,12 +94,21 @@ double read_sum(const void *p, std::size_t n) {
     return double(a0 + a1 + a2 + a3);
 }
 
+double read_sum_busy(const void *p, std::size_t n) {
+    auto *q = static_cast<const uint64_t *>(p);
+    uint64_t a0 = 0, a1 = 0;
+    for (std::size_t i = 0; i < n / 8; i += 2) { // a multiply per 8 bytes
+        a0 += q[i] * 3u;
+        a1 += q[i + 1] * 5u;
+    }
+    return double(a0 + a1);
+}
+
 } // namespace
 
 IsaKernels scalar_kernels() {
-    return {
-        bf16_rows, q_rows<Format::Q8>, q_rows<Format::Q4>, false, false, false, quantize_x_scalar,
-        read_sum};
+    return {bf16_rows, q_rows<Format::Q8>, q_rows<Format::Q4>, false,        false,
+            false,     quantize_x_scalar,  read_sum,           read_sum_busy};
 }
 
 } // namespace llmhost::kernels::detail

@@ -19,8 +19,11 @@ struct Bandwidth {
 
 // Vectorized (AVX-512/AVX2 per dispatch) sum over one buffer much larger than the L3 (default
 // 512 MiB, touched first), split over `threads` std::threads (pinned is not required), best of
-// `runs`. threads <= 0: one per online CPU. Throws std::invalid_argument for buffer_bytes < 4096
-// or runs <= 0, std::bad_alloc when the buffer cannot be allocated.
+// `runs`. The runs take two loops in turn, a plain one and one with two multiply-adds per 64
+// bytes between the loads (as a decode kernel spaces them; on the development VM it read 3-6 %
+// faster, and a bound must be what the fastest reader reaches): runs = 1 is the plain loop alone,
+// runs >= 2 includes both. threads <= 0: one per online CPU. Throws std::invalid_argument for
+// buffer_bytes < 4096 or runs <= 0, std::bad_alloc when the buffer cannot be allocated.
 Bandwidth measure_read_bandwidth(int threads, std::size_t buffer_bytes = 512u << 20, int runs = 5);
 
 // The same reading, taken again and again on one buffer: allocated and touched once, so a bench
@@ -34,7 +37,8 @@ public:
     ReadProbe(const ReadProbe &) = delete;
     ReadProbe &operator=(const ReadProbe &) = delete;
 
-    // Best of `runs` timed reads after one untimed read (runs > 0, else std::invalid_argument).
+    // Best of `runs` timed reads after one untimed read, the two loops in turn as above (runs > 0,
+    // else std::invalid_argument).
     Bandwidth measure(int runs);
     int threads() const { return threads_; }
     std::size_t buffer_bytes() const { return slice_ * std::size_t(threads_); }
