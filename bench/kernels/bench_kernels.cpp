@@ -391,8 +391,11 @@ int main(int argc, char **argv) {
         else if (a == "--threads")
             only_threads = std::atoi(next());
         else if (a == "--calls") {
-            call_rounds = std::atoi(next());
-            if (call_rounds < 1 || call_rounds > 1000) {
+            const char *v = next();
+            char *end = nullptr;
+            const long r = std::strtol(v, &end, 10);
+            call_rounds = end != v && *end == '\0' && r >= 1 && r <= 1000 ? int(r) : 0;
+            if (call_rounds == 0) {
                 std::fprintf(stderr, "bench_kernels: --calls wants a number of rounds, 1-1000\n");
                 return 2;
             }
