@@ -244,7 +244,7 @@ void bench_single(const fs::path &root, int prompt_len, int decode_len, int long
             // from it within a row, and a rep against a reading taken a minute away measures
             // the drift as much as the decode.
             bench::ReadBandwidth row_bw = bw[k];
-            bench::BoundReading reading(counts[k], bytes);
+            bench::BoundReading reading(counts[k], bytes, bench::step_segments(*e));
             auto read_bw = [&] {
                 const double best = reading(5);
                 row_bw.bytes_per_s = std::max(row_bw.bytes_per_s, best);

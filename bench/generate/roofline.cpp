@@ -2,6 +2,7 @@
 
 #include <llmhost/engine/safetensors.hpp>
 #include <llmhost/kernels/bandwidth.hpp>
+#include <llmhost/kernels/linear.hpp>
 
 #include <cstdio>
 
@@ -42,6 +43,31 @@ double bytes_per_token(const llmhost::engine::Engine &e, const std::filesystem::
     const double per_pos = static_cast<double>(e.kv_cache_bytes()) /
                            static_cast<double>(e.max_batch() * e.max_context());
     return bytes + per_pos * pos;
+}
+
+std::vector<std::size_t> step_segments(const llmhost::engine::Engine &e) {
+    using llmhost::kernels::Format;
+    using llmhost::kernels::PackedMatrix;
+    const auto &c = e.config();
+    const std::string dt = e.dtype();
+    if (e.device() != "cpu" || (dt != "bfloat16" && dt != "int8" && dt != "int4") ||
+        c.model_type == "gpt2" || c.hidden_size <= 0 || c.num_hidden_layers <= 0)
+        return {};
+    const Format f = dt == "bfloat16" ? Format::BF16 : dt == "int8" ? Format::Q8 : Format::Q4;
+    const std::int64_t D = c.hidden_size, hd = c.head_dim, Nq = c.num_attention_heads * hd,
+                       Nkv = c.num_key_value_heads * hd, F = c.intermediate_size;
+    auto bytes = [f](std::int64_t rows, std::int64_t cols) {
+        return PackedMatrix::bytes_for(f, rows, cols);
+    };
+    std::vector<std::size_t> s;
+    for (std::int64_t l = 0; l < c.num_hidden_layers; ++l) {
+        s.push_back(bytes(Nq, D) + 2 * bytes(Nkv, D)); // linear_concat: q, k, v
+        s.push_back(bytes(D, Nq));
+        s.push_back(2 * bytes(F, D)); // gate, up
+        s.push_back(bytes(D, F));
+    }
+    s.push_back(bytes(c.vocab_size, D));
+    return s;
 }
 
 std::string check_bound(const std::string &what, double tok_s, double bytes,

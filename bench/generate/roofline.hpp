@@ -13,6 +13,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace bench {
 
@@ -29,6 +30,12 @@ ReadBandwidth read_bandwidth(int threads, std::size_t bytes = std::size_t{512} <
 // embedding rows a token does not read (untied models), plus the KV cache of positions [0, pos).
 double bytes_per_token(const llmhost::engine::Engine &e, const std::filesystem::path &model_dir,
                        double pos);
+
+// The bytes of each call a decode step makes to the packed-weight kernels, in call order (per
+// layer q/k/v together, o, gate/up together, down; then the lm head), for a Llama-family model
+// on the CPU in bfloat16, int8 or int4; empty otherwise (float32 runs on BLAS). BoundReading
+// reads its buffer in this pattern.
+std::vector<std::size_t> step_segments(const llmhost::engine::Engine &e);
 
 // The sanity check: "" when decode at tok_s streams no faster than bw, else a warning line.
 std::string check_bound(const std::string &what, double tok_s, double bytes,

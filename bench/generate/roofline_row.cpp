@@ -68,7 +68,7 @@ void bench_roofline_interleaved(const std::filesystem::path &dir,
         for (int t : opt.threads) {
             at::set_num_threads(t);
             e->set_threads(t);
-            BoundReading bound_reading(t, bytes);
+            BoundReading bound_reading(t, bytes, step_segments(*e));
             auto reading = [&] { return bound_reading(opt.read_runs); };
             e->generate(prompt, warm); // touches every page, wakes the pool at this size
             std::vector<double> ratios;

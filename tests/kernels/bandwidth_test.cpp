@@ -72,3 +72,29 @@ TEST_CASE("bandwidth: both read loops of every ISA (runs alternate plain and bus
     }
     force_isa(best_isa());
 }
+
+TEST_CASE("bandwidth: a ReadProbe reads its buffer as a step's segments, on the caller's loop") {
+    ReadProbe probe(1, 4u << 20);
+    // Sizes as a decode step's calls: not multiples of the 4 KiB unit, one below 256 bytes.
+    const std::vector<std::size_t> segments{(1u << 20) + 1000, 300000, 100, 65536 * 3 + 256};
+    std::size_t want = 0;
+    for (std::size_t s : segments) want += s / 256 * 256;
+    for (Isa isa : kt::available_isas()) {
+        force_isa(isa);
+        CAPTURE(isa_name(isa));
+        for (int threads : {1, 3}) {
+            CAPTURE(threads);
+            const ParallelFor pf = threads > 1 ? kt::thread_for(threads) : serial_for();
+            const Bandwidth b = probe.measure_segments(segments, pf, 3);
+            CHECK(b.bytes_per_s > 0);
+            CHECK(b.buffer_bytes == want);
+            CHECK(b.runs == 3);
+        }
+    }
+    force_isa(best_isa());
+    CHECK_THROWS_AS(probe.measure_segments(segments, serial_for(), 0), std::invalid_argument);
+    CHECK_THROWS_AS(probe.measure_segments({}, serial_for(), 1), std::invalid_argument);
+    CHECK_THROWS_AS(probe.measure_segments(segments, ParallelFor{}, 1), std::invalid_argument);
+    CHECK_THROWS_WITH_AS(probe.measure_segments({probe.buffer_bytes() + 1}, serial_for(), 1),
+                         doctest::Contains("more than the buffer's"), std::invalid_argument);
+}

@@ -2,8 +2,11 @@
 // memory-bound matrix-vector product can reach is (bytes it streams) / (this bandwidth).
 #pragma once
 
+#include "llmhost/kernels/linear.hpp" // ParallelFor
+
 #include <cstddef>
 #include <memory>
+#include <vector>
 
 namespace llmhost::kernels {
 
@@ -40,6 +43,17 @@ public:
     // Best of `runs` timed reads after one untimed read, the two loops in turn as above (runs > 0,
     // else std::invalid_argument).
     Bandwidth measure(int runs);
+    // The buffer read as a decode step reads its weights: consecutive segments of the given bytes
+    // (its calls' matrices, in call order), each split over `pf` as linear() splits a matrix
+    // (chunks of >= 64 KiB, on the caller's threads), the two loops in turn; bytes_per_s is the
+    // best run (cpu_bytes_per_s is 0: the chunks run on pf's threads, not the probe's). A bound
+    // must be what the fastest reader reaches, and on the development VM a read in this pattern
+    // went up to 14 % faster at 2 threads than the same bytes as one half a thread (2026-11-27).
+    // Each segment starts on a 256-byte boundary and is read down to a multiple of 256 bytes.
+    // Throws std::invalid_argument for runs <= 0, no segments or no pf, or segments that (so
+    // placed) add up to more than buffer_bytes().
+    Bandwidth measure_segments(const std::vector<std::size_t> &segments, const ParallelFor &pf,
+                               int runs);
     int threads() const { return threads_; }
     std::size_t buffer_bytes() const { return slice_ * std::size_t(threads_); }
 
