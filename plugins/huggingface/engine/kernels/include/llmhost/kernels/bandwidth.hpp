@@ -48,7 +48,8 @@ public:
     // (chunks of >= 64 KiB, on the caller's threads), the two loops in turn; bytes_per_s is the
     // best run (cpu_bytes_per_s is 0: the chunks run on pf's threads, not the probe's). A bound
     // must be what the fastest reader reaches, and on the development VM a read in this pattern
-    // went up to 14 % faster at 2 threads than the same bytes as one half a thread (2026-11-27).
+    // went up to 14 % faster at 2 threads than a buffer of that size read as one half a thread
+    // (2026-11-27).
     // Each segment starts on a 256-byte boundary and is read down to a multiple of 256 bytes.
     // Throws std::invalid_argument for runs <= 0, no segments or no pf, or segments that (so
     // placed) add up to more than buffer_bytes().
