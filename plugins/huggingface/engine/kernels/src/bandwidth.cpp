@@ -150,7 +150,7 @@ Bandwidth ReadProbe::measure_segments(const std::vector<std::size_t> &segments,
                                     std::to_string(buffer_bytes()));
     const detail::IsaKernels &k = detail::active_kernels();
     constexpr std::size_t kUnit = 4096, kGrain = 16; // 64 KiB chunks, as linear()'s grain
-    std::atomic<std::uint64_t> sink{0};
+    std::atomic<double> sink{0}; // the loops' sums (doubles: a uint64 conversion could overflow)
     std::size_t read = 0;
     auto pass = [&](int r) {
         const auto loop = r > 0 && r % 2 == 0 ? k.read_sum_busy : k.read_sum;
@@ -162,7 +162,7 @@ Bandwidth ReadProbe::measure_segments(const std::vector<std::size_t> &segments,
                 pf(int64_t(units), int64_t(kGrain), [&](int64_t b, int64_t e) {
                     const std::size_t lo = std::size_t(b) * kUnit;
                     const std::size_t hi = std::min(n, std::size_t(e) * kUnit);
-                    sink.fetch_add(std::uint64_t(loop(p + lo, hi - lo)), std::memory_order_relaxed);
+                    sink.fetch_add(loop(p + lo, hi - lo), std::memory_order_relaxed);
                 });
             p += step(s);
             read += n;
@@ -176,7 +176,7 @@ Bandwidth ReadProbe::measure_segments(const std::vector<std::size_t> &segments,
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         if (r > 0 && sec > 0) best = std::max(best, double(read) / sec);
     }
-    volatile std::uint64_t keep = sink.load(); // keeps the sums alive
+    volatile double keep = sink.load(); // keeps the sums alive
     (void)keep;
     return {best, threads_, read, runs, 0.0};
 }
