@@ -9,6 +9,7 @@
 #include "paired_row.hpp"
 
 #include "prompts.hpp"
+#include "stats.hpp" // bench/common
 
 #include <llmhost/engine/engine.hpp>
 
@@ -64,10 +65,8 @@ void bench_int4_vs_bf16(const std::filesystem::path &dir, const std::vector<std:
             line += cell;
             before = after;
         }
-        std::vector<double> sorted = ratios;
-        std::sort(sorted.begin(), sorted.end());
         std::printf("  %d thread(s): median %.2fx   (bf16/int4/bf16 tok/s = ratio) %s\n", t,
-                    sorted[sorted.size() / 2], line.c_str());
+                    median(ratios), line.c_str());
         std::fflush(stdout);
     }
 }

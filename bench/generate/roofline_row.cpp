@@ -18,6 +18,7 @@
 #include "cores_probe.hpp"
 #include "prompts.hpp"
 #include "roofline.hpp"
+#include "stats.hpp" // bench/common
 
 #include <llmhost/engine/engine.hpp>
 
@@ -29,16 +30,6 @@
 #include <string>
 
 namespace bench {
-
-namespace {
-
-double quantile(std::vector<double> v, double q) { // v sorted copy, nearest rank
-    std::sort(v.begin(), v.end());
-    const auto i = static_cast<std::size_t>(q * double(v.size() - 1) + 0.5);
-    return v[std::min(i, v.size() - 1)];
-}
-
-} // namespace
 
 void bench_roofline_interleaved(const std::filesystem::path &dir,
                                 const std::vector<std::int32_t> &prompt,

@@ -21,6 +21,7 @@
 #include "llmhost/kernels/linear.hpp"
 #include "llmhost/kernels/thread_pool.hpp"
 #include "llmhost/kernels/weight_arena.hpp"
+#include "stats.hpp" // bench/common
 
 #include <omp.h>
 
@@ -314,12 +315,10 @@ void model_order_table() {
                 rlo = std::min({rlo, before, after}), rhi = std::max({rhi, before, after});
                 before = after;
             }
-            std::vector<double> sorted = ratios;
-            std::sort(sorted.begin(), sorted.end());
             std::printf("| %s | %d | %.1f | %.1f-%.1f | %.1f-%.1f | %.2f (%.2f-%.2f) |\n",
                         format_name(f), threads, double(bytes) / 1e6, klo / 1e9, khi / 1e9,
-                        rlo / 1e9, rhi / 1e9, sorted[sorted.size() / 2], sorted.front(),
-                        sorted.back());
+                        rlo / 1e9, rhi / 1e9, bench::median(ratios), bench::quantile(ratios, 0),
+                        bench::quantile(ratios, 1));
             std::fflush(stdout);
         }
     }

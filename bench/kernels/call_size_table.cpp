@@ -8,6 +8,7 @@
 // bandwidth the other cannot take up), and the table prints every round's reading so that rounds
 // can be told apart by state.
 #include "call_size_table.hpp"
+#include "stats.hpp" // bench/common
 
 #include "llmhost/kernels/bandwidth.hpp"
 #include "llmhost/kernels/linear.hpp"
@@ -48,11 +49,6 @@ Set make_set(Format f, int64_t rows, int64_t cols, std::size_t budget) {
     while (s.copies.size() < n) s.copies.push_back(s.copies[0].clone(arena));
     s.bytes = double(s.copies[0].bytes()) * double(n);
     return s;
-}
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
 }
 
 } // namespace

@@ -14,6 +14,7 @@
 //
 //   bench_machine [--samples 40] [--mib 512]
 #include "cores_probe.hpp"
+#include "stats.hpp" // bench/common
 
 #include <algorithm>
 #include <chrono>
@@ -137,8 +138,6 @@ void cores_or_not(int samples, int cpus) {
     }
     std::vector<double> scale;
     for (int i = 0; i < samples; ++i) scale.push_back(bench::compute_scaling(cpus));
-    std::vector<double> sorted = scale;
-    std::sort(sorted.begin(), sorted.end());
     const auto below =
         std::count_if(scale.begin(), scale.end(), [cpus](double s) { return s < 0.65 * cpus; });
     std::printf("\n### Are the CPUs cores? a register-only vpdpbusd loop on %d CPUs at once over "
@@ -146,8 +145,8 @@ void cores_or_not(int samples, int cpus) {
                 cpus, samples);
     std::printf("scaling: median %.2fx, min %.2fx, max %.2fx (%d CPUs as cores: ~%dx); "
                 "%d of %d samples below %.1fx\nsamples:",
-                sorted[sorted.size() / 2], sorted.front(), sorted.back(), cpus, cpus, int(below),
-                samples, 0.65 * cpus);
+                bench::median(scale), bench::quantile(scale, 0), bench::quantile(scale, 1), cpus,
+                cpus, int(below), samples, 0.65 * cpus);
     for (double s : scale) std::printf(" %.2f", s);
     std::printf("\n");
 }
