@@ -92,6 +92,16 @@ TEST_CASE("bandwidth: a ReadProbe reads its buffer as a step's segments, on the 
         }
     }
     force_isa(best_isa());
+    // A loop that hands out chunks outside [0, n) must not make the probe read outside its buffer:
+    // such chunks are skipped (unchecked, the first one reads ~4 PiB before the buffer: a crash).
+    const ParallelFor buggy = [](int64_t n, int64_t,
+                                 const std::function<void(int64_t, int64_t)> &b) {
+        b(-(int64_t{1} << 40), 2);
+        b(n - 1, n + 100);
+        b(3, 3);
+        b(0, n);
+    };
+    CHECK(probe.measure_segments(segments, buggy, 1).bytes_per_s > 0);
     CHECK_THROWS_AS(probe.measure_segments(segments, serial_for(), 0), std::invalid_argument);
     CHECK_THROWS_AS(probe.measure_segments({}, serial_for(), 1), std::invalid_argument);
     CHECK_THROWS_AS(probe.measure_segments(segments, ParallelFor{}, 1), std::invalid_argument);

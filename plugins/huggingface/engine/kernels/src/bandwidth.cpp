@@ -160,6 +160,8 @@ Bandwidth ReadProbe::measure_segments(const std::vector<std::size_t> &segments,
             const std::size_t n = s / 256 * 256, units = (n + kUnit - 1) / kUnit;
             if (units > 0)
                 pf(int64_t(units), int64_t(kGrain), [&](int64_t b, int64_t e) {
+                    if (b < 0 || b >= e || e > int64_t(units))
+                        return; // a buggy loop: no stray read
                     const std::size_t lo = std::size_t(b) * kUnit;
                     const std::size_t hi = std::min(n, std::size_t(e) * kUnit);
                     sink.fetch_add(loop(p + lo, hi - lo), std::memory_order_relaxed);
