@@ -16,7 +16,6 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <memory>
 #include <utility>
 #include <vector>
 
@@ -28,18 +27,8 @@ public:
     BoundReading(int threads, double token_bytes, std::vector<std::size_t> segments = {})
         : big_(threads, std::size_t{512} << 20),
           near_(threads, static_cast<std::size_t>(token_bytes) / 256 * 256 + 256 * segments.size()),
-          segments_(std::move(segments)) {
-        if (segments_.empty()) return;
-        if (threads > 1) {
-            pool_ = std::make_unique<llmhost::kernels::ThreadPool>(threads, 1000);
-            pf_ = [p = pool_.get()](int64_t n, int64_t grain,
-                                    const std::function<void(int64_t, int64_t)> &body) {
-                p->run(n, grain, body);
-            };
-        } else {
-            pf_ = llmhost::kernels::serial_for();
-        }
-    }
+          segments_(std::move(segments)), pool_(big_.threads(), 1000),
+          pf_(llmhost::kernels::pool_for(pool_)) {}
 
     // Bytes per second: the highest of the readings' best of `runs` reads.
     double operator()(int runs) {
@@ -52,7 +41,7 @@ public:
 private:
     llmhost::kernels::ReadProbe big_, near_;
     std::vector<std::size_t> segments_;
-    std::unique_ptr<llmhost::kernels::ThreadPool> pool_;
+    llmhost::kernels::ThreadPool pool_; // reads the segments as linear() would split them
     llmhost::kernels::ParallelFor pf_;
 };
 

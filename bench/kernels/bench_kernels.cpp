@@ -261,12 +261,7 @@ void model_order_table() {
         std::vector<float> y(32000 + 4096);
         for (int threads : cores > 1 ? std::vector<int>{1, cores} : std::vector<int>{1}) {
             ThreadPool pool(threads);
-            const ParallelFor pf =
-                threads > 1 ? ParallelFor([&pool](int64_t n, int64_t grain,
-                                                  const std::function<void(int64_t, int64_t)> &b) {
-                    pool.run(n, grain, b);
-                })
-                            : serial_for();
+            const ParallelFor pf = pool_for(pool);
             // The engine's calls (models/linear.hpp, FusedLinear): q/k/v in one linear_concat,
             // o, gate/up in one, down; 41 calls a token. As 71 separate calls, int8 at 2 threads
             // measured ~10 % less (a scratch A/B, 2026-11-27): each call pays the pool's start

@@ -60,12 +60,7 @@ void call_size_table(int threads, int rounds) {
         for (int64_t rows : {256, 1024, 4096})
             sets.push_back(make_set(f, rows, kCols, std::size_t{128} << 20));
     ThreadPool pool(threads, 1000);
-    const ParallelFor pf =
-        threads > 1 ? ParallelFor([&pool](int64_t n, int64_t grain,
-                                          const std::function<void(int64_t, int64_t)> &b) {
-            pool.run(n, grain, b);
-        })
-                    : serial_for();
+    const ParallelFor pf = pool_for(pool);
     std::vector<float> x(kCols, 0.5f), y(4096);
     for (int i = 0; i < kCols; ++i) x[std::size_t(i)] = float(i % 17) / 17.0f - 0.5f;
     auto pass = [&](const Set &s) {

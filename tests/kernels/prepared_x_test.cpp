@@ -12,17 +12,11 @@ using namespace kt;
 
 namespace {
 
-ParallelFor on(ThreadPool &pool) {
-    return [&pool](int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)> &b) {
-        pool.run(n, grain, b);
-    };
-}
-
 // check(format, pf) on every ISA this CPU has and every format, on one pool of 3 threads.
 template <class Check>
 void on_every_isa_and_format(Check check) {
     ThreadPool pool(3, 1000);
-    const ParallelFor pf = on(pool);
+    const ParallelFor pf = pool_for(pool);
     for (Isa isa : available_isas()) {
         force_isa(isa);
         for (Format f : {Format::BF16, Format::Q8, Format::Q4}) {

@@ -1,6 +1,7 @@
 // linear(): argument checks, the activation preparation (fp32/bf16/int16 codes, zero padded; by
 // each member of the parallel loop for itself) and the split of the output rows over that loop.
 #include "detail.hpp"
+#include "llmhost/kernels/thread_pool.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -64,6 +65,12 @@ void split_x_codes(const int16_t *q, int8_t *hl) {
 ParallelFor serial_for() {
     return [](int64_t n, int64_t, const std::function<void(int64_t, int64_t)> &body) {
         if (n > 0) body(0, n);
+    };
+}
+
+ParallelFor pool_for(ThreadPool &pool) {
+    return [&pool](int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)> &body) {
+        pool.run(n, grain, body);
     };
 }
 

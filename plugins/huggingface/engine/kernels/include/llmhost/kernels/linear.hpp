@@ -131,6 +131,10 @@ private:
 using ParallelFor = std::function<void(int64_t n, int64_t grain,
                                        const std::function<void(int64_t, int64_t)> &body)>;
 ParallelFor serial_for(); // runs body(0, n) on the caller's thread
+class ThreadPool;         // thread_pool.hpp
+// pool.run(n, grain, body) as a ParallelFor (at one thread: body(0, n) on the caller). The pool
+// must outlive the returned function.
+ParallelFor pool_for(ThreadPool &pool);
 
 // y[m, :] = W x[m, :] (+ bias) for m in [0, M):  y[m, n] = sum_k x[m, k] * W[n, k] + bias[n].
 // x: M rows of K elements (x_type), row stride ldx elements; y: M rows of N elements (y_type),
@@ -153,10 +157,10 @@ void linear_add(const PackedMatrix &w, const void *x, Act x_type, int64_t ldx, i
 // q/k/v or gate/up projections): y[m, off_i + n] = W_i x[m, :] + biases[i][n], off_i = the rows
 // of the matrices before i, so y holds their outputs side by side. x is prepared once (by each
 // thread of pf) and one pass of pf covers all their rows: one fork/join instead of one per
-// matrix. biases: nullptr, or
-// `count` pointers (each nullable). linear()'s checks, plus count >= 1, a null or empty
-// matrix, or one whose format or cols differ from ws[0]'s (the message names its index), and
-// (M > 1) ldy < the rows' sum. Each output is what linear() on that matrix alone gives.
+// matrix. biases: nullptr, or `count` pointers (each nullable). linear()'s checks, plus
+// count >= 1, a null or empty matrix, or one whose format or cols differ from ws[0]'s (the
+// message names its index), and (M > 1) ldy < the rows' sum. Each output is what linear() on that
+// matrix alone gives.
 void linear_concat(const PackedMatrix *const *ws, int count, const void *x, Act x_type, int64_t ldx,
                    int64_t M, void *y, Act y_type, int64_t ldy, const float *const *biases,
                    const ParallelFor &pf);
