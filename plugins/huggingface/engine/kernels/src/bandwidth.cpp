@@ -40,6 +40,14 @@ std::size_t checked_slice(int threads, std::size_t buffer_bytes) {
     return slice;
 }
 
+// The loop timed run r reads with (r = 0: the untimed first run): the busy one when r is even,
+// so runs = 1 is the plain loop alone and runs >= 2 takes both in turn.
+using ReadFn = double (*)(const void *p, std::size_t n);
+ReadFn read_loop(int r) {
+    const detail::IsaKernels &k = detail::active_kernels();
+    return r > 0 && r % 2 == 0 ? k.read_sum_busy : k.read_sum;
+}
+
 } // namespace
 
 ReadProbe::ReadProbe(int threads, std::size_t buffer_bytes)
@@ -71,20 +79,16 @@ Bandwidth ReadProbe::measure(int runs) {
     const int threads = threads_;
     const std::size_t slice = slice_, total = buffer_bytes();
     unsigned char *bytes = buf_.get();
-    const detail::IsaKernels &k = detail::active_kernels();
-    const auto read_plain = k.read_sum, read_busy = k.read_sum_busy;
 
     // threads - 1 helpers plus the calling thread, which reads slice 0: a timing thread that only
     // waited would compete with the readers for the cores.
     std::atomic<int> go{0}, done{0};
     std::atomic<bool> quit{false};
-    // Timed run r reads with the busy loop when r is even: runs = 1 is the plain loop alone.
-    auto loop_of = [&](int r) { return r > 0 && r % 2 == 0 ? read_busy : read_plain; };
     std::vector<double> sink(std::size_t(threads) * 8, 0.0); // one cache line per thread
     std::vector<double> cpu(std::size_t(threads) * 8, 0.0);  // CPU seconds of the last read
     auto timed_read = [&](int t, const unsigned char *p, int r) {
         double c0 = thread_cpu_s();
-        sink[std::size_t(t) * 8] += loop_of(r)(p, slice);
+        sink[std::size_t(t) * 8] += read_loop(r)(p, slice);
         cpu[std::size_t(t) * 8] = thread_cpu_s() - c0;
     };
     std::vector<std::thread> pool;
@@ -148,12 +152,11 @@ Bandwidth ReadProbe::measure_segments(const std::vector<std::size_t> &segments,
         throw std::invalid_argument("ReadProbe::measure_segments: the segments add up to " +
                                     std::to_string(total) + " bytes, more than the buffer's " +
                                     std::to_string(buffer_bytes()));
-    const detail::IsaKernels &k = detail::active_kernels();
     constexpr std::size_t kUnit = 4096, kGrain = 16; // 64 KiB chunks, as linear()'s grain
     std::atomic<double> sink{0}; // the loops' sums (doubles: a uint64 conversion could overflow)
     std::size_t read = 0;
     auto pass = [&](int r) {
-        const auto loop = r > 0 && r % 2 == 0 ? k.read_sum_busy : k.read_sum;
+        const auto loop = read_loop(r);
         const unsigned char *p = buf_.get();
         read = 0;
         for (std::size_t s : segments) {
