@@ -32,6 +32,7 @@
 // warm-up reuse the prompt's KV and only decode: decode at long context (--prompt 2000) without
 // re-prefilling the prompt for every rep (the prefill column then says "cached"; no long prompt).
 // --only prefix: TTFT of an agent's next turn with the prefix cache vs without (prefix_row.cpp).
+#include "args.hpp" // bench/common
 #include "bound_reading.hpp"
 #include "constrained_row.hpp"
 #include "paired_row.hpp"
@@ -52,8 +53,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -352,60 +355,51 @@ int main(int argc, char **argv) {
         std::fprintf(stderr, "bench_generate: %s needs a value\n", argv[argc - 1]);
         return 2;
     }
-    for (int i = 1; i + 1 < argc; i += 2) try {
-            std::string a = argv[i];
-            if (a == "--dir")
-                root = argv[i + 1];
-            else if (a == "--prompt")
-                prompt_len = std::stoi(argv[i + 1]);
-            else if (a == "--decode")
-                decode_len = std::stoi(argv[i + 1]);
-            else if (a == "--stream-prompt")
-                stream_prompt = std::stoi(argv[i + 1]);
-            else if (a == "--stream-decode")
-                stream_decode = std::stoi(argv[i + 1]);
-            else if (a == "--only")
-                only = argv[i + 1];
-            else if (a == "--constrained-decode")
-                constrained_decode = std::stoi(argv[i + 1]);
-            else if (a == "--constrained-reps")
-                constrained_reps = std::stoi(argv[i + 1]);
-            else if (a == "--tokenizer")
-                tokenizer = argv[i + 1];
-            else if (a == "--long-prompt")
-                long_prompt = std::stoi(argv[i + 1]);
-            else if (a == "--blas-threads")
-                blas_threads = std::stoi(argv[i + 1]);
-            else if (a == "--prefix")
-                prefix_len = std::stoi(argv[i + 1]);
-            else if (a == "--prefix-new")
-                prefix_new = std::stoi(argv[i + 1]);
-            else if (a == "--roofline-rounds")
-                roofline_rounds = std::stoi(argv[i + 1]);
-            else if (a == "--roofline-best-of")
-                roofline_best_of = std::stoi(argv[i + 1]);
-            else if (a == "--roofline-decode")
-                roofline_decode = std::stoi(argv[i + 1]);
-            else if (a == "--dtypes")
-                only_dtypes = argv[i + 1];
-            else if (a == "--cached-prompt")
-                cached_prompt = std::string(argv[i + 1]) == "1";
-            else if (a == "--threads") {
-                std::string list = argv[i + 1];
-                for (std::size_t at = 0; at <= list.size();) {
-                    const std::size_t comma = std::min(list.find(',', at), list.size());
-                    only_threads.push_back(std::stoi(list.substr(at, comma - at)));
-                    at = comma + 1;
-                }
-            } else {
-                std::fprintf(stderr, "bench_generate: unknown option %s\n", a.c_str());
-                return 2;
-            }
-        } catch (const std::logic_error &) { // std::stoi's invalid_argument and out_of_range
-            std::fprintf(stderr, "bench_generate: %s wants a number, got '%s'\n", argv[i],
-                         argv[i + 1]);
+    // The numeric options, each parsed whole (bench/common/args.hpp).
+    const std::pair<const char *, int *> numbers[] = {
+        {"--prompt", &prompt_len},
+        {"--decode", &decode_len},
+        {"--stream-prompt", &stream_prompt},
+        {"--stream-decode", &stream_decode},
+        {"--constrained-decode", &constrained_decode},
+        {"--constrained-reps", &constrained_reps},
+        {"--long-prompt", &long_prompt},
+        {"--blas-threads", &blas_threads},
+        {"--prefix", &prefix_len},
+        {"--prefix-new", &prefix_new},
+        {"--roofline-rounds", &roofline_rounds},
+        {"--roofline-best-of", &roofline_best_of},
+        {"--roofline-decode", &roofline_decode},
+    };
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const std::string a = argv[i];
+        const char *v = argv[i + 1];
+        bool number_ok = true;
+        const auto n = std::find_if(std::begin(numbers), std::end(numbers),
+                                    [&](const auto &o) { return a == o.first; });
+        if (n != std::end(numbers))
+            number_ok = bench::parse_int(v, *n->second);
+        else if (a == "--threads")
+            number_ok = bench::parse_int_list(v, only_threads);
+        else if (a == "--dir")
+            root = v;
+        else if (a == "--only")
+            only = v;
+        else if (a == "--tokenizer")
+            tokenizer = v;
+        else if (a == "--dtypes")
+            only_dtypes = v;
+        else if (a == "--cached-prompt")
+            cached_prompt = std::string(v) == "1";
+        else {
+            std::fprintf(stderr, "bench_generate: unknown option %s\n", a.c_str());
             return 2;
         }
+        if (!number_ok) {
+            std::fprintf(stderr, "bench_generate: %s wants a number, got '%s'\n", a.c_str(), v);
+            return 2;
+        }
+    }
     std::printf("threads: %d (libtorch intra-op)\n", at::get_num_threads());
     if (only == "prefix") {
         bench::bench_prefix(root, prefix_len, prefix_new, 3);

@@ -14,6 +14,7 @@
 // count (--threads: that one).
 // --mib below the L2 (e.g. --mib 0.3 --shape 128x2048: two copies of 0.28 MB in int8) gives the
 // cache-resident rate: the kernel's compute ceiling, to compare inner loops without DRAM noise.
+#include "args.hpp"          // bench/common
 #include "bound_reading.hpp" // bench/generate
 #include "call_size_table.hpp"
 #include "llmhost/kernels/attention.hpp"
@@ -393,11 +394,7 @@ int main(int argc, char **argv) {
         else if (a == "--threads")
             only_threads = std::atoi(next());
         else if (a == "--calls") {
-            const char *v = next();
-            char *end = nullptr;
-            const long r = std::strtol(v, &end, 10);
-            call_rounds = end != v && *end == '\0' && r >= 1 && r <= 1000 ? int(r) : 0;
-            if (call_rounds == 0) {
+            if (!bench::parse_int(next(), call_rounds, 1, 1000)) {
                 std::fprintf(stderr, "bench_kernels: --calls wants a number of rounds, 1-1000\n");
                 return 2;
             }
