@@ -38,8 +38,9 @@ void bench_roofline_interleaved(const std::filesystem::path &dir,
         opt.dtypes.empty())
         return;
     std::printf("\nratio to the bound, interleaved: %d rounds per row of the best of %d decodes of "
-                "%d tokens, each round between two readings\n(best of %d reads of 512 MiB and of a "
-                "B/token buffer); a round's bound = the higher reading around it / B/token;\n"
+                "%d tokens, each round between two readings\n(best of %d reads of 512 MiB, of a "
+                "B/token buffer and of it in the step's call pattern); a round's bound = the "
+                "higher reading around it / B/token;\n"
                 "median, p25-p75, min-max, rounds >= 80 %%, the readings' range, every round\n"
                 "(@x: at several threads, the threads' compute over one thread's just after the "
                 "round, cores_probe.hpp: ~threads x on cores, ~1x on one core):\n",
@@ -76,13 +77,9 @@ void bench_roofline_interleaved(const std::filesystem::path &dir,
                 // samples of a few ms, the median.) On 2026-11-27 int8's misses at 2 threads came
                 // with two cores and ~60 GB/s, its rounds on one core did well
                 // (docs/cpu-inference.md).
-                double cores = std::nan("");
-                if (t > 1) {
-                    double s[3];
-                    for (double &v : s) v = compute_scaling(t);
-                    std::sort(s, s + 3);
-                    cores = s[1];
-                }
+                const double cores =
+                    t > 1 ? median({compute_scaling(t), compute_scaling(t), compute_scaling(t)})
+                          : std::nan("");
                 const double after = reading();
                 lo_bw = std::min(lo_bw, after);
                 hi_bw = std::max(hi_bw, after);

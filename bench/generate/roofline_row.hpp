@@ -21,11 +21,11 @@ struct RooflineRowOptions {
 
 // Loads `dir` (a bf16 checkpoint) once per dtype; at each thread count runs `rounds` rounds of
 // `best_of` decodes of `decode` tokens after `prompt`, each round between two bandwidth readings
-// (the highest of a 512 MiB read and a read of a buffer of the token's bytes, roofline.hpp, each
-// the best of `read_runs`), and prints per dtype and count the median ratio of a round's fastest
-// decode to its bound, the quartiles, the extremes, how many rounds reached 80 %, and every
-// round's ratio. Best of a few on both sides: a single decode against the best of several reads
-// would count the machine's noise against the model.
+// (bound_reading.hpp: the highest of a 512 MiB read, a read of a buffer of the token's bytes, and
+// that buffer read in the step's call pattern, each the best of `read_runs`), and prints per dtype
+// and count the median ratio of a round's fastest decode to its bound, the quartiles, the extremes,
+// how many rounds reached 80 %, and every round's ratio. Best of a few on both sides: a single
+// decode against the best of several reads would count the machine's noise against the model.
 void bench_roofline_interleaved(const std::filesystem::path &dir,
                                 const std::vector<std::int32_t> &prompt,
                                 const RooflineRowOptions &opt);

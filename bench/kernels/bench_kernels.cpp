@@ -228,9 +228,9 @@ void attention_table(const std::vector<Isa> &isas, double mib, double seconds) {
 // layers of q, k, v, o, gate, up, down, then the lm head), side by side in one arena as the engine
 // keeps them, streamed by the kernels alone in the engine's 41 calls: nothing of the step between
 // the matrices. At 1 thread and all cores (the engine's pool), alternating with readings of
-// 512 MiB and of a buffer of the same bytes (best of 3 each, the higher), 6 rounds of best-of-5
-// passes: what the model's decode could reach if the rest of its step took no time
-// (bench_generate's rows measure the rest too).
+// 512 MiB, of a buffer of the same bytes and of it in the 41 calls' pattern (bound_reading.hpp;
+// best of 3 each, the highest), 6 rounds of best-of-5 passes: what the model's decode could
+// reach if the rest of its step took no time (bench_generate's rows measure the rest too).
 void model_order_table() {
     struct Mat {
         int64_t n, k;
