@@ -73,6 +73,29 @@ TEST_CASE("bandwidth: both read loops of every ISA (runs alternate plain and bus
     force_isa(best_isa());
 }
 
+TEST_CASE("bandwidth: a ReadProbe's steady reading (the busy loop, pass after pass) on every ISA") {
+    for (Isa isa : kt::available_isas()) {
+        force_isa(isa);
+        CAPTURE(isa_name(isa));
+        for (int t : {1, 3}) {
+            ReadProbe probe(t, (1u << 20) + 256 * 5);
+            for (int passes : {1, 6}) {
+                const Bandwidth b = probe.measure_steady(passes);
+                CHECK(b.bytes_per_s > 0);
+                CHECK(b.cpu_bytes_per_s > 0);
+                CHECK(b.runs == passes);
+                CHECK(b.threads == t);
+                CHECK(b.buffer_bytes == probe.buffer_bytes());
+            }
+            CHECK_THROWS_WITH_AS(probe.measure_steady(0), doctest::Contains("passes must be > 0"),
+                                 std::invalid_argument);
+            CHECK_THROWS_AS(probe.measure_steady(-3), std::invalid_argument);
+            CHECK(probe.measure(1).bytes_per_s > 0); // still usable after a refused call
+        }
+    }
+    force_isa(best_isa());
+}
+
 TEST_CASE("bandwidth: a ReadProbe reads its buffer as a step's segments, on the caller's loop") {
     ReadProbe probe(1, 4u << 20);
     // Sizes as a decode step's calls: not multiples of the 4 KiB unit, one below 256 bytes.

@@ -43,6 +43,14 @@ public:
     // Best of `runs` timed reads after one untimed read, the two loops in turn as above (runs > 0,
     // else std::invalid_argument).
     Bandwidth measure(int runs);
+    // The busy loop alone, `passes` reads in a row after the untimed one, the best counting. A
+    // buffer of a few times the L3 read again and again at a decode kernel's pace is partly kept
+    // in the L3 from pass to pass once the cache has seen a few of them, as a model's weights
+    // are from token to token: on the development VM a 94 MB buffer read 31-33 GB/s a pass at
+    // one thread right after a larger buffer had been read, rising to 37-41 GB/s by the fifth to
+    // eighth pass, where the two loops in turn (measure) read ~35 and the plain loop never rose
+    // (2026-11-27). Throws std::invalid_argument for passes <= 0.
+    Bandwidth measure_steady(int passes);
     // The buffer read as a decode step reads its weights: consecutive segments of the given bytes
     // (its calls' matrices, in call order), each split over `pf` as linear() splits a matrix
     // (chunks of >= 64 KiB, on the caller's threads), the two loops in turn; bytes_per_s is the
@@ -60,6 +68,7 @@ public:
     std::size_t buffer_bytes() const { return slice_ * std::size_t(threads_); }
 
 private:
+    Bandwidth measure_loops(int runs, bool steady);
     int threads_ = 1;
     std::size_t slice_ = 0; // each thread's part, a multiple of 256 bytes
     std::unique_ptr<unsigned char, void (*)(void *)> buf_;
