@@ -4,10 +4,12 @@
 // L3 from token to token, and so does that buffer), and, given the sizes of a step's calls, that
 // buffer read call by call, each call split over the threads as linear() splits a matrix (on the
 // development VM that pattern read up to 14 % faster at 2 threads than a buffer of that size read
-// as one half a thread, as fast as the int8 kernels streamed the model: 2026-11-27). Each is the
-// best of `runs` reads, on buffers allocated and touched once (kernels::ReadProbe), so that a
-// reading can be taken right before and right after each timed run. Header-only: bench_kernels uses
-// it without the engine.
+// as one half a thread, as fast as the int8 kernels streamed the model: 2026-11-27); and the
+// B/token buffer read ten times in a row by the busy loop (ReadProbe::measure_steady: the L3
+// keeps more of it once it has seen a few passes at a decode's pace, as it does a model's
+// weights). The first three are the best of `runs` reads, on buffers allocated and touched once
+// (kernels::ReadProbe), so that a reading can be taken right before and right after each timed run.
+// Header-only: bench_kernels uses it without the engine.
 #pragma once
 
 #include <llmhost/kernels/bandwidth.hpp>
