@@ -241,9 +241,9 @@ void bench_single(const fs::path &root, int prompt_len, int decode_len, int long
             // Each time, four readings (bound_reading.hpp): 512 MiB; a buffer of B/token bytes
             // read over and over as a decode reads the weights (best of a few, and ten passes
             // in a row of the busy loop); and that buffer read call by call in the step's
-            // pattern. Part of a ~100 MB buffer stays in the L3 from one pass
-            // to the next (this VM: 28-41 GB/s at 64 MiB, 27-28 at 176 MiB, 24-27 at 512 MiB),
-            // and the int8 model (95 MB a token) streamed faster than the 512 MiB read.
+            // pattern. Part of a ~100 MB buffer stays in the L3 from one pass to the next (this
+            // VM: 28-41 GB/s at 64 MiB, 27-28 at 176 MiB, 24-27 at 512 MiB), and the int8 model
+            // (95 MB a token) streamed faster than the 512 MiB read.
             // Each rep is also compared with the readings just before and just after it (the
             // "ratio per rep"): the machine's bandwidth drifts by more than the kernels' distance
             // from it within a row, and a rep against a reading taken a minute away measures

@@ -32,7 +32,8 @@ public:
           segments_(std::move(segments)), pool_(big_.threads(), 1000),
           pf_(llmhost::kernels::pool_for(pool_)) {}
 
-    // Bytes per second: the highest of the readings' best of `runs` reads.
+    // Bytes per second: the highest of the readings (each the best of `runs` reads, the steady
+    // one the best of kSteadyPasses).
     double operator()(int runs) {
         double best = std::max(big_.measure(runs).bytes_per_s, near_.measure(runs).bytes_per_s);
         best = std::max(best, near_.measure_steady(kSteadyPasses).bytes_per_s);

@@ -40,8 +40,7 @@ void bench_roofline_interleaved(const std::filesystem::path &dir,
     std::printf("\nratio to the bound, interleaved: %d rounds per row of the best of %d decodes of "
                 "%d tokens, each round between two readings\n(best of %d reads of 512 MiB, of a "
                 "B/token buffer (and of 10 in a row) and of it in the step's call pattern); a "
-                "round's bound = the "
-                "higher reading around it / B/token;\n"
+                "round's bound = the higher reading around it / B/token;\n"
                 "median, p25-p75, min-max, rounds >= 80 %%, the readings' range, every round\n"
                 "(@x: at several threads, the threads' compute over one thread's just after the "
                 "round, cores_probe.hpp: ~threads x on cores, ~1x on one core):\n",
