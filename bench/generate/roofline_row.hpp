@@ -23,9 +23,9 @@ struct RooflineRowOptions {
 // `best_of` decodes of `decode` tokens after `prompt`, each round between two bandwidth readings
 // (bound_reading.hpp: the highest of a 512 MiB read, a read of a buffer of the token's bytes, the
 // best of ten such reads in a row, and that buffer read in the step's call pattern, the others
-// each the best of `read_runs`), and prints per dtype
-// and count the median ratio of a round's fastest decode to its bound, the quartiles, the extremes,
-// how many rounds reached 80 %, and every round's ratio. Best of a few on both sides: a single
+// each the best of `read_runs`), and prints per dtype and count the median ratio of a round's
+// fastest decode to its bound, the quartiles, the extremes, how many rounds reached 80 %, and
+// every round's ratio. Best of a few on both sides: a single
 // decode against the best of several reads would count the machine's noise against the model.
 void bench_roofline_interleaved(const std::filesystem::path &dir,
                                 const std::vector<std::int32_t> &prompt,

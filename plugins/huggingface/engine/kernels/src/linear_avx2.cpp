@@ -284,9 +284,9 @@ double read_sum_busy(const void *p, std::size_t n) {
     const __m256i c1 = _mm256_set1_epi16(3), c2 = _mm256_set1_epi16(-5);
     __m256i a[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
                     _mm256_setzero_si256()};
+    // One multiply-add per 32 bytes: two per 64, as the AVX-512 loop.
     for (std::size_t i = 0; i < n / 32; i += 4)
-        for (int j = 0; j < 4;
-             ++j) { // one multiply-add per 32 bytes: two per 64, as the AVX-512 loop
+        for (int j = 0; j < 4; ++j) {
             const __m256i w = _mm256_load_si256(v + i + j);
             a[j] = _mm256_add_epi32(a[j], _mm256_madd_epi16(w, j % 2 ? c2 : c1));
         }
