@@ -22,6 +22,7 @@
 //     torch or transformers.
 // Then the targets (decode >= 85 % of the bound and >= 3x transformers; 32 streams >= 10x
 // batch-1 decode), each "met" or "missed".
+#include "args.hpp" // bench/common
 #include "prompts.hpp"
 #include "roofline.hpp"
 #include "streams.hpp"
@@ -131,16 +132,6 @@ json run_peer(const fs::path &dir, const std::string &device, int prompt, int de
     }
 }
 
-std::vector<int> parse_list(const std::string &list) {
-    std::vector<int> out;
-    for (std::size_t at = 0; at <= list.size();) {
-        const std::size_t comma = std::min(list.find(',', at), list.size());
-        out.push_back(std::stoi(list.substr(at, comma - at)));
-        at = comma + 1;
-    }
-    return out;
-}
-
 const char *verdict(bool met) { return met ? "met" : "missed"; }
 
 } // namespace
@@ -155,6 +146,11 @@ int main(int argc, char **argv) try {
         const std::string a = argv[i];
         if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
         const std::string v = argv[i + 1];
+        // Each number parsed whole (bench/common/args.hpp): "5x" is refused, not read as 5.
+        auto number = [&](int &out) {
+            if (!bench::parse_int(v.c_str(), out))
+                throw std::invalid_argument(a + " wants a number, got '" + v + "'");
+        };
         if (a == "--config")
             config = v;
         else if (a == "--device")
@@ -162,15 +158,19 @@ int main(int argc, char **argv) try {
         else if (a == "--dir")
             dir = v;
         else if (a == "--prompt")
-            prompt = std::stoi(v);
+            number(prompt);
         else if (a == "--decode")
-            decode = std::stoi(v);
+            number(decode);
         else if (a == "--long-prompt")
-            long_prompt = std::stoi(v);
-        else if (a == "--streams")
-            streams = parse_list(v);
-        else if (a == "--stream-decode")
-            stream_decode = std::stoi(v);
+            number(long_prompt);
+        else if (a == "--streams") {
+            std::vector<int> list;
+            if (!bench::parse_int_list(v, list))
+                throw std::invalid_argument("--streams wants numbers separated by commas, got '" +
+                                            v + "'");
+            streams = list;
+        } else if (a == "--stream-decode")
+            number(stream_decode);
         else if (a == "--peer")
             peer = v == "1";
         else if (a == "--json")

@@ -387,13 +387,22 @@ int main(int argc, char **argv) {
             isa_arg = next();
         else if (a == "--mib")
             mib = std::atof(next());
-        else if (a == "--m")
-            M = std::atoll(next());
-        else if (a == "--seconds")
+        else if (a == "--m") {
+            int m = 0;
+            if (!bench::parse_int(next(), m, 1, 64)) {
+                std::fprintf(stderr, "bench_kernels: --m wants a number of x rows, 1-64\n");
+                return 2;
+            }
+            M = m;
+        } else if (a == "--seconds")
             seconds = std::atof(next());
-        else if (a == "--threads")
-            only_threads = std::atoi(next());
-        else if (a == "--calls") {
+        else if (a == "--threads") {
+            // 0: the default counts (1 and all cores).
+            if (!bench::parse_int(next(), only_threads, 0, 1024)) {
+                std::fprintf(stderr, "bench_kernels: --threads wants a thread count, 0-1024\n");
+                return 2;
+            }
+        } else if (a == "--calls") {
             if (!bench::parse_int(next(), call_rounds, 1, 1000)) {
                 std::fprintf(stderr, "bench_kernels: --calls wants a number of rounds, 1-1000\n");
                 return 2;
