@@ -13,7 +13,9 @@ transformers' AutoModelForCausalLM (fp32, CPU, eager attention), and records:
 Output: <out>/transformers_<arch>.json, the same schema as llama2c_llama.json; tests/engine
 (llama2c_test.cpp, "reference fixtures") picks up every such file and checks max-abs-diff < 1e-4
 and identical tokens. Keep them small: vocab 512, hidden 64. Exit 77 when torch or transformers
-is missing (tools/gpu/run-all.sh then reports the step skipped).
+is missing (tools/gpu/run-all.sh then reports the step skipped). One architecture that fails (a
+transformers version that reads a config differently, say) is reported and the others still run;
+the exit status is then 1.
 """
 import argparse
 import json
@@ -21,6 +23,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import traceback
 
 SPECS = {
     "llama": {"num_kv_heads": 2},
@@ -54,38 +57,57 @@ def main():
     os.makedirs(args.out, exist_ok=True)
 
     torch.manual_seed(0)
+    failed = []
     for name, extra in SPECS.items():
         if args.only and name not in args.only:
             continue
-        spec = dict(BASE)
-        spec["arch"] = name
-        spec.update(extra)
-        with tempfile.TemporaryDirectory() as d:
-            res = subprocess.run([args.tool, "--spec", json.dumps(spec), "--out", d],
-                                 check=True, capture_output=True, text=True)
-            resolved = json.loads(res.stdout.strip().splitlines()[-1])
-            model = AutoModelForCausalLM.from_pretrained(d, torch_dtype=torch.float32,
-                                                         attn_implementation="eager")
-            model.eval()
-            ids = list(PROMPT)
-            with torch.no_grad():
-                for _ in range(32):  # greedy, eos ignored, full re-forward each step (no cache)
-                    logits = model(torch.tensor([ids])).logits[0, -1]
-                    ids.append(int(torch.argmax(logits)))
-                full = model(torch.tensor([ids])).logits[0]
-        fx = {
-            "source": f"transformers {transformers.__version__}, torch {torch.__version__}, fp32 CPU, eager",
-            "how": "tools/make_fixtures.py",
-            "spec": resolved,
-            "prompt": PROMPT,
-            "greedy": ids[len(PROMPT):],
-            "logits": {str(p): [float(x) for x in full[p].tolist()] for p in POSITIONS},
-        }
-        path = os.path.join(args.out, f"transformers_{name}.json")
-        with open(path, "w") as f:
-            json.dump(fx, f, separators=(",", ":"))
-            f.write("\n")
-        print(f"wrote {path}", file=sys.stderr)
+        try:
+            write_fixture(name, extra, args, torch, transformers, AutoModelForCausalLM)
+        except Exception:  # noqa: BLE001 - report it, go on with the next architecture
+            traceback.print_exc()
+            print(f"FAILED: {name}", file=sys.stderr)
+            failed.append(name)
+    if failed:
+        print(f"make_fixtures.py: no fixture for {' '.join(failed)} (tracebacks above)", file=sys.stderr)
+        sys.exit(1)
+
+
+def dtype_kwarg(transformers, dtype):
+    # transformers 4.56 renamed from_pretrained's torch_dtype to dtype (the old name warns in 5.x).
+    major, minor = (int(x) for x in transformers.__version__.split(".")[:2])
+    return {"dtype": dtype} if (major, minor) >= (4, 56) else {"torch_dtype": dtype}
+
+
+def write_fixture(name, extra, args, torch, transformers, AutoModelForCausalLM):
+    spec = dict(BASE)
+    spec["arch"] = name
+    spec.update(extra)
+    with tempfile.TemporaryDirectory() as d:
+        res = subprocess.run([args.tool, "--spec", json.dumps(spec), "--out", d],
+                             check=True, capture_output=True, text=True)
+        resolved = json.loads(res.stdout.strip().splitlines()[-1])
+        model = AutoModelForCausalLM.from_pretrained(d, attn_implementation="eager",
+                                                     **dtype_kwarg(transformers, torch.float32))
+        model.eval()
+        ids = list(PROMPT)
+        with torch.no_grad():
+            for _ in range(32):  # greedy, eos ignored, full re-forward each step (no cache)
+                logits = model(torch.tensor([ids])).logits[0, -1]
+                ids.append(int(torch.argmax(logits)))
+            full = model(torch.tensor([ids])).logits[0]
+    fx = {
+        "source": f"transformers {transformers.__version__}, torch {torch.__version__}, fp32 CPU, eager",
+        "how": "tools/make_fixtures.py",
+        "spec": resolved,
+        "prompt": PROMPT,
+        "greedy": ids[len(PROMPT):],
+        "logits": {str(p): [float(x) for x in full[p].tolist()] for p in POSITIONS},
+    }
+    path = os.path.join(args.out, f"transformers_{name}.json")
+    with open(path, "w") as f:
+        json.dump(fx, f, separators=(",", ":"))
+        f.write("\n")
+    print(f"wrote {path}", file=sys.stderr)
 
 
 if __name__ == "__main__":

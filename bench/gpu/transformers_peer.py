@@ -36,7 +36,10 @@ def main():
         print(f"skipped: {e}", file=sys.stderr)
         sys.exit(77)
     dtype = getattr(torch, a.dtype)
-    model = AutoModelForCausalLM.from_pretrained(a.dir, torch_dtype=dtype, attn_implementation="eager")
+    # transformers 4.56 renamed from_pretrained's torch_dtype to dtype (the old name warns in 5.x).
+    major, minor = (int(x) for x in transformers.__version__.split(".")[:2])
+    kw = {"dtype": dtype} if (major, minor) >= (4, 56) else {"torch_dtype": dtype}
+    model = AutoModelForCausalLM.from_pretrained(a.dir, attn_implementation="eager", **kw)
     model = model.to(a.device).eval()
     ids = torch.tensor([[(i * 7919 + 13) % 32000 for i in range(a.prompt)]], device=a.device)
     mask = torch.ones_like(ids)

@@ -12,7 +12,9 @@
 #               again with -DLLMHOST_CUDA_GRAPHS=OFF (the step then ends "FAILED (exit 3)", built)
 #   tests-cuda  the engine's CUDA cases (device choice, bf16 vs CPU, the transformers fixtures)
 #   fixtures    tools/make_fixtures.py for every architecture into OUT/fixtures, then the engine
-#               checked against those new files on the CPU and on CUDA
+#               checked against those new files on the CPU and on CUDA. With the generator carried
+#               (.gpu/bin/llmhost-tiny-model, built here), the Python half starts in the background
+#               before the build, so the fixtures come back even when the build fails
 #   bench       bench_gpu (Llama-3.2-1B shapes, bf16): OUT/bench-gpu.txt and .json
 #   tests-all   the whole engine test binary
 #   build-rest  the huggingface plugin, the llmhost CLI and bench_generate (compile check)
@@ -80,6 +82,7 @@ s_info() {
   nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm,clocks.max.mem --format=csv || echo "no nvidia-smi"
   python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, "available", torch.cuda.is_available())' || echo "python3 has no torch"
   python3 -c 'import transformers; print("transformers", transformers.__version__)' || echo "python3 has no transformers"
+  command -v nvcc && nvcc --version | tail -2
   gcc --version | head -1; cmake --version | head -1; ninja --version; nproc; free -g | head -2
 }
 
@@ -95,7 +98,7 @@ s_configure() {
 
 s_build() {
   local targets=(engine_tests bench_gpu llmhost-tiny-model)
-  cmake --build "$build" -j"$jobs" --target "${targets[@]}" && return
+  cmake --build "$build" -j"$jobs" --target "${targets[@]}" -- -k 0 && return # -k 0: every error in one log
   # The CUDA graph code is the part never compiled before a GPU run: without it the rest can run.
   echo "run-all.sh: the build failed; again with -DLLMHOST_CUDA_GRAPHS=OFF"
   cmake -DLLMHOST_CUDA_GRAPHS=OFF "$build" && cmake --build "$build" -j"$jobs" --target "${targets[@]}" || return
@@ -105,10 +108,27 @@ s_build() {
 
 s_tests_cuda() { "$build/bin/engine_tests" -tc='*CUDA*'; }
 
+# The Python half of the fixtures: transformers on the CPU (a few threads: the build has the rest).
+s_fixtures_py() {
+  OMP_NUM_THREADS=2 python3 tools/make_fixtures.py --tool "$1" --out "$out/fixtures"
+}
+
 s_fixtures() {
-  python3 tools/make_fixtures.py --tool "$build/bin/llmhost-tiny-model" --out "$out/fixtures" || return
-  ls "$out"/fixtures/transformers_*.json
-  LLMHOST_ENGINE_FIXTURES="$out/fixtures" "$build/bin/engine_tests" -tc='transformers fixtures*' -s
+  local rc
+  if [ -n "${fixtures_py_rc:-}" ]; then # started in the background before the build
+    echo "waiting for the background make_fixtures.py (logs/fixtures-py.log)"
+    while [ ! -s "$fixtures_py_rc" ]; do sleep 1; done
+    cat "$out/logs/fixtures-py.log"
+    rc=$(cat "$fixtures_py_rc")
+  else
+    s_fixtures_py "$build/bin/llmhost-tiny-model"
+    rc=$?
+  fi
+  echo "make_fixtures.py ended with exit $rc"
+  # None written: skipped (77, no torch) or failed; some written: the engine is checked on those.
+  ls "$out"/fixtures/transformers_*.json || return $((rc == 0 ? 1 : rc))
+  LLMHOST_ENGINE_FIXTURES="$out/fixtures" "$build/bin/engine_tests" -tc='transformers fixtures*' -s || return
+  return "$rc" # an architecture transformers could not run fails the step, even when the rest match
 }
 
 s_bench() {
@@ -122,7 +142,7 @@ s_tests_all() { "$build/bin/engine_tests"; }
 
 s_build_rest() { cmake --build "$build" -j"$jobs" --target llmhost llmhost_plugin_huggingface bench_generate; }
 
-export -f s_info s_configure s_build s_tests_cuda s_fixtures s_bench s_tests_all s_build_rest
+export -f s_fixtures_py s_info s_configure s_build s_tests_cuda s_fixtures s_bench s_tests_all s_build_rest
 export bench_args_str="${bench_args[*]}"
 
 if [ $dry = 0 ]; then
@@ -131,10 +151,18 @@ if [ $dry = 0 ]; then
   . tools/gpu/env.sh
   gpu_unpack_debs || note "deps: the carried .debs could not be unpacked (see above)"
   gpu_env || note "deps: python3's torch was not found: the build cannot use it"
-  export CMAKE_PREFIX_PATH CPATH LIBRARY_PATH LD_LIBRARY_PATH PKG_CONFIG_PATH gpu_torch_prefix gpu_cxx11_abi
+  export PATH CMAKE_PREFIX_PATH CPATH LIBRARY_PATH LD_LIBRARY_PATH PKG_CONFIG_PATH gpu_torch_prefix gpu_cxx11_abi
 fi
 
 step info 60 s_info
+# The carried generator needs no build: transformers runs while the project compiles.
+if [ -x .gpu/bin/llmhost-tiny-model ] && .gpu/bin/llmhost-tiny-model --help >/dev/null 2>&1; then
+  export fixtures_py_rc=$out/logs/fixtures-py.rc
+  rm -f "$fixtures_py_rc"
+  (timeout --kill-after=5 300 bash -c 's_fixtures_py .gpu/bin/llmhost-tiny-model' \
+    >"$out/logs/fixtures-py.log" 2>&1; echo $? >"$fixtures_py_rc") &
+  note "fixtures-py started in the background with the carried .gpu/bin/llmhost-tiny-model"
+fi
 step configure 150 s_configure
 step build 330 s_build
 step tests-cuda 90 s_tests_cuda
