@@ -49,13 +49,15 @@ gpu_env() {
 
 # Configures BUILD_DIR for Hopper (sm_90) against that torch; extra arguments go to cmake. The
 # image's own libssl/libcurl are preferred at run time; the .debs only supply headers and what is
-# missing. Everything linked with libtorch must use torch's C++ ABI.
+# missing. Everything linked with libtorch must use torch's C++ ABI. The image's g++ is 13, whose
+# standard headers no longer bring <cstdint> in by the way; the code is built and checked with
+# g++ 12 here, so on that one build every C++ file gets it first (-include cstdint).
 gpu_configure() {
   local build=$1
   shift
   cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_CUDA_ARCHITECTURES=90 \
-    -DCMAKE_CXX_FLAGS="-D_GLIBCXX_USE_CXX11_ABI=$gpu_cxx11_abi" \
+    -DCMAKE_CXX_FLAGS="-D_GLIBCXX_USE_CXX11_ABI=$gpu_cxx11_abi -include cstdint" \
     -DPKG_CONFIG_EXECUTABLE="$gpu_pkg_config" \
     -DLLMHOST_REQUIRE_TORCH=ON \
     -DCMAKE_PREFIX_PATH="$CMAKE_PREFIX_PATH" "$@"

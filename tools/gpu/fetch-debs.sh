@@ -7,9 +7,9 @@
 set -euo pipefail
 dest=${1:-.gpu/debs}
 mkdir -p "$dest"
-pkgs=(libboost1.81-dev libboost-filesystem1.81.0 libboost-filesystem1.81-dev
+pkgs=(libboost1.81-dev libboost-filesystem1.81.0 libboost-filesystem1.81-dev libboost-atomic1.81-dev libboost-atomic1.81.0
       libboost-system1.81-dev libboost-system1.81.0 nlohmann-json3-dev doctest-dev
-      libcurl4-openssl-dev libcurl4 libpcre2-dev libpcre2-8-0 libcli11-dev libssl-dev
+      libcurl4-openssl-dev libcurl4 libpcre2-dev libpcre2-8-0 libcli11-dev libssl-dev libssl3
       libnghttp2-14 libssh2-1 librtmp1 libpsl5 libldap-2.5-0 libsasl2-2 libbrotli1 libzstd1
       pkgconf-bin libpkgconf3) # pkgconf: used only where the image has no pkg-config
 if [ -z "$(ls /var/lib/apt/lists 2>/dev/null | grep -v -e lock -e partial | head -1)" ]; then
