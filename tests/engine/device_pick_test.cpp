@@ -140,9 +140,10 @@ TEST_CASE("device picks: the same draws as the host Sampler with the same seed, 
         llmhost::engine::DevicePicks p;
         const bool cut = device.plain() == llmhost::engine::Sampler::Plain::Nucleus;
         REQUIRE(device.plain() != llmhost::engine::Sampler::Plain::No);
-        (cut ? p.nucleus_rows : p.draw_rows) = {0};
-        (cut ? p.nucleus_temperatures : p.temperatures) = {sp.temperature};
-        (cut ? p.nucleus_units : p.units) = {device.next_unit()};
+        // push_back, not `(cut ? a : b) = {x}`: g++ 13 finds no operator= for the braced list
+        (cut ? p.nucleus_rows : p.draw_rows).push_back(0);
+        (cut ? p.nucleus_temperatures : p.temperatures).push_back(sp.temperature);
+        (cut ? p.nucleus_units : p.units).push_back(device.next_unit());
         if (cut) p.top_p = {sp.top_p}, p.min_p = {sp.min_p}, p.top_k = {sp.top_k};
         const at::Tensor l = at::tensor(v, at::kFloat).view({1, V});
         ++compared;
