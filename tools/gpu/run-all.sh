@@ -16,6 +16,7 @@
 #               (.gpu/bin/llmhost-tiny-model, built here), the Python half starts in the background
 #               before the build, so the fixtures come back even when the build fails
 #   bench       bench_gpu (Llama-3.2-1B shapes, bf16): OUT/bench-gpu.txt and .json
+#   ceiling     tools/gpu/matvec_ceiling.py: torch's batch-1 products alone (OUT/ceiling.json)
 #   tests-all   the whole engine test binary
 #   build-rest  the huggingface plugin, the llmhost CLI and bench_generate (compile check)
 # OUT gets summary.txt (one line a step), bench-gpu.txt/.json and results.tar.gz (logs/ and
@@ -138,11 +139,14 @@ s_bench() {
   "$build/bin/bench_gpu" "${bench_args[@]}" --json "$out/bench-gpu.json" | tee "$out/bench-gpu.txt"
 }
 
+# What cuBLAS's batch-1 products of the same weights reach, eagerly and as a CUDA graph.
+s_ceiling() { python3 tools/gpu/matvec_ceiling.py | tee "$out/ceiling.json"; }
+
 s_tests_all() { "$build/bin/engine_tests"; }
 
 s_build_rest() { cmake --build "$build" -j"$jobs" --target llmhost llmhost_plugin_huggingface bench_generate; }
 
-export -f s_fixtures_py s_info s_configure s_build s_tests_cuda s_fixtures s_bench s_tests_all s_build_rest
+export -f s_ceiling s_fixtures_py s_info s_configure s_build s_tests_cuda s_fixtures s_bench s_tests_all s_build_rest
 export bench_args_str="${bench_args[*]}"
 
 if [ $dry = 0 ]; then
@@ -168,6 +172,7 @@ step build 330 s_build
 step tests-cuda 90 s_tests_cuda
 step fixtures 150 s_fixtures
 step bench 240 'bench_args=($bench_args_str); s_bench'
+step ceiling 60 s_ceiling
 step tests-all 150 s_tests_all
 step build-rest 300 s_build_rest
 
