@@ -107,7 +107,20 @@ s_build() {
   return 3
 }
 
-s_tests_cuda() { "$build/bin/engine_tests" -tc='*CUDA*'; }
+# engine_tests ARGS...: the test binary; if it crashes (SIGSEGV), once more with libstdc++ preloaded
+# (a libtorch that exports libstdc++ functions, engine/CMakeLists.txt) so the run still says
+# something, and exit 4: the crash is the finding.
+engine_tests() {
+  sh tests/engine/check_link_order.sh "$build/bin/engine_tests"
+  "$build/bin/engine_tests" "$@"
+  local rc=$?
+  [ $rc = 139 ] || return $rc
+  echo "run-all.sh: engine_tests crashed (SIGSEGV); again with libstdc++ preloaded"
+  LD_PRELOAD=$(g++ -print-file-name=libstdc++.so.6) "$build/bin/engine_tests" "$@" || return
+  return 4
+}
+
+s_tests_cuda() { engine_tests -tc='*CUDA*'; }
 
 # The Python half of the fixtures: transformers on the CPU (a few threads: the build has the rest).
 s_fixtures_py() {
@@ -128,7 +141,7 @@ s_fixtures() {
   echo "make_fixtures.py ended with exit $rc"
   # None written: skipped (77, no torch) or failed; some written: the engine is checked on those.
   ls "$out"/fixtures/transformers_*.json || return $((rc == 0 ? 1 : rc))
-  LLMHOST_ENGINE_FIXTURES="$out/fixtures" "$build/bin/engine_tests" -tc='transformers fixtures*' -s || return
+  LLMHOST_ENGINE_FIXTURES="$out/fixtures" engine_tests -tc='transformers fixtures*' -s || return
   return "$rc" # an architecture transformers could not run fails the step, even when the rest match
 }
 
@@ -136,17 +149,21 @@ s_bench() {
   # The dry run takes the paths CUDA takes by default: the static decode step (eagerly: no graphs
   # on a CPU) and the ids picked on the device.
   [ "$dry" = 1 ] && export LLMHOST_DECODE_GRAPHS=eager LLMHOST_DEVICE_SAMPLING=1
+  set -o pipefail
   "$build/bin/bench_gpu" "${bench_args[@]}" --json "$out/bench-gpu.json" | tee "$out/bench-gpu.txt"
 }
 
 # What cuBLAS's batch-1 products of the same weights reach, eagerly and as a CUDA graph.
-s_ceiling() { python3 tools/gpu/matvec_ceiling.py | tee "$out/ceiling.json"; }
+s_ceiling() {
+  set -o pipefail
+  python3 tools/gpu/matvec_ceiling.py | tee "$out/ceiling.json"
+}
 
-s_tests_all() { "$build/bin/engine_tests"; }
+s_tests_all() { engine_tests; }
 
 s_build_rest() { cmake --build "$build" -j"$jobs" --target llmhost llmhost_plugin_huggingface bench_generate; }
 
-export -f s_ceiling s_fixtures_py s_info s_configure s_build s_tests_cuda s_fixtures s_bench s_tests_all s_build_rest
+export -f engine_tests s_ceiling s_fixtures_py s_info s_configure s_build s_tests_cuda s_fixtures s_bench s_tests_all s_build_rest
 export bench_args_str="${bench_args[*]}"
 
 if [ $dry = 0 ]; then
