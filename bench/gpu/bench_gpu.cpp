@@ -2,7 +2,7 @@
 //
 //   bench_gpu [--config 1b|small] [--device cuda|cpu] [--dir DIR] [--prompt 16] [--decode 128]
 //             [--long-prompt 2048] [--streams 8,32] [--stream-decode 64] [--peer 1|0]
-//             [--json FILE]
+//             [--profile TOKENS] [--json FILE]
 //
 // The model has Llama-3.2-1B's shapes (hidden 2048, intermediate 8192, 16 layers, 32 query and 8
 // KV heads of 64, vocab 128256, tied embeddings, RoPE theta 500000) with random bf16 weights
@@ -20,11 +20,15 @@
 //   - transformers' eager generate() on the same directory and prompt (transformers_peer.py), in a
 //     child process after the engine is released; skipped, with the reason, when python3 lacks
 //     torch or transformers.
+//   - with --profile N: N batch-1 tokens, and one run of the largest stream count, under torch's
+//     profiler (step_profile.hpp): the device time per token or step by kernel name, next to the
+//     wall time, so the gap between them (launches, syncs, host work) shows;
 // Then the targets (decode >= 85 % of the bound and >= 3x transformers; 32 streams >= 10x
 // batch-1 decode), each "met" or "missed".
 #include "args.hpp" // bench/common
 #include "prompts.hpp"
 #include "roofline.hpp"
+#include "step_profile.hpp"
 #include "streams.hpp"
 #include "tiny_model.hpp"
 
@@ -134,12 +138,38 @@ json run_peer(const fs::path &dir, const std::string &device, int prompt, int de
 
 const char *verdict(bool met) { return met ? "met" : "missed"; }
 
+// Prints the profile per unit (a token, a step) with its `top` largest names; returns it as JSON.
+json report_profile(const std::string &what, const bench::WorkProfile &p, double units,
+                    const char *unit, std::size_t top = 25) {
+    std::printf("\nprofile of %s (%s): wall %.3f ms/%s, device busy %.3f ms/%s (%.0f %% of the "
+                "wall)\n",
+                what.c_str(), p.what.c_str(), p.wall_us / 1e3 / units, unit,
+                p.busy_us / 1e3 / units, unit, p.wall_us > 0 ? 100 * p.busy_us / p.wall_us : 0.0);
+    std::printf("  ms/%-5s calls/%-5s share  name\n", unit, unit);
+    json rows = json::array();
+    for (std::size_t i = 0; i < p.by_name.size(); ++i) {
+        const auto &n = p.by_name[i];
+        rows.push_back({{"name", n.name}, {"calls", n.calls}, {"total_us", n.total_us}});
+        if (i < top)
+            std::printf("  %9.4f %11.1f %5.1f%%  %.110s\n", n.total_us / 1e3 / units,
+                        double(n.calls) / units, p.busy_us > 0 ? 100 * n.total_us / p.busy_us : 0.0,
+                        n.name.c_str());
+    }
+    if (p.by_name.size() > top) std::printf("  ... %zu more names\n", p.by_name.size() - top);
+    if (p.by_name.empty())
+        std::printf("  (no events: on a CPU torch's profiler sees the calling thread's operators "
+                    "only, and the engine computes on its own thread; CUDA's device events are "
+                    "seen whichever thread launched them)\n");
+    return {{"what", p.what},       {"units", units},       {"unit", unit},
+            {"wall_us", p.wall_us}, {"busy_us", p.busy_us}, {"by_name", rows}};
+}
+
 } // namespace
 
 int main(int argc, char **argv) try {
     std::string config = "1b", device = at::hasCUDA() ? "cuda" : "cpu", json_out;
     fs::path dir;
-    int prompt = 16, decode = 128, long_prompt = 2048, stream_decode = 64;
+    int prompt = 16, decode = 128, long_prompt = 2048, stream_decode = 64, profile_tokens = 0;
     std::vector<int> streams = {8, 32};
     bool peer = true;
     for (int i = 1; i < argc; i += 2) {
@@ -171,6 +201,8 @@ int main(int argc, char **argv) try {
             streams = list;
         } else if (a == "--stream-decode")
             number(stream_decode);
+        else if (a == "--profile")
+            number(profile_tokens);
         else if (a == "--peer")
             peer = v == "1";
         else if (a == "--json")
@@ -179,10 +211,10 @@ int main(int argc, char **argv) try {
             throw std::invalid_argument("unknown option " + a);
     }
     if (prompt < 1 || decode < 2 || long_prompt < 1 || stream_decode < 1 || streams.empty() ||
-        *std::min_element(streams.begin(), streams.end()) < 1)
+        *std::min_element(streams.begin(), streams.end()) < 1 || profile_tokens < 0)
         throw std::invalid_argument(
             "--prompt, --long-prompt, --stream-decode and --streams must be "
-            ">= 1, --decode >= 2");
+            ">= 1, --decode >= 2, --profile >= 0");
     const auto spec = spec_for(config);
     if (dir.empty()) dir = fs::temp_directory_path() / "llmhost-bench-gpu" / config;
     if (!fs::exists(dir / "model.safetensors")) {
@@ -216,8 +248,8 @@ int main(int argc, char **argv) try {
     std::printf("copy bandwidth (device-to-device, %.0f MiB, read + written, best of 10 x 5): "
                 "%.1f GB/s\n",
                 copy_bytes / 1048576.0, bw / 1e9);
-    std::printf("bytes per decode step at batch 1: %.3f GB (weights %.3f GB + KV at the mean "
-                "position)\n\n",
+    std::printf("bytes per decode step at batch 1: %.3f GB (the weights a step computes on + KV "
+                "at the mean position; all weights: %.3f GB)\n\n",
                 step_bytes / 1e9, e->weight_bytes() / 1e9);
     result["copy_bandwidth_gbs"] = bw / 1e9;
     result["step_bytes"] = step_bytes;
@@ -263,6 +295,25 @@ int main(int argc, char **argv) try {
                     run.tok_s, run.tok_s / best_decode);
         result["streams"][std::to_string(n)] = run.tok_s;
         last_aggregate = run.tok_s;
+    }
+    if (profile_tokens > 0) {
+        // After the timed runs, so the profiler's own cost touches none of them.
+        llmhost::engine::GenerateOptions o;
+        o.max_tokens = profile_tokens;
+        const auto one = bench::profile_work(
+            [&] { (void)e->generate(bench::prompt_ids(prompt), o); }, dev.is_cuda());
+        result["profile"]["batch1"] =
+            report_profile("decode, batch 1: " + std::to_string(profile_tokens) + " tokens after " +
+                               std::to_string(prompt) + " (the prefill included)",
+                           one, profile_tokens, "token");
+        const auto many = bench::profile_work(
+            [&] { (void)bench::aggregate_tok_s(*e, max_streams, 32, stream_decode); },
+            dev.is_cuda());
+        result["profile"]["streams"] =
+            report_profile(std::to_string(max_streams) + " streams of " +
+                               std::to_string(stream_decode) + " tokens (their prefills included)",
+                           many, stream_decode, "step");
+        std::printf("\n");
     }
     std::printf("decode step: %s; %lld of %lld decoded rows picked on the device\n",
                 e->decode_graph_status().c_str(), (long long)e->batch_stats().device_picked_rows,

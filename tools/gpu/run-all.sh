@@ -17,6 +17,7 @@
 #               before the build, so the fixtures come back even when the build fails
 #   bench       bench_gpu (Llama-3.2-1B shapes, bf16): OUT/bench-gpu.txt and .json
 #   ceiling     tools/gpu/matvec_ceiling.py: torch's batch-1 products alone (OUT/ceiling.json)
+#   profile     bench_gpu --profile: the decode step's kernels by name (OUT/profile.txt and .json)
 #   tests-all   the whole engine test binary
 #   build-rest  the huggingface plugin, the llmhost CLI and bench_generate (compile check)
 # OUT gets summary.txt (one line a step), bench-gpu.txt/.json and results.tar.gz (logs/ and
@@ -47,9 +48,11 @@ summary=$out/summary.txt
 if [ $dry = 1 ]; then
   build=build-gpu-dry
   bench_args=(--config small --device cpu --decode 32 --long-prompt 512 --streams 4,8 --stream-decode 16)
+  profile_args=(--config small --device cpu --decode 8 --long-prompt 16 --streams 8 --stream-decode 8 --profile 16)
 else
   build=build-gpu
   bench_args=(--config 1b --device cuda)
+  profile_args=(--config 1b --device cuda --decode 8 --long-prompt 16 --streams 32 --stream-decode 32 --profile 64)
 fi
 export build out dry jobs
 
@@ -153,6 +156,12 @@ s_bench() {
   "$build/bin/bench_gpu" "${bench_args[@]}" --json "$out/bench-gpu.json" | tee "$out/bench-gpu.txt"
 }
 
+# The decode step's kernels by name (bench_gpu --profile): where the time that is not products goes.
+s_profile() {
+  set -o pipefail
+  "$build/bin/bench_gpu" "${profile_args[@]}" --peer 0 --json "$out/profile.json" | tee "$out/profile.txt"
+}
+
 # What cuBLAS's batch-1 products of the same weights reach, eagerly and as a CUDA graph.
 s_ceiling() {
   set -o pipefail
@@ -163,8 +172,8 @@ s_tests_all() { engine_tests; }
 
 s_build_rest() { cmake --build "$build" -j"$jobs" --target llmhost llmhost_plugin_huggingface bench_generate; }
 
-export -f engine_tests s_ceiling s_fixtures_py s_info s_configure s_build s_tests_cuda s_fixtures s_bench s_tests_all s_build_rest
-export bench_args_str="${bench_args[*]}"
+export -f engine_tests s_ceiling s_profile s_fixtures_py s_info s_configure s_build s_tests_cuda s_fixtures s_bench s_tests_all s_build_rest
+export bench_args_str="${bench_args[*]}" profile_args_str="${profile_args[*]}"
 
 if [ $dry = 0 ]; then
   # The carried packages and torch's paths, for every step (the binaries load the unpacked
@@ -190,6 +199,7 @@ step tests-cuda 90 s_tests_cuda
 step fixtures 150 s_fixtures
 step bench 240 'bench_args=($bench_args_str); s_bench'
 step ceiling 60 s_ceiling
+step profile 90 'profile_args=($profile_args_str); s_profile'
 step tests-all 150 s_tests_all
 step build-rest 300 s_build_rest
 
