@@ -72,6 +72,13 @@ KVCache &KVCacheRows::operator()(std::int64_t first, std::int64_t n) {
 at::Tensor rms_norm(const at::Tensor &x, const at::Tensor &weight, double eps) {
     if (decode_ops::applies(x) && weight.scalar_type() == x.scalar_type())
         return decode_ops::rms_norm(x, weight, eps);
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+    // Off the CPU torch's own RMSNorm: the eight element-wise kernels below (widen, square,
+    // mean, add, rsqrt, scale, narrow, weight) cost more than their arithmetic on a GPU's step.
+    // It computes in fp32 too; its last multiply may round differently (linear.hpp).
+    if (!x.is_cpu() && device_fusion_enabled() && weight.scalar_type() == x.scalar_type())
+        return at::rms_norm(x, {x.size(-1)}, weight, eps);
+#endif
     at::Tensor h = x.to(at::kFloat);
     h = h * at::rsqrt(h.pow(2).mean(-1, /*keepdim=*/true) + eps);
     return weight * h.to(x.scalar_type());
@@ -180,19 +187,51 @@ RopeTables RopeTables::build(const ModelConfig &cfg, std::int64_t max_positions,
     RopeTables t;
     t.cos = emb.cos().to(dtype).to(device);
     t.sin = emb.sin().to(dtype).to(device);
+    at::Tensor half_sin = freqs.sin().to(dtype);
+    t.sin_signed = at::cat({-half_sin, half_sin}, -1).to(device);
     return t;
 }
 
-at::Tensor RopeTables::apply(const at::Tensor &x, const at::Tensor &positions) const {
+RopeTables::Rows RopeTables::rows(const at::Tensor &positions) const {
+    const std::int64_t B = positions.size(0), T = positions.size(1), hd = cos.size(1);
+    const at::Tensor flat = positions.reshape({-1});
+    return {cos.index_select(0, flat).view({B, T, 1, hd}),
+            sin_signed.index_select(0, flat).view({B, T, 1, hd})};
+}
+
+namespace {
+
+// x * cos + rotate_half(x) * sin, rotate_half(x) = cat(-x2, x1) = roll(x, hd / 2) with the
+// sign in sin_signed: four element-wise kernels, rounded as transformers' three ops round.
+at::Tensor rotate(const at::Tensor &x, const RopeTables::Rows &r) {
+    return x * r.cos + x.roll(x.size(-1) / 2, -1) * r.sin_signed;
+}
+
+} // namespace
+
+at::Tensor RopeTables::apply(const at::Tensor &x, const at::Tensor &positions,
+                             const Rows *r) const {
     if (decode_ops::applies(x) && cos.scalar_type() == x.scalar_type())
         return decode_ops::rope(x, cos, sin, positions);
-    const std::int64_t B = x.size(0), T = x.size(1), hd = x.size(3);
-    at::Tensor flat = positions.reshape({-1});
-    at::Tensor c = cos.index_select(0, flat).view({B, T, 1, hd});
-    at::Tensor s = sin.index_select(0, flat).view({B, T, 1, hd});
-    at::Tensor x1 = x.narrow(-1, 0, hd / 2), x2 = x.narrow(-1, hd / 2, hd / 2);
-    at::Tensor rotated = at::cat({-x2, x1}, -1);
-    return x * c + rotated * s;
+    return rotate(x, r ? *r : rows(positions));
+}
+
+std::pair<at::Tensor, at::Tensor> RopeTables::apply_qk(const at::Tensor &q, const at::Tensor &k,
+                                                       const at::Tensor &positions,
+                                                       const Rows &r) const {
+    const std::int64_t H = q.size(2), KV = k.size(2), hd = q.size(3);
+    // k's heads right after q's, in the same rows: the output of one fused projection.
+    const bool joined =
+        !decode_ops::applies(q) && q.dim() == 4 && k.dim() == 4 &&
+        q.scalar_type() == k.scalar_type() && k.size(3) == hd && q.stride(3) == 1 &&
+        k.stride(3) == 1 && q.stride(2) == hd && k.stride(2) == hd && q.stride(0) == k.stride(0) &&
+        q.stride(1) == k.stride(1) && q.size(0) == k.size(0) && q.size(1) == k.size(1) &&
+        q.storage().is_alias_of(k.storage()) && k.storage_offset() == q.storage_offset() + H * hd;
+    if (!joined) return {apply(q, positions, &r), apply(k, positions, &r)};
+    const at::Tensor qk =
+        q.as_strided({q.size(0), q.size(1), H + KV, hd}, {q.stride(0), q.stride(1), hd, 1});
+    const at::Tensor out = rotate(qk, r);
+    return {out.narrow(2, 0, H), out.narrow(2, H, KV)};
 }
 
 } // namespace llmhost::engine

@@ -92,7 +92,22 @@ void Linear::add_into(const at::Tensor &x, at::Tensor &out) const {
                             kernel_parallel_for());
         return;
     }
+    if (weight.defined() && !x.is_cpu() && !bias.defined() && device_fusion_enabled() &&
+        out.is_contiguous() && out.scalar_type() == x.scalar_type() &&
+        weight.scalar_type() == x.scalar_type() && out.numel() == rows * out_features) {
+        at::Tensor acc = out.view({rows, out_features}); // a view: the GEMM writes into out
+        acc.addmm_(x.reshape({rows, in_features}), weight.t());
+        return;
+    }
     out.add_((*this)(x));
+}
+
+bool device_fusion_enabled() {
+    static const bool on = [] {
+        const char *v = std::getenv("LLMHOST_DEVICE_FUSION");
+        return !(v && std::string(v) == "0");
+    }();
+    return on;
 }
 
 // LLMHOST_FUSED_PROJECTIONS=0 calls each part on its own (for A/B timing of the fusion; the
@@ -103,6 +118,36 @@ static bool fusion_enabled() {
         return !(v && std::string(v) == "0");
     }();
     return on;
+}
+
+void join_linears(Linear *parts, std::size_t n, Linear &joined) {
+    joined = Linear{};
+    if (n < 2 || !fusion_enabled() || !device_fusion_enabled()) return;
+    const Linear &first = parts[0];
+    std::vector<at::Tensor> weights, biases;
+    std::int64_t rows = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const Linear &p = parts[i];
+        if (!p.weight.defined() || p.packed || p.in_features != first.in_features ||
+            p.weight.scalar_type() != first.weight.scalar_type() ||
+            p.weight.device() != first.weight.device() || p.bias.defined() != first.bias.defined())
+            return;
+        weights.push_back(p.weight);
+        if (p.bias.defined()) biases.push_back(p.bias);
+        rows += p.out_features;
+    }
+    joined.weight = at::cat(weights, 0);
+    joined.in_features = first.in_features;
+    joined.out_features = rows;
+    if (!biases.empty()) {
+        joined.bias = at::cat(biases, 0);
+        joined.bias_f32 = joined.bias.to(at::kFloat).contiguous();
+    }
+    std::int64_t at = 0;
+    for (std::size_t i = 0; i < n; at += parts[i].out_features, ++i) {
+        parts[i].weight = joined.weight.narrow(0, at, parts[i].out_features);
+        if (joined.bias.defined()) parts[i].bias = joined.bias.narrow(0, at, parts[i].out_features);
+    }
 }
 
 void fused_linear(const Linear *parts, std::size_t n, const at::Tensor &x, at::Tensor *out) {

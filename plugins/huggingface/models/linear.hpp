@@ -35,9 +35,19 @@ struct Linear {
     at::Tensor operator()(const at::Tensor &x) const;
     // out += (*this)(x), a decoder layer's residual add: `L.o.add_into(a, h)` is `h = h + L.o(a)`,
     // rounded the same way. On the kernel path the product is added as it is stored
-    // (kernels::linear_add): no product tensor and no separate add. out: x's dtype and device.
+    // (kernels::linear_add): no product tensor and no separate add. A dense weight off the CPU
+    // with device_fusion_enabled() adds inside the GEMM (addmm, beta 1): one kernel, the sum
+    // rounded once where the separate add rounds the product first. out: x's dtype and device.
     void add_into(const at::Tensor &x, at::Tensor &out) const;
 };
+
+// A GPU's decode step is bound by how many kernels it launches more than by their arithmetic
+// (docs/performance.md, "GPU"). Where this is on, the models cut that count off the CPU: dense
+// q/k/v and gate/up weights joined into one matrix at load (FusedLinear::join: one GEMM instead
+// of three or two), the residual add inside the o/down GEMM (Linear::add_into), RMSNorm as
+// torch's at::rms_norm (torch >= 2.4; layers.cpp). LLMHOST_DEVICE_FUSION=0 (read once) turns
+// them off, to time them against the op-by-op step. The CPU never takes these paths.
+bool device_fusion_enabled();
 
 // Rows at or below this many go through the packed kernels; more go through BLAS. The kernels
 // stream the weights once for all rows, so they win while the step is bandwidth-bound.
@@ -52,12 +62,29 @@ inline constexpr std::int64_t kKernelMaxRows = 16;
 // LLMHOST_FUSED_PROJECTIONS=0 (read once) turns the fusion off, to time it against separate calls.
 void fused_linear(const Linear *parts, std::size_t n, const at::Tensor &x, at::Tensor *out);
 
+// Joins dense parts (one dtype, device and in_features; biases on all or none) into `joined`, and
+// makes each part's weight and bias views of it: once the parts' own tensors are released the
+// join costs no memory. Leaves `joined` empty where any part is packed or differs, and where
+// LLMHOST_FUSED_PROJECTIONS=0 or LLMHOST_DEVICE_FUSION=0.
+void join_linears(Linear *parts, std::size_t n, Linear &joined);
+
 template <std::size_t N>
 struct FusedLinear {
     std::array<Linear, N> parts;
+    Linear joined; // every part's rows in one dense matrix (join()), or empty
+
+    // The models call this for weights off the CPU (device_fusion_enabled()).
+    void join() { join_linears(parts.data(), N, joined); }
 
     std::array<at::Tensor, N> operator()(const at::Tensor &x) const {
         std::array<at::Tensor, N> out;
+        if (joined.weight.defined()) { // one product; the parts are its column ranges
+            const at::Tensor y = joined(x);
+            std::int64_t first = 0;
+            for (std::size_t i = 0; i < N; first += parts[i].out_features, ++i)
+                out[i] = y.narrow(-1, first, parts[i].out_features);
+            return out;
+        }
         fused_linear(parts.data(), N, x, out.data());
         return out;
     }

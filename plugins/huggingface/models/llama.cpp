@@ -5,6 +5,8 @@
 // Weight names are transformers' (model.layers.N.self_attn.q_proj.weight, ...).
 #include "llama_parts.hpp"
 
+#include <tuple>
+
 namespace llmhost::engine {
 namespace {
 
@@ -41,6 +43,10 @@ public:
             L.gate_up.parts = {proj("mlp.gate_proj", F, D, false),
                                proj("mlp.up_proj", F, D, false)};
             L.down = proj("mlp.down_proj", D, F, false);
+            if (!w.device().is_cpu() && device_fusion_enabled()) { // linear.hpp says why
+                L.qkv.join();
+                L.gate_up.join();
+            }
             w_.layers.push_back(std::move(L));
         }
         w_.final_norm = w.get("model.norm.weight", {D});
@@ -75,6 +81,7 @@ public:
                               ? at::Tensor()
                               : attention_mask(positions, kv_len, cfg_.sliding_window);
         at::Tensor x = w_.embed.index_select(0, tokens.reshape({-1})).view({B, T, -1}).to(w_.dtype);
+        const RopeTables::Rows rope_rows = w_.rope.rows(positions); // once, for every layer
         for (std::size_t i = 0; i < w_.layers.size(); ++i) {
             const LlamaLayer &L = w_.layers[i];
             // Attention block.
@@ -87,8 +94,7 @@ public:
                 q = rms_norm(q, L.q_norm, eps);
                 k = rms_norm(k, L.k_norm, eps);
             }
-            q = w_.rope.apply(q, positions);
-            k = w_.rope.apply(k, positions);
+            std::tie(q, k) = w_.rope.apply_qk(q, k, positions, rope_rows);
             at::Tensor a = cached_attention(q, k, v, positions, mask, kv_len, cache, (std::int64_t)i);
             L.o.add_into(a, x); // x = x + o(a)
             // Feed-forward block (SwiGLU).

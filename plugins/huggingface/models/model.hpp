@@ -22,6 +22,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace llmhost::engine {
@@ -179,10 +180,27 @@ at::Tensor cached_attention(const at::Tensor &q, const at::Tensor &k, const at::
 // transformers (and its rope_scaling variants default, linear, llama3).
 struct RopeTables {
     at::Tensor cos, sin;
+    // sin with its first half negated: rotate_half(x) * sin == x.roll(hd / 2) * sin_signed, bit
+    // for bit (a sign flip is exact), in one roll instead of a negation and a concatenation.
+    at::Tensor sin_signed;
     static RopeTables build(const ModelConfig &cfg, std::int64_t max_positions, at::Device device,
                             at::ScalarType dtype);
-    // x: [B, T, heads, hd] -> rotated, positions [B, T].
-    at::Tensor apply(const at::Tensor &x, const at::Tensor &positions) const;
+
+    // One forward call's rows of the tables, [B, T, 1, hd]: picked once, used by every layer.
+    struct Rows {
+        at::Tensor cos, sin_signed;
+    };
+    Rows rows(const at::Tensor &positions) const;
+
+    // x: [B, T, heads, hd] -> rotated, positions [B, T]; `rows` (this call's, or null: picked
+    // here) serves the libtorch path, which the CPU's decode-sized calls do not take.
+    at::Tensor apply(const at::Tensor &x, const at::Tensor &positions,
+                     const Rows *rows = nullptr) const;
+    // q [B, T, H, hd] and k [B, T, KV, hd] rotated together when k's heads follow q's in one
+    // buffer (a fused q/k/v projection's output): one set of element-wise kernels for both,
+    // which on a GPU's decode step is what costs, not the arithmetic.
+    std::pair<at::Tensor, at::Tensor> apply_qk(const at::Tensor &q, const at::Tensor &k,
+                                               const at::Tensor &positions, const Rows &rows) const;
 };
 
 } // namespace llmhost::engine

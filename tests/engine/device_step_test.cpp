@@ -1,0 +1,139 @@
+// The fewer-kernel forms a GPU's decode step takes (models/linear.hpp, device_fusion_enabled),
+// checked on the CPU where they can be: RoPE on q and k together and with its table rows picked
+// once (bit for bit transformers' three ops), and dense projections joined into one matrix (the
+// same products, the parts' weights views of it). at::rms_norm and the addmm residual run off the
+// CPU only: the CUDA cases of model_test.cpp and the transformers fixtures on CUDA cover them.
+#include "../../plugins/huggingface/models/model.hpp"
+
+#include <doctest/doctest.h>
+
+#include <vector>
+
+using namespace llmhost::engine;
+
+namespace {
+
+RopeTables tables(at::ScalarType dtype, std::int64_t hd = 16) {
+    ModelConfig cfg;
+    cfg.head_dim = hd;
+    cfg.rope_theta = 10000.0;
+    return RopeTables::build(cfg, 64, at::kCPU, dtype);
+}
+
+// transformers' apply_rotary_pos_emb: q * cos + rotate_half(q) * sin, three rounded ops.
+at::Tensor reference_rope(const at::Tensor &x, const RopeTables &t, const at::Tensor &positions) {
+    const std::int64_t B = x.size(0), T = x.size(1), hd = x.size(3);
+    const at::Tensor flat = positions.reshape({-1});
+    const at::Tensor c = t.cos.index_select(0, flat).view({B, T, 1, hd});
+    const at::Tensor s = t.sin.index_select(0, flat).view({B, T, 1, hd});
+    const at::Tensor x1 = x.narrow(-1, 0, hd / 2), x2 = x.narrow(-1, hd / 2, hd / 2);
+    return x * c + at::cat({-x2, x1}, -1) * s;
+}
+
+// A fused q/k/v projection's output [B, T, (H + 2 KV) * hd] and its q and k views.
+struct QKV {
+    at::Tensor all, q, k;
+};
+QKV qkv(std::int64_t B, std::int64_t T, std::int64_t H, std::int64_t KV, std::int64_t hd,
+        at::ScalarType dtype) {
+    QKV r;
+    r.all = at::randn({B, T, (H + 2 * KV) * hd}).to(dtype);
+    r.q = r.all.narrow(-1, 0, H * hd).view({B, T, H, hd});
+    r.k = r.all.narrow(-1, H * hd, KV * hd).view({B, T, KV, hd});
+    return r;
+}
+
+} // namespace
+
+TEST_CASE("RoPE: q and k from one buffer rotate together, bit for bit transformers' ops") {
+    at::manual_seed(7);
+    for (auto dtype : {at::kFloat, at::kBFloat16}) {
+        CAPTURE(dtype);
+        const RopeTables t = tables(dtype);
+        // 3 rows x 9 tokens: more rows than the CPU's decode ops take, so the libtorch path runs.
+        const std::int64_t B = 3, T = 9, H = 4, KV = 2, hd = 16;
+        const at::Tensor positions = at::arange(B * T, at::kLong).view({B, T}) % 50;
+        const QKV in = qkv(B, T, H, KV, hd, dtype);
+        const auto rows = t.rows(positions);
+        const auto [q, k] = t.apply_qk(in.q, in.k, positions, rows);
+        CHECK(at::equal(q, reference_rope(in.q, t, positions)));
+        CHECK(at::equal(k, reference_rope(in.k, t, positions)));
+        // Taken together: both results are views of one rotated buffer.
+        CHECK(q.storage().is_alias_of(k.storage()));
+
+        // q and k in separate tensors: each rotated alone, the same values.
+        const at::Tensor q2 = in.q.contiguous(), k2 = in.k.contiguous();
+        const auto [q3, k3] = t.apply_qk(q2, k2, positions, rows);
+        CHECK_FALSE(q3.storage().is_alias_of(k3.storage()));
+        CHECK(at::equal(q3, q));
+        CHECK(at::equal(k3, k));
+        // apply() with rows picked here or passed in: the same.
+        CHECK(at::equal(t.apply(in.q, positions), q));
+        CHECK(at::equal(t.apply(in.q, positions, &rows), q));
+    }
+}
+
+TEST_CASE("RoPE: k not right after q (v between, or another row stride) is not taken as one") {
+    at::manual_seed(8);
+    const RopeTables t = tables(at::kFloat);
+    const std::int64_t B = 2, T = 12, H = 4, KV = 2, hd = 16;
+    const at::Tensor positions = at::arange(B * T, at::kLong).view({B, T}) % 40;
+    const QKV in = qkv(B, T, H, KV, hd, at::kFloat);
+    // "k" taken from v's columns: q's buffer, but not adjacent to q.
+    const at::Tensor v = in.all.narrow(-1, (H + KV) * hd, KV * hd).view({B, T, KV, hd});
+    const auto rows = t.rows(positions);
+    const auto [q, k] = t.apply_qk(in.q, v, positions, rows);
+    CHECK_FALSE(q.storage().is_alias_of(k.storage()));
+    CHECK(at::equal(q, reference_rope(in.q, t, positions)));
+    CHECK(at::equal(k, reference_rope(v, t, positions)));
+}
+
+TEST_CASE("join_linears: dense parts become one matrix, the same products, no second copy") {
+    at::manual_seed(9);
+    auto dense = [](std::int64_t out, std::int64_t in, bool bias) {
+        Linear l;
+        l.weight = at::randn({out, in});
+        l.out_features = out;
+        l.in_features = in;
+        if (bias) {
+            l.bias = at::randn({out});
+            l.bias_f32 = l.bias.contiguous();
+        }
+        return l;
+    };
+    for (bool bias : {false, true}) {
+        CAPTURE(bias);
+        FusedLinear<3> f;
+        f.parts = {dense(64, 32, bias), dense(16, 32, bias), dense(16, 32, bias)};
+        std::vector<at::Tensor> before;
+        for (const Linear &p : f.parts) before.push_back(p.weight.clone());
+        const at::Tensor x = at::randn({2, 20, 32});
+        const auto separate = f(x); // not joined yet: one product per part
+        f.join();
+        REQUIRE(f.joined.weight.defined());
+        CHECK(f.joined.out_features == 96);
+        CHECK(f.joined.bias.defined() == bias);
+        for (std::size_t i = 0; i < 3; ++i) {
+            CHECK(f.parts[i].weight.storage().is_alias_of(f.joined.weight.storage()));
+            CHECK(at::equal(f.parts[i].weight, before[i]));
+        }
+        const auto joined = f(x);
+        for (std::size_t i = 0; i < 3; ++i) {
+            CAPTURE(i);
+            CHECK(joined[i].sizes() == separate[i].sizes());
+            CHECK(at::allclose(joined[i], separate[i], 1e-5, 1e-5));
+        }
+    }
+
+    // Parts that cannot be one matrix stay apart: another input width, a bias on one only, or
+    // another dtype.
+    FusedLinear<2> width, one_bias, dtypes;
+    width.parts = {dense(8, 32, false), dense(8, 16, false)};
+    one_bias.parts = {dense(8, 32, true), dense(8, 32, false)};
+    dtypes.parts = {dense(8, 32, false), dense(8, 32, false)};
+    dtypes.parts[1].weight = dtypes.parts[1].weight.to(at::kBFloat16);
+    for (auto *f : {&width, &one_bias, &dtypes}) {
+        f->join();
+        CHECK_FALSE(f->joined.weight.defined());
+    }
+}
