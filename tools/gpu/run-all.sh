@@ -17,7 +17,8 @@
 #               before the build, so the fixtures come back even when the build fails
 #   bench       bench_gpu (Llama-3.2-1B shapes, bf16): OUT/bench-gpu.txt and .json
 #   ceiling     tools/gpu/matvec_ceiling.py: torch's batch-1 products alone (OUT/ceiling.json)
-#   profile     bench_gpu --profile: the decode step's kernels by name (OUT/profile.txt and .json)
+#   profile     bench_gpu --profile: the decode step's kernels by name, with and without
+#               LLMHOST_DEVICE_FUSION (OUT/profile.txt, profile.json, profile-nofusion.json)
 #   tests-all   the whole engine test binary
 #   build-rest  the huggingface plugin, the llmhost CLI and bench_generate (compile check)
 # OUT gets summary.txt (one line a step), bench-gpu.txt/.json and results.tar.gz (logs/ and
@@ -52,7 +53,7 @@ if [ $dry = 1 ]; then
 else
   build=build-gpu
   bench_args=(--config 1b --device cuda)
-  profile_args=(--config 1b --device cuda --decode 8 --long-prompt 16 --streams 32 --stream-decode 32 --profile 64)
+  profile_args=(--config 1b --device cuda --decode 64 --long-prompt 16 --streams 32 --stream-decode 32 --profile 64)
 fi
 export build out dry jobs
 
@@ -157,9 +158,15 @@ s_bench() {
 }
 
 # The decode step's kernels by name (bench_gpu --profile): where the time that is not products goes.
+# Twice: as the engine runs by default, then with LLMHOST_DEVICE_FUSION=0 (the op-by-op step the
+# first GPU run measured), so one run shows what the fewer-kernel paths (models/linear.hpp) gain.
 s_profile() {
   set -o pipefail
-  "$build/bin/bench_gpu" "${profile_args[@]}" --peer 0 --json "$out/profile.json" | tee "$out/profile.txt"
+  echo "== default (LLMHOST_DEVICE_FUSION unset)" | tee "$out/profile.txt"
+  "$build/bin/bench_gpu" "${profile_args[@]}" --peer 0 --json "$out/profile.json" | tee -a "$out/profile.txt" || return
+  echo "== LLMHOST_DEVICE_FUSION=0" | tee -a "$out/profile.txt"
+  LLMHOST_DEVICE_FUSION=0 "$build/bin/bench_gpu" "${profile_args[@]}" --peer 0 \
+    --json "$out/profile-nofusion.json" | tee -a "$out/profile.txt"
 }
 
 # What cuBLAS's batch-1 products of the same weights reach, eagerly and as a CUDA graph.
@@ -199,7 +206,7 @@ step tests-cuda 90 s_tests_cuda
 step fixtures 150 s_fixtures
 step bench 240 'bench_args=($bench_args_str); s_bench'
 step ceiling 60 s_ceiling
-step profile 90 'profile_args=($profile_args_str); s_profile'
+step profile 150 'profile_args=($profile_args_str); s_profile'
 step tests-all 150 s_tests_all
 step build-rest 300 s_build_rest
 
