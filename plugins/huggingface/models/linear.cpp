@@ -1,5 +1,6 @@
 // Linear::operator(): the packed kernels for decode-sized inputs, BLAS for the rest (linear.hpp).
 #include "linear.hpp"
+#include "device_gemv.hpp"
 #include "parallel.hpp"
 
 #include <llmhost/kernels/linear.hpp>
@@ -59,6 +60,12 @@ at::Tensor Linear::operator()(const at::Tensor &x) const {
         }
         return out.view(shape);
     }
+    if (weight.defined() && rows == 1 && !x.is_cpu()) { // batch 1 on a GPU: device_gemv.hpp
+        std::vector<std::int64_t> shape = x.sizes().vec();
+        shape.back() = out_features;
+        at::Tensor out = at::empty(shape, x.options());
+        if (device_gemv(x, weight, bias, out, /*accumulate=*/false)) return out;
+    }
     if (weight.defined()) return at::linear(x, weight, bias);
     // A packed weight and many rows (prefill): unpacked for this call and multiplied as a dense
     // one would be. The copy costs one pass over the weights, small next to the matmul it feeds.
@@ -92,6 +99,8 @@ void Linear::add_into(const at::Tensor &x, at::Tensor &out) const {
                             kernel_parallel_for());
         return;
     }
+    if (weight.defined() && rows == 1 && !x.is_cpu() && device_gemv(x, weight, bias, out, true))
+        return;
     if (weight.defined() && !x.is_cpu() && !bias.defined() && device_fusion_enabled() &&
         out.is_contiguous() && out.scalar_type() == x.scalar_type() &&
         weight.scalar_type() == x.scalar_type() && out.numel() == rows * out_features) {
