@@ -24,8 +24,11 @@
 //   - with --profile N: N batch-1 tokens, and one run of the largest stream count, under torch's
 //     profiler (step_profile.hpp): the device time per token or step by kernel name, next to the
 //     wall time, so the gap between them (launches, syncs, host work) shows;
+//   - on CUDA, llmhost's batch-1 bf16 GEMV (models/cuda/) against cuBLAS (at::matmul) on the
+//     step's matrix shapes: weight GB/s of each and their share of the copy bandwidth;
 // Then the targets (decode >= 85 % of the bound and >= 3x transformers; 32 streams >= 10x
 // batch-1 decode), each "met" or "missed".
+#include "../../plugins/huggingface/models/device_gemv.hpp"
 #include "args.hpp" // bench/common
 #include "prompts.hpp"
 #include "roofline.hpp"
@@ -43,6 +46,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -138,6 +142,55 @@ json run_peer(const fs::path &dir, const std::string &device, int prompt, int de
 }
 
 const char *verdict(bool met) { return met ? "met" : "missed"; }
+
+// Weight bytes per second of `product` on w [n, k], best of 5 rounds of 50 calls, the device
+// synchronized (a read back) around each round.
+double weight_gbs(const at::Tensor &w, const std::function<void()> &product,
+                  const at::Tensor &sync_on) {
+    auto sync = [&] { (void)sync_on.view({-1})[0].item<float>(); };
+    product();
+    sync();
+    double best = 0;
+    for (int round = 0; round < 5; ++round) {
+        const auto t0 = Clock::now();
+        for (int i = 0; i < 50; ++i) product();
+        sync();
+        best = std::max(best, 50.0 * double(w.numel() * w.element_size()) / seconds_since(t0));
+    }
+    return best / 1e9;
+}
+
+// llmhost's GEMV against cuBLAS on the decode step's shapes (hidden 2048, intermediate 8192, the
+// joined q/k/v and gate/up, the 128256-row head); prints and returns the rows.
+json gemv_rows(const at::Device &dev, double copy_gbs) {
+    json rows = json::array();
+    if (!dev.is_cuda() || !llmhost::engine::device_gemv_available()) {
+        std::printf("llmhost GEMV vs cuBLAS: not measured (%s)\n",
+                    dev.is_cuda() ? "the kernels are not in this build, or LLMHOST_CUDA_GEMV=0"
+                                  : "not a CUDA device");
+        return rows;
+    }
+    std::printf("\nbatch-1 bf16 products, weight GB/s (share of the copy's %.0f GB/s):\n"
+                "  %-16s %14s %14s %8s\n",
+                copy_gbs, "n x k", "llmhost GEMV", "cuBLAS", "ratio");
+    const auto opts = at::TensorOptions().dtype(at::kBFloat16).device(dev);
+    const std::pair<std::int64_t, std::int64_t> shapes[] = {
+        {3072, 2048}, {2048, 2048}, {16384, 2048}, {2048, 8192}, {128256, 2048}};
+    for (const auto &[n, k] : shapes) {
+        const at::Tensor w = at::randn({n, k}, opts), x = at::randn({1, k}, opts);
+        at::Tensor out = at::empty({n}, opts);
+        const double ours = weight_gbs(
+            w, [&] { (void)llmhost::engine::device_gemv(x, w, {}, out, false); }, out);
+        at::Tensor ref;
+        const double cublas = weight_gbs(
+            w, [&] { ref = at::matmul(x, w.t()); }, out);
+        std::printf("  %6lld x %-7lld %8.0f (%2.0f%%) %8.0f (%2.0f%%) %7.2fx\n", (long long)n,
+                    (long long)k, ours, 100 * ours / copy_gbs, cublas, 100 * cublas / copy_gbs,
+                    ours / cublas);
+        rows.push_back({{"n", n}, {"k", k}, {"llmhost_gbs", ours}, {"cublas_gbs", cublas}});
+    }
+    return rows;
+}
 
 // Prints the profile per unit (a token, a step) with its `top` largest names; returns it as JSON.
 json report_profile(const std::string &what, const bench::WorkProfile &p, double units,
@@ -300,6 +353,8 @@ int main(int argc, char **argv) try {
         result["streams"][std::to_string(n)] = run.tok_s;
         last_aggregate = run.tok_s;
     }
+    result["gemv"] = gemv_rows(dev, bw / 1e9);
+
     if (profile_tokens > 0) {
         // After the timed runs, so the profiler's own cost touches none of them.
         llmhost::engine::GenerateOptions o;

@@ -18,8 +18,9 @@
 #               before the build, so the fixtures come back even when the build fails
 #   bench       bench_gpu (Llama-3.2-1B shapes, bf16): OUT/bench-gpu.txt and .json
 #   ceiling     tools/gpu/matvec_ceiling.py: torch's batch-1 products alone (OUT/ceiling.json)
-#   profile     bench_gpu --profile: the decode step's kernels by name, with and without
-#               LLMHOST_DEVICE_FUSION (OUT/profile.txt, profile.json, profile-nofusion.json)
+#   profile     bench_gpu --profile: the decode step's kernels by name, by default, with cuBLAS's
+#               products (LLMHOST_CUDA_GEMV=0) and op by op (LLMHOST_DEVICE_FUSION=0 too)
+#               (OUT/profile.txt; the JSON in logs/)
 #   tests-all   the whole engine test binary
 #   build-rest  the huggingface plugin, the llmhost CLI and bench_generate (compile check)
 # OUT gets summary.txt (one line a step), bench-gpu.txt/.json and results.tar.gz (logs/ and
@@ -160,15 +161,24 @@ s_bench() {
 }
 
 # The decode step's kernels by name (bench_gpu --profile): where the time that is not products goes.
-# Twice: as the engine runs by default, then with LLMHOST_DEVICE_FUSION=0 (the op-by-op step the
-# first GPU run measured), so one run shows what the fewer-kernel paths (models/linear.hpp) gain.
+# Three times: as the engine runs by default, with LLMHOST_CUDA_GEMV=0 (cuBLAS's products), and
+# with LLMHOST_DEVICE_FUSION=0 too (the op-by-op step the first GPU run measured), so one run shows
+# what llmhost's GEMV and the fewer-kernel paths (models/linear.hpp) each gain. The tables go to
+# OUT/profile.txt, the JSON to logs/ (the device tool brings back at most 8 files).
 s_profile() {
   set -o pipefail
-  echo "== default (LLMHOST_DEVICE_FUSION unset)" | tee "$out/profile.txt"
-  "$build/bin/bench_gpu" "${profile_args[@]}" --peer 0 --json "$out/profile.json" | tee -a "$out/profile.txt" || return
-  echo "== LLMHOST_DEVICE_FUSION=0" | tee -a "$out/profile.txt"
-  LLMHOST_DEVICE_FUSION=0 "$build/bin/bench_gpu" "${profile_args[@]}" --peer 0 \
-    --json "$out/profile-nofusion.json" | tee -a "$out/profile.txt"
+  local name env
+  : >"$out/profile.txt"
+  for name in default nogemv nofusion; do
+    case $name in
+      default) env=() ;;
+      nogemv) env=(LLMHOST_CUDA_GEMV=0) ;;
+      nofusion) env=(LLMHOST_CUDA_GEMV=0 LLMHOST_DEVICE_FUSION=0) ;;
+    esac
+    echo "== $name: ${env[*]:-(nothing set)}" | tee -a "$out/profile.txt"
+    env "${env[@]}" "$build/bin/bench_gpu" "${profile_args[@]}" --peer 0 \
+      --json "$out/logs/profile-$name.json" | tee -a "$out/profile.txt" || return
+  done
 }
 
 # What cuBLAS's batch-1 products of the same weights reach, eagerly and as a CUDA graph.
@@ -208,7 +218,7 @@ step tests-cuda 90 s_tests_cuda
 step fixtures 150 s_fixtures
 step bench 240 'bench_args=($bench_args_str); s_bench'
 step ceiling 60 s_ceiling
-step profile 150 'profile_args=($profile_args_str); s_profile'
+step profile 200 'profile_args=($profile_args_str); s_profile'
 step tests-all 150 s_tests_all
 step build-rest 300 s_build_rest
 
