@@ -3,7 +3,7 @@
 // once (bit for bit transformers' three ops), and dense projections joined into one matrix (the
 // same products, the parts' weights views of it). at::rms_norm and the addmm residual run off the
 // CPU only: the CUDA cases of model_test.cpp and the transformers fixtures on CUDA cover them.
-// And llmhost's batch-1 bf16 GEMV (models/cuda/) against an fp32 product, on CUDA.
+// And llmhost's bf16 GEMV (models/cuda/, 1 to 8 rows) against an fp32 product, on CUDA.
 #include "test_util.hpp"
 
 #include "../../plugins/huggingface/models/device_gemv.hpp"
@@ -142,7 +142,8 @@ TEST_CASE("join_linears: dense parts become one matrix, the same products, no se
     }
 }
 
-TEST_CASE("CUDA: the batch-1 bf16 GEMV matches an fp32 reference (skipped without a GPU)") {
+TEST_CASE("CUDA: the decode step's bf16 GEMV (1 to 8 rows) matches an fp32 product (skipped "
+          "without a GPU)") {
     if (!at::hasCUDA() && test::skip_case("no CUDA device")) return;
     if (!device_gemv_available() &&
         test::skip_case("llmhost's CUDA kernels are not in this build (no nvcc at configure "
@@ -156,37 +157,41 @@ TEST_CASE("CUDA: the batch-1 bf16 GEMV matches an fp32 reference (skipped withou
     // Below a block, odd row counts, the decode step's shapes (q/k/v joined, down, the head).
     for (const Shape s : {Shape{1, 8}, Shape{5, 24}, Shape{37, 264}, Shape{3072, 2048},
                           Shape{2048, 8192}, Shape{128256, 2048}}) {
-        for (bool bias : {false, true}) {
-            for (bool accumulate : {false, true}) {
-                CAPTURE(s.n);
-                CAPTURE(s.k);
-                CAPTURE(bias);
-                CAPTURE(accumulate);
-                const at::Tensor w = at::randn({s.n, s.k}, bf16);
-                const at::Tensor x = at::randn({1, s.k}, bf16);
-                const at::Tensor b = bias ? at::randn({s.n}, bf16) : at::Tensor();
-                const at::Tensor r = at::randn({s.n}, bf16);
-                at::Tensor out = accumulate ? r.clone() : at::empty({s.n}, bf16);
-                REQUIRE(device_gemv(x, w, b, out, accumulate));
-                at::Tensor want = at::matmul(w.to(at::kFloat), x.to(at::kFloat).view({s.k}));
-                if (bias) want = want + b.to(at::kFloat);
-                if (accumulate) want = want + r.to(at::kFloat);
-                const at::Tensor got = out.to(at::kFloat);
-                // One bf16 rounding of the result (2^-8 relative) plus fp32 summation order.
-                const at::Tensor err = (got - want).abs() - (want.abs() * 8e-3 + 1e-2);
-                CHECK(err.max().item<float>() <= 0);
+        for (const std::int64_t m : {1, 3, 8}) {
+            for (const bool bias : {false, true}) {
+                for (const bool accumulate : {false, true}) {
+                    CAPTURE(s.n);
+                    CAPTURE(s.k);
+                    CAPTURE(m);
+                    CAPTURE(bias);
+                    CAPTURE(accumulate);
+                    const at::Tensor w = at::randn({s.n, s.k}, bf16);
+                    const at::Tensor x = at::randn({m, s.k}, bf16);
+                    const at::Tensor b = bias ? at::randn({s.n}, bf16) : at::Tensor();
+                    const at::Tensor r = at::randn({m, s.n}, bf16);
+                    at::Tensor out = accumulate ? r.clone() : at::empty({m, s.n}, bf16);
+                    REQUIRE(device_gemv(x, w, b, out, accumulate));
+                    at::Tensor want = at::matmul(x.to(at::kFloat), w.to(at::kFloat).t());
+                    if (bias) want = want + b.to(at::kFloat);
+                    if (accumulate) want = want + r.to(at::kFloat);
+                    // One bf16 rounding of the result (2^-8 relative) and fp32 summation order.
+                    const at::Tensor err =
+                        (out.to(at::kFloat) - want).abs() - (want.abs() * 8e-3 + 1e-2);
+                    CHECK(err.max().item<float>() <= 0);
+                }
             }
         }
     }
-    // What it does not take, it leaves to the caller: K not a multiple of 8, a strided x,
-    // fp32, a CPU tensor.
-    const at::Tensor w12 = at::randn({4, 12}, bf16);
+    // What it does not take, it leaves to the caller: K not a multiple of 8, a strided x, fp32,
+    // a CPU tensor, more than 8 rows.
+    const at::Tensor w12 = at::randn({4, 12}, bf16), w16 = at::randn({4, 16}, bf16);
     at::Tensor out = at::empty({4}, bf16);
     CHECK_FALSE(device_gemv(at::randn({1, 12}, bf16), w12, {}, out, false));
-    const at::Tensor w16 = at::randn({4, 16}, bf16);
     const at::Tensor wide = at::randn({32}, bf16);
     CHECK_FALSE(device_gemv(wide.as_strided({16}, {2}), w16, {}, out, false)); // every other one
     CHECK_FALSE(device_gemv(at::randn({1, 16}, bf16).to(at::kFloat), w16, {}, out, false));
+    at::Tensor nine = at::empty({9, 4}, bf16);
+    CHECK_FALSE(device_gemv(at::randn({9, 16}, bf16), w16, {}, nine, false));
     at::Tensor cpu_out = at::empty({4}, at::kBFloat16);
     CHECK_FALSE(device_gemv(at::randn({1, 16}).to(at::kBFloat16), w16.cpu(), {}, cpu_out, false));
 }

@@ -1,5 +1,6 @@
 #include "device_gemv.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
@@ -35,12 +36,14 @@ bool device_gemv(const at::Tensor &x, const at::Tensor &weight, const at::Tensor
         return false;
     if (weight.dim() != 2) return false;
     const std::int64_t N = weight.size(0), K = weight.size(1);
-    if (x.numel() != K || out.numel() != N || !x.is_contiguous() || !weight.is_contiguous() ||
-        !out.is_contiguous() || !cuda::gemv_bf16_suits(N, K, weight.data_ptr(), x.data_ptr()))
+    const std::int64_t M = x.numel() / std::max<std::int64_t>(K, 1);
+    if (x.numel() != M * K || out.numel() != M * N || !x.is_contiguous() ||
+        !weight.is_contiguous() || !out.is_contiguous() ||
+        !cuda::gemv_bf16_suits(M, N, K, weight.data_ptr(), x.data_ptr()))
         return false;
     const char *err =
         cuda::gemv_bf16(weight.data_ptr(), x.data_ptr(), bias.defined() ? bias.data_ptr() : nullptr,
-                        accumulate ? out.data_ptr() : nullptr, out.data_ptr(), N, K,
+                        accumulate ? out.data_ptr() : nullptr, out.data_ptr(), M, N, K,
                         c10::cuda::getCurrentCUDAStream(x.device().index()).stream());
     if (err) throw std::runtime_error(std::string("llmhost's CUDA GEMV did not launch: ") + err);
     return true;

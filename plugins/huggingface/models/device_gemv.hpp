@@ -1,6 +1,7 @@
-// The batch-1 bf16 product on a GPU through llmhost's own kernel (cuda/gemv_bf16.cu) instead of
-// cuBLAS, for Linear (linear.cpp): where cuBLAS's batch-1 products read the weights at 65 % of
-// the copy bandwidth, a decode step cannot reach the bound the issue sets (docs/performance.md).
+// The decode step's bf16 products on a GPU (1 to 8 rows) through llmhost's own kernel
+// (cuda/gemv_bf16.cu) instead of cuBLAS, for Linear (linear.cpp): where cuBLAS's batch-1 products
+// read the weights at 65 % of the copy bandwidth, a decode step cannot reach the bound the issue
+// sets (docs/performance.md).
 #pragma once
 
 #include <ATen/ATen.h>
@@ -11,10 +12,11 @@ namespace llmhost::engine {
 // LLMHOST_CUDA_GEMV is not "0" (read once; off to time it against cuBLAS).
 bool device_gemv_available();
 
-// out = x Wᵀ (+ bias) (+ out when accumulate: the residual add, in place) for one row of x, where
-// the kernel takes it: CUDA, bf16 everywhere, x one row of K contiguous, weight [N, K]
-// contiguous, out N contiguous, K % 8 == 0, 16-byte aligned. Returns false, having done nothing,
-// where it does not (the caller multiplies as before).
+// out = x Wᵀ (+ bias) (+ out when accumulate: the residual add, in place) for 1 to 8 rows of x
+// (a decode step of that many sequences), where the kernel takes it: CUDA, bf16 everywhere, x
+// M rows of K contiguous, weight [N, K] contiguous, out M x N contiguous, K % 8 == 0, 16-byte
+// aligned. Returns false, having done nothing, where it does not (the caller multiplies as
+// before).
 bool device_gemv(const at::Tensor &x, const at::Tensor &weight, const at::Tensor &bias,
                  at::Tensor &out, bool accumulate);
 

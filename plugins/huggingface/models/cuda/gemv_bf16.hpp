@@ -7,13 +7,18 @@
 
 namespace llmhost::cuda {
 
-// Whether gemv_bf16 takes these: k a multiple of 8, w and x 16-byte aligned.
-bool gemv_bf16_suits(std::int64_t n, std::int64_t k, const void *w, const void *x);
+// The most rows of x one call takes (a decode step of up to this many sequences).
+inline constexpr std::int64_t kGemvMaxRows = 8;
 
-// y[n] = w[n, k] . x[k] (+ bias[n]) (+ residual[n]), bf16 in and out, fp32 accumulation; bias and
-// residual may be null, residual may be y (in place). Enqueued on `stream` (a cudaStream_t).
-// Returns null when launched, else why not (nothing was enqueued).
+// Whether gemv_bf16 takes these: 1 <= m <= kGemvMaxRows, k a multiple of 8, w and x 16-byte
+// aligned.
+bool gemv_bf16_suits(std::int64_t m, std::int64_t n, std::int64_t k, const void *w, const void *x);
+
+// y[m, n] = x[m, k] . w[n, k]ᵀ (+ bias[n]) (+ residual[m, n]), bf16 in and out, fp32
+// accumulation, all row-major and contiguous; bias and residual may be null, residual may be y
+// (in place). Enqueued on `stream` (a cudaStream_t). Returns null when launched, else why not
+// (nothing was enqueued).
 const char *gemv_bf16(const void *w, const void *x, const void *bias, const void *residual, void *y,
-                      std::int64_t n, std::int64_t k, void *stream);
+                      std::int64_t m, std::int64_t n, std::int64_t k, void *stream);
 
 } // namespace llmhost::cuda
