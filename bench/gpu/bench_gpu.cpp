@@ -32,7 +32,9 @@
 #include "args.hpp" // bench/common
 #include "prompts.hpp"
 #include "roofline.hpp"
+#if LLMHOST_BENCH_PROFILE
 #include "step_profile.hpp"
+#endif
 #include "streams.hpp"
 #include "tiny_model.hpp"
 
@@ -192,6 +194,7 @@ json gemv_rows(const at::Device &dev, double copy_gbs) {
     return rows;
 }
 
+#if LLMHOST_BENCH_PROFILE
 // Prints the profile per unit (a token, a step) with its `top` largest names; returns it as JSON.
 json report_profile(const std::string &what, const bench::WorkProfile &p, double units,
                     const char *unit, std::size_t top = 25) {
@@ -217,6 +220,7 @@ json report_profile(const std::string &what, const bench::WorkProfile &p, double
     return {{"what", p.what},       {"units", units},       {"unit", unit},
             {"wall_us", p.wall_us}, {"busy_us", p.busy_us}, {"by_name", rows}};
 }
+#endif
 
 } // namespace
 
@@ -255,9 +259,14 @@ int main(int argc, char **argv) try {
             streams = list;
         } else if (a == "--stream-decode")
             number(stream_decode);
-        else if (a == "--profile")
+        else if (a == "--profile") {
             number(profile_tokens);
-        else if (a == "--peer")
+#if !LLMHOST_BENCH_PROFILE
+            if (profile_tokens > 0)
+                throw std::invalid_argument("--profile: this bench_gpu was built without torch's "
+                                            "profiler (-DLLMHOST_BENCH_PROFILE=OFF)");
+#endif
+        } else if (a == "--peer")
             peer = v == "1";
         else if (a == "--json")
             json_out = v;
@@ -355,6 +364,7 @@ int main(int argc, char **argv) try {
     }
     result["gemv"] = gemv_rows(dev, bw / 1e9);
 
+#if LLMHOST_BENCH_PROFILE
     if (profile_tokens > 0) {
         // After the timed runs, so the profiler's own cost touches none of them.
         llmhost::engine::GenerateOptions o;
@@ -374,6 +384,7 @@ int main(int argc, char **argv) try {
                            many, stream_decode, "step");
         std::printf("\n");
     }
+#endif
     std::printf("decode step: %s; %lld of %lld decoded rows picked on the device\n",
                 e->decode_graph_status().c_str(), (long long)e->batch_stats().device_picked_rows,
                 (long long)e->batch_stats().decode_rows);
