@@ -60,7 +60,12 @@ fi
 export build out dry jobs
 
 note() { echo "$*" | tee -a "$summary"; }
-note "run-all.sh $([ $dry = 1 ] && echo '--dry-run ')at $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(date -u +%FT%TZ), budget ${budget}s, -j$jobs"
+# The device tool copies the working tree beside a .git of the session's start: HEAD there can be
+# older than the files, so say how many tracked files differ from it.
+rev="$(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+changed=$(git diff --name-only HEAD 2>/dev/null | wc -l)
+[ "$changed" -gt 0 ] && rev="$rev + $changed changed files"
+note "run-all.sh $([ $dry = 1 ] && echo '--dry-run ')at $rev, $(date -u +%FT%TZ), budget ${budget}s, -j$jobs"
 
 # step NAME LIMIT FUNCTION: runs FUNCTION in its own bash under timeout (at most what is left of
 # the budget, less 20 s for packing), its output in logs/NAME.log, one line in summary.txt.
