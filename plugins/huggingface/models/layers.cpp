@@ -186,7 +186,9 @@ RopeTables RopeTables::build(const ModelConfig &cfg, std::int64_t max_positions,
     at::Tensor emb = at::cat({freqs, freqs}, -1);          // rotate-half layout
     RopeTables t;
     t.cos = emb.cos().to(dtype).to(device);
-    t.sin = emb.sin().to(dtype).to(device);
+    // The plain sine only for the CPU's decode ops (decode_ops::rope, the CPU step); every other
+    // path reads sin_signed.
+    if (device.is_cpu()) t.sin = emb.sin().to(dtype);
     at::Tensor half_sin = freqs.sin().to(dtype);
     t.sin_signed = at::cat({-half_sin, half_sin}, -1).to(device);
     return t;

@@ -179,7 +179,7 @@ at::Tensor cached_attention(const at::Tensor &q, const at::Tensor &k, const at::
 // Rotary embedding tables cos/sin [max_positions, hd] in the rotate-half layout of
 // transformers (and its rope_scaling variants default, linear, llama3).
 struct RopeTables {
-    at::Tensor cos, sin;
+    at::Tensor cos, sin; // sin: on the CPU only (its decode ops read it)
     // sin with its first half negated: rotate_half(x) * sin == x.roll(hd / 2) * sin_signed, bit
     // for bit (a sign flip is exact), in one roll instead of a negation and a concatenation.
     at::Tensor sin_signed;
