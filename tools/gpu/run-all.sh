@@ -162,7 +162,14 @@ s_bench() {
   # on a CPU) and the ids picked on the device.
   [ "$dry" = 1 ] && export LLMHOST_DECODE_GRAPHS=eager LLMHOST_DEVICE_SAMPLING=1
   set -o pipefail
-  "$build/bin/bench_gpu" "${bench_args[@]}" --json "$out/bench-gpu.json" | tee "$out/bench-gpu.txt"
+  "$build/bin/bench_gpu" "${bench_args[@]}" --json "$out/bench-gpu.json" | tee "$out/bench-gpu.txt" &&
+    return
+  # The figures of the step the first GPU run measured, rather than none (exit 5: the failure above
+  # is the finding).
+  echo "run-all.sh: bench_gpu failed; again with LLMHOST_CUDA_GEMV=0 LLMHOST_DEVICE_FUSION=0"
+  LLMHOST_CUDA_GEMV=0 LLMHOST_DEVICE_FUSION=0 "$build/bin/bench_gpu" "${bench_args[@]}" \
+    --json "$out/bench-gpu.json" | tee "$out/bench-gpu.txt" || return
+  return 5
 }
 
 # The decode step's kernels by name (bench_gpu --profile): where the time that is not products goes.
