@@ -3,14 +3,19 @@
 // once (bit for bit transformers' three ops), and dense projections joined into one matrix (the
 // same products, the parts' weights views of it). at::rms_norm and the addmm residual run off the
 // CPU only: the CUDA cases of model_test.cpp and the transformers fixtures on CUDA cover them.
-// And llmhost's bf16 GEMV (models/cuda/, 1 to 8 rows) against an fp32 product, on CUDA.
+// And llmhost's CUDA kernels: the bf16 GEMV (1 to 8 rows) against an fp32 product, and the RoPE +
+// cache-write kernel against the libtorch path, on CUDA; that kernel's per-element arithmetic
+// (cuda/rope_cache_math.hpp) also here on the CPU, run over the same index space.
 #include "test_util.hpp"
 
+#include "../../plugins/huggingface/models/cuda/rope_cache_math.hpp"
 #include "../../plugins/huggingface/models/device_gemv.hpp"
+#include "../../plugins/huggingface/models/device_rope_cache.hpp"
 #include "../../plugins/huggingface/models/model.hpp"
 
 #include <doctest/doctest.h>
 
+#include <cstring>
 #include <vector>
 
 using namespace llmhost::engine;
@@ -47,7 +52,90 @@ QKV qkv(std::int64_t B, std::int64_t T, std::int64_t H, std::int64_t KV, std::in
     return r;
 }
 
+// bf16 bits <-> float on the host, rounding to nearest even as torch and CUDA's
+// __float2bfloat16_rn.
+struct HostOps {
+    static float to_float(std::uint16_t bits) {
+        const std::uint32_t u = std::uint32_t(bits) << 16;
+        float f;
+        std::memcpy(&f, &u, sizeof f);
+        return f;
+    }
+    static std::uint16_t to_bf16(float f) {
+        std::uint32_t u;
+        std::memcpy(&u, &f, sizeof u);
+        if ((u & 0x7fffffffu) > 0x7f800000u) return std::uint16_t((u >> 16) | 0x40); // NaN
+        u += 0x7fffu + ((u >> 16) & 1u);
+        return std::uint16_t(u >> 16);
+    }
+};
+
+// The rope_cache kernel's arguments for qkv [B, T, (H + 2 KV) * hd] into q_out and cache layer 0.
+llmhost::cuda::RopeCacheArgs rope_cache_args(const at::Tensor &qkv, const at::Tensor &positions,
+                                             const RopeTables &t, at::Tensor &q_out, KVCache &cache,
+                                             int H, int KV, int hd) {
+    llmhost::cuda::RopeCacheArgs a;
+    a.qkv = static_cast<const std::uint16_t *>(qkv.data_ptr());
+    a.ld = qkv.size(2);
+    a.positions = positions.data_ptr<std::int64_t>();
+    a.cos = static_cast<const std::uint16_t *>(t.cos.data_ptr());
+    a.sin_signed = static_cast<const std::uint16_t *>(t.sin_signed.data_ptr());
+    a.q_out = static_cast<std::uint16_t *>(q_out.data_ptr());
+    a.k_cache = static_cast<std::uint16_t *>(cache.k[0].data_ptr());
+    a.v_cache = static_cast<std::uint16_t *>(cache.v[0].data_ptr());
+    a.row_stride = cache.k[0].stride(0);
+    a.head_stride = cache.k[0].stride(1);
+    a.B = int(qkv.size(0)), a.T = int(qkv.size(1)), a.H = H, a.KV = KV, a.hd = hd;
+    return a;
+}
+
+// What the libtorch path does: q and k rotated (transformers' ops), k and v scattered into layer 0
+// of `cache` at `positions`. Returns q.
+at::Tensor torch_rope_cache(const at::Tensor &qkv, const at::Tensor &positions, const RopeTables &t,
+                            KVCache &cache, int H, int KV, int hd) {
+    const std::int64_t B = qkv.size(0), T = qkv.size(1);
+    const at::Tensor q = qkv.narrow(-1, 0, H * hd).reshape({B, T, H, hd});
+    const at::Tensor k = qkv.narrow(-1, H * hd, KV * hd).reshape({B, T, KV, hd});
+    const at::Tensor v = qkv.narrow(-1, (H + KV) * hd, KV * hd).reshape({B, T, KV, hd});
+    const at::Tensor qr = reference_rope(q, t, positions), kr = reference_rope(k, t, positions);
+    using at::indexing::Slice;
+    const at::Tensor rows = at::arange(B, positions.options()).unsqueeze(1).expand({B, T});
+    cache.k[0].index_put_({rows, Slice(), positions}, kr);
+    cache.v[0].index_put_({rows, Slice(), positions}, v);
+    return qr;
+}
+
 } // namespace
+
+TEST_CASE("rope_cache_math: the kernel's element arithmetic, run on the CPU, is the libtorch "
+          "path bit for bit") {
+    at::manual_seed(11);
+    const int B = 3, T = 2, H = 4, KV = 2, hd = 16, S = 32;
+    const RopeTables t = tables(at::kBFloat16, hd);
+    // Rows 1..3 of a 5-row cache: the row stride is the whole cache's, as in a step's row range.
+    const auto bf16 = at::TensorOptions().dtype(at::kBFloat16);
+    KVCache mine = KVCache::allocate(1, 5, KV, S, hd, bf16),
+            theirs = KVCache::allocate(1, 5, KV, S, hd, bf16);
+    for (auto *c : {&mine, &theirs}) {
+        c->k[0].copy_(at::randn(c->k[0].sizes()).to(at::kBFloat16));
+        c->v[0].copy_(at::randn(c->v[0].sizes()).to(at::kBFloat16));
+    }
+    theirs.k[0].copy_(mine.k[0]);
+    theirs.v[0].copy_(mine.v[0]);
+    KVCache my_rows = mine.rows(1, B), their_rows = theirs.rows(1, B);
+    const at::Tensor qkv = at::randn({B, T, (H + 2 * KV) * hd}).to(at::kBFloat16);
+    const at::Tensor positions = at::tensor({3, 4, 17, 18, 30, 31}, at::kLong).view({B, T});
+
+    at::Tensor q = at::empty({B, T, H, hd}, bf16);
+    const auto a = rope_cache_args(qkv, positions, t, q, my_rows, H, KV, hd);
+    for (std::int64_t e = 0; e < a.elements(); ++e)
+        llmhost::cuda::rope_cache_element<HostOps>(a, e);
+
+    const at::Tensor want = torch_rope_cache(qkv, positions, t, their_rows, H, KV, hd);
+    CHECK(at::equal(q, want));
+    CHECK(at::equal(mine.k[0], theirs.k[0])); // every row: rows 0 and 4 untouched on both
+    CHECK(at::equal(mine.v[0], theirs.v[0]));
+}
 
 TEST_CASE("RoPE: q and k from one buffer rotate together, bit for bit transformers' ops") {
     at::manual_seed(7);
@@ -194,4 +282,46 @@ TEST_CASE("CUDA: the decode step's bf16 GEMV (1 to 8 rows) matches an fp32 produ
     CHECK_FALSE(device_gemv(at::randn({9, 16}, bf16), w16, {}, nine, false));
     at::Tensor cpu_out = at::empty({4}, at::kBFloat16);
     CHECK_FALSE(device_gemv(at::randn({1, 16}).to(at::kBFloat16), w16.cpu(), {}, cpu_out, false));
+}
+
+TEST_CASE("CUDA: RoPE and the cache write in one kernel equal the libtorch path (skipped without "
+          "a GPU)") {
+    if (!at::hasCUDA() && test::skip_case("no CUDA device")) return;
+    if (!device_rope_cache_available() &&
+        test::skip_case("llmhost's CUDA kernels are not in this build (no nvcc at configure "
+                        "time, -DLLMHOST_CUDA_KERNELS=OFF) or LLMHOST_CUDA_ROPE=0"))
+        return;
+    at::manual_seed(12);
+    const auto bf16 = at::TensorOptions().dtype(at::kBFloat16).device(at::kCUDA);
+    for (const int T : {1, 7}) { // a decode step; a short prefill chunk
+        CAPTURE(T);
+        const int B = 4, H = 32, KV = 8, hd = 64, S = 128;
+        ModelConfig cfg;
+        cfg.head_dim = hd;
+        cfg.rope_theta = 500000.0;
+        const RopeTables t = RopeTables::build(cfg, S, at::kCUDA, at::kBFloat16);
+        KVCache mine = KVCache::allocate(1, 6, KV, S, hd, bf16);
+        KVCache theirs = KVCache::allocate(1, 6, KV, S, hd, bf16);
+        KVCache my_rows = mine.rows(2, B), their_rows = theirs.rows(2, B);
+        const at::Tensor qkv = at::randn({B, T, (H + 2 * KV) * hd}, bf16);
+        const at::Tensor positions =
+            (at::arange(T, at::TensorOptions().dtype(at::kLong).device(at::kCUDA)).unsqueeze(0) +
+             at::tensor({0, 9, 50, 100}, at::TensorOptions().dtype(at::kLong).device(at::kCUDA))
+                 .unsqueeze(1))
+                .contiguous();
+        const at::Tensor q = device_rope_cache(qkv, H, KV, hd, positions, t, my_rows, 0);
+        REQUIRE(q.defined());
+        const at::Tensor want = torch_rope_cache(qkv, positions, t, their_rows, H, KV, hd);
+        CHECK(at::equal(q, want));
+        CHECK(at::equal(mine.k[0], theirs.k[0]));
+        CHECK(at::equal(mine.v[0], theirs.v[0]));
+    }
+    // Not bf16: left to the libtorch path.
+    KVCache f32 = KVCache::allocate(1, 1, 2, 16, 16, at::TensorOptions().device(at::kCUDA));
+    const RopeTables t32 = tables(at::kFloat);
+    CHECK_FALSE(
+        device_rope_cache(at::randn({1, 1, 128}, at::TensorOptions().device(at::kCUDA)), 4, 2, 16,
+                          at::zeros({1, 1}, at::TensorOptions().dtype(at::kLong).device(at::kCUDA)),
+                          t32, f32, 0)
+            .defined());
 }

@@ -18,8 +18,8 @@
 #               before the build, so the fixtures come back even when the build fails
 #   bench       bench_gpu (Llama-3.2-1B shapes, bf16): OUT/bench-gpu.txt and .json
 #   ceiling     tools/gpu/matvec_ceiling.py: torch's batch-1 products alone (OUT/ceiling.json)
-#   profile     bench_gpu --profile: the decode step's kernels by name, by default, with cuBLAS's
-#               products (LLMHOST_CUDA_GEMV=0) and op by op (LLMHOST_DEVICE_FUSION=0 too)
+#   profile     bench_gpu --profile: the decode step's kernels by name, by default, without
+#               llmhost's CUDA kernels, and op by op (LLMHOST_DEVICE_FUSION=0 too)
 #               (OUT/profile.txt; the JSON in logs/)
 #   tests-all   the whole engine test binary
 #   build-rest  the huggingface plugin, the llmhost CLI and bench_generate (compile check)
@@ -132,9 +132,10 @@ engine_tests() {
   return 4
 }
 
-# The switches that turn off what was added after the first GPU run, for telling apart a fault
+# The switches that turn off what was added after the first GPU run (llmhost's CUDA kernels, the
+# fewer-kernel paths), for telling apart a fault
 # there from one in the step that run measured.
-export base_step_env="LLMHOST_CUDA_GEMV=0 LLMHOST_DEVICE_FUSION=0"
+export base_step_env="LLMHOST_CUDA_GEMV=0 LLMHOST_CUDA_ROPE=0 LLMHOST_DEVICE_FUSION=0"
 
 s_tests_cuda() {
   engine_tests -tc='*CUDA*'
@@ -185,19 +186,20 @@ s_bench() {
 }
 
 # The decode step's kernels by name (bench_gpu --profile): where the time that is not products goes.
-# Three times: as the engine runs by default, with LLMHOST_CUDA_GEMV=0 (cuBLAS's products), and
-# with LLMHOST_DEVICE_FUSION=0 too (the op-by-op step the first GPU run measured), so one run shows
-# what llmhost's GEMV and the fewer-kernel paths (models/linear.hpp) each gain. The tables go to
+# Three times: as the engine runs by default, without llmhost's CUDA kernels (LLMHOST_CUDA_GEMV=0
+# LLMHOST_CUDA_ROPE=0: cuBLAS's products, libtorch's RoPE and scatter), and with
+# LLMHOST_DEVICE_FUSION=0 too (the op-by-op step the first GPU run measured), so one run shows
+# what the kernels and the fewer-kernel paths (models/linear.hpp) each gain. The tables go to
 # OUT/profile.txt, the JSON to logs/ (the device tool brings back at most 8 files).
 s_profile() {
   set -o pipefail
   local name env
   : >"$out/profile.txt"
-  for name in default nogemv nofusion; do
+  for name in default nokernels nofusion; do
     case $name in
       default) env=() ;;
-      nogemv) env=(LLMHOST_CUDA_GEMV=0) ;;
-      nofusion) env=(LLMHOST_CUDA_GEMV=0 LLMHOST_DEVICE_FUSION=0) ;;
+      nokernels) env=(LLMHOST_CUDA_GEMV=0 LLMHOST_CUDA_ROPE=0) ;;
+      nofusion) env=($base_step_env) ;;
     esac
     echo "== $name: ${env[*]:-(nothing set)}" | tee -a "$out/profile.txt"
     env "${env[@]}" "$build/bin/bench_gpu" "${profile_args[@]}" --peer 0 \

@@ -104,23 +104,26 @@ at::Tensor cached_attention(const at::Tensor &q, const at::Tensor &k, const at::
                             std::int64_t kv_len, KVCache &cache, std::int64_t layer) {
     using at::indexing::Slice;
     const std::int64_t B = q.size(0), T = q.size(1), H = q.size(2), hd = q.size(3);
-    const std::int64_t KV = k.size(2), groups = H / KV;
+    const std::int64_t KV = cache.k[layer].size(1), groups = H / KV;
     // The paths below that take a mask tensor build the causal one when the caller left it out.
     auto mask_of = [&] {
         return mask.defined() ? mask : attention_mask(positions, kv_len, std::nullopt);
     };
 
-    if (decode_ops::applies(q) && k.scalar_type() == q.scalar_type() &&
+    if (decode_ops::applies(q) && k.defined() && k.scalar_type() == q.scalar_type() &&
         (cache.k[layer].scalar_type() == at::kFloat ||
          cache.k[layer].scalar_type() == at::kBFloat16)) {
         decode_ops::write_cache(cache.k[layer], k, positions);
         decode_ops::write_cache(cache.v[layer], v, positions);
         return decode_ops::attention(q, cache.k[layer], cache.v[layer], mask_of(), kv_len);
     }
-    // Scatter this call's keys/values to their absolute positions: cache[b, :, pos[b, t], :].
-    at::Tensor rows = at::arange(B, positions.options()).unsqueeze(1).expand({B, T});
-    cache.k[layer].index_put_({rows, Slice(), positions}, k.to(cache.k[layer].scalar_type()));
-    cache.v[layer].index_put_({rows, Slice(), positions}, v.to(cache.v[layer].scalar_type()));
+    // Scatter this call's keys/values to their absolute positions: cache[b, :, pos[b, t], :]
+    // (unless the caller's kernel already did: device_rope_cache.hpp).
+    if (k.defined()) {
+        at::Tensor rows = at::arange(B, positions.options()).unsqueeze(1).expand({B, T});
+        cache.k[layer].index_put_({rows, Slice(), positions}, k.to(cache.k[layer].scalar_type()));
+        cache.v[layer].index_put_({rows, Slice(), positions}, v.to(cache.v[layer].scalar_type()));
+    }
     // A bf16 cache under fp32 activations (int8/int4) is widened for the matmuls.
     at::Tensor keys = cache.k[layer].narrow(2, 0, kv_len).to(q.scalar_type()); // [B, KV, S, hd]
     at::Tensor values = cache.v[layer].narrow(2, 0, kv_len).to(q.scalar_type());

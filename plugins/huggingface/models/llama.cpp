@@ -3,6 +3,7 @@
 //   Qwen2: biases on q/k/v projections.   Qwen3: RMSNorm on each head of q and k before RoPE.
 //   Mistral: sliding-window attention.    Llama 3.1+: rope_scaling "llama3" (in RopeTables).
 // Weight names are transformers' (model.layers.N.self_attn.q_proj.weight, ...).
+#include "device_rope_cache.hpp"
 #include "llama_parts.hpp"
 
 #include <tuple>
@@ -73,8 +74,6 @@ public:
         if (llama_cpu_step_applies(cfg_, w_, tokens, cache))
             return llama_cpu_step(cfg_, w_, tokens, positions, kv_len, cache, all_logits);
         const std::int64_t B = tokens.size(0), T = tokens.size(1);
-        const std::int64_t H = cfg_.num_attention_heads, KV = cfg_.num_key_value_heads,
-                           hd = cfg_.head_dim;
         const double eps = cfg_.rms_norm_eps;
         // No mask tensor for a fresh prompt: attention runs causal (flash on CUDA).
         at::Tensor mask = causal_prefill(T, kv_len, cfg_.sliding_window)
@@ -86,16 +85,8 @@ public:
             const LlamaLayer &L = w_.layers[i];
             // Attention block.
             at::Tensor h = rms_norm(x, L.input_norm, eps);
-            auto [q, k, v] = L.qkv(h);
-            q = q.view({B, T, H, hd});
-            k = k.view({B, T, KV, hd});
-            v = v.view({B, T, KV, hd});
-            if (L.q_norm.defined()) {
-                q = rms_norm(q, L.q_norm, eps);
-                k = rms_norm(k, L.k_norm, eps);
-            }
-            std::tie(q, k) = w_.rope.apply_qk(q, k, positions, rope_rows);
-            at::Tensor a = cached_attention(q, k, v, positions, mask, kv_len, cache, (std::int64_t)i);
+            at::Tensor a =
+                attention_block(L, h, positions, mask, kv_len, cache, std::int64_t(i), rope_rows);
             L.o.add_into(a, x); // x = x + o(a)
             // Feed-forward block (SwiGLU).
             h = rms_norm(x, L.post_attn_norm, eps);
@@ -108,6 +99,40 @@ public:
     }
 
 private:
+    // q/k/v, RoPE, the cache write and attention of one layer: [B, T, H * hd].
+    at::Tensor attention_block(const LlamaLayer &L, const at::Tensor &h,
+                               const at::Tensor &positions, const at::Tensor &mask,
+                               std::int64_t kv_len, KVCache &cache, std::int64_t layer,
+                               const RopeTables::Rows &rope_rows) const {
+        const std::int64_t B = h.size(0), T = h.size(1), H = cfg_.num_attention_heads,
+                           KV = cfg_.num_key_value_heads, hd = cfg_.head_dim;
+        at::Tensor q, k, v;
+        if (L.qkv.joined.weight.defined()) { // one product (a GPU's weights: linear.hpp)
+            const at::Tensor y = L.qkv.joined(h);
+            if (!L.q_norm.defined()) { // RoPE and the cache write in one kernel, where it applies
+                const at::Tensor q_rot =
+                    device_rope_cache(y, H, KV, hd, positions, w_.rope, cache, layer);
+                if (q_rot.defined())
+                    return cached_attention(q_rot, {}, {}, positions, mask, kv_len, cache, layer);
+            }
+            q = y.narrow(-1, 0, H * hd);
+            k = y.narrow(-1, H * hd, KV * hd);
+            v = y.narrow(-1, (H + KV) * hd, KV * hd);
+        } else {
+            const auto parts = L.qkv(h);
+            q = parts[0], k = parts[1], v = parts[2];
+        }
+        q = q.view({B, T, H, hd});
+        k = k.view({B, T, KV, hd});
+        v = v.view({B, T, KV, hd});
+        if (L.q_norm.defined()) {
+            q = rms_norm(q, L.q_norm, cfg_.rms_norm_eps);
+            k = rms_norm(k, L.k_norm, cfg_.rms_norm_eps);
+        }
+        std::tie(q, k) = w_.rope.apply_qk(q, k, positions, rope_rows);
+        return cached_attention(q, k, v, positions, mask, kv_len, cache, layer);
+    }
+
     LlamaWeights w_;
     at::ScalarType kv_dtype_ = at::kFloat;
     at::Device device_ = at::kCPU;

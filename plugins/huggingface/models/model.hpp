@@ -169,8 +169,9 @@ inline bool causal_prefill(std::int64_t T, std::int64_t kv_len,
 }
 
 // Writes k, v ([B, T, KV, hd]) into layer `layer` of the cache at `positions`, then attends
-// q ([B, T, H, hd]) to cache positions [0, kv_len). Returns [B, T, H * hd]. An undefined `mask`
-// means causal_prefill(): plain causal attention (SDPA's is_causal on torch 2; elsewhere the
+// q ([B, T, H, hd]) to cache positions [0, kv_len). Returns [B, T, H * hd]. k and v undefined: this
+// call's keys and values are in the cache already (device_rope_cache.hpp wrote them). An undefined
+// `mask` means causal_prefill(): plain causal attention (SDPA's is_causal on torch 2; elsewhere the
 // mask is built here).
 at::Tensor cached_attention(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v,
                             const at::Tensor &positions, const at::Tensor &mask,
