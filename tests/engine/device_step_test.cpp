@@ -15,6 +15,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -85,6 +86,7 @@ llmhost::cuda::RopeCacheArgs rope_cache_args(const at::Tensor &qkv, const at::Te
     a.v_cache = static_cast<std::uint16_t *>(cache.v[0].data_ptr());
     a.row_stride = cache.k[0].stride(0);
     a.head_stride = cache.k[0].stride(1);
+    a.positions_max = std::min(cache.k[0].size(2), t.cos.size(0));
     a.B = int(qkv.size(0)), a.T = int(qkv.size(1)), a.H = H, a.KV = KV, a.hd = hd;
     return a;
 }
@@ -135,6 +137,20 @@ TEST_CASE("rope_cache_math: the kernel's element arithmetic, run on the CPU, is 
     CHECK(at::equal(q, want));
     CHECK(at::equal(mine.k[0], theirs.k[0])); // every row: rows 0 and 4 untouched on both
     CHECK(at::equal(mine.v[0], theirs.v[0]));
+
+    // A position beyond the cache (never sent by the engine): no write anywhere, a zero q row.
+    const at::Tensor k_before = mine.k[0].clone(), v_before = mine.v[0].clone();
+    const at::Tensor bad = at::tensor({5, 6, 7, 8, 9, S}, at::kLong).view({B, T});
+    at::Tensor q2 = at::empty({B, T, H, hd}, bf16);
+    auto a2 = rope_cache_args(qkv, bad, t, q2, my_rows, H, KV, hd);
+    for (std::int64_t e = 0; e < a2.elements(); ++e)
+        llmhost::cuda::rope_cache_element<HostOps>(a2, e);
+    CHECK(q2[B - 1][T - 1].abs().max().item<float>() == 0);
+    const at::Tensor changed_k = (mine.k[0] != k_before).nonzero();
+    // Only rows 1..3 at positions 5..9 changed: nothing at position S - 1 or beyond it.
+    CHECK(at::equal(mine.k[0].narrow(2, 10, S - 10), k_before.narrow(2, 10, S - 10)));
+    CHECK(at::equal(mine.v[0].narrow(2, 10, S - 10), v_before.narrow(2, 10, S - 10)));
+    CHECK(changed_k.size(0) > 0);
 }
 
 TEST_CASE("RoPE: q and k from one buffer rotate together, bit for bit transformers' ops") {

@@ -1,5 +1,6 @@
 #include "device_rope_cache.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
@@ -55,6 +56,7 @@ at::Tensor device_rope_cache(const at::Tensor &qkv, std::int64_t H, std::int64_t
     a.v_cache = static_cast<std::uint16_t *>(vc.data_ptr());
     a.row_stride = kc.stride(0);
     a.head_stride = kc.stride(1);
+    a.positions_max = std::min(kc.size(2), rope.cos.size(0));
     a.B = int(B), a.T = int(T), a.H = int(H), a.KV = int(KV), a.hd = int(hd);
     const char *err =
         cuda::rope_cache(a, c10::cuda::getCurrentCUDAStream(qkv.device().index()).stream());

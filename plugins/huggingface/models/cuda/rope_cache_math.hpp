@@ -28,6 +28,7 @@ struct RopeCacheArgs {
     const std::uint16_t *cos, *sin_signed;
     std::uint16_t *q_out, *k_cache, *v_cache;
     std::int64_t row_stride, head_stride;
+    std::int64_t positions_max; // min(cache positions S, table rows P): positions are below it
     int B, T, H, KV, hd;
 
     LLMHOST_HD std::int64_t elements() const { return std::int64_t(B) * T * (H + 2 * KV) * hd; }
@@ -44,6 +45,10 @@ LLMHOST_HD void rope_cache_element(const RopeCacheArgs &a, std::int64_t e) {
     const std::int64_t bt = e / (std::int64_t(a.hd) * heads);
     const std::int64_t b = bt / a.T;
     const std::int64_t pos = a.positions[bt];
+    if (pos < 0 || pos >= a.positions_max) { // never expected (the engine checks the context);
+        if (head < a.H) a.q_out[(bt * a.H + head) * a.hd + d] = 0; // a zero q, no stray write
+        return;
+    }
     const std::uint16_t *row = a.qkv + bt * a.ld + std::int64_t(head) * a.hd;
     if (head >= a.H + a.KV) { // v: copied to its position
         const std::int64_t kvh = head - a.H - a.KV;
