@@ -72,7 +72,8 @@ KVCache &KVCacheRows::operator()(std::int64_t first, std::int64_t n) {
 at::Tensor rms_norm(const at::Tensor &x, const at::Tensor &weight, double eps) {
     if (decode_ops::applies(x) && weight.scalar_type() == x.scalar_type())
         return decode_ops::rms_norm(x, weight, eps);
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+#if LLMHOST_TORCH_RMS_NORM &&                                                                      \
+    (TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4))
     // Off the CPU torch's own RMSNorm: the eight element-wise kernels below (widen, square,
     // mean, add, rsqrt, scale, narrow, weight) cost more than their arithmetic on a GPU's step.
     // It computes in fp32 too; its last multiply may round differently (linear.hpp).
