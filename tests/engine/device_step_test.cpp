@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string>
 #include <vector>
 
 using namespace llmhost::engine;
@@ -71,26 +72,6 @@ struct HostOps {
     }
 };
 
-// The rope_cache kernel's arguments for qkv [B, T, (H + 2 KV) * hd] into q_out and cache layer 0.
-llmhost::cuda::RopeCacheArgs rope_cache_args(const at::Tensor &qkv, const at::Tensor &positions,
-                                             const RopeTables &t, at::Tensor &q_out, KVCache &cache,
-                                             int H, int KV, int hd) {
-    llmhost::cuda::RopeCacheArgs a;
-    a.qkv = static_cast<const std::uint16_t *>(qkv.data_ptr());
-    a.ld = qkv.size(2);
-    a.positions = positions.data_ptr<std::int64_t>();
-    a.cos = static_cast<const std::uint16_t *>(t.cos.data_ptr());
-    a.sin_signed = static_cast<const std::uint16_t *>(t.sin_signed.data_ptr());
-    a.q_out = static_cast<std::uint16_t *>(q_out.data_ptr());
-    a.k_cache = static_cast<std::uint16_t *>(cache.k[0].data_ptr());
-    a.v_cache = static_cast<std::uint16_t *>(cache.v[0].data_ptr());
-    a.row_stride = cache.k[0].stride(0);
-    a.head_stride = cache.k[0].stride(1);
-    a.positions_max = std::min(cache.k[0].size(2), t.cos.size(0));
-    a.B = int(qkv.size(0)), a.T = int(qkv.size(1)), a.H = H, a.KV = KV, a.hd = hd;
-    return a;
-}
-
 // What the libtorch path does: q and k rotated (transformers' ops), k and v scattered into layer 0
 // of `cache` at `positions`. Returns q.
 at::Tensor torch_rope_cache(const at::Tensor &qkv, const at::Tensor &positions, const RopeTables &t,
@@ -105,6 +86,15 @@ at::Tensor torch_rope_cache(const at::Tensor &qkv, const at::Tensor &positions, 
     cache.k[0].index_put_({rows, Slice(), positions}, kr);
     cache.v[0].index_put_({rows, Slice(), positions}, v);
     return qr;
+}
+
+// True (the case is skipped, saying why) without a GPU or without the kernel in this build.
+bool skip_without_kernel(bool available, const char *env_switch) {
+    if (!at::hasCUDA()) return test::skip_case("no CUDA device");
+    if (available) return false;
+    return test::skip_case(std::string("llmhost's CUDA kernels are not in this build (no nvcc at "
+                                       "configure time, -DLLMHOST_CUDA_KERNELS=OFF) or ") +
+                           env_switch + "=0");
 }
 
 } // namespace
@@ -128,10 +118,11 @@ TEST_CASE("rope_cache_math: the kernel's element arithmetic, run on the CPU, is 
     const at::Tensor qkv = at::randn({B, T, (H + 2 * KV) * hd}).to(at::kBFloat16);
     const at::Tensor positions = at::tensor({3, 4, 17, 18, 30, 31}, at::kLong).view({B, T});
 
-    at::Tensor q = at::empty({B, T, H, hd}, bf16);
-    const auto a = rope_cache_args(qkv, positions, t, q, my_rows, H, KV, hd);
-    for (std::int64_t e = 0; e < a.elements(); ++e)
-        llmhost::cuda::rope_cache_element<HostOps>(a, e);
+    at::Tensor q;
+    const auto a = rope_cache_args(qkv, H, KV, hd, positions, t, my_rows, 0, q);
+    REQUIRE(a);
+    for (std::int64_t e = 0; e < a->elements(); ++e)
+        llmhost::cuda::rope_cache_element<HostOps>(*a, e);
 
     const at::Tensor want = torch_rope_cache(qkv, positions, t, their_rows, H, KV, hd);
     CHECK(at::equal(q, want));
@@ -141,16 +132,23 @@ TEST_CASE("rope_cache_math: the kernel's element arithmetic, run on the CPU, is 
     // A position beyond the cache (never sent by the engine): no write anywhere, a zero q row.
     const at::Tensor k_before = mine.k[0].clone(), v_before = mine.v[0].clone();
     const at::Tensor bad = at::tensor({5, 6, 7, 8, 9, S}, at::kLong).view({B, T});
-    at::Tensor q2 = at::empty({B, T, H, hd}, bf16);
-    auto a2 = rope_cache_args(qkv, bad, t, q2, my_rows, H, KV, hd);
-    for (std::int64_t e = 0; e < a2.elements(); ++e)
-        llmhost::cuda::rope_cache_element<HostOps>(a2, e);
+    at::Tensor q2;
+    const auto a2 = rope_cache_args(qkv, H, KV, hd, bad, t, my_rows, 0, q2);
+    REQUIRE(a2);
+    for (std::int64_t e = 0; e < a2->elements(); ++e)
+        llmhost::cuda::rope_cache_element<HostOps>(*a2, e);
     CHECK(q2[B - 1][T - 1].abs().max().item<float>() == 0);
     const at::Tensor changed_k = (mine.k[0] != k_before).nonzero();
     // Only rows 1..3 at positions 5..9 changed: nothing at position S - 1 or beyond it.
     CHECK(at::equal(mine.k[0].narrow(2, 10, S - 10), k_before.narrow(2, 10, S - 10)));
     CHECK(at::equal(mine.v[0].narrow(2, 10, S - 10), v_before.narrow(2, 10, S - 10)));
     CHECK(changed_k.size(0) > 0);
+
+    // What the kernel does not take: fp32 activations, a qkv of the wrong width.
+    at::Tensor unused;
+    CHECK_FALSE(rope_cache_args(qkv.to(at::kFloat), H, KV, hd, positions, t, my_rows, 0, unused));
+    CHECK_FALSE(rope_cache_args(qkv.narrow(2, 0, (H + KV) * hd).contiguous(), H, KV, hd, positions,
+                                t, my_rows, 0, unused));
 }
 
 TEST_CASE("RoPE: q and k from one buffer rotate together, bit for bit transformers' ops") {
@@ -248,11 +246,7 @@ TEST_CASE("join_linears: dense parts become one matrix, the same products, no se
 
 TEST_CASE("CUDA: the decode step's bf16 GEMV (1 to 8 rows) matches an fp32 product (skipped "
           "without a GPU)") {
-    if (!at::hasCUDA() && test::skip_case("no CUDA device")) return;
-    if (!device_gemv_available() &&
-        test::skip_case("llmhost's CUDA kernels are not in this build (no nvcc at configure "
-                        "time, -DLLMHOST_CUDA_KERNELS=OFF) or LLMHOST_CUDA_GEMV=0"))
-        return;
+    if (skip_without_kernel(device_gemv_available(), "LLMHOST_CUDA_GEMV")) return;
     at::manual_seed(10);
     const auto bf16 = at::TensorOptions().dtype(at::kBFloat16).device(at::kCUDA);
     struct Shape {
@@ -302,11 +296,7 @@ TEST_CASE("CUDA: the decode step's bf16 GEMV (1 to 8 rows) matches an fp32 produ
 
 TEST_CASE("CUDA: RoPE and the cache write in one kernel equal the libtorch path (skipped without "
           "a GPU)") {
-    if (!at::hasCUDA() && test::skip_case("no CUDA device")) return;
-    if (!device_rope_cache_available() &&
-        test::skip_case("llmhost's CUDA kernels are not in this build (no nvcc at configure "
-                        "time, -DLLMHOST_CUDA_KERNELS=OFF) or LLMHOST_CUDA_ROPE=0"))
-        return;
+    if (skip_without_kernel(device_rope_cache_available(), "LLMHOST_CUDA_ROPE")) return;
     at::manual_seed(12);
     const auto bf16 = at::TensorOptions().dtype(at::kBFloat16).device(at::kCUDA);
     for (const int T : {1, 7}) { // a decode step; a short prefill chunk

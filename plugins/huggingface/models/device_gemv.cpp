@@ -1,4 +1,5 @@
 #include "device_gemv.hpp"
+#include "env_switch.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -15,10 +16,7 @@ namespace llmhost::engine {
 
 bool device_gemv_available() {
 #if LLMHOST_WITH_CUDA_KERNELS
-    static const bool on = [] {
-        const char *v = std::getenv("LLMHOST_CUDA_GEMV");
-        return !(v && std::string(v) == "0");
-    }();
+    static const bool on = env_switch_on("LLMHOST_CUDA_GEMV");
     return on;
 #else
     return false;

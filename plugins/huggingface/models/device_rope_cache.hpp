@@ -4,13 +4,25 @@
 // time on besides the weights (docs/performance.md, "GPU").
 #pragma once
 
+#include "cuda/rope_cache_math.hpp"
 #include "model.hpp"
+
+#include <optional>
 
 namespace llmhost::engine {
 
 // Whether this build has the kernel (nvcc and libtorch's CUDA found at configure time) and
 // LLMHOST_CUDA_ROPE is not "0" (read once; off to time it against the libtorch path).
 bool device_rope_cache_available();
+
+// The kernel's arguments for these tensors (any device: the CPU test runs the kernel's element
+// function on them), q_out allocated [B, T, H, hd]; nullopt where the kernel does not apply (not
+// bf16 everywhere, qkv not contiguous, a cache or table laid out otherwise).
+std::optional<cuda::RopeCacheArgs> rope_cache_args(const at::Tensor &qkv, std::int64_t H,
+                                                   std::int64_t KV, std::int64_t hd,
+                                                   const at::Tensor &positions,
+                                                   const RopeTables &rope, KVCache &cache,
+                                                   std::int64_t layer, at::Tensor &q_out);
 
 // qkv: one fused projection's output [B, T, (H + 2 KV) * hd], contiguous. Returns q rotated,
 // [B, T, H, hd], having rotated k and written it and v into cache layer `layer` at `positions`

@@ -1,6 +1,7 @@
 // Linear::operator(): the packed kernels for decode-sized inputs, BLAS for the rest (linear.hpp).
 #include "linear.hpp"
 #include "device_gemv.hpp"
+#include "env_switch.hpp"
 #include "parallel.hpp"
 
 #include <llmhost/kernels/linear.hpp>
@@ -112,20 +113,14 @@ void Linear::add_into(const at::Tensor &x, at::Tensor &out) const {
 }
 
 bool device_fusion_enabled() {
-    static const bool on = [] {
-        const char *v = std::getenv("LLMHOST_DEVICE_FUSION");
-        return !(v && std::string(v) == "0");
-    }();
+    static const bool on = env_switch_on("LLMHOST_DEVICE_FUSION");
     return on;
 }
 
 // LLMHOST_FUSED_PROJECTIONS=0 calls each part on its own (for A/B timing of the fusion; the
 // results are the same either way, bit for bit: tests/kernels/concat_test.cpp).
 static bool fusion_enabled() {
-    static const bool on = [] {
-        const char *v = std::getenv("LLMHOST_FUSED_PROJECTIONS");
-        return !(v && std::string(v) == "0");
-    }();
+    static const bool on = env_switch_on("LLMHOST_FUSED_PROJECTIONS");
     return on;
 }
 
