@@ -109,9 +109,17 @@ s_configure() {
   fi
 }
 
+# The link line of engine_tests and the libraries it names first: whether libstdc++ leads
+# (engine/CMakeLists.txt says why it must; on the first GPU run a linker flag for it had no effect).
+link_order() {
+  ninja -C "$build" -t commands engine_tests | tail -1 | cut -c1-600
+  [ -x "$build/bin/engine_tests" ] && readelf -d "$build/bin/engine_tests" | grep NEEDED | head -4
+}
+
 s_build() {
   local targets=(engine_tests bench_gpu llmhost-tiny-model)
-  cmake --build "$build" -j"$jobs" --target "${targets[@]}" -- -k 0 && return # -k 0: every error in one log
+  # -k 0: every error in one log
+  cmake --build "$build" -j"$jobs" --target "${targets[@]}" -- -k 0 && { link_order; return; }
   # The CUDA graph code is the part never compiled before a GPU run: without it the rest can run.
   local off="-DLLMHOST_CUDA_GRAPHS=OFF -DLLMHOST_CUDA_KERNELS=OFF -DLLMHOST_BENCH_PROFILE=OFF -DLLMHOST_TORCH_RMS_NORM=OFF"
   echo "run-all.sh: the build failed; again with $off"
@@ -219,7 +227,7 @@ s_tests_all() { engine_tests; }
 
 s_build_rest() { cmake --build "$build" -j"$jobs" --target llmhost llmhost_plugin_huggingface bench_generate; }
 
-export -f engine_tests s_ceiling s_profile s_fixtures_py s_info s_configure s_build s_tests_cuda s_fixtures s_bench s_tests_all s_build_rest
+export -f link_order engine_tests s_ceiling s_profile s_fixtures_py s_info s_configure s_build s_tests_cuda s_fixtures s_bench s_tests_all s_build_rest
 export bench_args_str="${bench_args[*]}" profile_args_str="${profile_args[*]}"
 
 if [ $dry = 0 ]; then
