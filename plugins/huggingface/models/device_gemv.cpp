@@ -7,8 +7,6 @@
 #include <string>
 
 #if LLMHOST_WITH_CUDA_KERNELS
-#include "cuda/gemv_bf16.hpp"
-
 #include <c10/cuda/CUDAStream.h>
 #endif
 

@@ -4,6 +4,8 @@
 // sets (docs/performance.md).
 #pragma once
 
+#include "cuda/gemv_bf16.hpp" // kGemvMaxRows (a plain header: no CUDA in it)
+
 #include <ATen/ATen.h>
 
 namespace llmhost::engine {

@@ -61,7 +61,8 @@ at::Tensor Linear::operator()(const at::Tensor &x) const {
         }
         return out.view(shape);
     }
-    if (weight.defined() && rows <= 8 && !x.is_cpu()) { // a GPU decode step: device_gemv.hpp
+    if (weight.defined() && rows <= cuda::kGemvMaxRows &&
+        !x.is_cpu()) { // a GPU decode step: device_gemv.hpp
         std::vector<std::int64_t> shape = x.sizes().vec();
         shape.back() = out_features;
         at::Tensor out = at::empty(shape, x.options());
@@ -100,7 +101,8 @@ void Linear::add_into(const at::Tensor &x, at::Tensor &out) const {
                             kernel_parallel_for());
         return;
     }
-    if (weight.defined() && rows <= 8 && !x.is_cpu() && device_gemv(x, weight, bias, out, true))
+    if (weight.defined() && rows <= cuda::kGemvMaxRows && !x.is_cpu() &&
+        device_gemv(x, weight, bias, out, true))
         return;
     if (weight.defined() && !x.is_cpu() && !bias.defined() && device_fusion_enabled() &&
         out.is_contiguous() && out.scalar_type() == x.scalar_type() &&

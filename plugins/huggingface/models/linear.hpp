@@ -77,15 +77,18 @@ struct FusedLinear {
     void join() { join_linears(parts.data(), N, joined); }
 
     std::array<at::Tensor, N> operator()(const at::Tensor &x) const {
+        if (joined.weight.defined()) return split(joined(x)); // one product
         std::array<at::Tensor, N> out;
-        if (joined.weight.defined()) { // one product; the parts are its column ranges
-            const at::Tensor y = joined(x);
-            std::int64_t first = 0;
-            for (std::size_t i = 0; i < N; first += parts[i].out_features, ++i)
-                out[i] = y.narrow(-1, first, parts[i].out_features);
-            return out;
-        }
         fused_linear(parts.data(), N, x, out.data());
+        return out;
+    }
+
+    // The parts' outputs in y, joined's output: its column ranges, views.
+    std::array<at::Tensor, N> split(const at::Tensor &y) const {
+        std::array<at::Tensor, N> out;
+        std::int64_t first = 0;
+        for (std::size_t i = 0; i < N; first += parts[i].out_features, ++i)
+            out[i] = y.narrow(-1, first, parts[i].out_features);
         return out;
     }
 };

@@ -6,6 +6,8 @@
 #include "device_rope_cache.hpp"
 #include "llama_parts.hpp"
 
+#include <array>
+#include <optional>
 #include <tuple>
 
 namespace llmhost::engine {
@@ -44,7 +46,7 @@ public:
             L.gate_up.parts = {proj("mlp.gate_proj", F, D, false),
                                proj("mlp.up_proj", F, D, false)};
             L.down = proj("mlp.down_proj", D, F, false);
-            if (!w.device().is_cpu() && device_fusion_enabled()) { // linear.hpp says why
+            if (!w.device().is_cpu()) { // one matrix each (linear.hpp says why)
                 L.qkv.join();
                 L.gate_up.join();
             }
@@ -80,7 +82,7 @@ public:
                               ? at::Tensor()
                               : attention_mask(positions, kv_len, cfg_.sliding_window);
         at::Tensor x = w_.embed.index_select(0, tokens.reshape({-1})).view({B, T, -1}).to(w_.dtype);
-        const RopeTables::Rows rope_rows = w_.rope.rows(positions); // once, for every layer
+        std::optional<RopeTables::Rows> rope_rows; // picked once, by the first layer needing them
         for (std::size_t i = 0; i < w_.layers.size(); ++i) {
             const LlamaLayer &L = w_.layers[i];
             // Attention block.
@@ -103,10 +105,10 @@ private:
     at::Tensor attention_block(const LlamaLayer &L, const at::Tensor &h,
                                const at::Tensor &positions, const at::Tensor &mask,
                                std::int64_t kv_len, KVCache &cache, std::int64_t layer,
-                               const RopeTables::Rows &rope_rows) const {
+                               std::optional<RopeTables::Rows> &rope_rows) const {
         const std::int64_t B = h.size(0), T = h.size(1), H = cfg_.num_attention_heads,
                            KV = cfg_.num_key_value_heads, hd = cfg_.head_dim;
-        at::Tensor q, k, v;
+        std::array<at::Tensor, 3> parts;
         if (L.qkv.joined.weight.defined()) { // one product (a GPU's weights: linear.hpp)
             const at::Tensor y = L.qkv.joined(h);
             if (!L.q_norm.defined()) { // RoPE and the cache write in one kernel, where it applies
@@ -115,13 +117,11 @@ private:
                 if (q_rot.defined())
                     return cached_attention(q_rot, {}, {}, positions, mask, kv_len, cache, layer);
             }
-            q = y.narrow(-1, 0, H * hd);
-            k = y.narrow(-1, H * hd, KV * hd);
-            v = y.narrow(-1, (H + KV) * hd, KV * hd);
+            parts = L.qkv.split(y);
         } else {
-            const auto parts = L.qkv(h);
-            q = parts[0], k = parts[1], v = parts[2];
+            parts = L.qkv(h);
         }
+        at::Tensor q = parts[0], k = parts[1], v = parts[2];
         q = q.view({B, T, H, hd});
         k = k.view({B, T, KV, hd});
         v = v.view({B, T, KV, hd});
@@ -129,7 +129,8 @@ private:
             q = rms_norm(q, L.q_norm, cfg_.rms_norm_eps);
             k = rms_norm(k, L.k_norm, cfg_.rms_norm_eps);
         }
-        std::tie(q, k) = w_.rope.apply_qk(q, k, positions, rope_rows);
+        if (!rope_rows) rope_rows = w_.rope.rows(positions);
+        std::tie(q, k) = w_.rope.apply_qk(q, k, positions, *rope_rows);
         return cached_attention(q, k, v, positions, mask, kv_len, cache, layer);
     }
 
