@@ -95,22 +95,29 @@ llmhost::tools::TinyModelSpec spec_for(const std::string &config) {
     return s;
 }
 
-// Bytes read + written per second by a device-to-device copy of `bytes`, best of `rounds` rounds
-// of 5 copies, the device synchronized (a one-byte read back) around each round.
-double copy_bandwidth(const at::Device &device, std::int64_t bytes, int rounds = 10) {
-    const auto opts = at::TensorOptions().dtype(at::kByte).device(device);
-    at::Tensor a = at::ones({bytes}, opts), b = at::empty({bytes}, opts);
-    auto sync = [&] { (void)b[bytes - 1].item<std::uint8_t>(); };
-    b.copy_(a);
+// Bytes per second of `work` (bytes_per_call each), best of `rounds` rounds of `calls` calls,
+// after one untimed call; `sync` (a read back) waits for the device around each round.
+double best_rate(const std::function<void()> &work, const std::function<void()> &sync,
+                 double bytes_per_call, int rounds, int calls) {
+    work();
     sync();
     double best = 0;
     for (int r = 0; r < rounds; ++r) {
         const auto t0 = Clock::now();
-        for (int k = 0; k < 5; ++k) b.copy_(a);
+        for (int i = 0; i < calls; ++i) work();
         sync();
-        best = std::max(best, 5 * 2.0 * double(bytes) / seconds_since(t0));
+        best = std::max(best, calls * bytes_per_call / seconds_since(t0));
     }
     return best;
+}
+
+// Bytes read + written per second by a device-to-device copy of `bytes`, best of 10 rounds of 5
+// copies.
+double copy_bandwidth(const at::Device &device, std::int64_t bytes) {
+    const auto opts = at::TensorOptions().dtype(at::kByte).device(device);
+    at::Tensor a = at::ones({bytes}, opts), b = at::empty({bytes}, opts);
+    return best_rate([&] { b.copy_(a); }, [&] { (void)b[bytes - 1].item<std::uint8_t>(); },
+                     2.0 * double(bytes), 10, 5);
 }
 
 // Runs the peer and returns its JSON line, or {"skipped": why}.
@@ -145,23 +152,6 @@ json run_peer(const fs::path &dir, const std::string &device, int prompt, int de
 
 const char *verdict(bool met) { return met ? "met" : "missed"; }
 
-// Weight bytes per second of `product` on w [n, k], best of 5 rounds of 50 calls, the device
-// synchronized (a read back) around each round.
-double weight_gbs(const at::Tensor &w, const std::function<void()> &product,
-                  const at::Tensor &sync_on) {
-    auto sync = [&] { (void)sync_on.view({-1})[0].item<float>(); };
-    product();
-    sync();
-    double best = 0;
-    for (int round = 0; round < 5; ++round) {
-        const auto t0 = Clock::now();
-        for (int i = 0; i < 50; ++i) product();
-        sync();
-        best = std::max(best, 50.0 * double(w.numel() * w.element_size()) / seconds_since(t0));
-    }
-    return best / 1e9;
-}
-
 // llmhost's GEMV against cuBLAS on the decode step's shapes (hidden 2048, intermediate 8192, the
 // joined q/k/v and gate/up, the 128256-row head); prints and returns the rows.
 json gemv_rows(const at::Device &dev, double copy_gbs) {
@@ -181,11 +171,17 @@ json gemv_rows(const at::Device &dev, double copy_gbs) {
     for (const auto &[n, k] : shapes) {
         const at::Tensor w = at::randn({n, k}, opts), x = at::randn({1, k}, opts);
         at::Tensor out = at::empty({n}, opts);
-        const double ours = weight_gbs(
-            w, [&] { (void)llmhost::engine::device_gemv(x, w, {}, out, false); }, out);
+        // Weight bytes a second, best of 5 rounds of 50 products.
+        const double bytes = double(w.numel() * w.element_size());
         at::Tensor ref;
-        const double cublas = weight_gbs(
-            w, [&] { ref = at::matmul(x, w.t()); }, out);
+        const double ours =
+            best_rate([&] { (void)llmhost::engine::device_gemv(x, w, {}, out, false); },
+                      [&] { (void)out[0].item<float>(); }, bytes, 5, 50) /
+            1e9;
+        const double cublas =
+            best_rate([&] { ref = at::matmul(x, w.t()); },
+                      [&] { (void)ref.view({-1})[0].item<float>(); }, bytes, 5, 50) /
+            1e9;
         std::printf("  %6lld x %-7lld %8.0f (%2.0f%%) %8.0f (%2.0f%%) %7.2fx\n", (long long)n,
                     (long long)k, ours, 100 * ours / copy_gbs, cublas, 100 * cublas / copy_gbs,
                     ours / cublas);
