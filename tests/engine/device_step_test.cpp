@@ -16,7 +16,6 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
-#include <cstring>
 #include <string>
 #include <vector>
 
@@ -54,22 +53,11 @@ QKV qkv(std::int64_t B, std::int64_t T, std::int64_t H, std::int64_t KV, std::in
     return r;
 }
 
-// bf16 bits <-> float on the host, rounding to nearest even as torch and CUDA's
-// __float2bfloat16_rn.
+// bf16 bits <-> float on the host, rounding finite values to nearest even as torch and CUDA's
+// __float2bfloat16_rn do (tools/tiny_model's conversions).
 struct HostOps {
-    static float to_float(std::uint16_t bits) {
-        const std::uint32_t u = std::uint32_t(bits) << 16;
-        float f;
-        std::memcpy(&f, &u, sizeof f);
-        return f;
-    }
-    static std::uint16_t to_bf16(float f) {
-        std::uint32_t u;
-        std::memcpy(&u, &f, sizeof u);
-        if ((u & 0x7fffffffu) > 0x7f800000u) return std::uint16_t((u >> 16) | 0x40); // NaN
-        u += 0x7fffu + ((u >> 16) & 1u);
-        return std::uint16_t(u >> 16);
-    }
+    static float to_float(std::uint16_t bits) { return llmhost::tools::bf16_to_float(bits); }
+    static std::uint16_t to_bf16(float f) { return llmhost::tools::float_to_bf16(f); }
 };
 
 // What the libtorch path does: q and k rotated (transformers' ops), k and v scattered into layer 0

@@ -70,21 +70,6 @@ float uniform_pm1(std::uint64_t &state) {
            static_cast<float>(1 << 23);
 }
 
-std::uint16_t float_to_bf16(float f) {
-    std::uint32_t u;
-    std::memcpy(&u, &f, 4);
-    if ((u & 0x7fffffff) > 0x7f800000) return 0x7fc0; // NaN
-    u += 0x7fff + ((u >> 16) & 1);                    // round to nearest even
-    return static_cast<std::uint16_t>(u >> 16);
-}
-
-float bf16_to_float(std::uint16_t b) {
-    std::uint32_t u = static_cast<std::uint32_t>(b) << 16;
-    float f;
-    std::memcpy(&f, &u, 4);
-    return f;
-}
-
 std::uint16_t float_to_f16(float f) {
     std::uint32_t x;
     std::memcpy(&x, &f, 4);
@@ -121,6 +106,21 @@ float f16_to_float(std::uint16_t h) {
 }
 
 } // namespace
+
+std::uint16_t float_to_bf16(float f) {
+    std::uint32_t u;
+    std::memcpy(&u, &f, 4);
+    if ((u & 0x7fffffff) > 0x7f800000) return 0x7fc0; // NaN
+    u += 0x7fff + ((u >> 16) & 1);                    // round to nearest even
+    return static_cast<std::uint16_t>(u >> 16);
+}
+
+float bf16_to_float(std::uint16_t b) {
+    std::uint32_t u = static_cast<std::uint32_t>(b) << 16;
+    float f;
+    std::memcpy(&f, &u, 4);
+    return f;
+}
 
 float round_to_dtype(float v, const std::string &dtype) {
     if (dtype == "BF16") return bf16_to_float(float_to_bf16(v));

@@ -70,5 +70,8 @@ void write_llama2c_checkpoint(const TinyModelSpec &resolved, const std::vector<T
                               const std::filesystem::path &file);
 
 float round_to_dtype(float v, const std::string &dtype);
+// bf16 bits from a float, rounding to nearest even (NaN: the canonical 0x7fc0), and back.
+std::uint16_t float_to_bf16(float f);
+float bf16_to_float(std::uint16_t b);
 
 } // namespace llmhost::tools
