@@ -269,7 +269,7 @@ TEST_CASE("CUDA: the decode step's bf16 GEMV (1 to 8 rows) matches an fp32 produ
         }
     }
     // What it does not take, it leaves to the caller: K not a multiple of 8, a strided x, fp32,
-    // a CPU tensor, more than 8 rows.
+    // more than 8 rows, rows or a bias of the wrong size, a CPU tensor.
     const at::Tensor w12 = at::randn({4, 12}, bf16), w16 = at::randn({4, 16}, bf16);
     at::Tensor out = at::empty({4}, bf16);
     CHECK_FALSE(device_gemv(at::randn({1, 12}, bf16), w12, {}, out, false));
@@ -278,6 +278,11 @@ TEST_CASE("CUDA: the decode step's bf16 GEMV (1 to 8 rows) matches an fp32 produ
     CHECK_FALSE(device_gemv(at::randn({1, 16}, bf16).to(at::kFloat), w16, {}, out, false));
     at::Tensor nine = at::empty({9, 4}, bf16);
     CHECK_FALSE(device_gemv(at::randn({9, 16}, bf16), w16, {}, nine, false));
+    // Rows of the wrong width, even where the element counts agree ([2, 32] is not [4, 16]), and
+    // a bias of the wrong length.
+    at::Tensor four = at::empty({4, 4}, bf16);
+    CHECK_FALSE(device_gemv(at::randn({2, 32}, bf16), w16, {}, four, false));
+    CHECK_FALSE(device_gemv(at::randn({1, 16}, bf16), w16, at::randn({8}, bf16), out, false));
     at::Tensor cpu_out = at::empty({4}, at::kBFloat16);
     CHECK_FALSE(device_gemv(at::randn({1, 16}).to(at::kBFloat16), w16.cpu(), {}, cpu_out, false));
 }

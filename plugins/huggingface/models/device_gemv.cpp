@@ -30,12 +30,13 @@ bool device_gemv(const at::Tensor &x, const at::Tensor &weight, const at::Tensor
     if (x.scalar_type() != bf16 || weight.scalar_type() != bf16 || out.scalar_type() != bf16 ||
         (bias.defined() && (bias.scalar_type() != bf16 || !bias.is_contiguous())))
         return false;
-    if (weight.dim() != 2) return false;
+    if (weight.dim() != 2 || x.dim() < 1) return false;
     const std::int64_t N = weight.size(0), K = weight.size(1);
     const std::int64_t M = x.numel() / std::max<std::int64_t>(K, 1);
-    if (x.numel() != M * K || out.numel() != M * N || !x.is_contiguous() ||
-        !weight.is_contiguous() || !out.is_contiguous() ||
-        !cuda::gemv_bf16_suits(M, N, K, weight.data_ptr(), x.data_ptr()))
+    // x's rows must be K wide (not merely hold M * K elements: [2, 2K] is not [4, K]).
+    if (x.size(-1) != K || (bias.defined() && bias.numel() != N) || x.numel() != M * K ||
+        out.numel() != M * N || !x.is_contiguous() || !weight.is_contiguous() ||
+        !out.is_contiguous() || !cuda::gemv_bf16_suits(M, N, K, weight.data_ptr(), x.data_ptr()))
         return false;
     const char *err =
         cuda::gemv_bf16(weight.data_ptr(), x.data_ptr(), bias.defined() ? bias.data_ptr() : nullptr,
