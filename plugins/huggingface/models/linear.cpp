@@ -61,8 +61,9 @@ at::Tensor Linear::operator()(const at::Tensor &x) const {
         }
         return out.view(shape);
     }
-    if (weight.defined() && rows <= cuda::kGemvMaxRows &&
-        !x.is_cpu()) { // a GPU decode step: device_gemv.hpp
+    // A GPU decode step: device_gemv.hpp. Asked first whether the kernel is built and on, so a
+    // build without it allocates no output it would not use.
+    if (weight.defined() && rows <= cuda::kGemvMaxRows && !x.is_cpu() && device_gemv_available()) {
         std::vector<std::int64_t> shape = x.sizes().vec();
         shape.back() = out_features;
         at::Tensor out = at::empty(shape, x.options());
